@@ -1,0 +1,106 @@
+//! The two languages Labvisor speaks, and text written in both.
+
+use serde::{Deserialize, Serialize};
+
+/// A language a learner reads explanations in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    /// English.
+    #[default]
+    En,
+    /// Korean (한국어).
+    Ko,
+}
+
+impl Lang {
+    /// Picks the language from a POSIX locale string such as `ko_KR.UTF-8`; anything that is
+    /// not Korean reads as English.
+    pub fn from_locale(locale: &str) -> Lang {
+        if locale.trim().to_ascii_lowercase().starts_with("ko") {
+            Lang::Ko
+        } else {
+            Lang::En
+        }
+    }
+
+    /// The ISO 639-1 code: `en` or `ko`.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::En => "en",
+            Lang::Ko => "ko",
+        }
+    }
+}
+
+impl std::str::FromStr for Lang {
+    type Err = crate::lang::UnknownLang;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "en" | "english" => Ok(Lang::En),
+            "ko" | "kr" | "korean" | "한국어" => Ok(Lang::Ko),
+            _ => Err(UnknownLang(s.to_string())),
+        }
+    }
+}
+
+/// A language name that is neither English nor Korean.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("unknown language {0:?}: expected `en` or `ko`")]
+pub struct UnknownLang(pub String);
+
+/// A piece of teaching text in both languages.
+///
+/// Catalog text is compiled in, so this holds `&'static str`; it serializes as
+/// `{"en": "...", "ko": "..."}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Text {
+    /// The English text.
+    pub en: &'static str,
+    /// The Korean text.
+    pub ko: &'static str,
+}
+
+impl Text {
+    /// Text in both languages.
+    pub const fn new(en: &'static str, ko: &'static str) -> Text {
+        Text { en, ko }
+    }
+
+    /// The text in `lang`.
+    pub fn get(&self, lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => self.en,
+            Lang::Ko => self.ko,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locale_picks_korean_only_for_ko() {
+        assert_eq!(Lang::from_locale("ko_KR.UTF-8"), Lang::Ko);
+        assert_eq!(Lang::from_locale("en_US.UTF-8"), Lang::En);
+        assert_eq!(Lang::from_locale("C"), Lang::En);
+        assert_eq!(Lang::from_locale(""), Lang::En);
+    }
+
+    #[test]
+    fn parses_codes_and_rejects_others() {
+        assert_eq!("KO".parse::<Lang>(), Ok(Lang::Ko));
+        assert_eq!("en".parse::<Lang>(), Ok(Lang::En));
+        let err = "fr".parse::<Lang>().unwrap_err();
+        assert!(err.to_string().contains("\"fr\""));
+    }
+
+    #[test]
+    fn text_picks_language() {
+        let t = Text::new("port", "포트");
+        assert_eq!(t.get(Lang::En), "port");
+        assert_eq!(t.get(Lang::Ko), "포트");
+    }
+}

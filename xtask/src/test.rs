@@ -1,0 +1,33 @@
+//! `cargo xtask test`: what CI runs, in order, stopping at the first failure.
+
+use anyhow::Result;
+
+use crate::sh::{self, cargo};
+
+/// Options of `cargo xtask test`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs formatting and lint checks, the whole test suite, and the wasm32 build of the core.
+pub fn run(_args: Args) -> Result<()> {
+    sh::run(cargo().args(["fmt", "--all", "--check"]))?;
+    sh::run(cargo().args([
+        "clippy",
+        "--workspace",
+        "--all-targets",
+        "--",
+        "-D",
+        "warnings",
+    ]))?;
+    sh::run(cargo().args(["test", "--workspace"]))?;
+    sh::ensure_rust_target("wasm32-unknown-unknown")?;
+    sh::run(cargo().args([
+        "build",
+        "-p",
+        "labvisor-core",
+        "--target",
+        "wasm32-unknown-unknown",
+    ]))?;
+    eprintln!("xtask test: all checks passed");
+    Ok(())
+}
