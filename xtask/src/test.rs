@@ -28,6 +28,7 @@ pub fn run(_args: Args) -> Result<()> {
         "--target",
         "wasm32-unknown-unknown",
     ]))?;
+    crate::web_test::run()?;
     eprintln!("xtask test: all checks passed");
     Ok(())
 }

@@ -1,0 +1,189 @@
+//! The learner's lab: the state of every tool, kept by the app so that it survives switching
+//! language or page, and small enough to travel in a share link.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Longest text a tool keeps (an address, a port query).
+const MAX_TEXT: usize = 64;
+/// Most VMs the sizing tool plans.
+pub const MAX_VMS: usize = 16;
+
+/// The state of every tool.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabState {
+    /// IPv4 classifier and subnet calculator.
+    pub ipv4: Ipv4State,
+    /// Port lookup.
+    pub ports: PortsState,
+    /// Host sizing.
+    pub sizing: SizingState,
+    /// Hypervisor sorter.
+    pub hypervisors: SorterState,
+}
+
+/// What the IPv4 tool shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ipv4State {
+    /// The address, optionally with `/prefix`, as typed.
+    pub input: String,
+    /// A second address to compare subnets with, as typed.
+    pub other: String,
+    /// Into how many subnets to split the prefix.
+    pub split: u8,
+}
+
+impl Default for Ipv4State {
+    fn default() -> Self {
+        Ipv4State {
+            input: "192.168.0.10/24".into(),
+            other: "192.168.0.200".into(),
+            split: 4,
+        }
+    }
+}
+
+/// What the port lookup shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PortsState {
+    /// A port number or a service name, as typed.
+    pub query: String,
+}
+
+impl Default for PortsState {
+    fn default() -> Self {
+        PortsState { query: "22".into() }
+    }
+}
+
+/// One VM the learner plans.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VmPlan {
+    /// Virtual CPUs.
+    pub vcpus: u32,
+    /// Memory in MiB.
+    pub ram_mib: u64,
+}
+
+/// The host and VMs of the sizing tool.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SizingState {
+    /// Logical CPUs of the host.
+    pub host_cpus: u32,
+    /// Host memory in MiB.
+    pub host_ram_mib: u64,
+    /// Share of CPUs and memory kept for the host, in percent.
+    pub reserve_percent: u8,
+    /// The VMs.
+    pub vms: Vec<VmPlan>,
+}
+
+impl Default for SizingState {
+    /// The course's example: 8 logical CPUs, six 1-vCPU VMs.
+    fn default() -> Self {
+        SizingState {
+            host_cpus: 8,
+            host_ram_mib: 16 * 1024,
+            reserve_percent: 20,
+            vms: vec![
+                VmPlan {
+                    vcpus: 1,
+                    ram_mib: 2048
+                };
+                6
+            ],
+        }
+    }
+}
+
+/// Slider ranges of the sizing tool, also the ranges a share link may carry.
+pub mod limits {
+    /// Host logical CPUs.
+    pub const HOST_CPUS: (u32, u32) = (1, 128);
+    /// Host memory, MiB.
+    pub const HOST_RAM_MIB: (u64, u64) = (1024, 512 * 1024);
+    /// Host reserve, percent.
+    pub const RESERVE: (u8, u8) = (0, 50);
+    /// vCPUs of one VM.
+    pub const VM_CPUS: (u32, u32) = (1, 64);
+    /// Memory of one VM, MiB.
+    pub const VM_RAM_MIB: (u64, u64) = (256, 256 * 1024);
+    /// Subnets to split into.
+    pub const SPLIT: (u8, u8) = (1, 64);
+}
+
+/// Where the learner put each product in the sorter: product id → bin id.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SorterState {
+    /// Product id → the bin it was sorted into.
+    pub placed: BTreeMap<String, String>,
+}
+
+impl LabState {
+    /// Checks every value against the ranges the tools offer; says which one is out.
+    pub fn validate(&self) -> Result<(), String> {
+        fn text(name: &str, s: &str) -> Result<(), String> {
+            if s.len() > MAX_TEXT {
+                return Err(format!(
+                    "{name} is {} characters (at most {MAX_TEXT})",
+                    s.len()
+                ));
+            }
+            Ok(())
+        }
+        fn range<T: PartialOrd + std::fmt::Display>(
+            name: &str,
+            v: T,
+            (lo, hi): (T, T),
+        ) -> Result<(), String> {
+            if v < lo || v > hi {
+                return Err(format!("{name} = {v} (expected {lo}..={hi})"));
+            }
+            Ok(())
+        }
+        text("ipv4 address", &self.ipv4.input)?;
+        text("ipv4 second address", &self.ipv4.other)?;
+        range("subnet split", self.ipv4.split, limits::SPLIT)?;
+        text("port query", &self.ports.query)?;
+        let s = &self.sizing;
+        range("host CPUs", s.host_cpus, limits::HOST_CPUS)?;
+        range("host memory (MiB)", s.host_ram_mib, limits::HOST_RAM_MIB)?;
+        range("host reserve (%)", s.reserve_percent, limits::RESERVE)?;
+        if s.vms.len() > MAX_VMS {
+            return Err(format!("{} VMs (at most {MAX_VMS})", s.vms.len()));
+        }
+        for vm in &s.vms {
+            range("VM vCPUs", vm.vcpus, limits::VM_CPUS)?;
+            range("VM memory (MiB)", vm.ram_mib, limits::VM_RAM_MIB)?;
+        }
+        if self.hypervisors.placed.len() > 64 {
+            return Err("too many sorted products".into());
+        }
+        for (product, bin) in &self.hypervisors.placed {
+            text("product id", product)?;
+            text("sorter bin", bin)?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(LabState::default().validate(), Ok(()));
+    }
+
+    #[test]
+    fn out_of_range_values_are_named() {
+        let mut lab = LabState::default();
+        lab.sizing.host_cpus = 0;
+        assert_eq!(
+            lab.validate(),
+            Err("host CPUs = 0 (expected 1..=128)".to_string())
+        );
+    }
+}

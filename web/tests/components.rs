@@ -1,0 +1,85 @@
+//! Component tests in a real browser: `cargo xtask test-web` (headless Chromium), or
+//! `wasm-pack test --chrome --headless web`.
+#![cfg(target_arch = "wasm32")]
+
+use std::time::Duration;
+
+use labvisor_core::lang::Lang;
+use labvisor_web::app::{Mode, Shell, ShellProps};
+use labvisor_web::route::{Route, ToolId};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+/// A fresh element to render into, attached to the test page.
+fn container() -> web_sys::Element {
+    let doc = web_sys::window().unwrap().document().unwrap();
+    let div = doc.create_element("div").unwrap();
+    doc.body().unwrap().append_child(&div).unwrap();
+    div
+}
+
+/// Lets yew's scheduler render.
+async fn settle() {
+    yew::platform::time::sleep(Duration::from_millis(30)).await;
+}
+
+fn mount(route: Route, lang: Lang) -> (web_sys::Element, yew::AppHandle<Shell>) {
+    let root = container();
+    let props = ShellProps {
+        mode: Mode::Embed,
+        route: Some(route),
+        lang: Some(lang),
+    };
+    let app = yew::Renderer::<Shell>::with_root_and_props(root.clone(), props).render();
+    (root, app)
+}
+
+fn text(root: &web_sys::Element, selector: &str) -> String {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .text_content()
+        .unwrap_or_default()
+}
+
+fn click(root: &web_sys::Element, selector: &str) {
+    root.query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .dyn_into::<web_sys::HtmlElement>()
+        .unwrap()
+        .click();
+}
+
+#[wasm_bindgen_test]
+async fn language_switch_relabels_without_losing_the_page() {
+    let (root, app) = mount(Route::Tool(ToolId::Ports), Lang::En);
+    settle().await;
+    let english = text(&root, "main h1");
+    click(&root, ".lv-lang button[lang=ko]");
+    settle().await;
+    let korean = text(&root, "main h1");
+    assert_ne!(english, korean);
+    assert_eq!(root.get_attribute("lang"), None);
+    assert_eq!(
+        root.first_element_child()
+            .unwrap()
+            .get_attribute("lang")
+            .as_deref(),
+        Some("ko")
+    );
+    click(&root, ".lv-lang button[lang=en]");
+    settle().await;
+    assert_eq!(text(&root, "main h1"), english);
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn unknown_embed_target_shows_a_way_back() {
+    let (root, app) = mount(Route::NotFound("tool/nope".into()), Lang::En);
+    settle().await;
+    assert!(root.query_selector("main a[href='#/']").unwrap().is_some());
+    app.destroy();
+}
