@@ -127,8 +127,8 @@ impl Technique {
     pub fn explanation(self) -> Text {
         match self {
             Technique::BinaryTranslation => Text::new(
-                "The original x86 could not be virtualized by trapping alone: some privileged instructions (e.g. POPF) silently behave differently outside ring 0 instead of trapping (Popek and Goldberg's criteria, 1974). VMware (1999) scanned guest kernel code and rewrote those instructions on the fly, so an unmodified OS ran at near native speed. Replaced by VT-x/AMD-V in current products.",
-                "초기 x86은 트랩만으로는 가상화할 수 없었습니다. 일부 특권 명령(예: POPF)이 링 0 밖에서 트랩하지 않고 조용히 다르게 동작했기 때문입니다(Popek과 Goldberg의 조건, 1974). VMware(1999)는 게스트 커널 코드를 실행 중에 검사해 그런 명령을 바꿔 써서, 수정하지 않은 OS를 거의 네이티브 속도로 실행했습니다. 지금의 제품에서는 VT-x/AMD-V가 이를 대신합니다.",
+                "The original x86 could not be virtualized by trapping alone: some sensitive instructions are not privileged (e.g. POPF), so outside ring 0 they silently behave differently instead of trapping (Popek and Goldberg's criteria, 1974). VMware (1999) scanned guest kernel code and rewrote those instructions on the fly, so an unmodified OS ran at near native speed. Replaced by VT-x/AMD-V in current products.",
+                "초기 x86은 트랩만으로는 가상화할 수 없었습니다. 일부 민감한 명령(예: POPF)이 특권 명령이 아니어서 링 0 밖에서 트랩하지 않고 조용히 다르게 동작했기 때문입니다(Popek과 Goldberg의 조건, 1974). VMware(1999)는 게스트 커널 코드를 실행 중에 검사해 그런 명령을 바꿔 써서, 수정하지 않은 OS를 거의 네이티브 속도로 실행했습니다. 지금의 제품에서는 VT-x/AMD-V가 이를 대신합니다.",
             ),
             Technique::Paravirtualization => Text::new(
                 "The guest OS is modified to know it is virtualized and asks the hypervisor directly (hypercalls) instead of executing privileged instructions. Xen made it famous (2003), because it was fast without hardware support. Today paravirtual devices are everywhere, even in HVM guests: virtio (KVM), VMBus (Hyper-V), vmxnet3 (VMware).",

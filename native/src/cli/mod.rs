@@ -6,7 +6,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
+pub mod doctor;
+pub mod host;
+pub mod hypervisor;
+pub mod ip;
 pub mod output;
+pub mod port;
 
 /// Labvisor: learn virtualization and networking by running it.
 ///
@@ -55,7 +60,19 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Explain an IPv4 address: class, scope (private, public, …), subnet.
+    Ip(ip::Args),
+    /// Explain a port number or service: IANA range, privileges, services.
+    Port(port::Args),
+    /// Hypervisors: the catalog, one product, or classify a description.
+    Hypervisor(hypervisor::Args),
+    /// This machine as a home for VMs (host plan: size VMs with a host reserve).
+    #[command(subcommand)]
+    Host(host::HostCommand),
+    /// Check this machine for virtualization: VT-x/AMD-V, /dev/kvm, KVM flavour.
+    Doctor(doctor::Args),
+}
 
 /// Why a command failed, and so which exit status it ends with.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +101,11 @@ pub type CliResult = Result<ExitCode, CliError>;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> CliResult {
     let Cli { global, command } = cli;
-    let _lang = global.lang();
-    match command {}
+    match command {
+        Command::Ip(args) => ip::run(args, &global),
+        Command::Port(args) => port::run(args, &global),
+        Command::Hypervisor(args) => hypervisor::run(args, &global),
+        Command::Host(command) => host::run(command, &global),
+        Command::Doctor(args) => doctor::run(args, &global),
+    }
 }
