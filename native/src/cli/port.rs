@@ -23,7 +23,7 @@ use super::{CliError, CliResult, Global};
   labvisor port             the ranges and every service we know")]
 pub struct Args {
     /// A port number 0-65535 or a service name such as ssh, https, mysql.
-    #[arg(value_name = "N|NAME")]
+    #[arg(value_name = "N|NAME", allow_negative_numbers = true)]
     pub query: Option<String>,
 }
 
