@@ -10,9 +10,11 @@ use super::output::{pick, print_json, yes_no, Table};
 use super::{CliResult, Global};
 use crate::hostinfo::{self, HostReport, KvmFlavour, Verdict};
 
-/// Check this machine for virtualization: CPU vendor and model, Intel VT-x (vmx) or AMD-V
-/// (svm), whether we are inside a VM, whether /dev/kvm works, which KVM module provides it,
-/// and what that means for running real VMs.
+/// Check this machine for virtualization: VT-x/AMD-V, /dev/kvm, KVM flavour.
+///
+/// Reports the CPU vendor and model, whether it exposes Intel VT-x (vmx) or AMD-V (svm),
+/// whether this system is itself a VM, whether /dev/kvm works and which KVM module provides
+/// it (kvm_intel, kvm_amd or kvm_pvm), and what that means for running real VMs.
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 

@@ -12,9 +12,11 @@ use serde::Serialize;
 use super::output::{pick, print_json, Table};
 use super::{CliError, CliResult, Global};
 
-/// Explain hypervisors: without an argument, list type 1, type 2 and KVM-based ones and the
-/// virtualization techniques; with a product name, show it in detail; with a description,
-/// say which type it describes and why.
+/// Hypervisors: the catalog, one product, or classify a description.
+///
+/// Without an argument, lists type 1, type 2 and KVM-based hypervisors and the virtualization
+/// techniques; with a product name, shows it in detail; with a description, says which type it
+/// describes and why.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   labvisor hypervisor                     the catalog and the techniques

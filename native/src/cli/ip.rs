@@ -11,8 +11,11 @@ use serde::Serialize;
 use super::output::{pick, print_json, yes_no, Table};
 use super::{CliError, CliResult, Global};
 
-/// Explain an IPv4 address: its class, its scope (private, public, loopback, …) with the RFC
-/// that says so, and with /PREFIX its subnet: network, broadcast, usable hosts.
+/// Explain an IPv4 address: class, scope (private, public, …), subnet.
+///
+/// Shows the address's class (A-E by its leading bits), its scope from the IANA
+/// special-purpose registry with the RFC that defines it, and, with /PREFIX, its subnet:
+/// netmask, network, broadcast and usable hosts.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   labvisor ip 192.168.0.10                       private, class C

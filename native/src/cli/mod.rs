@@ -61,16 +61,12 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Explain an IPv4 address: class, scope (private, public, …), subnet.
     Ip(ip::Args),
-    /// Explain a port number or service: IANA range, privileges, services.
     Port(port::Args),
-    /// Hypervisors: the catalog, one product, or classify a description.
     Hypervisor(hypervisor::Args),
     /// This machine as a home for VMs (host plan: size VMs with a host reserve).
     #[command(subcommand)]
     Host(host::HostCommand),
-    /// Check this machine for virtualization: VT-x/AMD-V, /dev/kvm, KVM flavour.
     Doctor(doctor::Args),
 }
 

@@ -12,9 +12,11 @@ use serde::Serialize;
 use super::output::{pick, print_json, Table};
 use super::{CliError, CliResult, Global};
 
-/// Explain a TCP/UDP port or a service: its IANA range (RFC 6335), whether binding it needs
-/// root on Linux, whether clients use it as an ephemeral source port, and the services on it.
-/// Without an argument, list the ranges and the service catalog.
+/// Explain a port number or service: IANA range, privileges, services.
+///
+/// Shows the port's IANA range (RFC 6335), whether binding it needs root on Linux, whether
+/// clients use it as an ephemeral source port, and the services customarily on it. Without an
+/// argument, lists the ranges and the service catalog.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
   labvisor port 22          system (well-known) port, ssh
