@@ -135,8 +135,8 @@ impl Technique {
                 "게스트 OS를 수정해서 자신이 가상화되어 있음을 알게 하고, 특권 명령 대신 하이퍼바이저에 직접 요청(하이퍼콜)하게 합니다. 하드웨어 지원 없이도 빨라서 Xen(2003)이 유명하게 만들었습니다. 오늘날에는 HVM 게스트에서도 반가상화 장치가 널리 쓰입니다: virtio(KVM), VMBus(Hyper-V), vmxnet3(VMware).",
             ),
             Technique::HardwareAssisted => Text::new(
-                "The CPU gains a guest mode (Intel VT-x 2005, AMD-V 2006) that traps sensitive operations to the hypervisor, and later second-level page tables (Intel EPT, AMD NPT/RVI). Unmodified operating systems run without translation. Every current hypervisor relies on it; the CPU flags are vmx (Intel) and svm (AMD).",
-                "CPU에 게스트 모드가 생겨(Intel VT-x 2005년, AMD-V 2006년) 민감한 동작을 하이퍼바이저로 트랩하고, 이후 2단계 페이지 테이블(Intel EPT, AMD NPT/RVI)도 지원합니다. 수정하지 않은 운영체제가 변환 없이 실행됩니다. 오늘날 모든 하이퍼바이저가 이를 사용하며, CPU 플래그는 vmx(Intel)와 svm(AMD)입니다.",
+                "The CPU gains a guest mode (Intel VT-x 2005, AMD-V 2006) that traps sensitive operations to the hypervisor, and later second-level page tables (Intel EPT, AMD NPT/RVI). Unmodified operating systems run without translation. Practically every current hypervisor relies on it; the CPU flags are vmx (Intel) and svm (AMD).",
+                "CPU에 게스트 모드가 생겨(Intel VT-x 2005년, AMD-V 2006년) 민감한 동작을 하이퍼바이저로 트랩하고, 이후 2단계 페이지 테이블(Intel EPT, AMD NPT/RVI)도 지원합니다. 수정하지 않은 운영체제가 변환 없이 실행됩니다. 오늘날 거의 모든 하이퍼바이저가 이를 사용하며, CPU 플래그는 vmx(Intel)와 svm(AMD)입니다.",
             ),
             Technique::Emulation => Text::new(
                 "Software interprets or translates every guest instruction, so the guest CPU may differ from the host's (an Arm guest on an x86 PC). Works anywhere, runs many times slower. QEMU's TCG is the best-known example.",
