@@ -237,7 +237,7 @@ fn clap_usage_errors_exit_2() {
         let run = labvisor("en_US.UTF-8", args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
         assert!(
-            run.stderr.starts_with("error: "),
+            run.stderr.starts_with("labvisor: error: ") && run.stderr.lines().count() == 1,
             "{args:?}: {}",
             run.stderr
         );
