@@ -7,6 +7,8 @@ use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
 pub mod output;
+#[cfg(target_os = "linux")]
+pub mod vm;
 
 /// Labvisor: learn virtualization and networking by running it.
 ///
@@ -55,7 +57,12 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Real virtual machines on this host's KVM: `labvisor vm run`.
+    #[cfg(target_os = "linux")]
+    #[command(subcommand)]
+    Vm(vm::VmCommand),
+}
 
 /// Why a command failed, and so which exit status it ends with.
 #[derive(Debug, thiserror::Error)]
@@ -85,5 +92,8 @@ pub type CliResult = Result<ExitCode, CliError>;
 pub fn run(cli: Cli) -> CliResult {
     let Cli { global, command } = cli;
     let _lang = global.lang();
-    match command {}
+    match command {
+        #[cfg(target_os = "linux")]
+        Command::Vm(cmd) => vm::run(cmd, &global),
+    }
 }
