@@ -69,6 +69,14 @@ pub fn run(command: VmCommand, global: &Global) -> CliResult {
 }
 
 fn run_vm(args: RunArgs, global: &Global) -> CliResult {
+    if !(vmm::layout::MIN_MEM..=vmm::layout::MAX_MEM).contains(&args.mem) {
+        return Err(CliError::Usage(format!(
+            "--mem must be between {} MiB and {} MiB, not {} MiB",
+            vmm::layout::MIN_MEM >> 20,
+            vmm::layout::MAX_MEM >> 20,
+            args.mem >> 20
+        )));
+    }
     let kind = vmm::host::kvm_kind();
     if kind == KvmKind::None {
         return Err(CliError::Runtime(
