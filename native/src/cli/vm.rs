@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use labvisor_core::sizing::{self, Host, Policy, Problem, VmRequest, Warning};
 
 use super::{output, CliError, CliResult, Global};
 use crate::vmm::{self, boot::Kernel, host::KvmKind, Ending, VmConfig, VmReport};
@@ -181,26 +182,60 @@ fn is_elf(path: &std::path::Path) -> Result<bool, CliError> {
     Ok(n == 4 && &magic == b"\x7fELF")
 }
 
-/// Refuses a VM that does not fit this host. Kept behind one function so it can follow the
-/// core's sizing model.
+/// Refuses a VM that does not fit this host, by the course's sizing model
+/// (`labvisor_core::sizing`: 20 % of the host's CPUs and RAM stay with the host), and notes
+/// what fits but deserves attention (vCPU overcommit).
 fn check_fits_host(mem_bytes: u64, cpus: u8) -> Result<(), CliError> {
-    let available = std::fs::read_to_string("/proc/meminfo").ok().and_then(|s| {
-        s.lines()
-            .find_map(|l| l.strip_prefix("MemAvailable:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-    });
-    if let Some(available) = available {
-        if mem_bytes > available {
-            return Err(CliError::Runtime(format!(
-                "--mem {} MiB does not fit: this host has {} MiB available",
-                mem_bytes >> 20,
-                available >> 20
-            )));
+    let Some(host) = host_resources() else {
+        return Ok(()); // Not Linux-like enough to tell; KVM will refuse what it cannot do.
+    };
+    let vm = VmRequest::new("vm", cpus.into(), mem_bytes.div_ceil(1 << 20), None)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let plan = sizing::plan(&host, &[vm], &Policy::default());
+    if let Some(problem) = plan.problems.first() {
+        let why = match problem {
+            Problem::RamOvercommit { requested_mib, available_mib } => format!(
+                "--mem {} does not fit: this host has {} of RAM and keeps {} % for itself, leaving {} for VMs",
+                sizing::format_mib(*requested_mib),
+                sizing::format_mib(host.ram_mib),
+                plan.policy.reserve.value(),
+                sizing::format_mib(*available_mib)
+            ),
+            Problem::NoCpuLeft { host_cpus, reserved } => format!(
+                "this host has {host_cpus} logical CPU(s) and keeps {reserved} for itself, leaving none for a VM"
+            ),
+            Problem::VmWiderThanHost { vcpus, host_cpus, .. } => format!(
+                "--cpus {vcpus} is more than this host's {host_cpus} logical CPUs (a VM cannot be wider than its host)"
+            ),
+        };
+        return Err(CliError::Runtime(why));
+    }
+    for warning in &plan.warnings {
+        if let Warning::VcpuOvercommit {
+            requested,
+            available,
+            ratio,
+        } = warning
+        {
+            eprintln!(
+                "labvisor: note: {requested} vCPUs on the {available} CPU(s) left for VMs ({ratio:.1}× overcommit): they take turns"
+            );
         }
     }
-    let _ = cpus;
     Ok(())
+}
+
+/// This host's logical CPUs and RAM (from /proc/meminfo).
+fn host_resources() -> Option<Host> {
+    let cpus = std::thread::available_parallelism().ok()?.get() as u32;
+    let ram_kib: u64 = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("MemTotal:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })?;
+    Host::new(cpus, ram_kib / 1024, None).ok()
 }
 
 /// Parses `64M`, `1G`, `512MiB`, `65536K` or a plain byte count.
