@@ -327,3 +327,18 @@ fn requests_outside_the_limits_are_usage_errors() {
         text(&out.stderr)
     );
 }
+
+#[test]
+fn reboot_through_the_i8042_ends_the_vm() {
+    if !kvm_available() {
+        return;
+    }
+    let out = labvisor(&["vm", "run", "--run", "reboot", "--timeout", "30s"], "");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(text(&out.stdout).contains("resetting through the i8042"));
+    assert!(
+        stderr.contains("the guest reset the VM (i8042)"),
+        "{stderr}"
+    );
+}

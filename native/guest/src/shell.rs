@@ -141,6 +141,10 @@ fn execute(boot: &BootInfo, command: &str) {
                 None => kprintln!("poweroff: STATUS must be a number from 0 to 255, not `{rest}`"),
             }
         }
+        "reboot" => {
+            kprintln!("resetting through the i8042 keyboard controller");
+            control::reset()
+        }
         // Hidden: writes garbage to every control register but POWER_OFF, then powers off
         // with status 7. The VMM must survive it (tests/vm_guest.rs).
         "ctrl-garbage" => ctrl_garbage(),

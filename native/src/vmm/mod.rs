@@ -37,9 +37,12 @@ use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
 use serde::Serialize;
 
 use devices::control::ControlDevice;
-use devices::serial::{InputQueue, SerialConsole};
+use devices::serial::{InputQueue, IrqLine, SerialConsole};
 use devices::virtio_mmio::MmioTransport;
 use devices::{Action, Devices};
+
+/// COM1's interrupt line on the PC's interrupt controller.
+const SERIAL_IRQ: u32 = 4;
 
 /// Why the VMM could not start or run a VM.
 #[derive(Debug, thiserror::Error)]
@@ -184,11 +187,18 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         config.initrd.as_deref(),
     )?;
     cpu::write_boot_tables(&mem)?;
+    let mut serial_irq = IrqLine::default();
     if loaded.linux {
-        // Linux wants an interrupt controller and timer; our guest polls and needs neither.
+        // Linux wants an interrupt controller, a timer and the UART's IRQ 4; our guest polls
+        // and needs none of them.
         let _ = vm.set_tss_address(0xfffb_d000);
         if vm.create_irq_chip().is_ok() {
             let _ = vm.create_pit2(kvm_bindings::kvm_pit_config::default());
+            if let Ok(fd) = vmm_sys_util::eventfd::EventFd::new(libc::EFD_NONBLOCK) {
+                if vm.register_irqfd(&fd, SERIAL_IRQ).is_ok() {
+                    serial_irq = IrqLine::wired(fd);
+                }
+            }
         }
     }
     mark("kernel_loaded");
@@ -204,7 +214,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         .map(|_| MmioTransport::new(None, mem.clone()))
         .collect();
     let devices = Arc::new(Devices::new(
-        SerialConsole::new(sink, input.clone()),
+        SerialConsole::new(sink, input.clone(), serial_irq),
         ControlDevice::new(epoch, loaded.entries.len() as u32, config.mem_bytes),
         slots,
     ));

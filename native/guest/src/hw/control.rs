@@ -80,3 +80,12 @@ pub fn power_off(status: u8) -> ! {
         core::hint::spin_loop();
     }
 }
+
+/// Pulses the reset line through the i8042 keyboard controller (command 0xfe to port 0x64),
+/// the PC's oldest way to reboot; the Labvisor VMM ends the VM on it.
+pub fn reset() -> ! {
+    outb(0x64, 0xfe);
+    loop {
+        core::hint::spin_loop();
+    }
+}

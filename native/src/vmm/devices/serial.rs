@@ -18,14 +18,25 @@ pub const COM1_BASE: u16 = 0x3f8;
 pub const COM1_PORTS: u16 = 8;
 const TAIL_BYTES: usize = 4096;
 
-/// No interrupt line: the guest polls.
-#[derive(Debug)]
-pub struct NoInterrupt;
+/// The UART's interrupt line (IRQ 4): an eventfd KVM's in-kernel irqchip listens to, or
+/// nothing when the guest polls (Labvisor's guest never enables interrupts).
+#[derive(Debug, Default)]
+pub struct IrqLine(Option<vmm_sys_util::eventfd::EventFd>);
 
-impl Trigger for NoInterrupt {
-    type E = std::convert::Infallible;
+impl IrqLine {
+    /// A line wired to `eventfd` (registered with `KVM_IRQFD` by the caller).
+    pub fn wired(eventfd: vmm_sys_util::eventfd::EventFd) -> IrqLine {
+        IrqLine(Some(eventfd))
+    }
+}
+
+impl Trigger for IrqLine {
+    type E = std::io::Error;
     fn trigger(&self) -> Result<(), Self::E> {
-        Ok(())
+        match &self.0 {
+            Some(fd) => fd.write(1),
+            None => Ok(()),
+        }
     }
 }
 
@@ -75,25 +86,25 @@ pub type InputQueue = Arc<Mutex<VecDeque<u8>>>;
 
 /// The UART plus the input queue feeding it.
 pub struct SerialConsole {
-    uart: Mutex<Serial<NoInterrupt, NoEvents, ConsoleOut>>,
+    uart: Mutex<Serial<IrqLine, NoEvents, ConsoleOut>>,
     input: InputQueue,
 }
 
 impl SerialConsole {
-    /// A console writing to `sink` and reading from `input`.
-    pub fn new(sink: Box<dyn Write + Send>, input: InputQueue) -> SerialConsole {
+    /// A console writing to `sink`, reading from `input`, raising `irq`.
+    pub fn new(sink: Box<dyn Write + Send>, input: InputQueue, irq: IrqLine) -> SerialConsole {
         let out = ConsoleOut {
             sink,
             pending: Vec::new(),
             tail: VecDeque::new(),
         };
         SerialConsole {
-            uart: Mutex::new(Serial::new(NoInterrupt, out)),
+            uart: Mutex::new(Serial::new(irq, out)),
             input,
         }
     }
 
-    fn uart(&self) -> std::sync::MutexGuard<'_, Serial<NoInterrupt, NoEvents, ConsoleOut>> {
+    fn uart(&self) -> std::sync::MutexGuard<'_, Serial<IrqLine, NoEvents, ConsoleOut>> {
         self.uart.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -114,7 +125,7 @@ impl SerialConsole {
 
     /// A guest write of `value` to register `offset`.
     pub fn write(&self, offset: u8, value: u8) {
-        // NoInterrupt never fails; other write errors cannot happen in vm-superio's UART.
+        // An interrupt that cannot be raised (eventfd full) is dropped: the guest polls anyway.
         let _ = self.uart().write(offset, value);
     }
 
@@ -157,7 +168,7 @@ mod tests {
     fn output_is_line_buffered_and_input_reaches_the_guest() {
         let sink = Shared::default();
         let input: InputQueue = Arc::default();
-        let console = SerialConsole::new(Box::new(sink.clone()), input.clone());
+        let console = SerialConsole::new(Box::new(sink.clone()), input.clone(), IrqLine::default());
         for b in b"hello" {
             console.write(0, *b);
         }
