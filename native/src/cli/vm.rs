@@ -290,6 +290,25 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a user types, the parsers answer with a value or an error naming the input.
+        #[test]
+        fn parsers_never_panic(input in "\\PC{0,24}") {
+            if let Err(e) = parse_size(&input) {
+                prop_assert!(e.contains(input.trim()) || e.contains("too large"), "{e}");
+            }
+            if let Err(e) = parse_duration(&input) {
+                prop_assert!(!e.is_empty());
+            }
+        }
+
+        #[test]
+        fn sizes_round_trip(n in 1u64..4096, unit in prop::sample::select(vec![("K", 10), ("M", 20), ("G", 30)])) {
+            prop_assert_eq!(parse_size(&format!("{n}{}", unit.0)), Ok(n << unit.1));
+        }
+    }
 
     #[test]
     fn sizes_and_durations() {
