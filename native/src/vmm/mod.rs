@@ -164,7 +164,9 @@ impl ExitCounts {
     }
 }
 
-/// Boots the VM described by `config` and runs it until it ends.
+/// Boots the VM described by `config` and runs it until it ends. Meant to be called once per
+/// process: vCPU threads are not joined (one may be spinning in the guest) and guest memory
+/// stays mapped until the process exits.
 pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let epoch = Instant::now();
     let mut vmm_marks = vec![("vmm_start", 0.0)];
@@ -273,6 +275,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     }
     kvm_stats.retain(|_, v| *v != 0);
     let guest_resident = memory::resident_bytes(&mem);
+    let last_console_lines = devices.console.last_lines(12);
     let rss = memory::process_rss_bytes();
     let mut marks: Vec<MarkReport> = vmm_marks
         .into_iter()
@@ -285,7 +288,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         name: mark_name(m.id),
         at_ms: m.at_ns as f64 / 1e6,
     }));
-    Ok(VmReport {
+    let report = VmReport {
         ending,
         host_kvm: host::kvm_kind(),
         cpus: loaded.entries.len() as u8,
@@ -299,8 +302,13 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         vmm_rss_bytes: rss,
         guest_resident_bytes: guest_resident,
         vmm_overhead_bytes: rss.saturating_sub(guest_resident),
-        last_console_lines: devices.console.last_lines(12),
-    })
+        last_console_lines,
+    };
+    // Other vCPU threads may still be running guest code, and KVM keeps the memory slot:
+    // the mapping must outlive them, i.e. the process. One VM per process (the CLI; tests
+    // run `labvisor` as a child process), so this leaks nothing that matters.
+    std::mem::forget(mem);
+    Ok(report)
 }
 
 fn event_ending(event: VmEvent) -> Ending {
@@ -319,9 +327,10 @@ fn register_memory(vm: &VmFd, mem: &vm_memory::GuestMemoryMmap) -> Result<(), Vm
             userspace_addr: host as u64,
             flags: 0,
         };
-        // SAFETY: the region is a live mapping of `len` bytes owned by `mem`, which outlives
-        // the VM: `run` keeps `mem` until it returns, and the vCPU threads only run while the
-        // process does (the VM is never used after `run` hands back its report).
+        // SAFETY: the region is a live mapping of `len` bytes owned by `mem`, and it is never
+        // unmapped while the VM exists: `run` leaks `mem` when it returns (vCPU threads may
+        // still be inside KVM_RUN then), so the guest can never reach memory reused for
+        // something else.
         unsafe { vm.set_user_memory_region(region) }
             .map_err(|e| VmmError::Host(format!("KVM refused guest memory slot {slot}: {e}")))?;
     }
