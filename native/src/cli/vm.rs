@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use labvisor_core::lang::{Lang, Text};
 use labvisor_core::sizing::{self, Host, Policy, Problem, VmRequest, Warning};
 
 use super::{output, CliError, CliResult, Global};
@@ -70,6 +71,7 @@ pub fn run(command: VmCommand, global: &Global) -> CliResult {
 }
 
 fn run_vm(args: RunArgs, global: &Global) -> CliResult {
+    let lang = global.lang();
     if !(vmm::layout::MIN_MEM..=vmm::layout::MAX_MEM).contains(&args.mem) {
         return Err(CliError::Usage(format!(
             "--mem must be between {} MiB and {} MiB, not {} MiB",
@@ -97,9 +99,14 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         ));
     }
     if linux && kind == KvmKind::Pvm {
+        let anyway = Text::new(
+            "booting it anyway: expect the decompressor's first message, then nothing.",
+            "그래도 부팅합니다: 압축 해제 코드의 첫 메시지가 나온 뒤에는 아무것도 나오지 않을 것입니다.",
+        );
         eprintln!(
-            "labvisor: note: {}\nlabvisor: note: booting it anyway: expect the decompressor's first message, then nothing.",
-            vmm::host::PVM_LINUX_EXPLANATION
+            "labvisor: note: {}\nlabvisor: note: {}",
+            vmm::host::PVM_LINUX_EXPLANATION.get(lang),
+            anyway.get(lang)
         );
     }
 
@@ -125,11 +132,12 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     if global.json {
         output::print_json(&report)?;
     }
-    finish(&report, linux && kind == KvmKind::Pvm)
+    finish(&report, (linux && kind == KvmKind::Pvm).then_some(lang))
 }
 
 /// Turns how the VM ended into the exit status, with a clear message when it failed.
-fn finish(report: &VmReport, linux_on_pvm: bool) -> CliResult {
+/// `linux_on_pvm` carries the language to explain PVM in, when a Linux kernel ran on PVM.
+fn finish(report: &VmReport, linux_on_pvm: Option<Lang>) -> CliResult {
     let failure = match &report.ending {
         Ending::PowerOff { status } => return Ok(ExitCode::from(*status)),
         Ending::Reset => {
@@ -158,9 +166,9 @@ fn finish(report: &VmReport, linux_on_pvm: bool) -> CliResult {
             msg.push_str(line);
         }
     }
-    if linux_on_pvm {
+    if let Some(lang) = linux_on_pvm {
         msg.push_str("\nwhy: ");
-        msg.push_str(vmm::host::PVM_LINUX_EXPLANATION);
+        msg.push_str(vmm::host::PVM_LINUX_EXPLANATION.get(lang));
     }
     Err(CliError::Runtime(msg))
 }
