@@ -197,3 +197,31 @@ impl Cpio {
         self.out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn initramfs_is_a_newc_archive_ending_in_the_trailer() {
+        let archive = initramfs(b"\x7fELF busybox");
+        assert!(archive.starts_with(b"070701"));
+        assert_eq!(archive.len() % 4, 0);
+        let text = String::from_utf8_lossy(&archive);
+        for name in [
+            "bin\0",
+            "dev/console\0",
+            "bin/busybox\0",
+            "init\0",
+            "TRAILER!!!\0",
+        ] {
+            assert!(text.contains(name), "{name:?}");
+        }
+        assert!(text.contains(USERSPACE_BANNER));
+        assert_eq!(
+            text.matches("070701").count(),
+            9,
+            "8 entries and the trailer"
+        );
+    }
+}

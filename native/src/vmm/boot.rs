@@ -261,6 +261,48 @@ mod tests {
     }
 
     #[test]
+    fn embedded_guest_loads_at_1_mib_and_carries_a_pvh_entry_note() {
+        use linux_loader::loader::elf::PvhBootCapability;
+        let mem = memory();
+        let loaded = Elf::load(
+            &mem,
+            None,
+            &mut Cursor::new(EMBEDDED_GUEST),
+            Some(GuestAddress(layout::HIMEM_START)),
+        )
+        .expect("the embedded guest is a loadable ELF");
+        assert_eq!(
+            loaded.kernel_load,
+            GuestAddress(layout::HIMEM_START),
+            "entry `_start` at 1 MiB"
+        );
+        match loaded.pvh_boot_cap {
+            PvhBootCapability::PvhEntryPresent(entry) => {
+                assert!(
+                    entry.raw_value() > layout::HIMEM_START
+                        && entry.raw_value() < loaded.kernel_end
+                )
+            }
+            other => {
+                panic!("QEMU needs XEN_ELFNOTE_PHYS32_ENTRY to boot the guest, found {other:?}")
+            }
+        }
+        let entries = load(&mem, &Kernel::Elf(EMBEDDED_GUEST), 3, "uptime", None, None)
+            .unwrap()
+            .entries;
+        assert_eq!(
+            entries.iter().map(|e| e.rsi).collect::<Vec<_>>(),
+            vec![0, 1, 2],
+            "CPU index in rsi"
+        );
+        let block: BootInfoBlock = mem.read_obj(GuestAddress(layout::BOOT_INFO_ADDR)).unwrap();
+        assert_eq!(
+            (block.magic, block.cpus, block.workload_len),
+            (BOOT_INFO_MAGIC, 3, 6)
+        );
+    }
+
+    #[test]
     fn boot_info_block_matches_the_guest_layout() {
         assert_eq!(std::mem::size_of::<BootInfoBlock>(), 56);
     }
