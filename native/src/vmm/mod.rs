@@ -14,7 +14,8 @@
 //!
 //! Each vCPU runs in its own thread; exits that end the VM (power-off, reset, triple fault,
 //! failure) are sent to the thread that called [`run`], which also enforces the timeout.
-//! `unsafe` is confined to this module tree: KVM's memory-slot ioctl and `mincore(2)`.
+//! `unsafe` is confined to this module tree: KVM's memory-slot and statistics ioctls,
+//! `mincore(2)`, `sysconf(3)` and the `ByteValued` marker of the boot-info block.
 
 pub mod boot;
 pub mod console;
@@ -421,8 +422,9 @@ fn run_vcpu(index: u8, mut vcpu: VcpuFd, devices: &Devices, exits: &ExitCounts) 
 /// Opens KVM's binary statistics of a vCPU (`KVM_GET_STATS_FD`, Linux 5.14+).
 fn open_kvm_stats(vcpu: &VcpuFd) -> Option<std::fs::File> {
     use std::os::fd::{AsRawFd, FromRawFd};
-    const KVM_GET_STATS_FD: libc::c_ulong = 0xaece; // _IO(KVMIO, 0xce)
-                                                    // SAFETY: KVM_GET_STATS_FD takes no argument; it returns a new file descriptor or -1.
+    /// `_IO(KVMIO, 0xce)`.
+    const KVM_GET_STATS_FD: libc::c_ulong = 0xaece;
+    // SAFETY: KVM_GET_STATS_FD takes no argument; it returns a new file descriptor or -1.
     let fd = unsafe { libc::ioctl(vcpu.as_raw_fd(), KVM_GET_STATS_FD as _) };
     // SAFETY: `fd` was just created for us and nothing else owns it.
     (fd >= 0).then(|| unsafe { std::fs::File::from_raw_fd(fd) })
