@@ -72,7 +72,12 @@ fn elf_path(target_dir: &Path) -> PathBuf {
 /// guest (cached) for the `vm_linux` integration test.
 pub fn ci_step() -> Result<()> {
     check()?;
-    crate::linux_guest::run(crate::linux_guest::Args { force: false }).map(|_| ())
+    // A package mirror that is down must not fail every check: the Linux test then prints
+    // `SKIP:` with the reason, and this says why.
+    if let Err(e) = crate::linux_guest::run(crate::linux_guest::Args { force: false }) {
+        eprintln!("xtask test: warning: no Linux guest, its test will be skipped: {e:#}");
+    }
+    Ok(())
 }
 
 /// `cargo fmt --check` and clippy (`-D warnings`) for the guest crate.
