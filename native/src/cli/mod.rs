@@ -12,6 +12,8 @@ pub mod hypervisor;
 pub mod ip;
 pub mod output;
 pub mod port;
+#[cfg(target_os = "linux")]
+pub mod vm;
 
 /// Labvisor: learn virtualization and networking by running it.
 ///
@@ -68,6 +70,10 @@ pub enum Command {
     #[command(subcommand)]
     Host(host::HostCommand),
     Doctor(doctor::Args),
+    /// Real virtual machines on this host's KVM: `labvisor vm run`.
+    #[cfg(target_os = "linux")]
+    #[command(subcommand)]
+    Vm(vm::VmCommand),
 }
 
 /// Why a command failed, and so which exit status it ends with.
@@ -103,5 +109,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Hypervisor(args) => hypervisor::run(args, &global),
         Command::Host(command) => host::run(command, &global),
         Command::Doctor(args) => doctor::run(args, &global),
+        #[cfg(target_os = "linux")]
+        Command::Vm(cmd) => vm::run(cmd, &global),
     }
 }
