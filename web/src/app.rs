@@ -52,8 +52,11 @@ pub struct AppState {
 pub enum Action {
     SetLang(Lang),
     Go(Route),
-    /// Replaces the lab state (tools send their new state).
+    /// Replaces the lab state.
     Lab(LabState),
+    /// Edits the lab state as it is when the action is applied (so quick successive edits
+    /// compose instead of overwriting each other).
+    EditLab(Rc<dyn Fn(&mut LabState)>),
     /// Marks an activity completed.
     Complete(String),
     /// Merges imported progress, reporting how much was new.
@@ -72,6 +75,13 @@ impl Reducible for AppState {
             Action::SetLang(lang) => next.lang = lang,
             Action::Go(route) => next.route = route,
             Action::Lab(lab) => next.lab = lab,
+            Action::EditLab(edit) => {
+                edit(&mut next.lab);
+                if next.lab.validate().is_err() {
+                    // A tool never offers an out-of-range value; refuse one rather than store it.
+                    return self;
+                }
+            }
             Action::Complete(id) => {
                 next.progress.complete(&id);
             }
@@ -127,6 +137,35 @@ fn share_error_notice(err: &ShareError) -> Notice {
 
 /// The app state and its dispatcher, for any component under the shell.
 pub type AppHandle = UseReducerHandle<AppState>;
+
+/// A callback that edits the lab with the event it receives.
+pub fn edit_lab<E: 'static>(
+    app: &AppHandle,
+    edit: impl Fn(&mut LabState, E) + 'static,
+) -> Callback<E> {
+    let app = app.clone();
+    let edit = Rc::new(edit);
+    Callback::from(move |event: E| {
+        let edit = edit.clone();
+        let event = Rc::new(std::cell::RefCell::new(Some(event)));
+        app.dispatch(Action::EditLab(Rc::new(move |lab: &mut LabState| {
+            if let Some(event) = event.borrow_mut().take() {
+                edit(lab, event);
+            }
+        })));
+    })
+}
+
+/// Marks `activity` completed once `done` holds (an effect, so rendering stays pure).
+#[hook]
+pub fn use_completion(activity: String, done: bool) {
+    let app = use_app();
+    use_effect_with((activity, done), move |(activity, done)| {
+        if *done && !app.progress.is_done(activity) {
+            app.dispatch(Action::Complete(activity.clone()));
+        }
+    });
+}
 
 /// The app state from the context (every page and tool is under the shell).
 #[hook]

@@ -77,10 +77,12 @@ pub struct SizingState {
     pub reserve_percent: u8,
     /// The VMs.
     pub vms: Vec<VmPlan>,
+    /// Whether VMs may be promised more RAM than is left for them.
+    pub allow_ram_overcommit: bool,
 }
 
 impl Default for SizingState {
-    /// The course's example: 8 logical CPUs, six 1-vCPU VMs.
+    /// The course's host (8 logical CPUs, 16 GiB) with two VMs to start from.
     fn default() -> Self {
         SizingState {
             host_cpus: 8,
@@ -88,11 +90,12 @@ impl Default for SizingState {
             reserve_percent: 20,
             vms: vec![
                 VmPlan {
-                    vcpus: 1,
-                    ram_mib: 2048
+                    vcpus: 2,
+                    ram_mib: 4096
                 };
-                6
+                2
             ],
+            allow_ram_overcommit: false,
         }
     }
 }
@@ -100,15 +103,15 @@ impl Default for SizingState {
 /// Slider ranges of the sizing tool, also the ranges a share link may carry.
 pub mod limits {
     /// Host logical CPUs.
-    pub const HOST_CPUS: (u32, u32) = (1, 128);
+    pub const HOST_CPUS: (u32, u32) = (1, 64);
     /// Host memory, MiB.
-    pub const HOST_RAM_MIB: (u64, u64) = (1024, 512 * 1024);
+    pub const HOST_RAM_MIB: (u64, u64) = (1024, 256 * 1024);
     /// Host reserve, percent.
     pub const RESERVE: (u8, u8) = (0, 50);
     /// vCPUs of one VM.
-    pub const VM_CPUS: (u32, u32) = (1, 64);
+    pub const VM_CPUS: (u32, u32) = (1, 32);
     /// Memory of one VM, MiB.
-    pub const VM_RAM_MIB: (u64, u64) = (256, 256 * 1024);
+    pub const VM_RAM_MIB: (u64, u64) = (256, 64 * 1024);
     /// Subnets to split into.
     pub const SPLIT: (u8, u8) = (1, 64);
 }
@@ -183,7 +186,7 @@ mod tests {
         lab.sizing.host_cpus = 0;
         assert_eq!(
             lab.validate(),
-            Err("host CPUs = 0 (expected 1..=128)".to_string())
+            Err("host CPUs = 0 (expected 1..=64)".to_string())
         );
     }
 }

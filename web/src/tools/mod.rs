@@ -5,6 +5,14 @@ use yew::prelude::*;
 
 use crate::route::ToolId;
 
+mod common;
+mod hypervisors;
+mod ipv4;
+mod ports;
+mod sizing;
+
+pub use ipv4::addr_error;
+
 /// How a tool presents itself on the home page.
 pub struct ToolInfo {
     pub title: Text,
@@ -57,21 +65,10 @@ pub fn activity_id(tool: ToolId) -> String {
 
 /// The page of `tool`.
 pub fn page(tool: ToolId) -> Html {
-    let info = info(tool);
-    html! { <ToolFrame title={info.title} /> }
-}
-
-#[derive(Clone, PartialEq, Properties)]
-struct ToolFrameProps {
-    title: Text,
-}
-
-#[function_component]
-fn ToolFrame(props: &ToolFrameProps) -> Html {
-    let lang = crate::app::use_app().lang;
-    html! {
-        <section class="lv-page">
-            <h1 tabindex="-1">{ props.title.get(lang) }</h1>
-        </section>
+    match tool {
+        ToolId::Ipv4 => html! { <ipv4::Ipv4Tool /> },
+        ToolId::Ports => html! { <ports::PortsTool /> },
+        ToolId::Sizing => html! { <sizing::SizingTool /> },
+        ToolId::Hypervisors => html! { <hypervisors::HypervisorTool /> },
     }
 }
