@@ -216,6 +216,8 @@ const SEEN_REPLY: u8 = 1;
 const ASSURED: u8 = 2;
 /// Which side sent the first FIN (set: the reply side).
 const FIN_FROM_REPLY: u8 = 4;
+/// The entry holds a NAT binding (its source was translated by an outbound mapping).
+const HOLDS_BINDING: u8 = 8;
 
 /// One tracked connection. 40 bytes: the table's per-entry cost is this plus two index slots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -240,6 +242,11 @@ impl Entry {
     /// Whether the connection is `[ASSURED]` (saw traffic both ways; Linux never early-drops it).
     pub fn assured(&self) -> bool {
         self.flags & ASSURED != 0
+    }
+
+    /// Whether the entry holds a NAT binding (an outbound mapping translated its source).
+    pub fn holds_binding(&self) -> bool {
+        self.flags & HOLDS_BINDING != 0
     }
 
     /// The packet key after translation, for a packet that matched `dir`.
@@ -419,6 +426,14 @@ impl ConnTrack {
         entries + index
     }
 
+    /// Whether `key` belongs to an entry live at `now` (changes nothing).
+    pub fn peek(&self, key: &FlowKey, now: Instant) -> bool {
+        self.index
+            .get(key)
+            .and_then(|&v| self.entries.get((v >> 1) as usize))
+            .is_some_and(|e| e.expires > now)
+    }
+
     /// Finds the live entry a packet key belongs to. An entry found expired at `now` is removed
     /// and returned as the second value, so the caller can report it.
     pub fn lookup(&mut self, key: &FlowKey, now: Instant) -> (Option<(usize, Dir)>, Option<Entry>) {
@@ -487,6 +502,13 @@ impl ConnTrack {
         self.index.insert(e.reply, ((slot as u32) << 1) | 1);
         self.entries.push(e);
         slot
+    }
+
+    /// Marks the entry in `slot` as holding a NAT binding.
+    pub fn mark_binding(&mut self, slot: usize) {
+        if let Some(e) = self.entries.get_mut(slot) {
+            e.flags |= HOLDS_BINDING;
+        }
     }
 
     /// Removes the entry in `slot`; the last entry moves into its place.

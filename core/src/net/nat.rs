@@ -320,9 +320,8 @@ impl NatTable {
         gone
     }
 
-    /// Whether an entry changed the source (it then holds a binding).
     fn is_snat(e: &Entry) -> bool {
-        e.reply.dst != e.orig.src || e.reply.dport != e.orig.sport
+        e.holds_binding()
     }
 
     fn release(&mut self, e: &Entry) {
@@ -492,16 +491,38 @@ impl NatTable {
         ext_ip: Ipv4Addr,
         now: Instant,
     ) -> Result<Decision, NatDrop> {
-        let (hit, lazily_expired) = self.ct.lookup(&k, now);
+        self.outbound_impl(k, flags, ext_ip, None, true, now)
+    }
+
+    /// A VirtualBox NAT engine's outbound side: its external address is the host itself, so a
+    /// packet to the host's address is an ordinary connection to the host (never hairpinned
+    /// here: the host's stack hands port-forwarded ports back to the engines), and a new flow's
+    /// destination is rewritten to `redirect` (the gateway 10.0.2.2 is the host's loopback).
+    pub fn outbound_to(
+        &mut self,
+        k: FlowKey,
+        flags: Option<TcpFlags>,
+        ext_ip: Ipv4Addr,
+        redirect: Option<Ipv4Addr>,
+        now: Instant,
+    ) -> Result<Decision, NatDrop> {
+        self.outbound_impl(k, flags, ext_ip, redirect, false, now)
+    }
+
+    fn outbound_impl(
+        &mut self,
+        k: FlowKey,
+        flags: Option<TcpFlags>,
+        ext_ip: Ipv4Addr,
+        redirect: Option<Ipv4Addr>,
+        hairpin_here: bool,
+        now: Instant,
+    ) -> Result<Decision, NatDrop> {
         let mut expired = Vec::new();
-        if let Some(e) = lazily_expired {
-            self.release(&e);
-            expired.push(e);
+        if let Some(hit) = self.find(&k, flags, now, &mut expired) {
+            return Ok(hit);
         }
-        if let Some((slot, dir)) = hit {
-            return Ok(self.existing(k, slot, dir, flags, now, expired));
-        }
-        let dnat = if k.dst == ext_ip {
+        let dnat = if hairpin_here && k.dst == ext_ip {
             if !self.config.hairpin {
                 return Err(NatDrop::HairpinOff);
             }
@@ -510,7 +531,7 @@ impl NatTable {
             None
         };
         let port = self.map_port(&k)?;
-        let (dst, dport, rule) = dnat.unwrap_or((k.dst, k.dport, None));
+        let (dst, dport, rule) = dnat.unwrap_or((redirect.unwrap_or(k.dst), k.dport, None));
         let reply = FlowKey {
             proto: k.proto,
             src: dst,
@@ -518,7 +539,7 @@ impl NatTable {
             dst: ext_ip,
             dport: port,
         };
-        self.create(k, reply, flags, rule, now, expired)
+        self.create(k, reply, flags, rule, true, now, expired)
     }
 
     /// Handles a packet that arrived on the outside interface addressed to the NAT itself.
@@ -531,14 +552,23 @@ impl NatTable {
         guest: Option<Ipv4Addr>,
         now: Instant,
     ) -> Result<Decision, NatDrop> {
-        let (hit, lazily_expired) = self.ct.lookup(&k, now);
+        self.inbound_as(k, flags, guest, None, now)
+    }
+
+    /// Like [`NatTable::inbound`], and a new flow's source address is rewritten to `proxy`:
+    /// a VirtualBox NAT engine proxies forwarded connections, so the guest sees them coming
+    /// from the gateway (10.0.2.2), not from the real client.
+    pub fn inbound_as(
+        &mut self,
+        k: FlowKey,
+        flags: Option<TcpFlags>,
+        guest: Option<Ipv4Addr>,
+        proxy: Option<Ipv4Addr>,
+        now: Instant,
+    ) -> Result<Decision, NatDrop> {
         let mut expired = Vec::new();
-        if let Some(e) = lazily_expired {
-            self.release(&e);
-            expired.push(e);
-        }
-        if let Some((slot, dir)) = hit {
-            return Ok(self.existing(k, slot, dir, flags, now, expired));
+        if let Some(hit) = self.find(&k, flags, now, &mut expired) {
+            return Ok(hit);
         }
         let (mut ip, port, rule) = self.inbound_target(&k)?;
         if ip.is_unspecified() {
@@ -551,15 +581,38 @@ impl NatTable {
             proto: k.proto,
             src: ip,
             sport: port,
-            dst: k.src,
+            dst: proxy.unwrap_or(k.src),
             dport: k.sport,
         };
-        self.create(k, reply, flags, rule, now, expired)
+        self.create(k, reply, flags, rule, false, now, expired)
+    }
+
+    /// The decision for a packet of a live connection, if it belongs to one; an entry found
+    /// expired on the way is released and reported in `expired`.
+    fn find(
+        &mut self,
+        k: &FlowKey,
+        flags: Option<TcpFlags>,
+        now: Instant,
+        expired: &mut Vec<Entry>,
+    ) -> Option<Decision> {
+        let (hit, lazily_expired) = self.ct.lookup(k, now);
+        if let Some(e) = lazily_expired {
+            self.release(&e);
+            expired.push(e);
+        }
+        let (slot, dir) = hit?;
+        Some(self.existing(*k, slot, dir, flags, now, std::mem::take(expired)))
     }
 
     /// Whether an unsolicited inbound packet would be translated (without changing anything).
     pub fn would_admit(&self, k: &FlowKey) -> bool {
         self.inbound_target(k).is_ok()
+    }
+
+    /// Whether a packet with key `k` belongs to a live connection.
+    pub fn tracks(&self, k: &FlowKey, now: Instant) -> bool {
+        self.ct.peek(k, now)
     }
 
     fn existing(
@@ -584,13 +637,14 @@ impl NatTable {
             expired,
         }
     }
-
+    #[allow(clippy::too_many_arguments)]
     fn create(
         &mut self,
         k: FlowKey,
         reply: FlowKey,
         flags: Option<TcpFlags>,
         rule: Option<String>,
+        snat: bool,
         now: Instant,
         mut expired: Vec<Entry>,
     ) -> Result<Decision, NatDrop> {
@@ -603,10 +657,9 @@ impl NatTable {
                 expired.extend(reclaimed);
                 // `insert` may have swept entries, but the new one is always last.
                 let slot = self.ct.len().saturating_sub(1).min(slot);
-                if let Some(e) = self.ct.get(slot).cloned() {
-                    if Self::is_snat(&e) {
-                        self.hold(e.orig, e.reply.dport);
-                    }
+                if snat {
+                    self.ct.mark_binding(slot);
+                    self.hold(k, reply.dport);
                 }
                 Ok(Decision {
                     before: k,
