@@ -21,6 +21,7 @@
 //! - [`nat`]: NAPT with RFC 4787 mapping and filtering behaviours, hairpinning, port pools.
 //! - [`forward`]: port-forwarding rules in VirtualBox and QEMU syntax.
 //! - [`conntrack`]: the connection-tracking table, Linux's TCP states and timeouts.
+//! - [`wire`]: the same NAT table applied to real IPv4 packets in bytes, checksums fixed.
 //! - [`packet`]: IPv4 + TCP/UDP/ICMP as values, printed like tcpdump.
 //! - [`clock`]: virtual time.
 //!
@@ -39,3 +40,4 @@ pub mod sim;
 pub mod topology;
 pub mod trace;
 pub mod vbox;
+pub mod wire;

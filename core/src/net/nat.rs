@@ -535,7 +535,8 @@ impl NatTable {
         let reply = FlowKey {
             proto: k.proto,
             src: dst,
-            sport: dport,
+            // ICMP echo has one identifier for both "ports": the reply carries the new one.
+            sport: if k.proto == Proto::Icmp { port } else { dport },
             dst: ext_ip,
             dport: port,
         };
@@ -582,7 +583,11 @@ impl NatTable {
             src: ip,
             sport: port,
             dst: proxy.unwrap_or(k.src),
-            dport: k.sport,
+            dport: if k.proto == Proto::Icmp {
+                port
+            } else {
+                k.sport
+            },
         };
         self.create(k, reply, flags, rule, false, now, expired)
     }

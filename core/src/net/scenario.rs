@@ -311,9 +311,11 @@ fn parse_mode(s: &str, network: Option<&str>, forwards: Vec<PortForward>) -> Res
         "hostonly" | "host-only" => Mode::HostOnly(network.unwrap_or("vboxnet0").to_string()),
         "internal" | "intnet" => Mode::Internal(network.unwrap_or("intnet").to_string()),
         "none" | "not-attached" => Mode::NotAttached,
-        other => return Err(format!(
+        other => {
+            return Err(format!(
             "unknown mode {other:?}: expected nat, natnetwork, bridged, hostonly, internal or none"
-        )),
+        ))
+        }
     })
 }
 
