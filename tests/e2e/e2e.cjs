@@ -143,6 +143,80 @@ scenario('a share link opens the same lab; a corrupted one changes nothing', asy
   noErrors(page);
 });
 
+scenario('IPv4 tool: typing classifies, a bad address is explained, the goal completes', async (ctx) => {
+  const page = await open(ctx, '#/tool/ipv4');
+  const input = page.locator('#lv-ipv4-input');
+  await input.fill('256.1.1.1');
+  await page.locator('#lv-ipv4-input[aria-invalid=true]').waitFor();
+  assert.match(await page.locator('#lv-ipv4-error').textContent(), /out of range/);
+  await input.fill('172.16.5.9/20');
+  await page.locator('.lv-goal-done').waitFor();
+  assert.match(await page.locator('#lv-ipv4-subnet-title').textContent(), /172\.16\.0\.0\/20/);
+  assert.match(await page.locator('main').textContent(), /RFC 1918/);
+  await shot(page, '03-ipv4');
+  noErrors(page);
+});
+
+scenario('ports, sizing and the hypervisor sorter work from the keyboard and mouse', async (ctx) => {
+  const page = await open(ctx, '#/tool/ports');
+  await page.locator('#lv-port-input').fill('mysql');
+  await page.locator('.lv-goal-done').waitFor();
+  assert.match(await page.locator('#lv-port-title').textContent(), /3306/);
+  await page.goto(BASE + '#/tool/sizing');
+  await page.locator('.lv-sizing-plan').waitFor();
+  // The course's answer: six 1-vCPU VMs on 8 CPUs with a 20 % reserve.
+  for (let i = 0; i < 4; i++) await page.getByRole('button', { name: 'Add a VM' }).click();
+  for (let i = 0; i < 6; i++) {
+    const slider = page.locator(`#lv-vm${i}-cpus`);
+    await slider.focus();
+    await slider.press('Home');
+    const ram = page.locator(`#lv-vm${i}-ram`);
+    await ram.focus();
+    await ram.press('Home');
+  }
+  await page.locator('.lv-goal-done').waitFor();
+  await shot(page, '04-sizing');
+  // One VM too many overcommits the vCPUs: the plan says so.
+  await page.getByRole('button', { name: 'Add a VM' }).click();
+  await page.locator('.lv-issue-warn').waitFor();
+  await page.goto(BASE + '#/tool/hypervisors');
+  const card = page.locator('.lv-sort-card', { hasText: 'Linux KVM' });
+  await card.getByRole('button', { name: 'Type 2' }).click();
+  await page.locator('.lv-wrong', { hasText: 'Linux KVM' }).waitFor();
+  await page.getByRole('button', { name: 'Take back Linux KVM' }).click();
+  await page.locator('.lv-sort-card', { hasText: 'Linux KVM' }).getByRole('button', { name: 'Type 1' }).click();
+  await page.locator('.lv-right', { hasText: 'Linux KVM' }).waitFor();
+  await shot(page, '04-hypervisors');
+  noErrors(page);
+});
+
+scenario('network lab: step through the NAT trace, see the translation and the conntrack table', async (ctx) => {
+  const page = await open(ctx, '#/tool/network');
+  await page.locator('.lv-diagram').waitFor();
+  const forward = page.getByRole('button', { name: 'Step forward' });
+  // Step until the home router's source NAT shows before/after headers.
+  for (let i = 0; i < 30 && !(await page.locator('.lv-step-detail.lv-ev-nat').count()); i++) await forward.click();
+  const detail = await page.locator('.lv-step-detail.lv-ev-nat').textContent();
+  assert.match(detail, /SNAT/);
+  assert.match(detail, /192\.168\.1\.100/);
+  assert.match(detail, /203\.0\.113\.7/);
+  assert.match(await page.locator('.lv-pre').first().textContent(), /src=192\.168\.1\.100/);
+  await shot(page, '05-network-nat');
+  await page.getByRole('button', { name: 'Step back' }).click();
+  assert.equal(await page.locator('.lv-step-detail.lv-ev-nat').count(), 0, 'stepping back leaves the translation');
+  // Korean and back keeps the position in the trace.
+  const pos = await page.locator('.lv-player-pos').textContent();
+  await page.getByRole('button', { name: '한국어' }).click();
+  await page.getByRole('button', { name: '한 단계 앞으로' }).waitFor();
+  assert.equal(await page.locator('.lv-player-pos').textContent(), pos);
+  await page.getByRole('button', { name: 'EN' }).click();
+  // The slider jumps to the end: the goal completes.
+  await page.locator('.lv-net-diagram input[type=range]').focus();
+  await page.keyboard.press('End');
+  await page.locator('.lv-goal-done').waitFor();
+  noErrors(page);
+});
+
 scenario('usable at 360 px', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });

@@ -21,6 +21,26 @@ pub struct LabState {
     pub sizing: SizingState,
     /// Hypervisor sorter.
     pub hypervisors: SorterState,
+    /// Network lab.
+    pub network: NetState,
+}
+
+/// Which network scenario is open and how far its trace is played.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NetState {
+    /// The example scenario's name.
+    pub example: String,
+    /// The current step of the trace (0-based).
+    pub step: u32,
+}
+
+impl Default for NetState {
+    fn default() -> Self {
+        NetState {
+            example: "home-router".into(),
+            step: 0,
+        }
+    }
 }
 
 /// What the IPv4 tool shows.
@@ -167,6 +187,8 @@ impl LabState {
             text("product id", product)?;
             text("sorter bin", bin)?;
         }
+        text("network scenario", &self.network.example)?;
+        range("network step", self.network.step, (0, 100_000))?;
         Ok(())
     }
 }

@@ -18,11 +18,14 @@ pub enum ToolId {
     Sizing,
     /// Type 1 / type 2 hypervisor sorter.
     Hypervisors,
+    /// The network lab: topology, packet trace, NAT tables.
+    Network,
 }
 
 impl ToolId {
     /// Every tool, in the order the home page lists them.
-    pub const ALL: [ToolId; 4] = [
+    pub const ALL: [ToolId; 5] = [
+        ToolId::Network,
         ToolId::Ipv4,
         ToolId::Ports,
         ToolId::Sizing,
@@ -36,6 +39,7 @@ impl ToolId {
             ToolId::Ports => "ports",
             ToolId::Sizing => "sizing",
             ToolId::Hypervisors => "hypervisors",
+            ToolId::Network => "network",
         }
     }
 

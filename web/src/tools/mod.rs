@@ -8,6 +8,7 @@ use crate::route::ToolId;
 mod common;
 mod hypervisors;
 mod ipv4;
+mod network;
 mod ports;
 mod sizing;
 
@@ -55,6 +56,14 @@ pub fn info(tool: ToolId) -> ToolInfo {
             ),
             icon: "◫",
         },
+        ToolId::Network => ToolInfo {
+            title: Text::new("Network lab: NAT step by step", "네트워크 실습: NAT 단계별 보기"),
+            summary: Text::new(
+                "Watch packets cross a home router, VirtualBox NAT and port forwarding, hop by hop, with the conntrack table.",
+                "공유기, VirtualBox NAT, 포트 포워딩을 지나는 패킷을 홉마다 conntrack 테이블과 함께 지켜보세요.",
+            ),
+            icon: "⇌",
+        },
     }
 }
 
@@ -70,5 +79,6 @@ pub fn page(tool: ToolId) -> Html {
         ToolId::Ports => html! { <ports::PortsTool /> },
         ToolId::Sizing => html! { <sizing::SizingTool /> },
         ToolId::Hypervisors => html! { <hypervisors::HypervisorTool /> },
+        ToolId::Network => html! { <network::NetworkTool /> },
     }
 }
