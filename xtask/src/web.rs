@@ -2,7 +2,8 @@
 //!
 //! The pipeline is the one every wasm-bindgen app uses, made reproducible:
 //!
-//! 1. `cargo build --release --target wasm32-unknown-unknown -p labvisor-web`;
+//! 1. `cargo build --profile web --target wasm32-unknown-unknown -p labvisor-web` (the `web`
+//!    profile optimizes for size);
 //! 2. `wasm-bindgen --target web`, with the CLI pinned to exactly the `wasm-bindgen` version in
 //!    `Cargo.lock` (the CLI refuses a library of another version), installed under
 //!    `target/tools/` when missing;
@@ -29,6 +30,8 @@ const WASM_TARGET: &str = "wasm32-unknown-unknown";
 const WEB_CRATE: &str = "labvisor-web";
 /// The file stem wasm-bindgen gives the generated JS and wasm.
 const OUT_NAME: &str = "labvisor_web";
+/// The cargo profile of the browser build (in the workspace `Cargo.toml`: size over speed).
+const WEB_PROFILE: &str = "web";
 
 /// Options of `cargo xtask build-web`.
 #[derive(Debug, clap::Args)]
@@ -71,7 +74,8 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
     sh::ensure_rust_target(WASM_TARGET)?;
     sh::run(cargo().args([
         "build",
-        "--release",
+        "--profile",
+        WEB_PROFILE,
         "--lib",
         "-p",
         WEB_CRATE,
@@ -80,7 +84,7 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
     ]))?;
     let raw_wasm = target_dir()
         .join(WASM_TARGET)
-        .join("release")
+        .join(WEB_PROFILE)
         .join(format!("{OUT_NAME}.wasm"));
 
     let bindgen = ensure_wasm_bindgen(&paths)?;
