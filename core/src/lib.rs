@@ -17,10 +17,13 @@
 //!   arithmetic.
 //! - [`port`]: TCP/UDP ports, the RFC 6335 ranges and a catalog of common services.
 //! - [`sizing`]: planning VMs on a host, leaving the host its reserve.
+//! - [`disk`]: virtual disks in real VDI and raw formats: dynamic vs fixed, overcommit,
+//!   compaction, snapshots and backups.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod addr;
+pub mod disk;
 pub mod hypervisor;
 pub mod lang;
 pub mod port;
