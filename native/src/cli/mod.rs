@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
+pub mod disk;
 pub mod doctor;
 pub mod host;
 pub mod hypervisor;
@@ -74,6 +75,8 @@ pub enum Command {
     #[cfg(target_os = "linux")]
     #[command(subcommand)]
     Vm(vm::VmCommand),
+    /// Virtual disk images: dynamic vs fixed, compaction, snapshots, backups (VDI and raw).
+    Disk(disk::DiskArgs),
 }
 
 /// Why a command failed, and so which exit status it ends with.
@@ -111,5 +114,6 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Doctor(args) => doctor::run(args, &global),
         #[cfg(target_os = "linux")]
         Command::Vm(cmd) => vm::run(cmd, &global),
+        Command::Disk(args) => disk::run(args, &global),
     }
 }
