@@ -287,3 +287,111 @@ mod tests {
         }
     }
 }
+
+/// What an actions file holds: a whole log or just the steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionsFile {
+    /// A log naming its lesson and exercise.
+    Log(ActionLog),
+    /// Only the steps.
+    Steps(Vec<Action>),
+}
+
+impl ActionsFile {
+    /// The steps.
+    pub fn actions(&self) -> &[Action] {
+        match self {
+            ActionsFile::Log(log) => &log.actions,
+            ActionsFile::Steps(steps) => steps,
+        }
+    }
+}
+
+/// Reads an actions file: JSON (a log object or an array of steps), TOML (`actions = [...]`,
+/// optionally with `lesson` and `exercise`) when the name ends in `.toml`, or postcard bytes
+/// (a share link's payload) when it ends in `.bin`. Errors say where the file is wrong.
+pub fn parse_actions_file(name: &str, bytes: &[u8]) -> Result<ActionsFile, String> {
+    if name.ends_with(".bin") {
+        return ActionLog::from_postcard(bytes)
+            .map(ActionsFile::Log)
+            .map_err(|e| format!("{name}: not a postcard action log: {e}"));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("{name}: not UTF-8 text: {e}"))?;
+    if name.ends_with(".toml") {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct TomlLog {
+            lesson: Option<String>,
+            exercise: Option<String>,
+            actions: Vec<Action>,
+        }
+        let parsed: TomlLog = toml::from_str(text).map_err(|e| {
+            let (line, column) = crate::load::line_column(text, e.span().map_or(0, |s| s.start));
+            format!("{name}:{line}:{column}: {}", e.message().trim())
+        })?;
+        return Ok(match (parsed.lesson, parsed.exercise) {
+            (Some(lesson), Some(exercise)) => ActionsFile::Log(ActionLog {
+                lesson,
+                exercise,
+                actions: parsed.actions,
+            }),
+            _ => ActionsFile::Steps(parsed.actions),
+        });
+    }
+    let json_error = |e: serde_json::Error| {
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; the location already leads the message.
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        format!(
+            "{name}:{}:{}: {message}; expected a JSON array of steps such as [{{\"answer\": \"private\"}}] or a log {{\"lesson\", \"exercise\", \"actions\"}}",
+            e.line(),
+            e.column()
+        )
+    };
+    if text.trim_start().starts_with('[') {
+        serde_json::from_str(text)
+            .map(ActionsFile::Steps)
+            .map_err(json_error)
+    } else {
+        serde_json::from_str(text)
+            .map(ActionsFile::Log)
+            .map_err(json_error)
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_supported_form() {
+        let steps = parse_actions_file("a.json", br#"[{"answer": "user"}]"#).unwrap();
+        assert_eq!(steps.actions(), &[Action::Answer("user".into())]);
+        let log = parse_actions_file(
+            "a.json",
+            br#"{"lesson": "ports", "exercise": "range-of-22", "actions": ["host-disk-fails"]}"#,
+        )
+        .unwrap();
+        assert!(matches!(log, ActionsFile::Log(ref l) if l.exercise == "range-of-22"));
+        let toml_steps = parse_actions_file("a.toml", b"actions = [{ answer = \"22\" }]").unwrap();
+        assert_eq!(toml_steps.actions(), &[Action::Answer("22".into())]);
+        let bin = ActionLog {
+            lesson: "ports".into(),
+            exercise: "x".into(),
+            actions: vec![Action::HostDiskFails],
+        };
+        let back = parse_actions_file("share.bin", &bin.to_postcard()).unwrap();
+        assert_eq!(back, ActionsFile::Log(bin));
+    }
+
+    #[test]
+    fn errors_point_into_the_file() {
+        let err = parse_actions_file("a.json", b"[\n  {\"anwser\": \"user\"}\n]").unwrap_err();
+        assert!(err.starts_with("a.json:2:"), "{err}");
+        let err = parse_actions_file("a.toml", b"actions = [\n  { answer = 22 },\n]").unwrap_err();
+        assert!(err.starts_with("a.toml:2:"), "{err}");
+        assert!(parse_actions_file("a.bin", &[0xff, 0xff]).is_err());
+    }
+}

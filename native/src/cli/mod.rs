@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
+pub mod lesson;
 pub mod output;
 
 /// Labvisor: learn virtualization and networking by running it.
@@ -55,7 +56,11 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
+    #[command(subcommand)]
+    Lesson(lesson::Args),
+}
 
 /// Why a command failed, and so which exit status it ends with.
 #[derive(Debug, thiserror::Error)]
@@ -84,6 +89,7 @@ pub type CliResult = Result<ExitCode, CliError>;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> CliResult {
     let Cli { global, command } = cli;
-    let _lang = global.lang();
-    match command {}
+    match command {
+        Command::Lesson(args) => lesson::run(args, &global),
+    }
 }
