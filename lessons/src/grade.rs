@@ -253,6 +253,7 @@ const TYPE_WORDS: &[(&str, &[&str])] = &[
         "type-2",
         &["2", "type2", "hosted", "타입-2", "타입2", "2형", "호스트형"],
     ),
+    ("kvm-vmm", &["vmm", "kvm-based-vmm", "kvmvmm"]),
 ];
 
 fn compare(answer: Option<String>, key: &str, mut trace: Vec<String>) -> Judgement {
@@ -298,7 +299,11 @@ fn classify_address(subject: &str, ask: AddressQuestion, actions: &[Action]) -> 
         "core addr: {subject} is class {}, scope {}{}",
         facts.class.to_uppercase(),
         facts.scope,
-        facts.block.map(|b| format!(", in {b}")).unwrap_or_default()
+        facts
+            .block
+            .as_ref()
+            .map(|b| format!(", in {b}"))
+            .unwrap_or_default()
     ));
     let (given, key) = match ask {
         AddressQuestion::Scope => (answer.map(|a| synonym(&a, SCOPE_WORDS)), facts.scope),
@@ -314,7 +319,7 @@ fn classify_address(subject: &str, ask: AddressQuestion, actions: &[Action]) -> 
                     .to_string();
                 letter
             }),
-            facts.class,
+            facts.class.as_str(),
         ),
     };
     compare(given, key, trace)
@@ -352,10 +357,13 @@ fn classify_port(subject: &str, ask: PortQuestion, actions: &[Action]) -> Judgem
 fn classify_hypervisor(subject: &str, actions: &[Action]) -> Judgement {
     let mut trace = Vec::new();
     let answer = final_answer(actions, &mut trace);
-    match key::hypervisor_kind(subject) {
-        Ok(kind) => {
-            trace.push(format!("core hypervisor: {subject} is {kind}"));
-            compare(answer.map(|a| synonym(&a, TYPE_WORDS)), kind, trace)
+    match key::hypervisor(subject) {
+        Ok(found) => {
+            trace.push(format!(
+                "core hypervisor: {} is {}: {}",
+                found.name, found.kind, found.note
+            ));
+            compare(answer.map(|a| synonym(&a, TYPE_WORDS)), found.kind, trace)
         }
         Err(e) => Judgement::fail("invalid-exercise", vec![e]),
     }
@@ -369,7 +377,10 @@ fn host_reserve(
 ) -> Judgement {
     let mut trace = Vec::new();
     let answer = final_answer(actions, &mut trace);
-    let (cpus, ram) = key::host_reserve(host.cpus, host.ram_mib, percent);
+    let (cpus, ram) = match key::host_reserve(host.cpus, host.ram_mib, percent) {
+        Ok(reserve) => reserve,
+        Err(e) => return Judgement::fail("invalid-exercise", vec![e]),
+    };
     let (total, reserve, unit) = match ask {
         ReserveQuestion::Cpus => (u64::from(host.cpus), cpus, "CPUs"),
         ReserveQuestion::RamMib => (host.ram_mib, ram, "MiB"),
@@ -436,7 +447,13 @@ fn host_sizing(host: &HostSpec, percent: u8, vm_count: u32, actions: &[Action]) 
             other => trace.push(format!("step {}: `{}` ignored", i + 1, other.name())),
         }
     }
-    let plan = key::plan(host.cpus, host.ram_mib, percent, &vms);
+    let plan = match key::plan(host.cpus, host.ram_mib, percent, &vms) {
+        Ok(plan) => plan,
+        Err(e) => {
+            trace.push(format!("core sizing: {e}"));
+            return Judgement::fail("invalid-plan", trace);
+        }
+    };
     trace.push(format!(
         "core sizing: host {} CPUs, {} MiB; reserve {percent} % rounded up = {} CPUs, {} MiB; left for VMs {} CPUs, {} MiB",
         host.cpus, host.ram_mib, plan.reserve.0, plan.reserve.1, plan.available.0, plan.available.1

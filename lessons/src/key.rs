@@ -3,12 +3,8 @@
 //!
 //! This module is the only place that knows the core's API; the grader sees plain answers
 //! (kebab-case keys such as `private` or `type-1`) and numbers.
-//!
-//! PROVISIONAL: until the foundation's `addr`, `port`, `hypervisor` and `sizing` modules are on
-//! `main`, the functions below carry a minimal copy of those facts. They are replaced by calls
-//! into the core as soon as it lands; the tests pin the answers either way.
 
-use std::net::Ipv4Addr;
+use labvisor_core::{addr, hypervisor, port, sizing};
 
 /// What the model says about an IPv4 address.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -18,142 +14,90 @@ pub struct AddressKey {
     /// `limited-broadcast`, `ietf-protocol-assignments`.
     pub scope: &'static str,
     /// The class letter, lowercase `a`–`e`.
-    pub class: &'static str,
-    /// The block and its source, e.g. `192.168.0.0/16 (RFC 1918)`; `None` for public.
-    pub block: Option<&'static str>,
+    pub class: String,
+    /// The special-purpose block and its source, e.g. `192.168.0.0/16 (RFC 1918)`; `None` for
+    /// public addresses.
+    pub block: Option<String>,
 }
 
-/// Classifies an address with the core's registry.
+/// The answer key's spelling of a core scope.
+fn scope_key(scope: addr::Scope) -> &'static str {
+    use addr::Scope::*;
+    match scope {
+        ThisNetwork => "this-network",
+        Private => "private",
+        SharedAddressSpace => "shared",
+        Loopback => "loopback",
+        LinkLocal => "link-local",
+        IetfProtocolAssignments => "ietf-protocol-assignments",
+        Documentation => "documentation",
+        Benchmarking => "benchmarking",
+        Multicast => "multicast",
+        Reserved => "reserved",
+        LimitedBroadcast => "limited-broadcast",
+        Public => "public",
+    }
+}
+
+/// Classifies an address with the core's registry (`core::addr`).
 pub fn address(text: &str) -> Result<AddressKey, String> {
-    let addr: Ipv4Addr = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not an IPv4 address (four numbers 0-255)"))?;
-    let bits = u32::from(addr);
-    const BLOCKS: &[(u32, u8, &str, &str)] = &[
-        (0x0000_0000, 8, "this-network", "0.0.0.0/8 (RFC 6890)"),
-        (0x0A00_0000, 8, "private", "10.0.0.0/8 (RFC 1918)"),
-        (0x6440_0000, 10, "shared", "100.64.0.0/10 (RFC 6598)"),
-        (0x7F00_0000, 8, "loopback", "127.0.0.0/8 (RFC 6890)"),
-        (0xA9FE_0000, 16, "link-local", "169.254.0.0/16 (RFC 3927)"),
-        (0xAC10_0000, 12, "private", "172.16.0.0/12 (RFC 1918)"),
-        (
-            0xC000_0000,
-            24,
-            "ietf-protocol-assignments",
-            "192.0.0.0/24 (RFC 6890)",
-        ),
-        (0xC000_0200, 24, "documentation", "192.0.2.0/24 (RFC 5737)"),
-        (0xC0A8_0000, 16, "private", "192.168.0.0/16 (RFC 1918)"),
-        (0xC612_0000, 15, "benchmarking", "198.18.0.0/15 (RFC 2544)"),
-        (
-            0xC633_6400,
-            24,
-            "documentation",
-            "198.51.100.0/24 (RFC 5737)",
-        ),
-        (
-            0xCB00_7100,
-            24,
-            "documentation",
-            "203.0.113.0/24 (RFC 5737)",
-        ),
-        (0xE000_0000, 4, "multicast", "224.0.0.0/4 (RFC 5771)"),
-        (
-            0xFFFF_FFFF,
-            32,
-            "limited-broadcast",
-            "255.255.255.255/32 (RFC 919)",
-        ),
-        (0xF000_0000, 4, "reserved", "240.0.0.0/4 (RFC 1112)"),
-    ];
-    let found = BLOCKS.iter().find(|(net, prefix, _, _)| {
-        let mask = u32::MAX.checked_shl(32 - u32::from(*prefix)).unwrap_or(0);
-        bits & mask == *net
-    });
-    let class = match addr.octets()[0] {
-        0..=127 => "a",
-        128..=191 => "b",
-        192..=223 => "c",
-        224..=239 => "d",
-        _ => "e",
-    };
-    Ok(match found {
-        Some((_, _, scope, block)) => AddressKey {
-            scope,
-            class,
-            block: Some(block),
-        },
-        None => AddressKey {
-            scope: "public",
-            class,
-            block: None,
-        },
+    let info = addr::classify(text).map_err(|e| e.to_string())?;
+    Ok(AddressKey {
+        scope: scope_key(info.scope),
+        class: info.class.letter().to_ascii_lowercase(),
+        block: info.block.map(|b| format!("{b} ({})", info.rfc)),
     })
 }
 
-/// The RFC 6335 range of a port number: `system`, `user` or `dynamic`.
+/// The RFC 6335 range of a port number (`core::port`): `system`, `user` or `dynamic`.
 pub fn port_range(text: &str) -> Result<&'static str, String> {
-    let port: u16 = text
-        .trim()
-        .parse()
-        .map_err(|_| format!("{text:?} is not a port number (0-65535)"))?;
-    Ok(match port {
-        0..=1023 => "system",
-        1024..=49151 => "user",
-        49152..=65535 => "dynamic",
+    let port = port::Port::parse(text).map_err(|e| e.to_string())?;
+    Ok(match port.range() {
+        port::PortRange::System => "system",
+        port::PortRange::User => "user",
+        port::PortRange::Dynamic => "dynamic",
     })
 }
 
-/// The port and transport of a named service, e.g. `ssh` → `(22, "tcp")`.
-pub fn service_port(name: &str) -> Result<(u16, &'static str), String> {
-    const SERVICES: &[(&str, u16, &str)] = &[
-        ("ssh", 22, "tcp"),
-        ("telnet", 23, "tcp"),
-        ("smtp", 25, "tcp"),
-        ("dns", 53, "udp+tcp"),
-        ("http", 80, "tcp"),
-        ("https", 443, "tcp"),
-        ("mysql", 3306, "tcp"),
-        ("rdp", 3389, "tcp"),
-        ("postgresql", 5432, "tcp"),
-        ("redis", 6379, "tcp"),
-    ];
-    let wanted = name.trim().to_ascii_lowercase();
-    SERVICES
-        .iter()
-        .find(|(n, _, _)| *n == wanted)
-        .map(|(_, port, transport)| (*port, *transport))
+/// The port and transports of a named service in the core's catalog, e.g. `ssh` → `(22, "tcp")`.
+pub fn service_port(name: &str) -> Result<(u16, String), String> {
+    port::service_by_name(name)
+        .map(|s| (s.port, s.transport_label()))
         .ok_or_else(|| format!("no service called {name:?} in the port catalog"))
 }
 
-/// The type of a hypervisor product: `type-1`, `type-2` or `kvm-vmm` (a VMM on top of KVM).
-pub fn hypervisor_kind(name: &str) -> Result<&'static str, String> {
-    const CATALOG: &[(&str, &str)] = &[
-        ("xen", "type-1"),
-        ("xenserver", "type-1"),
-        ("kvm", "type-1"),
-        ("esxi", "type-1"),
-        ("hyper-v", "type-1"),
-        ("virtualbox", "type-2"),
-        ("vmware workstation", "type-2"),
-        ("fusion", "type-2"),
-        ("qemu", "type-2"),
-        ("virtual pc", "type-2"),
-        ("firecracker", "kvm-vmm"),
-    ];
-    let wanted = name.trim().to_ascii_lowercase();
-    CATALOG
-        .iter()
-        .find(|(n, _)| *n == wanted)
-        .map(|(_, kind)| *kind)
-        .ok_or_else(|| format!("no hypervisor called {name:?} in the catalog"))
+/// What the core's catalog says about a hypervisor product.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HypervisorKey {
+    /// `type-1`, `type-2` or `kvm-vmm` (a user-space VMM on top of KVM).
+    pub kind: &'static str,
+    /// The product's name.
+    pub name: &'static str,
+    /// Where the popular picture is too simple (English).
+    pub note: &'static str,
 }
 
-/// What the host keeps: `(cpus, ram_mib)`, each rounded up.
-pub fn host_reserve(cpus: u32, ram_mib: u64, percent: u8) -> (u64, u64) {
-    let share = |amount: u64| (amount * u64::from(percent)).div_ceil(100);
-    (share(u64::from(cpus)), share(ram_mib))
+/// Looks a hypervisor product up in `core::hypervisor`.
+pub fn hypervisor(name: &str) -> Result<HypervisorKey, String> {
+    let found = hypervisor::find(name).map_err(|e| e.to_string())?;
+    Ok(HypervisorKey {
+        kind: match found.kind {
+            hypervisor::Kind::Type1 => "type-1",
+            hypervisor::Kind::Type2 => "type-2",
+            hypervisor::Kind::KvmVmm => "kvm-vmm",
+        },
+        name: found.name,
+        note: found.note.en,
+    })
+}
+
+/// What the host keeps (`core::sizing`): `(cpus, ram_mib)`, each rounded up.
+pub fn host_reserve(cpus: u32, ram_mib: u64, percent: u8) -> Result<(u64, u64), String> {
+    let share = sizing::Percent::new(percent).map_err(|e| e.to_string())?;
+    Ok((
+        share.of_rounded_up(u64::from(cpus)),
+        share.of_rounded_up(ram_mib),
+    ))
 }
 
 /// A VM in a sizing plan.
@@ -186,41 +130,70 @@ pub struct SizingKey {
     pub notes: Vec<String>,
 }
 
-/// Plans `vms` on the host with the course's rule.
-pub fn plan(cpus: u32, ram_mib: u64, percent: u8, vms: &[VmAsk]) -> SizingKey {
-    let reserve = host_reserve(cpus, ram_mib, percent);
-    let available = (
-        u64::from(cpus).saturating_sub(reserve.0),
-        ram_mib.saturating_sub(reserve.1),
-    );
-    let requested = (
-        vms.iter().map(|v| u64::from(v.vcpus)).sum::<u64>(),
-        vms.iter().map(|v| v.ram_mib).sum::<u64>(),
-    );
-    let cpu_overcommit = requested.0 > available.0;
-    let ram_overcommit = requested.1 > available.1;
+/// Plans `vms` on the host with the course's rule, RAM overcommit not allowed.
+pub fn plan(cpus: u32, ram_mib: u64, percent: u8, vms: &[VmAsk]) -> Result<SizingKey, String> {
+    let host = sizing::Host::new(cpus, ram_mib, None).map_err(|e| e.to_string())?;
+    let requests = vms
+        .iter()
+        .map(|v| sizing::VmRequest::new(v.name.clone(), v.vcpus, v.ram_mib, None))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| e.to_string())?;
+    let policy = sizing::Policy {
+        reserve: sizing::Percent::new(percent).map_err(|e| e.to_string())?,
+        allow_ram_overcommit: false,
+    };
+    let plan = sizing::plan(&host, &requests, &policy);
     let mut notes = Vec::new();
-    if ram_overcommit {
-        notes.push(format!(
-            "ram overcommit: {} MiB requested, {} MiB available",
-            requested.1, available.1
-        ));
+    let mut ram_overcommit = false;
+    let mut cpu_overcommit = false;
+    for problem in &plan.problems {
+        notes.push(match problem {
+            sizing::Problem::RamOvercommit {
+                requested_mib,
+                available_mib,
+            } => {
+                ram_overcommit = true;
+                format!(
+                    "ram overcommit: {requested_mib} MiB requested, {available_mib} MiB available"
+                )
+            }
+            sizing::Problem::NoCpuLeft {
+                host_cpus,
+                reserved,
+            } => {
+                format!("no CPU left: the host keeps {reserved} of {host_cpus}")
+            }
+            sizing::Problem::VmWiderThanHost {
+                vm,
+                vcpus,
+                host_cpus,
+            } => format!("{vm} has {vcpus} vCPUs, more than the host's {host_cpus} CPUs"),
+        });
     }
-    if cpu_overcommit {
-        notes.push(format!(
-            "vcpu overcommit: {} vCPUs on {} CPUs",
-            requested.0, available.0
-        ));
+    for warning in &plan.warnings {
+        match warning {
+            sizing::Warning::VcpuOvercommit {
+                requested,
+                available,
+                ratio,
+            } => {
+                cpu_overcommit = true;
+                notes.push(format!(
+                    "vcpu overcommit: {requested} vCPUs on {available} CPUs (ratio {ratio:.2})"
+                ));
+            }
+            other => notes.push(format!("{other:?}")),
+        }
     }
-    SizingKey {
-        reserve,
-        available,
-        requested,
+    Ok(SizingKey {
+        reserve: (plan.reserve.cpus, plan.reserve.ram_mib),
+        available: (plan.available.cpus, plan.available.ram_mib),
+        requested: (plan.requested.cpus, plan.requested.ram_mib),
         cpu_overcommit,
         ram_overcommit,
-        fits: !ram_overcommit,
+        fits: plan.fits,
         notes,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -239,18 +212,31 @@ mod tests {
         assert_eq!(port_range("3306"), Ok("user"));
         assert_eq!(port_range("22"), Ok("system"));
         assert_eq!(port_range("49152"), Ok("dynamic"));
-        assert_eq!(service_port("ssh"), Ok((22, "tcp")));
-        assert_eq!(hypervisor_kind("KVM"), Ok("type-1"));
-        assert_eq!(hypervisor_kind("VirtualBox"), Ok("type-2"));
-        assert_eq!(host_reserve(8, 16384, 20), (2, 3277));
-        assert_eq!(host_reserve(12, 32768, 20), (3, 6554));
+        assert_eq!(service_port("ssh"), Ok((22, "tcp".to_string())));
+        assert_eq!(hypervisor("KVM").unwrap().kind, "type-1");
+        assert_eq!(hypervisor("VirtualBox").unwrap().kind, "type-2");
+        assert_eq!(hypervisor("Firecracker").unwrap().kind, "kvm-vmm");
+        assert_eq!(host_reserve(8, 16384, 20), Ok((2, 3277)));
+        assert_eq!(host_reserve(12, 32768, 20), Ok((3, 6554)));
+        let six = (1..=6)
+            .map(|i| VmAsk {
+                name: format!("vm{i}"),
+                vcpus: 1,
+                ram_mib: 2048,
+            })
+            .collect::<Vec<_>>();
+        let key = plan(8, 16384, 20, &six).unwrap();
+        assert_eq!(key.available, (6, 13107));
+        assert!(key.fits && !key.cpu_overcommit && !key.ram_overcommit);
     }
 
     #[test]
     fn rejects_what_is_not_in_the_model() {
         assert!(address("256.1.1.1").is_err());
+        assert!(address("010.0.0.1").is_err());
         assert!(port_range("65536").is_err());
         assert!(service_port("gopher-over-carrier-pigeon").is_err());
-        assert!(hypervisor_kind("toaster").is_err());
+        assert!(hypervisor("toaster").is_err());
+        assert!(host_reserve(8, 16384, 101).is_err());
     }
 }

@@ -661,7 +661,7 @@ fn build_spec(
             if let Some(ask) = &ex.ask {
                 parse_choice(ask, &[("type", ())], report, what)?;
             }
-            if let Err(e) = key::hypervisor_kind(subject.get_ref()) {
+            if let Err(e) = key::hypervisor(subject.get_ref()) {
                 report.error(subject.span(), what(&e));
             }
             Some(Spec::ClassifyHypervisor {
