@@ -92,13 +92,13 @@ fn engine_exercises_say_what_they_need() {
             &[
                 "lesson",
                 "check",
-                "port-forwarding",
-                "ssh-to-vm2",
+                "snapshot-vs-backup",
+                "survive-disk-failure",
                 "--actions",
                 "-"
             ],
             "C",
-            Some("[]")
+            Some(r#"["host-disk-fails"]"#)
         )
     );
 }

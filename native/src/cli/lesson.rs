@@ -160,15 +160,11 @@ fn list(global: &Global, lang: Lang) -> CliResult {
             lesson.title.get(lang).to_string(),
         ]);
     }
-    print!("{}", table.render());
-    println!();
-    println!(
-        "{}",
-        match lang {
-            Lang::En => "Read one with `labvisor lesson show ID` (`--lang ko` for Korean).",
-            Lang::Ko => "`labvisor lesson show ID`로 읽으세요 (영어는 `--lang en`).",
-        }
-    );
+    let footer = match lang {
+        Lang::En => "Read one with `labvisor lesson show ID` (`--lang ko` for Korean).",
+        Lang::Ko => "`labvisor lesson show ID`로 읽으세요 (영어는 `--lang en`).",
+    };
+    emit(&format!("{}\n{footer}\n", table.render()))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -179,7 +175,7 @@ fn show(id: &str, global: &Global, lang: Lang) -> CliResult {
         print_json(lesson)?;
         return Ok(ExitCode::SUCCESS);
     }
-    print!("{}", render_lesson(lesson, lang));
+    emit(&render_lesson(lesson, lang))?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -306,6 +302,19 @@ pub fn render_markdown(markdown: &str) -> String {
     out
 }
 
+/// Writes to standard output; a closed pipe (`… | head`) ends the output quietly instead of
+/// panicking.
+fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::Runtime(format!("cannot write output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
 fn read_actions(path: &Path) -> Result<ActionsFile, CliError> {
     let name = path.display().to_string();
     let bytes = if name == "-" {
@@ -372,19 +381,19 @@ fn check(id: &str, exercise_id: &str, path: &Path, global: &Global, lang: Lang) 
                 )
             }
         };
-        println!("{}/{}: {verdict}", lesson.id, exercise.id);
+        let mut text = format!("{}/{}: {verdict}\n", lesson.id, exercise.id);
         if let Some(hint) = &result.hint {
             let label = match lang {
                 Lang::En => "Hint",
                 Lang::Ko => "힌트",
             };
-            println!("{label}: {}", hint.get(lang));
+            text.push_str(&format!("{label}: {}\n", hint.get(lang)));
         }
-        println!();
-        println!("trace:");
+        text.push_str("\ntrace:\n");
         for line in &result.trace {
-            println!("  {line}");
+            text.push_str(&format!("  {line}\n"));
         }
+        emit(&text)?;
     }
     Ok(if result.passed() {
         ExitCode::SUCCESS
@@ -489,14 +498,13 @@ fn lint_dir(dir: &Path, global: &Global) -> CliResult {
             problems: &problems,
         })?;
     } else {
-        for problem in &problems {
-            println!("{problem}");
-        }
+        let mut text: String = problems.iter().map(|p| format!("{p}\n")).collect();
         let notes = problems.len() - errors;
-        println!(
-            "{} lesson(s), {exercises} exercise(s) checked: {errors} error(s), {notes} note(s)",
+        text.push_str(&format!(
+            "{} lesson(s), {exercises} exercise(s) checked: {errors} error(s), {notes} note(s)\n",
             sources.len()
-        );
+        ));
+        emit(&text)?;
     }
     Ok(if errors == 0 {
         ExitCode::SUCCESS
