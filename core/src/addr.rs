@@ -494,7 +494,7 @@ pub struct Ipv4Info {
     pub scope: Scope,
     /// The special-purpose block it is in, if any.
     pub block: Option<Ipv4Net>,
-    /// The registry's name for that block, or `"Public"`.
+    /// The registry's name for that block, or `"Globally reachable unicast"`.
     pub block_name: &'static str,
     /// The document the answer comes from.
     pub rfc: &'static str,
@@ -519,8 +519,8 @@ impl Ipv4Info {
             default_mask: default_prefix.map(mask_of),
             scope,
             block: special.map(|b| b.block),
-            block_name: special.map_or("Public (globally reachable)", |b| b.name),
-            rfc: special.map_or("RFC 6890", |b| b.rfc),
+            block_name: special.map_or("Globally reachable unicast", |b| b.name),
+            rfc: special.map_or("RFC 6890: in no special-purpose block", |b| b.rfc),
             globally_reachable: scope.globally_reachable(),
             binary: binary(address),
         }

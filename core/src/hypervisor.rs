@@ -127,16 +127,16 @@ impl Technique {
     pub fn explanation(self) -> Text {
         match self {
             Technique::BinaryTranslation => Text::new(
-                "The original x86 could not be virtualized by trapping alone: some privileged instructions (e.g. POPF) silently behave differently outside ring 0 instead of trapping (Popek and Goldberg's criteria, 1974). VMware (1999) scanned guest kernel code and rewrote those instructions on the fly, so an unmodified OS ran at near native speed. Replaced by VT-x/AMD-V in current products.",
-                "초기 x86은 트랩만으로는 가상화할 수 없었습니다. 일부 특권 명령(예: POPF)이 링 0 밖에서 트랩하지 않고 조용히 다르게 동작했기 때문입니다(Popek과 Goldberg의 조건, 1974). VMware(1999)는 게스트 커널 코드를 실행 중에 검사해 그런 명령을 바꿔 써서, 수정하지 않은 OS를 거의 네이티브 속도로 실행했습니다. 지금의 제품에서는 VT-x/AMD-V가 이를 대신합니다.",
+                "The original x86 could not be virtualized by trapping alone: some sensitive instructions are not privileged (e.g. POPF), so outside ring 0 they silently behave differently instead of trapping (Popek and Goldberg's criteria, 1974). VMware (1999) scanned guest kernel code and rewrote those instructions on the fly, so an unmodified OS ran at near native speed. Replaced by VT-x/AMD-V in current products.",
+                "초기 x86은 트랩만으로는 가상화할 수 없었습니다. 일부 민감한 명령(예: POPF)이 특권 명령이 아니어서 링 0 밖에서 트랩하지 않고 조용히 다르게 동작했기 때문입니다(Popek과 Goldberg의 조건, 1974). VMware(1999)는 게스트 커널 코드를 실행 중에 검사해 그런 명령을 바꿔 써서, 수정하지 않은 OS를 거의 네이티브 속도로 실행했습니다. 지금의 제품에서는 VT-x/AMD-V가 이를 대신합니다.",
             ),
             Technique::Paravirtualization => Text::new(
                 "The guest OS is modified to know it is virtualized and asks the hypervisor directly (hypercalls) instead of executing privileged instructions. Xen made it famous (2003), because it was fast without hardware support. Today paravirtual devices are everywhere, even in HVM guests: virtio (KVM), VMBus (Hyper-V), vmxnet3 (VMware).",
                 "게스트 OS를 수정해서 자신이 가상화되어 있음을 알게 하고, 특권 명령 대신 하이퍼바이저에 직접 요청(하이퍼콜)하게 합니다. 하드웨어 지원 없이도 빨라서 Xen(2003)이 유명하게 만들었습니다. 오늘날에는 HVM 게스트에서도 반가상화 장치가 널리 쓰입니다: virtio(KVM), VMBus(Hyper-V), vmxnet3(VMware).",
             ),
             Technique::HardwareAssisted => Text::new(
-                "The CPU gains a guest mode (Intel VT-x 2005, AMD-V 2006) that traps sensitive operations to the hypervisor, and later second-level page tables (Intel EPT, AMD NPT/RVI). Unmodified operating systems run without translation. Every current hypervisor relies on it; the CPU flags are vmx (Intel) and svm (AMD).",
-                "CPU에 게스트 모드가 생겨(Intel VT-x 2005년, AMD-V 2006년) 민감한 동작을 하이퍼바이저로 트랩하고, 이후 2단계 페이지 테이블(Intel EPT, AMD NPT/RVI)도 지원합니다. 수정하지 않은 운영체제가 변환 없이 실행됩니다. 오늘날 모든 하이퍼바이저가 이를 사용하며, CPU 플래그는 vmx(Intel)와 svm(AMD)입니다.",
+                "The CPU gains a guest mode (Intel VT-x 2005, AMD-V 2006) that traps sensitive operations to the hypervisor, and later second-level page tables (Intel EPT, AMD NPT/RVI). Unmodified operating systems run without translation. Practically every current hypervisor relies on it; the CPU flags are vmx (Intel) and svm (AMD).",
+                "CPU에 게스트 모드가 생겨(Intel VT-x 2005년, AMD-V 2006년) 민감한 동작을 하이퍼바이저로 트랩하고, 이후 2단계 페이지 테이블(Intel EPT, AMD NPT/RVI)도 지원합니다. 수정하지 않은 운영체제가 변환 없이 실행됩니다. 오늘날 거의 모든 하이퍼바이저가 이를 사용하며, CPU 플래그는 vmx(Intel)와 svm(AMD)입니다.",
             ),
             Technique::Emulation => Text::new(
                 "Software interprets or translates every guest instruction, so the guest CPU may differ from the host's (an Arm guest on an x86 PC). Works anywhere, runs many times slower. QEMU's TCG is the best-known example.",

@@ -147,12 +147,12 @@ impl PortRange {
     pub fn explanation(self) -> Text {
         match self {
             PortRange::System => Text::new(
-                "System ports 0-1023 (RFC 6335 §6, once \"well-known\"): IANA assigns them only after IETF review, for core services such as ssh 22, http 80, https 443. On Linux, binding one needs root or CAP_NET_BIND_SERVICE.",
-                "시스템 포트 0-1023(RFC 6335 §6, 예전 이름 \"well-known\"): IETF 검토를 거쳐서만 IANA가 할당하며 ssh 22, http 80, https 443 같은 핵심 서비스용입니다. 리눅스에서 이 포트를 열려면 root 또는 CAP_NET_BIND_SERVICE 권한이 필요합니다.",
+                "System ports 0-1023 (RFC 6335 §6, once \"well-known\"): IANA assigns them only through IETF Review or IESG Approval, for core services such as ssh 22, http 80, https 443. On Linux, binding one needs root or CAP_NET_BIND_SERVICE.",
+                "시스템 포트 0-1023(RFC 6335 §6, 예전 이름 \"well-known\"): IETF 검토나 IESG 승인을 거쳐서만 IANA가 할당하며 ssh 22, http 80, https 443 같은 핵심 서비스용입니다. 리눅스에서 이 포트를 열려면 root 또는 CAP_NET_BIND_SERVICE 권한이 필요합니다.",
             ),
             PortRange::User => Text::new(
-                "User ports 1024-49151 (RFC 6335 §6, once \"registered\"): IANA registers them on request, e.g. mysql 3306, rdp 3389, postgresql 5432. Any user may bind them. (Not \"unknown\": most have a registered service.)",
-                "사용자 포트 1024-49151(RFC 6335 §6, 예전 이름 \"registered\"): 요청하면 IANA가 등록해 줍니다. 예: mysql 3306, rdp 3389, postgresql 5432. 일반 사용자도 열 수 있습니다. (\"unknown\" 포트가 아니라 대부분 등록된 서비스가 있습니다.)",
+                "User ports 1024-49151 (RFC 6335 §6, once \"registered\"): IANA registers them on request after expert review, e.g. mysql 3306, rdp 3389, postgresql 5432. Any user may bind them. (Not \"unknown\": most have a registered service.)",
+                "사용자 포트 1024-49151(RFC 6335 §6, 예전 이름 \"registered\"): 요청하면 전문가 검토를 거쳐 IANA가 등록해 줍니다. 예: mysql 3306, rdp 3389, postgresql 5432. 일반 사용자도 열 수 있습니다. (\"unknown\" 포트가 아니라 대부분 등록된 서비스가 있습니다.)",
             ),
             PortRange::Dynamic => Text::new(
                 "Dynamic ports 49152-65535 (RFC 6335 §6, \"private\" or \"ephemeral\"): never assigned to a service; operating systems pick a client's source port from here (Windows 49152-65535; Linux uses its own 32768-60999).",

@@ -6,8 +6,13 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
+pub mod doctor;
+pub mod host;
+pub mod hypervisor;
+pub mod ip;
 pub mod lesson;
 pub mod output;
+pub mod port;
 
 /// Labvisor: learn virtualization and networking by running it.
 ///
@@ -57,6 +62,13 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    Ip(ip::Args),
+    Port(port::Args),
+    Hypervisor(hypervisor::Args),
+    /// This machine as a home for VMs (host plan: size VMs with a host reserve).
+    #[command(subcommand)]
+    Host(host::HostCommand),
+    Doctor(doctor::Args),
     /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
     #[command(subcommand)]
     Lesson(lesson::Args),
@@ -90,6 +102,11 @@ pub type CliResult = Result<ExitCode, CliError>;
 pub fn run(cli: Cli) -> CliResult {
     let Cli { global, command } = cli;
     match command {
+        Command::Ip(args) => ip::run(args, &global),
+        Command::Port(args) => port::run(args, &global),
+        Command::Hypervisor(args) => hypervisor::run(args, &global),
+        Command::Host(command) => host::run(command, &global),
+        Command::Doctor(args) => doctor::run(args, &global),
         Command::Lesson(args) => lesson::run(args, &global),
     }
 }
