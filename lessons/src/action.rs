@@ -213,6 +213,23 @@ impl ActionLog {
     pub fn from_postcard(bytes: &[u8]) -> Result<ActionLog, postcard::Error> {
         postcard::from_bytes(bytes)
     }
+
+    /// The log as the code a share link carries: postcard bytes in unpadded base64url
+    /// (RFC 4648 §5), safe in a URL fragment.
+    pub fn to_share_code(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.to_postcard())
+    }
+
+    /// Reads a share-link code.
+    pub fn from_share_code(code: &str) -> Result<ActionLog, String> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(code.trim())
+            .map_err(|e| format!("share code is not base64url: {e}"))?;
+        ActionLog::from_postcard(&bytes)
+            .map_err(|e| format!("share code does not hold an action log: {e}"))
+    }
 }
 
 #[cfg(test)]
@@ -277,6 +294,18 @@ mod tests {
                 Action::HostDiskFails
             ]
         );
+    }
+
+    #[test]
+    fn share_codes_round_trip_and_reject_garbage() {
+        let log = sample();
+        let code = log.to_share_code();
+        assert!(code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_eq!(ActionLog::from_share_code(&code), Ok(log));
+        assert!(ActionLog::from_share_code("not base64!").is_err());
+        assert!(ActionLog::from_share_code(&code[..code.len() / 2]).is_err());
     }
 
     #[test]

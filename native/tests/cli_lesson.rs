@@ -163,3 +163,59 @@ fn lint_accepts_the_shipped_lessons_and_reports_a_broken_one() {
     std::fs::remove_dir_all(&dir).ok();
     insta::assert_snapshot!("lint_broken", report);
 }
+
+#[test]
+fn a_share_code_round_trips_through_solve_and_check() {
+    let solved = run(
+        &[
+            "lesson",
+            "solve",
+            "host-sizing",
+            "six-vms-on-eight-cores",
+            "--share",
+        ],
+        "C",
+        None,
+    );
+    let code = solved
+        .split("--- stdout\n")
+        .nth(1)
+        .and_then(|s| s.lines().next())
+        .expect("a code line")
+        .to_string();
+    insta::assert_snapshot!("solve_share", solved);
+    insta::assert_snapshot!(
+        "check_share",
+        run(
+            &[
+                "lesson",
+                "check",
+                "6",
+                "six-vms-on-eight-cores",
+                "--share",
+                &code
+            ],
+            "C",
+            None
+        )
+    );
+    insta::assert_snapshot!(
+        "check_share_wrong_exercise",
+        run(
+            &[
+                "lesson",
+                "check",
+                "6",
+                "reserve-of-twelve",
+                "--share",
+                &code
+            ],
+            "C",
+            None
+        )
+    );
+    insta::assert_snapshot!(
+        "check_without_attempt",
+        run(&["lesson", "check", "6", "reserve-of-twelve"], "C", None)
+    );
+}

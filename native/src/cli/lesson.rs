@@ -34,6 +34,8 @@ pub enum Args {
     ///
     /// The actions file is JSON (an array of steps such as `[{"answer": "private"}]`, or what
     /// `lesson solve` prints), TOML (`actions = [...]`) or a share link's postcard bytes (`.bin`).
+    /// `--share` takes a share link's code instead.
+    #[command(group(clap::ArgGroup::new("attempt").required(true).args(["actions", "share"])))]
     Check {
         /// Lesson id, folder or number.
         id: String,
@@ -41,14 +43,20 @@ pub enum Args {
         exercise: String,
         /// The file with the learner's steps; `-` reads standard input (JSON).
         #[arg(long, value_name = "FILE")]
-        actions: PathBuf,
+        actions: Option<PathBuf>,
+        /// A share link's code (what `lesson solve --share` prints).
+        #[arg(long, value_name = "CODE")]
+        share: Option<String>,
     },
-    /// Print an exercise's reference solution as an actions file (JSON).
+    /// Print an exercise's reference solution as an actions file (JSON) or a share code.
     Solve {
         /// Lesson id, folder or number.
         id: String,
         /// Exercise id.
         exercise: String,
+        /// Print the compact share-link code instead of JSON.
+        #[arg(long)]
+        share: bool,
     },
     /// Check lesson files: one lesson folder, or a folder of lesson folders.
     ///
@@ -71,8 +79,26 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             id,
             exercise,
             actions,
-        } => check(&id, &exercise, &actions, global, lang),
-        Args::Solve { id, exercise } => solve(&id, &exercise),
+            share,
+        } => {
+            let file = match (actions, share) {
+                (_, Some(code)) => ActionLog::from_share_code(&code)
+                    .map(ActionsFile::Log)
+                    .map_err(CliError::Usage)?,
+                (Some(path), None) => read_actions(&path)?,
+                (None, None) => {
+                    return Err(CliError::Usage(
+                        "give the attempt with --actions FILE or --share CODE".into(),
+                    ))
+                }
+            };
+            check(&id, &exercise, &file, global, lang)
+        }
+        Args::Solve {
+            id,
+            exercise,
+            share,
+        } => solve(&id, &exercise, share),
         Args::Lint { dir } => lint_dir(&dir, global),
     }
 }
@@ -115,10 +141,11 @@ struct ListEntry<'a> {
     id: &'a str,
     title: &'a str,
     exercises: Vec<&'a str>,
-    needs_engines: Vec<&'static str>,
+    /// Engines beyond the foundation its exercises are graded with.
+    engines: Vec<&'static str>,
 }
 
-fn needs(lesson: &Lesson) -> Vec<&'static str> {
+fn engines_of(lesson: &Lesson) -> Vec<&'static str> {
     let mut engines: Vec<&'static str> = lesson
         .exercises
         .iter()
@@ -140,7 +167,7 @@ fn list(global: &Global, lang: Lang) -> CliResult {
                 id: &l.id,
                 title: l.title.get(lang),
                 exercises: l.exercises.iter().map(|e| e.id.as_str()).collect(),
-                needs_engines: needs(l),
+                engines: engines_of(l),
             })
             .collect();
         print_json(&entries)?;
@@ -336,22 +363,23 @@ struct CheckReport<'a> {
     grade: &'a labvisor_lessons::Grade,
 }
 
-fn check(id: &str, exercise_id: &str, path: &Path, global: &Global, lang: Lang) -> CliResult {
+fn check(
+    id: &str,
+    exercise_id: &str,
+    file: &ActionsFile,
+    global: &Global,
+    lang: Lang,
+) -> CliResult {
     let course = course()?;
     let lesson = find_lesson(course, id)?;
     let exercise = find_exercise(lesson, exercise_id)?;
-    let file = read_actions(path)?;
-    if let ActionsFile::Log(log) = &file {
+    if let ActionsFile::Log(log) = file {
         if course.find(&log.lesson).map(|l| l.id.as_str()) != Some(lesson.id.as_str())
             || log.exercise != exercise.id
         {
             return Err(CliError::Usage(format!(
-                "{} holds an attempt at {}/{}, not {}/{}",
-                path.display(),
-                log.lesson,
-                log.exercise,
-                lesson.id,
-                exercise.id
+                "the attempt given is for {}/{}, not {}/{}",
+                log.lesson, log.exercise, lesson.id, exercise.id
             )));
         }
     }
@@ -402,15 +430,20 @@ fn check(id: &str, exercise_id: &str, path: &Path, global: &Global, lang: Lang) 
     })
 }
 
-fn solve(id: &str, exercise_id: &str) -> CliResult {
+fn solve(id: &str, exercise_id: &str, share: bool) -> CliResult {
     let course = course()?;
     let lesson = find_lesson(course, id)?;
     let exercise = find_exercise(lesson, exercise_id)?;
-    print_json(&ActionLog {
+    let log = ActionLog {
         lesson: lesson.id.clone(),
         exercise: exercise.id.clone(),
         actions: exercise.solution.clone(),
-    })?;
+    };
+    if share {
+        emit(&format!("{}\n", log.to_share_code()))?;
+    } else {
+        print_json(&log)?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
