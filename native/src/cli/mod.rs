@@ -13,6 +13,8 @@ pub mod ip;
 pub mod lesson;
 pub mod output;
 pub mod port;
+#[cfg(target_os = "linux")]
+pub mod vm;
 
 /// Labvisor: learn virtualization and networking by running it.
 ///
@@ -69,6 +71,10 @@ pub enum Command {
     #[command(subcommand)]
     Host(host::HostCommand),
     Doctor(doctor::Args),
+    /// Real virtual machines on this host's KVM: `labvisor vm run`.
+    #[cfg(target_os = "linux")]
+    #[command(subcommand)]
+    Vm(vm::VmCommand),
     /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
     #[command(subcommand)]
     Lesson(lesson::Args),
@@ -107,6 +113,8 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Hypervisor(args) => hypervisor::run(args, &global),
         Command::Host(command) => host::run(command, &global),
         Command::Doctor(args) => doctor::run(args, &global),
+        #[cfg(target_os = "linux")]
+        Command::Vm(cmd) => vm::run(cmd, &global),
         Command::Lesson(args) => lesson::run(args, &global),
     }
 }
