@@ -11,6 +11,7 @@ pub mod doctor;
 pub mod host;
 pub mod hypervisor;
 pub mod ip;
+pub mod lesson;
 pub mod output;
 pub mod port;
 #[cfg(target_os = "linux")]
@@ -77,6 +78,9 @@ pub enum Command {
     Vm(vm::VmCommand),
     /// Virtual disk images: dynamic vs fixed, compaction, snapshots, backups (VDI and raw).
     Disk(disk::DiskArgs),
+    /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
+    #[command(subcommand)]
+    Lesson(lesson::Args),
 }
 
 /// Why a command failed, and so which exit status it ends with.
@@ -115,5 +119,6 @@ pub fn run(cli: Cli) -> CliResult {
         #[cfg(target_os = "linux")]
         Command::Vm(cmd) => vm::run(cmd, &global),
         Command::Disk(args) => disk::run(args, &global),
+        Command::Lesson(args) => lesson::run(args, &global),
     }
 }
