@@ -5,6 +5,7 @@
 #![deny(unsafe_code)]
 
 pub mod cli;
+pub mod disk;
 pub mod hostinfo;
 
 /// The KVM virtual machine monitor. `unsafe` is allowed here and nowhere else in the crate:

@@ -6,10 +6,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
+pub mod disk;
 pub mod doctor;
 pub mod host;
 pub mod hypervisor;
 pub mod ip;
+pub mod lesson;
 pub mod output;
 pub mod port;
 #[cfg(target_os = "linux")]
@@ -74,6 +76,11 @@ pub enum Command {
     #[cfg(target_os = "linux")]
     #[command(subcommand)]
     Vm(vm::VmCommand),
+    /// Virtual disk images: dynamic vs fixed, compaction, snapshots, backups (VDI and raw).
+    Disk(disk::DiskArgs),
+    /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
+    #[command(subcommand)]
+    Lesson(lesson::Args),
 }
 
 /// Why a command failed, and so which exit status it ends with.
@@ -111,5 +118,7 @@ pub fn run(cli: Cli) -> CliResult {
         Command::Doctor(args) => doctor::run(args, &global),
         #[cfg(target_os = "linux")]
         Command::Vm(cmd) => vm::run(cmd, &global),
+        Command::Disk(args) => disk::run(args, &global),
+        Command::Lesson(args) => lesson::run(args, &global),
     }
 }
