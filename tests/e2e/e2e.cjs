@@ -217,6 +217,35 @@ scenario('network lab: step through the NAT trace, see the translation and the c
   noErrors(page);
 });
 
+scenario('NAT lesson: read, get a hint, pass an exercise, find it kept after a reload', async (ctx) => {
+  const page = await open(ctx);
+  await page.locator('.lv-lesson-link', { hasText: 'NAT' }).first().click();
+  await page.waitForURL(/#\/lesson\/nat$/);
+  assert.match(await h1(page), /NAT/);
+  const ex2 = page.locator('.lv-exercise').nth(1);
+  // A wrong choice first: graded as not yet, with the lesson's hint for that mistake.
+  await ex2.locator('.lv-choice').nth(1).click();
+  await ex2.getByRole('button', { name: 'Check' }).click();
+  await ex2.locator('.lv-verdict-bad').waitFor();
+  await ex2.getByRole('button', { name: 'Hint' }).click();
+  await ex2.locator('.lv-hints li').first().waitFor();
+  await ex2.locator('.lv-choice', { hasText: 'connection-tracking' }).click();
+  await ex2.getByRole('button', { name: 'Check' }).click();
+  await ex2.locator('.lv-verdict-ok').waitFor();
+  await shot(page, '09-lesson-nat');
+  // Korean keeps the chosen answer; reload keeps the progress.
+  await page.getByRole('button', { name: '한국어' }).click();
+  await page.getByRole('button', { name: '채점' }).first().waitFor();
+  assert.equal(await ex2.locator('input[type=radio]:checked').count(), 1);
+  await shot(page, '10-lesson-nat-ko');
+  await page.getByRole('button', { name: 'EN' }).click();
+  await page.reload();
+  await page.locator('.lv-exercise-done').first().waitFor();
+  await page.goto(BASE + '#/');
+  assert.match(await page.locator('.lv-lesson-link', { hasText: 'NAT' }).first().textContent(), /1\/2/);
+  noErrors(page);
+});
+
 scenario('usable at 360 px', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });

@@ -7,6 +7,8 @@ use serde::{Deserialize, Serialize};
 
 /// Longest text a tool keeps (an address, a port query).
 const MAX_TEXT: usize = 64;
+/// Longest exercise draft kept (a JSON list of actions).
+const MAX_DRAFT: usize = 2000;
 /// Most VMs the sizing tool plans.
 pub const MAX_VMS: usize = 16;
 
@@ -23,6 +25,8 @@ pub struct LabState {
     pub hypervisors: SorterState,
     /// Network lab.
     pub network: NetState,
+    /// Lesson exercises: `lesson/exercise` → the learner's draft (an answer, or actions as JSON).
+    pub drafts: BTreeMap<String, String>,
 }
 
 /// Which network scenario is open and how far its trace is played.
@@ -188,6 +192,21 @@ impl LabState {
             text("sorter bin", bin)?;
         }
         text("network scenario", &self.network.example)?;
+        if self.drafts.len() > 128 {
+            return Err(format!(
+                "{} exercise drafts (at most 128)",
+                self.drafts.len()
+            ));
+        }
+        for (key, draft) in &self.drafts {
+            text("exercise id", key)?;
+            if draft.len() > MAX_DRAFT {
+                return Err(format!(
+                    "the draft of {key} is {} characters (at most {MAX_DRAFT})",
+                    draft.len()
+                ));
+            }
+        }
         range("network step", self.network.step, (0, 100_000))?;
         Ok(())
     }

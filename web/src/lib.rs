@@ -20,6 +20,7 @@ pub mod app;
 pub mod browser;
 pub mod embed;
 pub mod lab;
+pub mod lesson;
 pub mod pages;
 pub mod progress;
 pub mod route;

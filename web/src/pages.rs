@@ -13,9 +13,9 @@ pub fn page(route: &Route) -> Html {
     match route {
         Route::Home => html! { <Home /> },
         Route::Tool(tool) => tools::page(*tool),
-        Route::Lesson { id, .. } => {
-            html! { <Missing title={id.clone()} text={t::LESSON_MISSING} /> }
-        }
+        Route::Lesson { id, exercise } => html! {
+            <crate::lesson::LessonPage id={id.clone()} exercise={*exercise} />
+        },
         // A share link is opened by the shell; this shows only for the moment it takes.
         Route::Share(_) => html! {},
         Route::NotFound(_) => html! { <Missing title={None::<String>} text={t::NOT_FOUND_HELP} /> },
@@ -53,7 +53,27 @@ fn Home() -> Html {
             </section>
             <section aria-labelledby="lv-lessons-title">
                 <h2 id="lv-lessons-title">{ t::LESSONS.get(lang) }</h2>
-                <p class="lv-muted">{ t::LESSONS_PENDING.get(lang) }</p>
+                if crate::lesson::lessons().is_empty() {
+                    <p class="lv-muted">{ t::LESSONS_PENDING.get(lang) }</p>
+                }
+                <ol class="lv-lessons" role="list">
+                    { for crate::lesson::lessons().iter().map(|lesson| {
+                        let total = lesson.exercises.len();
+                        let done = (0..total).filter(|&i| app.progress.is_done(&crate::lesson::activity_id(&lesson.id, i))).count();
+                        html! {
+                            <li>
+                                <a class="lv-lesson-link" href={Route::Lesson { id: lesson.id.clone(), exercise: 1 }.to_hash()}>
+                                    <span class="lv-lesson-num" aria-hidden="true">{ lesson.number }</span>
+                                    <span class="lv-lesson-title">{ lesson.title.get(lang) }</span>
+                                    <span class={classes!("lv-lesson-progress", (total > 0 && done == total).then_some("lv-all-done"))}>
+                                        { if total > 0 && done == total { "✓ ".to_string() } else { String::new() } }
+                                        { format!("{done}/{total}") }
+                                    </span>
+                                </a>
+                            </li>
+                        }
+                    }) }
+                </ol>
             </section>
             <section aria-labelledby="lv-tools-title">
                 <h2 id="lv-tools-title">{ t::TOOLS.get(lang) }</h2>

@@ -5,7 +5,7 @@ use yew::prelude::*;
 
 use crate::route::ToolId;
 
-mod common;
+pub mod common;
 mod hypervisors;
 mod ipv4;
 mod network;

@@ -1,0 +1,443 @@
+//! Lesson pages: the prose, the lab the lesson uses, and each exercise with Check, Hint, Reset
+//! and Show solution, graded by `labvisor-lessons` (which grades against the core's engines).
+
+use labvisor_core::lang::{Lang, Text};
+use labvisor_lessons::model::Spec;
+use labvisor_lessons::{Action as Step, Lesson};
+use yew::prelude::*;
+
+use crate::app::{edit_lab, use_app, Action};
+use crate::route::{Route, ToolId};
+use crate::tools::common::input_value;
+
+/// The progress id of an exercise.
+pub fn activity_id(lesson: &str, exercise: usize) -> String {
+    format!("lesson:{lesson}/{}", exercise + 1)
+}
+
+/// The lessons of this build, or an empty list if the curriculum failed to load (its own tests
+/// keep that from shipping).
+pub fn lessons() -> &'static [Lesson] {
+    labvisor_lessons::curriculum()
+        .map(|c| c.lessons.as_slice())
+        .unwrap_or(&[])
+}
+
+/// The tool that acts as a lesson's lab, by the lab kind the lesson names.
+fn lab_tool(lesson: &Lesson) -> Option<ToolId> {
+    let kind = lesson.lab.kind.as_str();
+    Some(match kind {
+        k if k.contains("net") || k.contains("nat") || k.contains("forward") => ToolId::Network,
+        k if k.contains("addr") || k.contains("ip") => ToolId::Ipv4,
+        k if k.contains("port") => ToolId::Ports,
+        k if k.contains("siz") || k.contains("host") => ToolId::Sizing,
+        k if k.contains("hyper") => ToolId::Hypervisors,
+        _ => return None,
+    })
+}
+
+#[derive(Clone, PartialEq, Properties)]
+pub struct LessonPageProps {
+    pub id: String,
+    pub exercise: u32,
+}
+
+#[function_component]
+pub fn LessonPage(props: &LessonPageProps) -> Html {
+    let app = use_app();
+    let lang = app.lang;
+    let Some(lesson) = lessons().iter().find(|l| l.id == props.id) else {
+        return html! {
+            <section class="lv-page lv-missing">
+                <h1 tabindex="-1">{ props.id.clone() }</h1>
+                <p>{ crate::text::LESSON_MISSING.get(lang) }</p>
+                <a class="lv-button" href="#/">{ crate::text::BACK_HOME.get(lang) }</a>
+            </section>
+        };
+    };
+    let focus = (props.exercise as usize).saturating_sub(1);
+    let index = lessons()
+        .iter()
+        .position(|l| l.id == lesson.id)
+        .unwrap_or(0);
+    let next = lessons().get(index + 1);
+    html! {
+        <article class="lv-page lv-lesson">
+            <header class="lv-tool-head">
+                <a class="lv-crumb" href="#/">{ "← " }{ crate::text::LESSONS.get(lang) }</a>
+                <p class="lv-lesson-number">{ format!("{} {}", LESSON.get(lang), lesson.number) }</p>
+                <h1 tabindex="-1">{ lesson.title.get(lang) }</h1>
+            </header>
+            <div class="lv-lesson-body">
+                <section class="lv-prose" aria-label={PROSE.get(lang)}>{ markdown(lesson.prose.get(lang)) }</section>
+                <aside class="lv-lesson-side">
+                    <section class="lv-panel">
+                        <h2>{ LAB.get(lang) }</h2>
+                        <p>{ lesson.lab.description.get(lang) }</p>
+                        if !lesson.lab.commands.is_empty() {
+                            <pre class="lv-pre">{ lesson.lab.commands.join("\n") }</pre>
+                        }
+                        if let Some(tool) = lab_tool(lesson) {
+                            <a class="lv-button lv-ghost" href={Route::Tool(tool).to_hash()}>{ OPEN_LAB.get(lang) }</a>
+                        }
+                    </section>
+                    { for (0..lesson.exercises.len()).map(|i| html! {
+                        <ExerciseCard lesson={lesson.id.clone()} index={i} open={i == focus} />
+                    }) }
+                    if let Some(next) = next {
+                        <a class="lv-button" href={Route::Lesson { id: next.id.clone(), exercise: 1 }.to_hash()}>
+                            { NEXT.get(lang) }{ ": " }{ next.title.get(lang) }{ " →" }
+                        </a>
+                    }
+                </aside>
+            </div>
+        </article>
+    }
+}
+
+#[derive(Clone, PartialEq, Properties)]
+struct ExerciseProps {
+    lesson: String,
+    index: usize,
+    open: bool,
+}
+
+/// Whether the exercise is answered with one `answer` (a text or a choice) rather than a list
+/// of actions.
+fn answer_kind(spec: &Spec) -> bool {
+    matches!(
+        spec,
+        Spec::Choice { .. }
+            | Spec::ClassifyAddress { .. }
+            | Spec::ClassifyPort { .. }
+            | Spec::ClassifyHypervisor { .. }
+            | Spec::HostReserve { .. }
+            | Spec::NatSource { .. }
+    )
+}
+
+/// The learner's draft as actions: the answer, or a JSON list of actions.
+fn actions_of(spec: &Spec, draft: &str) -> Result<Vec<Step>, String> {
+    if answer_kind(spec) {
+        return Ok(vec![Step::Answer(draft.trim().to_string())]);
+    }
+    labvisor_lessons::action::parse_actions_file("actions.json", draft.as_bytes())
+        .map(|f| f.actions().to_vec())
+}
+
+/// The solution as the learner would enter it.
+fn draft_of(spec: &Spec, actions: &[Step]) -> String {
+    match (answer_kind(spec), actions) {
+        (true, [Step::Answer(a)]) => a.clone(),
+        _ => serde_json::to_string_pretty(actions).unwrap_or_default(),
+    }
+}
+
+#[function_component]
+fn ExerciseCard(props: &ExerciseProps) -> Html {
+    let app = use_app();
+    let lang = app.lang;
+    let Some(ex) = lessons()
+        .iter()
+        .find(|l| l.id == props.lesson)
+        .and_then(|l| l.exercises.get(props.index))
+    else {
+        return html! {};
+    };
+    let key = format!("{}/{}", props.lesson, ex.id);
+    let draft = app.lab.drafts.get(&key).cloned().unwrap_or_default();
+    let grade = use_state(|| None::<labvisor_lessons::Grade>);
+    let hints_shown = use_state(|| 0usize);
+    let activity = activity_id(&props.lesson, props.index);
+    let done = app.progress.is_done(&activity);
+
+    let on_input = {
+        let key = key.clone();
+        let grade = grade.clone();
+        let set = edit_lab(&app, move |lab, value: String| {
+            lab.drafts.insert(key.clone(), value);
+        });
+        Callback::from(move |value: String| {
+            grade.set(None);
+            set.emit(value)
+        })
+    };
+    let check = {
+        let (grade, app, ex, draft, activity) = (
+            grade.clone(),
+            app.clone(),
+            ex.clone(),
+            draft.clone(),
+            activity.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let g = match actions_of(&ex.spec, &draft) {
+                Ok(actions) => labvisor_lessons::grade(&ex, &actions),
+                Err(e) => labvisor_lessons::Grade {
+                    verdict: labvisor_lessons::Verdict::Fail,
+                    mistake: Some(e),
+                    hint: None,
+                    trace: Vec::new(),
+                },
+            };
+            if g.passed() {
+                app.dispatch(Action::Complete(activity.clone()));
+            }
+            grade.set(Some(g));
+        })
+    };
+    let hint = {
+        let hints_shown = hints_shown.clone();
+        let n = ex.hints.len();
+        Callback::from(move |_: MouseEvent| hints_shown.set((*hints_shown + 1).min(n)))
+    };
+    let reset = {
+        let (grade, hints_shown, on_input) = (grade.clone(), hints_shown.clone(), on_input.clone());
+        Callback::from(move |_: MouseEvent| {
+            grade.set(None);
+            hints_shown.set(0);
+            on_input.emit(String::new());
+        })
+    };
+    let solve = {
+        let (on_input, solution) = (on_input.clone(), draft_of(&ex.spec, &ex.solution));
+        Callback::from(move |_: MouseEvent| on_input.emit(solution.clone()))
+    };
+    let input_id = format!("lv-ex-{}-{}", props.lesson, ex.id);
+    let input = match &ex.spec {
+        Spec::Choice { options, .. } => html! {
+            <fieldset class="lv-choices">
+                <legend class="lv-sr">{ ANSWER.get(lang) }</legend>
+                { for options.iter().map(|o| {
+                    let value = o.id.clone();
+                    let on_input = on_input.clone();
+                    html! {
+                        <label class="lv-choice">
+                            <input type="radio" name={input_id.clone()} value={o.id.clone()} checked={draft == o.id}
+                                onchange={Callback::from(move |_: Event| on_input.emit(value.clone()))} />
+                            <span>{ match lang { Lang::En => o.en.clone(), Lang::Ko => o.ko.clone() } }</span>
+                        </label>
+                    }
+                }) }
+            </fieldset>
+        },
+        spec if answer_kind(spec) => {
+            let on_input = on_input.clone();
+            html! {
+                <>
+                <label class="lv-label" for={input_id.clone()}>{ ANSWER.get(lang) }</label>
+                <input id={input_id.clone()} class="lv-input lv-mono lv-answer" value={draft.clone()} spellcheck="false" autocomplete="off"
+                    oninput={Callback::from(move |e: InputEvent| on_input.emit(input_value(&e)))} />
+                </>
+            }
+        }
+        _ => {
+            let on_input = on_input.clone();
+            html! {
+                <>
+                <label class="lv-label" for={input_id.clone()}>{ ACTIONS.get(lang) }</label>
+                <textarea id={input_id.clone()} class="lv-input lv-mono lv-actions" rows="6" value={draft.clone()} spellcheck="false"
+                    placeholder="[{\"answer\": \"...\"}]"
+                    oninput={Callback::from(move |e: InputEvent| on_input.emit(e.target_unchecked_into::<web_sys::HtmlTextAreaElement>().value()))} />
+                <p class="lv-muted lv-small-text">{ ACTIONS_HELP.get(lang) }</p>
+                </>
+            }
+        }
+    };
+    html! {
+        <section class={classes!("lv-panel", "lv-exercise", done.then_some("lv-exercise-done"), props.open.then_some("lv-exercise-focus"))}
+            id={format!("exercise-{}", props.index + 1)} aria-labelledby={format!("{input_id}-title")}>
+            <h2 id={format!("{input_id}-title")}>
+                { format!("{} {}", EXERCISE.get(lang), props.index + 1) }
+                if done { <span class="lv-badge lv-badge-done">{ "✓ " }{ crate::text::DONE.get(lang) }</span> }
+            </h2>
+            <p>{ inline(ex.prompt.get(lang)) }</p>
+            { input }
+            <div class="lv-row lv-exercise-actions">
+                <button class="lv-button" onclick={check}>{ CHECK.get(lang) }</button>
+                <button class="lv-button lv-ghost" onclick={hint} disabled={ex.hints.is_empty() || *hints_shown >= ex.hints.len()}>{ HINT.get(lang) }</button>
+                <button class="lv-button lv-ghost" onclick={reset}>{ RESET.get(lang) }</button>
+                <button class="lv-button lv-ghost" onclick={solve}>{ SOLUTION.get(lang) }</button>
+            </div>
+            if let Some(g) = &*grade {
+                { verdict(lang, g) }
+            }
+            if *hints_shown > 0 {
+                <ul class="lv-hints">
+                    { for ex.hints.iter().take(*hints_shown).map(|h| html! {
+                        <li>{ match lang { Lang::En => h.en.clone(), Lang::Ko => h.ko.clone() } }</li>
+                    }) }
+                </ul>
+            }
+        </section>
+    }
+}
+
+fn verdict(lang: Lang, g: &labvisor_lessons::Grade) -> Html {
+    match g.verdict {
+        labvisor_lessons::Verdict::Pass => html! {
+            <div class="lv-verdict lv-verdict-ok" role="status"><span aria-hidden="true">{ "✓ " }</span>{ CORRECT.get(lang) }</div>
+        },
+        labvisor_lessons::Verdict::Fail => html! {
+            <div class="lv-verdict lv-verdict-bad" role="status">
+                <span aria-hidden="true">{ "✗ " }</span>{ NOT_YET.get(lang) }
+                if let Some(h) = &g.hint { <p class="lv-verdict-hint">{ h.get(lang).to_string() }</p> }
+                else if let Some(m) = &g.mistake { <p class="lv-verdict-hint lv-mono">{ m.clone() }</p> }
+            </div>
+        },
+        labvisor_lessons::Verdict::NeedsEngine(engine) => html! {
+            <div class="lv-verdict lv-verdict-no" role="status">{ NEEDS_ENGINE.get(lang) }{ format!(" ({engine:?})") }</div>
+        },
+    }
+}
+
+/// The lessons' Markdown subset: headings, paragraphs, bullet lists, fenced code, inline code
+/// and bold.
+pub fn markdown(src: &str) -> Html {
+    let mut out: Vec<Html> = Vec::new();
+    let mut para: Vec<&str> = Vec::new();
+    let mut list: Vec<String> = Vec::new();
+    let mut code: Option<Vec<&str>> = None;
+    fn flush(out: &mut Vec<Html>, para: &mut Vec<&str>, list: &mut Vec<String>) {
+        if !para.is_empty() {
+            out.push(html! { <p>{ inline(&para.join(" ")) }</p> });
+            para.clear();
+        }
+        if !list.is_empty() {
+            out.push(
+                html! { <ul>{ for list.iter().map(|i| html! { <li>{ inline(i) }</li> }) }</ul> },
+            );
+            list.clear();
+        }
+    }
+    for line in src.lines() {
+        if let Some(block) = code.as_mut() {
+            if line.trim_start().starts_with("```") {
+                out.push(html! { <pre class="lv-pre">{ block.join("\n") }</pre> });
+                code = None;
+            } else {
+                block.push(line);
+            }
+            continue;
+        }
+        let t = line.trim();
+        if t.starts_with("```") {
+            flush(&mut out, &mut para, &mut list);
+            code = Some(Vec::new());
+        } else if let Some(h) = t.strip_prefix("# ") {
+            flush(&mut out, &mut para, &mut list);
+            let _ = h; // the page shows the lesson title as its h1
+        } else if let Some(h) = t.strip_prefix("## ") {
+            flush(&mut out, &mut para, &mut list);
+            out.push(html! { <h2>{ inline(h) }</h2> });
+        } else if let Some(h) = t.strip_prefix("### ") {
+            flush(&mut out, &mut para, &mut list);
+            out.push(html! { <h3>{ inline(h) }</h3> });
+        } else if let Some(item) = t.strip_prefix("- ").or_else(|| t.strip_prefix("* ")) {
+            if !para.is_empty() {
+                let mut none = Vec::new();
+                flush(&mut out, &mut para, &mut none);
+            }
+            list.push(item.to_string());
+        } else if t.is_empty() {
+            flush(&mut out, &mut para, &mut list);
+        } else if !list.is_empty() && line.starts_with("  ") {
+            if let Some(last) = list.last_mut() {
+                last.push(' ');
+                last.push_str(t);
+            }
+        } else {
+            if !list.is_empty() {
+                let mut none = Vec::new();
+                flush(&mut out, &mut none, &mut list);
+            }
+            para.push(t);
+        }
+    }
+    if let Some(block) = code {
+        out.push(html! { <pre class="lv-pre">{ block.join("\n") }</pre> });
+    }
+    flush(&mut out, &mut para, &mut list);
+    html! { <>{ for out }</> }
+}
+
+/// Inline Markdown: `code`, **bold** and *emphasis*.
+pub fn inline(s: &str) -> Html {
+    let mut parts: Vec<Html> = Vec::new();
+    for (i, chunk) in s.split('`').enumerate() {
+        if i % 2 == 1 {
+            parts.push(html! { <code>{ chunk.to_string() }</code> });
+            continue;
+        }
+        for (j, piece) in chunk.split("**").enumerate() {
+            if j % 2 == 1 {
+                parts.push(html! { <strong>{ piece.to_string() }</strong> });
+            } else {
+                for (k, text) in piece.split('*').enumerate() {
+                    if k % 2 == 1 {
+                        parts.push(html! { <em>{ text.to_string() }</em> });
+                    } else if !text.is_empty() {
+                        parts.push(html! { { text.to_string() } });
+                    }
+                }
+            }
+        }
+    }
+    html! { <>{ for parts }</> }
+}
+
+const LESSON: Text = Text::new("Lesson", "레슨");
+const PROSE: Text = Text::new("Lesson text", "레슨 본문");
+const LAB: Text = Text::new("Lab", "실습");
+const OPEN_LAB: Text = Text::new("Open the lab", "실습 열기");
+const NEXT: Text = Text::new("Next lesson", "다음 레슨");
+const EXERCISE: Text = Text::new("Exercise", "연습 문제");
+const ANSWER: Text = Text::new("Your answer", "내 답");
+const ACTIONS: Text = Text::new(
+    "Your steps (JSON list of actions)",
+    "내 단계 (동작의 JSON 목록)",
+);
+const ACTIONS_HELP: Text = Text::new(
+    "The same format as `labvisor lesson check`. Show solution fills in a worked example.",
+    "`labvisor lesson check`와 같은 형식입니다. 정답 보기를 누르면 예시가 채워집니다.",
+);
+const CHECK: Text = Text::new("Check", "채점");
+const HINT: Text = Text::new("Hint", "힌트");
+const RESET: Text = Text::new("Reset", "초기화");
+const SOLUTION: Text = Text::new("Show solution", "정답 보기");
+const CORRECT: Text = Text::new(
+    "Correct. Saved to your progress.",
+    "정답입니다. 진도에 저장했습니다.",
+);
+const NOT_YET: Text = Text::new("Not yet.", "아직 아닙니다.");
+const NEEDS_ENGINE: Text = Text::new(
+    "This exercise needs an engine this build does not have yet.",
+    "이 문제를 채점하려면 이 빌드에 아직 없는 엔진이 필요합니다.",
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curriculum_loads_and_every_solution_passes_as_the_page_enters_it() {
+        let lessons = match labvisor_lessons::curriculum() {
+            Ok(c) => &c.lessons,
+            Err(problems) => panic!("{problems:?}"),
+        };
+        assert!(lessons.iter().any(|l| l.id == "nat"));
+        for lesson in lessons {
+            for ex in &lesson.exercises {
+                let draft = draft_of(&ex.spec, &ex.solution);
+                let actions = actions_of(&ex.spec, &draft).unwrap();
+                let grade = labvisor_lessons::grade(ex, &actions);
+                assert!(
+                    !matches!(grade.verdict, labvisor_lessons::Verdict::Fail),
+                    "{}/{}: {grade:?}",
+                    lesson.id,
+                    ex.id
+                );
+            }
+        }
+    }
+}
