@@ -246,6 +246,35 @@ scenario('NAT lesson: read, get a hint, pass an exercise, find it kept after a r
   noErrors(page);
 });
 
+scenario('disk lab: a delete frees nothing, zero + compact does, the image downloads as a real VDI', async (ctx) => {
+  const page = await open(ctx, '#/tool/disks');
+  const hostSize = async () => parseInt((await page.locator('.lv-bar-caption .lv-mono').textContent()).split(' ')[0], 10);
+  assert.equal(await hostSize(), 0, 'a new dynamic image takes no data blocks');
+  for (let i = 0; i < 3; i++) await page.getByRole('button', { name: 'Guest writes an 8 MiB file' }).click();
+  await page.locator('.lv-block-data').nth(23).waitFor();
+  const written = await hostSize();
+  assert.ok(written >= 24, `24 MiB written, host holds ${written} MiB`);
+  await page.getByRole('button', { name: 'Guest deletes the last file' }).click();
+  await page.locator('.lv-block-stale').first().waitFor();
+  assert.equal(await hostSize(), written, 'deleting a file frees nothing on the host');
+  await page.getByRole('button', { name: 'Host compacts the image' }).click();
+  assert.equal(await hostSize(), written, 'compacting without zeroing frees nothing');
+  await page.getByRole('button', { name: 'Guest zeroes free space (zerofree)' }).click();
+  await page.getByRole('button', { name: 'Host compacts the image' }).click();
+  await page.locator('.lv-goal-done').waitFor();
+  assert.ok((await hostSize()) < written, 'zero + compact shrinks the image');
+  await shot(page, '11-disks');
+  const [download] = await Promise.all([
+    page.waitForEvent('download'),
+    page.getByRole('button', { name: 'Download the .vdi' }).click(),
+  ]);
+  const vdi = fs.readFileSync(await download.path());
+  assert.equal(vdi.readUInt32LE(0x40), 0xbeda107f, 'VDI signature');
+  assert.equal(vdi.readUInt32LE(0x44), 0x00010001, 'VDI version 1.1');
+  assert.equal(vdi.readUInt32LE(0x4c), 1, 'dynamic image type');
+  noErrors(page);
+});
+
 scenario('usable at 360 px', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });

@@ -25,8 +25,31 @@ pub struct LabState {
     pub hypervisors: SorterState,
     /// Network lab.
     pub network: NetState,
+    /// Disk lab.
+    pub disks: DiskState,
     /// Lesson exercises: `lesson/exercise` → the learner's draft (an answer, or actions as JSON).
     pub drafts: BTreeMap<String, String>,
+}
+
+/// What the learner did to the disk lab's image, in order (replayed: the engine is
+/// deterministic).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DiskState {
+    /// The operations.
+    pub ops: Vec<DiskOp>,
+}
+
+/// One operation of the disk lab.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DiskOp {
+    /// The guest writes the next 8 MiB file.
+    Write,
+    /// The guest deletes its most recent file.
+    DeleteFile,
+    /// The guest zeroes its free space.
+    ZeroFree,
+    /// The host compacts the image.
+    Compact,
 }
 
 /// Which network scenario is open and how far its trace is played.
@@ -192,6 +215,12 @@ impl LabState {
             text("sorter bin", bin)?;
         }
         text("network scenario", &self.network.example)?;
+        if self.disks.ops.len() > 64 {
+            return Err(format!(
+                "{} disk operations (at most 64)",
+                self.disks.ops.len()
+            ));
+        }
         if self.drafts.len() > 128 {
             return Err(format!(
                 "{} exercise drafts (at most 128)",

@@ -20,12 +20,15 @@ pub enum ToolId {
     Hypervisors,
     /// The network lab: topology, packet trace, NAT tables.
     Network,
+    /// The disk lab: block map, delete versus compact, a real .vdi download.
+    Disks,
 }
 
 impl ToolId {
     /// Every tool, in the order the home page lists them.
-    pub const ALL: [ToolId; 5] = [
+    pub const ALL: [ToolId; 6] = [
         ToolId::Network,
+        ToolId::Disks,
         ToolId::Ipv4,
         ToolId::Ports,
         ToolId::Sizing,
@@ -40,6 +43,7 @@ impl ToolId {
             ToolId::Sizing => "sizing",
             ToolId::Hypervisors => "hypervisors",
             ToolId::Network => "network",
+            ToolId::Disks => "disks",
         }
     }
 

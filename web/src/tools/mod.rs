@@ -6,6 +6,7 @@ use yew::prelude::*;
 use crate::route::ToolId;
 
 pub mod common;
+mod disks;
 mod hypervisors;
 mod ipv4;
 mod network;
@@ -64,6 +65,14 @@ pub fn info(tool: ToolId) -> ToolInfo {
             ),
             icon: "⇌",
         },
+        ToolId::Disks => ToolInfo {
+            title: Text::new("Disks: delete vs compact", "디스크: 삭제와 압축"),
+            summary: Text::new(
+                "A real VDI image block by block: why deleting files frees nothing on the host, and what does.",
+                "실제 VDI 이미지를 블록 단위로: 파일을 지워도 호스트 공간이 안 주는 이유와, 줄이는 방법.",
+            ),
+            icon: "▦",
+        },
     }
 }
 
@@ -80,5 +89,6 @@ pub fn page(tool: ToolId) -> Html {
         ToolId::Sizing => html! { <sizing::SizingTool /> },
         ToolId::Hypervisors => html! { <hypervisors::HypervisorTool /> },
         ToolId::Network => html! { <network::NetworkTool /> },
+        ToolId::Disks => html! { <disks::DiskTool /> },
     }
 }
