@@ -295,6 +295,15 @@ scenario('the embed example mounts its labs', async (ctx) => {
   await page.locator('#lab-js .lv-app').waitFor();
   await page.locator('#lab-nat .lv-app').waitFor();
   assert.match(await page.locator('#lab-ipv4 main h1').textContent(), /IPv4/);
+  // lesson="nat" exercise="1" lang="ko": the NAT lesson's first exercise, in Korean.
+  const nat = page.locator('#lab-nat');
+  await nat.locator('.lv-exercise').waitFor();
+  assert.match(await nat.locator('main h1').textContent(), /NAT/);
+  assert.equal(await nat.getByRole('button', { name: '채점' }).count(), 1);
+  assert.equal(await nat.locator('.lv-prose').count(), 0, 'an embed shows the exercise, not the whole lesson');
+  // The embedded tool works: typing reclassifies.
+  await page.locator('#lab-ipv4 #lv-ipv4-input').fill('8.8.8.8');
+  await page.locator('#lab-ipv4 .lv-tag-public').waitFor();
   await shot(page, '08-embed');
   assert.deepEqual(page.errors, []);
 });

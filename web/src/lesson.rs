@@ -56,6 +56,28 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
         };
     };
     let focus = (props.exercise as usize).saturating_sub(1);
+    // Embedded in an instructor's page: just the exercise asked for, and a way to the lesson.
+    if app.mode == crate::app::Mode::Embed {
+        let index = focus.min(lesson.exercises.len().saturating_sub(1));
+        let full = format!(
+            "{}{}",
+            crate::embed::site_base(),
+            Route::Lesson {
+                id: lesson.id.clone(),
+                exercise: props.exercise
+            }
+            .to_hash()
+        );
+        return html! {
+            <article class="lv-page lv-lesson lv-lesson-embed">
+                <p class="lv-lesson-number">{ format!("{} {}", LESSON.get(lang), lesson.number) }</p>
+                <h1 tabindex="-1">{ lesson.title.get(lang) }</h1>
+                <p class="lv-muted">{ lesson.lab.description.get(lang) }</p>
+                <ExerciseCard lesson={lesson.id.clone()} {index} open=true />
+                <a class="lv-button lv-ghost" href={full} target="_blank" rel="noopener">{ FULL_LESSON.get(lang) }</a>
+            </article>
+        };
+    }
     let index = lessons()
         .iter()
         .position(|l| l.id == lesson.id)
@@ -387,6 +409,7 @@ pub fn inline(s: &str) -> Html {
 }
 
 const LESSON: Text = Text::new("Lesson", "레슨");
+const FULL_LESSON: Text = Text::new("Read the whole lesson", "레슨 전체 읽기");
 const PROSE: Text = Text::new("Lesson text", "레슨 본문");
 const LAB: Text = Text::new("Lab", "실습");
 const OPEN_LAB: Text = Text::new("Open the lab", "실습 열기");
