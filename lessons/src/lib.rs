@@ -19,11 +19,13 @@
 #![warn(missing_docs)]
 
 pub mod action;
+mod diskgrade;
 pub mod grade;
 pub mod key;
 pub mod lint;
 pub mod load;
 pub mod model;
+mod netgrade;
 pub mod size;
 pub mod text;
 

@@ -95,6 +95,13 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// Whether this build grades with the engine.
+    pub fn available(self) -> bool {
+        match self {
+            Engine::Net | Engine::Disk => true,
+        }
+    }
+
     /// The engine's module name.
     pub fn module(self) -> &'static str {
         match self {
