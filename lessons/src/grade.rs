@@ -34,9 +34,10 @@ impl Grade {
     }
 }
 
-/// Whether an attempt reached the goal.
+/// Whether an attempt reached the goal. In JSON: `"pass"`, `"fail"`, or
+/// `{"needs-engine": "net"}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "result", content = "engine")]
+#[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The goal is reached.
     Pass,
