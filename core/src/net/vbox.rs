@@ -140,10 +140,8 @@ struct Pending {
 /// Wires a topology: creates segments, NAT engines and host-only adapters, hands out DHCP
 /// leases and builds routing tables. Reports every problem at once.
 pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
+    // Keep wiring after problems in the description, so that every problem is reported at once.
     let mut problems = t.check();
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let mut w = Wiring {
         fabric: Fabric::default(),
         segments: BTreeMap::new(),

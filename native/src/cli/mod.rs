@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
+pub mod net;
 pub mod output;
 
 /// Labvisor: learn virtualization and networking by running it.
@@ -55,7 +56,10 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 }
 
 #[derive(Debug, Subcommand)]
-pub enum Command {}
+pub enum Command {
+    /// Network labs: run scenarios, reachability matrices, ready examples.
+    Net(net::Args),
+}
 
 /// Why a command failed, and so which exit status it ends with.
 #[derive(Debug, thiserror::Error)]
@@ -85,5 +89,7 @@ pub type CliResult = Result<ExitCode, CliError>;
 pub fn run(cli: Cli) -> CliResult {
     let Cli { global, command } = cli;
     let _lang = global.lang();
-    match command {}
+    match command {
+        Command::Net(args) => net::run(args, &global),
+    }
 }
