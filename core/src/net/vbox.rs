@@ -32,7 +32,7 @@ use super::topology::{
 
 /// A VirtualBox network attachment mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "mode")]
+#[serde(rename_all = "kebab-case", tag = "mode", content = "with")]
 pub enum Mode {
     /// "Not attached": the NIC exists, "as if no cable was plugged in".
     NotAttached,
