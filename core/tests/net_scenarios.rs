@@ -57,3 +57,54 @@ mod robustness {
         }
     }
 }
+
+#[test]
+fn privileged_host_ports_are_flagged() {
+    let src = r#"
+[[node]]
+name = "pc"
+kind = "host"
+nic = [{ segment = "lan", ip = "192.168.1.10/24" }]
+
+[[node]]
+name = "vm1"
+kind = "vm"
+host = "pc"
+nic = [{ mode = "nat", forward = ["http,tcp,,80,,80", "ssh,tcp,,2222,,22"] }]
+"#;
+    let run = Scenario::parse("p.toml", src)
+        .unwrap()
+        .run("p.toml")
+        .unwrap();
+    let warnings: Vec<String> = run.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        ["warning: vm1 eth0: rule \"http\" listens on host port 80 (below 1024): on Linux and macOS hosts VirtualBox needs root for it"]
+    );
+}
+
+#[test]
+fn conflicting_rules_and_unknown_references_are_all_reported() {
+    let src = r#"
+[[node]]
+name = "pc"
+kind = "host"
+nic = [{ segment = "lan", ip = "192.168.1.10/24" }]
+
+[[node]]
+name = "vm1"
+kind = "vm"
+host = "pc"
+nic = [{ mode = "nat", forward = ["ssh,tcp,,2222,,22", "ssh2,tcp,,2222,,23"] }, { mode = "natnetwork", network = "Nowhere" }]
+
+[[step]]
+send = { from = "vm9", to = "8.8.8.8", proto = "udp", dport = 53 }
+"#;
+    let errors = Scenario::parse("c.toml", src).unwrap_err().to_string();
+    assert_eq!(
+        errors,
+        "c.toml:13:1: unknown node \"vm9\": expected one of pc, vm1\n\
+         c.toml:8:8: vm1 eth0: rule \"ssh2\" conflicts: host port tcp/2222 is already forwarded by rule \"ssh\" (ssh,tcp,,2222,,22)\n\
+         c.toml:8:8: vm1 eth1: unknown NAT Network \"Nowhere\": declare it in [[natnetwork]]"
+    );
+}

@@ -580,10 +580,14 @@ impl Scenario {
                 Err(e) => ctx.error(span, e),
             }
         }
-        if ctx.errors.is_empty() {
-            // Problems the wiring finds, located at the node they name.
+        {
+            // Problems the wiring finds, located at the node they name (unknown hosts were
+            // already reported above, at the reference itself).
             let problems = super::vbox::wire(&topology).err().unwrap_or_default();
-            for p in problems {
+            for p in problems
+                .into_iter()
+                .filter(|p| !p.message.starts_with("unknown host"))
+            {
                 let span = name_spans
                     .iter()
                     .filter(|(name, _)| {
