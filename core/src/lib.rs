@@ -17,12 +17,15 @@
 //!   arithmetic.
 //! - [`port`]: TCP/UDP ports, the RFC 6335 ranges and a catalog of common services.
 //! - [`sizing`]: planning VMs on a host, leaving the host its reserve.
+//! - [`disk`]: virtual disks in real VDI and raw formats: dynamic vs fixed, overcommit,
+//!   compaction, snapshots and backups.
 //! - [`net`]: the network engine: VirtualBox-style topologies, routing, NAT with connection
 //!   tracking, port forwarding, real-packet translation and a step-by-step trace.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod addr;
+pub mod disk;
 pub mod hypervisor;
 pub mod lang;
 pub mod net;

@@ -1,7 +1,117 @@
 //! # labvisor-lessons
 //!
-//! The curriculum: one folder per lesson with its prose in Korean and English and its lab and
-//! exercises, and the code that loads, validates and grades them against `labvisor-core`'s
-//! engines. The lessons are written in the curriculum issue; until then this crate holds only
-//! its place in the workspace.
+//! The curriculum: one folder per lesson under `content/` (`NN-id/en.md`, `ko.md`,
+//! `lesson.toml`), embedded in the crate at build time, and the code that loads, validates and
+//! grades it. Top-down:
+//!
+//! - [`curriculum`]: the embedded lessons, loaded once.
+//! - [`load`]: reading and validating one lesson folder; every problem with file:line:column.
+//! - [`model`]: what a lesson and an exercise are; [`model::Spec`] lists the exercise kinds.
+//! - [`action`]: what a learner does, as a serializable log (TOML, JSON, postcard).
+//! - [`grade`]: replaying a log against an exercise: pass or fail, the mistake and its hint,
+//!   and a trace. Deterministic, no I/O.
+//! - [`key`]: the answer key, taken from `labvisor-core`'s model.
+//! - [`lint`]: replaying every reference solution and wrong attempt, as `labvisor lesson lint`
+//!   and the curriculum snapshot tests do.
+//!
+//! `docs/authoring.md` explains the file format to instructors.
 #![deny(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod action;
+pub mod grade;
+pub mod key;
+pub mod lint;
+pub mod load;
+pub mod model;
+pub mod size;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+pub use action::{Action, ActionLog};
+pub use grade::{grade, Grade, Verdict};
+pub use load::{load_lesson, LessonSource, Problem, Severity};
+pub use model::{Engine, Exercise, Lesson};
+pub use text::Bilingual;
+
+mod embedded {
+    include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+}
+
+/// All lessons, in course order.
+#[derive(Debug)]
+pub struct Curriculum {
+    /// The lessons, ordered by their number.
+    pub lessons: Vec<Lesson>,
+}
+
+impl Curriculum {
+    /// Loads lessons from their sources, reporting every problem of every lesson, plus lesson
+    /// ids or numbers used twice.
+    pub fn from_sources(sources: &[LessonSource]) -> Result<Curriculum, Vec<Problem>> {
+        let mut lessons = Vec::new();
+        let mut problems = Vec::new();
+        for source in sources {
+            match load_lesson(source) {
+                Ok(lesson) => lessons.push(lesson),
+                Err(mut found) => problems.append(&mut found),
+            }
+        }
+        lessons.sort_by_key(|l| l.number);
+        for pair in lessons.windows(2) {
+            if pair[0].number == pair[1].number || pair[0].id == pair[1].id {
+                problems.push(Problem {
+                    file: pair[1].folder.clone(),
+                    line: 0,
+                    column: 0,
+                    severity: Severity::Error,
+                    message: format!(
+                        "lessons {:?} and {:?} share a number or an id",
+                        pair[0].folder, pair[1].folder
+                    ),
+                });
+            }
+        }
+        if problems.iter().any(|p| p.severity == Severity::Error) {
+            return Err(problems);
+        }
+        Ok(Curriculum { lessons })
+    }
+
+    /// The lesson named by its id (`nat`), its folder (`03-nat`) or its number (`3`, `03`).
+    pub fn find(&self, name: &str) -> Option<&Lesson> {
+        let name = name.trim();
+        let number: Option<u8> = name.parse().ok();
+        self.lessons
+            .iter()
+            .find(|l| l.id == name || l.folder == name || Some(l.number) == number)
+    }
+}
+
+/// The sources of the lessons embedded in this build.
+pub fn embedded_sources() -> Vec<LessonSource> {
+    let mut by_folder: BTreeMap<&str, LessonSource> = BTreeMap::new();
+    for (folder, file, text) in embedded::FILES {
+        let source = by_folder.entry(folder).or_insert_with(|| LessonSource {
+            dir: format!("lessons/content/{folder}"),
+            folder: (*folder).to_string(),
+            files: BTreeMap::new(),
+        });
+        source
+            .files
+            .insert((*file).to_string(), (*text).to_string());
+    }
+    by_folder.into_values().collect()
+}
+
+/// The embedded curriculum, loaded and validated once. The content is checked by this crate's
+/// tests, so an `Err` here means a broken build; callers show the problems.
+pub fn curriculum() -> Result<&'static Curriculum, &'static [Problem]> {
+    static LOADED: OnceLock<Result<Curriculum, Vec<Problem>>> = OnceLock::new();
+    LOADED
+        .get_or_init(|| Curriculum::from_sources(&embedded_sources()))
+        .as_ref()
+        .map_err(Vec::as_slice)
+}

@@ -3,6 +3,9 @@
 //! Each task installs what it needs (rustup targets, apt packages, npm tools) idempotently and
 //! caches it under `target/`, so a fresh clone needs nothing but Rust.
 
+mod bench_boot;
+mod guest;
+mod linux_guest;
 mod sh;
 mod test;
 
@@ -20,6 +23,14 @@ struct Cli {
 enum Task {
     /// Everything CI checks: fmt, clippy, the test suite and the wasm32 build of the core.
     Test(test::Args),
+    /// Build Labvisor's guest OS (native/guest) for x86_64-unknown-none and print its path.
+    Guest(guest::Args),
+    /// Fetch Debian's kernel and busybox (apt-get download) and build a busybox initramfs,
+    /// cached under target/linux-guest.
+    LinuxGuest(linux_guest::Args),
+    /// Boot the embedded guest N times and print start-to-banner, start-to-exit and VMM memory,
+    /// against QEMU microvm booting the same ELF where it can.
+    BenchBoot(bench_boot::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -27,5 +38,8 @@ fn main() -> anyhow::Result<()> {
     sh::enter_workspace_root()?;
     match cli.task {
         Task::Test(args) => test::run(args),
+        Task::Guest(args) => guest::run(args),
+        Task::LinuxGuest(args) => linux_guest::run(args).map(|_| ()),
+        Task::BenchBoot(args) => bench_boot::run(args),
     }
 }

@@ -1,0 +1,426 @@
+//! What a learner does in an exercise: one [`Action`] per step, collected in an [`ActionLog`].
+//!
+//! Logs are plain data: serde-serializable as TOML (in lesson files), JSON (`lesson check
+//! --actions`) and postcard (compact bytes for share links). Enums are externally tagged so that
+//! all three formats can read them back; postcard cannot decode internally tagged enums.
+
+use serde::{Deserialize, Serialize};
+
+/// One step a learner takes.
+///
+/// In TOML and JSON a step reads `{ answer = "private" }`,
+/// `{ add-vm = { name = "vm1", vcpus = 1, ram-mib = 2048 } }` or, for steps without data,
+/// just `"host-disk-fails"`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", rename_all_fields = "kebab-case")]
+pub enum Action {
+    /// Answer a question: an option id, a scope, a port number, a type.
+    Answer(String),
+    /// Plan a VM on the host (host-sizing exercises).
+    AddVm {
+        /// The VM's name.
+        name: String,
+        /// Virtual CPUs.
+        vcpus: u32,
+        /// RAM in MiB.
+        ram_mib: u64,
+    },
+    /// Attach an existing NIC (numbered from 1, as in VirtualBox) to a network mode.
+    SetMode {
+        /// The VM.
+        vm: String,
+        /// Which NIC, from 1.
+        nic: u8,
+        /// The attachment mode.
+        mode: NicMode,
+    },
+    /// Add a NIC to a VM, attached to `mode`.
+    AddNic {
+        /// The VM.
+        vm: String,
+        /// The attachment mode of the new NIC.
+        mode: NicMode,
+    },
+    /// Add a port-forwarding rule, with VirtualBox's fields.
+    AddForward(ForwardRule),
+    /// Remove the forwarding rule called `name`.
+    RemoveForward {
+        /// The rule's name.
+        name: String,
+    },
+    /// Create a virtual disk for a VM on the host disk.
+    CreateDisk {
+        /// The VM.
+        vm: String,
+        /// Virtual size, e.g. `128G` (binary units).
+        size: String,
+        /// How the image takes space on the host.
+        alloc: Allocation,
+    },
+    /// In the guest, fill the file system's free space with zeros (zerofree, `sdelete -z`).
+    ZeroFreeSpace {
+        /// The VM.
+        vm: String,
+    },
+    /// On the host, compact the VM's image (`VBoxManage modifymedium --compact`).
+    Compact {
+        /// The VM.
+        vm: String,
+    },
+    /// Take a snapshot of the VM.
+    Snapshot {
+        /// The VM.
+        vm: String,
+    },
+    /// Copy the VM's image chain to another disk.
+    Backup {
+        /// The VM.
+        vm: String,
+        /// The disk the copy goes to.
+        to: String,
+    },
+    /// The host's disk dies, with everything on it.
+    HostDiskFails,
+    /// Restore the VM from a copy on `from`.
+    Restore {
+        /// The VM.
+        vm: String,
+        /// The disk holding the copy.
+        from: String,
+    },
+}
+
+impl Action {
+    /// The step's name as written in lesson files, e.g. `add-forward`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Answer(_) => "answer",
+            Action::AddVm { .. } => "add-vm",
+            Action::SetMode { .. } => "set-mode",
+            Action::AddNic { .. } => "add-nic",
+            Action::AddForward(_) => "add-forward",
+            Action::RemoveForward { .. } => "remove-forward",
+            Action::CreateDisk { .. } => "create-disk",
+            Action::ZeroFreeSpace { .. } => "zero-free-space",
+            Action::Compact { .. } => "compact",
+            Action::Snapshot { .. } => "snapshot",
+            Action::Backup { .. } => "backup",
+            Action::HostDiskFails => "host-disk-fails",
+            Action::Restore { .. } => "restore",
+        }
+    }
+
+    /// The VM this step acts on, if any (for checking node names).
+    pub fn vm(&self) -> Option<&str> {
+        match self {
+            Action::AddVm { name, .. } => Some(name),
+            Action::SetMode { vm, .. }
+            | Action::AddNic { vm, .. }
+            | Action::CreateDisk { vm, .. }
+            | Action::ZeroFreeSpace { vm }
+            | Action::Compact { vm }
+            | Action::Snapshot { vm }
+            | Action::Backup { vm, .. }
+            | Action::Restore { vm, .. } => Some(vm),
+            Action::Answer(_)
+            | Action::AddForward(_)
+            | Action::RemoveForward { .. }
+            | Action::HostDiskFails => None,
+        }
+    }
+}
+
+/// A VirtualBox NIC attachment mode.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NicMode {
+    /// NAT: a private router per VM NIC.
+    Nat,
+    /// NAT Network: a virtual router shared by several VMs.
+    NatNetwork,
+    /// Bridged to the host's LAN.
+    Bridged,
+    /// Host-only network with the host.
+    HostOnly,
+    /// Internal network between VMs only.
+    Internal,
+    /// No cable plugged in.
+    NotAttached,
+}
+
+/// A port-forwarding rule with VirtualBox's fields (`name,proto,host-ip,host-port,guest-ip,guest-port`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub struct ForwardRule {
+    /// The rule's name, e.g. `ssh`.
+    pub name: String,
+    /// `tcp` or `udp`.
+    pub proto: Proto,
+    /// The host address to listen on; empty means every address of the host.
+    // No `skip_serializing_if`: postcard is not self-describing and needs every field.
+    #[serde(default)]
+    pub host_ip: Option<String>,
+    /// The port on the host.
+    pub host_port: u16,
+    /// The guest's address (required on a NAT Network, optional on NAT).
+    #[serde(default)]
+    pub guest_ip: Option<String>,
+    /// The port in the guest.
+    pub guest_port: u16,
+}
+
+/// A transport protocol a forwarding rule or a goal names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Proto {
+    /// TCP.
+    Tcp,
+    /// UDP.
+    Udp,
+    /// ICMP echo (ping); only for goals.
+    Icmp,
+}
+
+/// How a virtual disk image takes space on the host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Allocation {
+    /// Grows as the guest writes.
+    Dynamic,
+    /// Takes its whole size at creation.
+    Fixed,
+}
+
+/// A learner's attempt at one exercise: what a share link carries and `lesson check` reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActionLog {
+    /// The lesson's id, e.g. `port-forwarding`.
+    pub lesson: String,
+    /// The exercise's id within the lesson, e.g. `ssh-to-vm2`.
+    pub exercise: String,
+    /// The steps, in order.
+    pub actions: Vec<Action>,
+}
+
+impl ActionLog {
+    /// The log as compact postcard bytes.
+    pub fn to_postcard(&self) -> Vec<u8> {
+        // Encoding plain owned data into a Vec cannot fail.
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Reads a log from postcard bytes.
+    pub fn from_postcard(bytes: &[u8]) -> Result<ActionLog, postcard::Error> {
+        postcard::from_bytes(bytes)
+    }
+
+    /// The log as the code a share link carries: postcard bytes in unpadded base64url
+    /// (RFC 4648 §5), safe in a URL fragment.
+    pub fn to_share_code(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(self.to_postcard())
+    }
+
+    /// Reads a share-link code.
+    pub fn from_share_code(code: &str) -> Result<ActionLog, String> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(code.trim())
+            .map_err(|e| format!("share code is not base64url: {e}"))?;
+        ActionLog::from_postcard(&bytes)
+            .map_err(|e| format!("share code does not hold an action log: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> ActionLog {
+        ActionLog {
+            lesson: "port-forwarding".into(),
+            exercise: "ssh-to-vm2".into(),
+            actions: vec![
+                Action::AddForward(ForwardRule {
+                    name: "ssh".into(),
+                    proto: Proto::Tcp,
+                    host_ip: None,
+                    host_port: 2222,
+                    guest_ip: Some("10.0.2.5".into()),
+                    guest_port: 22,
+                }),
+                Action::HostDiskFails,
+                Action::Answer("private".into()),
+            ],
+        }
+    }
+
+    #[test]
+    fn postcard_round_trips_and_is_compact() {
+        let log = sample();
+        let bytes = log.to_postcard();
+        assert_eq!(ActionLog::from_postcard(&bytes).unwrap(), log);
+        let json = serde_json::to_vec(&log).unwrap();
+        assert!(
+            bytes.len() * 2 < json.len(),
+            "{} vs {}",
+            bytes.len(),
+            json.len()
+        );
+    }
+
+    #[test]
+    fn json_and_toml_spellings_match_the_lesson_files() {
+        let log = sample();
+        let json = serde_json::to_string(&log.actions).unwrap();
+        assert!(json.contains(
+            r#"{"add-forward":{"name":"ssh","proto":"tcp","host-ip":null,"host-port":2222"#
+        ));
+        assert!(json.contains(r#""host-disk-fails""#));
+        let toml_text = r#"actions = [{ add-vm = { name = "vm1", vcpus = 1, ram-mib = 2048 } }, "host-disk-fails"]"#;
+        #[derive(Deserialize)]
+        struct Wrapper {
+            actions: Vec<Action>,
+        }
+        let parsed: Wrapper = toml::from_str(toml_text).unwrap();
+        assert_eq!(
+            parsed.actions,
+            vec![
+                Action::AddVm {
+                    name: "vm1".into(),
+                    vcpus: 1,
+                    ram_mib: 2048
+                },
+                Action::HostDiskFails
+            ]
+        );
+    }
+
+    #[test]
+    fn share_codes_round_trip_and_reject_garbage() {
+        let log = sample();
+        let code = log.to_share_code();
+        assert!(code
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        assert_eq!(ActionLog::from_share_code(&code), Ok(log));
+        assert!(ActionLog::from_share_code("not base64!").is_err());
+        assert!(ActionLog::from_share_code(&code[..code.len() / 2]).is_err());
+    }
+
+    #[test]
+    fn truncated_postcard_is_an_error_not_a_panic() {
+        let bytes = sample().to_postcard();
+        for cut in 0..bytes.len() {
+            assert!(ActionLog::from_postcard(&bytes[..cut]).is_err());
+        }
+    }
+}
+
+/// What an actions file holds: a whole log or just the steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ActionsFile {
+    /// A log naming its lesson and exercise.
+    Log(ActionLog),
+    /// Only the steps.
+    Steps(Vec<Action>),
+}
+
+impl ActionsFile {
+    /// The steps.
+    pub fn actions(&self) -> &[Action] {
+        match self {
+            ActionsFile::Log(log) => &log.actions,
+            ActionsFile::Steps(steps) => steps,
+        }
+    }
+}
+
+/// Reads an actions file: JSON (a log object or an array of steps), TOML (`actions = [...]`,
+/// optionally with `lesson` and `exercise`) when the name ends in `.toml`, or postcard bytes
+/// (a share link's payload) when it ends in `.bin`. Errors say where the file is wrong.
+pub fn parse_actions_file(name: &str, bytes: &[u8]) -> Result<ActionsFile, String> {
+    if name.ends_with(".bin") {
+        return ActionLog::from_postcard(bytes)
+            .map(ActionsFile::Log)
+            .map_err(|e| format!("{name}: not a postcard action log: {e}"));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("{name}: not UTF-8 text: {e}"))?;
+    if name.ends_with(".toml") {
+        #[derive(Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct TomlLog {
+            lesson: Option<String>,
+            exercise: Option<String>,
+            actions: Vec<Action>,
+        }
+        let parsed: TomlLog = toml::from_str(text).map_err(|e| {
+            let (line, column) = crate::load::line_column(text, e.span().map_or(0, |s| s.start));
+            format!("{name}:{line}:{column}: {}", e.message().trim())
+        })?;
+        return Ok(match (parsed.lesson, parsed.exercise) {
+            (Some(lesson), Some(exercise)) => ActionsFile::Log(ActionLog {
+                lesson,
+                exercise,
+                actions: parsed.actions,
+            }),
+            _ => ActionsFile::Steps(parsed.actions),
+        });
+    }
+    let json_error = |e: serde_json::Error| {
+        let message = e.to_string();
+        // serde_json appends " at line L column C"; the location already leads the message.
+        let message = message
+            .rsplit_once(" at line ")
+            .map_or(message.as_str(), |(m, _)| m);
+        format!(
+            "{name}:{}:{}: {message}; expected a JSON array of steps such as [{{\"answer\": \"private\"}}] or a log {{\"lesson\", \"exercise\", \"actions\"}}",
+            e.line(),
+            e.column()
+        )
+    };
+    if text.trim_start().starts_with('[') {
+        serde_json::from_str(text)
+            .map(ActionsFile::Steps)
+            .map_err(json_error)
+    } else {
+        serde_json::from_str(text)
+            .map(ActionsFile::Log)
+            .map_err(json_error)
+    }
+}
+
+#[cfg(test)]
+mod file_tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_supported_form() {
+        let steps = parse_actions_file("a.json", br#"[{"answer": "user"}]"#).unwrap();
+        assert_eq!(steps.actions(), &[Action::Answer("user".into())]);
+        let log = parse_actions_file(
+            "a.json",
+            br#"{"lesson": "ports", "exercise": "range-of-22", "actions": ["host-disk-fails"]}"#,
+        )
+        .unwrap();
+        assert!(matches!(log, ActionsFile::Log(ref l) if l.exercise == "range-of-22"));
+        let toml_steps = parse_actions_file("a.toml", b"actions = [{ answer = \"22\" }]").unwrap();
+        assert_eq!(toml_steps.actions(), &[Action::Answer("22".into())]);
+        let bin = ActionLog {
+            lesson: "ports".into(),
+            exercise: "x".into(),
+            actions: vec![Action::HostDiskFails],
+        };
+        let back = parse_actions_file("share.bin", &bin.to_postcard()).unwrap();
+        assert_eq!(back, ActionsFile::Log(bin));
+    }
+
+    #[test]
+    fn errors_point_into_the_file() {
+        let err = parse_actions_file("a.json", b"[\n  {\"anwser\": \"user\"}\n]").unwrap_err();
+        assert!(err.starts_with("a.json:2:"), "{err}");
+        let err = parse_actions_file("a.toml", b"actions = [\n  { answer = 22 },\n]").unwrap_err();
+        assert!(err.starts_with("a.toml:2:"), "{err}");
+        assert!(parse_actions_file("a.bin", &[0xff, 0xff]).is_err());
+    }
+}

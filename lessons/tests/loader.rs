@@ -1,0 +1,256 @@
+//! The loader reports every problem of a broken lesson, each at its file, line and column.
+
+use std::collections::BTreeMap;
+
+use labvisor_lessons::{lint, load_lesson, LessonSource, Problem, Severity};
+
+const GOOD: &str = r#"id = "ports"
+title.en = "Ports"
+title.ko = "포트"
+
+[lab]
+kind = "port-explorer"
+description.en = "Look up ports."
+description.ko = "포트를 찾아보세요."
+
+[[exercises]]
+id = "range-of-3306"
+kind = "classify-port"
+subject = "3306"
+ask = "range"
+prompt.en = "Which range?"
+prompt.ko = "어느 범위?"
+solution = [{ answer = "user" }]
+
+[[exercises.hints]]
+mistake = "answer:dynamic"
+en = "Dynamic starts at 49152."
+ko = "동적 포트는 49152부터입니다."
+
+[[exercises.hints]]
+mistake = "*"
+en = "Boundaries: 1023/1024, 49151/49152."
+ko = "경계: 1023/1024, 49151/49152."
+
+[[exercises.attempts]]
+name = "thinks it is dynamic"
+actions = [{ answer = "dynamic" }]
+mistake = "answer:dynamic"
+
+[[exercises]]
+id = "https-port"
+kind = "classify-port"
+subject = "https"
+ask = "port-of-service"
+prompt.en = "Which port?"
+prompt.ko = "몇 번?"
+solution = [{ answer = "443" }]
+
+[[exercises.hints]]
+mistake = "answer:80"
+en = "80 is HTTP."
+ko = "80은 HTTP입니다."
+
+[[exercises.hints]]
+mistake = "*"
+en = "Look it up."
+ko = "찾아보세요."
+
+[[exercises.attempts]]
+name = "plain http"
+actions = [{ answer = "80" }]
+mistake = "answer:80"
+"#;
+
+fn source(toml: &str, with_korean: bool) -> LessonSource {
+    let mut files = BTreeMap::new();
+    files.insert("lesson.toml".to_string(), toml.to_string());
+    files.insert("en.md".to_string(), "# Ports\n".to_string());
+    if with_korean {
+        files.insert("ko.md".to_string(), "# 포트\n".to_string());
+    }
+    LessonSource {
+        dir: "content/11-ports".into(),
+        folder: "11-ports".into(),
+        files,
+    }
+}
+
+fn problems(toml: &str, with_korean: bool) -> Vec<String> {
+    match load_lesson(&source(toml, with_korean)) {
+        Ok(_) => Vec::new(),
+        Err(found) => found.iter().map(Problem::to_string).collect(),
+    }
+}
+
+#[test]
+fn a_good_lesson_loads_and_replays_cleanly() {
+    let lesson = load_lesson(&source(GOOD, true)).expect("the sample lesson is valid");
+    assert_eq!(lesson.number, 11);
+    assert_eq!(lesson.exercises.len(), 2);
+    assert!(lint::replay(&lesson).is_empty());
+}
+
+#[test]
+fn toml_syntax_errors_name_file_line_and_column() {
+    let broken = GOOD.replace("subject = \"3306\"", "subject = 3306\"");
+    let found = problems(&broken, true);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with("content/11-ports/lesson.toml:13:"),
+        "{found:?}"
+    );
+}
+
+#[test]
+fn every_problem_is_reported_at_once() {
+    let broken = GOOD
+        .replace(
+            "kind = \"classify-port\"\nsubject = \"https\"",
+            "kind = \"classify-portt\"\nsubject = \"https\"",
+        )
+        .replace("title.ko = \"포트\"\n", "")
+        .replace("solution = [{ answer = \"user\" }]\n", "")
+        .replace("prompt.ko = \"어느 범위?\"\n", "");
+    let found = problems(&broken, false);
+    let all = found.join("\n");
+    assert!(
+        all.contains("content/11-ports/ko.md: error: missing Korean translation"),
+        "{all}"
+    );
+    assert!(all.contains("the title has no Korean text"), "{all}");
+    assert!(all.contains("the prompt has no Korean text"), "{all}");
+    assert!(all.contains("has no reference solution"), "{all}");
+    assert!(
+        all.contains("unknown exercise kind \"classify-portt\""),
+        "{all}"
+    );
+    // The unknown kind is pointed at precisely: the `kind` value's line.
+    let line = broken
+        .lines()
+        .position(|l| l.contains("classify-portt"))
+        .unwrap()
+        + 1;
+    assert!(
+        all.contains(&format!(
+            "lesson.toml:{line}:8: error: exercise \"https-port\": unknown exercise kind"
+        )),
+        "{all}"
+    );
+}
+
+#[test]
+fn unknown_fields_and_misplaced_fields_are_errors() {
+    let typo = GOOD.replace("ask = \"range\"", "aks = \"range\"");
+    let all = problems(&typo, true).join("\n");
+    assert!(all.contains("unknown field `aks`"), "{all}");
+
+    let misplaced = GOOD.replace("ask = \"range\"", "ask = \"range\"\nvm-count = 3");
+    let all = problems(&misplaced, true).join("\n");
+    assert!(
+        all.contains("`vm-count` has no meaning for kind \"classify-port\""),
+        "{all}"
+    );
+}
+
+#[test]
+fn unknown_nodes_in_goals_and_steps_are_named() {
+    let net = r#"
+[[exercises]]
+id = "fwd"
+kind = "port-forward"
+prompt.en = "x"
+prompt.ko = "x"
+solution = [{ add-forward = { name = "ssh", proto = "tcp", host-port = 2222, guest-ip = "10.0.2.5", guest-port = 22 } }]
+network = { kind = "virtualbox", vms = [{ name = "vm1", nics = ["nat-network"] }] }
+goals = [{ from = "internt", to = "vm2", proto = "tcp", port = 22 }]
+
+[[exercises.hints]]
+mistake = "*"
+en = "x"
+ko = "x"
+
+[[exercises.hints]]
+mistake = "missing-rule"
+en = "x"
+ko = "x"
+
+[[exercises.attempts]]
+name = "nothing"
+actions = [{ set-mode = { vm = "vm3", nic = 1, mode = "nat" } }]
+mistake = "missing-rule"
+"#;
+    let all = problems(&format!("{GOOD}{net}"), true).join("\n");
+    assert!(all.contains("goal names unknown node \"internt\""), "{all}");
+    assert!(all.contains("goal names unknown node \"vm2\""), "{all}");
+    assert!(
+        all.contains("`set-mode` is not a step of kind \"port-forward\""),
+        "{all}"
+    );
+}
+
+#[test]
+fn an_attempt_without_its_own_hint_and_a_wrong_solution_are_caught() {
+    let no_hint = GOOD.replace(
+        "mistake = \"answer:dynamic\"\nen",
+        "mistake = \"answer:system\"\nen",
+    );
+    let all = problems(&no_hint, true).join("\n");
+    assert!(
+        all.contains("expects the mistake \"answer:dynamic\", which has no hint of its own"),
+        "{all}"
+    );
+
+    let unreachable = GOOD.replace(
+        "solution = [{ answer = \"user\" }]",
+        "solution = [{ answer = \"system\" }]",
+    );
+    let lesson = load_lesson(&source(&unreachable, true)).expect("loads; only replay finds it");
+    let replayed = lint::replay(&lesson);
+    assert_eq!(replayed.len(), 1, "{replayed:?}");
+    assert_eq!(replayed[0].severity, Severity::Error);
+    assert!(
+        replayed[0].message.contains("unreachable goal"),
+        "{}",
+        replayed[0]
+    );
+}
+
+#[test]
+fn engine_exercises_are_reported_as_needing_their_engine() {
+    let disk = r#"
+[[exercises]]
+id = "restore"
+kind = "disk-restore"
+vm = "web"
+lives-on = "ssd"
+disks = ["ssd", "nas"]
+prompt.en = "x"
+prompt.ko = "x"
+solution = [{ backup = { vm = "web", to = "nas" } }, "host-disk-fails", { restore = { vm = "web", from = "nas" } }]
+
+[[exercises.hints]]
+mistake = "*"
+en = "x"
+ko = "x"
+
+[[exercises.hints]]
+mistake = "no-copy"
+en = "x"
+ko = "x"
+
+[[exercises.attempts]]
+name = "nothing"
+actions = ["host-disk-fails"]
+mistake = "no-copy"
+"#;
+    let lesson = load_lesson(&source(&format!("{GOOD}{disk}"), true)).expect("valid");
+    let notes = lint::replay(&lesson);
+    assert_eq!(notes.len(), 1);
+    assert_eq!(notes[0].severity, Severity::Note);
+    assert!(
+        notes[0].message.contains("needs engine core::disk"),
+        "{}",
+        notes[0]
+    );
+}

@@ -1,0 +1,734 @@
+//! `labvisor disk`: create, inspect and change real VDI and raw images the way a guest would,
+//! and watch what happens on the host.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Args, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use labvisor_core::disk::image::{
+    block_picture, Allocation, CreateSpec, Format, Image, ImageInfo, ImageKind,
+};
+use labvisor_core::disk::pool::{plan, Plan};
+use labvisor_core::disk::size::{ByteSize, MIB};
+use labvisor_core::disk::storage::Storage;
+use serde::Serialize;
+
+use super::output::{print_json, Table};
+use super::{CliError, CliResult, Global};
+use crate::disk::{self, backup, DiskChain, DiskError, FileStorage};
+
+/// Virtual disks: dynamic vs fixed, growth, compaction, snapshots and backups, on real files.
+///
+/// Images are VirtualBox VDI 1.1 or raw files that VirtualBox and qemu-img open. `write` and
+/// `delete` act as the guest would; `info` shows what that did to the file on the host.
+#[derive(Debug, Args)]
+pub struct DiskArgs {
+    #[command(subcommand)]
+    command: DiskCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum DiskCommand {
+    /// Create a new image (never overwrites an existing file).
+    Create(CreateArgs),
+    /// Show format, sizes, host bytes and a picture of the block map.
+    Info(FileArg),
+    /// Write as the guest would: dynamic images grow 1 MiB block by block.
+    Write(WriteArgs),
+    /// Delete a file in the guest: its file system frees the range, the image does not shrink.
+    Delete(RangeArgs),
+    /// Drop blocks that are entirely zero and shrink the file (VBoxManage modifymedium --compact).
+    Compact(FileArg),
+    /// Take a snapshot: later writes go to a new differencing image.
+    Snapshot(SnapshotArgs),
+    /// Throw away every change since the newest snapshot (the snapshot stays).
+    Revert(FileArg),
+    /// Delete the newest snapshot, keeping the current state (merges it into its parent).
+    Merge(FileArg),
+    /// Copy the image and all its snapshots into a directory on another disk, verified.
+    Backup(BackupArgs),
+    /// Will these VM disks fit on this host disk? Shows overcommit and what happens when full.
+    Plan(PlanArgs),
+}
+
+#[derive(Debug, Args)]
+struct FileArg {
+    /// The image file.
+    file: PathBuf,
+    /// The format (default: detected from the file's header or name).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+}
+
+#[derive(Debug, Args)]
+struct CreateArgs {
+    /// The image file to create.
+    file: PathBuf,
+    /// Size the guest sees, e.g. 128G, 512M (binary units: 1G = 1024 MiB).
+    #[arg(long, value_parser = parse_size)]
+    size: ByteSize,
+    /// dynamic: grows as the guest writes; fixed: takes the whole size now, writes faster.
+    #[arg(long, value_enum, default_value = "dynamic")]
+    alloc: AllocArg,
+    /// vdi (VirtualBox) or raw (default: raw for .raw and .img names, vdi otherwise).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+}
+
+#[derive(Debug, Args)]
+struct WriteArgs {
+    #[command(flatten)]
+    range: RangeArgs,
+    /// data: a non-zero test pattern; zero: zeros (what zerofree or `dd if=/dev/zero` writes).
+    #[arg(long, value_enum, default_value = "data")]
+    pattern: PatternArg,
+}
+
+#[derive(Debug, Args)]
+struct RangeArgs {
+    /// The image file.
+    file: PathBuf,
+    /// Guest offset, e.g. 10M.
+    #[arg(long, value_parser = parse_size)]
+    at: ByteSize,
+    /// Length, e.g. 64M.
+    #[arg(long, value_parser = parse_size)]
+    len: ByteSize,
+    /// The format (default: detected).
+    #[arg(long, value_enum)]
+    format: Option<FormatArg>,
+}
+
+#[derive(Debug, Args)]
+struct SnapshotArgs {
+    /// The image file.
+    file: PathBuf,
+    /// A name for the snapshot (kept in the differencing image's description).
+    #[arg(long, default_value = "snapshot")]
+    name: String,
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// The image to back up (its snapshots come along).
+    src: PathBuf,
+    /// An existing directory, on another disk.
+    dest_dir: PathBuf,
+    /// Allow a destination on the same device (a practice copy, not a real backup).
+    #[arg(long)]
+    allow_same_device: bool,
+}
+
+#[derive(Debug, Args)]
+struct PlanArgs {
+    /// Capacity of the host disk, e.g. 256G.
+    #[arg(long, value_parser = parse_size)]
+    host_disk: ByteSize,
+    /// A VM disk as SIZE:dynamic or SIZE:fixed, e.g. 128G:dynamic (repeatable).
+    #[arg(long = "vm", value_parser = parse_vm, required = true)]
+    vms: Vec<(ByteSize, Allocation)>,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Vdi,
+    Raw,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum AllocArg {
+    Dynamic,
+    Fixed,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum PatternArg {
+    Data,
+    Zero,
+}
+
+impl From<FormatArg> for Format {
+    fn from(f: FormatArg) -> Format {
+        match f {
+            FormatArg::Vdi => Format::Vdi,
+            FormatArg::Raw => Format::Raw,
+        }
+    }
+}
+
+impl From<AllocArg> for Allocation {
+    fn from(a: AllocArg) -> Allocation {
+        match a {
+            AllocArg::Dynamic => Allocation::Dynamic,
+            AllocArg::Fixed => Allocation::Fixed,
+        }
+    }
+}
+
+fn parse_size(s: &str) -> Result<ByteSize, String> {
+    s.parse::<ByteSize>().map_err(|e| e.to_string())
+}
+
+fn parse_vm(s: &str) -> Result<(ByteSize, Allocation), String> {
+    let (size, alloc) = s
+        .split_once(':')
+        .ok_or_else(|| format!("`{s}`: expected SIZE:dynamic or SIZE:fixed, e.g. 128G:dynamic"))?;
+    let size = parse_size(size)?;
+    let alloc = match alloc.to_ascii_lowercase().as_str() {
+        "dynamic" => Allocation::Dynamic,
+        "fixed" => Allocation::Fixed,
+        other => {
+            return Err(format!(
+                "`{other}` in `{s}`: the allocation is `dynamic` or `fixed`"
+            ))
+        }
+    };
+    Ok((size, alloc))
+}
+
+fn disk_err(e: DiskError) -> CliError {
+    if e.is_usage() {
+        CliError::Usage(e.to_string())
+    } else {
+        CliError::Runtime(e.to_string())
+    }
+}
+
+/// Runs `labvisor disk …`.
+pub fn run(args: DiskArgs, global: &Global) -> CliResult {
+    match args.command {
+        DiskCommand::Create(a) => create(a, global),
+        DiskCommand::Info(a) => info(a, global),
+        DiskCommand::Write(a) => write(a, global),
+        DiskCommand::Delete(a) => delete(a, global),
+        DiskCommand::Compact(a) => compact(a, global),
+        DiskCommand::Snapshot(a) => snapshot(a, global),
+        DiskCommand::Revert(a) => revert(a, global),
+        DiskCommand::Merge(a) => merge(a, global),
+        DiskCommand::Backup(a) => backup_cmd(a, global),
+        DiskCommand::Plan(a) => plan_cmd(a, global),
+    }?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn size_text(bytes: u64) -> String {
+    ByteSize(bytes).to_string()
+}
+
+fn progress_bar(total: u64, what: &str) -> ProgressBar {
+    // Drawn only on a terminal: scripts and tests see nothing.
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{msg} [{bar:40}] {bytes}/{total_bytes} ({eta})")
+            .unwrap_or_else(|_| ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    bar.set_message(what.to_string());
+    bar
+}
+
+#[derive(Serialize)]
+struct Created {
+    file: String,
+    info: ImageInfo,
+}
+
+fn create(a: CreateArgs, global: &Global) -> Result<(), CliError> {
+    let format = match a.format {
+        Some(f) => f.into(),
+        None => match a.file.extension().and_then(|e| e.to_str()) {
+            Some(e) if e.eq_ignore_ascii_case("raw") || e.eq_ignore_ascii_case("img") => {
+                Format::Raw
+            }
+            _ => Format::Vdi,
+        },
+    };
+    let allocation: Allocation = a.alloc.into();
+    let storage = FileStorage::create_new(&a.file).map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AlreadyExists {
+            CliError::Runtime(format!(
+                "{} already exists; refusing to overwrite it",
+                a.file.display()
+            ))
+        } else {
+            CliError::Runtime(format!("cannot create {}: {e}", a.file.display()))
+        }
+    })?;
+    let spec = CreateSpec {
+        format,
+        allocation,
+        virtual_size: a.size.bytes(),
+        uuid: disk::random_uuid(),
+        modification_uuid: disk::random_uuid(),
+    };
+    let bar = progress_bar(a.size.bytes(), "preallocating");
+    let result = Image::create(storage, spec, &mut |done, total| {
+        bar.set_length(total);
+        bar.set_position(done);
+    });
+    bar.finish_and_clear();
+    let image = match result {
+        Ok(image) => image,
+        Err(e) => {
+            // Nothing of value is in a half-created file: remove it.
+            let _ = std::fs::remove_file(&a.file);
+            let usage = matches!(e, labvisor_core::disk::image::ImageError::BadSize { .. });
+            let msg = format!("{}: {e}", a.file.display());
+            return Err(if usage {
+                CliError::Usage(msg)
+            } else {
+                CliError::Runtime(msg)
+            });
+        }
+    };
+    let info = image
+        .info()
+        .map_err(|e| CliError::Runtime(format!("{}: {e}", a.file.display())))?;
+    if global.json {
+        return print_json(&Created {
+            file: a.file.display().to_string(),
+            info,
+        });
+    }
+    println!(
+        "Created {}: {}, {} virtual, {} on the host.",
+        a.file.display(),
+        info.kind.describe(),
+        size_text(info.virtual_size),
+        size_text(info.host_bytes)
+    );
+    match info.kind {
+        ImageKind::VdiDynamic => println!(
+            "It holds only the header and the block map now; each 1 MiB block is added the first time the guest writes to it."
+        ),
+        ImageKind::RawSparse => println!(
+            "It is a sparse file: the host gives it space only where the guest writes."
+        ),
+        _ => println!(
+            "All its space was taken now: it cannot run out later, and writes never pay for allocation."
+        ),
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct ChainEntry {
+    file: String,
+    info: ImageInfo,
+}
+
+#[derive(Serialize)]
+struct InfoJson {
+    file: String,
+    info: ImageInfo,
+    block_map: String,
+    snapshots: Vec<ChainEntry>,
+    chain_host_bytes: u64,
+}
+
+const PICTURE_WIDTH: usize = 64;
+
+fn image_info(image: &Image<FileStorage>) -> Result<ImageInfo, CliError> {
+    image
+        .info()
+        .map_err(|e| CliError::Runtime(format!("{}: {e}", image.storage().path().display())))
+}
+
+fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
+    let disk = DiskChain::open(&a.file, a.format.map(Into::into), false).map_err(disk_err)?;
+    let images = disk.chain().images();
+    let base = image_info(&images[0])?;
+    let states = images[0]
+        .block_states()
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let picture = block_picture(&states, PICTURE_WIDTH);
+    let mut snapshots = Vec::new();
+    for image in &images[1..] {
+        snapshots.push(ChainEntry {
+            file: image.storage().path().display().to_string(),
+            info: image_info(image)?,
+        });
+    }
+    let chain_host_bytes =
+        base.host_bytes + snapshots.iter().map(|s| s.info.host_bytes).sum::<u64>();
+    if global.json {
+        return print_json(&InfoJson {
+            file: a.file.display().to_string(),
+            info: base,
+            block_map: picture,
+            snapshots,
+            chain_host_bytes,
+        });
+    }
+    let mut t = Table::new();
+    t.row(["file", &a.file.display().to_string()]);
+    t.row(["format", base.kind.describe()]);
+    t.row([
+        "virtual size".to_string(),
+        format!(
+            "{} ({} bytes)",
+            size_text(base.virtual_size),
+            base.virtual_size
+        ),
+    ]);
+    t.row(["file size".to_string(), size_text(base.file_len)]);
+    t.row([
+        "host bytes".to_string(),
+        format!(
+            "{} (what the host disk really spends)",
+            size_text(base.host_bytes)
+        ),
+    ]);
+    let zero = if base.blocks_zero > 0 {
+        format!(", {} marked zero", base.blocks_zero)
+    } else {
+        String::new()
+    };
+    t.row([
+        "blocks used".to_string(),
+        format!(
+            "{} of {} (1 MiB each){zero}",
+            base.blocks_used, base.blocks_total
+        ),
+    ]);
+    if let Some(uuid) = &base.uuid {
+        t.row(["uuid", uuid]);
+    }
+    let cell = states.len().div_ceil(picture.chars().count().max(1));
+    t.row(["block map".to_string(), format!("[{picture}]")]);
+    t.row([
+        String::new(),
+        format!("one cell = {cell} block(s): # data, + partly, z zeroed, . never written"),
+    ]);
+    print!("{}", t.render());
+    if !snapshots.is_empty() {
+        println!();
+        println!(
+            "Snapshots ({}), oldest first; the guest writes to the last one:",
+            snapshots.len()
+        );
+        let mut t = Table::new();
+        t.row(["name", "blocks", "host bytes", "file"]);
+        for s in &snapshots {
+            t.row([
+                s.info.description.clone().unwrap_or_default(),
+                s.info.blocks_used.to_string(),
+                size_text(s.info.host_bytes),
+                s.file.clone(),
+            ]);
+        }
+        print!("{}", t.render());
+        println!(
+            "All images together: {} on the host.",
+            size_text(chain_host_bytes)
+        );
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct WriteJson {
+    file: String,
+    at: u64,
+    len: u64,
+    new_blocks: u64,
+    host_bytes_before: u64,
+    host_bytes_after: u64,
+}
+
+fn open_rw(file: &Path, format: Option<FormatArg>) -> Result<DiskChain, CliError> {
+    DiskChain::open(file, format.map(Into::into), true).map_err(disk_err)
+}
+
+fn chain_host_bytes(disk: &DiskChain) -> Result<u64, CliError> {
+    disk.chain()
+        .host_bytes()
+        .map_err(|e| CliError::Runtime(e.to_string()))
+}
+
+fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
+    let r = a.range;
+    let mut disk = open_rw(&r.file, r.format)?;
+    let (at, len) = (r.at.bytes(), r.len.bytes());
+    disk.chain()
+        .newest()
+        .check_range("write", at, len)
+        .map_err(|e| CliError::Usage(format!("{}: {e}", r.file.display())))?;
+    let before = chain_host_bytes(&disk)?;
+    let bar = progress_bar(len, "writing");
+    let mut buf = vec![0u8; MIB as usize];
+    let mut new_blocks = 0u64;
+    let mut done = 0;
+    while done < len {
+        let offset = at + done;
+        let n = (MIB - offset % MIB).min(len - done) as usize;
+        match a.pattern {
+            PatternArg::Data => disk::fill_pattern(offset, &mut buf[..n]),
+            PatternArg::Zero => buf[..n].fill(0),
+        }
+        match disk.chain_mut().write(offset, &buf[..n]) {
+            Ok(report) => new_blocks += u64::from(report.new_blocks),
+            Err(e) if e.is_no_space() => {
+                bar.finish_and_clear();
+                return Err(CliError::Runtime(format!(
+                    "{}: the host disk is full after {} of {}: the guest would get an I/O error here and VirtualBox would pause the VM. Everything written before is intact; free space on the host, then write again ({e})",
+                    r.file.display(),
+                    size_text(done),
+                    size_text(len)
+                )));
+            }
+            Err(e) => {
+                bar.finish_and_clear();
+                return Err(disk_err(disk.newest_error(e)));
+            }
+        }
+        done += n as u64;
+        bar.set_position(done);
+    }
+    bar.finish_and_clear();
+    disk.chain_mut()
+        .newest_mut()
+        .storage_mut()
+        .flush()
+        .map_err(|e| CliError::Runtime(e.to_string()))?;
+    let after = chain_host_bytes(&disk)?;
+    if global.json {
+        return print_json(&WriteJson {
+            file: r.file.display().to_string(),
+            at,
+            len,
+            new_blocks,
+            host_bytes_before: before,
+            host_bytes_after: after,
+        });
+    }
+    let what = match a.pattern {
+        PatternArg::Data => "data",
+        PatternArg::Zero => "zeros",
+    };
+    println!(
+        "The guest wrote {} of {what} at {}.",
+        size_text(len),
+        size_text(at)
+    );
+    println!(
+        "New blocks allocated: {new_blocks}. Host bytes: {} -> {}.",
+        size_text(before),
+        size_text(after)
+    );
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct DeleteJson {
+    file: String,
+    guest_bytes_freed: u64,
+    host_bytes_still_used: u64,
+    host_bytes: u64,
+}
+
+fn delete(r: RangeArgs, global: &Global) -> Result<(), CliError> {
+    let disk = DiskChain::open(&r.file, r.format.map(Into::into), false).map_err(disk_err)?;
+    let report = disk
+        .chain()
+        .newest()
+        .delete_file(r.at.bytes(), r.len.bytes())
+        .map_err(|e| disk_err(disk.newest_error(e)))?;
+    let total = chain_host_bytes(&disk)?;
+    if global.json {
+        return print_json(&DeleteJson {
+            file: r.file.display().to_string(),
+            guest_bytes_freed: report.guest_bytes_freed,
+            host_bytes_still_used: report.host_bytes_still_used,
+            host_bytes: total,
+        });
+    }
+    println!(
+        "The guest deleted a {} file at {}: its file system now counts that space as free.",
+        size_text(report.guest_bytes_freed),
+        size_text(r.at.bytes())
+    );
+    println!(
+        "The image did not change: host bytes are still {}, and {} of the deleted file's data is still inside it.",
+        size_text(total),
+        size_text(report.host_bytes_still_used)
+    );
+    println!("To give the space back: zero the free space in the guest (write --pattern zero), then compact.");
+    Ok(())
+}
+
+fn compact(a: FileArg, global: &Global) -> Result<(), CliError> {
+    let mut disk = open_rw(&a.file, a.format)?;
+    let report = disk
+        .chain_mut()
+        .newest_mut()
+        .compact()
+        .map_err(|e| disk_err(disk.newest_error(e)))?;
+    if global.json {
+        return print_json(&report);
+    }
+    println!(
+        "Compacted: {} all-zero block(s) dropped, {} block(s) moved to fill the holes.",
+        report.zero_blocks_dropped, report.blocks_moved
+    );
+    println!(
+        "Host bytes: {} -> {}.",
+        size_text(report.host_bytes_before),
+        size_text(report.host_bytes_after)
+    );
+    if report.host_bytes_after >= report.host_bytes_before {
+        println!("Nothing was freed: blocks of deleted files are not zero until the guest zeroes its free space.");
+    }
+    Ok(())
+}
+
+#[derive(Serialize)]
+struct SnapshotJson {
+    file: String,
+    snapshot: String,
+    name: String,
+    snapshots: usize,
+}
+
+fn snapshot(a: SnapshotArgs, global: &Global) -> Result<(), CliError> {
+    let mut disk = open_rw(&a.file, None)?;
+    let path = disk.take_snapshot(&a.name).map_err(disk_err)?;
+    if global.json {
+        return print_json(&SnapshotJson {
+            file: a.file.display().to_string(),
+            snapshot: path.display().to_string(),
+            name: a.name,
+            snapshots: disk.chain().snapshots(),
+        });
+    }
+    println!(
+        "Snapshot \"{}\" taken of {}: the image is frozen; from now on the guest writes to {}.",
+        a.name,
+        a.file.display(),
+        path.display()
+    );
+    println!("The snapshot lives on the same disk as the image: it is not a backup.");
+    Ok(())
+}
+
+fn revert(a: FileArg, global: &Global) -> Result<(), CliError> {
+    let mut disk = open_rw(&a.file, a.format)?;
+    let dropped = disk.revert().map_err(disk_err)?;
+    if global.json {
+        return print_json(&serde_json::json!({
+            "file": a.file.display().to_string(),
+            "blocks_discarded": dropped,
+            "snapshots": disk.chain().snapshots(),
+        }));
+    }
+    println!(
+        "Reverted {} to its newest snapshot: {dropped} changed block(s) discarded; the snapshot is kept.",
+        a.file.display()
+    );
+    Ok(())
+}
+
+fn merge(a: FileArg, global: &Global) -> Result<(), CliError> {
+    let mut disk = open_rw(&a.file, a.format)?;
+    let (removed, report) = disk.merge().map_err(disk_err)?;
+    if global.json {
+        return print_json(&serde_json::json!({
+            "file": a.file.display().to_string(),
+            "removed": removed.display().to_string(),
+            "blocks_merged": report.blocks_merged,
+            "snapshots": disk.chain().snapshots(),
+        }));
+    }
+    println!(
+        "Deleted the newest snapshot of {}: {} block(s) merged into its parent, {} removed. The current state is unchanged.",
+        a.file.display(),
+        report.blocks_merged,
+        removed.display()
+    );
+    Ok(())
+}
+
+fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
+    let outcome =
+        backup::backup(&a.src, &a.dest_dir, a.allow_same_device).map_err(|e| match e {
+            backup::BackupError::SameDevice { .. } => CliError::Usage(e.to_string()),
+            other => CliError::Runtime(other.to_string()),
+        })?;
+    if global.json {
+        return print_json(&outcome);
+    }
+    println!(
+        "Backed up {} ({} file(s), {} of data; holes are not copied) and verified every byte:",
+        a.src.display(),
+        outcome.files.len(),
+        size_text(outcome.bytes_copied)
+    );
+    for f in &outcome.files {
+        println!("  {}", f.display());
+    }
+    if outcome.same_device {
+        println!("Warning: this copy is on the same device as the original and dies with it.");
+    } else {
+        println!(
+            "If the source disk dies, copy these files back (or use them in place) to restore."
+        );
+    }
+    Ok(())
+}
+
+fn plan_cmd(a: PlanArgs, global: &Global) -> Result<(), CliError> {
+    let disks: Vec<(u64, Allocation)> = a.vms.iter().map(|(s, al)| (s.bytes(), *al)).collect();
+    let p: Plan = plan(a.host_disk.bytes(), &disks);
+    if global.json {
+        return print_json(&p);
+    }
+    let mut t = Table::new();
+    t.row(["vm", "size", "allocation", "host now", "host when full"]);
+    for (i, d) in p.disks.iter().enumerate() {
+        t.row([
+            format!("vm{}", i + 1),
+            size_text(d.virtual_size),
+            match d.allocation {
+                Allocation::Dynamic => "dynamic".into(),
+                Allocation::Fixed => "fixed".into(),
+            },
+            size_text(d.at_creation),
+            size_text(d.when_full),
+        ]);
+    }
+    t.row([
+        "total".to_string(),
+        size_text(p.provisioned),
+        String::new(),
+        size_text(p.at_creation),
+        size_text(p.when_full),
+    ]);
+    print!("{}", t.render());
+    println!();
+    println!(
+        "Host disk {}: promised to guests {} = overcommit ratio {:.2}.",
+        size_text(p.capacity),
+        size_text(p.provisioned),
+        p.overcommit_ratio
+    );
+    if !p.fits_at_creation {
+        println!(
+            "Does not fit: creating these disks needs {} now (fixed disks take their whole size at creation), the host has {}.",
+            size_text(p.at_creation),
+            size_text(p.capacity)
+        );
+    } else if p.fits_when_full {
+        println!("Fits, even with every disk completely full.");
+    } else {
+        println!(
+            "Fits now, with {} left for dynamic disks to grow into; they can grow to {} in total.",
+            size_text(p.growth_room),
+            size_text(p.when_full)
+        );
+        println!(
+            "When the guests really fill the host, the next write that needs a new block fails: the guest sees an I/O error and VirtualBox pauses the VM. Data already written stays intact; free space on the host, then resume."
+        );
+    }
+    Ok(())
+}

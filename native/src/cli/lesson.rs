@@ -1,0 +1,547 @@
+//! `labvisor lesson`: read the lessons, grade attempts and check lesson files.
+//!
+//! `list` and `show` read the curriculum embedded in the binary; `check` grades an actions file
+//! against an exercise; `solve` prints the reference solution as an actions file `check`
+//! accepts; `lint` validates a lesson folder on disk and replays its exercises.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use labvisor_core::lang::Lang;
+use labvisor_lessons::action::{parse_actions_file, ActionsFile};
+use labvisor_lessons::model::Spec;
+use labvisor_lessons::{
+    curriculum, grade, lint, ActionLog, Curriculum, Exercise, Lesson, LessonSource, Severity,
+    Verdict,
+};
+use serde::Serialize;
+
+use super::output::{display_width, print_json, Table};
+use super::{CliError, CliResult, Global};
+
+/// Read the lessons, grade your attempts, check lesson files.
+#[derive(Debug, clap::Subcommand)]
+pub enum Args {
+    /// List the lessons in course order.
+    List,
+    /// Show a lesson: the explanation, the lab and the exercises.
+    Show {
+        /// Lesson id (`nat`), folder (`03-nat`) or number (`3`).
+        id: String,
+    },
+    /// Grade an attempt. Exit status: 0 pass, 1 fail or not gradable in this build.
+    ///
+    /// The actions file is JSON (an array of steps such as `[{"answer": "private"}]`, or what
+    /// `lesson solve` prints), TOML (`actions = [...]`) or a share link's postcard bytes (`.bin`).
+    /// `--share` takes a share link's code instead.
+    #[command(group(clap::ArgGroup::new("attempt").required(true).args(["actions", "share"])))]
+    Check {
+        /// Lesson id, folder or number.
+        id: String,
+        /// Exercise id, as `lesson show` lists it.
+        exercise: String,
+        /// The file with the learner's steps; `-` reads standard input (JSON).
+        #[arg(long, value_name = "FILE")]
+        actions: Option<PathBuf>,
+        /// A share link's code (what `lesson solve --share` prints).
+        #[arg(long, value_name = "CODE")]
+        share: Option<String>,
+    },
+    /// Print an exercise's reference solution as an actions file (JSON) or a share code.
+    Solve {
+        /// Lesson id, folder or number.
+        id: String,
+        /// Exercise id.
+        exercise: String,
+        /// Print the compact share-link code instead of JSON.
+        #[arg(long)]
+        share: bool,
+    },
+    /// Check lesson files: one lesson folder, or a folder of lesson folders.
+    ///
+    /// Reports missing translations, unknown exercise kinds and node names, missing reference
+    /// solutions, and replays each reference solution and typical wrong attempt. Exit status 1
+    /// when there are errors.
+    Lint {
+        /// A lesson folder (`NN-id/` with lesson.toml, en.md, ko.md) or a folder of them.
+        dir: PathBuf,
+    },
+}
+
+/// Runs `labvisor lesson …`.
+pub fn run(args: Args, global: &Global) -> CliResult {
+    let lang = global.lang();
+    match args {
+        Args::List => list(global, lang),
+        Args::Show { id } => show(&id, global, lang),
+        Args::Check {
+            id,
+            exercise,
+            actions,
+            share,
+        } => {
+            let file = match (actions, share) {
+                (_, Some(code)) => ActionLog::from_share_code(&code)
+                    .map(ActionsFile::Log)
+                    .map_err(CliError::Usage)?,
+                (Some(path), None) => read_actions(&path)?,
+                (None, None) => {
+                    return Err(CliError::Usage(
+                        "give the attempt with --actions FILE or --share CODE".into(),
+                    ))
+                }
+            };
+            check(&id, &exercise, &file, global, lang)
+        }
+        Args::Solve {
+            id,
+            exercise,
+            share,
+        } => solve(&id, &exercise, share),
+        Args::Lint { dir } => lint_dir(&dir, global),
+    }
+}
+
+fn course() -> Result<&'static Curriculum, CliError> {
+    curriculum().map_err(|problems| {
+        let lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        CliError::Runtime(format!(
+            "the lessons built into this binary are invalid:\n{}",
+            lines.join("\n")
+        ))
+    })
+}
+
+fn find_lesson<'a>(course: &'a Curriculum, id: &str) -> Result<&'a Lesson, CliError> {
+    course.find(id).ok_or_else(|| {
+        let ids: Vec<&str> = course.lessons.iter().map(|l| l.id.as_str()).collect();
+        CliError::Usage(format!(
+            "no lesson {id:?}; lessons: {} (or their numbers 1-{})",
+            ids.join(", "),
+            course.lessons.len()
+        ))
+    })
+}
+
+fn find_exercise<'a>(lesson: &'a Lesson, id: &str) -> Result<&'a Exercise, CliError> {
+    lesson.exercise(id).ok_or_else(|| {
+        let ids: Vec<&str> = lesson.exercises.iter().map(|e| e.id.as_str()).collect();
+        CliError::Usage(format!(
+            "lesson {:?} has no exercise {id:?}; its exercises: {}",
+            lesson.id,
+            ids.join(", ")
+        ))
+    })
+}
+
+#[derive(Serialize)]
+struct ListEntry<'a> {
+    number: u8,
+    id: &'a str,
+    title: &'a str,
+    exercises: Vec<&'a str>,
+    /// Engines beyond the foundation its exercises are graded with.
+    engines: Vec<&'static str>,
+}
+
+fn engines_of(lesson: &Lesson) -> Vec<&'static str> {
+    let mut engines: Vec<&'static str> = lesson
+        .exercises
+        .iter()
+        .filter_map(|e| e.engine().map(|engine| engine.module()))
+        .collect();
+    engines.sort_unstable();
+    engines.dedup();
+    engines
+}
+
+fn list(global: &Global, lang: Lang) -> CliResult {
+    let course = course()?;
+    if global.json {
+        let entries: Vec<ListEntry<'_>> = course
+            .lessons
+            .iter()
+            .map(|l| ListEntry {
+                number: l.number,
+                id: &l.id,
+                title: l.title.get(lang),
+                exercises: l.exercises.iter().map(|e| e.id.as_str()).collect(),
+                engines: engines_of(l),
+            })
+            .collect();
+        print_json(&entries)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    let mut table = Table::new();
+    let header = match lang {
+        Lang::En => ["#", "id", "exercises", "title"],
+        Lang::Ko => ["#", "id", "연습 문제", "제목"],
+    };
+    table.row(header);
+    for lesson in &course.lessons {
+        table.row([
+            lesson.number.to_string(),
+            lesson.id.clone(),
+            lesson.exercises.len().to_string(),
+            lesson.title.get(lang).to_string(),
+        ]);
+    }
+    let footer = match lang {
+        Lang::En => "Read one with `labvisor lesson show ID` (`--lang ko` for Korean).",
+        Lang::Ko => "`labvisor lesson show ID`로 읽으세요 (영어는 `--lang en`).",
+    };
+    emit(&format!("{}\n{footer}\n", table.render()))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn show(id: &str, global: &Global, lang: Lang) -> CliResult {
+    let course = course()?;
+    let lesson = find_lesson(course, id)?;
+    if global.json {
+        print_json(lesson)?;
+        return Ok(ExitCode::SUCCESS);
+    }
+    emit(&render_lesson(lesson, lang))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The whole lesson as terminal text: prose, lab, exercises.
+fn render_lesson(lesson: &Lesson, lang: Lang) -> String {
+    let (lab_title, exercises_title, try_it, choose, answer_with) = match lang {
+        Lang::En => ("Lab", "Exercises", "Try", "Options", "Answer with"),
+        Lang::Ko => ("실습", "연습 문제", "해 보기", "보기", "답하는 방법"),
+    };
+    let mut out = format!("Lesson {} · {}\n\n", lesson.number, lesson.id);
+    out.push_str(&render_markdown(lesson.prose.get(lang)));
+    out.push('\n');
+    out.push_str(&underline(lab_title, '─'));
+    out.push_str(lesson.lab.description.get(lang).trim());
+    out.push('\n');
+    if !lesson.lab.commands.is_empty() {
+        out.push_str(&format!("\n{try_it}:\n"));
+        for command in &lesson.lab.commands {
+            out.push_str(&format!("    $ {command}\n"));
+        }
+    }
+    out.push('\n');
+    out.push_str(&underline(exercises_title, '─'));
+    for (i, exercise) in lesson.exercises.iter().enumerate() {
+        out.push_str(&format!(
+            "{}. [{}] {}\n",
+            i + 1,
+            exercise.id,
+            exercise.prompt.get(lang).trim()
+        ));
+        if let Spec::Choice { options, .. } = &exercise.spec {
+            out.push_str(&format!("   {choose}:\n"));
+            for option in options {
+                let label = match lang {
+                    Lang::En => &option.en,
+                    Lang::Ko => &option.ko,
+                };
+                out.push_str(&format!("     - {}: {label}\n", option.id));
+            }
+        }
+        if let Some(engine) = exercise.engine() {
+            out.push_str(&match lang {
+                Lang::En => format!(
+                    "   (graded by {}; not gradable in this build yet)\n",
+                    engine.module()
+                ),
+                Lang::Ko => format!(
+                    "   ({}로 채점합니다. 이 빌드에서는 아직 채점할 수 없습니다)\n",
+                    engine.module()
+                ),
+            });
+        }
+        out.push_str(&format!(
+            "   {answer_with}: labvisor lesson check {} {} --actions FILE\n\n",
+            lesson.id, exercise.id
+        ));
+    }
+    out
+}
+
+fn underline(title: &str, mark: char) -> String {
+    let line: String = std::iter::repeat_n(mark, display_width(title)).collect();
+    format!("{title}\n{line}\n")
+}
+
+/// Markdown for a terminal: headings underlined, tables aligned (Hangul-aware), code blocks
+/// indented, `**` emphasis markers dropped. Deterministic: no colours.
+pub fn render_markdown(markdown: &str) -> String {
+    let mut out = String::new();
+    let mut table: Vec<Vec<String>> = Vec::new();
+    let mut in_code = false;
+    let flush_table = |table: &mut Vec<Vec<String>>, out: &mut String| {
+        if table.is_empty() {
+            return;
+        }
+        let mut t = Table::new();
+        for row in table.drain(..) {
+            t.row(row);
+        }
+        for line in t.render().lines() {
+            out.push_str("  ");
+            out.push_str(line);
+            out.push('\n');
+        }
+    };
+    for line in markdown.lines() {
+        if line.trim_start().starts_with("```") {
+            in_code = !in_code;
+            continue;
+        }
+        if in_code {
+            out.push_str("    ");
+            out.push_str(line);
+            out.push('\n');
+            continue;
+        }
+        let trimmed = line.trim();
+        if trimmed.starts_with('|') {
+            let cells: Vec<String> = trimmed
+                .trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().replace("**", ""))
+                .collect();
+            let separator = cells
+                .iter()
+                .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':')));
+            if !separator {
+                table.push(cells);
+            }
+            continue;
+        }
+        flush_table(&mut table, &mut out);
+        let text = line.replace("**", "");
+        if let Some(title) = text.strip_prefix("# ") {
+            out.push_str(&underline(title, '═'));
+        } else if let Some(title) = text.strip_prefix("## ") {
+            out.push_str(&underline(title, '─'));
+        } else {
+            out.push_str(&text);
+            out.push('\n');
+        }
+    }
+    flush_table(&mut table, &mut out);
+    out
+}
+
+/// Writes to standard output; a closed pipe (`… | head`) ends the output quietly instead of
+/// panicking.
+fn emit(text: &str) -> Result<(), CliError> {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(CliError::Runtime(format!("cannot write output: {e}")))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn read_actions(path: &Path) -> Result<ActionsFile, CliError> {
+    let name = path.display().to_string();
+    let bytes = if name == "-" {
+        let mut buf = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
+            .map_err(|e| CliError::Runtime(format!("cannot read standard input: {e}")))?;
+        buf
+    } else {
+        std::fs::read(path).map_err(|e| CliError::Runtime(format!("cannot read {name}: {e}")))?
+    };
+    parse_actions_file(&name, &bytes).map_err(CliError::Runtime)
+}
+
+#[derive(Serialize)]
+struct CheckReport<'a> {
+    lesson: &'a str,
+    exercise: &'a str,
+    #[serde(flatten)]
+    grade: &'a labvisor_lessons::Grade,
+}
+
+fn check(
+    id: &str,
+    exercise_id: &str,
+    file: &ActionsFile,
+    global: &Global,
+    lang: Lang,
+) -> CliResult {
+    let course = course()?;
+    let lesson = find_lesson(course, id)?;
+    let exercise = find_exercise(lesson, exercise_id)?;
+    if let ActionsFile::Log(log) = file {
+        if course.find(&log.lesson).map(|l| l.id.as_str()) != Some(lesson.id.as_str())
+            || log.exercise != exercise.id
+        {
+            return Err(CliError::Usage(format!(
+                "the attempt given is for {}/{}, not {}/{}",
+                log.lesson, log.exercise, lesson.id, exercise.id
+            )));
+        }
+    }
+    let result = grade(exercise, file.actions());
+    if global.json {
+        print_json(&CheckReport {
+            lesson: &lesson.id,
+            exercise: &exercise.id,
+            grade: &result,
+        })?;
+    } else {
+        let verdict = match (result.verdict, lang) {
+            (Verdict::Pass, Lang::En) => "PASS".to_string(),
+            (Verdict::Pass, Lang::Ko) => "통과".to_string(),
+            (Verdict::Fail, Lang::En) => "FAIL".to_string(),
+            (Verdict::Fail, Lang::Ko) => "실패".to_string(),
+            (Verdict::NeedsEngine(e), Lang::En) => {
+                format!(
+                    "NOT GRADED: this exercise needs {}, not in this build yet",
+                    e.module()
+                )
+            }
+            (Verdict::NeedsEngine(e), Lang::Ko) => {
+                format!(
+                    "채점 안 됨: 이 문제는 {}이(가) 필요한데 이 빌드에는 아직 없습니다",
+                    e.module()
+                )
+            }
+        };
+        let mut text = format!("{}/{}: {verdict}\n", lesson.id, exercise.id);
+        if let Some(hint) = &result.hint {
+            let label = match lang {
+                Lang::En => "Hint",
+                Lang::Ko => "힌트",
+            };
+            text.push_str(&format!("{label}: {}\n", hint.get(lang)));
+        }
+        text.push_str("\ntrace:\n");
+        for line in &result.trace {
+            text.push_str(&format!("  {line}\n"));
+        }
+        emit(&text)?;
+    }
+    Ok(if result.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn solve(id: &str, exercise_id: &str, share: bool) -> CliResult {
+    let course = course()?;
+    let lesson = find_lesson(course, id)?;
+    let exercise = find_exercise(lesson, exercise_id)?;
+    let log = ActionLog {
+        lesson: lesson.id.clone(),
+        exercise: exercise.id.clone(),
+        actions: exercise.solution.clone(),
+    };
+    if share {
+        emit(&format!("{}\n", log.to_share_code()))?;
+    } else {
+        print_json(&log)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads one lesson folder's files.
+fn read_lesson_dir(dir: &Path) -> Result<LessonSource, CliError> {
+    let mut files = BTreeMap::new();
+    let entries = std::fs::read_dir(dir)
+        .map_err(|e| CliError::Runtime(format!("cannot read {}: {e}", dir.display())))?;
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if path.is_file() && (name.ends_with(".md") || name.ends_with(".toml")) {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| CliError::Runtime(format!("cannot read {}: {e}", path.display())))?;
+            files.insert(name, text);
+        }
+    }
+    let folder = dir
+        .canonicalize()
+        .ok()
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    Ok(LessonSource {
+        dir: dir.display().to_string().trim_end_matches('/').to_string(),
+        folder,
+        files,
+    })
+}
+
+fn lint_dir(dir: &Path, global: &Global) -> CliResult {
+    if !dir.is_dir() {
+        return Err(CliError::Usage(format!(
+            "{} is not a directory: give a lesson folder or a folder of lesson folders",
+            dir.display()
+        )));
+    }
+    let sources = if dir.join("lesson.toml").is_file() {
+        vec![read_lesson_dir(dir)?]
+    } else {
+        let mut folders: Vec<PathBuf> = std::fs::read_dir(dir)
+            .map_err(|e| CliError::Runtime(format!("cannot read {}: {e}", dir.display())))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .filter(|p| p.is_dir())
+            .collect();
+        folders.sort();
+        if folders.is_empty() {
+            return Err(CliError::Usage(format!(
+                "{} holds no lesson.toml and no lesson folders",
+                dir.display()
+            )));
+        }
+        folders
+            .iter()
+            .map(|f| read_lesson_dir(f))
+            .collect::<Result<Vec<_>, _>>()?
+    };
+    let mut problems = Vec::new();
+    let mut exercises = 0;
+    for source in &sources {
+        match labvisor_lessons::load_lesson(source) {
+            Ok(lesson) => {
+                exercises += lesson.exercises.len();
+                problems.extend(lint::replay(&lesson));
+            }
+            Err(found) => problems.extend(found),
+        }
+    }
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    if global.json {
+        #[derive(Serialize)]
+        struct LintReport<'a> {
+            lessons: usize,
+            exercises: usize,
+            errors: usize,
+            problems: &'a [labvisor_lessons::Problem],
+        }
+        print_json(&LintReport {
+            lessons: sources.len(),
+            exercises,
+            errors,
+            problems: &problems,
+        })?;
+    } else {
+        let mut text: String = problems.iter().map(|p| format!("{p}\n")).collect();
+        let notes = problems.len() - errors;
+        text.push_str(&format!(
+            "{} lesson(s), {exercises} exercise(s) checked: {errors} error(s), {notes} note(s)\n",
+            sources.len()
+        ));
+        emit(&text)?;
+    }
+    Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}

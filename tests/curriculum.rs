@@ -1,0 +1,199 @@
+//! The curriculum, replayed: for every exercise of every lesson, the reference solution and
+//! each typical wrong attempt are graded, and the result, the hint and the trace are
+//! snapshotted (`tests/snapshots/curriculum/`). Any change to an engine or a lesson that alters
+//! what a learner sees shows up as a snapshot diff to review with `cargo insta review`.
+//!
+//! Also fails when a lesson lacks a translation or an exercise lacks a reference solution.
+
+use std::fmt::Write as _;
+
+use labvisor_lessons::{
+    curriculum, embedded_sources, grade, load_lesson, Exercise, Grade, Lesson, Verdict,
+};
+
+fn lessons() -> &'static [Lesson] {
+    match curriculum() {
+        Ok(course) => &course.lessons,
+        Err(problems) => {
+            let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+            panic!("the lessons do not load:\n{}", text.join("\n"));
+        }
+    }
+}
+
+#[test]
+fn every_lesson_exists_in_both_languages_and_every_exercise_has_a_reference_solution() {
+    let lessons = lessons();
+    assert_eq!(lessons.len(), 12, "the course has twelve lessons");
+    for lesson in lessons {
+        for (what, missing) in [
+            ("title", lesson.title.missing()),
+            ("explanation (en.md / ko.md)", lesson.prose.missing()),
+            ("lab description", lesson.lab.description.missing()),
+        ] {
+            assert!(
+                missing.is_empty(),
+                "lesson {} lacks its {what} in {missing:?}",
+                lesson.id
+            );
+        }
+        assert!(
+            lesson.exercises.len() >= 2,
+            "lesson {} has fewer than two exercises",
+            lesson.id
+        );
+        for exercise in &lesson.exercises {
+            assert!(
+                exercise.prompt.missing().is_empty(),
+                "{}/{} lacks a translation of its prompt",
+                lesson.id,
+                exercise.id
+            );
+            assert!(
+                !exercise.solution.is_empty() || exercise.spec.kind() == "net-mode",
+                "{}/{} has no reference solution",
+                lesson.id,
+                exercise.id
+            );
+            assert!(
+                !exercise.attempts.is_empty(),
+                "{}/{} has no typical wrong attempt",
+                lesson.id,
+                exercise.id
+            );
+            for hint in &exercise.hints {
+                assert!(
+                    !hint.en.trim().is_empty() && !hint.ko.trim().is_empty(),
+                    "{}/{}: the hint for {:?} lacks a translation",
+                    lesson.id,
+                    exercise.id,
+                    hint.mistake
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn a_lesson_without_its_korean_text_is_rejected() {
+    let mut source = embedded_sources().remove(0);
+    source.files.remove("ko.md");
+    let problems = load_lesson(&source).expect_err("a lesson without ko.md must not load");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("missing Korean translation")),
+        "{problems:?}"
+    );
+}
+
+#[test]
+fn an_exercise_without_a_reference_solution_is_rejected() {
+    let mut source = embedded_sources().remove(10);
+    let toml = source.files["lesson.toml"].replacen("solution = [{ answer = \"user\" }]\n", "", 1);
+    source.files.insert("lesson.toml".into(), toml);
+    let problems = load_lesson(&source).expect_err("an exercise without a solution must not load");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.message.contains("has no reference solution")),
+        "{problems:?}"
+    );
+}
+
+fn describe(out: &mut String, result: &Grade) {
+    let verdict = match result.verdict {
+        Verdict::Pass => "pass".to_string(),
+        Verdict::Fail => format!("fail, mistake {}", result.mistake.as_deref().unwrap_or("?")),
+        Verdict::NeedsEngine(engine) => format!("not graded: needs engine {}", engine.module()),
+    };
+    let _ = writeln!(out, "  verdict: {verdict}");
+    if let Some(hint) = &result.hint {
+        let _ = writeln!(out, "  hint.en: {}", hint.en);
+        let _ = writeln!(out, "  hint.ko: {}", hint.ko);
+    }
+    let _ = writeln!(out, "  trace:");
+    for line in &result.trace {
+        let _ = writeln!(out, "    {line}");
+    }
+}
+
+fn replay(lesson: &Lesson, exercise: &Exercise) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{}/{} ({})",
+        lesson.id,
+        exercise.id,
+        exercise.spec.kind()
+    );
+    let reference = grade(exercise, &exercise.solution);
+    let steps = serde_json::to_string(&exercise.solution).unwrap_or_default();
+    let _ = writeln!(out, "\nreference solution: {steps}");
+    describe(&mut out, &reference);
+    match reference.verdict {
+        Verdict::Pass | Verdict::NeedsEngine(_) => {}
+        Verdict::Fail => panic!(
+            "{}/{}: the reference solution fails:\n{out}",
+            lesson.id, exercise.id
+        ),
+    }
+    for attempt in &exercise.attempts {
+        let result = grade(exercise, &attempt.actions);
+        let steps = serde_json::to_string(&attempt.actions).unwrap_or_default();
+        let _ = writeln!(out, "\nwrong attempt {:?}: {steps}", attempt.name);
+        describe(&mut out, &result);
+        match result.verdict {
+            Verdict::NeedsEngine(_) => {}
+            Verdict::Pass => panic!(
+                "{}/{}: the wrong attempt {:?} passes",
+                lesson.id, exercise.id, attempt.name
+            ),
+            Verdict::Fail => {
+                assert_eq!(
+                    result.mistake.as_deref(),
+                    Some(attempt.mistake.as_str()),
+                    "{}/{}: attempt {:?} graded as another mistake",
+                    lesson.id,
+                    exercise.id,
+                    attempt.name
+                );
+                let intended = exercise
+                    .hints
+                    .iter()
+                    .find(|h| h.mistake == attempt.mistake)
+                    .map(|h| h.text());
+                assert_eq!(
+                    result.hint, intended,
+                    "{}/{}: attempt {:?} shows another hint",
+                    lesson.id, exercise.id, attempt.name
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_exercise_replays_as_snapshotted() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots/curriculum");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for lesson in lessons() {
+            for exercise in &lesson.exercises {
+                let name = format!("{:02}-{}__{}", lesson.number, lesson.id, exercise.id);
+                insta::assert_snapshot!(name, replay(lesson, exercise));
+            }
+        }
+    });
+}
+
+#[test]
+fn replay_is_deterministic() {
+    for lesson in lessons() {
+        for exercise in &lesson.exercises {
+            assert_eq!(replay(lesson, exercise), replay(lesson, exercise));
+        }
+    }
+}
