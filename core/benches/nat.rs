@@ -8,9 +8,12 @@
 //!
 //! It is not part of `cargo xtask test`. It measures, on one core:
 //!
-//! - **established**: translating packets of 100 000 live flows, visited in a scattered
-//!   order (so the table does not sit in L1), each packet copied from a template and
-//!   rewritten in place with its checksums fixed. Target ≥ 5 M packets/s.
+//! - **established**: translating packets of 100 000 live flows (half UDP, half TCP), read
+//!   from a receive-ring-like buffer in a scattered flow order (so the table does not sit
+//!   in cache), each copied to a scratch buffer and rewritten in place with its checksums
+//!   fixed: one packet at a time (`wire::translate`) and in bursts of 32
+//!   (`wire::translate_burst`, which overlaps the table's cache misses). Target ≥ 5 M
+//!   packets/s.
 //! - **new flows**: creating mappings (port preservation, conntrack entry, binding) for
 //!   distinct flows into a table reserved for them. Target ≥ 1 M flows/s.
 //! - **memory**: heap bytes of the table and all its indexes at their capacities, divided
@@ -20,7 +23,10 @@
 //! `std::collections::HashMap` with its default SipHash hasher: the cost of finding a
 //! flow, before doing anything with it.
 //!
-//! After criterion's own report, a summary prints the figures and their ratios.
+//! After criterion's own report, a summary prints the figures and their ratios, both as the
+//! best wall-clock round and per CPU-second of this thread (`/proc/thread-self/schedstat`),
+//! since the cores may be shared. `NAT_SUMMARY_ONLY=1` skips criterion and prints only the
+//! summary.
 
 use std::collections::HashMap;
 use std::hint::black_box;
