@@ -108,3 +108,35 @@ send = { from = "vm9", to = "8.8.8.8", proto = "udp", dport = 53 }
          c.toml:8:8: vm1 eth1: unknown NAT Network \"Nowhere\": declare it in [[natnetwork]]"
     );
 }
+
+#[test]
+fn rule_steps_must_name_an_existing_nat_nic() {
+    let base = EXAMPLES
+        .iter()
+        .find(|(n, _)| *n == "port-forward-ssh")
+        .unwrap()
+        .1;
+    for (step, expected) in [
+        (
+            "forward-add = { vm = \"vm7\", nic = \"eth0\", rule = \"a,tcp,,1,,2\" }",
+            "unknown node \"vm7\"",
+        ),
+        (
+            "forward-add = { vm = \"vm1\", nic = \"eth3\", rule = \"a,tcp,,1,,2\" }",
+            "vm1 has no NIC \"eth3\": expected one of eth0",
+        ),
+        (
+            "forward-remove = { router = \"home-router\", name = \"x\" }",
+            "\"home-router\" is not a router doing NAT",
+        ),
+        (
+            "forward-add = { natnetwork = \"Nope\", rule = \"a:tcp:[]:1:[10.0.2.4]:2\" }",
+            "unknown NAT Network \"Nope\"",
+        ),
+    ] {
+        let src = format!("{base}\n[[step]]\n{step}\n");
+        let err = Scenario::parse("r.toml", &src).unwrap_err().to_string();
+        assert!(err.contains(expected), "{step}: {err}");
+        assert!(err.starts_with("r.toml:"), "{err}");
+    }
+}
