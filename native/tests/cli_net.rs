@@ -132,3 +132,17 @@ fn errors_name_file_line_column_and_exit_2() {
     }
     insta::assert_snapshot!(all);
 }
+
+#[test]
+fn reach_speaks_korean() {
+    let dir = scratch("ko");
+    labvisor(&dir, &["net", "example", "host-only"]);
+    let out = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["net", "reach", "host-only.toml"])
+        .current_dir(&dir)
+        .env("LANG", "ko_KR.UTF-8")
+        .env_remove("LC_ALL")
+        .output()
+        .expect("runs");
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}

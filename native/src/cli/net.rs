@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
+use labvisor_core::lang::Text;
 use labvisor_core::net::reach;
 use labvisor_core::net::scenario::{Scenario, ScenarioErrors, EXAMPLES};
 use labvisor_core::net::sim::Network;
@@ -192,7 +193,10 @@ fn reach_matrix(file: &Path, global: &Global) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = Table::new();
-    let mut header = vec!["from \\ to".to_string()];
+    let lang = global.lang();
+    let mut header = vec![Text::new("from \\ to", "출발 \\ 도착")
+        .get(lang)
+        .to_string()];
     header.extend(m.nodes.iter().cloned());
     t.row(header);
     for (i, from) in m.nodes.iter().enumerate() {
@@ -202,7 +206,14 @@ fn reach_matrix(file: &Path, global: &Global) -> CliResult {
     }
     print!("{}", t.render());
     println!();
-    println!("+ reachable directly   pf ADDR:PORT only through that port-forwarding rule   - unreachable");
+    println!(
+        "{}",
+        Text::new(
+            "+ reachable directly   pf ADDR:PORT only through that port-forwarding rule   - unreachable",
+            "+ 직접 연결됨   pf 주소:포트 그 포트 포워딩 규칙으로만 연결됨   - 연결 불가"
+        )
+        .get(lang)
+    );
     Ok(ExitCode::SUCCESS)
 }
 
