@@ -3,6 +3,7 @@
 //! Each task installs what it needs (rustup targets, apt packages, npm tools) idempotently and
 //! caches it under `target/`, so a fresh clone needs nothing but Rust.
 
+mod bench_disk;
 mod sh;
 mod test;
 
@@ -20,6 +21,8 @@ struct Cli {
 enum Task {
     /// Everything CI checks: fmt, clippy, the test suite and the wasm32 build of the core.
     Test(test::Args),
+    /// Disk write benchmark: fixed and dynamic VDI against raw files (MB/s and ratios).
+    BenchDisk(bench_disk::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -27,5 +30,6 @@ fn main() -> anyhow::Result<()> {
     sh::enter_workspace_root()?;
     match cli.task {
         Task::Test(args) => test::run(args),
+        Task::BenchDisk(args) => bench_disk::run(args),
     }
 }

@@ -39,8 +39,9 @@ fn pattern(len: usize, seed: u8) -> Vec<u8> {
 fn dynamic_vdi_starts_small_and_grows_one_block_per_first_write() {
     let mut img = create(Format::Vdi, Allocation::Dynamic, 128 * GIB);
     assert_eq!(img.kind(), ImageKind::VdiDynamic);
-    // Header (512) + block map (131072 entries × 4 bytes).
-    assert_eq!(img.storage().len().unwrap(), 512 + 128 * 1024 * 4);
+    // Header (512) + block map (131072 entries × 4 bytes), rounded up to 4 KiB.
+    let metadata = 512 + 128 * 1024 * 4 + 3584;
+    assert_eq!(img.storage().len().unwrap(), metadata);
     let r = img.write(10 * MIB + 5, b"hello").unwrap();
     assert_eq!(r.new_blocks, 1);
     let r = img.write(10 * MIB + 100, b"again").unwrap();
@@ -55,7 +56,7 @@ fn dynamic_vdi_starts_small_and_grows_one_block_per_first_write() {
     );
     let info = img.info().unwrap();
     assert_eq!(info.blocks_used, 3);
-    assert_eq!(info.file_len, 512 + 128 * 1024 * 4 + 3 * MIB);
+    assert_eq!(info.file_len, metadata + 3 * MIB);
     let mut buf = [0u8; 5];
     reopen(&img).read(10 * MIB + 5, &mut buf).unwrap();
     assert_eq!(&buf, b"hello");
@@ -300,7 +301,7 @@ fn corrupt_images_are_rejected_with_the_reason() {
     );
     let e = corrupt(|b| b.truncate(300));
     assert_eq!(e, ImageError::Vdi(VdiError::TooShortForHeader { len: 300 }));
-    let e = corrupt(|b| b.truncate(0x400 + MIB as usize + 10));
+    let e = corrupt(|b| b.truncate(0x1000 + MIB as usize + 10));
     assert!(
         matches!(e, ImageError::Vdi(VdiError::EntryPastEnd { block: 2, .. })),
         "{e}"
@@ -402,7 +403,7 @@ proptest! {
     #[test]
     fn the_decoder_never_panics_on_mutated_valid_images(
         edits in proptest::collection::vec((0usize..0x600, any::<u8>()), 1..12),
-        truncate in proptest::option::of(0usize..(0x400 + 2 * (1 << 20))),
+        truncate in proptest::option::of(0usize..(0x1000 + 2 * (1 << 20))),
     ) {
         let mut img = create(Format::Vdi, Allocation::Dynamic, 4 * MIB);
         img.write(MIB, &[3u8; 10]).unwrap();
