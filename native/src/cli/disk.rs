@@ -68,7 +68,7 @@ struct CreateArgs {
     /// Size the guest sees, e.g. 128G, 512M (binary units: 1G = 1024 MiB).
     #[arg(long, value_parser = parse_size)]
     size: ByteSize,
-    /// dynamic: grows as the guest writes; fixed: takes the whole size now, writes faster.
+    /// dynamic: grows as the guest writes; fixed: takes the whole size now, so writes never pay for allocation.
     #[arg(long, value_enum, default_value = "dynamic")]
     alloc: AllocArg,
     /// vdi (VirtualBox) or raw (default: raw for .raw and .img names, vdi otherwise).
