@@ -19,6 +19,8 @@
 //! - [`sizing`]: planning VMs on a host, leaving the host its reserve.
 //! - [`disk`]: virtual disks in real VDI and raw formats: dynamic vs fixed, overcommit,
 //!   compaction, snapshots and backups.
+//! - [`net`]: the network engine: VirtualBox-style topologies, routing, NAT with connection
+//!   tracking, port forwarding, real-packet translation and a step-by-step trace.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -26,5 +28,6 @@ pub mod addr;
 pub mod disk;
 pub mod hypervisor;
 pub mod lang;
+pub mod net;
 pub mod port;
 pub mod sizing;

@@ -3,10 +3,14 @@
 
 use std::process::ExitCode;
 
+use clap::error::ErrorKind;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let args = labvisor::cli::Cli::parse();
+    let args = match labvisor::cli::Cli::try_parse() {
+        Ok(args) => args,
+        Err(err) => return report_parse_error(err),
+    };
     match labvisor::cli::run(args) {
         Ok(code) => code,
         Err(err) => {
@@ -14,4 +18,39 @@ fn main() -> ExitCode {
             err.exit_code()
         }
     }
+}
+
+/// Help and version go to stdout as clap renders them; so does the help shown when a command
+/// group is called without its subcommand. Every other parse error becomes one line on stderr,
+/// so scripts and learners see exactly which value was wrong, and the exit status is 2.
+fn report_parse_error(err: clap::Error) -> ExitCode {
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            ExitCode::from(if err.use_stderr() { 2 } else { 0 })
+        }
+        _ => {
+            eprintln!("labvisor: {}", one_line(&err.render().to_string()));
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Folds clap's multi-line message (error, details, tips, usage) into one line, dropping the
+/// usage block, which `--help` shows better.
+fn one_line(rendered: &str) -> String {
+    let message = rendered.split("Usage:").next().unwrap_or(rendered);
+    let mut parts = Vec::new();
+    let lines = message.lines().map(str::trim);
+    for line in lines.filter(|l| !l.is_empty() && !l.starts_with("For more information")) {
+        match line.strip_prefix("tip: ") {
+            Some(tip) => parts.push(format!("({tip})")),
+            None => parts.push(line.to_string()),
+        }
+    }
+    let joined = parts.join(" ");
+    let message = joined.strip_prefix("error: ").unwrap_or(&joined);
+    format!("error: {message} (see --help)")
 }

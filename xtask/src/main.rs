@@ -3,7 +3,10 @@
 //! Each task installs what it needs (rustup targets, apt packages, npm tools) idempotently and
 //! caches it under `target/`, so a fresh clone needs nothing but Rust.
 
+mod bench_boot;
 mod bench_disk;
+mod guest;
+mod linux_guest;
 mod sh;
 mod test;
 
@@ -23,6 +26,14 @@ enum Task {
     Test(test::Args),
     /// Disk write benchmark: fixed and dynamic VDI against raw files (MB/s and ratios).
     BenchDisk(bench_disk::Args),
+    /// Build Labvisor's guest OS (native/guest) for x86_64-unknown-none and print its path.
+    Guest(guest::Args),
+    /// Fetch Debian's kernel and busybox (apt-get download) and build a busybox initramfs,
+    /// cached under target/linux-guest.
+    LinuxGuest(linux_guest::Args),
+    /// Boot the embedded guest N times and print start-to-banner, start-to-exit and VMM memory,
+    /// against QEMU microvm booting the same ELF where it can.
+    BenchBoot(bench_boot::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -31,5 +42,8 @@ fn main() -> anyhow::Result<()> {
     match cli.task {
         Task::Test(args) => test::run(args),
         Task::BenchDisk(args) => bench_disk::run(args),
+        Task::Guest(args) => guest::run(args),
+        Task::LinuxGuest(args) => linux_guest::run(args).map(|_| ()),
+        Task::BenchBoot(args) => bench_boot::run(args),
     }
 }

@@ -11,6 +11,7 @@ pub struct Args {}
 /// Runs formatting and lint checks, the whole test suite, and the wasm32 build of the core.
 pub fn run(_args: Args) -> Result<()> {
     sh::run(cargo().args(["fmt", "--all", "--check"]))?;
+    crate::guest::ci_step()?;
     sh::run(cargo().args([
         "clippy",
         "--workspace",

@@ -7,7 +7,14 @@ use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
 pub mod disk;
+pub mod doctor;
+pub mod host;
+pub mod hypervisor;
+pub mod ip;
 pub mod output;
+pub mod port;
+#[cfg(target_os = "linux")]
+pub mod vm;
 
 /// Labvisor: learn virtualization and networking by running it.
 ///
@@ -59,6 +66,17 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 pub enum Command {
     /// Virtual disk images: dynamic vs fixed, compaction, snapshots, backups (VDI and raw).
     Disk(disk::DiskArgs),
+    Ip(ip::Args),
+    Port(port::Args),
+    Hypervisor(hypervisor::Args),
+    /// This machine as a home for VMs (host plan: size VMs with a host reserve).
+    #[command(subcommand)]
+    Host(host::HostCommand),
+    Doctor(doctor::Args),
+    /// Real virtual machines on this host's KVM: `labvisor vm run`.
+    #[cfg(target_os = "linux")]
+    #[command(subcommand)]
+    Vm(vm::VmCommand),
 }
 
 /// Why a command failed, and so which exit status it ends with.
@@ -88,8 +106,14 @@ pub type CliResult = Result<ExitCode, CliError>;
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> CliResult {
     let Cli { global, command } = cli;
-    let _lang = global.lang();
     match command {
         Command::Disk(args) => disk::run(args, &global),
+        Command::Ip(args) => ip::run(args, &global),
+        Command::Port(args) => port::run(args, &global),
+        Command::Hypervisor(args) => hypervisor::run(args, &global),
+        Command::Host(command) => host::run(command, &global),
+        Command::Doctor(args) => doctor::run(args, &global),
+        #[cfg(target_os = "linux")]
+        Command::Vm(cmd) => vm::run(cmd, &global),
     }
 }

@@ -1,8 +1,27 @@
 //! Output helpers shared by the subcommands: aligned text tables and JSON.
 
+use labvisor_core::lang::Lang;
 use serde::Serialize;
 
 use super::CliError;
+
+/// `en` or `ko`, whichever `lang` asks for: for labels written inline.
+pub fn pick<'a>(lang: Lang, en: &'a str, ko: &'a str) -> &'a str {
+    match lang {
+        Lang::En => en,
+        Lang::Ko => ko,
+    }
+}
+
+/// "yes"/"no" in `lang`.
+pub fn yes_no(lang: Lang, value: bool) -> &'static str {
+    match (lang, value) {
+        (Lang::En, true) => "yes",
+        (Lang::En, false) => "no",
+        (Lang::Ko, true) => "예",
+        (Lang::Ko, false) => "아니요",
+    }
+}
 
 /// Prints `value` as pretty JSON on stdout.
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {

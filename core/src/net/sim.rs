@@ -1,0 +1,1249 @@
+//! The engine: runs packets through a wired topology, hop by hop, and records a trace.
+//!
+//! ```text
+//! Network::new(topology)       wire it (vbox), create NAT tables
+//!   .apply(Action::Send(..))   -> Vec<Step>: the packet's journey, and the answer's
+//!   .apply(Action::Advance(..))-> Vec<Step>: conntrack entries that expired
+//!   .apply(Action::AddForward{..} | RemoveForward{..} | SetMode{..})
+//! ```
+//!
+//! At each node a packet goes through, in order: the NAT's inbound side (reply or
+//! port-forwarded traffic addressed to the NAT), local delivery, TTL, the routing table
+//! (longest-prefix match), the NAT's outbound side, then ARP on the egress segment. Hosts
+//! answer pings, SYNs (SYN-ACK when listening, RST otherwise) and UDP (a reply when
+//! listening, ICMP port unreachable otherwise); routers send ICMP time-exceeded, net- and
+//! host-unreachable. Everything is deterministic: same network, same actions, same trace.
+
+use std::collections::BTreeMap;
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use super::clock::{Duration, Instant};
+use super::conntrack::{Entry, FlowKey};
+use super::forward::PortForward;
+use super::nat::{Decision, NatConfig, NatTable};
+use super::packet::{Packet, Proto, TcpFlags, Transport, Unreachable};
+use super::topology::{Attach, Fabric, NodeKind, Problem, Role, Topology};
+use super::trace::{CtChange, DropCause, Event, Step};
+use super::vbox::{self, Mode};
+
+/// Where a forwarding rule lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "on")]
+pub enum RuleTarget {
+    /// A VM's NAT-mode NIC.
+    VmNic {
+        /// The VM.
+        vm: String,
+        /// The NIC name.
+        nic: String,
+    },
+    /// A NAT Network.
+    NatNetwork {
+        /// Its name.
+        name: String,
+    },
+    /// A router doing NAT.
+    Router {
+        /// Its name.
+        name: String,
+    },
+}
+
+/// A packet to send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SendSpec {
+    /// The sending node.
+    pub from: String,
+    /// Destination address.
+    pub to: Ipv4Addr,
+    /// Protocol.
+    pub proto: Proto,
+    /// Source port (ICMP: echo identifier).
+    pub sport: u16,
+    /// Destination port (ignored for ICMP).
+    pub dport: u16,
+    /// TCP flags (default SYN).
+    pub flags: TcpFlags,
+    /// TTL.
+    pub ttl: u8,
+    /// Payload label.
+    pub label: String,
+    /// Whether the destination answers (SYN-ACK, echo reply, UDP reply or an error).
+    pub answer: bool,
+}
+
+impl SendSpec {
+    /// A packet with the defaults: source port 40000, TCP SYN, TTL 64, answered.
+    pub fn new(from: &str, to: Ipv4Addr, proto: Proto, dport: u16) -> SendSpec {
+        SendSpec {
+            from: from.to_string(),
+            to,
+            proto,
+            sport: if proto == Proto::Icmp { 1 } else { 40000 },
+            dport,
+            flags: TcpFlags::SYN,
+            ttl: super::packet::DEFAULT_TTL,
+            label: String::new(),
+            answer: true,
+        }
+    }
+}
+
+/// Something a scenario or a learner does.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "action")]
+pub enum Action {
+    /// Send a packet.
+    Send(SendSpec),
+    /// Advance the clock (conntrack entries may expire).
+    Advance(Duration),
+    /// Add a port-forwarding rule.
+    AddForward {
+        /// Where.
+        target: RuleTarget,
+        /// The rule.
+        rule: PortForward,
+    },
+    /// Remove a port-forwarding rule by name.
+    RemoveForward {
+        /// Where.
+        target: RuleTarget,
+        /// The rule's name.
+        name: String,
+    },
+    /// Change a VM NIC's attachment mode (addresses are leased again).
+    SetMode {
+        /// The VM.
+        vm: String,
+        /// The NIC name.
+        nic: String,
+        /// The new mode.
+        mode: Mode,
+    },
+}
+
+/// Why an action could not be applied.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    /// A node name that does not exist.
+    #[error("unknown node {0:?}")]
+    UnknownNode(String),
+    /// A NIC name that does not exist.
+    #[error("node {node:?} has no NIC {nic:?}")]
+    UnknownNic {
+        /// The node.
+        node: String,
+        /// The NIC.
+        nic: String,
+    },
+    /// A forwarding rule could not be added or removed.
+    #[error("{0}")]
+    Rule(String),
+    /// The change makes the topology invalid.
+    #[error("the change makes the topology invalid: {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<Problem>),
+}
+
+/// The hop budget of one journey; more means a routing loop.
+const MAX_HOPS: u32 = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum From_ {
+    Local,
+    Nic(usize),
+    /// Into a host's stack from one of its NAT engines.
+    Engine,
+    /// Into a NAT engine from its host's stack.
+    HostStack,
+}
+
+/// A running network: the topology, its wiring, every NAT table and the clock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Network {
+    topology: Topology,
+    fabric: Fabric,
+    nats: BTreeMap<String, NatTable>,
+    now: Instant,
+    /// Ports nodes sent from: their sockets receive the answers (node, protocol, port).
+    sockets: std::collections::BTreeSet<(String, Proto, u16)>,
+}
+
+impl Network {
+    /// Wires `topology` and starts its clock at zero.
+    pub fn new(topology: Topology) -> Result<Network, Vec<Problem>> {
+        let fabric = vbox::wire(&topology)?;
+        let mut net = Network {
+            topology,
+            fabric,
+            nats: BTreeMap::new(),
+            now: Instant(0),
+            sockets: Default::default(),
+        };
+        net.sync_nats(BTreeMap::new());
+        Ok(net)
+    }
+
+    /// The DHCP leases handed out while wiring, as trace steps.
+    pub fn lease_steps(&self) -> Vec<Step> {
+        self.fabric
+            .leases
+            .iter()
+            .map(|l| Step {
+                at: self.now,
+                event: Event::Lease {
+                    node: l.node.clone(),
+                    nic: l.nic.clone(),
+                    addr: l.addr,
+                    server: l.server,
+                    gateway: l.gateway,
+                    dns: l.dns,
+                },
+            })
+            .collect()
+    }
+
+    /// The description.
+    pub fn topology(&self) -> &Topology {
+        &self.topology
+    }
+
+    /// The wiring.
+    pub fn fabric(&self) -> &Fabric {
+        &self.fabric
+    }
+
+    /// The NAT tables, by node name (routers doing NAT and VirtualBox NAT engines).
+    pub fn nats(&self) -> &BTreeMap<String, NatTable> {
+        &self.nats
+    }
+
+    /// The current virtual time.
+    pub fn now(&self) -> Instant {
+        self.now
+    }
+
+    /// Recreates NAT tables after (re)wiring, keeping the connections of NATs that survive.
+    fn sync_nats(&mut self, mut old: BTreeMap<String, NatTable>) {
+        let mut wanted: Vec<(String, NatConfig, Vec<PortForward>)> = Vec::new();
+        for n in &self.topology.nodes {
+            if let Some(nat) = &n.nat {
+                wanted.push((n.name.clone(), nat.config.clone(), nat.forwards.clone()));
+            }
+            let mut adapter = 0;
+            for nic in &n.nics {
+                if let Attach::Vbox(mode) = &nic.attach {
+                    adapter += 1;
+                    if let Mode::Nat { forwards } = mode {
+                        wanted.push((
+                            format!("{}/nat{adapter}", n.name),
+                            NatConfig::default(),
+                            forwards.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        for nn in &self.topology.nat_networks {
+            wanted.push((
+                format!("natnet/{}", nn.name),
+                nn.config.clone(),
+                nn.forwards.clone(),
+            ));
+        }
+        for (name, config, forwards) in wanted {
+            let mut table = match old.remove(&name) {
+                Some(t) if *t.config() == config => t,
+                _ => NatTable::new(config),
+            };
+            let names: Vec<String> = table.forwards().iter().map(|r| r.name.clone()).collect();
+            for n in names {
+                table.remove_forward(&n);
+            }
+            for r in forwards {
+                // Conflicts were rejected by validation.
+                let _ = table.add_forward(r);
+            }
+            self.nats.insert(name, table);
+        }
+    }
+
+    /// Applies an action, returning what happened.
+    pub fn apply(&mut self, action: &Action) -> Result<Vec<Step>, ActionError> {
+        match action {
+            Action::Send(spec) => self.send(spec),
+            Action::Advance(d) => Ok(self.advance(*d)),
+            Action::AddForward { target, rule } => self.edit_rules(target, |rules| {
+                if let Some(why) = rule.conflict_with(rules) {
+                    return Err(ActionError::Rule(format!("cannot add rule {rule}: {why}")));
+                }
+                rules.push(rule.clone());
+                Ok(format!("add forwarding rule {rule}"))
+            }),
+            Action::RemoveForward { target, name } => self.edit_rules(target, |rules| {
+                let i = rules.iter().position(|r| &r.name == name).ok_or_else(|| {
+                    ActionError::Rule(format!("no forwarding rule named {name:?}"))
+                })?;
+                let r = rules.remove(i);
+                Ok(format!("remove forwarding rule {r}"))
+            }),
+            Action::SetMode { vm, nic, mode } => {
+                let mut t = self.topology.clone();
+                let node = t
+                    .nodes
+                    .iter_mut()
+                    .find(|n| &n.name == vm)
+                    .ok_or_else(|| ActionError::UnknownNode(vm.clone()))?;
+                let spec = node
+                    .nics
+                    .iter_mut()
+                    .find(|n| &n.name == nic)
+                    .ok_or_else(|| ActionError::UnknownNic {
+                        node: vm.clone(),
+                        nic: nic.clone(),
+                    })?;
+                let before = match &spec.attach {
+                    Attach::Vbox(m) => m.to_string(),
+                    Attach::Segment(s) => format!("segment {s}"),
+                };
+                spec.attach = Attach::Vbox(mode.clone());
+                spec.addr = None;
+                let leases_before = self.fabric.leases.clone();
+                self.rewire(t)?;
+                let mut steps = vec![self.step(Event::Config {
+                    node: vm.clone(),
+                    change: format!("{nic}: attachment {before} -> {mode}"),
+                })];
+                steps.extend(self.lease_steps().into_iter().filter(|s| {
+                    match &s.event {
+                        Event::Lease {
+                            node, nic: n, addr, ..
+                        } => !leases_before
+                            .iter()
+                            .any(|l| &l.node == node && &l.nic == n && &l.addr == addr),
+                        _ => false,
+                    }
+                }));
+                Ok(steps)
+            }
+        }
+    }
+
+    fn rewire(&mut self, t: Topology) -> Result<(), ActionError> {
+        let fabric = vbox::wire(&t).map_err(ActionError::Invalid)?;
+        self.topology = t;
+        self.fabric = fabric;
+        let old = std::mem::take(&mut self.nats);
+        self.sync_nats(old);
+        Ok(())
+    }
+
+    fn edit_rules(
+        &mut self,
+        target: &RuleTarget,
+        edit: impl FnOnce(&mut Vec<PortForward>) -> Result<String, ActionError>,
+    ) -> Result<Vec<Step>, ActionError> {
+        let mut t = self.topology.clone();
+        let (rules, node) = match target {
+            RuleTarget::VmNic { vm, nic } => {
+                let n = t
+                    .nodes
+                    .iter_mut()
+                    .find(|n| &n.name == vm)
+                    .ok_or_else(|| ActionError::UnknownNode(vm.clone()))?;
+                let spec = n.nics.iter_mut().find(|x| &x.name == nic).ok_or_else(|| {
+                    ActionError::UnknownNic {
+                        node: vm.clone(),
+                        nic: nic.clone(),
+                    }
+                })?;
+                match &mut spec.attach {
+                    Attach::Vbox(Mode::Nat { forwards }) => (forwards, format!("{vm} {nic}")),
+                    other => {
+                        let m = match other {
+                            Attach::Vbox(m) => m.to_string(),
+                            Attach::Segment(s) => format!("segment {s}"),
+                        };
+                        return Err(ActionError::Rule(format!("{vm} {nic} is attached as {m}: port forwarding needs NAT mode (or a NAT Network's rules)")));
+                    }
+                }
+            }
+            RuleTarget::NatNetwork { name } => {
+                let nn = t
+                    .nat_networks
+                    .iter_mut()
+                    .find(|n| &n.name == name)
+                    .ok_or_else(|| ActionError::UnknownNode(format!("natnetwork {name}")))?;
+                (&mut nn.forwards, format!("natnet/{name}"))
+            }
+            RuleTarget::Router { name } => {
+                let n = t
+                    .nodes
+                    .iter_mut()
+                    .find(|n| &n.name == name)
+                    .ok_or_else(|| ActionError::UnknownNode(name.clone()))?;
+                match &mut n.nat {
+                    Some(nat) => (&mut nat.forwards, name.clone()),
+                    None => {
+                        return Err(ActionError::Rule(format!(
+                            "router {name:?} does no NAT, so it has no forwarding rules"
+                        )))
+                    }
+                }
+            }
+        };
+        let change = edit(rules)?;
+        self.rewire(t)?;
+        Ok(vec![self.step(Event::Config { node, change })])
+    }
+
+    /// Advances the clock by `d`; entries that time out are destroyed.
+    pub fn advance(&mut self, d: Duration) -> Vec<Step> {
+        let from = self.now;
+        self.now = self.now.after(d);
+        let mut steps = vec![self.step(Event::Clock { from, to: self.now })];
+        let now = self.now;
+        let mut expired: Vec<(String, Entry)> = Vec::new();
+        for (name, t) in &mut self.nats {
+            for e in t.expire(now) {
+                expired.push((name.clone(), e));
+            }
+        }
+        for (node, e) in expired {
+            steps.push(self.step(Event::Conntrack {
+                node,
+                change: CtChange::Expired,
+                entry: e.conntrack_line(e.expires),
+            }));
+        }
+        steps
+    }
+
+    fn step(&self, event: Event) -> Step {
+        Step {
+            at: self.now,
+            event,
+        }
+    }
+
+    /// Sends a packet from a node and follows it (and the answer) to the end.
+    pub fn send(&mut self, spec: &SendSpec) -> Result<Vec<Step>, ActionError> {
+        let from = self
+            .fabric
+            .node_index(&spec.from)
+            .ok_or_else(|| ActionError::UnknownNode(spec.from.clone()))?;
+        let transport = match spec.proto {
+            Proto::Tcp => Transport::Tcp {
+                sport: spec.sport,
+                dport: spec.dport,
+                flags: spec.flags,
+            },
+            Proto::Udp => Transport::Udp {
+                sport: spec.sport,
+                dport: spec.dport,
+            },
+            Proto::Icmp => Transport::EchoRequest {
+                id: spec.sport,
+                seq: 1,
+            },
+        };
+        let mut steps = Vec::new();
+        let src = match self.source_for(from, spec.to) {
+            Some(src) => src,
+            None => {
+                let packet = Packet {
+                    src: Ipv4Addr::UNSPECIFIED,
+                    dst: spec.to,
+                    ttl: spec.ttl,
+                    transport,
+                    label: spec.label.clone(),
+                };
+                steps.push(self.step(Event::Drop { node: spec.from.clone(), packet, cause: DropCause::NoRoute, reason: format!("connect: Network is unreachable (no route to {} and no address to send from)", spec.to) }));
+                return Ok(steps);
+            }
+        };
+        let packet = Packet {
+            src,
+            dst: spec.to,
+            ttl: spec.ttl,
+            transport,
+            label: spec.label.clone(),
+        };
+        if spec.proto != Proto::Icmp {
+            self.sockets
+                .insert((spec.from.clone(), spec.proto, spec.sport));
+        }
+        steps.push(self.step(Event::Send {
+            node: spec.from.clone(),
+            packet: packet.clone(),
+        }));
+        self.travel(from, packet, From_::Local, spec.answer, &mut steps);
+        Ok(steps)
+    }
+
+    /// The source address a node uses towards `dst`: the address of the NIC its route uses.
+    fn source_for(&self, node: usize, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        let n = self.fabric.nodes.get(node)?;
+        if dst.is_loopback() {
+            return Some(Ipv4Addr::LOCALHOST);
+        }
+        if n.owns(dst) {
+            return Some(dst);
+        }
+        let r = n.routes.lookup(dst)?;
+        n.nics
+            .iter()
+            .find(|x| x.name == r.nic)?
+            .addr
+            .map(|a| a.addr())
+    }
+
+    fn engines_of(&self, host: usize) -> Vec<usize> {
+        self.fabric
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.role, Role::NatEngine { host: h, .. } if h == host))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The one guest address behind a NAT-mode engine.
+    fn engine_guest(&self, engine: usize) -> Option<Ipv4Addr> {
+        let seg = self.fabric.nodes.get(engine)?.nics.first()?.segment?;
+        self.fabric
+            .on_segment(seg)
+            .filter(|&(n, _)| n != engine)
+            .find_map(|(n, k)| self.fabric.nodes[n].nics[k].addr.map(|a| a.addr()))
+    }
+
+    fn record_nat(
+        &self,
+        node: &str,
+        d: &Decision,
+        before: &Packet,
+        after: &Packet,
+        steps: &mut Vec<Step>,
+    ) {
+        for e in &d.expired {
+            steps.push(self.step(Event::Conntrack {
+                node: node.to_string(),
+                change: CtChange::Expired,
+                entry: e.conntrack_line(e.expires),
+            }));
+        }
+        let kind = if !d.created {
+            "un-NAT"
+        } else {
+            match (
+                before.src != after.src
+                    || before.ports().map(|p| p.0) != after.ports().map(|p| p.0),
+                before.dst != after.dst
+                    || before.ports().map(|p| p.1) != after.ports().map(|p| p.1),
+            ) {
+                (true, true) => "SNAT+DNAT",
+                (true, false) => "SNAT",
+                (false, true) => "DNAT",
+                (false, false) => "track",
+            }
+        };
+        let kind = if !d.created && d.dir == super::conntrack::Dir::Original {
+            "NAT"
+        } else {
+            kind
+        };
+        steps.push(self.step(Event::Translate {
+            node: node.to_string(),
+            kind: kind.to_string(),
+            before: before.clone(),
+            after: after.clone(),
+            rule: d.rule.clone(),
+        }));
+        if let Some(e) = self
+            .nats
+            .get(node)
+            .and_then(|t| t.conntrack().get(d.slot as usize))
+        {
+            if d.created {
+                steps.push(self.step(Event::Conntrack {
+                    node: node.to_string(),
+                    change: CtChange::New,
+                    entry: e.conntrack_line(self.now),
+                }));
+            } else if d.transition.is_some() {
+                steps.push(self.step(Event::Conntrack {
+                    node: node.to_string(),
+                    change: CtChange::Update,
+                    entry: e.conntrack_line(self.now),
+                }));
+            }
+        }
+    }
+
+    /// Runs a NAT decision on `pkt` at `node`; on success returns the rewritten packet.
+    fn nat_step(
+        &mut self,
+        node: usize,
+        pkt: &Packet,
+        steps: &mut Vec<Step>,
+        decide: impl FnOnce(
+            &mut NatTable,
+            FlowKey,
+            Option<TcpFlags>,
+            Instant,
+        ) -> Result<Decision, super::nat::NatDrop>,
+    ) -> Result<Packet, String> {
+        let name = self.fabric.nodes[node].name.clone();
+        let now = self.now;
+        let Some((sport, dport)) = pkt.ports() else {
+            return Err("not translatable".into());
+        };
+        let key = FlowKey {
+            proto: pkt.proto(),
+            src: pkt.src,
+            dst: pkt.dst,
+            sport,
+            dport,
+        };
+        let table = self.nats.get_mut(&name).ok_or("no NAT table")?;
+        match decide(table, key, pkt.tcp_flags(), now) {
+            Ok(d) => {
+                let mut after = pkt.clone();
+                after.src = d.after.src;
+                after.dst = d.after.dst;
+                after.set_sport(d.after.sport);
+                after.set_dport(d.after.dport);
+                self.record_nat(&name, &d, pkt, &after, steps);
+                Ok(after)
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    /// Translates an ICMP error's quote back through `node`'s NAT, if it belongs to it.
+    fn nat_icmp_error(
+        &mut self,
+        node: usize,
+        pkt: &Packet,
+        steps: &mut Vec<Step>,
+    ) -> Option<Packet> {
+        let name = self.fabric.nodes[node].name.clone();
+        let q = match &pkt.transport {
+            Transport::Unreachable { quoted, .. } | Transport::TimeExceeded { quoted } => *quoted,
+            _ => return None,
+        };
+        let key = FlowKey {
+            proto: q.proto,
+            src: q.src,
+            dst: q.dst,
+            sport: q.sport,
+            dport: q.dport,
+        };
+        let now = self.now;
+        let orig = self.nats.get_mut(&name)?.untranslate_quote(key, now)?;
+        let mut after = pkt.clone();
+        let quoted = super::packet::Quoted {
+            proto: orig.proto,
+            src: orig.src,
+            sport: orig.sport,
+            dst: orig.dst,
+            dport: orig.dport,
+        };
+        if pkt.dst != orig.src {
+            after.dst = orig.src;
+        }
+        match &mut after.transport {
+            Transport::Unreachable { quoted: qq, .. } | Transport::TimeExceeded { quoted: qq } => {
+                *qq = quoted
+            }
+            _ => {}
+        }
+        steps.push(self.step(Event::Translate {
+            node: name,
+            kind: "un-NAT (ICMP error)".into(),
+            before: pkt.clone(),
+            after: after.clone(),
+            rule: None,
+        }));
+        Some(after)
+    }
+
+    fn is_local(&self, node: usize, dst: Ipv4Addr, from: From_) -> bool {
+        let n = &self.fabric.nodes[node];
+        n.owns(dst) || (dst.is_loopback() && matches!(from, From_::Local | From_::Engine))
+    }
+
+    fn drop_(
+        &self,
+        node: usize,
+        packet: Packet,
+        cause: DropCause,
+        reason: String,
+        steps: &mut Vec<Step>,
+    ) {
+        steps.push(self.step(Event::Drop {
+            node: self.fabric.nodes[node].name.clone(),
+            packet,
+            cause,
+            reason,
+        }));
+    }
+
+    /// An ICMP error from `node` about `pkt` (never about another ICMP error, RFC 1122).
+    fn icmp_error(
+        &mut self,
+        node: usize,
+        ingress: Option<usize>,
+        pkt: &Packet,
+        transport: Transport,
+        steps: &mut Vec<Step>,
+    ) {
+        if pkt.is_icmp_error() {
+            return;
+        }
+        let n = &self.fabric.nodes[node];
+        let src = ingress
+            .and_then(|i| n.nics.get(i))
+            .and_then(|x| x.addr)
+            .map(|a| a.addr())
+            .or_else(|| self.source_for(node, pkt.src));
+        let Some(src) = src else { return };
+        let err = Packet::new(src, pkt.src, transport);
+        steps.push(self.step(Event::Send {
+            node: n.name.clone(),
+            packet: err.clone(),
+        }));
+        self.travel(node, err, From_::Local, false, steps);
+    }
+
+    /// The answer a node gives to a packet delivered to it, if any.
+    fn answer(
+        &self,
+        node: usize,
+        pkt: &Packet,
+    ) -> Result<Option<Packet>, (DropCause, String, Transport)> {
+        let n = &self.fabric.nodes[node];
+        if let Some((_, dport)) = pkt.ports() {
+            if self.sockets.contains(&(n.name.clone(), pkt.proto(), dport)) && !pkt.is_icmp_error()
+            {
+                // The answer to a socket this node opened.
+                return Ok(None);
+            }
+        }
+        let listens = |proto: Proto, port: u16| {
+            n.listen.contains(&(proto, port))
+                // A NAT engine's DNS proxy (10.0.x.3) answers DNS.
+                || (matches!(n.role, Role::NatEngine { .. }) && proto == Proto::Udp && port == 53)
+        };
+        let mut reply = match &pkt.transport {
+            Transport::EchoRequest { id, seq } => Packet::new(
+                pkt.dst,
+                pkt.src,
+                Transport::EchoReply { id: *id, seq: *seq },
+            ),
+            Transport::Tcp {
+                sport,
+                dport,
+                flags,
+            } if flags.contains(TcpFlags::SYN) && !flags.contains(TcpFlags::ACK) => {
+                if listens(Proto::Tcp, *dport) {
+                    Packet::tcp(
+                        pkt.dst,
+                        *dport,
+                        pkt.src,
+                        *sport,
+                        TcpFlags::SYN.with(TcpFlags::ACK),
+                    )
+                } else {
+                    return Err((
+                        DropCause::PortClosed,
+                        format!("nothing listens on tcp/{dport}: answered with RST"),
+                        Transport::Tcp {
+                            sport: *dport,
+                            dport: *sport,
+                            flags: TcpFlags::RST.with(TcpFlags::ACK),
+                        },
+                    ));
+                }
+            }
+            Transport::Udp { sport, dport } => {
+                if listens(Proto::Udp, *dport) {
+                    Packet::udp(pkt.dst, *dport, pkt.src, *sport).labelled("reply")
+                } else {
+                    return Err((
+                        DropCause::PortClosed,
+                        format!(
+                            "nothing listens on udp/{dport}: answered with ICMP port unreachable"
+                        ),
+                        Transport::Unreachable {
+                            why: Unreachable::Port,
+                            quoted: pkt.quote(),
+                        },
+                    ));
+                }
+            }
+            _ => return Ok(None),
+        };
+        reply.ttl = super::packet::DEFAULT_TTL;
+        Ok(Some(reply))
+    }
+
+    fn deliver(&mut self, node: usize, pkt: Packet, answer: bool, steps: &mut Vec<Step>) {
+        match self.answer(node, &pkt) {
+            Ok(reply) => {
+                steps.push(self.step(Event::Deliver {
+                    node: self.fabric.nodes[node].name.clone(),
+                    packet: pkt,
+                }));
+                if let (true, Some(r)) = (answer, reply) {
+                    steps.push(self.step(Event::Send {
+                        node: self.fabric.nodes[node].name.clone(),
+                        packet: r.clone(),
+                    }));
+                    self.travel(node, r, From_::Local, false, steps);
+                }
+            }
+            Err((cause, reason, transport)) => {
+                self.drop_(node, pkt.clone(), cause, reason, steps);
+                if answer {
+                    let r = Packet::new(pkt.dst, pkt.src, transport);
+                    steps.push(self.step(Event::Send {
+                        node: self.fabric.nodes[node].name.clone(),
+                        packet: r.clone(),
+                    }));
+                    self.travel(node, r, From_::Local, false, steps);
+                }
+            }
+        }
+    }
+
+    /// Follows `pkt` from `node` until it is delivered or dropped.
+    fn travel(
+        &mut self,
+        mut node: usize,
+        mut pkt: Packet,
+        mut from: From_,
+        answer: bool,
+        steps: &mut Vec<Step>,
+    ) {
+        for _ in 0..MAX_HOPS {
+            let role = self.fabric.nodes[node].role.clone();
+            if let Role::NatEngine { host, vm } = role {
+                if from == From_::HostStack {
+                    // Inbound, already translated: out onto the engine's segment.
+                    match self.l2_next(node, 0, pkt.dst, &pkt, steps) {
+                        Some((n, k)) => {
+                            node = n;
+                            from = From_::Nic(k);
+                            continue;
+                        }
+                        None => return,
+                    }
+                }
+                let gw = self.fabric.nodes[node].nics[0].addr.map(|a| a.addr());
+                let dns = self.fabric.nodes[node].nics[0]
+                    .addr
+                    .map(|a| Ipv4Addr::from_bits(a.network().to_bits() + 3));
+                let nat_mode = vm.is_some();
+                if pkt.is_icmp_error() {
+                    if let Some(mut p) = self.nat_icmp_error(node, &pkt, steps) {
+                        if let Some(src) = self.source_for(host, p.dst) {
+                            p.src = src;
+                        }
+                        steps.push(self.step(Event::HostStack {
+                            engine: self.fabric.nodes[node].name.clone(),
+                            host: self.fabric.nodes[host].name.clone(),
+                            into_host: true,
+                            packet: p.clone(),
+                        }));
+                        pkt = p;
+                        node = host;
+                        from = From_::Engine;
+                        continue;
+                    }
+                }
+                let tracked = pkt.ports().is_some_and(|(sport, dport)| {
+                    let key = FlowKey {
+                        proto: pkt.proto(),
+                        src: pkt.src,
+                        dst: pkt.dst,
+                        sport,
+                        dport,
+                    };
+                    self.nats
+                        .get(&self.fabric.nodes[node].name)
+                        .is_some_and(|t| t.tracks(&key, self.now))
+                });
+                if !tracked
+                    && (Some(pkt.dst) == gw && !nat_mode || (nat_mode && Some(pkt.dst) == dns))
+                {
+                    self.deliver(node, pkt, answer, steps);
+                    return;
+                }
+                if pkt.ttl <= 1 {
+                    let t = Transport::TimeExceeded {
+                        quoted: pkt.quote(),
+                    };
+                    self.drop_(
+                        node,
+                        pkt.clone(),
+                        DropCause::TtlExceeded,
+                        "TTL exceeded in transit".into(),
+                        steps,
+                    );
+                    self.icmp_error(node, Some(0), &pkt, t, steps);
+                    return;
+                }
+                pkt.ttl -= 1;
+                // VirtualBox NAT: the gateway address is the host's loopback.
+                let redirect = (nat_mode && Some(pkt.dst) == gw).then_some(Ipv4Addr::LOCALHOST);
+                let Some(ext) = self.source_for(host, redirect.unwrap_or(pkt.dst)) else {
+                    let t = Transport::Unreachable {
+                        why: Unreachable::Net,
+                        quoted: pkt.quote(),
+                    };
+                    self.drop_(
+                        node,
+                        pkt.clone(),
+                        DropCause::NoRoute,
+                        format!("the host has no route to {}", pkt.dst),
+                        steps,
+                    );
+                    self.icmp_error(node, Some(0), &pkt, t, steps);
+                    return;
+                };
+                match self.nat_step(node, &pkt, steps, |t, k, f, now| {
+                    t.outbound_to(k, f, ext, redirect, now)
+                }) {
+                    Ok(p) => {
+                        steps.push(self.step(Event::HostStack {
+                            engine: self.fabric.nodes[node].name.clone(),
+                            host: self.fabric.nodes[host].name.clone(),
+                            into_host: true,
+                            packet: p.clone(),
+                        }));
+                        pkt = p;
+                        node = host;
+                        from = From_::Engine;
+                        continue;
+                    }
+                    Err(why) => {
+                        self.drop_(node, pkt, DropCause::Nat, why, steps);
+                        return;
+                    }
+                }
+            }
+
+            // A machine.
+            let n = self.fabric.nodes[node].clone();
+            let kind = match n.role {
+                Role::Machine { kind } => kind,
+                Role::NatEngine { .. } => NodeKind::Router,
+            };
+            // The router's NAT, inbound: traffic addressed to its outside address.
+            if let (Some(o), From_::Nic(i)) = (n.nat_outside, from) {
+                let outside_ip = n.nics[o].addr.map(|a| a.addr());
+                if i == o && Some(pkt.dst) == outside_ip {
+                    if pkt.is_icmp_error() {
+                        if let Some(p) = self.nat_icmp_error(node, &pkt, steps) {
+                            pkt = p;
+                        }
+                    } else if pkt.ports().is_some() {
+                        match self
+                            .nat_step(node, &pkt, steps, |t, k, f, now| t.inbound(k, f, None, now))
+                        {
+                            Ok(p) => pkt = p,
+                            Err(why)
+                                if why.starts_with("no connection")
+                                    && (n.owns(pkt.dst)
+                                        && matches!(
+                                            pkt.transport,
+                                            Transport::EchoRequest { .. }
+                                        )) => {}
+                            Err(why) => {
+                                self.drop_(node, pkt, DropCause::Nat, why, steps);
+                                return;
+                            }
+                        }
+                    }
+                } else if i != o && Some(pkt.dst) == outside_ip && pkt.ports().is_some() {
+                    // Hairpinning: an inside host addressed the outside address.
+                    match self.nat_step(node, &pkt, steps, |t, k, f, now| {
+                        t.outbound(k, f, outside_ip.unwrap_or(k.dst), now)
+                    }) {
+                        Ok(p) => pkt = p,
+                        Err(why) => {
+                            self.drop_(node, pkt, DropCause::Nat, why, steps);
+                            return;
+                        }
+                    }
+                }
+            }
+            // A host's VirtualBox NAT engines: replies and port-forwarded traffic to the host.
+            if kind == NodeKind::Host && self.is_local(node, pkt.dst, from) && pkt.ports().is_some()
+            {
+                if let Some((engine, p)) = self.host_to_engine(node, &pkt, steps) {
+                    steps.push(self.step(Event::HostStack {
+                        engine: self.fabric.nodes[engine].name.clone(),
+                        host: n.name.clone(),
+                        into_host: false,
+                        packet: p.clone(),
+                    }));
+                    pkt = p;
+                    node = engine;
+                    from = From_::HostStack;
+                    continue;
+                }
+            }
+            if kind == NodeKind::Host && pkt.is_icmp_error() && self.is_local(node, pkt.dst, from) {
+                for engine in self.engines_of(node) {
+                    if let Some(p) = self.nat_icmp_error(engine, &pkt, steps) {
+                        steps.push(self.step(Event::HostStack {
+                            engine: self.fabric.nodes[engine].name.clone(),
+                            host: n.name.clone(),
+                            into_host: false,
+                            packet: p.clone(),
+                        }));
+                        pkt = p;
+                        node = engine;
+                        from = From_::HostStack;
+                        break;
+                    }
+                }
+                if from == From_::HostStack {
+                    continue;
+                }
+            }
+            if self.is_local(node, pkt.dst, from) {
+                self.deliver(node, pkt, answer, steps);
+                return;
+            }
+            let ingress = match from {
+                From_::Nic(i) => Some(i),
+                _ => None,
+            };
+            if ingress.is_some() {
+                if !n.forwarding {
+                    self.drop_(
+                        node,
+                        pkt,
+                        DropCause::NotForwarding,
+                        format!(
+                            "{} is not the destination and is not a router (IP forwarding is off)",
+                            n.name
+                        ),
+                        steps,
+                    );
+                    return;
+                }
+                if pkt.ttl <= 1 {
+                    let t = Transport::TimeExceeded {
+                        quoted: pkt.quote(),
+                    };
+                    self.drop_(
+                        node,
+                        pkt.clone(),
+                        DropCause::TtlExceeded,
+                        "TTL exceeded in transit".into(),
+                        steps,
+                    );
+                    self.icmp_error(node, ingress, &pkt, t, steps);
+                    return;
+                }
+                pkt.ttl -= 1;
+            }
+            let Some(route) = n.routes.lookup(pkt.dst).cloned() else {
+                let reason = format!(
+                    "no route to {} (the routing table has no matching entry and no default route)",
+                    pkt.dst
+                );
+                self.drop_(node, pkt.clone(), DropCause::NoRoute, reason, steps);
+                if ingress.is_some() {
+                    self.icmp_error(
+                        node,
+                        ingress,
+                        &pkt,
+                        Transport::Unreachable {
+                            why: Unreachable::Net,
+                            quoted: pkt.quote(),
+                        },
+                        steps,
+                    );
+                }
+                return;
+            };
+            steps.push(self.step(Event::Route {
+                node: n.name.clone(),
+                route: route.to_string(),
+            }));
+            let Some(egress) = n.nic_index(&route.nic) else {
+                return;
+            };
+            // The router's NAT, outbound.
+            if let Some(o) = n.nat_outside {
+                if egress == o && ingress.is_some_and(|i| i != o) && !pkt.is_icmp_error() {
+                    let ext = n.nics[o]
+                        .addr
+                        .map(|a| a.addr())
+                        .unwrap_or(Ipv4Addr::UNSPECIFIED);
+                    match self
+                        .nat_step(node, &pkt, steps, |t, k, f, now| t.outbound(k, f, ext, now))
+                    {
+                        Ok(p) => pkt = p,
+                        Err(why) => {
+                            self.drop_(node, pkt, DropCause::Nat, why, steps);
+                            return;
+                        }
+                    }
+                } else if egress == o && ingress.is_some_and(|i| i != o) {
+                    // An ICMP error from inside about an inbound (forwarded) flow.
+                    if let Some(p) = self.nat_icmp_error(node, &pkt, steps) {
+                        pkt = p;
+                        if let Some(a) = n.nics[o].addr {
+                            pkt.src = a.addr();
+                        }
+                    }
+                }
+            }
+            let next_hop = route.via.unwrap_or(pkt.dst);
+            match self.l2_next(node, egress, next_hop, &pkt, steps) {
+                Some((m, k)) => {
+                    node = m;
+                    from = From_::Nic(k);
+                }
+                None => {
+                    if ingress.is_some() {
+                        self.icmp_error(
+                            node,
+                            ingress,
+                            &pkt,
+                            Transport::Unreachable {
+                                why: Unreachable::Host,
+                                quoted: pkt.quote(),
+                            },
+                            steps,
+                        );
+                    }
+                    return;
+                }
+            }
+        }
+        self.drop_(
+            node,
+            pkt,
+            DropCause::Loop,
+            format!("more than {MAX_HOPS} hops: a routing loop"),
+            steps,
+        );
+    }
+
+    /// Finds `next_hop` on the segment of `node`'s NIC `nic` (ARP) and records the transmission.
+    fn l2_next(
+        &self,
+        node: usize,
+        nic: usize,
+        next_hop: Ipv4Addr,
+        pkt: &Packet,
+        steps: &mut Vec<Step>,
+    ) -> Option<(usize, usize)> {
+        let n = &self.fabric.nodes[node];
+        let x = n.nics.get(nic)?;
+        let Some(seg) = x.segment else {
+            self.drop_(
+                node,
+                pkt.clone(),
+                DropCause::NotAttached,
+                format!("{} is not attached (no cable plugged in)", x.name),
+                steps,
+            );
+            return None;
+        };
+        if x.addr.is_none() {
+            self.drop_(
+                node,
+                pkt.clone(),
+                DropCause::NoAddress,
+                format!("{} has no IPv4 address", x.name),
+                steps,
+            );
+            return None;
+        }
+        let found = self.fabric.on_segment(seg).find(|&(m, k)| {
+            m != node
+                && self.fabric.nodes[m].nics[k]
+                    .addr
+                    .is_some_and(|a| a.addr() == next_hop)
+        });
+        match found {
+            Some((m, k)) => {
+                steps.push(self.step(Event::Transmit {
+                    from: n.name.clone(),
+                    from_nic: x.name.clone(),
+                    to: self.fabric.nodes[m].name.clone(),
+                    to_nic: self.fabric.nodes[m].nics[k].name.clone(),
+                    segment: self.fabric.segments[seg].name.clone(),
+                    packet: pkt.clone(),
+                }));
+                Some((m, k))
+            }
+            None => {
+                let seg_name = &self.fabric.segments[seg].name;
+                self.drop_(
+                    node,
+                    pkt.clone(),
+                    DropCause::NoArp,
+                    format!(
+                        "no ARP reply for {next_hop} on {seg_name}: nobody has that address there"
+                    ),
+                    steps,
+                );
+                None
+            }
+        }
+    }
+
+    /// A packet addressed to the host that belongs to one of its NAT engines: a reply to a
+    /// guest's connection, or a port-forwarded connection.
+    fn host_to_engine(
+        &mut self,
+        host: usize,
+        pkt: &Packet,
+        steps: &mut Vec<Step>,
+    ) -> Option<(usize, Packet)> {
+        let (sport, dport) = pkt.ports()?;
+        let key = FlowKey {
+            proto: pkt.proto(),
+            src: pkt.src,
+            dst: pkt.dst,
+            sport,
+            dport,
+        };
+        let engines = self.engines_of(host);
+        let now = self.now;
+        let tracked = engines.iter().copied().find(|e| {
+            self.nats
+                .get(&self.fabric.nodes[*e].name)
+                .is_some_and(|t| t.tracks(&key, now))
+        });
+        let chosen = tracked.or_else(|| {
+            engines.iter().copied().find(|e| {
+                self.nats
+                    .get(&self.fabric.nodes[*e].name)
+                    .is_some_and(|t| t.would_admit(&key))
+            })
+        })?;
+        // VirtualBox's NAT engines proxy forwarded connections: the guest sees them coming
+        // from the gateway address.
+        let proxy = self.fabric.nodes[chosen].nics[0].addr.map(|a| a.addr());
+        let guest = match &self.fabric.nodes[chosen].role {
+            Role::NatEngine { vm: Some(_), .. } => self.engine_guest(chosen),
+            _ => None,
+        };
+        self.nat_step(chosen, pkt, steps, |t, k, f, now| {
+            t.inbound_as(k, f, guest, proxy, now)
+        })
+        .ok()
+        .map(|p| (chosen, p))
+    }
+}

@@ -1,0 +1,529 @@
+//! Topologies: what a lab is made of. Two levels:
+//!
+//! - [`Topology`] is the *description*: hosts, routers, servers and VMs, with NICs plugged into
+//!   named segments (switches) or attached in a VirtualBox mode. It is what a scenario file or
+//!   a lesson writes.
+//! - [`Fabric`] is the *wiring* the description expands to (see [`super::vbox`]): every NIC
+//!   with its address, every segment, the NAT engines VirtualBox would create, and every
+//!   node's routing table. The simulator runs packets through a fabric.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
+
+use super::forward::PortForward;
+use super::nat::NatConfig;
+use super::packet::Proto;
+use super::route::{Route, RoutingTable};
+use super::vbox::{DhcpServer, Mode};
+
+/// What kind of machine a node is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum NodeKind {
+    /// A PC; it can run VirtualBox VMs. Does not forward packets.
+    Host,
+    /// A virtual machine on a host; its NICs are attached in VirtualBox modes.
+    Vm,
+    /// A router (home router, ISP): forwards packets, may do NAT.
+    Router,
+    /// A server on the internet or a LAN (8.8.8.8).
+    Server,
+}
+
+impl fmt::Display for NodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            NodeKind::Host => "host",
+            NodeKind::Vm => "vm",
+            NodeKind::Router => "router",
+            NodeKind::Server => "server",
+        })
+    }
+}
+
+/// Where a NIC is plugged in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "attach", content = "to")]
+pub enum Attach {
+    /// Into a named segment (a switch or cable): for hosts, routers and servers.
+    Segment(String),
+    /// In a VirtualBox mode: for VMs.
+    Vbox(Mode),
+}
+
+/// A NIC as described.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NicSpec {
+    /// Interface name (`eth0`, …).
+    pub name: String,
+    /// Where it is plugged in.
+    pub attach: Attach,
+    /// A static address; `None` asks the segment's DHCP server.
+    pub addr: Option<Ipv4Net>,
+    /// A static default gateway.
+    pub gateway: Option<Ipv4Addr>,
+    /// A DHCP server this NIC runs on its segment (routers).
+    pub dhcp: Option<DhcpServer>,
+}
+
+/// A NAT a router does on one of its NICs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouterNat {
+    /// The outside (WAN) NIC, whose address is the external address.
+    pub outside: String,
+    /// Behaviour.
+    pub config: NatConfig,
+    /// Port-forwarding rules.
+    pub forwards: Vec<PortForward>,
+}
+
+/// A node as described.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NodeSpec {
+    /// Unique name.
+    pub name: String,
+    /// What it is.
+    pub kind: NodeKind,
+    /// For VMs: the host that runs it.
+    pub host: Option<String>,
+    /// NICs, in order (a VM's first NIC is "adapter 1").
+    pub nics: Vec<NicSpec>,
+    /// Extra static routes.
+    pub routes: Vec<Route>,
+    /// For routers: NAT on the outside NIC.
+    pub nat: Option<RouterNat>,
+    /// Services listening (answered by SYN-ACK or a UDP reply; others get RST or ICMP port
+    /// unreachable).
+    pub listen: Vec<(Proto, u16)>,
+}
+
+/// A VirtualBox NAT Network ("NatNetwork"): a shared NAT router for several VMs.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NatNetworkSpec {
+    /// Its name (`--netname`).
+    pub name: String,
+    /// Its network (default 10.0.2.0/24).
+    pub cidr: Ipv4Net,
+    /// The host running it.
+    pub host: String,
+    /// Port-forwarding rules (they must name the guest address).
+    pub forwards: Vec<PortForward>,
+    /// NAT behaviour.
+    pub config: NatConfig,
+}
+
+/// A lab, as described.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Topology {
+    /// Machines.
+    pub nodes: Vec<NodeSpec>,
+    /// NAT Networks.
+    pub nat_networks: Vec<NatNetworkSpec>,
+}
+
+/// How serious a [`Problem`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The topology cannot run.
+    Error,
+    /// It runs, but probably not as meant.
+    Warning,
+}
+
+/// One thing wrong with a topology.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Problem {
+    /// Error or warning.
+    pub severity: Severity,
+    /// Which element (`vm1 eth0`, `natnetwork NatNetwork`).
+    pub at: String,
+    /// What is wrong, and what was expected.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sev = match self.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        write!(f, "{sev}: {}: {}", self.at, self.message)
+    }
+}
+
+/// What a node is in the fabric.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "role")]
+pub enum Role {
+    /// A described node.
+    Machine {
+        /// Its kind.
+        kind: NodeKind,
+    },
+    /// A VirtualBox NAT engine: a NAT router living inside `host`'s VirtualBox process. Its
+    /// outside is the host's own network stack.
+    NatEngine {
+        /// The host's node index.
+        host: usize,
+        /// The VM it serves (NAT mode), or `None` for a NAT Network.
+        vm: Option<String>,
+    },
+}
+
+/// A NIC in the fabric.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Nic {
+    /// Interface name.
+    pub name: String,
+    /// MAC address (VirtualBox's 08:00:27 prefix for VMs).
+    pub mac: [u8; 6],
+    /// The segment it is on; `None` when not attached.
+    pub segment: Option<usize>,
+    /// Its address, if it has one.
+    pub addr: Option<Ipv4Net>,
+    /// How it was attached, for display ("NAT", "bridged", "segment lan").
+    pub attachment: String,
+}
+
+/// A node in the fabric.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Node {
+    /// Name.
+    pub name: String,
+    /// What it is.
+    pub role: Role,
+    /// NICs.
+    pub nics: Vec<Nic>,
+    /// Routing table.
+    pub routes: RoutingTable,
+    /// Whether it forwards packets not addressed to it (routers and NAT engines).
+    pub forwarding: bool,
+    /// Listening services.
+    pub listen: Vec<(Proto, u16)>,
+    /// For routers doing NAT: the outside NIC's index.
+    pub nat_outside: Option<usize>,
+}
+
+impl Node {
+    /// Whether `ip` is one of this node's addresses.
+    pub fn owns(&self, ip: Ipv4Addr) -> bool {
+        self.nics
+            .iter()
+            .any(|n| n.addr.is_some_and(|a| a.addr() == ip))
+    }
+
+    /// The node's addresses, in NIC order.
+    pub fn addrs(&self) -> Vec<Ipv4Addr> {
+        self.nics
+            .iter()
+            .filter_map(|n| n.addr.map(|a| a.addr()))
+            .collect()
+    }
+
+    /// The index of the NIC named `name`.
+    pub fn nic_index(&self, name: &str) -> Option<usize> {
+        self.nics.iter().position(|n| n.name == name)
+    }
+
+    /// Whether it is a described machine of `kind`.
+    pub fn is(&self, kind: NodeKind) -> bool {
+        self.role == Role::Machine { kind }
+    }
+}
+
+/// What a segment is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SegmentKind {
+    /// A described segment (switch, cable).
+    Lan,
+    /// The private network of one VM NIC's NAT engine.
+    Nat,
+    /// A NAT Network.
+    NatNetwork,
+    /// A host-only network.
+    HostOnly,
+    /// An internal network.
+    Internal,
+}
+
+/// A layer-2 segment: every NIC on it can reach every other directly.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Segment {
+    /// Name (`lan`, `vm1/nat1`, `natnet/NatNetwork`, `vboxnet0`, `intnet/intnet`).
+    pub name: String,
+    /// What it is.
+    pub kind: SegmentKind,
+}
+
+/// The wired-up lab the simulator runs.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fabric {
+    /// Nodes: the described ones first, in order, then NAT engines.
+    pub nodes: Vec<Node>,
+    /// Segments.
+    pub segments: Vec<Segment>,
+    /// DHCP leases handed out while wiring: (node, NIC, address, server, gateway).
+    pub leases: Vec<Lease>,
+}
+
+/// An address a DHCP server handed out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The client node.
+    pub node: String,
+    /// The client NIC.
+    pub nic: String,
+    /// The address and prefix.
+    pub addr: Ipv4Net,
+    /// The DHCP server's address.
+    pub server: Ipv4Addr,
+    /// The default gateway it announced.
+    pub gateway: Option<Ipv4Addr>,
+    /// The DNS server it announced.
+    pub dns: Option<Ipv4Addr>,
+}
+
+impl Fabric {
+    /// The node named `name`.
+    pub fn node_index(&self, name: &str) -> Option<usize> {
+        self.nodes.iter().position(|n| n.name == name)
+    }
+
+    /// The NICs on segment `seg`: (node, nic).
+    pub fn on_segment(&self, seg: usize) -> impl Iterator<Item = (usize, usize)> + '_ {
+        self.nodes.iter().enumerate().flat_map(move |(i, n)| {
+            n.nics
+                .iter()
+                .enumerate()
+                .filter(move |(_, nic)| nic.segment == Some(seg))
+                .map(move |(j, _)| (i, j))
+        })
+    }
+}
+
+impl Topology {
+    /// The node described as `name`.
+    pub fn node(&self, name: &str) -> Option<&NodeSpec> {
+        self.nodes.iter().find(|n| n.name == name)
+    }
+
+    /// Problems visible in the description itself (the wiring finds the rest).
+    pub fn check(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (i, n) in self.nodes.iter().enumerate() {
+            if self.nodes[..i].iter().any(|m| m.name == n.name) {
+                push_err(
+                    &mut out,
+                    format!("node {}", n.name),
+                    "another node has the same name".into(),
+                );
+            }
+            for (j, nic) in n.nics.iter().enumerate() {
+                let at = format!("{} {}", n.name, nic.name);
+                if n.nics[..j].iter().any(|m| m.name == nic.name) {
+                    push_err(
+                        &mut out,
+                        at.clone(),
+                        "another NIC of this node has the same name".into(),
+                    );
+                }
+                match (&nic.attach, n.kind) {
+                    (Attach::Vbox(_), NodeKind::Vm) | (Attach::Segment(_), NodeKind::Host | NodeKind::Router | NodeKind::Server) => {}
+                    (Attach::Segment(s), NodeKind::Vm) => push_err(&mut out, at.clone(), format!("a VM's NIC is attached in a VirtualBox mode (nat, natnetwork, bridged, hostonly, internal, none), not to segment {s:?}")),
+                    (Attach::Vbox(m), k) => push_err(&mut out, at.clone(), format!("only VMs have VirtualBox attachment modes; this {k} has mode {m}: plug it into a segment")),
+                }
+                if let (Some(addr), Some(gw)) = (nic.addr, nic.gateway) {
+                    if !addr.trunc().contains(&gw) {
+                        push_err(
+                            &mut out,
+                            at.clone(),
+                            format!("gateway {gw} is outside the NIC's subnet {}", addr.trunc()),
+                        );
+                    }
+                }
+                if let Some(d) = &nic.dhcp {
+                    if nic.addr.is_none() {
+                        push_err(
+                            &mut out,
+                            at.clone(),
+                            "a DHCP server needs a static address on its NIC".into(),
+                        );
+                    }
+                    if let Some(addr) = nic.addr {
+                        if !addr.trunc().contains(&d.first)
+                            || !addr.trunc().contains(&d.last)
+                            || d.first > d.last
+                        {
+                            push_err(
+                                &mut out,
+                                at.clone(),
+                                format!(
+                                    "DHCP pool {}-{} is not a range inside {}",
+                                    d.first,
+                                    d.last,
+                                    addr.trunc()
+                                ),
+                            );
+                        }
+                    }
+                }
+                if let Attach::Vbox(Mode::Nat { forwards }) = &nic.attach {
+                    check_forwards(forwards, &at, &mut out);
+                }
+                if let Attach::Vbox(Mode::NatNetwork(net)) = &nic.attach {
+                    if !self.nat_networks.iter().any(|x| &x.name == net) {
+                        push_err(
+                            &mut out,
+                            at.clone(),
+                            format!("unknown NAT Network {net:?}: declare it in [[natnetwork]]"),
+                        );
+                    }
+                }
+            }
+            match (n.kind, &n.host) {
+                (NodeKind::Vm, None) => push_err(
+                    &mut out,
+                    format!("node {}", n.name),
+                    "a VM needs the host that runs it (host = \"...\")".into(),
+                ),
+                (NodeKind::Vm, Some(h)) => match self.node(h) {
+                    None => push_err(
+                        &mut out,
+                        format!("node {}", n.name),
+                        format!("unknown host {h:?}"),
+                    ),
+                    Some(hn) if hn.kind != NodeKind::Host => push_err(
+                        &mut out,
+                        format!("node {}", n.name),
+                        format!("{h:?} is a {}, not a host", hn.kind),
+                    ),
+                    _ => {}
+                },
+                (k, Some(_)) => push_err(
+                    &mut out,
+                    format!("node {}", n.name),
+                    format!("only VMs run on a host; this is a {k}"),
+                ),
+                _ => {}
+            }
+            if let Some(nat) = &n.nat {
+                if n.kind != NodeKind::Router {
+                    push_err(
+                        &mut out,
+                        format!("node {}", n.name),
+                        format!("only routers do NAT; this is a {}", n.kind),
+                    );
+                }
+                if !n.nics.iter().any(|x| x.name == nat.outside) {
+                    push_err(
+                        &mut out,
+                        format!("node {}", n.name),
+                        format!("NAT outside NIC {:?} is not one of its NICs", nat.outside),
+                    );
+                }
+                check_forwards(&nat.forwards, &format!("node {}", n.name), &mut out);
+            }
+            for r in &n.routes {
+                if !n.nics.iter().any(|x| x.name == r.nic) {
+                    push_err(
+                        &mut out,
+                        format!("node {}", n.name),
+                        format!("route {r} uses unknown NIC {:?}", r.nic),
+                    );
+                }
+            }
+        }
+        for (i, nn) in self.nat_networks.iter().enumerate() {
+            let at = format!("natnetwork {}", nn.name);
+            if self.nat_networks[..i].iter().any(|m| m.name == nn.name) {
+                push_err(
+                    &mut out,
+                    at.clone(),
+                    "another NAT Network has the same name".into(),
+                );
+            }
+            match self.node(&nn.host) {
+                Some(h) if h.kind == NodeKind::Host => {}
+                _ => push_err(&mut out, at.clone(), format!("unknown host {:?}", nn.host)),
+            }
+            for r in &nn.forwards {
+                match r.guest_ip {
+                    Some(ip) if nn.cidr.contains(&ip) => {}
+                    Some(ip) => push_err(
+                        &mut out,
+                        at.clone(),
+                        format!(
+                            "rule {:?} forwards to {ip}, outside the network {}",
+                            r.name, nn.cidr
+                        ),
+                    ),
+                    None => push_err(
+                        &mut out,
+                        at.clone(),
+                        format!("rule {:?} must name the guest address", r.name),
+                    ),
+                }
+            }
+            check_forwards(&nn.forwards, &at, &mut out);
+        }
+        out
+    }
+}
+
+fn push_err(out: &mut Vec<Problem>, at: String, message: String) {
+    out.push(Problem {
+        severity: Severity::Error,
+        at,
+        message,
+    });
+}
+
+/// Conflicting forwarding rules are errors.
+fn check_forwards(rules: &[PortForward], at: &str, out: &mut Vec<Problem>) {
+    for (i, r) in rules.iter().enumerate() {
+        if let Some(why) = r.conflict_with(&rules[..i]) {
+            push_err(
+                out,
+                at.to_string(),
+                format!("rule {:?} conflicts: {why}", r.name),
+            );
+        }
+    }
+}
+
+/// Warnings a topology deserves even when it runs.
+pub fn warnings(t: &Topology) -> Vec<Problem> {
+    let mut out = Vec::new();
+    let mut flag = |at: String, r: &PortForward| {
+        if r.needs_privilege() {
+            out.push(Problem {
+                severity: Severity::Warning,
+                at,
+                message: format!(
+                    "rule {:?} listens on host port {} (below 1024): on Linux and macOS hosts VirtualBox needs root for it",
+                    r.name, r.host_port
+                ),
+            });
+        }
+    };
+    for n in &t.nodes {
+        for nic in &n.nics {
+            if let Attach::Vbox(Mode::Nat { forwards }) = &nic.attach {
+                for r in forwards {
+                    flag(format!("{} {}", n.name, nic.name), r);
+                }
+            }
+        }
+    }
+    for nn in &t.nat_networks {
+        for r in &nn.forwards {
+            flag(format!("natnetwork {}", nn.name), r);
+        }
+    }
+    out
+}

@@ -1,0 +1,91 @@
+//! Labvisor's paravirtual control device (register layout in docs/vmm.md), and what stands
+//! in for it under other VMMs: no clock, QEMU's isa-debug-exit and the i8042 reset line.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use super::{mmio_read32, mmio_read64, mmio_write32, outb};
+
+pub const MAGIC: u32 = u32::from_le_bytes(*b"LABV");
+pub const REG_MAGIC: u64 = 0x00;
+pub const REG_CPUS: u64 = 0x08;
+pub const REG_CLOCK_NS: u64 = 0x10;
+pub const REG_MARK: u64 = 0x20;
+pub const REG_POWER_OFF: u64 = 0x24;
+pub const REG_IDLE_US: u64 = 0x28;
+
+/// Base address of the device, or 0 when there is none.
+static BASE: AtomicU64 = AtomicU64::new(0);
+
+/// Uses the device at `base` if it answers with Labvisor's magic.
+pub fn init(base: u64) {
+    if base != 0 && mmio_read32(base + REG_MAGIC) == MAGIC {
+        BASE.store(base, Ordering::Relaxed);
+    }
+}
+
+fn base() -> Option<u64> {
+    match BASE.load(Ordering::Relaxed) {
+        0 => None,
+        b => Some(b),
+    }
+}
+
+/// Whether the control device is present.
+pub fn present() -> bool {
+    base().is_some()
+}
+
+/// Nanoseconds since the VM was created, or 0 without the control device.
+pub fn clock_ns() -> u64 {
+    base().map_or(0, |b| mmio_read64(b + REG_CLOCK_NS))
+}
+
+/// Records a boot-progress mark; the VMM timestamps it.
+pub fn mark(id: u32) {
+    if let Some(b) = base() {
+        mmio_write32(b + REG_MARK, id);
+    }
+}
+
+/// Gives the host CPU back for up to `us` microseconds: a paravirtual `hlt`, since `hlt`
+/// itself never returns under PVM without interrupts.
+pub fn idle(us: u32) {
+    match base() {
+        Some(b) => mmio_write32(b + REG_IDLE_US, us),
+        None => core::hint::spin_loop(),
+    }
+}
+
+/// Writes `value` to register `offset` (the hidden `ctrl-garbage` workload uses this).
+pub fn raw_write(offset: u64, value: u32) {
+    if let Some(b) = base() {
+        mmio_write32(b + offset, value);
+    }
+}
+
+/// Reads register `offset` (the hidden `ctrl-garbage` workload uses this).
+pub fn raw_read(offset: u64) -> u32 {
+    base().map_or(0, |b| mmio_read32(b + offset))
+}
+
+/// Ends the VM with `status`. Falls back to QEMU's isa-debug-exit (port 0xf4, which exits
+/// with `(status << 1) | 1`) and then to a reset through the i8042 controller.
+pub fn power_off(status: u8) -> ! {
+    if let Some(b) = base() {
+        mmio_write32(b + REG_POWER_OFF, u32::from(status));
+    }
+    outb(0xf4, status);
+    outb(0x64, 0xfe);
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// Pulses the reset line through the i8042 keyboard controller (command 0xfe to port 0x64),
+/// the PC's oldest way to reboot; the Labvisor VMM ends the VM on it.
+pub fn reset() -> ! {
+    outb(0x64, 0xfe);
+    loop {
+        core::hint::spin_loop();
+    }
+}

@@ -1,0 +1,239 @@
+//! The serial shell and the workloads named at boot.
+//!
+//! A workload is the same text a user would type, with `;` between commands
+//! (`--run "uptime; poweroff"`). It runs first; the interactive shell follows unless it
+//! powered the VM off.
+
+use alloc::string::String;
+use core::fmt;
+
+use crate::boot::BootInfo;
+use crate::hw::{control, serial, virtio};
+use crate::{heap, kprint, kprintln, mark, smp};
+
+/// Nanoseconds printed for people: `1.234 ms`, `2.5 s`.
+pub struct Duration(pub u64);
+
+impl fmt::Display for Duration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0;
+        if !control::present() {
+            return f.write_str("(no clock: Labvisor's control device is absent)");
+        }
+        if ns < 1_000_000 {
+            write!(f, "{}.{:03} µs", ns / 1000, ns % 1000)
+        } else if ns < 10_000_000_000 {
+            write!(f, "{}.{:03} ms", ns / 1_000_000, (ns / 1000) % 1000)
+        } else {
+            write!(f, "{}.{:03} s", ns / 1_000_000_000, (ns / 1_000_000) % 1000)
+        }
+    }
+}
+
+const HELP: &[(&str, &str)] = &[
+    ("help", "this list"),
+    (
+        "uptime",
+        "time since the VM was created (from the control device's clock)",
+    ),
+    ("mem", "RAM, kernel image and heap use"),
+    ("devices", "the devices this VM has and where they are"),
+    (
+        "cpus [LIMIT]",
+        "count primes below LIMIT, split over every CPU; show each CPU's share",
+    ),
+    ("echo TEXT", "print TEXT"),
+    (
+        "poweroff [STATUS]",
+        "end the VM; `labvisor vm run` exits with STATUS (default 0)",
+    ),
+];
+
+/// Runs the boot workload, then the interactive shell. Never returns.
+pub fn run(boot: &BootInfo) -> ! {
+    let workload = boot.workload.trim();
+    if !workload.is_empty() {
+        for command in workload.split(';') {
+            let command = command.trim();
+            if command.is_empty() {
+                continue;
+            }
+            kprintln!("labvisor# {command}");
+            execute(boot, command);
+        }
+        control::mark(mark::WORKLOAD_DONE);
+    }
+    kprintln!("Type `help` for commands, `poweroff` to leave (or Ctrl-A x).");
+    control::mark(mark::SHELL_READY);
+    let mut line = String::new();
+    loop {
+        kprint!("labvisor# ");
+        read_line(&mut line);
+        execute(boot, line.trim());
+    }
+}
+
+fn read_line(line: &mut String) {
+    line.clear();
+    loop {
+        let Some(byte) = serial::try_read() else {
+            control::idle(500);
+            continue;
+        };
+        match byte {
+            b'\r' | b'\n' => {
+                kprint!("\r\n");
+                return;
+            }
+            0x08 | 0x7f if line.pop().is_some() => kprint!("\x08 \x08"),
+            0x20..=0x7e if line.len() < 256 => {
+                line.push(byte as char);
+                kprint!("{}", byte as char);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn execute(boot: &BootInfo, command: &str) {
+    let (name, rest) = command.split_once(' ').unwrap_or((command, ""));
+    let rest = rest.trim();
+    match name {
+        "" => {}
+        "help" => {
+            for (cmd, what) in HELP {
+                kprintln!("  {cmd:<18} {what}");
+            }
+        }
+        "uptime" => kprintln!("up {}", Duration(control::clock_ns())),
+        "mem" => {
+            let (used, total) = heap::usage();
+            kprintln!("RAM     {} KiB", boot.mem_bytes >> 10);
+            kprintln!(
+                "kernel  {} KiB (code, data, {} CPU stacks)",
+                heap::kernel_bytes() >> 10,
+                crate::boot::MAX_CPUS
+            );
+            kprintln!(
+                "heap    {} KiB used of {} KiB",
+                used.div_ceil(1024),
+                total >> 10
+            );
+        }
+        "devices" => devices(boot),
+        "cpus" => match rest.parse::<u64>() {
+            Ok(limit) if (1..=10_000_000).contains(&limit) => cpus(limit),
+            _ if rest.is_empty() => cpus(DEFAULT_PRIME_LIMIT),
+            _ => kprintln!("cpus: LIMIT must be a number from 1 to 10000000, not `{rest}`"),
+        },
+        "echo" => kprintln!("{rest}"),
+        "poweroff" => {
+            let status = if rest.is_empty() {
+                Some(0)
+            } else {
+                rest.parse::<u8>().ok()
+            };
+            match status {
+                Some(status) => {
+                    kprintln!("powering off (status {status})");
+                    control::power_off(status)
+                }
+                None => kprintln!("poweroff: STATUS must be a number from 0 to 255, not `{rest}`"),
+            }
+        }
+        "reboot" => {
+            kprintln!("resetting through the i8042 keyboard controller");
+            control::reset()
+        }
+        // Hidden: writes garbage to every control register but POWER_OFF, then powers off
+        // with status 7. The VMM must survive it (tests/vm_guest.rs).
+        "ctrl-garbage" => ctrl_garbage(),
+        // Hidden: spins without touching any device, to test `--timeout`.
+        "spin" => loop {
+            core::hint::spin_loop();
+        },
+        other => kprintln!("{other}: unknown command (try `help`)"),
+    }
+}
+
+fn devices(boot: &BootInfo) {
+    kprintln!("booted by   {}", boot.booted_by);
+    kprintln!("serial      16550 UART at port 0x3f8 (this console)");
+    kprintln!("reset       i8042 controller at port 0x64");
+    if control::present() {
+        kprintln!(
+            "control     Labvisor control device at {:#x} (clock, boot marks, power-off)",
+            boot.control_base
+        );
+    } else {
+        kprintln!("control     absent (powering off through isa-debug-exit 0xf4 or the i8042)");
+    }
+    for index in 0..boot.virtio_slots.min(32) {
+        match virtio::probe(boot.virtio_base, index) {
+            Some(slot) => kprintln!(
+                "virtio{index}     virtio-mmio v{} at {:#x}: {}",
+                slot.version,
+                slot.base,
+                virtio::device_name(slot.device_id)
+            ),
+            None => kprintln!("virtio{index}     no transport answers at its slot"),
+        }
+    }
+}
+
+/// Small enough to finish in well under a second even where every guest instruction is
+/// emulated (PVM's non-PVM mode runs a few hundred thousand instructions per second).
+const DEFAULT_PRIME_LIMIT: u64 = 3000;
+
+fn cpus(limit: u64) {
+    // Secondary CPUs announce themselves shortly after boot; give late ones a moment.
+    let deadline = control::clock_ns() + 2_000_000_000;
+    while smp::online() < boot_cpus() && control::clock_ns() < deadline {
+        control::idle(1000);
+    }
+    kprintln!(
+        "{} of {} CPUs online; counting primes below {limit}:",
+        smp::online(),
+        boot_cpus()
+    );
+    let mut total = 0;
+    smp::distribute(limit, |share| {
+        total += share.primes;
+        kprintln!(
+            "  cpu{:<2} {:>7}..{:<7} {:>6} primes in {}",
+            share.cpu,
+            share.from,
+            share.to,
+            share.primes,
+            Duration(share.nanos)
+        );
+    });
+    kprintln!("  total  {total} primes");
+}
+
+fn boot_cpus() -> usize {
+    control::raw_read(control::REG_CPUS).max(1) as usize
+}
+
+fn ctrl_garbage() {
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..2000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let offset = (x >> 32) % 0x1000;
+        if offset & !3 == control::REG_POWER_OFF {
+            continue;
+        }
+        if x & 1 == 0 {
+            control::raw_write(offset, x as u32);
+        } else {
+            let _ = control::raw_read(offset);
+        }
+    }
+    kprintln!(
+        "control device survived garbage; clock still at {}",
+        Duration(control::clock_ns())
+    );
+    control::power_off(7)
+}

@@ -1,0 +1,326 @@
+//! `labvisor vm`: real virtual machines on this host's KVM.
+//!
+//! `vm run` boots Labvisor's own guest OS (embedded in this binary) or, with `--kernel`, a
+//! Linux bzImage, attaches the terminal to its serial console and exits with the guest's
+//! exit status.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Subcommand};
+use labvisor_core::lang::{Lang, Text};
+use labvisor_core::sizing::{self, Host, Policy, Problem, VmRequest, Warning};
+
+use super::{output, CliError, CliResult, Global};
+use crate::vmm::{self, boot::Kernel, host::KvmKind, Ending, VmConfig, VmReport};
+
+/// Run virtual machines on this host's KVM.
+#[derive(Debug, Subcommand)]
+pub enum VmCommand {
+    /// Boot a VM and attach the terminal to its serial console.
+    ///
+    /// Without --kernel this boots Labvisor's guest OS, built into this binary: it starts in
+    /// milliseconds and offers a small shell (`help`, `uptime`, `mem`, `devices`, `cpus`,
+    /// `poweroff [STATUS]`). `labvisor` exits with the status the guest powers off with.
+    /// Press Ctrl-A x to stop the VM from the keyboard (as in QEMU).
+    ///
+    /// With --json the console goes to stderr and a boot report (boot marks with their times,
+    /// VM exits by kind, VMM memory) is printed on stdout at the end.
+    #[command(
+        after_help = "Examples:\n  labvisor vm run\n  labvisor vm run --run \"uptime; mem; poweroff\"\n  \
+labvisor vm run --cpus 4 --run \"cpus; poweroff\"\n  labvisor vm run --json --run poweroff\n  \
+labvisor vm run --kernel bzImage --initrd initrd.cpio.gz --timeout 30s"
+    )]
+    Run(RunArgs),
+}
+
+/// Options of `vm run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Guest RAM, e.g. 64M, 512M, 1G (8M to 3G).
+    #[arg(long, default_value = "64M", value_parser = parse_size)]
+    pub mem: u64,
+    /// Virtual CPUs (1 to 16). Each starts in long mode; the guest's `cpus` command shares
+    /// work among them.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u8).range(1..=16))]
+    pub cpus: u8,
+    /// Commands for Labvisor's guest to run at boot, separated by `;` (e.g. "uptime; poweroff").
+    /// The shell follows unless they power off.
+    #[arg(long, value_name = "CMDS")]
+    pub run: Option<String>,
+    /// Boot this kernel instead: a Linux bzImage, or an ELF kernel using Labvisor's boot protocol.
+    #[arg(long, value_name = "FILE")]
+    pub kernel: Option<PathBuf>,
+    /// Initial ramdisk for a Linux kernel (placed at the top of guest RAM).
+    #[arg(long, value_name = "FILE", requires = "kernel")]
+    pub initrd: Option<PathBuf>,
+    /// Kernel command line for a Linux kernel (default: serial console, nokaslr, rdinit=/init).
+    #[arg(long, value_name = "TEXT", requires = "kernel")]
+    pub cmdline: Option<String>,
+    /// Stop the VM if it has not ended after this long, e.g. 500ms, 10s, 2m (default: never).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<Duration>,
+}
+
+/// Runs `labvisor vm …`.
+pub fn run(command: VmCommand, global: &Global) -> CliResult {
+    match command {
+        VmCommand::Run(args) => run_vm(args, global),
+    }
+}
+
+fn run_vm(args: RunArgs, global: &Global) -> CliResult {
+    let lang = global.lang();
+    if !(vmm::layout::MIN_MEM..=vmm::layout::MAX_MEM).contains(&args.mem) {
+        return Err(CliError::Usage(format!(
+            "--mem must be between {} MiB and {} MiB, not {} MiB",
+            vmm::layout::MIN_MEM >> 20,
+            vmm::layout::MAX_MEM >> 20,
+            args.mem >> 20
+        )));
+    }
+    let kind = vmm::host::kvm_kind();
+    if kind == KvmKind::None {
+        return Err(CliError::Runtime(
+            "this host has no /dev/kvm: load kvm_intel or kvm_amd (or use a machine with KVM) to run real VMs".into(),
+        ));
+    }
+    check_fits_host(args.mem, args.cpus)?;
+
+    let linux = match &args.kernel {
+        Some(path) => !is_elf(path)?,
+        None => false,
+    };
+    if linux && args.run.is_some() {
+        return Err(CliError::Usage(
+            "--run names commands for Labvisor's guest OS; a Linux kernel takes --cmdline instead"
+                .into(),
+        ));
+    }
+    if linux && kind == KvmKind::Pvm {
+        let anyway = Text::new(
+            "booting it anyway: expect the decompressor's first message, then nothing.",
+            "그래도 부팅합니다: 압축 해제 코드의 첫 메시지가 나온 뒤에는 아무것도 나오지 않을 것입니다.",
+        );
+        eprintln!(
+            "labvisor: note: {}\nlabvisor: note: {}",
+            vmm::host::PVM_LINUX_EXPLANATION.get(lang),
+            anyway.get(lang)
+        );
+    }
+
+    let kernel = match &args.kernel {
+        Some(path) => Kernel::File(path),
+        None => Kernel::Elf(vmm::boot::EMBEDDED_GUEST),
+    };
+    let config = VmConfig {
+        mem_bytes: args.mem,
+        cpus: if linux { 1 } else { args.cpus },
+        kernel,
+        workload: args.run.clone().unwrap_or_default(),
+        cmdline: args.cmdline.clone(),
+        initrd: args.initrd.clone(),
+        timeout: args.timeout,
+        console_to_stderr: global.json,
+        attach_stdin: true,
+    };
+    let report = vmm::run(config).map_err(|e| match e {
+        vmm::VmmError::Config(msg) => CliError::Usage(msg),
+        vmm::VmmError::Host(msg) => CliError::Runtime(msg),
+    })?;
+    if global.json {
+        output::print_json(&report)?;
+    }
+    finish(&report, (linux && kind == KvmKind::Pvm).then_some(lang))
+}
+
+/// Turns how the VM ended into the exit status, with a clear message when it failed.
+/// `linux_on_pvm` carries the language to explain PVM in, when a Linux kernel ran on PVM.
+fn finish(report: &VmReport, linux_on_pvm: Option<Lang>) -> CliResult {
+    let failure = match &report.ending {
+        Ending::PowerOff { status } => return Ok(ExitCode::from(*status)),
+        Ending::Reset => {
+            eprintln!("\r\nlabvisor: the guest reset the VM (i8042); stopped");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ending::ConsoleQuit => {
+            eprintln!("\r\nlabvisor: VM stopped (Ctrl-A x)");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Ending::Timeout { after_ms } => {
+            format!("the guest did not power off within {}", show_ms(*after_ms))
+        }
+        Ending::TripleFault { cpu } => {
+            format!("the guest triple-faulted on vCPU {cpu} (an exception it could not handle): KVM shut the VM down")
+        }
+        Ending::Crashed { cpu, reason } => format!("the guest crashed on vCPU {cpu}: {reason}"),
+    };
+    let mut msg = failure;
+    if report.last_console_lines.is_empty() {
+        msg.push_str("; it printed nothing on its console");
+    } else {
+        msg.push_str("; last console lines:");
+        for line in &report.last_console_lines {
+            msg.push_str("\n  | ");
+            msg.push_str(line);
+        }
+    }
+    if let Some(lang) = linux_on_pvm {
+        msg.push_str("\nwhy: ");
+        msg.push_str(vmm::host::PVM_LINUX_EXPLANATION.get(lang));
+    }
+    Err(CliError::Runtime(msg))
+}
+
+fn show_ms(ms: u64) -> String {
+    if ms % 1000 == 0 {
+        format!("{} s", ms / 1000)
+    } else {
+        format!("{ms} ms")
+    }
+}
+
+fn is_elf(path: &std::path::Path) -> Result<bool, CliError> {
+    use std::io::Read;
+    let mut magic = [0u8; 4];
+    let mut file = std::fs::File::open(path)
+        .map_err(|e| CliError::Usage(format!("cannot open kernel {}: {e}", path.display())))?;
+    let n = file.read(&mut magic).unwrap_or(0);
+    Ok(n == 4 && &magic == b"\x7fELF")
+}
+
+/// Refuses a VM that does not fit this host, by the course's sizing model
+/// (`labvisor_core::sizing`: 20 % of the host's CPUs and RAM stay with the host), and notes
+/// what fits but deserves attention (vCPU overcommit).
+fn check_fits_host(mem_bytes: u64, cpus: u8) -> Result<(), CliError> {
+    let Some(host) = host_resources() else {
+        return Ok(()); // Not Linux-like enough to tell; KVM will refuse what it cannot do.
+    };
+    let vm = VmRequest::new("vm", cpus.into(), mem_bytes.div_ceil(1 << 20), None)
+        .map_err(|e| CliError::Usage(e.to_string()))?;
+    let plan = sizing::plan(&host, &[vm], &Policy::default());
+    if let Some(problem) = plan.problems.first() {
+        let why = match problem {
+            Problem::RamOvercommit { requested_mib, available_mib } => format!(
+                "--mem {} does not fit: this host has {} of RAM and keeps {} % for itself, leaving {} for VMs",
+                sizing::format_mib(*requested_mib),
+                sizing::format_mib(host.ram_mib),
+                plan.policy.reserve.value(),
+                sizing::format_mib(*available_mib)
+            ),
+            Problem::NoCpuLeft { host_cpus, reserved } => format!(
+                "this host has {host_cpus} logical CPU(s) and keeps {reserved} for itself, leaving none for a VM"
+            ),
+            Problem::VmWiderThanHost { vcpus, host_cpus, .. } => format!(
+                "--cpus {vcpus} is more than this host's {host_cpus} logical CPUs (a VM cannot be wider than its host)"
+            ),
+        };
+        return Err(CliError::Runtime(why));
+    }
+    for warning in &plan.warnings {
+        if let Warning::VcpuOvercommit {
+            requested,
+            available,
+            ratio,
+        } = warning
+        {
+            eprintln!(
+                "labvisor: note: {requested} vCPUs on the {available} CPU(s) left for VMs ({ratio:.1}× overcommit): they take turns"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// This host's logical CPUs and RAM, as `labvisor host plan` sees them.
+fn host_resources() -> Option<Host> {
+    let (cpus, ram_mib) = crate::hostinfo::host_resources().ok()?;
+    Host::new(cpus, ram_mib, None).ok()
+}
+
+/// Parses `64M`, `1G`, `512MiB`, `65536K` or a plain byte count.
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+    let (digits, unit) = t.split_at(split);
+    let n: u64 = digits.parse().map_err(|_| {
+        format!("`{s}` is not a size: expected a number with an optional unit, like 64M or 1G")
+    })?;
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        other => {
+            return Err(format!(
+                "`{other}` in `{s}` is not a size unit: use K, M or G"
+            ))
+        }
+    };
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| format!("`{s}` is too large"))
+}
+
+/// Parses `500ms`, `10s`, `2m` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !c.is_ascii_digit() && c != '.')
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let n: f64 = num
+        .parse()
+        .map_err(|_| format!("`{s}` is not a duration: expected e.g. 500ms, 10s or 2m"))?;
+    let secs = match unit.trim() {
+        "ms" => n / 1000.0,
+        "" | "s" => n,
+        "m" | "min" => n * 60.0,
+        other => {
+            return Err(format!(
+                "`{other}` in `{s}` is not a duration unit: use ms, s or m"
+            ))
+        }
+    };
+    if !(secs > 0.0 && secs < 1e7) {
+        return Err(format!("`{s}` is out of range: give a positive duration"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Whatever a user types, the parsers answer with a value or an error naming the input.
+        #[test]
+        fn parsers_never_panic(input in "\\PC{0,24}") {
+            if let Err(e) = parse_size(&input) {
+                prop_assert!(e.contains(input.trim()) || e.contains("too large"), "{e}");
+            }
+            if let Err(e) = parse_duration(&input) {
+                prop_assert!(!e.is_empty());
+            }
+        }
+
+        #[test]
+        fn sizes_round_trip(n in 1u64..4096, unit in prop::sample::select(vec![("K", 10), ("M", 20), ("G", 30)])) {
+            prop_assert_eq!(parse_size(&format!("{n}{}", unit.0)), Ok(n << unit.1));
+        }
+    }
+
+    #[test]
+    fn sizes_and_durations() {
+        assert_eq!(parse_size("64M"), Ok(64 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
+        assert!(parse_size("64Q").unwrap_err().contains("`Q`"));
+        assert!(parse_size("M").is_err());
+        assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
+        assert!(parse_duration("0s").is_err());
+        assert!(parse_duration("3h").unwrap_err().contains("`h`"));
+    }
+}

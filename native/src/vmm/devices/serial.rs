@@ -1,0 +1,186 @@
+//! The serial console: a 16550 UART (vm-superio) on 0x3f8 whose output goes to the terminal
+//! and whose input comes from the stdin thread (see `vmm::console`).
+//!
+//! Output is buffered and flushed at each newline and whenever the guest idles, so a guest
+//! printing byte by byte costs one `write(2)` per line, not per byte. The last few KiB are kept
+//! for error messages ("last console lines").
+
+use std::collections::VecDeque;
+use std::io::{self, Write};
+use std::sync::{Arc, Mutex};
+
+use vm_superio::serial::NoEvents;
+use vm_superio::{Serial, Trigger};
+
+/// COM1's first port.
+pub const COM1_BASE: u16 = 0x3f8;
+/// Ports the UART decodes.
+pub const COM1_PORTS: u16 = 8;
+const TAIL_BYTES: usize = 4096;
+
+/// The UART's interrupt line (IRQ 4): an eventfd KVM's in-kernel irqchip listens to, or
+/// nothing when the guest polls (Labvisor's guest never enables interrupts).
+#[derive(Debug, Default)]
+pub struct IrqLine(Option<vmm_sys_util::eventfd::EventFd>);
+
+impl IrqLine {
+    /// A line wired to `eventfd` (registered with `KVM_IRQFD` by the caller).
+    pub fn wired(eventfd: vmm_sys_util::eventfd::EventFd) -> IrqLine {
+        IrqLine(Some(eventfd))
+    }
+}
+
+impl Trigger for IrqLine {
+    type E = std::io::Error;
+    fn trigger(&self) -> Result<(), Self::E> {
+        match &self.0 {
+            Some(fd) => fd.write(1),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Where console output goes, with the recent tail kept.
+pub struct ConsoleOut {
+    sink: Box<dyn Write + Send>,
+    pending: Vec<u8>,
+    tail: VecDeque<u8>,
+}
+
+impl Write for ConsoleOut {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.pending.extend_from_slice(buf);
+        for &b in buf {
+            if self.tail.len() == TAIL_BYTES {
+                self.tail.pop_front();
+            }
+            self.tail.push_back(b);
+        }
+        if buf.contains(&b'\n') || self.pending.len() >= 4096 {
+            self.push();
+        }
+        Ok(buf.len())
+    }
+
+    /// The UART flushes after every byte; buffering is the point, so that is a no-op and
+    /// [`ConsoleOut::push`] does the real work.
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl ConsoleOut {
+    /// Writes buffered output to the terminal.
+    fn push(&mut self) {
+        if !self.pending.is_empty() {
+            // A closed terminal must not stop the guest: output is dropped, the VM runs on.
+            let _ = self.sink.write_all(&self.pending);
+            let _ = self.sink.flush();
+            self.pending.clear();
+        }
+    }
+}
+
+/// Keystrokes waiting for room in the UART's receive FIFO.
+pub type InputQueue = Arc<Mutex<VecDeque<u8>>>;
+
+/// The UART plus the input queue feeding it.
+pub struct SerialConsole {
+    uart: Mutex<Serial<IrqLine, NoEvents, ConsoleOut>>,
+    input: InputQueue,
+}
+
+impl SerialConsole {
+    /// A console writing to `sink`, reading from `input`, raising `irq`.
+    pub fn new(sink: Box<dyn Write + Send>, input: InputQueue, irq: IrqLine) -> SerialConsole {
+        let out = ConsoleOut {
+            sink,
+            pending: Vec::new(),
+            tail: VecDeque::new(),
+        };
+        SerialConsole {
+            uart: Mutex::new(Serial::new(irq, out)),
+            input,
+        }
+    }
+
+    fn uart(&self) -> std::sync::MutexGuard<'_, Serial<IrqLine, NoEvents, ConsoleOut>> {
+        self.uart.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// A guest read of register `offset`.
+    pub fn read(&self, offset: u8) -> u8 {
+        let mut uart = self.uart();
+        let room = uart.fifo_capacity();
+        if room > 0 {
+            let mut input = self.input.lock().unwrap_or_else(|p| p.into_inner());
+            let n = room.min(input.len());
+            if n > 0 {
+                let bytes: Vec<u8> = input.drain(..n).collect();
+                let _ = uart.enqueue_raw_bytes(&bytes);
+            }
+        }
+        uart.read(offset)
+    }
+
+    /// A guest write of `value` to register `offset`.
+    pub fn write(&self, offset: u8, value: u8) {
+        // An interrupt that cannot be raised (eventfd full) is dropped: the guest polls anyway.
+        let _ = self.uart().write(offset, value);
+    }
+
+    /// Pushes buffered output to the terminal.
+    pub fn flush(&self) {
+        self.uart().writer_mut().push();
+    }
+
+    /// The last `n` lines the guest printed (control characters removed).
+    pub fn last_lines(&self, n: usize) -> Vec<String> {
+        let uart = self.uart();
+        let tail: Vec<u8> = uart.writer().tail.iter().copied().collect();
+        let text = String::from_utf8_lossy(&tail);
+        let lines: Vec<String> = text
+            .split('\n')
+            .map(|l| l.chars().filter(|c| !c.is_control()).collect::<String>())
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        lines[lines.len().saturating_sub(n)..].to_vec()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Default)]
+    struct Shared(Arc<Mutex<Vec<u8>>>);
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn output_is_line_buffered_and_input_reaches_the_guest() {
+        let sink = Shared::default();
+        let input: InputQueue = Arc::default();
+        let console = SerialConsole::new(Box::new(sink.clone()), input.clone(), IrqLine::default());
+        for b in b"hello" {
+            console.write(0, *b);
+        }
+        assert!(sink.0.lock().unwrap().is_empty(), "no newline yet");
+        console.write(0, b'\n');
+        assert_eq!(&*sink.0.lock().unwrap(), b"hello\n");
+        assert_eq!(console.last_lines(1), vec!["hello".to_string()]);
+
+        input.lock().unwrap().extend(b"hi");
+        assert_eq!(console.read(5) & 1, 1, "data ready");
+        assert_eq!(console.read(0), b'h');
+        assert_eq!(console.read(0), b'i');
+        assert_eq!(console.read(5) & 1, 0, "drained");
+    }
+}

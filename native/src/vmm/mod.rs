@@ -1,0 +1,470 @@
+//! # The KVM virtual machine monitor
+//!
+//! Boots a VM from a [`VmConfig`] and runs it to its end, reporting a [`VmReport`]. Modules,
+//! in boot order:
+//!
+//! - [`layout`]: the guest-physical memory map.
+//! - [`memory`]: guest RAM (vm-memory), and how much of it is resident.
+//! - [`boot`]: loading the kernel (ELF for Labvisor's guest, bzImage for Linux) and its boot
+//!   structures.
+//! - [`cpu`]: vCPU state: CPUID, long mode from the first instruction, entry registers.
+//! - [`devices`]: serial console, i8042, Labvisor's control device, virtio-mmio slots.
+//! - [`console`]: the terminal (raw mode, `Ctrl-A x`, stdin).
+//! - [`host`]: what kind of KVM this host has (hardware-assisted or PVM).
+//!
+//! Each vCPU runs in its own thread; exits that end the VM (power-off, reset, triple fault,
+//! failure) are sent to the thread that called [`run`], which also enforces the timeout.
+//! `unsafe` is confined to this module tree: KVM's memory-slot and statistics ioctls,
+//! `mincore(2)`, `sysconf(3)` and the `ByteValued` marker of the boot-info block.
+
+pub mod boot;
+pub mod console;
+pub mod cpu;
+pub mod devices;
+pub mod host;
+pub mod layout;
+pub mod memory;
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use kvm_bindings::kvm_userspace_memory_region;
+use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
+use serde::Serialize;
+
+use devices::control::ControlDevice;
+use devices::serial::{InputQueue, IrqLine, SerialConsole};
+use devices::virtio_mmio::MmioTransport;
+use devices::{Action, Devices};
+
+/// COM1's interrupt line on the PC's interrupt controller.
+const SERIAL_IRQ: u32 = 4;
+
+/// Why the VMM could not start or run a VM.
+#[derive(Debug, thiserror::Error)]
+pub enum VmmError {
+    /// The request cannot work (bad kernel file, memory size out of range…).
+    #[error("{0}")]
+    Config(String),
+    /// The host refused (no /dev/kvm, an ioctl failed…).
+    #[error("{0}")]
+    Host(String),
+}
+
+/// What to boot and how.
+#[derive(Debug, Clone)]
+pub struct VmConfig<'a> {
+    pub mem_bytes: u64,
+    pub cpus: u8,
+    pub kernel: boot::Kernel<'a>,
+    pub workload: String,
+    pub cmdline: Option<String>,
+    pub initrd: Option<PathBuf>,
+    pub timeout: Option<Duration>,
+    /// Guest console output goes here (stdout, or stderr when stdout carries JSON).
+    pub console_to_stderr: bool,
+    /// Read stdin into the console.
+    pub attach_stdin: bool,
+}
+
+/// How the VM ended.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Ending {
+    /// The guest wrote POWER_OFF to the control device.
+    PowerOff { status: u8 },
+    /// The guest reset through the i8042.
+    Reset,
+    /// KVM reported a shutdown: the guest triple-faulted.
+    TripleFault { cpu: u8 },
+    /// KVM could not run the vCPU (failed entry, internal error, unexpected exit).
+    Crashed { cpu: u8, reason: String },
+    /// Nothing ended the VM within the timeout.
+    Timeout { after_ms: u64 },
+    /// The user pressed `Ctrl-A x`.
+    ConsoleQuit,
+}
+
+/// Sent by vCPU and stdin threads to the thread running the VM.
+#[derive(Debug)]
+pub enum VmEvent {
+    Ended(Ending),
+    ConsoleQuit,
+}
+
+/// A boot mark with its time.
+#[derive(Debug, Clone, Serialize)]
+pub struct MarkReport {
+    pub name: String,
+    /// Milliseconds since the VMM started building the VM.
+    pub at_ms: f64,
+}
+
+/// What happened, for people and for `--json`.
+#[derive(Debug, Clone, Serialize)]
+pub struct VmReport {
+    pub ending: Ending,
+    pub host_kvm: host::KvmKind,
+    pub cpus: u8,
+    pub mem_bytes: u64,
+    pub marks: Vec<MarkReport>,
+    pub dropped_marks: u64,
+    pub exits: BTreeMap<&'static str, u64>,
+    /// KVM's own counters, summed over vCPUs (non-zero ones): `insn_emulation` counts
+    /// instructions KVM emulated instead of running them, `pf_taken` shadow-paging faults…
+    pub kvm_stats: BTreeMap<String, u64>,
+    /// Device accesses nothing claimed, and malformed ones devices ignored.
+    pub unclaimed_accesses: u64,
+    pub ignored_accesses: u64,
+    pub vmm_rss_bytes: u64,
+    pub guest_resident_bytes: u64,
+    /// RSS minus the guest RAM that is resident: what the VMM itself costs.
+    pub vmm_overhead_bytes: u64,
+    pub last_console_lines: Vec<String>,
+}
+
+/// Names of the guest's boot marks (native/guest/src/main.rs `mark`).
+fn mark_name(id: u32) -> String {
+    match id {
+        1 => "guest_kernel_entry".into(),
+        2 => "guest_banner".into(),
+        3 => "guest_shell_ready".into(),
+        4 => "guest_workload_done".into(),
+        n => format!("guest_mark_{n}"),
+    }
+}
+
+#[derive(Default)]
+struct ExitCounts {
+    io_in: AtomicU64,
+    io_out: AtomicU64,
+    mmio_read: AtomicU64,
+    mmio_write: AtomicU64,
+    hlt: AtomicU64,
+    other: AtomicU64,
+}
+
+impl ExitCounts {
+    fn snapshot(&self) -> BTreeMap<&'static str, u64> {
+        [
+            ("io_in", &self.io_in),
+            ("io_out", &self.io_out),
+            ("mmio_read", &self.mmio_read),
+            ("mmio_write", &self.mmio_write),
+            ("hlt", &self.hlt),
+            ("other", &self.other),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.load(Ordering::Relaxed)))
+        .collect()
+    }
+}
+
+/// Boots the VM described by `config` and runs it until it ends. Meant to be called once per
+/// process: vCPU threads are not joined (one may be spinning in the guest) and guest memory
+/// stays mapped until the process exits.
+pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
+    let epoch = Instant::now();
+    let mut vmm_marks = vec![("vmm_start", 0.0)];
+    let mut mark = |name: &'static str| vmm_marks.push((name, epoch.elapsed().as_secs_f64() * 1e3));
+
+    let kvm = Kvm::new().map_err(|e| VmmError::Host(format!("cannot open /dev/kvm: {e}")))?;
+    let vm = kvm
+        .create_vm()
+        .map_err(|e| VmmError::Host(format!("KVM refused to create a VM: {e}")))?;
+    let mem = memory::create(config.mem_bytes)?;
+    register_memory(&vm, &mem)?;
+    mark("memory_ready");
+
+    let loaded = boot::load(
+        &mem,
+        &config.kernel,
+        config.cpus,
+        &config.workload,
+        config.cmdline.as_deref(),
+        config.initrd.as_deref(),
+    )?;
+    cpu::write_boot_tables(&mem)?;
+    let mut serial_irq = IrqLine::default();
+    if loaded.linux {
+        // Linux wants an interrupt controller, a timer and the UART's IRQ 4; our guest polls
+        // and needs none of them.
+        let _ = vm.set_tss_address(0xfffb_d000);
+        if vm.create_irq_chip().is_ok() {
+            let _ = vm.create_pit2(kvm_bindings::kvm_pit_config::default());
+            if let Ok(fd) = vmm_sys_util::eventfd::EventFd::new(libc::EFD_NONBLOCK) {
+                if vm.register_irqfd(&fd, SERIAL_IRQ).is_ok() {
+                    serial_irq = IrqLine::wired(fd);
+                }
+            }
+        }
+    }
+    mark("kernel_loaded");
+
+    let (events_tx, events) = mpsc::channel::<VmEvent>();
+    let input: InputQueue = Arc::default();
+    let sink: Box<dyn Write + Send> = if config.console_to_stderr {
+        Box::new(std::io::stderr())
+    } else {
+        Box::new(std::io::stdout())
+    };
+    let slots = (0..layout::VIRTIO_SLOTS)
+        .map(|_| MmioTransport::new(None, mem.clone()))
+        .collect();
+    let devices = Arc::new(Devices::new(
+        SerialConsole::new(sink, input.clone(), serial_irq),
+        ControlDevice::new(epoch, loaded.entries.len() as u32, config.mem_bytes),
+        slots,
+    ));
+    let exits = Arc::new(ExitCounts::default());
+
+    let mut vcpus = Vec::new();
+    let mut stats_files = Vec::new();
+    for (index, entry) in loaded.entries.iter().enumerate() {
+        let index = index as u8;
+        let vcpu = vm
+            .create_vcpu(index.into())
+            .map_err(|e| VmmError::Host(format!("cannot create vCPU {index}: {e}")))?;
+        cpu::configure(&kvm, &vcpu, index, *entry)?;
+        stats_files.extend(open_kvm_stats(&vcpu));
+        vcpus.push((index, vcpu));
+    }
+    mark("vcpus_ready");
+
+    let _raw = config.attach_stdin.then(console::RawTerminal::enter);
+    if config.attach_stdin {
+        console::spawn_stdin_reader(input, events_tx.clone());
+    }
+    for (index, vcpu) in vcpus {
+        let devices = devices.clone();
+        let exits = exits.clone();
+        let tx = events_tx.clone();
+        std::thread::Builder::new()
+            .name(format!("vcpu{index}"))
+            .spawn(move || {
+                let ending = run_vcpu(index, vcpu, &devices, &exits);
+                let _ = tx.send(VmEvent::Ended(ending));
+            })
+            .map_err(|e| VmmError::Host(format!("cannot start the vCPU {index} thread: {e}")))?;
+    }
+    drop(events_tx);
+
+    let ending = match config.timeout {
+        Some(t) => match events.recv_timeout(t) {
+            Ok(e) => event_ending(e),
+            Err(_) => Ending::Timeout {
+                after_ms: t.as_millis() as u64,
+            },
+        },
+        None => events.recv().map(event_ending).unwrap_or(Ending::Crashed {
+            cpu: 0,
+            reason: "every vCPU thread ended without a reason".into(),
+        }),
+    };
+    devices.console.flush();
+
+    let mut kvm_stats = BTreeMap::new();
+    for file in &stats_files {
+        for (name, value) in read_kvm_stats(file) {
+            *kvm_stats.entry(name).or_insert(0u64) += value;
+        }
+    }
+    kvm_stats.retain(|_, v| *v != 0);
+    let guest_resident = memory::resident_bytes(&mem);
+    let last_console_lines = devices.console.last_lines(12);
+    let rss = memory::process_rss_bytes();
+    let mut marks: Vec<MarkReport> = vmm_marks
+        .into_iter()
+        .map(|(n, at)| MarkReport {
+            name: n.into(),
+            at_ms: at,
+        })
+        .collect();
+    marks.extend(devices.control.marks().into_iter().map(|m| MarkReport {
+        name: mark_name(m.id),
+        at_ms: m.at_ns as f64 / 1e6,
+    }));
+    let report = VmReport {
+        ending,
+        host_kvm: host::kvm_kind(),
+        cpus: loaded.entries.len() as u8,
+        mem_bytes: config.mem_bytes,
+        marks,
+        dropped_marks: devices.control.dropped_marks(),
+        exits: exits.snapshot(),
+        kvm_stats,
+        unclaimed_accesses: devices.unclaimed_accesses(),
+        ignored_accesses: devices.ignored_accesses(),
+        vmm_rss_bytes: rss,
+        guest_resident_bytes: guest_resident,
+        vmm_overhead_bytes: rss.saturating_sub(guest_resident),
+        last_console_lines,
+    };
+    // Other vCPU threads may still be running guest code, and KVM keeps the memory slot:
+    // the mapping must outlive them, i.e. the process. One VM per process (the CLI; tests
+    // run `labvisor` as a child process), so this leaks nothing that matters.
+    std::mem::forget(mem);
+    Ok(report)
+}
+
+fn event_ending(event: VmEvent) -> Ending {
+    match event {
+        VmEvent::Ended(e) => e,
+        VmEvent::ConsoleQuit => Ending::ConsoleQuit,
+    }
+}
+
+fn register_memory(vm: &VmFd, mem: &vm_memory::GuestMemoryMmap) -> Result<(), VmmError> {
+    for (slot, (guest_addr, host, len)) in memory::host_regions(mem).into_iter().enumerate() {
+        let region = kvm_userspace_memory_region {
+            slot: slot as u32,
+            guest_phys_addr: guest_addr,
+            memory_size: len as u64,
+            userspace_addr: host as u64,
+            flags: 0,
+        };
+        // SAFETY: the region is a live mapping of `len` bytes owned by `mem`, and it is never
+        // unmapped while the VM exists: `run` leaks `mem` when it returns (vCPU threads may
+        // still be inside KVM_RUN then), so the guest can never reach memory reused for
+        // something else.
+        unsafe { vm.set_user_memory_region(region) }
+            .map_err(|e| VmmError::Host(format!("KVM refused guest memory slot {slot}: {e}")))?;
+    }
+    Ok(())
+}
+
+/// Runs one vCPU until something ends the VM.
+fn run_vcpu(index: u8, mut vcpu: VcpuFd, devices: &Devices, exits: &ExitCounts) -> Ending {
+    loop {
+        let action = match vcpu.run() {
+            Ok(VcpuExit::IoOut(port, data)) => {
+                exits.io_out.fetch_add(1, Ordering::Relaxed);
+                devices.pio_write(port, data)
+            }
+            Ok(VcpuExit::IoIn(port, data)) => {
+                exits.io_in.fetch_add(1, Ordering::Relaxed);
+                devices.pio_read(port, data);
+                Action::Continue
+            }
+            Ok(VcpuExit::MmioRead(addr, data)) => {
+                exits.mmio_read.fetch_add(1, Ordering::Relaxed);
+                devices.mmio_read(addr, data);
+                Action::Continue
+            }
+            Ok(VcpuExit::MmioWrite(addr, data)) => {
+                exits.mmio_write.fetch_add(1, Ordering::Relaxed);
+                devices.mmio_write(addr, data)
+            }
+            Ok(VcpuExit::Hlt) => {
+                // Without interrupts nothing would wake a halted CPU: treat `hlt` as a short
+                // idle so a guest that halts in a loop still makes progress.
+                exits.hlt.fetch_add(1, Ordering::Relaxed);
+                Action::Idle(Duration::from_millis(1))
+            }
+            Ok(VcpuExit::Shutdown) => return Ending::TripleFault { cpu: index },
+            Ok(VcpuExit::FailEntry(reason, _)) => {
+                return Ending::Crashed {
+                    cpu: index,
+                    reason: format!("KVM could not enter the guest (hardware reason {reason:#x})"),
+                }
+            }
+            Ok(VcpuExit::InternalError) => {
+                return Ending::Crashed {
+                    cpu: index,
+                    reason: "KVM internal error (the guest ran something KVM cannot emulate)"
+                        .into(),
+                }
+            }
+            Ok(VcpuExit::SystemEvent(kind, _)) => {
+                exits.other.fetch_add(1, Ordering::Relaxed);
+                match kind {
+                    kvm_bindings::KVM_SYSTEM_EVENT_RESET => return Ending::Reset,
+                    kvm_bindings::KVM_SYSTEM_EVENT_SHUTDOWN => {
+                        return Ending::PowerOff { status: 0 }
+                    }
+                    _ => {
+                        return Ending::Crashed {
+                            cpu: index,
+                            reason: format!("system event {kind}"),
+                        }
+                    }
+                }
+            }
+            Ok(other) => {
+                exits.other.fetch_add(1, Ordering::Relaxed);
+                return Ending::Crashed {
+                    cpu: index,
+                    reason: format!("unexpected exit {other:?}"),
+                };
+            }
+            Err(e) if e.errno() == libc::EINTR || e.errno() == libc::EAGAIN => Action::Continue,
+            Err(e) => {
+                return Ending::Crashed {
+                    cpu: index,
+                    reason: format!("KVM_RUN failed: {e}"),
+                }
+            }
+        };
+        match action {
+            Action::Continue => {}
+            Action::Idle(d) => std::thread::sleep(d),
+            Action::PowerOff(status) => return Ending::PowerOff { status },
+            Action::Reset => return Ending::Reset,
+        }
+    }
+}
+
+/// Opens KVM's binary statistics of a vCPU (`KVM_GET_STATS_FD`, Linux 5.14+).
+fn open_kvm_stats(vcpu: &VcpuFd) -> Option<std::fs::File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    /// `_IO(KVMIO, 0xce)`.
+    const KVM_GET_STATS_FD: libc::c_ulong = 0xaece;
+    // SAFETY: KVM_GET_STATS_FD takes no argument; it returns a new file descriptor or -1.
+    let fd = unsafe { libc::ioctl(vcpu.as_raw_fd(), KVM_GET_STATS_FD as _) };
+    // SAFETY: `fd` was just created for us and nothing else owns it.
+    (fd >= 0).then(|| unsafe { std::fs::File::from_raw_fd(fd) })
+}
+
+/// Reads every counter of a KVM statistics file (Documentation/virt/kvm/api.rst, "KVM_GET_STATS_FD").
+fn read_kvm_stats(file: &std::fs::File) -> Vec<(String, u64)> {
+    use std::os::unix::fs::FileExt;
+    let mut header = [0u8; 24];
+    if file.read_exact_at(&mut header, 0).is_err() {
+        return Vec::new();
+    }
+    let word = |b: &[u8], at: usize| {
+        b.get(at..at + 4)
+            .map_or(0, |w| u32::from_le_bytes([w[0], w[1], w[2], w[3]]) as usize)
+    };
+    let (name_size, count, desc_offset, data_offset) = (
+        word(&header, 4),
+        word(&header, 8),
+        word(&header, 16),
+        word(&header, 20),
+    );
+    let desc_len = 16 + name_size;
+    let mut descs = vec![0u8; desc_len.saturating_mul(count.min(1024))];
+    if file.read_exact_at(&mut descs, desc_offset as u64).is_err() {
+        return Vec::new();
+    }
+    descs
+        .chunks_exact(desc_len)
+        .filter_map(|d| {
+            let size = u16::from_le_bytes([d[6], d[7]]);
+            let name = String::from_utf8_lossy(&d[16..])
+                .trim_end_matches('\0')
+                .to_string();
+            let mut value = [0u8; 8];
+            (size >= 1
+                && file
+                    .read_exact_at(&mut value, (data_offset + word(d, 8)) as u64)
+                    .is_ok())
+            .then(|| (name, u64::from_le_bytes(value)))
+        })
+        .collect()
+}

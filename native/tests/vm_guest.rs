@@ -1,0 +1,344 @@
+//! Boots Labvisor's embedded guest OS under KVM through the `labvisor` binary, one child
+//! process per VM so KVM's resources are always released, and drives its serial console.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn kvm_available() -> bool {
+    if std::path::Path::new("/dev/kvm").exists() {
+        true
+    } else {
+        println!("SKIP: no /dev/kvm");
+        false
+    }
+}
+
+/// Runs `labvisor` with `args`, feeding `stdin`, and returns its output.
+fn labvisor(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(args)
+        .env("LANG", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labvisor starts");
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input
+        .write_all(stdin.as_bytes())
+        .expect("stdin takes the commands");
+    drop(input);
+    child.wait_with_output().expect("labvisor finishes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn workload_runs_and_the_exit_status_is_the_guests() {
+    if !kvm_available() {
+        return;
+    }
+    let out = labvisor(
+        &[
+            "vm",
+            "run",
+            "--run",
+            "uptime; echo hello from the guest; poweroff 3",
+            "--timeout",
+            "30s",
+        ],
+        "",
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "stdout: {stdout}\nstderr: {}",
+        text(&out.stderr)
+    );
+    assert!(stdout.contains("Labvisor guest OS"), "{stdout}");
+    assert!(stdout.contains("booted in"), "{stdout}");
+    assert!(stdout.contains("labvisor# uptime\r\nup "), "{stdout}");
+    assert!(stdout.contains("\r\nhello from the guest\r\n"), "{stdout}");
+    assert!(stdout.contains("powering off (status 3)"), "{stdout}");
+}
+
+#[test]
+fn shell_commands_arrive_through_the_serial_console() {
+    if !kvm_available() {
+        return;
+    }
+    let out = labvisor(
+        &["vm", "run", "--mem", "32M", "--timeout", "30s"],
+        "help\nmem\ndevices\nnonsense\npoweroff 5\n",
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "stdout: {stdout}\nstderr: {}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout.contains("poweroff [STATUS]"),
+        "help lists poweroff: {stdout}"
+    );
+    assert!(
+        stdout.contains("RAM     32768 KiB"),
+        "mem reports --mem: {stdout}"
+    );
+    assert!(
+        stdout.contains("Labvisor control device at 0xd0000000"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("virtio0     virtio-mmio v2 at 0xd0001000: empty slot"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("nonsense: unknown command"), "{stdout}");
+}
+
+#[test]
+fn a_hung_guest_is_stopped_at_the_timeout_with_its_last_lines() {
+    if !kvm_available() {
+        return;
+    }
+    let out = labvisor(
+        &[
+            "vm",
+            "run",
+            "--run",
+            "echo about to hang; spin",
+            "--timeout",
+            "1s",
+        ],
+        "",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the guest did not power off within 1 s"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("| labvisor# spin"),
+        "last console lines are shown: {stderr}"
+    );
+}
+
+#[test]
+fn garbage_written_to_the_control_device_is_survived_and_counted() {
+    if !kvm_available() {
+        return;
+    }
+    let out = labvisor(
+        &[
+            "--json",
+            "vm",
+            "run",
+            "--run",
+            "ctrl-garbage",
+            "--timeout",
+            "60s",
+        ],
+        "",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(7), "{stderr}");
+    assert!(
+        stderr.contains("control device survived garbage"),
+        "console goes to stderr with --json: {stderr}"
+    );
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints a report");
+    assert_eq!(report["ending"]["kind"], "power_off");
+    assert!(
+        report["ignored_accesses"].as_u64().unwrap() > 100,
+        "{report}"
+    );
+    // Marks written as garbage are kept only up to the device's bound.
+    let marks = report["marks"].as_array().unwrap().len() as u64
+        + report["dropped_marks"].as_u64().unwrap();
+    assert!(
+        report["marks"].as_array().unwrap().len() <= 4 + 64,
+        "{report}"
+    );
+    assert!(marks > 4, "{report}");
+}
+
+#[test]
+fn json_report_has_boot_marks_exits_and_memory() {
+    if !kvm_available() {
+        return;
+    }
+    let out = labvisor(
+        &[
+            "--json",
+            "vm",
+            "run",
+            "--run",
+            "poweroff",
+            "--timeout",
+            "30s",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value =
+        serde_json::from_slice(&out.stdout).expect("--json prints a report");
+    let names: Vec<&str> = report["marks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    for expected in [
+        "vmm_start",
+        "memory_ready",
+        "kernel_loaded",
+        "vcpus_ready",
+        "guest_kernel_entry",
+        "guest_banner",
+    ] {
+        assert!(names.contains(&expected), "{expected} in {names:?}");
+    }
+    let times: Vec<f64> = report["marks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["at_ms"].as_f64().unwrap())
+        .collect();
+    assert!(
+        times.windows(2).all(|w| w[0] <= w[1]),
+        "marks are in time order: {times:?}"
+    );
+    assert!(
+        report["exits"]["io_out"].as_u64().unwrap() > 10,
+        "the banner went out through port I/O"
+    );
+    assert!(
+        report["exits"]["mmio_write"].as_u64().unwrap() >= 3,
+        "marks and power-off are MMIO writes"
+    );
+    assert!(
+        report["vmm_rss_bytes"].as_u64().unwrap()
+            > report["guest_resident_bytes"].as_u64().unwrap()
+    );
+    assert_eq!(report["cpus"], 1);
+}
+
+#[test]
+fn every_cpu_takes_a_share_of_the_work() {
+    if !kvm_available() {
+        return;
+    }
+    // Two vCPUs: CI machines have two cores, and a VM may not be wider than its host.
+    let out = labvisor(
+        &[
+            "vm",
+            "run",
+            "--cpus",
+            "2",
+            "--run",
+            "cpus 600; poweroff",
+            "--timeout",
+            "60s",
+        ],
+        "",
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}{}", text(&out.stderr));
+    assert!(stdout.contains("2 CPUs"), "{stdout}");
+    assert!(stdout.contains("2 of 2 CPUs online"), "{stdout}");
+    for cpu in ["cpu0", "cpu1"] {
+        assert!(stdout.contains(cpu), "{cpu}: {stdout}");
+    }
+    assert!(
+        stdout.contains("total  109 primes"),
+        "109 primes below 600: {stdout}"
+    );
+}
+
+#[test]
+fn a_bad_kernel_file_gets_a_clear_error() {
+    if !kvm_available() {
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("labvisor-vm-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bogus = dir.join("not-a-kernel");
+    std::fs::write(&bogus, b"this is not a kernel").unwrap();
+    let out = labvisor(
+        &[
+            "vm",
+            "run",
+            "--kernel",
+            bogus.to_str().unwrap(),
+            "--timeout",
+            "5s",
+        ],
+        "",
+    );
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("not-a-kernel is neither an ELF kernel nor a Linux bzImage"),
+        "{stderr}"
+    );
+    let missing = labvisor(&["vm", "run", "--kernel", "/nonexistent/bzImage"], "");
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(
+        text(&missing.stderr).contains("cannot open kernel /nonexistent/bzImage"),
+        "{}",
+        text(&missing.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn requests_outside_the_limits_are_usage_errors() {
+    let out = labvisor(&["vm", "run", "--mem", "4M"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("between 8 MiB and 3072 MiB, not 4 MiB"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = labvisor(&["vm", "run", "--cpus", "17"], "");
+    assert_eq!(out.status.code(), Some(2));
+    if kvm_available() {
+        let out = labvisor(&["vm", "run", "--mem", "3G", "--cpus", "16"], "");
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        if std::thread::available_parallelism().is_ok_and(|n| n.get() < 16) {
+            assert!(
+                stderr.contains("--cpus 16 is more than this host's"),
+                "{stderr}"
+            );
+        }
+    }
+    let out = labvisor(&["vm", "run", "--timeout", "soon"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("`soon` is not a duration"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn reboot_through_the_i8042_ends_the_vm() {
+    if !kvm_available() {
+        return;
+    }
+    let out = labvisor(&["vm", "run", "--run", "reboot", "--timeout", "30s"], "");
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(text(&out.stdout).contains("resetting through the i8042"));
+    assert!(
+        stderr.contains("the guest reset the VM (i8042)"),
+        "{stderr}"
+    );
+}
