@@ -232,6 +232,7 @@ fn korean_learners_read_korean() {
             "disk info vm.vdi",
             "disk revert vm.vdi",
             "disk merge vm.vdi",
+            "disk plan --host-disk 256G --vm 128G:dynamic --vm 128G:fixed",
         ]
     ));
 }

@@ -815,22 +815,34 @@ fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
     if global.json {
         return print_json(&outcome);
     }
-    println!(
-        "Backed up {} ({} file(s), {} of data; holes are not copied) and verified every byte:",
+    let (src, files, bytes) = (
         a.src.display(),
         outcome.files.len(),
-        size_text(outcome.bytes_copied)
+        size_text(outcome.bytes_copied),
+    );
+    println!(
+        "{}",
+        say(
+            global,
+            format!("Backed up {src} ({files} file(s), {bytes} of data; holes are not copied) and verified every byte:"),
+            format!("{src}을(를) 백업하고 모든 바이트를 검증했습니다 (파일 {files}개, 데이터 {bytes}; 빈 구멍은 복사하지 않음):"),
+        )
     );
     for f in &outcome.files {
         println!("  {}", f.display());
     }
-    if outcome.same_device {
-        println!("Warning: this copy is on the same device as the original and dies with it.");
+    let (en, ko) = if outcome.same_device {
+        (
+            "Warning: this copy is on the same device as the original and dies with it.",
+            "경고: 이 복사본은 원본과 같은 장치에 있어서 그 장치가 고장 나면 함께 사라집니다.",
+        )
     } else {
-        println!(
-            "If the source disk dies, copy these files back (or use them in place) to restore."
-        );
-    }
+        (
+            "If the source disk dies, copy these files back (or use them in place) to restore.",
+            "원본 디스크가 고장 나면 이 파일들을 다시 복사해 오거나 그 자리에서 그대로 써서 복원하세요.",
+        )
+    };
+    println!("{}", say(global, en.into(), ko.into()));
     Ok(())
 }
 
@@ -841,21 +853,26 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> Result<(), CliError> {
         return print_json(&p);
     }
     let mut t = Table::new();
-    t.row(["vm", "size", "allocation", "host now", "host when full"]);
+    let ko = global.lang() == Lang::Ko;
+    if ko {
+        t.row(["vm", "크기", "할당", "지금 호스트", "가득 찼을 때"]);
+    } else {
+        t.row(["vm", "size", "allocation", "host now", "host when full"]);
+    }
     for (i, d) in p.disks.iter().enumerate() {
         t.row([
             format!("vm{}", i + 1),
             size_text(d.virtual_size),
             match d.allocation {
-                Allocation::Dynamic => "dynamic".into(),
-                Allocation::Fixed => "fixed".into(),
+                Allocation::Dynamic => say(global, "dynamic".into(), "동적".into()),
+                Allocation::Fixed => say(global, "fixed".into(), "고정".into()),
             },
             size_text(d.at_creation),
             size_text(d.when_full),
         ]);
     }
     t.row([
-        "total".to_string(),
+        say(global, "total".into(), "합계".into()),
         size_text(p.provisioned),
         String::new(),
         size_text(p.at_creation),
@@ -863,29 +880,42 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> Result<(), CliError> {
     ]);
     print!("{}", t.render());
     println!();
-    println!(
-        "Host disk {}: promised to guests {} = overcommit ratio {:.2}.",
+    let (capacity, promised, ratio) = (
         size_text(p.capacity),
         size_text(p.provisioned),
-        p.overcommit_ratio
+        p.overcommit_ratio,
     );
+    let (now, room, full) = (
+        size_text(p.at_creation),
+        size_text(p.growth_room),
+        size_text(p.when_full),
+    );
+    let mut lines = vec![(
+        format!("Host disk {capacity}: promised to guests {promised} = overcommit ratio {ratio:.2}."),
+        format!("호스트 디스크 {capacity}: 게스트에게 약속한 크기 {promised} = 오버커밋 비율 {ratio:.2}."),
+    )];
     if !p.fits_at_creation {
-        println!(
-            "Does not fit: creating these disks needs {} now (fixed disks take their whole size at creation), the host has {}.",
-            size_text(p.at_creation),
-            size_text(p.capacity)
-        );
+        lines.push((
+            format!("Does not fit: creating these disks needs {now} now (fixed disks take their whole size at creation), the host has {capacity}."),
+            format!("들어가지 않습니다: 이 디스크들을 만들려면 지금 {now}가 필요하지만(고정 크기 디스크는 만들 때 전체 크기를 차지) 호스트에는 {capacity}뿐입니다."),
+        ));
     } else if p.fits_when_full {
-        println!("Fits, even with every disk completely full.");
+        lines.push((
+            "Fits, even with every disk completely full.".into(),
+            "모든 디스크가 가득 차도 들어갑니다.".into(),
+        ));
     } else {
-        println!(
-            "Fits now, with {} left for dynamic disks to grow into; they can grow to {} in total.",
-            size_text(p.growth_room),
-            size_text(p.when_full)
-        );
-        println!(
-            "When the guests really fill the host, the next write that needs a new block fails: the guest sees an I/O error and VirtualBox pauses the VM. Data already written stays intact; free space on the host, then resume."
-        );
+        lines.push((
+            format!("Fits now, with {room} left for dynamic disks to grow into; they can grow to {full} in total."),
+            format!("지금은 들어갑니다. 동적 디스크가 커질 수 있는 여유는 {room}이고, 모두 가득 차면 합계 {full}까지 커집니다."),
+        ));
+        lines.push((
+            "When the guests really fill the host, the next write that needs a new block fails: the guest sees an I/O error and VirtualBox pauses the VM. Data already written stays intact; free space on the host, then resume.".into(),
+            "게스트들이 실제로 호스트를 가득 채우면, 새 블록이 필요한 다음 쓰기가 실패합니다. 게스트는 I/O 오류를 보고 VirtualBox는 VM을 일시 정지합니다. 이미 쓴 데이터는 그대로 남습니다. 호스트 공간을 비운 뒤 재개하세요.".into(),
+        ));
+    }
+    for (en, ko) in lines {
+        println!("{}", say(global, en, ko));
     }
     Ok(())
 }
