@@ -37,10 +37,12 @@ pub const BLOCK_FREE: u32 = 0xFFFF_FFFF;
 pub const BLOCK_ZERO: u32 = 0xFFFF_FFFE;
 /// Where Labvisor (like qemu) puts the block map.
 pub const DEFAULT_BMAP_OFFSET: u32 = 0x200;
-/// Labvisor starts the data area on a 4 KiB boundary (qemu needs only 512): with the host's
-/// 4 KiB pages, a block then covers whole pages, and a guest write never makes the host read
-/// a partly covered page before writing it.
-pub const DATA_ALIGN: u64 = 4096;
+/// Labvisor starts the data area on a 1 MiB boundary (qemu needs only 512): every data block
+/// then sits at the same alignment in the host file as the guest block it holds, so the host's
+/// page cache treats it as it treats a raw file (whole pages, same large-folio behaviour), and
+/// a guest write never makes the host read a partly covered page first. The gap before the
+/// data is a hole: it takes no host space.
+pub const DATA_ALIGN: u64 = 1 << 20;
 /// The most blocks an image may have: the block map must stay addressable by a u32 offset
 /// (the same limit as qemu's `VDI_BLOCKS_IN_IMAGE_MAX`).
 pub const MAX_BLOCKS: u32 = 0x3FFF_FFFF;
@@ -652,8 +654,8 @@ mod tests {
         assert_eq!(u32_at(&bytes, 0x154), 0x200);
         assert_eq!(
             u32_at(&bytes, 0x158),
-            0x1000,
-            "data area on a 4 KiB boundary"
+            0x10_0000,
+            "data area on a 1 MiB boundary"
         );
         assert_eq!(u32_at(&bytes, 0x180), 3);
         assert_eq!(VdiHeader::decode(&bytes).unwrap(), h);
