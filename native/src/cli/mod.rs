@@ -66,24 +66,24 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Network labs: run scenarios, reachability matrices, ready examples.
-    Net(net::Args),
+    /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
+    #[command(subcommand)]
+    Lesson(lesson::Args),
+    Hypervisor(hypervisor::Args),
     Ip(ip::Args),
     Port(port::Args),
-    Hypervisor(hypervisor::Args),
     /// This machine as a home for VMs (host plan: size VMs with a host reserve).
     #[command(subcommand)]
     Host(host::HostCommand),
-    Doctor(doctor::Args),
+    /// Network labs: run scenarios, reachability matrices, ready examples.
+    Net(net::Args),
+    /// Virtual disk images: dynamic vs fixed, compaction, snapshots, backups (VDI and raw).
+    Disk(disk::DiskArgs),
     /// Real virtual machines on this host's KVM: `labvisor vm run`.
     #[cfg(target_os = "linux")]
     #[command(subcommand)]
     Vm(vm::VmCommand),
-    /// Virtual disk images: dynamic vs fixed, compaction, snapshots, backups (VDI and raw).
-    Disk(disk::DiskArgs),
-    /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
-    #[command(subcommand)]
-    Lesson(lesson::Args),
+    Doctor(doctor::Args),
 }
 
 /// Why a command failed, and so which exit status it ends with.
