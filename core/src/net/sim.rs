@@ -93,7 +93,7 @@ impl SendSpec {
 
 /// Something a scenario or a learner does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "action")]
+#[serde(rename_all = "kebab-case", tag = "action", content = "with")]
 pub enum Action {
     /// Send a packet.
     Send(SendSpec),
