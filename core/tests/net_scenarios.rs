@@ -140,3 +140,56 @@ fn rule_steps_must_name_an_existing_nat_nic() {
         assert!(err.starts_with("r.toml:"), "{err}");
     }
 }
+
+/// A connection forwarded into a NAT Network is answered even when the host has no default
+/// route: the reply belongs to a tracked connection, so conntrack, not the routing table,
+/// decides where it goes (the guest sees it coming from the gateway, which the host has no
+/// route to).
+#[test]
+fn forwarded_replies_need_no_route_on_the_host() {
+    let src = r#"
+title = "forwarding without a default route"
+
+[[node]]
+name = "pc"
+kind = "host"
+nic = [{ name = "eth0", segment = "lan", ip = "192.168.1.10/24" }]
+
+[[node]]
+name = "laptop"
+kind = "host"
+nic = [{ name = "eth0", segment = "lan", ip = "192.168.1.20/24" }]
+
+[[node]]
+name = "vm1"
+kind = "vm"
+host = "pc"
+nic = [{ mode = "natnetwork", network = "NatNetwork" }]
+listen = ["tcp/22"]
+
+[[natnetwork]]
+name = "NatNetwork"
+cidr = "10.0.2.0/24"
+host = "pc"
+forward = ["ssh:tcp:[]:1022:[10.0.2.4]:22"]
+
+[[step]]
+send = { from = "laptop", to = "192.168.1.10", proto = "tcp", sport = 50000, dport = 1022, flags = "S" }
+"#;
+    let scenario = Scenario::parse("noroute.toml", src).unwrap_or_else(|e| panic!("{e}"));
+    let run = scenario
+        .run("noroute.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let trace = run.trace_text();
+    assert!(!trace.contains("no route"), "{trace}");
+    let last_delivery = trace
+        .lines()
+        .rev()
+        .find(|l| l.contains("deliver"))
+        .unwrap_or_default();
+    assert!(
+        last_delivery.contains("laptop")
+            && last_delivery.contains("192.168.1.10.1022 > 192.168.1.20.50000"),
+        "the SYN-ACK should reach the laptop from the host's port 1022:\n{trace}"
+    );
+}
