@@ -32,3 +32,164 @@ fn port_forward_ssh() {
 fn host_only() {
     insta::assert_snapshot!(run("host-only"));
 }
+
+mod robustness {
+    use labvisor_core::net::scenario::{Scenario, EXAMPLES};
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Any edit of an example either parses and runs, or fails with located errors; it
+        /// never panics.
+        #[test]
+        fn edited_examples_never_panic(which in 0usize..4, at in 0usize..4000, cut in 0usize..40, insert in "\\PC{0,12}") {
+            let src = EXAMPLES[which].1;
+            let at = at.min(src.len());
+            let at = (0..=at).rev().find(|i| src.is_char_boundary(*i)).unwrap_or(0);
+            let end = (at + cut).min(src.len());
+            let end = (end..=src.len()).find(|i| src.is_char_boundary(*i)).unwrap_or(src.len());
+            let edited = format!("{}{}{}", &src[..at], insert, &src[end..]);
+            match Scenario::parse("edited.toml", &edited) {
+                Ok(s) => { let _ = s.run("edited.toml"); }
+                Err(e) => prop_assert!(e.0.iter().all(|x| x.line >= 1 && x.column >= 1 && !x.message.is_empty())),
+            }
+        }
+    }
+}
+
+#[test]
+fn privileged_host_ports_are_flagged() {
+    let src = r#"
+[[node]]
+name = "pc"
+kind = "host"
+nic = [{ segment = "lan", ip = "192.168.1.10/24" }]
+
+[[node]]
+name = "vm1"
+kind = "vm"
+host = "pc"
+nic = [{ mode = "nat", forward = ["http,tcp,,80,,80", "ssh,tcp,,2222,,22"] }]
+"#;
+    let run = Scenario::parse("p.toml", src)
+        .unwrap()
+        .run("p.toml")
+        .unwrap();
+    let warnings: Vec<String> = run.warnings.iter().map(|w| w.to_string()).collect();
+    assert_eq!(
+        warnings,
+        ["warning: vm1 eth0: rule \"http\" listens on host port 80 (below 1024): on Linux and macOS hosts VirtualBox needs root for it"]
+    );
+}
+
+#[test]
+fn conflicting_rules_and_unknown_references_are_all_reported() {
+    let src = r#"
+[[node]]
+name = "pc"
+kind = "host"
+nic = [{ segment = "lan", ip = "192.168.1.10/24" }]
+
+[[node]]
+name = "vm1"
+kind = "vm"
+host = "pc"
+nic = [{ mode = "nat", forward = ["ssh,tcp,,2222,,22", "ssh2,tcp,,2222,,23"] }, { mode = "natnetwork", network = "Nowhere" }]
+
+[[step]]
+send = { from = "vm9", to = "8.8.8.8", proto = "udp", dport = 53 }
+"#;
+    let errors = Scenario::parse("c.toml", src).unwrap_err().to_string();
+    assert_eq!(
+        errors,
+        "c.toml:13:1: unknown node \"vm9\": expected one of pc, vm1\n\
+         c.toml:8:8: vm1 eth0: rule \"ssh2\" conflicts: host port tcp/2222 is already forwarded by rule \"ssh\" (ssh,tcp,,2222,,22)\n\
+         c.toml:8:8: vm1 eth1: unknown NAT Network \"Nowhere\": declare it in [[natnetwork]]"
+    );
+}
+
+#[test]
+fn rule_steps_must_name_an_existing_nat_nic() {
+    let base = EXAMPLES
+        .iter()
+        .find(|(n, _)| *n == "port-forward-ssh")
+        .unwrap()
+        .1;
+    for (step, expected) in [
+        (
+            "forward-add = { vm = \"vm7\", nic = \"eth0\", rule = \"a,tcp,,1,,2\" }",
+            "unknown node \"vm7\"",
+        ),
+        (
+            "forward-add = { vm = \"vm1\", nic = \"eth3\", rule = \"a,tcp,,1,,2\" }",
+            "vm1 has no NIC \"eth3\": expected one of eth0",
+        ),
+        (
+            "forward-remove = { router = \"home-router\", name = \"x\" }",
+            "\"home-router\" is not a router doing NAT",
+        ),
+        (
+            "forward-add = { natnetwork = \"Nope\", rule = \"a:tcp:[]:1:[10.0.2.4]:2\" }",
+            "unknown NAT Network \"Nope\"",
+        ),
+    ] {
+        let src = format!("{base}\n[[step]]\n{step}\n");
+        let err = Scenario::parse("r.toml", &src).unwrap_err().to_string();
+        assert!(err.contains(expected), "{step}: {err}");
+        assert!(err.starts_with("r.toml:"), "{err}");
+    }
+}
+
+/// A connection forwarded into a NAT Network is answered even when the host has no default
+/// route: the reply belongs to a tracked connection, so conntrack, not the routing table,
+/// decides where it goes (the guest sees it coming from the gateway, which the host has no
+/// route to).
+#[test]
+fn forwarded_replies_need_no_route_on_the_host() {
+    let src = r#"
+title = "forwarding without a default route"
+
+[[node]]
+name = "pc"
+kind = "host"
+nic = [{ name = "eth0", segment = "lan", ip = "192.168.1.10/24" }]
+
+[[node]]
+name = "laptop"
+kind = "host"
+nic = [{ name = "eth0", segment = "lan", ip = "192.168.1.20/24" }]
+
+[[node]]
+name = "vm1"
+kind = "vm"
+host = "pc"
+nic = [{ mode = "natnetwork", network = "NatNetwork" }]
+listen = ["tcp/22"]
+
+[[natnetwork]]
+name = "NatNetwork"
+cidr = "10.0.2.0/24"
+host = "pc"
+forward = ["ssh:tcp:[]:1022:[10.0.2.4]:22"]
+
+[[step]]
+send = { from = "laptop", to = "192.168.1.10", proto = "tcp", sport = 50000, dport = 1022, flags = "S" }
+"#;
+    let scenario = Scenario::parse("noroute.toml", src).unwrap_or_else(|e| panic!("{e}"));
+    let run = scenario
+        .run("noroute.toml")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let trace = run.trace_text();
+    assert!(!trace.contains("no route"), "{trace}");
+    let last_delivery = trace
+        .lines()
+        .rev()
+        .find(|l| l.contains("deliver"))
+        .unwrap_or_default();
+    assert!(
+        last_delivery.contains("laptop")
+            && last_delivery.contains("192.168.1.10.1022 > 192.168.1.20.50000"),
+        "the SYN-ACK should reach the laptop from the host's port 1022:\n{trace}"
+    );
+}

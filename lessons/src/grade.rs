@@ -34,9 +34,10 @@ impl Grade {
     }
 }
 
-/// Whether an attempt reached the goal.
+/// Whether an attempt reached the goal. In JSON: `"pass"`, `"fail"`, or
+/// `{"needs-engine": "net"}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case", tag = "result", content = "engine")]
+#[serde(rename_all = "kebab-case")]
 pub enum Verdict {
     /// The goal is reached.
     Pass,
@@ -47,20 +48,20 @@ pub enum Verdict {
 }
 
 /// What a kind's grader decided, before the hint is looked up.
-struct Judgement {
+pub(crate) struct Judgement {
     mistake: Option<String>,
     trace: Vec<String>,
 }
 
 impl Judgement {
-    fn pass(trace: Vec<String>) -> Judgement {
+    pub(crate) fn pass(trace: Vec<String>) -> Judgement {
         Judgement {
             mistake: None,
             trace,
         }
     }
 
-    fn fail(mistake: impl Into<String>, trace: Vec<String>) -> Judgement {
+    pub(crate) fn fail(mistake: impl Into<String>, trace: Vec<String>) -> Judgement {
         Judgement {
             mistake: Some(mistake.into()),
             trace,
@@ -71,7 +72,7 @@ impl Judgement {
 /// Grades `actions` against `exercise`. Pure and deterministic: the same log always gets the
 /// same grade, trace included.
 pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
-    if let Some(engine) = exercise.engine() {
+    if let Some(engine) = exercise.engine().filter(|e| !e.available()) {
         return Grade {
             verdict: Verdict::NeedsEngine(engine),
             mistake: None,
@@ -99,13 +100,25 @@ pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
             reserve_percent,
             vm_count,
         } => host_sizing(host, *reserve_percent, *vm_count, actions),
-        // Engine kinds returned above.
-        Spec::NatSource { .. }
-        | Spec::NetMode { .. }
-        | Spec::PortForward { .. }
-        | Spec::DiskFit { .. }
-        | Spec::DiskCompact { .. }
-        | Spec::DiskRestore { .. } => Judgement::fail("internal-no-engine", Vec::new()),
+        Spec::NatSource { network } => {
+            let mut trace = Vec::new();
+            let answer = final_answer(actions, &mut trace);
+            crate::netgrade::nat_source(network, answer, trace)
+        }
+        Spec::NetMode { network, goals } => crate::netgrade::net_mode(network, goals, actions),
+        Spec::PortForward { network, goals } => {
+            crate::netgrade::port_forward(network, goals, actions)
+        }
+        Spec::DiskFit { host_disk, vms } => crate::diskgrade::disk_fit(host_disk, vms, actions),
+        Spec::DiskCompact {
+            image,
+            target_allocated,
+        } => crate::diskgrade::disk_compact(image, target_allocated, actions),
+        Spec::DiskRestore {
+            vm,
+            lives_on,
+            disks,
+        } => crate::diskgrade::disk_restore(vm, lives_on, disks, actions),
     };
     match judgement.mistake {
         None => Grade {

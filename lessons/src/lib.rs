@@ -8,9 +8,10 @@
 //! - [`load`]: reading and validating one lesson folder; every problem with file:line:column.
 //! - [`model`]: what a lesson and an exercise are; [`model::Spec`] lists the exercise kinds.
 //! - [`action`]: what a learner does, as a serializable log (TOML, JSON, postcard).
-//! - [`grade`]: replaying a log against an exercise: pass or fail, the mistake and its hint,
+//! - [`grade`](mod@grade): replaying a log against an exercise: pass or fail, the mistake and its hint,
 //!   and a trace. Deterministic, no I/O.
-//! - [`key`]: the answer key, taken from `labvisor-core`'s model.
+//! - [`key`]: the answer key, taken from `labvisor-core`'s model; the network and disk kinds
+//!   are graded by simulation in `core::net` (module `netgrade`) and `core::disk` (`diskgrade`).
 //! - [`lint`]: replaying every reference solution and wrong attempt, as `labvisor lesson lint`
 //!   and the curriculum snapshot tests do.
 //!
@@ -19,11 +20,13 @@
 #![warn(missing_docs)]
 
 pub mod action;
+mod diskgrade;
 pub mod grade;
 pub mod key;
 pub mod lint;
 pub mod load;
 pub mod model;
+mod netgrade;
 pub mod size;
 pub mod text;
 

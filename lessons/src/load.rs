@@ -319,25 +319,6 @@ fn fields_of(kind: &str) -> &'static [&'static str] {
     }
 }
 
-/// Which steps a learner may take in each kind.
-fn actions_of(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "choice"
-        | "classify-address"
-        | "classify-port"
-        | "classify-hypervisor"
-        | "host-reserve"
-        | "nat-source" => &["answer"],
-        "host-sizing" => &["add-vm"],
-        "net-mode" => &["set-mode", "add-nic"],
-        "port-forward" => &["add-forward", "remove-forward"],
-        "disk-fit" => &["create-disk"],
-        "disk-compact" => &["zero-free-space", "compact"],
-        "disk-restore" => &["snapshot", "backup", "host-disk-fails", "restore"],
-        _ => &[],
-    }
-}
-
 fn validate_exercise(
     spanned: &Spanned<ExerciseFile>,
     report: &mut Reporter<'_>,
@@ -885,13 +866,13 @@ fn check_actions(
 ) {
     for (i, action) in actions.iter().enumerate() {
         let step = i + 1;
-        if !actions_of(kind).contains(&action.name()) {
+        if !crate::model::steps_of(kind).contains(&action.name()) {
             report.error(
                 span.clone(),
                 format!(
                     "{whose}, step {step}: `{}` is not a step of kind {kind:?} (allowed: {})",
                     action.name(),
-                    actions_of(kind).join(", ")
+                    crate::model::steps_of(kind).join(", ")
                 ),
             );
             continue;

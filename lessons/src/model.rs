@@ -95,6 +95,13 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// Whether this build grades with the engine.
+    pub fn available(self) -> bool {
+        match self {
+            Engine::Net | Engine::Disk => true,
+        }
+    }
+
     /// The engine's module name.
     pub fn module(self) -> &'static str {
         match self {
@@ -263,6 +270,11 @@ impl Spec {
         }
     }
 
+    /// The steps a learner may take in this exercise, e.g. `["add-forward", "remove-forward"]`.
+    pub fn steps(&self) -> &'static [&'static str] {
+        steps_of(self.kind())
+    }
+
     /// The engine grading needs beyond the foundation, if any.
     pub fn engine(&self) -> Option<Engine> {
         match self {
@@ -274,6 +286,26 @@ impl Spec {
             }
             _ => None,
         }
+    }
+}
+
+/// The steps (action names) a learner may take in an exercise of `kind`; what a player
+/// offers as buttons. Empty for an unknown kind.
+pub fn steps_of(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "choice"
+        | "classify-address"
+        | "classify-port"
+        | "classify-hypervisor"
+        | "host-reserve"
+        | "nat-source" => &["answer"],
+        "host-sizing" => &["add-vm"],
+        "net-mode" => &["set-mode", "add-nic"],
+        "port-forward" => &["add-forward", "remove-forward"],
+        "disk-fit" => &["create-disk"],
+        "disk-compact" => &["zero-free-space", "compact"],
+        "disk-restore" => &["snapshot", "backup", "host-disk-fails", "restore"],
+        _ => &[],
     }
 }
 

@@ -217,7 +217,7 @@ fn an_attempt_without_its_own_hint_and_a_wrong_solution_are_caught() {
 }
 
 #[test]
-fn engine_exercises_are_reported_as_needing_their_engine() {
+fn engine_exercises_are_replayed_through_their_engine() {
     let disk = r#"
 [[exercises]]
 id = "restore"
@@ -245,12 +245,24 @@ actions = ["host-disk-fails"]
 mistake = "no-copy"
 "#;
     let lesson = load_lesson(&source(&format!("{GOOD}{disk}"), true)).expect("valid");
-    let notes = lint::replay(&lesson);
-    assert_eq!(notes.len(), 1);
-    assert_eq!(notes[0].severity, Severity::Note);
+    // The disk engine grades it: the reference passes and the attempt fails as declared.
     assert!(
-        notes[0].message.contains("needs engine core::disk"),
+        lint::replay(&lesson).is_empty(),
+        "{:?}",
+        lint::replay(&lesson)
+    );
+    let wrong = disk.replace(
+        "actions = [\"host-disk-fails\"]",
+        "actions = [{ snapshot = { vm = \"web\" } }]",
+    );
+    let lesson = load_lesson(&source(&format!("{GOOD}{wrong}"), true)).expect("valid");
+    let problems = lint::replay(&lesson);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .message
+            .contains("fails with mistake \"failure-not-simulated\", expected \"no-copy\""),
         "{}",
-        notes[0]
+        problems[0]
     );
 }

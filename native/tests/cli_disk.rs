@@ -43,43 +43,54 @@ fn workdir(name: &str) -> Workdir {
 
 /// Replaces every 8-4-4-4-12 hex UUID with `[UUID]`.
 fn redact_uuids(text: &str) -> String {
-    let shape = [8, 4, 4, 4, 12];
-    let bytes = text.as_bytes();
-    let mut out = String::new();
-    let mut i = 0;
-    'scan: while i < bytes.len() {
-        let mut j = i;
-        for (k, &n) in shape.iter().enumerate() {
-            if j + n > bytes.len() || !bytes[j..j + n].iter().all(u8::is_ascii_hexdigit) {
-                out.push(bytes[i] as char);
-                i += 1;
-                continue 'scan;
+    fn uuid_len_at(bytes: &[u8]) -> Option<usize> {
+        let mut at = 0;
+        for (k, n) in [8, 4, 4, 4, 12].into_iter().enumerate() {
+            let group = bytes.get(at..at + n)?;
+            if !group.iter().all(u8::is_ascii_hexdigit) {
+                return None;
             }
-            j += n;
+            at += n;
             if k < 4 {
-                if bytes.get(j) != Some(&b'-') {
-                    out.push(bytes[i] as char);
-                    i += 1;
-                    continue 'scan;
+                if bytes.get(at) != Some(&b'-') {
+                    return None;
                 }
-                j += 1;
+                at += 1;
             }
         }
-        out.push_str("[UUID]");
-        i = j;
+        Some(at)
+    }
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        match uuid_len_at(rest.as_bytes()) {
+            Some(n) => {
+                out.push_str("[UUID]");
+                rest = &rest[n..];
+            }
+            None => {
+                out.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
+        }
     }
     out
 }
 
 /// Runs each command line in `dir` and returns the transcript.
 fn transcript(dir: &Path, lines: &[&str]) -> String {
+    transcript_in(dir, "en_US.UTF-8", lines)
+}
+
+/// Like [`transcript`], with `LANG` set to `lang`.
+fn transcript_in(dir: &Path, lang: &str, lines: &[&str]) -> String {
     let mut out = String::new();
     for line in lines {
         let args: Vec<&str> = line.split_whitespace().collect();
         let run = Command::new(env!("CARGO_BIN_EXE_labvisor"))
             .args(&args)
             .current_dir(dir)
-            .env("LANG", "en_US.UTF-8")
+            .env("LANG", lang)
             .env_remove("LC_ALL")
             .output()
             .unwrap();
@@ -189,9 +200,47 @@ fn errors_are_specific_and_exit_codes_distinguish_usage_from_runtime() {
 }
 
 #[test]
+fn trim_gives_whole_blocks_back_at_once() {
+    let dir = workdir("trim");
+    insta::assert_snapshot!(transcript(
+        &dir,
+        &[
+            "disk create t.vdi --size 16M",
+            "disk write t.vdi --at 0 --len 8M",
+            "disk trim t.vdi --at 512K --len 4M",
+            "disk info t.vdi",
+            "disk create t.raw --size 16M",
+            "disk write t.raw --at 0 --len 8M",
+            "disk trim t.raw --at 0 --len 4M",
+        ]
+    ));
+}
+
+#[test]
+fn korean_learners_read_korean() {
+    let dir = workdir("korean");
+    insta::assert_snapshot!(transcript_in(
+        &dir,
+        "ko_KR.UTF-8",
+        &[
+            "disk create vm.vdi --size 64M",
+            "disk write vm.vdi --at 0 --len 8M",
+            "disk delete vm.vdi --at 0 --len 8M",
+            "disk compact vm.vdi",
+            "disk snapshot vm.vdi --name 설치전",
+            "disk write vm.vdi --at 1M --len 4K",
+            "disk info vm.vdi",
+            "disk revert vm.vdi",
+            "disk merge vm.vdi",
+            "disk plan --host-disk 256G --vm 128G:dynamic --vm 128G:fixed",
+        ]
+    ));
+}
+
+#[test]
 fn redaction_finds_uuids() {
     assert_eq!(
-        redact_uuids("x {5c68621f-dd03-4f62-b6f6-fe41cab45f7b}.vdi y"),
-        "x {[UUID]}.vdi y"
+        redact_uuids("스냅샷 {5c68621f-dd03-4f62-b6f6-fe41cab45f7b}.vdi y"),
+        "스냅샷 {[UUID]}.vdi y"
     );
 }

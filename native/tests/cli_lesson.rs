@@ -85,9 +85,9 @@ fn solve_output_passes_check_and_a_wrong_answer_gets_its_hint() {
 }
 
 #[test]
-fn engine_exercises_say_what_they_need() {
+fn a_snapshot_is_not_a_backup_graded_by_the_disk_engine() {
     insta::assert_snapshot!(
-        "check_needs_engine",
+        "check_disk_snapshot_only",
         run(
             &[
                 "lesson",
@@ -98,7 +98,9 @@ fn engine_exercises_say_what_they_need() {
                 "-"
             ],
             "C",
-            Some(r#"["host-disk-fails"]"#)
+            Some(
+                r#"[{"snapshot": {"vm": "web"}}, "host-disk-fails", {"restore": {"vm": "web", "from": "ssd"}}]"#
+            )
         )
     );
 }

@@ -211,7 +211,7 @@ fn compacted_and_merged_images_stay_valid_for_qemu() {
         "compaction changed guest data"
     );
     let file_len = std::fs::metadata(&path).unwrap().len();
-    assert_eq!(file_len, 1024 + 12 * MIB, "12 data blocks remain");
+    assert_eq!(file_len, MIB + 12 * MIB, "12 data blocks remain");
 
     labvisor(&["disk", "snapshot", "d.vdi", "--name", "s1"], &dir);
     labvisor(

@@ -4,6 +4,7 @@
 //! caches it under `target/`, so a fresh clone needs nothing but Rust.
 
 mod bench_boot;
+mod bench_disk;
 mod guest;
 mod linux_guest;
 mod serve;
@@ -26,6 +27,8 @@ struct Cli {
 enum Task {
     /// Everything CI checks: fmt, clippy, the test suite and the wasm32 build of the core.
     Test(test::Args),
+    /// Disk write benchmark: fixed and dynamic VDI against raw files (MB/s and ratios).
+    BenchDisk(bench_disk::Args),
     /// Build Labvisor's guest OS (native/guest) for x86_64-unknown-none and print its path.
     Guest(guest::Args),
     /// Fetch Debian's kernel and busybox (apt-get download) and build a busybox initramfs,
@@ -47,6 +50,7 @@ fn main() -> anyhow::Result<()> {
     sh::enter_workspace_root()?;
     match cli.task {
         Task::Test(args) => test::run(args),
+        Task::BenchDisk(args) => bench_disk::run(args),
         Task::Guest(args) => guest::run(args),
         Task::LinuxGuest(args) => linux_guest::run(args).map(|_| ()),
         Task::BenchBoot(args) => bench_boot::run(args),

@@ -359,6 +359,8 @@ impl<S: Storage> Image<S> {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Image<S>, ImageError> {
         storage.write_at(header.offset_bmap.into(), &encode_block_map(&bmap))?;
+        // The padding up to the data area is a hole; the file ends where data would begin.
+        storage.set_len(header.offset_data.into())?;
         if header.kind() == Some(ImageType::Fixed) {
             let data_len = u64::from(header.blocks_in_image) * block_len();
             storage.preallocate(header.offset_data.into(), data_len, progress)?;

@@ -405,8 +405,10 @@ fn ratio(a: u64, b: u64) -> f64 {
 /// Host bytes a new VDI takes: header and block map, plus every block if fixed.
 pub fn vdi_host_bytes_at_creation(virtual_size: u64, allocation: Allocation) -> u64 {
     let blocks = virtual_size.div_ceil(u64::from(BLOCK_SIZE));
-    let metadata =
-        u64::from(DEFAULT_BMAP_OFFSET) + bmap_len(blocks.min(u64::from(u32::MAX)) as u32);
+    // Header and block map, in whole 4 KiB file-system blocks; the gap up to the data area is
+    // a hole.
+    let bmap = bmap_len(blocks.min(u64::from(u32::MAX)) as u32);
+    let metadata = (u64::from(DEFAULT_BMAP_OFFSET) + bmap).div_ceil(4096) * 4096;
     match allocation {
         Allocation::Dynamic => metadata,
         Allocation::Fixed => metadata + blocks * u64::from(BLOCK_SIZE),

@@ -37,6 +37,12 @@ pub const BLOCK_FREE: u32 = 0xFFFF_FFFF;
 pub const BLOCK_ZERO: u32 = 0xFFFF_FFFE;
 /// Where Labvisor (like qemu) puts the block map.
 pub const DEFAULT_BMAP_OFFSET: u32 = 0x200;
+/// Labvisor starts the data area on a 1 MiB boundary (qemu needs only 512): every data block
+/// then sits at the same alignment in the host file as the guest block it holds, so the host's
+/// page cache treats it as it treats a raw file (whole pages, same large-folio behaviour), and
+/// a guest write never makes the host read a partly covered page first. The gap before the
+/// data is a hole: it takes no host space.
+pub const DATA_ALIGN: u64 = 1 << 20;
 /// The most blocks an image may have: the block map must stay addressable by a u32 offset
 /// (the same limit as qemu's `VDI_BLOCKS_IN_IMAGE_MAX`).
 pub const MAX_BLOCKS: u32 = 0x3FFF_FFFF;
@@ -285,7 +291,7 @@ impl VdiHeader {
         uuid_last_snap: Uuid,
     ) -> VdiHeader {
         let blocks = disk_size.div_ceil(u64::from(BLOCK_SIZE)) as u32;
-        let offset_data = DEFAULT_BMAP_OFFSET as u64 + bmap_len(blocks);
+        let offset_data = data_offset_for(blocks);
         VdiHeader {
             text: LABVISOR_TEXT.to_string(),
             signature: SIGNATURE,
@@ -523,6 +529,12 @@ impl VdiHeader {
     }
 }
 
+/// Where Labvisor puts the data area of an image with `blocks` blocks: after the header and
+/// the block map, on a [`DATA_ALIGN`] boundary.
+pub fn data_offset_for(blocks: u32) -> u64 {
+    (u64::from(DEFAULT_BMAP_OFFSET) + bmap_len(blocks)).div_ceil(DATA_ALIGN) * DATA_ALIGN
+}
+
 /// Bytes the block map of `blocks` entries takes, padded to whole sectors.
 pub fn bmap_len(blocks: u32) -> u64 {
     (u64::from(blocks) * 4).div_ceil(u64::from(SECTOR_SIZE)) * u64::from(SECTOR_SIZE)
@@ -640,7 +652,11 @@ mod tests {
         let bytes = h.encode();
         assert_eq!(&bytes[0x40..0x44], &[0x7F, 0x10, 0xDA, 0xBE]);
         assert_eq!(u32_at(&bytes, 0x154), 0x200);
-        assert_eq!(u32_at(&bytes, 0x158), 0x400);
+        assert_eq!(
+            u32_at(&bytes, 0x158),
+            0x10_0000,
+            "data area on a 1 MiB boundary"
+        );
         assert_eq!(u32_at(&bytes, 0x180), 3);
         assert_eq!(VdiHeader::decode(&bytes).unwrap(), h);
         assert_eq!(h.check(), Ok(ImageType::Dynamic));

@@ -615,6 +615,12 @@ impl NatTable {
         self.inbound_target(k).is_ok()
     }
 
+    /// Touches the table memory the given keys will need, so that a burst's cache misses
+    /// overlap (see `wire::translate_burst`). Changes nothing.
+    pub fn warm(&self, keys: &[FlowKey]) -> u64 {
+        self.ct.warm(keys)
+    }
+
     /// Whether a packet with key `k` belongs to a live connection.
     pub fn tracks(&self, k: &FlowKey, now: Instant) -> bool {
         self.ct.peek(k, now)

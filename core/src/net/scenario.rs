@@ -580,10 +580,14 @@ impl Scenario {
                 Err(e) => ctx.error(span, e),
             }
         }
-        if ctx.errors.is_empty() {
-            // Problems the wiring finds, located at the node they name.
+        {
+            // Problems the wiring finds, located at the node they name (unknown hosts were
+            // already reported above, at the reference itself).
             let problems = super::vbox::wire(&topology).err().unwrap_or_default();
-            for p in problems {
+            for p in problems
+                .into_iter()
+                .filter(|p| !p.message.starts_with("unknown host"))
+            {
                 let span = name_spans
                     .iter()
                     .filter(|(name, _)| {
@@ -724,8 +728,36 @@ fn step_action(s: &RawStep, t: &Topology) -> Result<Action, String> {
             .map(Action::Advance)
             .map_err(|e| e.to_string());
     }
+    let check_target = |target: &RuleTarget| -> Result<(), String> {
+        match target {
+            RuleTarget::VmNic { vm, nic } => {
+                known(vm)?;
+                let node = t.nodes.iter().find(|n| &n.name == vm);
+                match node.and_then(|n| n.nics.iter().find(|x| &x.name == nic)) {
+                    Some(x) if matches!(x.attach, Attach::Vbox(Mode::Nat { .. })) => Ok(()),
+                    Some(_) => Err(format!("{vm} {nic} is not attached in NAT mode: forwarding rules belong to NAT-mode NICs")),
+                    None => Err(format!("{vm} has no NIC {nic:?}: expected one of {}", node.map(|n| n.nics.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default())),
+                }
+            }
+            RuleTarget::Router { name } => {
+                known(name)?;
+                match t.node(name) {
+                    Some(n) if n.nat.is_some() => Ok(()),
+                    _ => Err(format!("{name:?} is not a router doing NAT (it needs nat = {{ outside = \"...\" }})")),
+                }
+            }
+            RuleTarget::NatNetwork { name } => {
+                if t.nat_networks.iter().any(|n| &n.name == name) {
+                    Ok(())
+                } else {
+                    Err(format!("unknown NAT Network {name:?}"))
+                }
+            }
+        }
+    };
     if let Some(r) = &s.forward_add {
         let target = rule_target(r)?;
+        check_target(&target)?;
         let text = r
             .rule
             .as_deref()
@@ -735,6 +767,7 @@ fn step_action(s: &RawStep, t: &Topology) -> Result<Action, String> {
     }
     if let Some(r) = &s.forward_remove {
         let target = rule_target(r)?;
+        check_target(&target)?;
         let name = r
             .name
             .clone()

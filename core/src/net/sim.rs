@@ -93,7 +93,7 @@ impl SendSpec {
 
 /// Something a scenario or a learner does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "action")]
+#[serde(rename_all = "kebab-case", tag = "action", content = "with")]
 pub enum Action {
     /// Send a packet.
     Send(SendSpec),
@@ -898,20 +898,27 @@ impl Network {
                 pkt.ttl -= 1;
                 // VirtualBox NAT: the gateway address is the host's loopback.
                 let redirect = (nat_mode && Some(pkt.dst) == gw).then_some(Ipv4Addr::LOCALHOST);
-                let Some(ext) = self.source_for(host, redirect.unwrap_or(pkt.dst)) else {
-                    let t = Transport::Unreachable {
-                        why: Unreachable::Net,
-                        quoted: pkt.quote(),
-                    };
-                    self.drop_(
-                        node,
-                        pkt.clone(),
-                        DropCause::NoRoute,
-                        format!("the host has no route to {}", pkt.dst),
-                        steps,
-                    );
-                    self.icmp_error(node, Some(0), &pkt, t, steps);
-                    return;
+                let ext = match self.source_for(host, redirect.unwrap_or(pkt.dst)) {
+                    Some(ext) => ext,
+                    // A reply on a tracked connection is translated by its conntrack entry,
+                    // which already holds the outside address: the host needs no route to
+                    // the gateway address the guest answers.
+                    None if tracked => Ipv4Addr::UNSPECIFIED,
+                    None => {
+                        let t = Transport::Unreachable {
+                            why: Unreachable::Net,
+                            quoted: pkt.quote(),
+                        };
+                        self.drop_(
+                            node,
+                            pkt.clone(),
+                            DropCause::NoRoute,
+                            format!("the host has no route to {}", pkt.dst),
+                            steps,
+                        );
+                        self.icmp_error(node, Some(0), &pkt, t, steps);
+                        return;
+                    }
                 };
                 match self.nat_step(node, &pkt, steps, |t, k, f, now| {
                     t.outbound_to(k, f, ext, redirect, now)

@@ -32,7 +32,7 @@ use super::topology::{
 
 /// A VirtualBox network attachment mode.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "mode")]
+#[serde(rename_all = "kebab-case", tag = "mode", content = "with")]
 pub enum Mode {
     /// "Not attached": the NIC exists, "as if no cable was plugged in".
     NotAttached,
@@ -140,10 +140,8 @@ struct Pending {
 /// Wires a topology: creates segments, NAT engines and host-only adapters, hands out DHCP
 /// leases and builds routing tables. Reports every problem at once.
 pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
+    // Keep wiring after problems in the description, so that every problem is reported at once.
     let mut problems = t.check();
-    if !problems.is_empty() {
-        return Err(problems);
-    }
     let mut w = Wiring {
         fabric: Fabric::default(),
         segments: BTreeMap::new(),

@@ -12,6 +12,7 @@ use labvisor_core::disk::image::{
 use labvisor_core::disk::pool::{plan, Plan};
 use labvisor_core::disk::size::{ByteSize, MIB};
 use labvisor_core::disk::storage::Storage;
+use labvisor_core::lang::Lang;
 use serde::Serialize;
 
 use super::output::{print_json, Table};
@@ -38,6 +39,10 @@ enum DiskCommand {
     Write(WriteArgs),
     /// Delete a file in the guest: its file system frees the range, the image does not shrink.
     Delete(RangeArgs),
+    /// Discard (TRIM) a range as the guest's fstrim does: whole blocks go back to the host at once.
+    ///
+    /// VirtualBox passes a guest's TRIM to the image only for disks attached with `--discard on`.
+    Trim(RangeArgs),
     /// Drop blocks that are entirely zero and shrink the file (VBoxManage modifymedium --compact).
     Compact(FileArg),
     /// Take a snapshot: later writes go to a new differencing image.
@@ -68,7 +73,7 @@ struct CreateArgs {
     /// Size the guest sees, e.g. 128G, 512M (binary units: 1G = 1024 MiB).
     #[arg(long, value_parser = parse_size)]
     size: ByteSize,
-    /// dynamic: grows as the guest writes; fixed: takes the whole size now, writes faster.
+    /// dynamic: grows as the guest writes; fixed: takes the whole size now, so writes never pay for allocation.
     #[arg(long, value_enum, default_value = "dynamic")]
     alloc: AllocArg,
     /// vdi (VirtualBox) or raw (default: raw for .raw and .img names, vdi otherwise).
@@ -202,6 +207,7 @@ pub fn run(args: DiskArgs, global: &Global) -> CliResult {
         DiskCommand::Info(a) => info(a, global),
         DiskCommand::Write(a) => write(a, global),
         DiskCommand::Delete(a) => delete(a, global),
+        DiskCommand::Trim(a) => trim(a, global),
         DiskCommand::Compact(a) => compact(a, global),
         DiskCommand::Snapshot(a) => snapshot(a, global),
         DiskCommand::Revert(a) => revert(a, global),
@@ -210,6 +216,25 @@ pub fn run(args: DiskArgs, global: &Global) -> CliResult {
         DiskCommand::Plan(a) => plan_cmd(a, global),
     }?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The English or the Korean text, in the language the learner chose.
+fn say(global: &Global, en: String, ko: String) -> String {
+    match global.lang() {
+        Lang::Ko => ko,
+        _ => en,
+    }
+}
+
+fn kind_text(global: &Global, kind: ImageKind) -> String {
+    let ko = match kind {
+        ImageKind::VdiDynamic => "VDI, 동적 할당",
+        ImageKind::VdiFixed => "VDI, 고정 크기",
+        ImageKind::VdiDifferencing => "VDI, 차이 이미지(스냅샷)",
+        ImageKind::RawSparse => "raw, 희소(sparse) 파일",
+        ImageKind::RawPreallocated => "raw, 미리 할당",
+    };
+    say(global, kind.describe().to_string(), ko.to_string())
 }
 
 fn size_text(bytes: u64) -> String {
@@ -291,24 +316,31 @@ fn create(a: CreateArgs, global: &Global) -> Result<(), CliError> {
             info,
         });
     }
+    let (file, kind) = (a.file.display(), kind_text(global, info.kind));
+    let (size, host) = (size_text(info.virtual_size), size_text(info.host_bytes));
     println!(
-        "Created {}: {}, {} virtual, {} on the host.",
-        a.file.display(),
-        info.kind.describe(),
-        size_text(info.virtual_size),
-        size_text(info.host_bytes)
+        "{}",
+        say(
+            global,
+            format!("Created {file}: {kind}, {size} virtual, {host} on the host."),
+            format!("{file} 생성: {kind}, 가상 크기 {size}, 호스트 실제 사용량 {host}."),
+        )
     );
-    match info.kind {
-        ImageKind::VdiDynamic => println!(
-            "It holds only the header and the block map now; each 1 MiB block is added the first time the guest writes to it."
+    let (en, ko) = match info.kind {
+        ImageKind::VdiDynamic => (
+            "It holds only the header and the block map now; each 1 MiB block is added the first time the guest writes to it.",
+            "지금은 헤더와 블록 맵만 들어 있습니다. 게스트가 1 MiB 블록에 처음 쓸 때마다 그 블록만큼 파일이 커집니다.",
         ),
-        ImageKind::RawSparse => println!(
-            "It is a sparse file: the host gives it space only where the guest writes."
+        ImageKind::RawSparse => (
+            "It is a sparse file: the host gives it space only where the guest writes.",
+            "희소(sparse) 파일입니다. 게스트가 쓴 곳에만 호스트 공간이 할당됩니다.",
         ),
-        _ => println!(
-            "All its space was taken now: it cannot run out later, and writes never pay for allocation."
+        _ => (
+            "All its space was taken now: it cannot run out later, and writes never pay for allocation.",
+            "모든 공간을 지금 확보했습니다. 나중에 공간이 모자랄 일이 없고, 쓰기 때 할당 비용도 없습니다.",
         ),
-    }
+    };
+    println!("{}", say(global, en.into(), ko.into()));
     Ok(())
 }
 
@@ -362,54 +394,86 @@ fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
         });
     }
     let mut t = Table::new();
-    t.row(["file", &a.file.display().to_string()]);
-    t.row(["format", base.kind.describe()]);
+    let ko = global.lang() == Lang::Ko;
+    let label = |en: &str, k: &str| if ko { k.to_string() } else { en.to_string() };
+    t.row([label("file", "파일"), a.file.display().to_string()]);
+    t.row([label("format", "형식"), kind_text(global, base.kind)]);
     t.row([
-        "virtual size".to_string(),
-        format!(
-            "{} ({} bytes)",
-            size_text(base.virtual_size),
-            base.virtual_size
+        label("virtual size", "가상 크기"),
+        say(
+            global,
+            format!(
+                "{} ({} bytes)",
+                size_text(base.virtual_size),
+                base.virtual_size
+            ),
+            format!(
+                "{} ({} 바이트)",
+                size_text(base.virtual_size),
+                base.virtual_size
+            ),
         ),
     ]);
-    t.row(["file size".to_string(), size_text(base.file_len)]);
+    t.row([label("file size", "파일 크기"), size_text(base.file_len)]);
     t.row([
-        "host bytes".to_string(),
-        format!(
-            "{} (what the host disk really spends)",
-            size_text(base.host_bytes)
+        label("host bytes", "호스트 사용량"),
+        say(
+            global,
+            format!(
+                "{} (what the host disk really spends)",
+                size_text(base.host_bytes)
+            ),
+            format!(
+                "{} (호스트 디스크가 실제로 쓰는 양)",
+                size_text(base.host_bytes)
+            ),
         ),
     ]);
-    let zero = if base.blocks_zero > 0 {
-        format!(", {} marked zero", base.blocks_zero)
-    } else {
-        String::new()
+    let (used, total, zeroed) = (base.blocks_used, base.blocks_total, base.blocks_zero);
+    let zero = match (zeroed, ko) {
+        (0, _) => String::new(),
+        (n, false) => format!(", {n} marked zero"),
+        (n, true) => format!(", 0으로 표시된 블록 {n}개"),
     };
     t.row([
-        "blocks used".to_string(),
-        format!(
-            "{} of {} (1 MiB each){zero}",
-            base.blocks_used, base.blocks_total
+        label("blocks used", "사용 블록"),
+        say(
+            global,
+            format!("{used} of {total} (1 MiB each){zero}"),
+            format!("{total}개 중 {used}개 (각 1 MiB){zero}"),
         ),
     ]);
     if let Some(uuid) = &base.uuid {
-        t.row(["uuid", uuid]);
+        t.row(["uuid".to_string(), uuid.clone()]);
     }
     let cell = states.len().div_ceil(picture.chars().count().max(1));
-    t.row(["block map".to_string(), format!("[{picture}]")]);
+    t.row([label("block map", "블록 맵"), format!("[{picture}]")]);
     t.row([
         String::new(),
-        format!("one cell = {cell} block(s): # data, + partly, z zeroed, . never written"),
+        say(
+            global,
+            format!("one cell = {cell} block(s): # data, + partly, z zeroed, . never written"),
+            format!("칸 하나 = 블록 {cell}개: # 데이터, + 일부, z 0으로 표시, . 쓴 적 없음"),
+        ),
     ]);
     print!("{}", t.render());
     if !snapshots.is_empty() {
         println!();
+        let n = snapshots.len();
         println!(
-            "Snapshots ({}), oldest first; the guest writes to the last one:",
-            snapshots.len()
+            "{}",
+            say(
+                global,
+                format!("Snapshots ({n}), oldest first; the guest writes to the last one:"),
+                format!("스냅샷 {n}개 (오래된 것부터). 게스트는 마지막 것에 씁니다:"),
+            )
         );
         let mut t = Table::new();
-        t.row(["name", "blocks", "host bytes", "file"]);
+        if ko {
+            t.row(["이름", "블록", "호스트 사용량", "파일"]);
+        } else {
+            t.row(["name", "blocks", "host bytes", "file"]);
+        }
         for s in &snapshots {
             t.row([
                 s.info.description.clone().unwrap_or_default(),
@@ -419,9 +483,14 @@ fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
             ]);
         }
         print!("{}", t.render());
+        let all = size_text(chain_host_bytes);
         println!(
-            "All images together: {} on the host.",
-            size_text(chain_host_bytes)
+            "{}",
+            say(
+                global,
+                format!("All images together: {all} on the host."),
+                format!("모든 이미지 합계: 호스트 사용량 {all}."),
+            )
         );
     }
     Ok(())
@@ -503,19 +572,27 @@ fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
             host_bytes_after: after,
         });
     }
-    let what = match a.pattern {
-        PatternArg::Data => "data",
-        PatternArg::Zero => "zeros",
+    let (what, what_ko) = match a.pattern {
+        PatternArg::Data => ("data", "데이터"),
+        PatternArg::Zero => ("zeros", "0"),
     };
+    let (len, at) = (size_text(len), size_text(at));
+    let (before, after) = (size_text(before), size_text(after));
     println!(
-        "The guest wrote {} of {what} at {}.",
-        size_text(len),
-        size_text(at)
+        "{}",
+        say(
+            global,
+            format!("The guest wrote {len} of {what} at {at}."),
+            format!("게스트가 {at} 위치에 {what_ko} {len}를 썼습니다."),
+        )
     );
     println!(
-        "New blocks allocated: {new_blocks}. Host bytes: {} -> {}.",
-        size_text(before),
-        size_text(after)
+        "{}",
+        say(
+            global,
+            format!("New blocks allocated: {new_blocks}. Host bytes: {before} -> {after}."),
+            format!("새로 할당된 블록: {new_blocks}개. 호스트 사용량: {before} -> {after}."),
+        )
     );
     Ok(())
 }
@@ -544,17 +621,60 @@ fn delete(r: RangeArgs, global: &Global) -> Result<(), CliError> {
             host_bytes: total,
         });
     }
-    println!(
-        "The guest deleted a {} file at {}: its file system now counts that space as free.",
-        size_text(report.guest_bytes_freed),
-        size_text(r.at.bytes())
+    let (len, at) = (size_text(report.guest_bytes_freed), size_text(r.at.bytes()));
+    let (total, kept) = (size_text(total), size_text(report.host_bytes_still_used));
+    let lines = [
+        (
+            format!("The guest deleted a {len} file at {at}: its file system now counts that space as free."),
+            format!("게스트가 {at} 위치의 {len} 파일을 삭제했습니다. 게스트 파일 시스템은 이제 그 공간을 빈 공간으로 셉니다."),
+        ),
+        (
+            format!("The image did not change: host bytes are still {total}, and {kept} of the deleted file's data is still inside it."),
+            format!("이미지는 바뀌지 않았습니다. 호스트 사용량은 여전히 {total}이고, 삭제된 파일의 데이터 {kept}가 아직 이미지 안에 있습니다."),
+        ),
+        (
+            "To give the space back: zero the free space in the guest (write --pattern zero), then compact.".to_string(),
+            "공간을 돌려받으려면 게스트에서 빈 공간을 0으로 채운 뒤(write --pattern zero) compact 하세요.".to_string(),
+        ),
+    ];
+    for (en, ko) in lines {
+        println!("{}", say(global, en, ko));
+    }
+    Ok(())
+}
+
+fn trim(r: RangeArgs, global: &Global) -> Result<(), CliError> {
+    let mut disk = open_rw(&r.file, r.format)?;
+    let (at, len) = (r.at.bytes(), r.len.bytes());
+    let report = disk
+        .chain_mut()
+        .newest_mut()
+        .discard(at, len)
+        .map_err(|e| disk_err(disk.newest_error(e)))?;
+    if global.json {
+        return print_json(&report);
+    }
+    let (len, at, n) = (size_text(len), size_text(at), report.blocks_released);
+    let (before, after) = (
+        size_text(report.host_bytes_before),
+        size_text(report.host_bytes_after),
     );
+    let (blocks, blocks_ko) = if n > 0 {
+        (
+            format!(" {n} whole block(s) released."),
+            format!(" 통째로 비워진 블록 {n}개를 돌려주었습니다."),
+        )
+    } else {
+        (String::new(), String::new())
+    };
     println!(
-        "The image did not change: host bytes are still {}, and {} of the deleted file's data is still inside it.",
-        size_text(total),
-        size_text(report.host_bytes_still_used)
+        "{}",
+        say(
+            global,
+            format!("The guest discarded (TRIM) {len} at {at}.{blocks} Host bytes: {before} -> {after}."),
+            format!("게스트가 {at} 위치의 {len}를 discard(TRIM) 했습니다.{blocks_ko} 호스트 사용량: {before} -> {after}."),
+        )
     );
-    println!("To give the space back: zero the free space in the guest (write --pattern zero), then compact.");
     Ok(())
 }
 
@@ -568,17 +688,36 @@ fn compact(a: FileArg, global: &Global) -> Result<(), CliError> {
     if global.json {
         return print_json(&report);
     }
-    println!(
-        "Compacted: {} all-zero block(s) dropped, {} block(s) moved to fill the holes.",
-        report.zero_blocks_dropped, report.blocks_moved
+    let (dropped, moved) = (report.zero_blocks_dropped, report.blocks_moved);
+    let (before, after) = (
+        size_text(report.host_bytes_before),
+        size_text(report.host_bytes_after),
     );
     println!(
-        "Host bytes: {} -> {}.",
-        size_text(report.host_bytes_before),
-        size_text(report.host_bytes_after)
+        "{}",
+        say(
+            global,
+            format!("Compacted: {dropped} all-zero block(s) dropped, {moved} block(s) moved to fill the holes."),
+            format!("압축 완료: 전부 0인 블록 {dropped}개를 없애고, 빈자리를 채우려고 블록 {moved}개를 옮겼습니다."),
+        )
+    );
+    println!(
+        "{}",
+        say(
+            global,
+            format!("Host bytes: {before} -> {after}."),
+            format!("호스트 사용량: {before} -> {after}."),
+        )
     );
     if report.host_bytes_after >= report.host_bytes_before {
-        println!("Nothing was freed: blocks of deleted files are not zero until the guest zeroes its free space.");
+        println!(
+            "{}",
+            say(
+                global,
+                "Nothing was freed: blocks of deleted files are not zero until the guest zeroes its free space.".into(),
+                "돌려받은 공간이 없습니다. 게스트가 빈 공간을 0으로 채우기 전까지 삭제된 파일의 블록은 0이 아닙니다.".into(),
+            )
+        );
     }
     Ok(())
 }
@@ -602,13 +741,23 @@ fn snapshot(a: SnapshotArgs, global: &Global) -> Result<(), CliError> {
             snapshots: disk.chain().snapshots(),
         });
     }
+    let (name, file, child) = (&a.name, a.file.display(), path.display());
     println!(
-        "Snapshot \"{}\" taken of {}: the image is frozen; from now on the guest writes to {}.",
-        a.name,
-        a.file.display(),
-        path.display()
+        "{}",
+        say(
+            global,
+            format!("Snapshot \"{name}\" taken of {file}: the image is frozen; from now on the guest writes to {child}."),
+            format!("{file}의 스냅샷 \"{name}\"을(를) 만들었습니다. 이미지는 고정되고, 이제부터 게스트의 쓰기는 {child}에 기록됩니다."),
+        )
     );
-    println!("The snapshot lives on the same disk as the image: it is not a backup.");
+    println!(
+        "{}",
+        say(
+            global,
+            "The snapshot lives on the same disk as the image: it is not a backup.".into(),
+            "스냅샷은 이미지와 같은 디스크에 있습니다. 백업이 아닙니다.".into(),
+        )
+    );
     Ok(())
 }
 
@@ -622,9 +771,14 @@ fn revert(a: FileArg, global: &Global) -> Result<(), CliError> {
             "snapshots": disk.chain().snapshots(),
         }));
     }
+    let file = a.file.display();
     println!(
-        "Reverted {} to its newest snapshot: {dropped} changed block(s) discarded; the snapshot is kept.",
-        a.file.display()
+        "{}",
+        say(
+            global,
+            format!("Reverted {file} to its newest snapshot: {dropped} changed block(s) discarded; the snapshot is kept."),
+            format!("{file}을(를) 가장 최근 스냅샷으로 되돌렸습니다. 바뀐 블록 {dropped}개를 버렸고, 스냅샷은 남아 있습니다."),
+        )
     );
     Ok(())
 }
@@ -640,11 +794,14 @@ fn merge(a: FileArg, global: &Global) -> Result<(), CliError> {
             "snapshots": disk.chain().snapshots(),
         }));
     }
+    let (file, merged, gone) = (a.file.display(), report.blocks_merged, removed.display());
     println!(
-        "Deleted the newest snapshot of {}: {} block(s) merged into its parent, {} removed. The current state is unchanged.",
-        a.file.display(),
-        report.blocks_merged,
-        removed.display()
+        "{}",
+        say(
+            global,
+            format!("Deleted the newest snapshot of {file}: {merged} block(s) merged into its parent, {gone} removed. The current state is unchanged."),
+            format!("{file}의 가장 최근 스냅샷을 삭제했습니다. 블록 {merged}개를 부모 이미지에 병합하고 {gone}을(를) 지웠습니다. 현재 상태는 그대로입니다."),
+        )
     );
     Ok(())
 }
@@ -658,22 +815,34 @@ fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
     if global.json {
         return print_json(&outcome);
     }
-    println!(
-        "Backed up {} ({} file(s), {} of data; holes are not copied) and verified every byte:",
+    let (src, files, bytes) = (
         a.src.display(),
         outcome.files.len(),
-        size_text(outcome.bytes_copied)
+        size_text(outcome.bytes_copied),
+    );
+    println!(
+        "{}",
+        say(
+            global,
+            format!("Backed up {src} ({files} file(s), {bytes} of data; holes are not copied) and verified every byte:"),
+            format!("{src}을(를) 백업하고 모든 바이트를 검증했습니다 (파일 {files}개, 데이터 {bytes}; 빈 구멍은 복사하지 않음):"),
+        )
     );
     for f in &outcome.files {
         println!("  {}", f.display());
     }
-    if outcome.same_device {
-        println!("Warning: this copy is on the same device as the original and dies with it.");
+    let (en, ko) = if outcome.same_device {
+        (
+            "Warning: this copy is on the same device as the original and dies with it.",
+            "경고: 이 복사본은 원본과 같은 장치에 있어서 그 장치가 고장 나면 함께 사라집니다.",
+        )
     } else {
-        println!(
-            "If the source disk dies, copy these files back (or use them in place) to restore."
-        );
-    }
+        (
+            "If the source disk dies, copy these files back (or use them in place) to restore.",
+            "원본 디스크가 고장 나면 이 파일들을 다시 복사해 오거나 그 자리에서 그대로 써서 복원하세요.",
+        )
+    };
+    println!("{}", say(global, en.into(), ko.into()));
     Ok(())
 }
 
@@ -684,21 +853,26 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> Result<(), CliError> {
         return print_json(&p);
     }
     let mut t = Table::new();
-    t.row(["vm", "size", "allocation", "host now", "host when full"]);
+    let ko = global.lang() == Lang::Ko;
+    if ko {
+        t.row(["vm", "크기", "할당", "지금 호스트", "가득 찼을 때"]);
+    } else {
+        t.row(["vm", "size", "allocation", "host now", "host when full"]);
+    }
     for (i, d) in p.disks.iter().enumerate() {
         t.row([
             format!("vm{}", i + 1),
             size_text(d.virtual_size),
             match d.allocation {
-                Allocation::Dynamic => "dynamic".into(),
-                Allocation::Fixed => "fixed".into(),
+                Allocation::Dynamic => say(global, "dynamic".into(), "동적".into()),
+                Allocation::Fixed => say(global, "fixed".into(), "고정".into()),
             },
             size_text(d.at_creation),
             size_text(d.when_full),
         ]);
     }
     t.row([
-        "total".to_string(),
+        say(global, "total".into(), "합계".into()),
         size_text(p.provisioned),
         String::new(),
         size_text(p.at_creation),
@@ -706,29 +880,42 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> Result<(), CliError> {
     ]);
     print!("{}", t.render());
     println!();
-    println!(
-        "Host disk {}: promised to guests {} = overcommit ratio {:.2}.",
+    let (capacity, promised, ratio) = (
         size_text(p.capacity),
         size_text(p.provisioned),
-        p.overcommit_ratio
+        p.overcommit_ratio,
     );
+    let (now, room, full) = (
+        size_text(p.at_creation),
+        size_text(p.growth_room),
+        size_text(p.when_full),
+    );
+    let mut lines = vec![(
+        format!("Host disk {capacity}: promised to guests {promised} = overcommit ratio {ratio:.2}."),
+        format!("호스트 디스크 {capacity}: 게스트에게 약속한 크기 {promised} = 오버커밋 비율 {ratio:.2}."),
+    )];
     if !p.fits_at_creation {
-        println!(
-            "Does not fit: creating these disks needs {} now (fixed disks take their whole size at creation), the host has {}.",
-            size_text(p.at_creation),
-            size_text(p.capacity)
-        );
+        lines.push((
+            format!("Does not fit: creating these disks needs {now} now (fixed disks take their whole size at creation), the host has {capacity}."),
+            format!("들어가지 않습니다: 이 디스크들을 만들려면 지금 {now}가 필요하지만(고정 크기 디스크는 만들 때 전체 크기를 차지) 호스트에는 {capacity}뿐입니다."),
+        ));
     } else if p.fits_when_full {
-        println!("Fits, even with every disk completely full.");
+        lines.push((
+            "Fits, even with every disk completely full.".into(),
+            "모든 디스크가 가득 차도 들어갑니다.".into(),
+        ));
     } else {
-        println!(
-            "Fits now, with {} left for dynamic disks to grow into; they can grow to {} in total.",
-            size_text(p.growth_room),
-            size_text(p.when_full)
-        );
-        println!(
-            "When the guests really fill the host, the next write that needs a new block fails: the guest sees an I/O error and VirtualBox pauses the VM. Data already written stays intact; free space on the host, then resume."
-        );
+        lines.push((
+            format!("Fits now, with {room} left for dynamic disks to grow into; they can grow to {full} in total."),
+            format!("지금은 들어갑니다. 동적 디스크가 커질 수 있는 여유는 {room}이고, 모두 가득 차면 합계 {full}까지 커집니다."),
+        ));
+        lines.push((
+            "When the guests really fill the host, the next write that needs a new block fails: the guest sees an I/O error and VirtualBox pauses the VM. Data already written stays intact; free space on the host, then resume.".into(),
+            "게스트들이 실제로 호스트를 가득 채우면, 새 블록이 필요한 다음 쓰기가 실패합니다. 게스트는 I/O 오류를 보고 VirtualBox는 VM을 일시 정지합니다. 이미 쓴 데이터는 그대로 남습니다. 호스트 공간을 비운 뒤 재개하세요.".into(),
+        ));
+    }
+    for (en, ko) in lines {
+        println!("{}", say(global, en, ko));
     }
     Ok(())
 }

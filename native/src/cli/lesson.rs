@@ -244,12 +244,24 @@ fn render_lesson(lesson: &Lesson, lang: Lang) -> String {
             }
         }
         if let Some(engine) = exercise.engine() {
-            out.push_str(&match lang {
-                Lang::En => format!(
+            out.push_str(&match (lang, engine.available()) {
+                (Lang::En, true) => {
+                    format!(
+                        "   (graded by simulating your steps in {})\n",
+                        engine.module()
+                    )
+                }
+                (Lang::Ko, true) => {
+                    format!(
+                        "   ({}에서 여러분의 단계를 시뮬레이션해 채점합니다)\n",
+                        engine.module()
+                    )
+                }
+                (Lang::En, false) => format!(
                     "   (graded by {}; not gradable in this build yet)\n",
                     engine.module()
                 ),
-                Lang::Ko => format!(
+                (Lang::Ko, false) => format!(
                     "   ({}로 채점합니다. 이 빌드에서는 아직 채점할 수 없습니다)\n",
                     engine.module()
                 ),

@@ -12,6 +12,7 @@ pub mod host;
 pub mod hypervisor;
 pub mod ip;
 pub mod lesson;
+pub mod net;
 pub mod output;
 pub mod port;
 #[cfg(target_os = "linux")]
@@ -65,22 +66,24 @@ fn parse_lang(s: &str) -> Result<Lang, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
+    #[command(subcommand)]
+    Lesson(lesson::Args),
+    Hypervisor(hypervisor::Args),
     Ip(ip::Args),
     Port(port::Args),
-    Hypervisor(hypervisor::Args),
     /// This machine as a home for VMs (host plan: size VMs with a host reserve).
     #[command(subcommand)]
     Host(host::HostCommand),
-    Doctor(doctor::Args),
+    /// Network labs: run scenarios, reachability matrices, ready examples.
+    Net(net::Args),
+    /// Virtual disk images: dynamic vs fixed, compaction, snapshots, backups (VDI and raw).
+    Disk(disk::DiskArgs),
     /// Real virtual machines on this host's KVM: `labvisor vm run`.
     #[cfg(target_os = "linux")]
     #[command(subcommand)]
     Vm(vm::VmCommand),
-    /// Virtual disk images: dynamic vs fixed, compaction, snapshots, backups (VDI and raw).
-    Disk(disk::DiskArgs),
-    /// The lessons: list, show, grade an attempt, print a solution, check lesson files.
-    #[command(subcommand)]
-    Lesson(lesson::Args),
+    Doctor(doctor::Args),
 }
 
 /// Why a command failed, and so which exit status it ends with.
@@ -111,6 +114,7 @@ pub type CliResult = Result<ExitCode, CliError>;
 pub fn run(cli: Cli) -> CliResult {
     let Cli { global, command } = cli;
     match command {
+        Command::Net(args) => net::run(args, &global),
         Command::Ip(args) => ip::run(args, &global),
         Command::Port(args) => port::run(args, &global),
         Command::Hypervisor(args) => hypervisor::run(args, &global),

@@ -39,7 +39,7 @@ labvisor vm run --kernel bzImage --initrd initrd.cpio.gz --timeout 30s"
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Guest RAM, e.g. 64M, 512M, 1G (8M to 3G).
-    #[arg(long, default_value = "64M", value_parser = parse_size)]
+    #[arg(long, default_value = "64M", value_parser = parse_mem)]
     pub mem: u64,
     /// Virtual CPUs (1 to 16). Each starts in long mode; the guest's `cpus` command shares
     /// work among them.
@@ -239,27 +239,12 @@ fn host_resources() -> Option<Host> {
     Host::new(cpus, ram_mib, None).ok()
 }
 
-/// Parses `64M`, `1G`, `512MiB`, `65536K` or a plain byte count.
-pub fn parse_size(s: &str) -> Result<u64, String> {
-    let t = s.trim();
-    let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
-    let (digits, unit) = t.split_at(split);
-    let n: u64 = digits.parse().map_err(|_| {
-        format!("`{s}` is not a size: expected a number with an optional unit, like 64M or 1G")
-    })?;
-    let shift = match unit.trim().to_ascii_uppercase().as_str() {
-        "" | "B" => 0,
-        "K" | "KB" | "KIB" => 10,
-        "M" | "MB" | "MIB" => 20,
-        "G" | "GB" | "GIB" => 30,
-        other => {
-            return Err(format!(
-                "`{other}` in `{s}` is not a size unit: use K, M or G"
-            ))
-        }
-    };
-    n.checked_mul(1 << shift)
-        .ok_or_else(|| format!("`{s}` is too large"))
+/// Parses a guest RAM size the way `labvisor host plan --mem` does (`64M`, `1G`, `1.5G`; a bare
+/// number is MiB, as in QEMU's `-m`), in bytes.
+pub fn parse_mem(s: &str) -> Result<u64, String> {
+    labvisor_core::sizing::parse_size_mib(s)
+        .map(|mib| mib << 20)
+        .map_err(|e| e.to_string())
 }
 
 /// Parses `500ms`, `10s`, `2m` or plain seconds.
@@ -297,8 +282,8 @@ mod tests {
         /// Whatever a user types, the parsers answer with a value or an error naming the input.
         #[test]
         fn parsers_never_panic(input in "\\PC{0,24}") {
-            if let Err(e) = parse_size(&input) {
-                prop_assert!(e.contains(input.trim()) || e.contains("too large"), "{e}");
+            if let Err(e) = parse_mem(&input) {
+                prop_assert!(!e.is_empty());
             }
             if let Err(e) = parse_duration(&input) {
                 prop_assert!(!e.is_empty());
@@ -306,18 +291,19 @@ mod tests {
         }
 
         #[test]
-        fn sizes_round_trip(n in 1u64..4096, unit in prop::sample::select(vec![("K", 10), ("M", 20), ("G", 30)])) {
-            prop_assert_eq!(parse_size(&format!("{n}{}", unit.0)), Ok(n << unit.1));
+        fn sizes_round_trip(n in 1u64..4096, unit in prop::sample::select(vec![("M", 20), ("G", 30)])) {
+            prop_assert_eq!(parse_mem(&format!("{n}{}", unit.0)), Ok(n << unit.1));
         }
     }
 
     #[test]
     fn sizes_and_durations() {
-        assert_eq!(parse_size("64M"), Ok(64 << 20));
-        assert_eq!(parse_size("1G"), Ok(1 << 30));
-        assert_eq!(parse_size("512MiB"), Ok(512 << 20));
-        assert!(parse_size("64Q").unwrap_err().contains("`Q`"));
-        assert!(parse_size("M").is_err());
+        assert_eq!(parse_mem("64M"), Ok(64 << 20));
+        assert_eq!(parse_mem("64"), Ok(64 << 20));
+        assert_eq!(parse_mem("1G"), Ok(1 << 30));
+        assert_eq!(parse_mem("512MiB"), Ok(512 << 20));
+        assert!(parse_mem("64Q").unwrap_err().contains("64Q"));
+        assert!(parse_mem("M").is_err());
         assert_eq!(parse_duration("500ms"), Ok(Duration::from_millis(500)));
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("0s").is_err());

@@ -1,0 +1,395 @@
+//! Grading the disk kinds in `core::disk`: images are really created in the engine's in-memory
+//! storage (fixed images reserve their space, dynamic ones grow block by block), the guest's
+//! writes, deletes and zero-fills really happen, and a host disk really fails. The engine's
+//! numbers decide pass or fail.
+
+use std::collections::BTreeMap;
+
+use labvisor_core::disk::backup::{backup, restore};
+use labvisor_core::disk::image::{Allocation as EngineAlloc, CreateSpec, Format, Image};
+use labvisor_core::disk::pool::{Pool, PoolError};
+use labvisor_core::disk::storage::MemStorage;
+use labvisor_core::disk::vdi::Uuid;
+
+use crate::action::{Action, Allocation};
+use crate::grade::Judgement;
+use crate::model::{HostDiskSpec, ImageSpec};
+use crate::size::parse_size;
+
+/// A deterministic UUID for the n-th image an exercise creates.
+fn uuid(n: usize) -> Uuid {
+    let mut bytes = [0x5a; 16];
+    bytes[..8].copy_from_slice(&(n as u64 + 1).to_be_bytes());
+    Uuid(bytes)
+}
+
+/// `137438953472` → `137438953472 bytes (128.0 GiB, 137.4 GB)`; small sizes in MiB.
+fn bytes(n: u64) -> String {
+    if n >= 1 << 30 {
+        format!(
+            "{n} bytes ({:.1} GiB, {:.1} GB)",
+            n as f64 / f64::from(1u32 << 30),
+            n as f64 / 1e9
+        )
+    } else {
+        format!("{n} bytes ({:.1} MiB)", n as f64 / f64::from(1u32 << 20))
+    }
+}
+
+fn engine_alloc(a: Allocation) -> EngineAlloc {
+    match a {
+        Allocation::Dynamic => EngineAlloc::Dynamic,
+        Allocation::Fixed => EngineAlloc::Fixed,
+    }
+}
+
+/// Create a disk for every VM on the host disk.
+pub(crate) fn disk_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action]) -> Judgement {
+    let mut trace = Vec::new();
+    let sizes = parse_size(&host.capacity).and_then(|c| {
+        let used = host
+            .used
+            .as_deref()
+            .map(parse_size)
+            .transpose()?
+            .unwrap_or(0);
+        Ok((c, used))
+    });
+    let (capacity, used) = match sizes {
+        Ok(s) => s,
+        Err(e) => return Judgement::fail("invalid-exercise", vec![e]),
+    };
+    let free_for_vms = capacity.saturating_sub(used);
+    trace.push(format!(
+        "host disk {}: {} used by the host, {} free for VM images",
+        host.capacity,
+        bytes(used),
+        bytes(free_for_vms)
+    ));
+    let mut pool = Pool::new("host-disk", "host", free_for_vms);
+    let mut fixed_refused = false;
+    for (i, action) in actions.iter().enumerate() {
+        let step = i + 1;
+        let Action::CreateDisk { vm, size, alloc } = action else {
+            trace.push(format!("step {step}: `{}` ignored", action.name()));
+            continue;
+        };
+        let virtual_size = match parse_size(size) {
+            Ok(v) => v,
+            Err(e) => {
+                trace.push(format!("step {step}: {e}"));
+                return Judgement::fail("invalid-attempt", trace);
+            }
+        };
+        let kind = match alloc {
+            Allocation::Dynamic => "dynamic",
+            Allocation::Fixed => "fixed",
+        };
+        match pool.create_disk(vm, virtual_size, engine_alloc(*alloc), uuid(i)) {
+            Ok(()) => {
+                let taken = pool
+                    .disk(vm)
+                    .ok()
+                    .and_then(|c| c.host_bytes().ok())
+                    .unwrap_or(0);
+                trace.push(format!(
+                    "step {step}: core disk: created {vm}.vdi, {size} {kind}: takes {} now; free {}",
+                    bytes(taken),
+                    bytes(pool.free())
+                ));
+            }
+            Err(PoolError::DoesNotFit { needed, free, .. }) => {
+                fixed_refused |= *alloc == Allocation::Fixed;
+                trace.push(format!(
+                    "step {step}: core disk: {vm}.vdi, {size} {kind}, does not fit: needs {}, free {}",
+                    bytes(needed),
+                    bytes(free)
+                ));
+            }
+            Err(e) => trace.push(format!("step {step}: core disk: {vm}.vdi: {e}")),
+        }
+    }
+    let missing: Vec<&String> = vms
+        .iter()
+        .filter(|vm| !pool.disk_names().contains(vm))
+        .collect();
+    if fixed_refused && !missing.is_empty() {
+        return Judgement::fail("fixed-does-not-fit", trace);
+    }
+    if !missing.is_empty() {
+        let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
+        trace.push(format!("no disk for: {}", names.join(", ")));
+        return Judgement::fail("missing-disk", trace);
+    }
+    trace.push(format!(
+        "every VM has its disk: {} promised on {} ({:.2}× overcommit): correct",
+        bytes(pool.provisioned()),
+        bytes(free_for_vms),
+        pool.overcommit_ratio()
+    ));
+    Judgement::pass(trace)
+}
+
+/// Give the space of deleted files back to the host.
+pub(crate) fn disk_compact(image: &ImageSpec, target: &str, actions: &[Action]) -> Judgement {
+    let parsed = (|| {
+        Ok::<_, String>((
+            parse_size(&image.size)?,
+            parse_size(&image.written)?,
+            parse_size(&image.deleted)?,
+            parse_size(target)?,
+        ))
+    })();
+    let (virtual_size, written, deleted, target_bytes) = match parsed {
+        Ok(p) => p,
+        Err(e) => return Judgement::fail("invalid-exercise", vec![e]),
+    };
+    let mut trace = Vec::new();
+    let spec = CreateSpec {
+        format: Format::Vdi,
+        allocation: EngineAlloc::Dynamic,
+        virtual_size,
+        uuid: uuid(0),
+        modification_uuid: uuid(0),
+    };
+    let setup = (|| -> Result<Image<MemStorage>, String> {
+        let mut img =
+            Image::create(MemStorage::new(), spec, &mut |_, _| {}).map_err(|e| e.to_string())?;
+        let chunk = vec![0xa5u8; 1 << 20];
+        let mut at = 0;
+        while at < written {
+            let n = (written - at).min(chunk.len() as u64) as usize;
+            img.write(at, &chunk[..n]).map_err(|e| e.to_string())?;
+            at += n as u64;
+        }
+        Ok(img)
+    })();
+    let mut img = match setup {
+        Ok(img) => img,
+        Err(e) => return Judgement::fail("invalid-exercise", vec![e]),
+    };
+    let host_bytes = |img: &Image<MemStorage>| img.host_bytes().unwrap_or(0);
+    trace.push(format!(
+        "core disk: {}.vdi ({} dynamic) after the guest wrote {}: {} on the host",
+        image.vm,
+        image.size,
+        image.written,
+        bytes(host_bytes(&img))
+    ));
+    match img.delete_file(0, deleted) {
+        Ok(report) => trace.push(format!(
+            "core disk: the guest deletes {} of files: its file system frees {}, the image still holds {} of them and takes {}",
+            image.deleted,
+            bytes(report.guest_bytes_freed),
+            bytes(report.host_bytes_still_used),
+            bytes(report.host_bytes)
+        )),
+        Err(e) => return Judgement::fail("invalid-exercise", vec![e.to_string()]),
+    }
+    let mut zeroed = false;
+    let mut compacted_after_zero = false;
+    let mut compacted = false;
+    for (i, action) in actions.iter().enumerate() {
+        let step = i + 1;
+        match action {
+            Action::ZeroFreeSpace { .. } => match img.zero_fill(0, deleted) {
+                Ok(r) => {
+                    zeroed = true;
+                    compacted_after_zero = false;
+                    trace.push(format!(
+                        "step {step}: the guest zeroes its free space ({} zeroed, {} new blocks): {} on the host",
+                        bytes(r.bytes),
+                        r.new_blocks,
+                        bytes(host_bytes(&img))
+                    ));
+                }
+                Err(e) => trace.push(format!("step {step}: zero-fill failed: {e}")),
+            },
+            Action::Compact { .. } => match img.compact() {
+                Ok(r) => {
+                    compacted = true;
+                    compacted_after_zero |= zeroed;
+                    trace.push(format!(
+                        "step {step}: core disk: compact: {} all-zero blocks dropped, {} → {}",
+                        r.zero_blocks_dropped,
+                        bytes(r.host_bytes_before),
+                        bytes(r.host_bytes_after)
+                    ));
+                }
+                Err(e) => trace.push(format!("step {step}: compact failed: {e}")),
+            },
+            other => trace.push(format!("step {step}: `{}` ignored", other.name())),
+        }
+    }
+    let end = host_bytes(&img);
+    if end <= target_bytes {
+        trace.push(format!("{} ≤ {target}: correct", bytes(end)));
+        return Judgement::pass(trace);
+    }
+    trace.push(format!("{} is more than {target}", bytes(end)));
+    let mistake = if !zeroed && compacted {
+        "compact-without-zeroing"
+    } else if zeroed && !compacted_after_zero {
+        "zeroed-not-compacted"
+    } else {
+        "still-too-big"
+    };
+    Judgement::fail(mistake, trace)
+}
+
+/// Survive the host disk's failure and restore the VM.
+pub(crate) fn disk_restore(
+    vm: &str,
+    lives_on: &str,
+    disks: &[String],
+    actions: &[Action],
+) -> Judgement {
+    const CAPACITY: u64 = 1 << 40;
+    const DATA: &[u8] = b"the web server's files";
+    let mut trace = Vec::new();
+    let mut pools: BTreeMap<String, Pool> = disks
+        .iter()
+        .map(|d| (d.clone(), Pool::new(d, d, CAPACITY)))
+        .collect();
+    let setup = pools
+        .get_mut(lives_on)
+        .ok_or_else(|| format!("no disk {lives_on:?}"))
+        .and_then(|pool| {
+            pool.create_disk(vm, 16 << 30, EngineAlloc::Dynamic, uuid(0))
+                .and_then(|()| pool.guest_write(vm, 0, DATA).map(|_| ()))
+                .map_err(|e| e.to_string())
+        });
+    if let Err(e) = setup {
+        return Judgement::fail("invalid-exercise", vec![e]);
+    }
+    trace.push(format!(
+        "core disk: {vm}.vdi lives on {lives_on} and holds {:?}",
+        String::from_utf8_lossy(DATA)
+    ));
+    let mut failed = false;
+    let mut restored = false;
+    let mut snapshot_taken = false;
+    let mut same_domain_backup = false;
+    let mut copies_elsewhere = false;
+    for (i, action) in actions.iter().enumerate() {
+        let step = i + 1;
+        match action {
+            Action::Snapshot { vm } => {
+                let n = i + 1;
+                match pools
+                    .get_mut(lives_on)
+                    .map(|p| p.take_snapshot(vm, uuid(n), &format!("snapshot {n}")))
+                {
+                    Some(Ok(())) => {
+                        snapshot_taken = true;
+                        trace.push(format!("step {step}: core disk: snapshot of {vm}: a differencing image next to it on {lives_on}"));
+                    }
+                    Some(Err(e)) => trace.push(format!("step {step}: snapshot failed: {e}")),
+                    None => trace.push(format!("step {step}: no disk {lives_on}")),
+                }
+            }
+            Action::Backup { vm, to } => {
+                let Some(mut destination) = pools.remove(to) else {
+                    trace.push(format!("step {step}: no disk {to:?}"));
+                    continue;
+                };
+                let result = if to == lives_on {
+                    // Backing up onto the very disk the VM lives on: the engine refuses a
+                    // copy into the same failure domain.
+                    let source = destination.clone();
+                    backup(&source, vm, &mut destination)
+                } else {
+                    match pools.get(lives_on) {
+                        Some(source) => backup(source, vm, &mut destination),
+                        None => {
+                            pools.insert(to.clone(), destination);
+                            continue;
+                        }
+                    }
+                };
+                match result {
+                    Ok(report) => {
+                        copies_elsewhere |= to != lives_on;
+                        trace.push(format!(
+                            "step {step}: core disk: backup of {vm} ({} image(s), {}) from {} to {}",
+                            report.images,
+                            bytes(report.bytes),
+                            report.from_domain,
+                            report.to_domain
+                        ));
+                    }
+                    Err(e) => {
+                        same_domain_backup |= to == lives_on;
+                        trace.push(format!("step {step}: core disk: backup refused: {e}"));
+                    }
+                }
+                pools.insert(to.clone(), destination);
+            }
+            Action::HostDiskFails => {
+                if let Some(pool) = pools.get_mut(lives_on) {
+                    let lost = pool.disk(vm).map(|c| c.images().len()).unwrap_or(0);
+                    pool.fail();
+                    failed = true;
+                    trace.push(format!(
+                        "step {step}: core disk: {lives_on} dies: {vm} and its {} image(s) are gone",
+                        lost
+                    ));
+                }
+            }
+            Action::Restore { vm, from } => {
+                if !failed {
+                    trace.push(format!(
+                        "step {step}: nothing to restore: {lives_on} has not failed"
+                    ));
+                    continue;
+                }
+                if from == lives_on {
+                    trace.push(format!(
+                        "step {step}: core disk: {from} has failed; nothing on it can be read"
+                    ));
+                    continue;
+                }
+                let (Some(source), Some(mut target)) =
+                    (pools.get(from).cloned(), pools.remove(lives_on))
+                else {
+                    trace.push(format!("step {step}: no disk {from:?}"));
+                    continue;
+                };
+                target.replace_disk();
+                match restore(&source, vm, &mut target) {
+                    Ok(report) => {
+                        let mut buf = vec![0u8; DATA.len()];
+                        let intact = target.guest_read(vm, 0, &mut buf).is_ok() && buf == DATA;
+                        restored = intact;
+                        trace.push(format!(
+                            "step {step}: core disk: {vm} restored from {} onto a new {lives_on} ({} image(s)); data {}",
+                            report.from_domain,
+                            report.images,
+                            if intact { "intact" } else { "lost" }
+                        ));
+                    }
+                    Err(e) => trace.push(format!("step {step}: core disk: restore failed: {e}")),
+                }
+                pools.insert(lives_on.to_string(), target);
+            }
+            other => trace.push(format!("step {step}: `{}` ignored", other.name())),
+        }
+    }
+    if !failed {
+        return Judgement::fail("failure-not-simulated", trace);
+    }
+    if restored {
+        trace.push(format!("{vm} survived the failure of {lives_on}: correct"));
+        return Judgement::pass(trace);
+    }
+    let mistake = if copies_elsewhere {
+        "not-restored"
+    } else if same_domain_backup {
+        "backup-same-failure-domain"
+    } else if snapshot_taken {
+        "snapshot-died-with-disk"
+    } else {
+        "no-copy"
+    };
+    Judgement::fail(mistake, trace)
+}

@@ -1,0 +1,604 @@
+//! Grading the network kinds by simulation in `core::net`: the exercise's topology and the
+//! learner's changes become a network-engine topology, and each goal is a real connection
+//! sent through it. Whether it arrives decides pass or fail; where and why it stopped (the
+//! engine's trace) decides the mistake.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+use labvisor_core::net::packet::Proto as NetProto;
+use labvisor_core::net::scenario::Scenario;
+use labvisor_core::net::sim::{Network, SendSpec};
+use labvisor_core::net::trace::{DropCause, Event, Step};
+
+use crate::action::{Action, ForwardRule, NicMode, Proto};
+use crate::grade::Judgement;
+use crate::model::{Goal, NetworkSpec};
+
+/// The host's address when the exercise does not give one (documentation range, RFC 5737).
+const DEFAULT_HOST_IP: &str = "203.0.113.20";
+/// The internet machine every virtualbox topology includes, on the host's segment.
+const INTERNET_NODE: &str = "internet";
+
+fn proto(p: Proto) -> NetProto {
+    match p {
+        Proto::Tcp => NetProto::Tcp,
+        Proto::Udp => NetProto::Udp,
+        Proto::Icmp => NetProto::Icmp,
+    }
+}
+
+fn proto_name(p: Proto) -> &'static str {
+    match p {
+        Proto::Tcp => "tcp",
+        Proto::Udp => "udp",
+        Proto::Icmp => "icmp",
+    }
+}
+
+/// `a.b.c.d` → `a.b.c.n`.
+fn host_in_24(addr: Ipv4Addr, n: u8) -> Ipv4Addr {
+    let [a, b, c, _] = addr.octets();
+    Ipv4Addr::new(a, b, c, n)
+}
+
+/// Builds the engine's network from a scenario text; problems become the trace.
+fn build(toml_text: &str) -> Result<Network, Vec<String>> {
+    let scenario = Scenario::parse("exercise", toml_text)
+        .map_err(|errors| errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
+    Network::new(scenario.topology)
+        .map_err(|problems| problems.iter().map(|p| format!("{p:?}")).collect())
+}
+
+fn parse_ip(text: &str) -> Result<Ipv4Addr, Vec<String>> {
+    text.parse()
+        .map_err(|_| vec![format!("{text:?} is not an IPv4 address")])
+}
+
+/// Every step of a send, as the engine prints it.
+fn render(steps: &[Step], trace: &mut Vec<String>) {
+    for step in steps {
+        trace.push(format!("  {}", step.event));
+    }
+}
+
+// --- nat-source ------------------------------------------------------------------------------
+
+/// What does the server see as the source of the exercise's packet?
+pub(crate) fn nat_source(
+    net: &NetworkSpec,
+    answer: Option<String>,
+    mut trace: Vec<String>,
+) -> Judgement {
+    let (Some(send), Some(public)) = (&net.send, &net.router_public_ip) else {
+        return Judgement::fail(
+            "invalid-exercise",
+            vec!["no packet or no router address".into()],
+        );
+    };
+    let built = (|| -> Result<(Network, Ipv4Addr, Ipv4Addr, Ipv4Addr), Vec<String>> {
+        let public = parse_ip(public)?;
+        let mut text = String::new();
+        let mut lan_router = None;
+        for pc in &net.pcs {
+            let ip = parse_ip(&pc.ip)?;
+            let gw = host_in_24(ip, 1);
+            lan_router.get_or_insert(gw);
+            let _ = writeln!(
+                text,
+                "[[node]]\nname = {:?}\nkind = \"host\"\nnic = [{{ name = \"eth0\", segment = \"lan\", ip = \"{ip}/24\", gateway = \"{gw}\" }}]\n",
+                pc.name
+            );
+        }
+        let lan_router = lan_router.ok_or_else(|| vec!["no PC on the LAN".to_string()])?;
+        let isp = host_in_24(public, if public.octets()[3] == 1 { 254 } else { 1 });
+        let _ = writeln!(
+            text,
+            "[[node]]\nname = \"router\"\nkind = \"router\"\nnat = {{ outside = \"wan\" }}\nnic = [\n  {{ name = \"lan\", segment = \"lan\", ip = \"{lan_router}/24\" }},\n  {{ name = \"wan\", segment = \"isp\", ip = \"{public}/24\", gateway = \"{isp}\" }},\n]\n"
+        );
+        let mut isp_nics =
+            format!("  {{ name = \"cust\", segment = \"isp\", ip = \"{isp}/24\" }},\n");
+        let mut server_ip = None;
+        for (i, server) in net.servers.iter().enumerate() {
+            let ip = parse_ip(&server.ip)?;
+            let gw = host_in_24(ip, if ip.octets()[3] == 1 { 254 } else { 1 });
+            let _ = writeln!(
+                isp_nics,
+                "  {{ name = \"core{i}\", segment = \"inet{i}\", ip = \"{gw}/24\" }},"
+            );
+            let listen = if send.to == server.name {
+                server_ip = Some(ip);
+                format!("listen = [\"{}/{}\"]\n", proto_name(send.proto), send.dport)
+            } else {
+                String::new()
+            };
+            let _ = writeln!(
+                text,
+                "[[node]]\nname = {:?}\nkind = \"server\"\nnic = [{{ name = \"eth0\", segment = \"inet{i}\", ip = \"{ip}/24\", gateway = \"{gw}\" }}]\n{listen}",
+                server.name
+            );
+        }
+        let _ = writeln!(
+            text,
+            "[[node]]\nname = \"isp\"\nkind = \"router\"\nnic = [\n{isp_nics}]\n"
+        );
+        let server_ip =
+            server_ip.ok_or_else(|| vec![format!("`send.to` = {:?} is not a server", send.to)])?;
+        Ok((build(&text)?, server_ip, lan_router, public))
+    })();
+    let (mut network, server_ip, lan_router, _public) = match built {
+        Ok(b) => b,
+        Err(problems) => return Judgement::fail("invalid-exercise", problems),
+    };
+    let mut spec = SendSpec::new(&send.from, server_ip, proto(send.proto), send.dport);
+    spec.sport = send.sport;
+    let steps = match network.send(&spec) {
+        Ok(steps) => steps,
+        Err(e) => return Judgement::fail("invalid-exercise", vec![e.to_string()]),
+    };
+    trace.push(format!(
+        "core net: {} sends to {server_ip}:{}",
+        send.from, send.dport
+    ));
+    render(&steps, &mut trace);
+    let seen = steps.iter().find_map(|s| match &s.event {
+        Event::Deliver { node, packet } if *node == send.to => {
+            Some((packet.src, packet.ports().map_or(0, |(sport, _)| sport)))
+        }
+        _ => None,
+    });
+    let Some((seen_ip, seen_port)) = seen else {
+        trace.push("the packet never reached the server".into());
+        return Judgement::fail("invalid-exercise", trace);
+    };
+    let Some(given) = answer else {
+        return Judgement::fail("no-answer", trace);
+    };
+    let (ip_text, port_text) = match given.trim().rsplit_once(':') {
+        Some((ip, port)) => (ip.trim(), Some(port.trim())),
+        None => (given.trim(), None),
+    };
+    let pc_ip = net
+        .pcs
+        .iter()
+        .find(|p| p.name == send.from)
+        .map(|p| p.ip.as_str());
+    let Ok(ip) = ip_text.parse::<Ipv4Addr>() else {
+        trace.push(format!("{given:?} is not an address"));
+        return Judgement::fail(format!("answer:{}", given.trim()), trace);
+    };
+    if ip != seen_ip {
+        trace.push(format!("{ip} is not the source the server saw"));
+        let mistake = if Some(ip_text) == pc_ip {
+            "not-translated".to_string()
+        } else if ip == lan_router {
+            "router-inside-address".to_string()
+        } else {
+            format!("answer:{}", given.trim())
+        };
+        return Judgement::fail(mistake, trace);
+    }
+    if let Some(port) = port_text {
+        if port.parse::<u16>() != Ok(seen_port) {
+            trace.push(format!(
+                "the address is right; port {port} is not the one the server saw"
+            ));
+            return Judgement::fail("wrong-port", trace);
+        }
+    }
+    trace.push(format!("{given:?} is what {} saw: correct", send.to));
+    Judgement::pass(trace)
+}
+
+// --- virtualbox topologies -------------------------------------------------------------------
+
+/// The learner's topology after their steps: NIC modes and forwarding rules.
+struct Lab {
+    vms: Vec<(String, Vec<NicMode>, Vec<String>)>,
+    rules: Vec<ForwardRule>,
+}
+
+fn apply(net: &NetworkSpec, actions: &[Action], trace: &mut Vec<String>) -> Result<Lab, String> {
+    let mut lab = Lab {
+        vms: net
+            .vms
+            .iter()
+            .map(|v| (v.name.clone(), v.nics.clone(), v.listens.clone()))
+            .collect(),
+        rules: Vec::new(),
+    };
+    for (i, action) in actions.iter().enumerate() {
+        let step = i + 1;
+        match action {
+            Action::SetMode { vm, nic, mode } => {
+                let nics = lab
+                    .vms
+                    .iter_mut()
+                    .find(|v| &v.0 == vm)
+                    .map(|v| &mut v.1)
+                    .ok_or(format!("step {step}: no VM {vm:?}"))?;
+                let slot = nics
+                    .get_mut(usize::from(*nic).wrapping_sub(1))
+                    .ok_or(format!("step {step}: {vm} has no NIC {nic}"))?;
+                *slot = *mode;
+                trace.push(format!(
+                    "step {step}: {vm} NIC {nic} → {}",
+                    mode_name(*mode)
+                ));
+            }
+            Action::AddNic { vm, mode } => {
+                let nics = lab
+                    .vms
+                    .iter_mut()
+                    .find(|v| &v.0 == vm)
+                    .map(|v| &mut v.1)
+                    .ok_or(format!("step {step}: no VM {vm:?}"))?;
+                nics.push(*mode);
+                trace.push(format!(
+                    "step {step}: {vm} gets NIC {} on {}",
+                    nics.len(),
+                    mode_name(*mode)
+                ));
+            }
+            Action::AddForward(rule) => {
+                trace.push(format!("step {step}: forward {}", rule_text(rule)));
+                lab.rules.push(rule.clone());
+            }
+            Action::RemoveForward { name } => {
+                trace.push(format!("step {step}: remove forward {name:?}"));
+                lab.rules.retain(|r| &r.name != name);
+            }
+            other => trace.push(format!("step {step}: `{}` ignored", other.name())),
+        }
+    }
+    Ok(lab)
+}
+
+fn mode_name(mode: NicMode) -> &'static str {
+    match mode {
+        NicMode::Nat => "nat",
+        NicMode::NatNetwork => "nat-network",
+        NicMode::Bridged => "bridged",
+        NicMode::HostOnly => "host-only",
+        NicMode::Internal => "internal",
+        NicMode::NotAttached => "not-attached",
+    }
+}
+
+/// A rule in VirtualBox's NAT Network syntax, `name:tcp:[host-ip]:port:[guest-ip]:port`.
+fn rule_text(rule: &ForwardRule) -> String {
+    format!(
+        "{}:{}:[{}]:{}:[{}]:{}",
+        rule.name,
+        proto_name(rule.proto),
+        rule.host_ip.as_deref().unwrap_or(""),
+        rule.host_port,
+        rule.guest_ip.as_deref().unwrap_or(""),
+        rule.guest_port
+    )
+}
+
+fn virtualbox_text(
+    net: &NetworkSpec,
+    lab: &Lab,
+) -> Result<(String, Ipv4Addr, Ipv4Addr), Vec<String>> {
+    let host_ip = parse_ip(net.host_ip.as_deref().unwrap_or(DEFAULT_HOST_IP))?;
+    let internet_ip = host_in_24(host_ip, if host_ip.octets()[3] == 99 { 98 } else { 99 });
+    let mut text = format!(
+        "[[node]]\nname = \"host\"\nkind = \"host\"\nnic = [{{ name = \"eth0\", segment = \"wan\", ip = \"{host_ip}/24\", gateway = \"{internet_ip}\" }}]\n\n\
+         [[node]]\nname = \"{INTERNET_NODE}\"\nkind = \"server\"\nnic = [{{ name = \"eth0\", segment = \"wan\", ip = \"{internet_ip}/24\" }}]\n\
+         listen = [\"tcp/22\", \"tcp/80\", \"tcp/443\", \"udp/53\"]\n\n"
+    );
+    let mut uses_nat_network = false;
+    for (name, nics, listens) in &lab.vms {
+        let nic_list: Vec<String> = nics
+            .iter()
+            .map(|mode| match mode {
+                NicMode::Nat => "{ mode = \"nat\" }".to_string(),
+                NicMode::NatNetwork => {
+                    uses_nat_network = true;
+                    "{ mode = \"natnetwork\", network = \"NatNetwork\" }".to_string()
+                }
+                NicMode::Bridged => "{ mode = \"bridged\" }".to_string(),
+                NicMode::HostOnly => "{ mode = \"hostonly\", network = \"vboxnet0\" }".to_string(),
+                NicMode::Internal => "{ mode = \"internal\", network = \"intnet\" }".to_string(),
+                NicMode::NotAttached => "{ mode = \"none\" }".to_string(),
+            })
+            .collect();
+        let listen: Vec<String> = listens.iter().map(|l| format!("{l:?}")).collect();
+        let _ = writeln!(
+            text,
+            "[[node]]\nname = {name:?}\nkind = \"vm\"\nhost = \"host\"\nnic = [{}]\nlisten = [{}]\n",
+            nic_list.join(", "),
+            listen.join(", ")
+        );
+    }
+    if uses_nat_network {
+        let rules: Vec<String> = lab
+            .rules
+            .iter()
+            .map(|r| format!("{:?}", rule_text(r)))
+            .collect();
+        let _ = writeln!(
+            text,
+            "[[natnetwork]]\nname = \"NatNetwork\"\ncidr = \"10.0.2.0/24\"\nhost = \"host\"\nforward = [{}]\n",
+            rules.join(", ")
+        );
+    }
+    Ok((text, host_ip, internet_ip))
+}
+
+/// The addresses each node got, from the engine's DHCP leases and the static plan.
+fn addresses(
+    network: &Network,
+    host_ip: Ipv4Addr,
+    internet_ip: Ipv4Addr,
+) -> BTreeMap<String, Vec<Ipv4Addr>> {
+    let mut map: BTreeMap<String, Vec<Ipv4Addr>> = BTreeMap::new();
+    map.entry("host".into()).or_default().push(host_ip);
+    map.entry(INTERNET_NODE.into())
+        .or_default()
+        .push(internet_ip);
+    for step in network.lease_steps() {
+        if let Event::Lease { node, addr, .. } = step.event {
+            map.entry(node).or_default().push(addr.addr());
+        }
+    }
+    map
+}
+
+/// How one goal's connection went.
+enum Outcome {
+    /// Arrived and answered.
+    Reached,
+    /// Arrived at `node`, which answered with a reset (nothing listening on the port).
+    PortClosed { node: String },
+    /// Arrived at the wrong machine.
+    WrongNode { node: String },
+    /// Stopped on the way.
+    Stopped,
+}
+
+fn send_goal(
+    network: &Network,
+    goal: &Goal,
+    dst: Ipv4Addr,
+    dport: u16,
+    trace: &mut Vec<String>,
+) -> Outcome {
+    let mut copy = network.clone();
+    let mut spec = SendSpec::new(&goal.from, dst, proto(goal.proto), dport);
+    spec.sport = 49152;
+    let steps = match copy.send(&spec) {
+        Ok(steps) => steps,
+        Err(e) => {
+            trace.push(format!("  cannot send: {e}"));
+            return Outcome::Stopped;
+        }
+    };
+    render(&steps, trace);
+    let mut arrived_at: Option<(String, bool)> = None;
+    for step in &steps {
+        match &step.event {
+            Event::Deliver { node, .. } if arrived_at.is_none() && *node != goal.from => {
+                arrived_at = Some((node.clone(), false));
+            }
+            Event::Drop {
+                node,
+                cause: DropCause::PortClosed,
+                ..
+            } if arrived_at.is_none() => arrived_at = Some((node.clone(), true)),
+            Event::Deliver { node, .. } if *node == goal.from && arrived_at.is_some() => {
+                if let Some((at, closed)) = &arrived_at {
+                    if at == &goal.to && !closed {
+                        return Outcome::Reached;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    match arrived_at {
+        Some((node, _)) if node != goal.to => Outcome::WrongNode { node },
+        Some((node, true)) => Outcome::PortClosed { node },
+        // Arrived at the right node but the answer did not come back.
+        Some((_, false)) => Outcome::Stopped,
+        None => Outcome::Stopped,
+    }
+}
+
+/// The first goal that was not reached, how its connection went, and the learner's rules.
+struct Failure<'g> {
+    goal: &'g Goal,
+    outcome: Outcome,
+    rules: Vec<ForwardRule>,
+}
+
+/// Runs every goal; returns the first failing one.
+fn run_goals<'g>(
+    net: &NetworkSpec,
+    goals: &'g [Goal],
+    actions: &[Action],
+    trace: &mut Vec<String>,
+) -> Result<Option<Failure<'g>>, String> {
+    let lab = apply(net, actions, trace)?;
+    let (text, host_ip, internet_ip) = virtualbox_text(net, &lab).map_err(|p| p.join("; "))?;
+    let network =
+        build(&text).map_err(|p| format!("the engine rejects this network: {}", p.join("; ")))?;
+    let addrs = addresses(&network, host_ip, internet_ip);
+    for (n, goal) in goals.iter().enumerate() {
+        let port = goal.port.unwrap_or(0);
+        let targets: Vec<(Ipv4Addr, u16)> = match &goal.dial {
+            Some(dial) => {
+                let (node, p) = dial.split_once(':').unwrap_or((dial, "0"));
+                let dport = p.parse().unwrap_or(0);
+                addrs
+                    .get(node)
+                    .into_iter()
+                    .flatten()
+                    .map(|a| (*a, dport))
+                    .collect()
+            }
+            None => addrs
+                .get(&goal.to)
+                .into_iter()
+                .flatten()
+                .map(|a| (*a, port))
+                .collect(),
+        };
+        let label = format!(
+            "goal {}: {} → {}{} {}{}",
+            n + 1,
+            goal.from,
+            goal.dial
+                .as_ref()
+                .map(|d| format!("{d} → "))
+                .unwrap_or_default(),
+            goal.to,
+            proto_name(goal.proto),
+            goal.port.map(|p| format!("/{p}")).unwrap_or_default()
+        );
+        if targets.is_empty() {
+            trace.push(format!("{label}: {} has no address", goal.to));
+            return Ok(Some(Failure {
+                goal,
+                outcome: Outcome::Stopped,
+                rules: lab.rules,
+            }));
+        }
+        let mut last = Outcome::Stopped;
+        let mut reached = false;
+        for (dst, dport) in targets {
+            trace.push(format!("{label}: connect to {dst}:{dport}"));
+            last = send_goal(&network, goal, dst, dport, trace);
+            if matches!(last, Outcome::Reached) {
+                reached = true;
+                break;
+            }
+        }
+        if !reached {
+            trace.push(format!("{label}: not reached"));
+            return Ok(Some(Failure {
+                goal,
+                outcome: last,
+                rules: lab.rules,
+            }));
+        }
+        trace.push(format!("{label}: reached"));
+    }
+    Ok(None)
+}
+
+/// Attach NICs so every goal is reachable.
+pub(crate) fn net_mode(net: &NetworkSpec, goals: &[Goal], actions: &[Action]) -> Judgement {
+    let mut trace = Vec::new();
+    match run_goals(net, goals, actions, &mut trace) {
+        Err(e) => {
+            trace.push(e);
+            Judgement::fail("invalid-attempt", trace)
+        }
+        Ok(None) => {
+            trace.push("every goal reached: correct".into());
+            Judgement::pass(trace)
+        }
+        Ok(Some(Failure { goal, .. })) => {
+            let is_vm = |n: &str| net.vms.iter().any(|v| v.name == n);
+            let mistake = if is_vm(&goal.from) && is_vm(&goal.to) {
+                "vms-isolated"
+            } else if goal.to == INTERNET_NODE {
+                "no-internet"
+            } else if goal.from == "host" {
+                "host-cannot-reach"
+            } else {
+                "internet-cannot-reach"
+            };
+            Judgement::fail(mistake, trace)
+        }
+    }
+}
+
+/// Add forwarding rules so every goal is reachable.
+pub(crate) fn port_forward(net: &NetworkSpec, goals: &[Goal], actions: &[Action]) -> Judgement {
+    let mut trace = Vec::new();
+    let mut rules: Vec<&ForwardRule> = Vec::new();
+    for action in actions {
+        if let Action::AddForward(rule) = action {
+            if let Some(other) = rules
+                .iter()
+                .find(|r| r.host_port == rule.host_port && r.proto == rule.proto)
+            {
+                trace.push(format!(
+                    "rules {:?} and {:?} both claim {}/{} on the host",
+                    other.name,
+                    rule.name,
+                    rule.host_port,
+                    proto_name(rule.proto)
+                ));
+                return Judgement::fail("rule-conflict", trace);
+            }
+            rules.push(rule);
+        }
+    }
+    match run_goals(net, goals, actions, &mut trace) {
+        Err(e) => {
+            trace.push(e);
+            Judgement::fail("invalid-attempt", trace)
+        }
+        Ok(None) => {
+            trace.push("every goal reached: correct".into());
+            Judgement::pass(trace)
+        }
+        Ok(Some(Failure {
+            goal,
+            outcome,
+            rules,
+        })) => {
+            let dialed: Option<u16> = goal
+                .dial
+                .as_ref()
+                .and_then(|d| d.split_once(':'))
+                .and_then(|(_, p)| p.parse().ok());
+            let dial_node = goal
+                .dial
+                .as_ref()
+                .and_then(|d| d.split_once(':'))
+                .map(|(n, _)| n);
+            let outcome = match outcome {
+                // The dialled machine itself answered: nothing forwarded the connection.
+                Outcome::WrongNode { node } | Outcome::PortClosed { node }
+                    if Some(node.as_str()) == dial_node =>
+                {
+                    trace.push(format!(
+                        "{node} itself answered: no rule forwarded the connection"
+                    ));
+                    Outcome::Stopped
+                }
+                other => other,
+            };
+            let mistake = match outcome {
+                Outcome::WrongNode { node } => {
+                    trace.push(format!("the connection arrived at {node}, not {}", goal.to));
+                    "wrong-guest-ip"
+                }
+                Outcome::PortClosed { node } if node == goal.to => "wrong-guest-port",
+                Outcome::PortClosed { .. } => "wrong-guest-ip",
+                Outcome::Reached | Outcome::Stopped => {
+                    let on_port = rules.iter().find(|r| Some(r.host_port) == dialed);
+                    match on_port {
+                        Some(rule) if rule.proto != goal.proto => "wrong-protocol",
+                        Some(_) => "unreachable",
+                        None if rules
+                            .iter()
+                            .any(|r| r.proto == goal.proto && Some(r.guest_port) == goal.port) =>
+                        {
+                            "wrong-host-port"
+                        }
+                        None => "missing-rule",
+                    }
+                }
+            };
+            Judgement::fail(mistake, trace)
+        }
+    }
+}
