@@ -275,12 +275,16 @@ scenario('disk lab: a delete frees nothing, zero + compact does, the image downl
   noErrors(page);
 });
 
-scenario('usable at 360 px', async (ctx) => {
+scenario('usable at 360 px: home, a lesson, the network lab, host sizing', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `no horizontal scrolling at 360 px (overflow ${overflow}px)`);
-  await shot(page, '07-home-360px');
+  for (const hash of ['#/', '#/lesson/nat', '#/tool/network', '#/tool/sizing']) {
+    await page.goto(BASE + hash);
+    await page.locator('main h1').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no horizontal scrolling at 360 px on ${hash} (overflow ${overflow}px)`);
+  }
+  await shot(page, '07-sizing-360px');
   noErrors(page);
 });
 
