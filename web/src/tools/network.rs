@@ -91,6 +91,21 @@ pub fn NetworkTool() -> Html {
         });
     }
 
+    // Keep the current step in view inside the trace panel (without scrolling the page).
+    use_effect_with(at, |_| {
+        use wasm_bindgen::JsCast;
+        let doc = crate::browser::document();
+        let find = |sel: &str| {
+            doc.as_ref()
+                .and_then(|d| d.query_selector(sel).ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        };
+        if let (Some(panel), Some(now)) = (find(".lv-net-trace"), find(".lv-trace-now")) {
+            let target = now.offset_top() - panel.offset_top() - panel.client_height() / 2;
+            panel.set_scroll_top(target.max(0));
+        }
+    });
+
     let choose = edit_lab(&app, |lab, e: DomEvent| {
         lab.network.example = input_value(&e);
         lab.network.step = 0;
