@@ -83,3 +83,46 @@ async fn unknown_embed_target_shows_a_way_back() {
     assert!(root.query_selector("main a[href='#/']").unwrap().is_some());
     app.destroy();
 }
+
+fn type_into(root: &web_sys::Element, selector: &str, value: &str) {
+    let input = root
+        .query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .unwrap();
+    input.set_value(value);
+    let event = web_sys::Event::new("input").unwrap();
+    input.dispatch_event(&event).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn ipv4_tool_explains_a_bad_address_in_korean_and_classifies_a_good_one() {
+    let (root, app) = mount(Route::Tool(ToolId::Ipv4), Lang::Ko);
+    settle().await;
+    type_into(&root, "#lv-ipv4-input", "010.0.0.1");
+    settle().await;
+    let error = text(&root, "#lv-ipv4-error");
+    assert!(error.contains("앞에 0이"), "{error}");
+    type_into(&root, "#lv-ipv4-input", "8.8.8.8");
+    settle().await;
+    assert_eq!(text(&root, "#lv-ipv4-error"), "");
+    assert!(text(&root, ".lv-tag-public").contains("공인"));
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn hypervisor_sorter_grades_with_the_core() {
+    let (root, app) = mount(Route::Tool(ToolId::Hypervisors), Lang::En);
+    settle().await;
+    click(&root, ".lv-sort-card .lv-kind-2");
+    settle().await;
+    // The first catalog product is Xen, a type 1 hypervisor: sorting it as type 2 is wrong.
+    assert!(text(&root, ".lv-wrong").contains("Xen"));
+    click(&root, ".lv-wrong .lv-icon-button");
+    settle().await;
+    click(&root, ".lv-sort-card .lv-kind-1");
+    settle().await;
+    assert!(text(&root, ".lv-right").contains("Xen"));
+    app.destroy();
+}
