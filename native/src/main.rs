@@ -7,6 +7,9 @@ use clap::error::ErrorKind;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // `labvisor net run lab.toml | head` should end quietly, as coreutils do, instead of
+    // panicking on the closed pipe in the middle of a table.
+    sigpipe::reset();
     let args = match labvisor::cli::Cli::try_parse() {
         Ok(args) => args,
         Err(err) => return report_parse_error(err),

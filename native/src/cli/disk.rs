@@ -54,6 +54,9 @@ enum DiskCommand {
     /// Copy the image and all its snapshots into a directory on another disk, verified.
     Backup(BackupArgs),
     /// Will these VM disks fit on this host disk? Shows overcommit and what happens when full.
+    ///
+    /// Exits with status 1 when the disks cannot even be created (fixed disks larger than the
+    /// host disk), as `host plan` does when VMs do not fit.
     Plan(PlanArgs),
 }
 
@@ -213,7 +216,7 @@ pub fn run(args: DiskArgs, global: &Global) -> CliResult {
         DiskCommand::Revert(a) => revert(a, global),
         DiskCommand::Merge(a) => merge(a, global),
         DiskCommand::Backup(a) => backup_cmd(a, global),
-        DiskCommand::Plan(a) => plan_cmd(a, global),
+        DiskCommand::Plan(a) => return plan_cmd(a, global),
     }?;
     Ok(ExitCode::SUCCESS)
 }
@@ -846,11 +849,18 @@ fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
     Ok(())
 }
 
-fn plan_cmd(a: PlanArgs, global: &Global) -> Result<(), CliError> {
+/// Prints the plan; like `host plan`, exits with status 1 when the disks cannot be created.
+fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
     let disks: Vec<(u64, Allocation)> = a.vms.iter().map(|(s, al)| (s.bytes(), *al)).collect();
     let p: Plan = plan(a.host_disk.bytes(), &disks);
+    let status = if p.fits_at_creation {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
     if global.json {
-        return print_json(&p);
+        print_json(&p)?;
+        return Ok(status);
     }
     let mut t = Table::new();
     let ko = global.lang() == Lang::Ko;
@@ -917,5 +927,5 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> Result<(), CliError> {
     for (en, ko) in lines {
         println!("{}", say(global, en, ko));
     }
-    Ok(())
+    Ok(status)
 }
