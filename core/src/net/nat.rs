@@ -700,6 +700,24 @@ impl NatTable {
         })
     }
 
+    /// The connection an ICMP error belongs to (Linux's RELATED), from the packet it quotes
+    /// as that packet was on the wire: the quote as it must read after translation, and the
+    /// entry's slot and the direction the error travels in. Changes no state (an error does
+    /// not refresh its connection), except that an expired entry found on the way is released.
+    pub fn related(&mut self, quoted: FlowKey, now: Instant) -> Option<(FlowKey, usize, Dir)> {
+        let (hit, lazily_expired) = self.ct.lookup(&quoted.reversed(), now);
+        if let Some(e) = lazily_expired {
+            self.release(&e);
+        }
+        let (slot, dir) = hit?;
+        let e = self.ct.get(slot)?;
+        let untranslated = match dir {
+            Dir::Reply => e.orig,
+            Dir::Original => e.reply,
+        };
+        Some((untranslated, slot, dir))
+    }
+
     /// The table like `conntrack -L`, one line per entry, sorted.
     pub fn conntrack_lines(&self, now: Instant) -> Vec<String> {
         let mut entries: Vec<&Entry> = self.ct.entries().iter().collect();
