@@ -458,6 +458,7 @@ impl ConnTrack {
 
     /// Finds the live entry a packet key belongs to. An entry found expired at `now` is removed
     /// and returned as the second value, so the caller can report it.
+    #[inline]
     pub fn lookup(&mut self, key: &FlowKey, now: Instant) -> (Option<(usize, Dir)>, Option<Entry>) {
         let Some(v) = self.index.get(key) else {
             return (None, None);
@@ -572,6 +573,7 @@ impl ConnTrack {
 
     /// Records a packet of the entry in `slot` travelling in `dir`: updates the state machine
     /// and refreshes the timeout. Returns the state change, if any.
+    #[inline]
     pub fn update(
         &mut self,
         slot: usize,

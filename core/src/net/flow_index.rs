@@ -48,6 +48,7 @@ const fn mix64(mut x: u64) -> u64 {
 }
 
 /// The key's two words and its protocol code.
+#[inline]
 fn words(k: &FlowKey) -> (u64, u32, u32) {
     (
         ((k.src.to_bits() as u64) << 32) | k.dst.to_bits() as u64,
@@ -56,6 +57,7 @@ fn words(k: &FlowKey) -> (u64, u32, u32) {
     )
 }
 
+#[inline]
 fn hash(addrs: u64, ports: u32, code: u32) -> u64 {
     mix64(addrs ^ mix64(((ports as u64) << 8) | code as u64))
 }
@@ -68,6 +70,7 @@ pub struct FlowIndex {
 }
 
 impl FlowIndex {
+    #[inline]
     fn mask(&self) -> usize {
         self.slots.len().wrapping_sub(1)
     }
@@ -101,6 +104,7 @@ impl FlowIndex {
     }
 
     /// The slot holding `key`, or the empty slot where it would go.
+    #[inline]
     fn probe(&self, addrs: u64, ports: u32, code: u32) -> usize {
         let mask = self.mask();
         let mut i = hash(addrs, ports, code) as usize & mask;
@@ -125,6 +129,7 @@ impl FlowIndex {
     }
 
     /// The value stored for `key`.
+    #[inline]
     pub fn get(&self, key: &FlowKey) -> Option<u32> {
         if self.slots.is_empty() {
             return None;
