@@ -8,10 +8,11 @@
 //! `conntrack -L` and like Cisco's `show ip nat translations`.
 //!
 //! The table is built for the real-packet hot path: entries live in a dense `Vec`, and one
-//! open-addressing index with inline keys ([`super::flow_index`]) maps both tuples of every
-//! entry to its slot. Expiry is lazy
-//! (an expired entry found by a lookup is dropped) plus an explicit [`ConnTrack::expire`]
-//! sweep the simulator runs when the clock advances, so expiry is deterministic either way.
+//! open-addressing index with inline keys (the `flow_index` module) maps both tuples of every
+//! entry to its slot, so finding an entry costs one index slot and the entry itself. Expiry
+//! is lazy (an expired entry found by a lookup is dropped) plus an explicit
+//! [`ConnTrack::expire`] sweep the simulator runs when the clock advances, so expiry is
+//! deterministic either way.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
