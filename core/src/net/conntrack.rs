@@ -8,19 +8,20 @@
 //! `conntrack -L` and like Cisco's `show ip nat translations`.
 //!
 //! The table is built for the real-packet hot path: entries live in a dense `Vec`, and one
-//! hash map (FxHash over a 14-byte key) indexes both tuples of every entry. Expiry is lazy
-//! (an expired entry found by a lookup is dropped) plus an explicit [`ConnTrack::expire`]
-//! sweep the simulator runs when the clock advances, so expiry is deterministic either way.
+//! open-addressing index with inline keys (the `flow_index` module) maps both tuples of every
+//! entry to its slot, so finding an entry costs one index slot and the entry itself. Expiry
+//! is lazy (an expired entry found by a lookup is dropped) plus an explicit
+//! [`ConnTrack::expire`] sweep the simulator runs when the clock advances, so expiry is
+//! deterministic either way.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::net::Ipv4Addr;
 
-use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
 use super::clock::{Duration, Instant};
+use super::flow_index::{FlowIndex, MAX_SLOTS};
 use super::packet::{Proto, TcpFlags};
 
 /// A flow's identity in one direction: protocol, addresses and ports (ICMP echo: the
@@ -347,7 +348,7 @@ pub struct Transition {
 pub struct ConnTrack {
     entries: Vec<Entry>,
     /// Both tuples of every entry → `slot << 1 | (dir == Reply)`.
-    index: HashMap<FlowKey, u32, FxBuildHasher>,
+    index: FlowIndex,
     timeouts: Timeouts,
     max: u32,
     last_full_sweep: Option<Instant>,
@@ -386,7 +387,7 @@ impl ConnTrack {
     pub fn new(timeouts: Timeouts, max: u32) -> ConnTrack {
         ConnTrack {
             entries: Vec::new(),
-            index: HashMap::default(),
+            index: FlowIndex::default(),
             timeouts,
             max,
             last_full_sweep: None,
@@ -424,17 +425,9 @@ impl ConnTrack {
         &self.entries
     }
 
-    /// Heap bytes the table holds: the entry vector and the index, at their capacities
-    /// (hashbrown stores one control byte per bucket plus a group of trailing ones).
+    /// Heap bytes the table holds: the entry vector and the index, at their capacities.
     pub fn heap_bytes(&self) -> usize {
-        let entries = self.entries.capacity() * std::mem::size_of::<Entry>();
-        let buckets = if self.index.capacity() == 0 {
-            0
-        } else {
-            (self.index.capacity() * 8 / 7).next_power_of_two()
-        };
-        let index = buckets * (std::mem::size_of::<(FlowKey, u32)>() + 1) + 16;
-        entries + index
+        self.entries.capacity() * std::mem::size_of::<Entry>() + self.index.heap_bytes()
     }
 
     /// Loads the index slots and entries of `keys` without changing anything, returning a
@@ -443,7 +436,7 @@ impl ConnTrack {
     pub fn warm(&self, keys: &[FlowKey]) -> u64 {
         let mut found = [u32::MAX; 64];
         for (slot, k) in found.iter_mut().zip(keys) {
-            if let Some(&v) = self.index.get(k) {
+            if let Some(v) = self.index.get(k) {
                 *slot = v >> 1;
             }
         }
@@ -460,14 +453,15 @@ impl ConnTrack {
     pub fn peek(&self, key: &FlowKey, now: Instant) -> bool {
         self.index
             .get(key)
-            .and_then(|&v| self.entries.get((v >> 1) as usize))
+            .and_then(|v| self.entries.get((v >> 1) as usize))
             .is_some_and(|e| e.expires > now)
     }
 
     /// Finds the live entry a packet key belongs to. An entry found expired at `now` is removed
     /// and returned as the second value, so the caller can report it.
+    #[inline]
     pub fn lookup(&mut self, key: &FlowKey, now: Instant) -> (Option<(usize, Dir)>, Option<Entry>) {
-        let Some(&v) = self.index.get(key) else {
+        let Some(v) = self.index.get(key) else {
             return (None, None);
         };
         let slot = (v >> 1) as usize;
@@ -496,14 +490,16 @@ impl ConnTrack {
             return Err(InsertError::Clash);
         }
         let mut reclaimed = Vec::new();
-        if self.entries.len() >= self.max as usize {
+        // The index addresses at most `MAX_SLOTS` entries, far beyond any real bound.
+        let max = self.max.min(MAX_SLOTS);
+        if self.entries.len() >= max as usize {
             // Sweep at most once per instant, so a flood of new flows at a full table costs
             // one pass, not one pass per packet.
             if self.last_full_sweep != Some(now) {
                 self.last_full_sweep = Some(now);
                 reclaimed = self.expire(now);
             }
-            if self.entries.len() >= self.max as usize {
+            if self.entries.len() >= max as usize {
                 return Err(InsertError::Full { max: self.max });
             }
         }
@@ -523,13 +519,16 @@ impl ConnTrack {
         if self.index.contains_key(&e.orig) || self.index.contains_key(&e.reply) {
             return Err(InsertError::Clash);
         }
+        if self.entries.len() >= MAX_SLOTS as usize {
+            return Err(InsertError::Full { max: MAX_SLOTS });
+        }
         Ok(self.push(e))
     }
 
     fn push(&mut self, e: Entry) -> usize {
         let slot = self.entries.len();
-        self.index.insert(e.orig, (slot as u32) << 1);
-        self.index.insert(e.reply, ((slot as u32) << 1) | 1);
+        self.index.insert(&e.orig, (slot as u32) << 1);
+        self.index.insert(&e.reply, ((slot as u32) << 1) | 1);
         self.entries.push(e);
         slot
     }
@@ -550,8 +549,8 @@ impl ConnTrack {
         self.index.remove(&e.orig);
         self.index.remove(&e.reply);
         if let Some(moved) = self.entries.get(slot) {
-            self.index.insert(moved.orig, (slot as u32) << 1);
-            self.index.insert(moved.reply, ((slot as u32) << 1) | 1);
+            self.index.insert(&moved.orig, (slot as u32) << 1);
+            self.index.insert(&moved.reply, ((slot as u32) << 1) | 1);
         }
         Some(e)
     }
@@ -575,6 +574,7 @@ impl ConnTrack {
 
     /// Records a packet of the entry in `slot` travelling in `dir`: updates the state machine
     /// and refreshes the timeout. Returns the state change, if any.
+    #[inline]
     pub fn update(
         &mut self,
         slot: usize,

@@ -30,6 +30,7 @@
 
 pub mod clock;
 pub mod conntrack;
+mod flow_index;
 pub mod forward;
 pub mod nat;
 pub mod packet;

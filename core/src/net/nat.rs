@@ -691,13 +691,26 @@ impl NatTable {
     /// If an ICMP error quoting `quoted` belongs to one of our connections, the quote as it was
     /// before translation (its source is where the error must go).
     pub fn untranslate_quote(&mut self, quoted: FlowKey, now: Instant) -> Option<FlowKey> {
-        let (hit, _) = self.ct.lookup(&quoted.reversed(), now);
+        self.related(quoted, now)
+            .map(|(untranslated, _, _)| untranslated)
+    }
+
+    /// The connection an ICMP error belongs to (Linux's RELATED), from the packet it quotes
+    /// as that packet was on the wire: the quote as it must read after translation, and the
+    /// entry's slot and the direction the error travels in. Changes no state (an error does
+    /// not refresh its connection), except that an expired entry found on the way is released.
+    pub fn related(&mut self, quoted: FlowKey, now: Instant) -> Option<(FlowKey, usize, Dir)> {
+        let (hit, lazily_expired) = self.ct.lookup(&quoted.reversed(), now);
+        if let Some(e) = lazily_expired {
+            self.release(&e);
+        }
         let (slot, dir) = hit?;
         let e = self.ct.get(slot)?;
-        Some(match dir {
+        let untranslated = match dir {
             Dir::Reply => e.orig,
             Dir::Original => e.reply,
-        })
+        };
+        Some((untranslated, slot, dir))
     }
 
     /// The table like `conntrack -L`, one line per entry, sorted.
@@ -1105,6 +1118,19 @@ mod tests {
                 port: 40000
             }
         );
+    }
+
+    #[test]
+    fn an_icmp_error_finding_its_connection_expired_releases_the_binding() {
+        let mut n = NatTable::new(NatConfig::default());
+        n.outbound(udp(A, 40000, X, 53), None, EXT, Instant(0))
+            .unwrap();
+        let late = Instant(0).after(Duration::from_secs(31));
+        assert_eq!(n.untranslate_quote(udp(EXT, 40000, X, 53), late), None);
+        assert!(n.conntrack().is_empty());
+        // Port 40000 is free again, so another inside host keeps it.
+        let d = n.outbound(udp(B, 40000, X, 53), None, EXT, late).unwrap();
+        assert_eq!(d.after, udp(EXT, 40000, X, 53));
     }
 
     #[test]

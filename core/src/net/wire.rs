@@ -6,10 +6,16 @@
 //! does not depend on the payload size. Anything malformed, truncated or not translatable
 //! is rejected with a [`WireError`] naming what is wrong; no input panics.
 //!
-//! Forwarding duties (TTL, fragmentation, ICMP errors) belong to the router around it; this
-//! layer only translates. Fragments are rejected (their ports are not visible past the
-//! first one), as are ICMP errors (translating their quoted header is done by the
-//! simulator, not yet on bytes).
+//! ICMP errors (destination unreachable, time exceeded, parameter problem) are translated as
+//! Linux translates RELATED packets: the connection is found from the quoted packet (its
+//! inverse is one of the entry's tuples), the quoted header's addresses and ports are put back
+//! as they were before translation, the outer destination becomes the quote's source (and the
+//! outer source the quote's destination when the error comes from that endpoint itself), and
+//! the outer IP, quoted IP, quoted transport (where quoted) and ICMP checksums are fixed.
+//!
+//! Forwarding duties (TTL, fragmentation, generating ICMP errors) belong to the router around
+//! it; this layer only translates. Fragments are rejected (their ports are not visible past
+//! the first one).
 
 use std::net::Ipv4Addr;
 
@@ -61,9 +67,26 @@ pub enum WireError {
     /// A protocol the NAT does not translate.
     #[error("IP protocol {0} is not translated (only TCP 6, UDP 17 and ICMP echo 1)")]
     Protocol(u8),
-    /// An ICMP message other than echo request/reply.
-    #[error("ICMP type {0} is not translated (only echo request 8 and echo reply 0)")]
+    /// An ICMP message other than echo request/reply and the errors.
+    #[error(
+        "ICMP type {0} is not translated (only echo request 8, echo reply 0 and the errors \
+         destination unreachable 3, time exceeded 11, parameter problem 12)"
+    )]
     IcmpType(u8),
+    /// An ICMP error's checksum is wrong.
+    #[error("ICMP checksum {found:#06x} is wrong (expected {expected:#06x})")]
+    BadIcmpChecksum {
+        /// In the packet.
+        found: u16,
+        /// Computed.
+        expected: u16,
+    },
+    /// The packet an ICMP error quotes is malformed.
+    #[error("ICMP error's quoted packet: {0}")]
+    Quoted(Box<WireError>),
+    /// An ICMP error whose quoted packet belongs to no tracked connection.
+    #[error("ICMP error quoting {0} belongs to no tracked connection")]
+    Unrelated(FlowKey),
     /// The NAT refused the packet.
     #[error("dropped by NAT: {0}")]
     Nat(NatDrop),
@@ -256,6 +279,7 @@ pub fn parse(b: &[u8]) -> Result<Parsed, WireError> {
                     let id = be16(b, l4 + 4);
                     (Proto::Icmp, id, id, None)
                 }
+                // `translate` handles errors separately; here they are not a flow of their own.
                 t => return Err(WireError::IcmpType(t)),
             }
         }
@@ -330,8 +354,185 @@ pub fn translate(
     dir: Direction,
     now: Instant,
 ) -> Result<Decision, WireError> {
-    let p = parse(b)?;
-    translate_parsed(table, b, &p, dir, now)
+    match parse(b) {
+        Ok(p) => translate_parsed(table, b, &p, dir, now),
+        Err(WireError::IcmpType(t)) if is_icmp_error(t) => translate_icmp_error(table, b, now),
+        Err(e) => Err(e),
+    }
+}
+
+/// ICMP types that quote the packet that caused them: destination unreachable, time
+/// exceeded, parameter problem.
+fn is_icmp_error(t: u8) -> bool {
+    matches!(t, 3 | 11 | 12)
+}
+
+/// The flow key of the packet an ICMP error quotes at `q` (its IPv4 header and at least the
+/// first 8 bytes of its transport header), and where its transport header starts.
+fn parse_quote(b: &[u8], q: usize, end: usize) -> Result<(FlowKey, usize), WireError> {
+    let have = end.saturating_sub(q);
+    if have < 20 {
+        return Err(WireError::Truncated {
+            what: "quoted IPv4 header",
+            need: 20,
+            have,
+        });
+    }
+    let version = b[q] >> 4;
+    if version != 4 {
+        return Err(WireError::NotIpv4(version));
+    }
+    let ihl = ((b[q] & 0x0f) as usize) * 4;
+    if ihl < 20 {
+        return Err(WireError::BadLength {
+            what: "quoted IPv4 header length",
+            value: ihl,
+        });
+    }
+    if have < ihl + 8 {
+        return Err(WireError::Truncated {
+            what: "quoted IPv4 header and 8 bytes of transport header",
+            need: ihl + 8,
+            have,
+        });
+    }
+    let frag = be16(b, q + 6);
+    if frag & 0x1fff != 0 {
+        return Err(WireError::Fragment {
+            offset: frag & 0x1fff,
+            more: frag & 0x2000 != 0,
+        });
+    }
+    let t = q + ihl;
+    let (proto, sport, dport) = match b[q + 9] {
+        6 => (Proto::Tcp, be16(b, t), be16(b, t + 2)),
+        17 => (Proto::Udp, be16(b, t), be16(b, t + 2)),
+        1 => match b[t] {
+            0 | 8 => {
+                let id = be16(b, t + 4);
+                (Proto::Icmp, id, id)
+            }
+            ty => return Err(WireError::IcmpType(ty)),
+        },
+        p => return Err(WireError::Protocol(p)),
+    };
+    let key = FlowKey {
+        proto,
+        src: ip_at(b, q + 12),
+        dst: ip_at(b, q + 16),
+        sport,
+        dport,
+    };
+    Ok((key, t))
+}
+
+fn put_ip(b: &mut [u8], at: usize, ip: Ipv4Addr) {
+    if let Some(x) = b.get_mut(at..at + 4) {
+        x.copy_from_slice(&ip.octets());
+    }
+}
+
+/// Translates an ICMP error (whose outer IPv4 header [`parse`] has validated) through the
+/// connection its quoted packet belongs to. The decision describes the quoted packet: its
+/// key as it arrived and as it leaves.
+fn translate_icmp_error(
+    table: &mut NatTable,
+    b: &mut [u8],
+    now: Instant,
+) -> Result<Decision, WireError> {
+    let icmp = ((b[0] & 0x0f) as usize) * 4;
+    let end = be16(b, 2) as usize;
+    let Some(message) = b.get(icmp..end) else {
+        return Err(WireError::Truncated {
+            what: "ICMP header",
+            need: 8,
+            have: 0,
+        });
+    };
+    if ones_sum(message) != 0xffff {
+        let mut zeroed = message.to_vec();
+        if let Some(x) = zeroed.get_mut(2..4) {
+            x.fill(0);
+        }
+        return Err(WireError::BadIcmpChecksum {
+            found: be16(b, icmp + 2),
+            expected: !ones_sum(&zeroed),
+        });
+    }
+    let q = icmp + 8;
+    let (quoted, t) = parse_quote(b, q, end).map_err(|e| WireError::Quoted(Box::new(e)))?;
+    let (to, slot, dir) = table
+        .related(quoted, now)
+        .ok_or(WireError::Unrelated(quoted))?;
+
+    // Outer header: the error goes to the quote's (untranslated) source; an error from the
+    // quoted packet's own destination is translated like that endpoint's packets are.
+    let (src, dst) = (ip_at(b, 12), ip_at(b, 16));
+    let new_src = if src == quoted.dst { to.dst } else { src };
+    let mut c = update32(be16(b, 10), src, new_src);
+    c = update32(c, dst, to.src);
+    put16(b, 10, c);
+    put_ip(b, 12, new_src);
+    put_ip(b, 16, to.src);
+
+    // Quoted IPv4 header.
+    let mut c = update32(be16(b, q + 10), quoted.src, to.src);
+    c = update32(c, quoted.dst, to.dst);
+    put16(b, q + 10, c);
+    put_ip(b, q + 12, to.src);
+    put_ip(b, q + 16, to.dst);
+
+    // Quoted transport header: its checksum only where the quote holds it (a quote is
+    // guaranteed 8 bytes, so TCP's, at 16, is often cut off; Linux leaves it then too).
+    let pseudo = |c: u16| {
+        let c = update32(c, quoted.src, to.src);
+        let c = update32(c, quoted.dst, to.dst);
+        let c = update16(c, quoted.sport, to.sport);
+        update16(c, quoted.dport, to.dport)
+    };
+    match quoted.proto {
+        Proto::Tcp => {
+            if t + 18 <= end {
+                let c = pseudo(be16(b, t + 16));
+                put16(b, t + 16, c);
+            }
+            put16(b, t, to.sport);
+            put16(b, t + 2, to.dport);
+        }
+        Proto::Udp => {
+            let old = be16(b, t + 6);
+            if old != 0 {
+                let c = match pseudo(old) {
+                    0 => 0xffff,
+                    c => c,
+                };
+                put16(b, t + 6, c);
+            }
+            put16(b, t, to.sport);
+            put16(b, t + 2, to.dport);
+        }
+        Proto::Icmp => {
+            let c = update16(be16(b, t + 2), quoted.sport, to.sport);
+            put16(b, t + 2, c);
+            put16(b, t + 4, to.sport);
+        }
+    }
+
+    // The ICMP checksum covers the whole rewritten quote: recompute it, as Linux does.
+    put16(b, icmp + 2, 0);
+    let c = !ones_sum(b.get(icmp..end).unwrap_or_default());
+    put16(b, icmp + 2, c);
+
+    Ok(Decision {
+        before: quoted,
+        after: to,
+        slot: slot as u32,
+        dir,
+        created: false,
+        transition: None,
+        rule: None,
+        expired: Vec::new(),
+    })
 }
 
 /// The most packets [`translate_burst`] looks ahead over.
@@ -373,6 +574,9 @@ pub fn translate_burst(
         for (i, b) in chunk.iter_mut().enumerate() {
             let r = match parsed[i].take() {
                 Some(Ok(p)) => translate_parsed(table, b, &p, dir, now),
+                Some(Err(WireError::IcmpType(t))) if is_icmp_error(t) => {
+                    translate_icmp_error(table, b, now)
+                }
                 Some(Err(e)) => Err(e),
                 None => continue,
             };
@@ -403,9 +607,14 @@ fn translate_parsed(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::net::conntrack::Dir;
     use crate::net::forward::PortForward;
     use crate::net::nat::NatConfig;
-    use etherparse::{Icmpv4Header, NetHeaders, PacketBuilder, PacketHeaders, TransportHeader};
+    use etherparse::icmpv4::{DestUnreachableHeader, TimeExceededCode};
+    use etherparse::{
+        Icmpv4Header, Icmpv4Type, IpNumber, Ipv4Header, NetHeaders, PacketBuilder, PacketHeaders,
+        TransportHeader,
+    };
     use proptest::prelude::*;
 
     const EXT: Ipv4Addr = Ipv4Addr::new(203, 0, 113, 7);
@@ -694,7 +903,221 @@ mod tests {
         );
     }
 
+    /// An ICMP error from `src` to `dst` quoting `quote`, built and checksummed by etherparse.
+    fn icmp_error(src: [u8; 4], dst: [u8; 4], ty: Icmpv4Type, quote: &[u8]) -> Vec<u8> {
+        let mut v = Vec::new();
+        PacketBuilder::ipv4(src, dst, 64)
+            .icmpv4(ty)
+            .write(&mut v, quote)
+            .unwrap();
+        v
+    }
+
+    fn port_unreachable() -> Icmpv4Type {
+        Icmpv4Type::DestinationUnreachable(DestUnreachableHeader::Port)
+    }
+
+    /// Checks the outer IPv4 and ICMP checksums with etherparse; returns the outer addresses
+    /// and the quote.
+    fn verified_error(b: &[u8]) -> (Ipv4Addr, Ipv4Addr, Vec<u8>) {
+        let h = PacketHeaders::from_ip_slice(b).expect("etherparse parses it");
+        let Some(NetHeaders::Ipv4(ip, _)) = &h.net else {
+            panic!("not ipv4")
+        };
+        assert_eq!(ip.header_checksum, ip.calc_header_checksum(), "outer IPv4");
+        let Some(TransportHeader::Icmpv4(i)) = h.transport else {
+            panic!("not icmp")
+        };
+        let quote = h.payload.slice().to_vec();
+        assert_eq!(
+            i.checksum,
+            Icmpv4Header::with_checksum(i.icmp_type.clone(), &quote).checksum,
+            "ICMP checksum"
+        );
+        (ip.source.into(), ip.destination.into(), quote)
+    }
+
+    #[test]
+    fn port_unreachable_for_a_masqueraded_udp_flow_goes_back_inside() {
+        let mut nat = NatTable::new(NatConfig::default());
+        let mut out = udp([10, 0, 2, 15], 40000, [8, 8, 8, 8], 53, b"dns query");
+        translate(&mut nat, &mut out, Direction::Outbound(EXT), Instant(0)).unwrap();
+        // The server quotes the whole datagram it got.
+        let mut err = icmp_error([8, 8, 8, 8], EXT.octets(), port_unreachable(), &out);
+        let d = translate(&mut nat, &mut err, Direction::Inbound, Instant(5)).unwrap();
+        assert_eq!(d.dir, Dir::Reply);
+        let (src, dst, quote) = verified_error(&err);
+        assert_eq!(
+            (src, dst),
+            (Ipv4Addr::new(8, 8, 8, 8), Ipv4Addr::new(10, 0, 2, 15))
+        );
+        // The whole quote is a valid packet again: its IP and UDP checksums check out.
+        assert_eq!(
+            verified(&quote),
+            (
+                Ipv4Addr::new(10, 0, 2, 15),
+                40000,
+                Ipv4Addr::new(8, 8, 8, 8),
+                53
+            )
+        );
+        assert_eq!(
+            quote,
+            udp([10, 0, 2, 15], 40000, [8, 8, 8, 8], 53, b"dns query")
+        );
+    }
+
+    #[test]
+    fn time_exceeded_from_a_router_about_a_port_translated_tcp_syn() {
+        let mut nat = NatTable::new(NatConfig::default());
+        let mut first = tcp([192, 168, 1, 11], 40000, [198, 51, 100, 1], 443, true, b"");
+        translate(&mut nat, &mut first, Direction::Outbound(EXT), Instant(0)).unwrap();
+        let mut syn = tcp([192, 168, 1, 10], 40000, [198, 51, 100, 1], 443, true, b"");
+        let d = translate(&mut nat, &mut syn, Direction::Outbound(EXT), Instant(0)).unwrap();
+        assert_ne!(d.after.sport, 40000);
+        let router = [192, 0, 2, 1];
+        let ttl = Icmpv4Type::TimeExceeded(TimeExceededCode::TtlExceededInTransit);
+        // Whole segment quoted: the TCP checksum is in the quote and must be fixed too.
+        let mut err = icmp_error(router, EXT.octets(), ttl.clone(), &syn);
+        translate(&mut nat, &mut err, Direction::Inbound, Instant(1)).unwrap();
+        let (src, dst, quote) = verified_error(&err);
+        assert_eq!(
+            (src, dst),
+            (Ipv4Addr::from(router), Ipv4Addr::new(192, 168, 1, 10))
+        );
+        assert_eq!(
+            verified(&quote),
+            (
+                Ipv4Addr::new(192, 168, 1, 10),
+                40000,
+                Ipv4Addr::new(198, 51, 100, 1),
+                443
+            )
+        );
+        // The minimal quote (header + 8 bytes, no TCP checksum in it): the quoted IPv4
+        // header's checksum and the ICMP checksum are still right.
+        let mut short = icmp_error(router, EXT.octets(), ttl, &syn[..28]);
+        translate(&mut nat, &mut short, Direction::Inbound, Instant(1)).unwrap();
+        let (_, dst, quote) = verified_error(&short);
+        assert_eq!(dst, Ipv4Addr::new(192, 168, 1, 10));
+        let (qip, rest) = Ipv4Header::from_slice(&quote).unwrap();
+        assert_eq!(
+            qip.header_checksum,
+            qip.calc_header_checksum(),
+            "quoted IPv4"
+        );
+        assert_eq!(Ipv4Addr::from(qip.source), Ipv4Addr::new(192, 168, 1, 10));
+        assert_eq!(be16(rest, 0), 40000);
+        assert_eq!(be16(rest, 2), 443);
+    }
+
+    #[test]
+    fn host_unreachable_about_a_ping_restores_the_identifier() {
+        let mut nat = NatTable::new(NatConfig::default());
+        let mut other = ping([192, 168, 1, 11], [8, 8, 8, 8], 7, false);
+        translate(&mut nat, &mut other, Direction::Outbound(EXT), Instant(0)).unwrap();
+        let mut p = ping([192, 168, 1, 10], [8, 8, 8, 8], 7, false);
+        let d = translate(&mut nat, &mut p, Direction::Outbound(EXT), Instant(0)).unwrap();
+        assert_ne!(d.after.sport, 7);
+        let unreachable = Icmpv4Type::DestinationUnreachable(DestUnreachableHeader::Host);
+        let mut err = icmp_error([192, 0, 2, 1], EXT.octets(), unreachable, &p);
+        translate(&mut nat, &mut err, Direction::Inbound, Instant(0)).unwrap();
+        let (_, dst, quote) = verified_error(&err);
+        assert_eq!(dst, Ipv4Addr::new(192, 168, 1, 10));
+        assert_eq!(quote, ping([192, 168, 1, 10], [8, 8, 8, 8], 7, false));
+    }
+
+    #[test]
+    fn port_unreachable_from_a_forwarded_guest_leaves_as_the_nat() {
+        let mut nat = NatTable::new(NatConfig::default());
+        nat.add_forward(PortForward::parse_vbox("dns,udp,,5353,192.168.1.10,53").unwrap())
+            .unwrap();
+        let mut q = udp([198, 51, 100, 9], 50000, EXT.octets(), 5353, b"query");
+        translate(&mut nat, &mut q, Direction::Inbound, Instant(0)).unwrap();
+        // The guest has nothing on port 53 and answers from itself, the quote's destination.
+        let mut err = icmp_error([192, 168, 1, 10], [198, 51, 100, 9], port_unreachable(), &q);
+        translate(&mut nat, &mut err, Direction::Outbound(EXT), Instant(0)).unwrap();
+        let (src, dst, quote) = verified_error(&err);
+        assert_eq!((src, dst), (EXT, Ipv4Addr::new(198, 51, 100, 9)));
+        assert_eq!(
+            quote,
+            udp([198, 51, 100, 9], 50000, EXT.octets(), 5353, b"query")
+        );
+    }
+
+    #[test]
+    fn icmp_error_rejections_name_the_problem_and_change_nothing() {
+        let mut nat = NatTable::new(NatConfig::default());
+        let mut out = udp([10, 0, 2, 15], 40000, [8, 8, 8, 8], 53, b"q");
+        translate(&mut nat, &mut out, Direction::Outbound(EXT), Instant(0)).unwrap();
+        let t = |b: &[u8], nat: &mut NatTable| {
+            let mut c = b.to_vec();
+            let e = translate(nat, &mut c, Direction::Inbound, Instant(0)).unwrap_err();
+            assert_eq!(c, b, "bytes unchanged on error");
+            e.to_string()
+        };
+        let stranger = udp(EXT.octets(), 1, [8, 8, 8, 8], 53, b"q");
+        assert_eq!(
+            t(
+                &icmp_error([8, 8, 8, 8], EXT.octets(), port_unreachable(), &stranger),
+                &mut nat
+            ),
+            "ICMP error quoting udp 203.0.113.7:1 > 8.8.8.8:53 belongs to no tracked connection"
+        );
+        let mut bad = icmp_error([8, 8, 8, 8], EXT.octets(), port_unreachable(), &out);
+        bad[22] ^= 0x55;
+        assert!(t(&bad, &mut nat).starts_with("ICMP checksum"));
+        assert_eq!(
+            t(
+                &icmp_error([8, 8, 8, 8], EXT.octets(), port_unreachable(), &out[..24]),
+                &mut nat
+            ),
+            "ICMP error's quoted packet: truncated quoted IPv4 header and 8 bytes of transport \
+             header: needs 28 bytes, has 24"
+        );
+        let mut gre = out.clone();
+        gre[9] = 47;
+        assert_eq!(
+            t(&icmp_error([8, 8, 8, 8], EXT.octets(), port_unreachable(), &gre), &mut nat),
+            "ICMP error's quoted packet: IP protocol 47 is not translated (only TCP 6, UDP 17 and ICMP echo 1)"
+        );
+        // The connection expired: the error is unrelated, and the entry is gone.
+        let late = Instant(31_000);
+        let mut err = icmp_error([8, 8, 8, 8], EXT.octets(), port_unreachable(), &out);
+        assert!(translate(&mut nat, &mut err, Direction::Inbound, late).is_err());
+        assert!(nat.conntrack().is_empty());
+    }
+
     proptest! {
+        /// Arbitrary ICMP error bodies (valid outer header and ICMP checksum, so the bytes get
+        /// past the outer checks) never panic; whatever is translated keeps valid checksums.
+        #[test]
+        fn arbitrary_icmp_errors_never_panic(
+            ty in prop::sample::select(vec![3u8, 11, 12]),
+            body in proptest::collection::vec(any::<u8>(), 0..80),
+            from_flow in any::<bool>(), at in 0usize..60, val: u8,
+        ) {
+            let mut nat = NatTable::new(NatConfig::default());
+            let mut out = udp([10, 0, 2, 15], 40000, [8, 8, 8, 8], 53, b"q");
+            translate(&mut nat, &mut out, Direction::Outbound(EXT), Instant(0)).unwrap();
+            let mut quote = if from_flow { out.clone() } else { body.clone() };
+            if from_flow && at < quote.len() { quote[at] = val; }
+            let mut icmp = vec![ty, val, 0, 0, 0, 0, 0, 0];
+            icmp.extend_from_slice(&quote);
+            let c = !ones_sum(&icmp);
+            icmp[2..4].copy_from_slice(&c.to_be_bytes());
+            let mut b = Vec::new();
+            PacketBuilder::ipv4([8, 8, 8, 8], EXT.octets(), 64)
+                .write(&mut b, IpNumber::ICMP, &icmp)
+                .unwrap();
+            if translate(&mut nat, &mut b, Direction::Inbound, Instant(0)).is_ok() {
+                prop_assert_eq!(ones_sum(&b[..20]), 0xffff);
+                prop_assert_eq!(ones_sum(&b[20..]), 0xffff);
+            }
+            let mut raw = [vec![0x45, 0, 0, 28 + body.len() as u8], body].concat();
+            let _ = translate(&mut nat, &mut raw, Direction::Outbound(EXT), Instant(0));
+        }
+
         #[test]
         fn arbitrary_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
             let mut nat = NatTable::new(NatConfig::default());
