@@ -59,6 +59,33 @@ pub struct NetState {
     pub example: String,
     /// The current step of the trace (0-based).
     pub step: u32,
+    /// The learner's edits on top of the scenario, in order (replayed: the engine is
+    /// deterministic). Choosing another scenario clears them.
+    #[serde(default)]
+    pub edits: Vec<NetEdit>,
+}
+
+/// Most edits the network lab keeps.
+pub const MAX_NET_EDITS: usize = 32;
+
+/// One edit of the network lab. Design edits change the topology the scenario starts from;
+/// actions run after the scenario's own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum NetEdit {
+    /// A VM with this name on the first host, its `eth0` on NAT, listening on tcp/22.
+    AddVm(String),
+    /// The RFC 4787 behaviour of a NAT: a router's (its name) or a NAT Network's
+    /// (`natnet/<name>`).
+    SetNat {
+        /// Which NAT.
+        nat: String,
+        /// Mapping behaviour (RFC 4787 §4.1).
+        mapping: labvisor_core::net::nat::Behavior,
+        /// Filtering behaviour (RFC 4787 §5).
+        filtering: labvisor_core::net::nat::Behavior,
+    },
+    /// An engine action (send, change a NIC's mode, add or remove a forwarding rule).
+    Act(labvisor_core::net::sim::Action),
 }
 
 impl Default for NetState {
@@ -66,6 +93,7 @@ impl Default for NetState {
         NetState {
             example: "home-router".into(),
             step: 0,
+            edits: Vec::new(),
         }
     }
 }
@@ -215,6 +243,20 @@ impl LabState {
             text("sorter bin", bin)?;
         }
         text("network scenario", &self.network.example)?;
+        if self.network.edits.len() > MAX_NET_EDITS {
+            return Err(format!(
+                "{} network edits (at most {MAX_NET_EDITS})",
+                self.network.edits.len()
+            ));
+        }
+        for edit in &self.network.edits {
+            let size = serde_json::to_string(edit).map_or(usize::MAX, |s| s.len());
+            if size > 512 {
+                return Err(format!(
+                    "a network edit is {size} bytes as JSON (at most 512)"
+                ));
+            }
+        }
         if self.disks.ops.len() > 64 {
             return Err(format!(
                 "{} disk operations (at most 64)",
@@ -258,5 +300,19 @@ mod tests {
             lab.validate(),
             Err("host CPUs = 0 (expected 1..=64)".to_string())
         );
+    }
+
+    #[test]
+    fn network_edits_are_bounded() {
+        let mut lab = LabState::default();
+        lab.network.edits = vec![NetEdit::AddVm("vm1".into()); MAX_NET_EDITS];
+        assert_eq!(lab.validate(), Ok(()));
+        lab.network.edits.push(NetEdit::AddVm("vm2".into()));
+        assert_eq!(
+            lab.validate(),
+            Err(format!("33 network edits (at most {MAX_NET_EDITS})"))
+        );
+        lab.network.edits = vec![NetEdit::AddVm("x".repeat(600))];
+        assert!(lab.validate().unwrap_err().contains("at most 512"));
     }
 }
