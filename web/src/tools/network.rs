@@ -3,6 +3,12 @@
 //! tables as they stand after the current action, both like `conntrack -L` and like Cisco's
 //! `show ip nat translations`. Every fact comes from the engine: the page replays the same
 //! deterministic network up to the current action.
+//!
+//! The lab is editable: the learner's edits ([`NetEdit`]) are design changes to the scenario's
+//! topology (a VM added, a NAT's RFC 4787 behaviour) and engine actions appended after the
+//! scenario's own (a NIC's mode, forwarding rules typed in VirtualBox or QEMU syntax, test
+//! packets). Every edit is tried by running the whole lab again before it is kept, so the
+//! engine's refusal is what the learner reads.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
@@ -1154,8 +1160,8 @@ const TITLE: Text = Text::new(
     "네트워크 실습: NAT 단계별 보기",
 );
 const INTRO: Text = Text::new(
-    "Pick a scenario and play its packets one step at a time: every hop, routing decision, address translation and conntrack change, with the NAT table as it stands at that moment.",
-    "시나리오를 고르고 패킷을 한 단계씩 재생해 보세요. 모든 홉, 라우팅 결정, 주소 변환, conntrack 변화를 그 순간의 NAT 테이블과 함께 보여 줍니다.",
+    "Pick a scenario and play its packets one step at a time: every hop, routing decision, address translation and conntrack change, with the NAT table as it stands at that moment. Then edit it: add a VM, change a NIC's attachment, type a port-forwarding rule, choose the NAT's RFC 4787 behaviour, and send packets to see the effect.",
+    "시나리오를 고르고 패킷을 한 단계씩 재생해 보세요. 모든 홉, 라우팅 결정, 주소 변환, conntrack 변화를 그 순간의 NAT 테이블과 함께 보여 줍니다. 그다음 직접 바꿔 보세요. VM을 추가하고, NIC의 연결 방식을 바꾸고, 포트 포워딩 규칙을 입력하고, NAT의 RFC 4787 동작 방식을 고른 뒤 패킷을 보내 결과를 확인할 수 있습니다.",
 );
 const GOAL: Text = Text::new(
     "Step through a whole scenario to its last event, watching where the source address changes.",
@@ -1564,5 +1570,42 @@ mod tests {
             render_error(Lang::En, &e),
             "\"10.0.2\" is not an IPv4 address like 10.0.2.15"
         );
+    }
+}
+
+#[cfg(test)]
+mod share_tests {
+    use super::*;
+    use crate::share::Shared;
+
+    #[test]
+    fn every_kind_of_edit_survives_a_share_link() {
+        let lab = load("port-forward-ssh", &[]).unwrap();
+        let (target, _, existing) = &rule_targets(lab.network.topology())[0];
+        let mut shared = Shared {
+            route: "#/tool/network".into(),
+            lab: Default::default(),
+            completed: Vec::new(),
+        };
+        shared.lab.network.edits = vec![
+            NetEdit::AddVm("vm2".into()),
+            NetEdit::SetNat {
+                nat: "home-router".into(),
+                mapping: Behavior::AddressDependent,
+                filtering: Behavior::EndpointIndependent,
+            },
+            forward_edit(target, "web,tcp,127.0.0.1,8080,10.0.2.15,80", existing).unwrap(),
+            send_edit("pc", "127.0.0.1", Proto::Udp, 8080, 3).unwrap(),
+            NetEdit::Act(Action::SetMode {
+                vm: "vm1".into(),
+                nic: "eth0".into(),
+                mode: Mode::Internal("intnet".into()),
+            }),
+        ];
+        let back = Shared::decode(&shared.encode()).expect("the link decodes");
+        assert_eq!(back.lab.network.edits, shared.lab.network.edits);
+        let json = serde_json::to_string(&shared.lab).unwrap();
+        let saved: crate::lab::LabState = serde_json::from_str(&json).unwrap();
+        assert_eq!(saved, shared.lab);
     }
 }
