@@ -217,6 +217,76 @@ scenario('network lab: step through the NAT trace, see the translation and the c
   noErrors(page);
 });
 
+// The trace lines of the learner's last action (after its header).
+async function lastActionSteps(page) {
+  return page.evaluate(() => {
+    const items = [...document.querySelectorAll('.lv-trace > li')];
+    let start = 0;
+    items.forEach((li, i) => { if (li.classList.contains('lv-trace-action')) start = i; });
+    return items.slice(start + 1).map((li) => ({ cls: li.className, text: li.textContent }));
+  });
+}
+
+scenario('network lab: a forwarding rule typed by the learner lets a packet reach the VM', async (ctx) => {
+  const page = await open(ctx, '#/tool/network');
+  await page.locator('#lv-net-example').selectOption('port-forward-ssh');
+  await page.locator('h2.lv-net-title', { hasText: 'SSH into a VM' }).waitFor();
+  const rule = page.locator('#lv-net-pf-rule');
+  // A bad port is refused with the parser's message, typed and submitted with Enter.
+  await rule.fill('web,tcp,,80000,,22');
+  await rule.press('Enter');
+  assert.match(await page.locator('#lv-net-feedback.lv-field-error').textContent(), /"80000" is not a number in 1-65535/);
+  assert.equal(await rule.getAttribute('aria-invalid'), 'true');
+  // A clash with the scenario's own rule is explained.
+  await rule.fill('other,tcp,,2222,,22');
+  await page.getByRole('button', { name: 'Add rule' }).click();
+  await page.locator('#lv-net-feedback', { hasText: 'already forwarded by rule "tcp2222"' }).waitFor();
+  // In Korean too.
+  await page.getByRole('button', { name: '한국어' }).click();
+  await page.getByRole('button', { name: '규칙 추가' }).click();
+  await page.locator('#lv-net-feedback', { hasText: '이미 규칙 "tcp2222"' }).waitFor();
+  await page.getByRole('button', { name: 'EN' }).click();
+  // QEMU syntax, then a packet to the new host port.
+  await rule.fill('tcp::8080-:22');
+  await rule.press('Enter');
+  await page.locator('.lv-net-ok', { hasText: 'tcp8080' }).waitFor();
+  await page.locator('.lv-net-rules code', { hasText: 'tcp8080,tcp,,8080,,22' }).waitFor();
+  await page.locator('#lv-net-send-from').selectOption('pc');
+  await page.locator('#lv-net-send-to').fill('127.0.0.1');
+  await page.locator('#lv-net-send-port').fill('8080');
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.locator('.lv-trace-action', { hasText: 'pc sends tcp to 127.0.0.1:8080' }).waitFor();
+  const steps = await lastActionSteps(page);
+  assert.ok(steps.some((s) => s.cls.includes('lv-ev-deliver') && /vm1: deliver .*\.22\b/.test(s.text)),
+    `the packet reaches vm1 port 22: ${JSON.stringify(steps)}`);
+  await shot(page, '09-network-forward');
+  noErrors(page);
+});
+
+scenario('network lab: symmetric NAT filters an unsolicited packet, full cone admits it', async (ctx) => {
+  const page = await open(ctx, '#/tool/network');
+  await page.locator('#lv-net-mapping').selectOption('apdm');
+  await page.locator('#lv-net-filtering').selectOption('apdm');
+  await page.locator('.lv-net-cone', { hasText: 'symmetric NAT' }).waitFor();
+  const probe = page.getByRole('button', { name: 'Send from another outside host to the mapped port' });
+  await probe.click();
+  await page.locator('.lv-trace-action', { hasText: 'isp sends tcp to 203.0.113.7' }).waitFor();
+  let steps = await lastActionSteps(page);
+  assert.ok(steps.some((s) => s.cls.includes('lv-ev-drop') && /home-router/.test(s.text)),
+    `symmetric NAT drops it: ${JSON.stringify(steps)}`);
+  assert.ok(!steps.some((s) => /pc: deliver/.test(s.text)), 'nothing reaches the PC');
+  await shot(page, '10-network-symmetric');
+  // Full cone: the same probe is let in to the PC.
+  await page.locator('#lv-net-mapping').selectOption('eim');
+  await page.locator('#lv-net-filtering').selectOption('eim');
+  await page.locator('.lv-net-cone', { hasText: 'full cone NAT' }).waitFor();
+  await page.locator('.lv-trace-step.lv-ev-deliver', { hasText: 'pc: deliver' }).last().waitFor();
+  steps = await lastActionSteps(page);
+  assert.ok(steps.some((s) => s.cls.includes('lv-ev-deliver') && /pc: deliver/.test(s.text)),
+    `full cone admits it: ${JSON.stringify(steps)}`);
+  noErrors(page);
+});
+
 scenario('NAT lesson: read, get a hint, pass an exercise, find it kept after a reload', async (ctx) => {
   const page = await open(ctx);
   await page.locator('.lv-lesson-link', { hasText: 'NAT' }).first().click();

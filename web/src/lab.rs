@@ -59,6 +59,34 @@ pub struct NetState {
     pub example: String,
     /// The current step of the trace (0-based).
     pub step: u32,
+    /// The learner's edits on top of the scenario, in order (replayed: the engine is
+    /// deterministic). Choosing another scenario clears them.
+    #[serde(default)]
+    pub edits: Vec<NetEdit>,
+}
+
+/// Most edits the network lab keeps.
+pub const MAX_NET_EDITS: usize = 32;
+
+/// One edit of the network lab. Design edits change the topology the scenario starts from;
+/// actions run after the scenario's own.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(into = "wire::NetEdit", from = "wire::NetEdit")]
+pub enum NetEdit {
+    /// A VM with this name on the first host, its `eth0` on NAT, listening on tcp/22.
+    AddVm(String),
+    /// The RFC 4787 behaviour of a NAT: a router's (its name) or a NAT Network's
+    /// (`natnet/<name>`).
+    SetNat {
+        /// Which NAT.
+        nat: String,
+        /// Mapping behaviour (RFC 4787 §4.1).
+        mapping: labvisor_core::net::nat::Behavior,
+        /// Filtering behaviour (RFC 4787 §5).
+        filtering: labvisor_core::net::nat::Behavior,
+    },
+    /// An engine action (send, change a NIC's mode, add or remove a forwarding rule).
+    Act(labvisor_core::net::sim::Action),
 }
 
 impl Default for NetState {
@@ -66,6 +94,175 @@ impl Default for NetState {
         NetState {
             example: "home-router".into(),
             step: 0,
+            edits: Vec::new(),
+        }
+    }
+}
+
+/// [`NetEdit`] as stored: the core's engine types use serde's tagged enums, which a
+/// non-self-describing format (postcard, in share links) cannot read back, so edits travel
+/// in this plain mirror.
+mod wire {
+    use labvisor_core::net::clock::Duration;
+    use labvisor_core::net::forward::PortForward;
+    use labvisor_core::net::nat::Behavior;
+    use labvisor_core::net::sim::{Action, RuleTarget, SendSpec};
+    use labvisor_core::net::vbox::Mode as CoreMode;
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Clone, Serialize, Deserialize)]
+    pub enum NetEdit {
+        AddVm(String),
+        SetNat {
+            nat: String,
+            mapping: Behavior,
+            filtering: Behavior,
+        },
+        Send(SendSpec),
+        Advance(Duration),
+        AddForward {
+            target: Target,
+            rule: PortForward,
+        },
+        RemoveForward {
+            target: Target,
+            name: String,
+        },
+        SetMode {
+            vm: String,
+            nic: String,
+            mode: Mode,
+        },
+    }
+
+    #[derive(Clone, Serialize, Deserialize)]
+    pub enum Target {
+        VmNic { vm: String, nic: String },
+        NatNetwork(String),
+        Router(String),
+    }
+
+    #[derive(Clone, Serialize, Deserialize)]
+    pub enum Mode {
+        NotAttached,
+        Nat(Vec<PortForward>),
+        NatNetwork(String),
+        Bridged,
+        HostOnly(String),
+        Internal(String),
+    }
+
+    impl From<RuleTarget> for Target {
+        fn from(t: RuleTarget) -> Target {
+            match t {
+                RuleTarget::VmNic { vm, nic } => Target::VmNic { vm, nic },
+                RuleTarget::NatNetwork { name } => Target::NatNetwork(name),
+                RuleTarget::Router { name } => Target::Router(name),
+            }
+        }
+    }
+
+    impl From<Target> for RuleTarget {
+        fn from(t: Target) -> RuleTarget {
+            match t {
+                Target::VmNic { vm, nic } => RuleTarget::VmNic { vm, nic },
+                Target::NatNetwork(name) => RuleTarget::NatNetwork { name },
+                Target::Router(name) => RuleTarget::Router { name },
+            }
+        }
+    }
+
+    impl From<CoreMode> for Mode {
+        fn from(m: CoreMode) -> Mode {
+            match m {
+                CoreMode::NotAttached => Mode::NotAttached,
+                CoreMode::Nat { forwards } => Mode::Nat(forwards),
+                CoreMode::NatNetwork(n) => Mode::NatNetwork(n),
+                CoreMode::Bridged => Mode::Bridged,
+                CoreMode::HostOnly(n) => Mode::HostOnly(n),
+                CoreMode::Internal(n) => Mode::Internal(n),
+            }
+        }
+    }
+
+    impl From<Mode> for CoreMode {
+        fn from(m: Mode) -> CoreMode {
+            match m {
+                Mode::NotAttached => CoreMode::NotAttached,
+                Mode::Nat(forwards) => CoreMode::Nat { forwards },
+                Mode::NatNetwork(n) => CoreMode::NatNetwork(n),
+                Mode::Bridged => CoreMode::Bridged,
+                Mode::HostOnly(n) => CoreMode::HostOnly(n),
+                Mode::Internal(n) => CoreMode::Internal(n),
+            }
+        }
+    }
+
+    impl From<super::NetEdit> for NetEdit {
+        fn from(e: super::NetEdit) -> NetEdit {
+            match e {
+                super::NetEdit::AddVm(n) => NetEdit::AddVm(n),
+                super::NetEdit::SetNat {
+                    nat,
+                    mapping,
+                    filtering,
+                } => NetEdit::SetNat {
+                    nat,
+                    mapping,
+                    filtering,
+                },
+                super::NetEdit::Act(a) => match a {
+                    Action::Send(s) => NetEdit::Send(s),
+                    Action::Advance(d) => NetEdit::Advance(d),
+                    Action::AddForward { target, rule } => NetEdit::AddForward {
+                        target: target.into(),
+                        rule,
+                    },
+                    Action::RemoveForward { target, name } => NetEdit::RemoveForward {
+                        target: target.into(),
+                        name,
+                    },
+                    Action::SetMode { vm, nic, mode } => NetEdit::SetMode {
+                        vm,
+                        nic,
+                        mode: mode.into(),
+                    },
+                },
+            }
+        }
+    }
+
+    impl From<NetEdit> for super::NetEdit {
+        fn from(e: NetEdit) -> super::NetEdit {
+            match e {
+                NetEdit::AddVm(n) => super::NetEdit::AddVm(n),
+                NetEdit::SetNat {
+                    nat,
+                    mapping,
+                    filtering,
+                } => super::NetEdit::SetNat {
+                    nat,
+                    mapping,
+                    filtering,
+                },
+                NetEdit::Send(s) => super::NetEdit::Act(Action::Send(s)),
+                NetEdit::Advance(d) => super::NetEdit::Act(Action::Advance(d)),
+                NetEdit::AddForward { target, rule } => super::NetEdit::Act(Action::AddForward {
+                    target: target.into(),
+                    rule,
+                }),
+                NetEdit::RemoveForward { target, name } => {
+                    super::NetEdit::Act(Action::RemoveForward {
+                        target: target.into(),
+                        name,
+                    })
+                }
+                NetEdit::SetMode { vm, nic, mode } => super::NetEdit::Act(Action::SetMode {
+                    vm,
+                    nic,
+                    mode: mode.into(),
+                }),
+            }
         }
     }
 }
@@ -215,6 +412,20 @@ impl LabState {
             text("sorter bin", bin)?;
         }
         text("network scenario", &self.network.example)?;
+        if self.network.edits.len() > MAX_NET_EDITS {
+            return Err(format!(
+                "{} network edits (at most {MAX_NET_EDITS})",
+                self.network.edits.len()
+            ));
+        }
+        for edit in &self.network.edits {
+            let size = serde_json::to_string(edit).map_or(usize::MAX, |s| s.len());
+            if size > 512 {
+                return Err(format!(
+                    "a network edit is {size} bytes as JSON (at most 512)"
+                ));
+            }
+        }
         if self.disks.ops.len() > 64 {
             return Err(format!(
                 "{} disk operations (at most 64)",
@@ -258,5 +469,19 @@ mod tests {
             lab.validate(),
             Err("host CPUs = 0 (expected 1..=64)".to_string())
         );
+    }
+
+    #[test]
+    fn network_edits_are_bounded() {
+        let mut lab = LabState::default();
+        lab.network.edits = vec![NetEdit::AddVm("vm1".into()); MAX_NET_EDITS];
+        assert_eq!(lab.validate(), Ok(()));
+        lab.network.edits.push(NetEdit::AddVm("vm2".into()));
+        assert_eq!(
+            lab.validate(),
+            Err(format!("33 network edits (at most {MAX_NET_EDITS})"))
+        );
+        lab.network.edits = vec![NetEdit::AddVm("x".repeat(600))];
+        assert!(lab.validate().unwrap_err().contains("at most 512"));
     }
 }

@@ -3,56 +3,346 @@
 //! tables as they stand after the current action, both like `conntrack -L` and like Cisco's
 //! `show ip nat translations`. Every fact comes from the engine: the page replays the same
 //! deterministic network up to the current action.
+//!
+//! The lab is editable: the learner's edits ([`NetEdit`]) are design changes to the scenario's
+//! topology (a VM added, a NAT's RFC 4787 behaviour) and engine actions appended after the
+//! scenario's own (a NIC's mode, forwarding rules typed in VirtualBox or QEMU syntax, test
+//! packets). Every edit is tried by running the whole lab again before it is kept, so the
+//! engine's refusal is what the learner reads.
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use std::net::Ipv4Addr;
+
 use labvisor_core::lang::{Lang, Text};
-use labvisor_core::net::scenario::{self, Run, Scenario};
-use labvisor_core::net::sim::Network;
-use labvisor_core::net::topology::{Fabric, Role};
+use labvisor_core::net::forward::{ForwardError, PortForward};
+use labvisor_core::net::nat::{cone_name, Behavior};
+use labvisor_core::net::packet::Proto;
+use labvisor_core::net::scenario::{self, Scenario};
+use labvisor_core::net::sim::{Action, ActionError, Network, RuleTarget, SendSpec};
+use labvisor_core::net::topology::{
+    Attach, Fabric, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
+};
 use labvisor_core::net::trace::{Event, Step};
+use labvisor_core::net::vbox::Mode;
 use yew::prelude::*;
 use yew::Event as DomEvent;
 
 use super::common::{input_number, input_value, ToolPage};
 use crate::app::{edit_lab, use_app, use_completion};
+use crate::lab::NetEdit;
 
-/// One scenario, parsed and run once.
+/// One scenario with the learner's edits, run once.
 pub struct Lab {
     pub scenario: Scenario,
-    pub run: Run,
+    /// The topology the run started from (the scenario's, with the design edits).
+    pub topology: Topology,
+    /// Every action run: the scenario's, then the learner's.
+    pub actions: Vec<Action>,
+    /// Per action: its one-line description and what happened.
+    pub described: Vec<(String, Vec<Step>)>,
+    /// The network after the last action.
+    pub network: Network,
     /// Every step in order, with the index of the action it belongs to (`None` for DHCP).
     pub steps: Vec<(Option<usize>, Step)>,
 }
 
-/// Parses and runs the example `name` (the examples ship inside the core).
-pub fn load(name: &str) -> Result<Lab, String> {
+/// Why the lab could not be built or an edit was refused. Carries the core's values, so it
+/// can be rendered in either language.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EditError {
+    /// The shipped example failed to load (a build problem, English only).
+    Scenario(String),
+    /// The edits make the topology invalid (the core's problems).
+    Topology(Vec<Problem>),
+    /// The engine refused an action.
+    Action(String, ActionError),
+    /// A VM needs a host to run on.
+    NoHost,
+    /// No such NAT to configure.
+    UnknownNat(String),
+    /// The forwarding rule did not parse.
+    Rule(ForwardError),
+    /// The rule clashes with an existing one (`same_name`: by name, else by host port).
+    Conflict {
+        rule: PortForward,
+        with: PortForward,
+        same_name: bool,
+    },
+    /// The destination of a test packet is not an IPv4 address.
+    Address(String),
+    /// A test packet's port is not in 1–65535.
+    Port(String),
+    /// The lab keeps at most [`crate::lab::MAX_NET_EDITS`] edits.
+    TooMany,
+}
+
+/// Parses and runs the example `name` (shipped inside the core) with the learner's `edits`.
+pub fn load(name: &str, edits: &[NetEdit]) -> Result<Lab, EditError> {
     let (file, src) = scenario::EXAMPLES
         .iter()
         .find(|(n, _)| *n == name)
-        .ok_or_else(|| format!("no example named {name:?}"))?;
-    let scenario = Scenario::parse(file, src).map_err(|e| e.to_string())?;
-    let run = scenario.run(file).map_err(|e| e.to_string())?;
-    let mut steps: Vec<(Option<usize>, Step)> =
-        run.leases.iter().cloned().map(|s| (None, s)).collect();
-    for (i, (_, action_steps)) in run.actions.iter().enumerate() {
-        steps.extend(action_steps.iter().cloned().map(|s| (Some(i), s)));
+        .ok_or_else(|| EditError::Scenario(format!("no example named {name:?}")))?;
+    let scenario = Scenario::parse(file, src).map_err(|e| EditError::Scenario(e.to_string()))?;
+    let mut topology = scenario.topology.clone();
+    for edit in edits {
+        design(&mut topology, edit)?;
+    }
+    let mut network = Network::new(topology.clone()).map_err(EditError::Topology)?;
+    let mut steps: Vec<(Option<usize>, Step)> = network
+        .lease_steps()
+        .into_iter()
+        .map(|s| (None, s))
+        .collect();
+    let actions: Vec<Action> = scenario
+        .actions
+        .iter()
+        .map(|(_, a)| a.clone())
+        .chain(edits.iter().filter_map(|e| match e {
+            NetEdit::Act(a) => Some(a.clone()),
+            _ => None,
+        }))
+        .collect();
+    let mut described = Vec::with_capacity(actions.len());
+    for (i, action) in actions.iter().enumerate() {
+        let what = scenario::describe(action);
+        let done = network
+            .apply(action)
+            .map_err(|e| EditError::Action(what.clone(), e))?;
+        steps.extend(done.iter().cloned().map(|s| (Some(i), s)));
+        described.push((what, done));
     }
     Ok(Lab {
         scenario,
-        run,
+        topology,
+        actions,
+        described,
+        network,
         steps,
     })
 }
 
+/// Applies a design edit to the starting topology.
+fn design(t: &mut Topology, edit: &NetEdit) -> Result<(), EditError> {
+    match edit {
+        NetEdit::AddVm(name) => {
+            let host = t
+                .nodes
+                .iter()
+                .find(|n| n.kind == NodeKind::Host)
+                .ok_or(EditError::NoHost)?
+                .name
+                .clone();
+            t.nodes.push(NodeSpec {
+                name: name.clone(),
+                kind: NodeKind::Vm,
+                host: Some(host),
+                nics: vec![NicSpec {
+                    name: "eth0".into(),
+                    attach: Attach::Vbox(Mode::Nat {
+                        forwards: Vec::new(),
+                    }),
+                    addr: None,
+                    gateway: None,
+                    dhcp: None,
+                }],
+                routes: Vec::new(),
+                nat: None,
+                listen: vec![(Proto::Tcp, 22)],
+            });
+        }
+        NetEdit::SetNat {
+            nat,
+            mapping,
+            filtering,
+        } => {
+            let config = match nat.strip_prefix("natnet/") {
+                Some(net) => t
+                    .nat_networks
+                    .iter_mut()
+                    .find(|n| n.name == net)
+                    .map(|n| &mut n.config),
+                None => t
+                    .nodes
+                    .iter_mut()
+                    .find(|n| &n.name == nat)
+                    .and_then(|n| n.nat.as_mut())
+                    .map(|n| &mut n.config),
+            }
+            .ok_or_else(|| EditError::UnknownNat(nat.clone()))?;
+            config.mapping = *mapping;
+            config.filtering = *filtering;
+        }
+        NetEdit::Act(_) => {}
+    }
+    Ok(())
+}
+
+/// The NATs whose behaviour the learner can choose: routers doing NAT and NAT Networks, by
+/// their table names. (A VM's NAT engine is VirtualBox's own, not configurable.)
+pub fn configurable_nats(t: &Topology) -> Vec<String> {
+    t.nodes
+        .iter()
+        .filter(|n| n.nat.is_some())
+        .map(|n| n.name.clone())
+        .chain(t.nat_networks.iter().map(|n| format!("natnet/{}", n.name)))
+        .collect()
+}
+
+/// Where forwarding rules can live, each with its label and current rules.
+pub fn rule_targets(t: &Topology) -> Vec<(RuleTarget, String, Vec<PortForward>)> {
+    let mut out = Vec::new();
+    for n in &t.nodes {
+        if let Some(nat) = &n.nat {
+            out.push((
+                RuleTarget::Router {
+                    name: n.name.clone(),
+                },
+                format!("{} (NAT)", n.name),
+                nat.forwards.clone(),
+            ));
+        }
+        for nic in &n.nics {
+            if let Attach::Vbox(Mode::Nat { forwards }) = &nic.attach {
+                out.push((
+                    RuleTarget::VmNic {
+                        vm: n.name.clone(),
+                        nic: nic.name.clone(),
+                    },
+                    format!("{} {} (NAT)", n.name, nic.name),
+                    forwards.clone(),
+                ));
+            }
+        }
+    }
+    for nn in &t.nat_networks {
+        out.push((
+            RuleTarget::NatNetwork {
+                name: nn.name.clone(),
+            },
+            format!("NAT Network {}", nn.name),
+            nn.forwards.clone(),
+        ));
+    }
+    out
+}
+
+/// The edit adding the rule typed as `text` (VirtualBox, NAT Network or QEMU syntax) at
+/// `target`, checked by the core's parser and conflict rules against `existing`.
+pub fn forward_edit(
+    target: &RuleTarget,
+    text: &str,
+    existing: &[PortForward],
+) -> Result<NetEdit, EditError> {
+    let rule = PortForward::parse_any(text.trim()).map_err(EditError::Rule)?;
+    // Asked rule by rule, so the message can say which one clashes.
+    if let Some(with) = existing
+        .iter()
+        .find(|o| rule.conflict_with(std::slice::from_ref(o)).is_some())
+    {
+        return Err(EditError::Conflict {
+            same_name: with.name == rule.name,
+            with: with.clone(),
+            rule,
+        });
+    }
+    Ok(NetEdit::Act(Action::AddForward {
+        target: target.clone(),
+        rule,
+    }))
+}
+
+/// The packet that tests the NAT's filtering: an outside host other than the one `nat`'s most
+/// recent connection talks to sends to that connection's mapped address and port. `None`
+/// when the NAT has no connection or there is no such host.
+pub fn filter_probe(lab: &Lab, nat: &str) -> Option<SendSpec> {
+    let entry = lab.network.nats().get(nat)?.conntrack().entries().last()?;
+    let (inside, remote) = (entry.orig.src, entry.orig.dst);
+    let (mapped_ip, mapped_port) = (entry.reply.dst, entry.reply.dport);
+    let fabric = lab.network.fabric();
+    let sender = fabric.nodes.iter().find(|n| {
+        matches!(
+            n.role,
+            Role::Machine {
+                kind: NodeKind::Server | NodeKind::Router
+            }
+        ) && n.name != nat
+            && !n.owns(inside)
+            && !n.owns(remote)
+            && !n.owns(mapped_ip)
+            && !n.addrs().is_empty()
+    })?;
+    let mut spec = SendSpec::new(&sender.name, mapped_ip, entry.orig.proto, mapped_port);
+    spec.sport = 50_001;
+    spec.label = "unsolicited".into();
+    Some(spec)
+}
+
+/// A test packet typed by the learner.
+pub fn send_edit(
+    from: &str,
+    to: &str,
+    proto: Proto,
+    port: u16,
+    n: usize,
+) -> Result<NetEdit, EditError> {
+    let to: Ipv4Addr = to
+        .trim()
+        .parse()
+        .map_err(|_| EditError::Address(to.trim().to_string()))?;
+    let mut spec = SendSpec::new(from, to, proto, port);
+    if proto != Proto::Icmp {
+        // A fresh source port per packet, so each starts its own connection.
+        spec.sport = 42_000u16.saturating_add(n as u16);
+    }
+    Ok(NetEdit::Act(Action::Send(spec)))
+}
+
+/// The mode the select's `value` stands for (names of the networks as VirtualBox defaults).
+pub fn mode_from_key(key: &str, t: &Topology) -> Option<Mode> {
+    Some(match key {
+        "none" => Mode::NotAttached,
+        "nat" => Mode::Nat {
+            forwards: Vec::new(),
+        },
+        "natnetwork" => Mode::NatNetwork(
+            t.nat_networks
+                .first()
+                .map_or_else(|| "NatNetwork".to_string(), |n| n.name.clone()),
+        ),
+        "bridged" => Mode::Bridged,
+        "hostonly" => Mode::HostOnly("vboxnet0".into()),
+        "internal" => Mode::Internal("intnet".into()),
+        _ => return None,
+    })
+}
+
+fn mode_key(m: &Mode) -> &'static str {
+    match m {
+        Mode::NotAttached => "none",
+        Mode::Nat { .. } => "nat",
+        Mode::NatNetwork(_) => "natnetwork",
+        Mode::Bridged => "bridged",
+        Mode::HostOnly(_) => "hostonly",
+        Mode::Internal(_) => "internal",
+    }
+}
+
+/// The first `vmN` name not taken.
+pub fn next_vm_name(t: &Topology) -> String {
+    (1..)
+        .map(|i| format!("vm{i}"))
+        .find(|n| t.node(n).is_none())
+        .unwrap_or_else(|| "vm".into())
+}
+
 /// The network after the actions up to and including `action` (replayed: the engine is
 /// deterministic, so this is exactly the state the trace was at).
-fn network_after(scenario: &Scenario, action: Option<usize>) -> Option<Network> {
-    let mut network = Network::new(scenario.topology.clone()).ok()?;
-    let _ = network.lease_steps();
+fn network_after(lab: &Lab, action: Option<usize>) -> Option<Network> {
+    let mut network = Network::new(lab.topology.clone()).ok()?;
     if let Some(last) = action {
-        for (_, a) in scenario.actions.iter().take(last + 1) {
+        for a in lab.actions.iter().take(last + 1) {
             network.apply(a).ok()?;
         }
     }
@@ -64,8 +354,19 @@ pub fn NetworkTool() -> Html {
     let app = use_app();
     let lang = app.lang;
     let state = app.lab.network.clone();
-    let lab = use_memo(state.example.clone(), |name| load(name).map(Rc::new));
+    let lab = use_memo(
+        (state.example.clone(), state.edits.clone()),
+        |(name, edits)| load(name, edits).map(Rc::new),
+    );
     let playing = use_state(|| false);
+    let feedback = use_state(|| None::<Feedback>);
+    let rule_text = use_state(String::new);
+    let rule_target = use_state(|| 0usize);
+    let nat_choice = use_state(|| 0usize);
+    let send_from = use_state(String::new);
+    let send_to = use_state(|| "127.0.0.1".to_string());
+    let send_proto = use_state(|| Proto::Tcp);
+    let send_port = use_state(|| "2222".to_string());
     let total = lab.as_ref().as_ref().map(|l| l.steps.len()).unwrap_or(0);
     let at = (state.step as usize).min(total.saturating_sub(1));
     let finished = total > 0 && at + 1 == total;
@@ -106,10 +407,15 @@ pub fn NetworkTool() -> Html {
         }
     });
 
-    let choose = edit_lab(&app, |lab, e: DomEvent| {
-        lab.network.example = input_value(&e);
-        lab.network.step = 0;
-    });
+    let choose = {
+        let feedback = feedback.clone();
+        edit_lab(&app, move |lab, e: DomEvent| {
+            lab.network.example = input_value(&e);
+            lab.network.step = 0;
+            lab.network.edits.clear();
+            feedback.set(None);
+        })
+    };
     let step_to = |delta: i64| {
         edit_lab(&app, move |lab, _: MouseEvent| {
             lab.network.step = (i64::from(lab.network.step) + delta).clamp(0, 100_000) as u32;
@@ -129,13 +435,32 @@ pub fn NetworkTool() -> Html {
     let lab = match lab.as_ref() {
         Ok(lab) => lab.clone(),
         Err(e) => {
+            // Only a tampered link or an old saved lab gets here: offer to drop the edits.
+            let clear = edit_lab(&app, |lab, _: MouseEvent| {
+                lab.network.edits.clear();
+                lab.network.step = 0;
+            });
             return html! {
                 <ToolPage title={TITLE} intro={INTRO} goal={GOAL} goal_done={false}>
-                    <p class="lv-field-error" role="alert">{ e.clone() }</p>
+                    <p class="lv-field-error" role="alert">{ render_error(lang, e) }</p>
+                    <button class="lv-button" onclick={clear}>{ CLEAR.get(lang) }</button>
                 </ToolPage>
-            }
+            };
         }
     };
+    let editor = editor(&EditorCtx {
+        app: app.clone(),
+        lang,
+        lab: lab.clone(),
+        feedback: feedback.clone(),
+        rule_text: rule_text.clone(),
+        rule_target: rule_target.clone(),
+        nat_choice: nat_choice.clone(),
+        send_from: send_from.clone(),
+        send_to: send_to.clone(),
+        send_proto: send_proto.clone(),
+        send_port: send_port.clone(),
+    });
     let current = lab.steps.get(at);
     let action = current.and_then(|(a, _)| *a);
     html! {
@@ -155,7 +480,7 @@ pub fn NetworkTool() -> Html {
             <div class="lv-net">
                 <section class="lv-panel lv-net-diagram" aria-labelledby="lv-net-diagram-title">
                     <h2 id="lv-net-diagram-title">{ TOPOLOGY.get(lang) }</h2>
-                    { diagram(lang, lab.run.network.fabric(), current.map(|(_, s)| s)) }
+                    { diagram(lang, lab.network.fabric(), current.map(|(_, s)| s)) }
                     <div class="lv-player" role="group" aria-label={PLAYER.get(lang)}>
                         <button class="lv-button lv-ghost" onclick={restart} aria-label={RESTART.get(lang)} title={RESTART.get(lang)}>{ "↺" }</button>
                         <button class="lv-button lv-ghost" onclick={step_to(-1)} disabled={at == 0}
@@ -179,7 +504,7 @@ pub fn NetworkTool() -> Html {
                         { for lab.steps.iter().enumerate().map(|(i, (a, step))| {
                             let header = (i == 0 || lab.steps[i - 1].0 != *a).then(|| match a {
                                 None => "DHCP".to_string(),
-                                Some(k) => format!("{}. {}", k + 1, lab.run.actions[*k].0),
+                                Some(k) => format!("{}. {}", k + 1, lab.described[*k].0),
                             });
                             html! {
                                 <>
@@ -195,8 +520,397 @@ pub fn NetworkTool() -> Html {
                     </ol>
                 </section>
             </div>
-            { nat_tables(lang, &lab.scenario, action) }
+            { editor }
+            { nat_tables(lang, &lab, action) }
         </ToolPage>
+    }
+}
+
+/// What the last edit said.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Feedback {
+    /// Refused, and why.
+    Error(EditError),
+    /// A forwarding rule was added (warned about when its host port is privileged).
+    Added(PortForward),
+}
+
+/// The editor's view of the app and its own fields.
+struct EditorCtx {
+    app: crate::app::AppHandle,
+    lang: Lang,
+    lab: Rc<Lab>,
+    feedback: UseStateHandle<Option<Feedback>>,
+    rule_text: UseStateHandle<String>,
+    rule_target: UseStateHandle<usize>,
+    nat_choice: UseStateHandle<usize>,
+    send_from: UseStateHandle<String>,
+    send_to: UseStateHandle<String>,
+    send_proto: UseStateHandle<Proto>,
+    send_port: UseStateHandle<String>,
+}
+
+type EditFn = dyn Fn(&mut Vec<NetEdit>) -> Result<Option<Feedback>, EditError>;
+
+/// Tries an edit of the edit list by running the whole lab again; stores it and moves the
+/// player to its first new step (`first_new`) when the engine accepts it, else says why.
+fn apply_edit(
+    app: &crate::app::AppHandle,
+    feedback: &UseStateHandle<Option<Feedback>>,
+    first_new: u32,
+    edit: &EditFn,
+) {
+    let state = &app.lab.network;
+    let mut edits = state.edits.clone();
+    let said = match edit(&mut edits) {
+        Ok(said) => said,
+        Err(e) => return feedback.set(Some(Feedback::Error(e))),
+    };
+    if edits.len() > crate::lab::MAX_NET_EDITS {
+        return feedback.set(Some(Feedback::Error(EditError::TooMany)));
+    }
+    match load(&state.example, &edits) {
+        Err(e) => feedback.set(Some(Feedback::Error(e))),
+        Ok(new) => {
+            let step = first_new.min(new.steps.len().saturating_sub(1) as u32);
+            feedback.set(said);
+            app.dispatch(crate::app::Action::EditLab(Rc::new(move |lab| {
+                lab.network.edits = edits.clone();
+                lab.network.step = step;
+            })));
+        }
+    }
+}
+
+fn commit(
+    ctx: &EditorCtx,
+    edit: impl Fn(&mut Vec<NetEdit>) -> Result<Option<Feedback>, EditError> + 'static,
+) -> Callback<MouseEvent> {
+    let (app, feedback) = (ctx.app.clone(), ctx.feedback.clone());
+    let first_new = ctx.lab.steps.len() as u32;
+    Callback::from(move |_: MouseEvent| apply_edit(&app, &feedback, first_new, &edit))
+}
+
+fn editor(ctx: &EditorCtx) -> Html {
+    let lang = ctx.lang;
+    let lab = &ctx.lab;
+    let topo = lab.network.topology();
+    let vms: Vec<&NodeSpec> = topo
+        .nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Vm)
+        .collect();
+    let targets = rule_targets(topo);
+    let target_i = (*ctx.rule_target).min(targets.len().saturating_sub(1));
+    let nats = configurable_nats(topo);
+    let nat_i = (*ctx.nat_choice).min(nats.len().saturating_sub(1));
+
+    let add_vm = {
+        let name = next_vm_name(topo);
+        commit(ctx, move |edits| {
+            edits.push(NetEdit::AddVm(name.clone()));
+            Ok(None)
+        })
+    };
+    let mode_select = |vm: &NodeSpec, nic: &NicSpec| {
+        let Attach::Vbox(mode) = &nic.attach else {
+            return html! {};
+        };
+        let id = format!("lv-net-mode-{}-{}", vm.name, nic.name);
+        let (app, feedback, lab) = (ctx.app.clone(), ctx.feedback.clone(), ctx.lab.clone());
+        let (vm_name, nic_name) = (vm.name.clone(), nic.name.clone());
+        let onchange = Callback::from(move |e: DomEvent| {
+            let Some(mode) = mode_from_key(&input_value(&e), lab.network.topology()) else {
+                return;
+            };
+            let edit = NetEdit::Act(Action::SetMode {
+                vm: vm_name.clone(),
+                nic: nic_name.clone(),
+                mode,
+            });
+            apply_edit(&app, &feedback, lab.steps.len() as u32, &move |edits| {
+                edits.push(edit.clone());
+                Ok(None)
+            });
+        });
+        html! {
+            <div class="lv-row">
+                <label class="lv-label" for={id.clone()}>{ format!("{} {}", vm.name, nic.name) }</label>
+                <select id={id} class="lv-select" onchange={onchange}
+                    aria-label={format!("{} {} {}", vm.name, nic.name, MODE.get(lang))}>
+                    { for MODES.iter().map(|(key, label)| html! {
+                        <option value={*key} selected={mode_key(mode) == *key}>{ label.get(lang) }</option>
+                    }) }
+                </select>
+                <span class="lv-muted lv-mono">{ mode.to_string() }</span>
+            </div>
+        }
+    };
+
+    let add_rule = {
+        let text = (*ctx.rule_text).clone();
+        let target = targets.get(target_i).cloned();
+        commit(ctx, move |edits| {
+            let Some((target, _, existing)) = &target else {
+                return Ok(None);
+            };
+            let edit = forward_edit(target, &text, existing)?;
+            let NetEdit::Act(Action::AddForward { rule, .. }) = &edit else {
+                return Ok(None);
+            };
+            let said = Some(Feedback::Added(rule.clone()));
+            edits.push(edit);
+            Ok(said)
+        })
+    };
+    let on_rule_text = {
+        let t = ctx.rule_text.clone();
+        Callback::from(move |e: InputEvent| t.set(input_value(&e)))
+    };
+    let on_rule_key = {
+        let add = add_rule.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Enter" {
+                e.prevent_default();
+                if let Ok(click) = MouseEvent::new("click") {
+                    add.emit(click);
+                }
+            }
+        })
+    };
+    let on_target = {
+        let t = ctx.rule_target.clone();
+        Callback::from(move |e: DomEvent| t.set(input_value(&e).parse().unwrap_or(0)))
+    };
+
+    let current_nat = nats.get(nat_i).and_then(|n| {
+        lab.network
+            .nats()
+            .get(n)
+            .map(|t| (n.clone(), t.config().clone()))
+    });
+    let behaviour_select = |which: &'static str, now: Behavior| {
+        let (app, feedback) = (ctx.app.clone(), ctx.feedback.clone());
+        let nat = current_nat.as_ref().map(|(n, c)| (n.clone(), c.clone()));
+        let onchange = Callback::from(move |e: DomEvent| {
+            let Some((nat, config)) = nat.clone() else {
+                return;
+            };
+            let Some(b) = behaviour_from_key(&input_value(&e)) else {
+                return;
+            };
+            let (mapping, filtering) = if which == "mapping" {
+                (b, config.filtering)
+            } else {
+                (config.mapping, b)
+            };
+            let keep = app.lab.network.step;
+            apply_edit(&app, &feedback, keep, &move |edits| {
+                edits.retain(|e| !matches!(e, NetEdit::SetNat { nat: n, .. } if *n == nat));
+                edits.insert(
+                    0,
+                    NetEdit::SetNat {
+                        nat: nat.clone(),
+                        mapping,
+                        filtering,
+                    },
+                );
+                Ok(None)
+            });
+        });
+        let id = format!("lv-net-{which}");
+        html! {
+            <div class="lv-row">
+                <label class="lv-label" for={id.clone()}>{ if which == "mapping" { MAPPING.get(lang) } else { FILTERING.get(lang) } }</label>
+                <select id={id} class="lv-select" onchange={onchange}>
+                    { for BEHAVIOURS.iter().map(|(key, b, label)| html! {
+                        <option value={*key} selected={*b == now}>{ label.get(lang) }</option>
+                    }) }
+                </select>
+            </div>
+        }
+    };
+    let on_nat_choice = {
+        let t = ctx.nat_choice.clone();
+        Callback::from(move |e: DomEvent| t.set(input_value(&e).parse().unwrap_or(0)))
+    };
+    let probe = current_nat.as_ref().and_then(|(n, _)| filter_probe(lab, n));
+    let send_probe = {
+        let spec = probe.clone();
+        commit(ctx, move |edits| {
+            if let Some(spec) = &spec {
+                edits.push(NetEdit::Act(Action::Send(spec.clone())));
+            }
+            Ok(None)
+        })
+    };
+
+    let senders: Vec<String> = lab
+        .network
+        .fabric()
+        .nodes
+        .iter()
+        .filter(|n| matches!(n.role, Role::Machine { .. }))
+        .map(|n| n.name.clone())
+        .collect();
+    let from = if senders.contains(&*ctx.send_from) {
+        (*ctx.send_from).clone()
+    } else {
+        senders.first().cloned().unwrap_or_default()
+    };
+    let send = {
+        let (from, to, proto, port) = (
+            from.clone(),
+            (*ctx.send_to).clone(),
+            *ctx.send_proto,
+            (*ctx.send_port).clone(),
+        );
+        commit(ctx, move |edits| {
+            let port = if proto == Proto::Icmp {
+                0
+            } else {
+                port.trim()
+                    .parse::<u16>()
+                    .ok()
+                    .filter(|p| *p > 0)
+                    .ok_or_else(|| EditError::Port(port.trim().to_string()))?
+            };
+            let n = edits.len();
+            edits.push(send_edit(&from, &to, proto, port, n)?);
+            Ok(None)
+        })
+    };
+    let set_text = |h: &UseStateHandle<String>| {
+        let h = h.clone();
+        Callback::from(move |e: InputEvent| h.set(input_value(&e)))
+    };
+    let on_from = {
+        let h = ctx.send_from.clone();
+        Callback::from(move |e: DomEvent| h.set(input_value(&e)))
+    };
+    let on_proto = {
+        let h = ctx.send_proto.clone();
+        Callback::from(move |e: DomEvent| {
+            if let Ok(p) = input_value(&e).parse::<Proto>() {
+                h.set(p)
+            }
+        })
+    };
+    let undo = commit(ctx, |edits| {
+        edits.pop();
+        Ok(None)
+    });
+    let clear = commit(ctx, |edits| {
+        edits.clear();
+        Ok(None)
+    });
+    let edits_n = ctx.app.lab.network.edits.len();
+
+    html! {
+        <section class="lv-panel lv-net-edit" aria-labelledby="lv-net-edit-title">
+            <h2 id="lv-net-edit-title">{ EDIT.get(lang) }</h2>
+            if let Some(f) = &*ctx.feedback {
+                { feedback_view(lang, f) }
+            }
+            <div class="lv-net-edit-grid">
+            <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-vms-title">
+                <h3 id="lv-net-vms-title">{ VMS.get(lang) }</h3>
+                { for vms.iter().flat_map(|vm| vm.nics.iter().map(move |nic| (vm, nic))).map(|(vm, nic)| mode_select(vm, nic)) }
+                <button class="lv-button" onclick={add_vm}>{ ADD_VM.get(lang) }</button>
+            </div>
+            <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-pf-title">
+                <h3 id="lv-net-pf-title">{ FORWARDS.get(lang) }</h3>
+                if targets.is_empty() {
+                    <p class="lv-muted">{ NO_TARGET.get(lang) }</p>
+                } else {
+                    <div class="lv-row">
+                        <label class="lv-label" for="lv-net-pf-target">{ WHERE.get(lang) }</label>
+                        <select id="lv-net-pf-target" class="lv-select" onchange={on_target}>
+                            { for targets.iter().enumerate().map(|(i, (_, label, _))| html! {
+                                <option value={i.to_string()} selected={i == target_i}>{ label.clone() }</option>
+                            }) }
+                        </select>
+                    </div>
+                    <ul class="lv-net-rules">
+                        { for targets.get(target_i).into_iter().flat_map(|(t, _, rules)| rules.iter().map(move |r| (t.clone(), r.clone()))).map(|(target, rule)| {
+                            let name = rule.name.clone();
+                            let remove = commit(ctx, move |edits| {
+                                edits.push(NetEdit::Act(Action::RemoveForward { target: target.clone(), name: name.clone() }));
+                                Ok(None)
+                            });
+                            html! {
+                                <li class="lv-row">
+                                    <code class="lv-mono">{ rule.to_string() }</code>
+                                    <span class="lv-muted lv-mono">{ rule.to_qemu() }</span>
+                                    <button class="lv-button lv-ghost" onclick={remove}
+                                        aria-label={format!("{} {}", REMOVE.get(lang), rule.name)}>{ REMOVE.get(lang) }</button>
+                                </li>
+                            }
+                        }) }
+                    </ul>
+                    <div class="lv-row">
+                        <label class="lv-label" for="lv-net-pf-rule">{ RULE_TEXT.get(lang) }</label>
+                        <input id="lv-net-pf-rule" class="lv-input lv-mono lv-grow" value={(*ctx.rule_text).clone()}
+                            placeholder="ssh,tcp,,2222,,22  |  tcp::2222-:22" oninput={on_rule_text} onkeydown={on_rule_key}
+                            aria-invalid={matches!(&*ctx.feedback, Some(Feedback::Error(EditError::Rule(_) | EditError::Conflict { .. }))).to_string()}
+                            aria-describedby="lv-net-feedback" spellcheck="false" autocomplete="off" />
+                        <button class="lv-button" onclick={add_rule}>{ ADD_RULE.get(lang) }</button>
+                    </div>
+                }
+            </div>
+            <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-natb-title">
+                <h3 id="lv-net-natb-title">{ BEHAVIOUR.get(lang) }</h3>
+                if let Some((nat, config)) = &current_nat {
+                    if nats.len() > 1 {
+                        <div class="lv-row">
+                            <label class="lv-label" for="lv-net-nat">{ "NAT" }</label>
+                            <select id="lv-net-nat" class="lv-select" onchange={on_nat_choice}>
+                                { for nats.iter().enumerate().map(|(i, n)| html! { <option value={i.to_string()} selected={i == nat_i}>{ n.clone() }</option> }) }
+                            </select>
+                        </div>
+                    }
+                    { behaviour_select("mapping", config.mapping) }
+                    { behaviour_select("filtering", config.filtering) }
+                    <p class="lv-net-cone" aria-live="polite">
+                        { format!("{nat}: ") }<strong>{ cone_label(lang, config.mapping, config.filtering) }</strong>
+                    </p>
+                    <button class="lv-button" onclick={send_probe} disabled={probe.is_none()}>{ PROBE.get(lang) }</button>
+                    if let Some(p) = &probe {
+                        <p class="lv-muted lv-mono">{ format!("{} → {}:{} ({})", p.from, p.to, p.dport, p.proto) }</p>
+                    } else {
+                        <p class="lv-muted">{ NO_PROBE.get(lang) }</p>
+                    }
+                } else {
+                    <p class="lv-muted">{ NO_CONFIGURABLE_NAT.get(lang) }</p>
+                }
+            </div>
+            <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-send-title">
+                <h3 id="lv-net-send-title">{ SEND.get(lang) }</h3>
+                <div class="lv-row">
+                    <label class="lv-label" for="lv-net-send-from">{ FROM.get(lang) }</label>
+                    <select id="lv-net-send-from" class="lv-select" onchange={on_from}>
+                        { for senders.iter().map(|n| html! { <option value={n.clone()} selected={*n == from}>{ n.clone() }</option> }) }
+                    </select>
+                    <label class="lv-label" for="lv-net-send-proto">{ PROTO.get(lang) }</label>
+                    <select id="lv-net-send-proto" class="lv-select" onchange={on_proto}>
+                        { for [Proto::Tcp, Proto::Udp, Proto::Icmp].iter().map(|p| html! { <option value={p.to_string()} selected={*p == *ctx.send_proto}>{ p.to_string() }</option> }) }
+                    </select>
+                </div>
+                <div class="lv-row">
+                    <label class="lv-label" for="lv-net-send-to">{ TO.get(lang) }</label>
+                    <input id="lv-net-send-to" class="lv-input lv-mono" value={(*ctx.send_to).clone()} oninput={set_text(&ctx.send_to)} spellcheck="false" />
+                    <label class="lv-label" for="lv-net-send-port">{ PORT.get(lang) }</label>
+                    <input id="lv-net-send-port" class="lv-input lv-mono" inputmode="numeric" size="6" value={(*ctx.send_port).clone()} oninput={set_text(&ctx.send_port)} />
+                    <button class="lv-button" onclick={send}>{ SEND_BUTTON.get(lang) }</button>
+                </div>
+            </div>
+            </div>
+            <div class="lv-row">
+                <button class="lv-button lv-ghost" onclick={undo} disabled={edits_n == 0}>{ UNDO.get(lang) }</button>
+                <button class="lv-button lv-ghost" onclick={clear} disabled={edits_n == 0}>{ CLEAR.get(lang) }</button>
+                <span class="lv-muted">{ format!("{edits_n} {}", EDITS.get(lang)) }</span>
+            </div>
+        </section>
     }
 }
 
@@ -250,8 +964,8 @@ fn step_detail(lang: Lang, step: &Step) -> Html {
 
 /// The NAT tables after the current action: conntrack view (with timeouts counting down on the
 /// virtual clock) and the Cisco inside/outside view.
-fn nat_tables(lang: Lang, scenario: &Scenario, action: Option<usize>) -> Html {
-    let Some(network) = network_after(scenario, action) else {
+fn nat_tables(lang: Lang, lab: &Lab, action: Option<usize>) -> Html {
+    let Some(network) = network_after(lab, action) else {
         return html! {};
     };
     let now = network.now();
@@ -446,8 +1160,8 @@ const TITLE: Text = Text::new(
     "네트워크 실습: NAT 단계별 보기",
 );
 const INTRO: Text = Text::new(
-    "Pick a scenario and play its packets one step at a time: every hop, routing decision, address translation and conntrack change, with the NAT table as it stands at that moment.",
-    "시나리오를 고르고 패킷을 한 단계씩 재생해 보세요. 모든 홉, 라우팅 결정, 주소 변환, conntrack 변화를 그 순간의 NAT 테이블과 함께 보여 줍니다.",
+    "Pick a scenario and play its packets one step at a time: every hop, routing decision, address translation and conntrack change, with the NAT table as it stands at that moment. Then edit it: add a VM, change a NIC's attachment, type a port-forwarding rule, choose the NAT's RFC 4787 behaviour, and send packets to see the effect.",
+    "시나리오를 고르고 패킷을 한 단계씩 재생해 보세요. 모든 홉, 라우팅 결정, 주소 변환, conntrack 변화를 그 순간의 NAT 테이블과 함께 보여 줍니다. 그다음 직접 바꿔 보세요. VM을 추가하고, NIC의 연결 방식을 바꾸고, 포트 포워딩 규칙을 입력하고, NAT의 RFC 4787 동작 방식을 고른 뒤 패킷을 보내 결과를 확인할 수 있습니다.",
 );
 const GOAL: Text = Text::new(
     "Step through a whole scenario to its last event, watching where the source address changes.",
@@ -474,3 +1188,424 @@ const NO_NAT: Text = Text::new(
 );
 const EMPTY: Text = Text::new("(no connections)", "(연결 없음)");
 const SEGMENT: Text = Text::new("Segment", "세그먼트");
+
+fn feedback_view(lang: Lang, f: &Feedback) -> Html {
+    match f {
+        Feedback::Error(e) => html! {
+            <p id="lv-net-feedback" class="lv-field-error" role="alert">{ render_error(lang, e) }</p>
+        },
+        Feedback::Added(rule) => html! {
+            <div id="lv-net-feedback" role="status">
+                <p class="lv-net-ok">{ format!("{} {rule} ({})", ADDED.get(lang), rule.to_qemu()) }</p>
+                if rule.needs_privilege() {
+                    <p class="lv-net-warn">{ privileged_warning(lang, rule.host_port) }</p>
+                }
+            </div>
+        },
+    }
+}
+
+/// The warning for a host port below 1024.
+pub fn privileged_warning(lang: Lang, port: u16) -> String {
+    match lang {
+        Lang::En => format!("Warning: host port {port} is below 1024. On a Linux host only root may listen there (net.ipv4.ip_unprivileged_port_start = 1024), so VirtualBox run as a normal user cannot open it; pick a port ≥ 1024, like 2222."),
+        Lang::Ko => format!("주의: 호스트 포트 {port}는 1024보다 작습니다. Linux 호스트에서는 root만 이 포트에서 수신할 수 있어(net.ipv4.ip_unprivileged_port_start = 1024) 일반 사용자로 실행한 VirtualBox는 이 포트를 열 수 없습니다. 2222처럼 1024 이상인 포트를 고르세요."),
+    }
+}
+
+/// The RFC 3489 name of a combination where it has one, else its RFC 4787 description.
+pub fn cone_label(lang: Lang, mapping: Behavior, filtering: Behavior) -> String {
+    let ko = |name: &str| match name {
+        "full cone" => "풀 콘(full cone)",
+        "restricted cone" => "제한 콘(restricted cone)",
+        "port-restricted cone" => "포트 제한 콘(port-restricted cone)",
+        "symmetric" => "대칭형(symmetric)",
+        _ => "",
+    };
+    match (cone_name(mapping, filtering), lang) {
+        (Some(n), Lang::En) => format!("{n} NAT"),
+        (Some(n), Lang::Ko) => format!("{} NAT", ko(n)),
+        (None, Lang::En) => format!("{mapping} mapping, {filtering} filtering (no RFC 3489 name)"),
+        (None, Lang::Ko) => format!("매핑 {mapping}, 필터링 {filtering} (RFC 3489 이름 없음)"),
+    }
+}
+
+fn behaviour_from_key(key: &str) -> Option<Behavior> {
+    BEHAVIOURS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, b, _)| *b)
+}
+
+/// An edit error in the learner's language. The core's messages are English; the Korean
+/// rendering says the same with the core's detail (which names the exact value) kept.
+pub fn render_error(lang: Lang, e: &EditError) -> String {
+    let problems = |p: &[Problem]| {
+        p.iter()
+            .map(|p| p.to_string())
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match (lang, e) {
+        (_, EditError::Scenario(s)) => s.clone(),
+        (Lang::En, EditError::Topology(p)) => format!("The change makes the topology invalid: {}", problems(p)),
+        (Lang::Ko, EditError::Topology(p)) => format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p)),
+        (Lang::En, EditError::Action(what, err)) => format!("{what}: {err}"),
+        (Lang::Ko, EditError::Action(what, err)) => {
+            let why = match err {
+                ActionError::UnknownNode(n) => format!("{n:?}라는 노드가 없습니다"),
+                ActionError::UnknownNic { node, nic } => format!("{node}에는 {nic:?}라는 NIC가 없습니다"),
+                ActionError::Rule(m) => format!("포워딩 규칙을 바꿀 수 없습니다 ({m})"),
+                ActionError::Invalid(p) => format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p)),
+            };
+            format!("{what}: {why}")
+        }
+        (Lang::En, EditError::NoHost) => "A VM needs a host to run on, and this topology has no host.".into(),
+        (Lang::Ko, EditError::NoHost) => "VM은 실행될 호스트가 필요한데 이 토폴로지에는 호스트가 없습니다.".into(),
+        (Lang::En, EditError::UnknownNat(n)) => format!("There is no configurable NAT named {n:?}."),
+        (Lang::Ko, EditError::UnknownNat(n)) => format!("{n:?}라는 설정 가능한 NAT가 없습니다."),
+        (Lang::En, EditError::Rule(fe)) => fe.to_string(),
+        (Lang::Ko, EditError::Rule(fe)) => format!(
+            "포트 포워딩 규칙 {:?}이(가) 올바르지 않습니다: {} ({})",
+            fe.input,
+            forward_problem_ko(&fe.problem),
+            fe.problem
+        ),
+        (Lang::En, EditError::Conflict { rule, with, .. }) => format!(
+            "cannot add rule {rule}: {}",
+            rule.conflict_with(std::slice::from_ref(with)).unwrap_or_default()
+        ),
+        (Lang::Ko, EditError::Conflict { rule, with, same_name: true }) => format!(
+            "규칙 {rule}을(를) 추가할 수 없습니다: 이름이 {:?}인 규칙이 이미 있습니다 ({with})",
+            with.name
+        ),
+        (Lang::Ko, EditError::Conflict { rule, with, same_name: false }) => format!(
+            "규칙 {rule}을(를) 추가할 수 없습니다: 호스트 포트 {}/{}는 이미 규칙 {:?}({with})이(가) 포워딩하고 있습니다",
+            rule.proto, rule.host_port, with.name
+        ),
+        (Lang::En, EditError::Address(a)) => format!("{a:?} is not an IPv4 address like 10.0.2.15"),
+        (Lang::Ko, EditError::Address(a)) => format!("{a:?}는 10.0.2.15 같은 IPv4 주소가 아닙니다"),
+        (Lang::En, EditError::Port(p)) => format!("port {p:?} is not a number in 1-65535"),
+        (Lang::Ko, EditError::Port(p)) => format!("포트 {p:?}는 1–65535 범위의 숫자가 아닙니다"),
+        (Lang::En, EditError::TooMany) => format!("The lab keeps at most {} edits: undo one first.", crate::lab::MAX_NET_EDITS),
+        (Lang::Ko, EditError::TooMany) => format!("실습은 편집을 최대 {}개까지 보관합니다. 먼저 하나를 되돌리세요.", crate::lab::MAX_NET_EDITS),
+    }
+}
+
+/// The Korean for a problem the core's rule parser reports (its English stays beside it).
+pub fn forward_problem_ko(problem: &str) -> &'static str {
+    if problem.contains("comma-separated") {
+        "쉼표로 구분된 필드 6개(이름,프로토콜,호스트IP,호스트포트,게스트IP,게스트포트, 예: \"ssh,tcp,,2222,,22\")가 필요합니다"
+    } else if problem.contains("colon-separated") || problem.contains("in brackets") {
+        "NAT Network 문법은 이름:프로토콜:[호스트IP]:호스트포트:[게스트IP]:게스트포트입니다 (예: \"ssh:tcp:[]:1022:[10.0.2.4]:22\")"
+    } else if problem.contains("needs a name") {
+        "규칙에는 이름(첫 필드)이 필요합니다"
+    } else if problem.contains("not forwardable") {
+        "프로토콜은 tcp 또는 udp여야 합니다"
+    } else if problem.contains("1-65535") {
+        "포트는 1–65535 범위의 숫자여야 합니다"
+    } else if problem.contains("IPv4 address") {
+        "주소가 127.0.0.1 같은 IPv4 주소가 아닙니다"
+    } else if problem.contains("not a rule in") {
+        "VirtualBox(\"ssh,tcp,,2222,,22\"), NAT Network(\"ssh:tcp:[]:2222:[10.0.2.4]:22\"), QEMU(\"tcp::2222-:22\") 문법 중 어느 것도 아닙니다"
+    } else if problem.contains("host part")
+        || problem.contains("guest part")
+        || problem.contains("'-'")
+    {
+        "QEMU 문법은 [tcp|udp]:[호스트주소]:호스트포트-[게스트주소]:게스트포트입니다 (예: \"tcp::2222-:22\")"
+    } else {
+        "형식이 올바르지 않습니다"
+    }
+}
+
+const MODES: [(&str, Text); 6] = [
+    ("none", Text::new("Not attached", "연결 안 됨")),
+    ("nat", Text::new("NAT", "NAT")),
+    ("natnetwork", Text::new("NAT Network", "NAT 네트워크")),
+    ("bridged", Text::new("Bridged adapter", "어댑터에 브리지")),
+    (
+        "hostonly",
+        Text::new("Host-only adapter", "호스트 전용 어댑터"),
+    ),
+    ("internal", Text::new("Internal network", "내부 네트워크")),
+];
+const BEHAVIOURS: [(&str, Behavior, Text); 3] = [
+    (
+        "eim",
+        Behavior::EndpointIndependent,
+        Text::new("Endpoint-independent", "엔드포인트 독립"),
+    ),
+    (
+        "adm",
+        Behavior::AddressDependent,
+        Text::new("Address-dependent", "주소 종속"),
+    ),
+    (
+        "apdm",
+        Behavior::AddressAndPortDependent,
+        Text::new("Address-and-port-dependent", "주소·포트 종속"),
+    ),
+];
+const EDIT: Text = Text::new("Edit the lab", "실습 편집");
+const VMS: Text = Text::new("VMs and their NICs", "VM과 NIC");
+const MODE: Text = Text::new("attachment mode", "연결 방식");
+const ADD_VM: Text = Text::new("Add a VM", "VM 추가");
+const FORWARDS: Text = Text::new("Port forwarding", "포트 포워딩");
+const NO_TARGET: Text = Text::new(
+    "No NAT here to forward through: set a VM's NIC to NAT first.",
+    "포워딩할 NAT가 없습니다. 먼저 VM의 NIC를 NAT로 바꾸세요.",
+);
+const WHERE: Text = Text::new("On", "대상");
+const RULE_TEXT: Text = Text::new("New rule", "새 규칙");
+const ADD_RULE: Text = Text::new("Add rule", "규칙 추가");
+const ADDED: Text = Text::new("Added rule", "규칙을 추가했습니다:");
+const REMOVE: Text = Text::new("Remove", "삭제");
+const BEHAVIOUR: Text = Text::new("NAT behaviour (RFC 4787)", "NAT 동작 방식 (RFC 4787)");
+const MAPPING: Text = Text::new("Mapping", "매핑");
+const FILTERING: Text = Text::new("Filtering", "필터링");
+const PROBE: Text = Text::new(
+    "Send from another outside host to the mapped port",
+    "다른 외부 호스트에서 매핑된 포트로 보내기",
+);
+const NO_PROBE: Text = Text::new(
+    "The NAT has no connection yet (or no other outside host): play a scenario that opens one.",
+    "NAT에 아직 연결이 없습니다(또는 다른 외부 호스트가 없습니다). 연결을 여는 시나리오를 고르세요.",
+);
+const NO_CONFIGURABLE_NAT: Text = Text::new(
+    "No router NAT or NAT Network here (a VM's own NAT engine behaves as VirtualBox's does).",
+    "여기에는 라우터 NAT나 NAT 네트워크가 없습니다(VM의 NAT 엔진은 VirtualBox의 동작을 따릅니다).",
+);
+const SEND: Text = Text::new("Send a test packet", "테스트 패킷 보내기");
+const FROM: Text = Text::new("From", "보내는 곳");
+const TO: Text = Text::new("To", "받는 주소");
+const PROTO: Text = Text::new("Protocol", "프로토콜");
+const PORT: Text = Text::new("Port", "포트");
+const SEND_BUTTON: Text = Text::new("Send", "보내기");
+const UNDO: Text = Text::new("Undo last edit", "마지막 편집 되돌리기");
+const CLEAR: Text = Text::new("Remove my edits", "내 편집 모두 지우기");
+const EDITS: Text = Text::new("edits", "개 편집");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use labvisor_core::net::nat::Behavior::*;
+
+    fn delivered_to(lab: &Lab, node: &str) -> bool {
+        lab.described.last().is_some_and(|(_, steps)| {
+            steps
+                .iter()
+                .any(|s| matches!(&s.event, Event::Deliver { node: n, .. } if n == node))
+        })
+    }
+
+    fn dropped_at(lab: &Lab, node: &str) -> bool {
+        lab.described.last().is_some_and(|(_, steps)| {
+            steps
+                .iter()
+                .any(|s| matches!(&s.event, Event::Drop { node: n, .. } if n == node))
+        })
+    }
+
+    fn probe_with(mapping: Behavior, filtering: Behavior) -> Lab {
+        let mut edits = vec![NetEdit::SetNat {
+            nat: "home-router".into(),
+            mapping,
+            filtering,
+        }];
+        let lab = load("home-router", &edits).unwrap();
+        let probe = filter_probe(&lab, "home-router").expect("a connection to probe");
+        assert_eq!(probe.from, "isp", "the other outside host");
+        assert_eq!(probe.to, Ipv4Addr::new(203, 0, 113, 7));
+        edits.push(NetEdit::Act(Action::Send(probe)));
+        load("home-router", &edits).unwrap()
+    }
+
+    #[test]
+    fn every_example_loads_without_edits() {
+        for (name, _) in scenario::EXAMPLES {
+            let lab = load(name, &[]).unwrap();
+            assert_eq!(lab.described.len(), lab.scenario.actions.len());
+        }
+    }
+
+    #[test]
+    fn full_cone_admits_the_probe_and_symmetric_filters_it() {
+        let full = probe_with(EndpointIndependent, EndpointIndependent);
+        assert_eq!(
+            cone_label(Lang::En, EndpointIndependent, EndpointIndependent),
+            "full cone NAT"
+        );
+        assert!(delivered_to(&full, "pc"), "full cone lets any sender in");
+        let symmetric = probe_with(AddressAndPortDependent, AddressAndPortDependent);
+        assert!(
+            dropped_at(&symmetric, "home-router"),
+            "symmetric NAT filters it"
+        );
+        assert!(!delivered_to(&symmetric, "pc"));
+        let restricted = probe_with(EndpointIndependent, AddressDependent);
+        assert!(
+            dropped_at(&restricted, "home-router"),
+            "another address is filtered"
+        );
+        assert_eq!(
+            cone_label(Lang::Ko, AddressAndPortDependent, AddressAndPortDependent),
+            "대칭형(symmetric) NAT"
+        );
+    }
+
+    #[test]
+    fn a_typed_rule_forwards_to_the_vm_in_either_syntax() {
+        let lab = load("port-forward-ssh", &[]).unwrap();
+        let targets = rule_targets(lab.network.topology());
+        let (target, _, existing) = &targets[0];
+        for (typed, port) in [("web,tcp,,8080,,22", 8080), ("tcp::8081-:22", 8081)] {
+            let add = forward_edit(target, typed, existing).unwrap();
+            let send = send_edit("pc", "127.0.0.1", Proto::Tcp, port, 1).unwrap();
+            let lab = load("port-forward-ssh", &[add, send]).unwrap();
+            assert!(delivered_to(&lab, "vm1"), "{typed} reaches vm1:22");
+        }
+        // Without the rule the same packet reaches nothing.
+        let send = send_edit("pc", "127.0.0.1", Proto::Tcp, 8080, 1).unwrap();
+        assert!(!delivered_to(
+            &load("port-forward-ssh", &[send]).unwrap(),
+            "vm1"
+        ));
+    }
+
+    #[test]
+    fn bad_and_clashing_rules_are_explained_in_both_languages() {
+        let lab = load("port-forward-ssh", &[]).unwrap();
+        let targets = rule_targets(lab.network.topology());
+        let (target, _, existing) = &targets[0];
+        let e = forward_edit(target, "ssh,tcp,,70000,,22", existing).unwrap_err();
+        assert!(render_error(Lang::En, &e).contains("\"70000\" is not a number in 1-65535"));
+        assert!(render_error(Lang::Ko, &e).contains("포트는 1–65535 범위의 숫자여야 합니다"));
+        let e = forward_edit(target, "2222", existing).unwrap_err();
+        assert!(render_error(Lang::Ko, &e).contains("문법 중 어느 것도 아닙니다"));
+        // The scenario ends with tcp2222 (hostfwd=tcp:127.0.0.1:2222-:22) in place.
+        let e = forward_edit(target, "other,tcp,,2222,,22", existing).unwrap_err();
+        assert!(matches!(
+            e,
+            EditError::Conflict {
+                same_name: false,
+                ..
+            }
+        ));
+        assert!(render_error(Lang::En, &e)
+            .contains("host port tcp/2222 is already forwarded by rule \"tcp2222\""));
+        assert!(render_error(Lang::Ko, &e).contains("호스트 포트 tcp/2222는 이미 규칙 \"tcp2222\""));
+        let e = forward_edit(target, "tcp2222,udp,,53,,53", existing).unwrap_err();
+        assert!(matches!(
+            e,
+            EditError::Conflict {
+                same_name: true,
+                ..
+            }
+        ));
+        assert!(render_error(Lang::Ko, &e).contains("이름이 \"tcp2222\"인 규칙이 이미 있습니다"));
+        // A privileged port is accepted, with a warning.
+        let NetEdit::Act(Action::AddForward { rule, .. }) =
+            forward_edit(target, "web,tcp,,80,,80", existing).unwrap()
+        else {
+            panic!("an AddForward edit")
+        };
+        assert!(rule.needs_privilege());
+        assert!(privileged_warning(Lang::Ko, rule.host_port).contains("1024"));
+    }
+
+    #[test]
+    fn rules_can_be_removed_and_modes_changed() {
+        let lab = load("port-forward-ssh", &[]).unwrap();
+        let (target, _, _) = &rule_targets(lab.network.topology())[0];
+        let remove = NetEdit::Act(Action::RemoveForward {
+            target: target.clone(),
+            name: "tcp2222".into(),
+        });
+        let lab = load("port-forward-ssh", std::slice::from_ref(&remove)).unwrap();
+        assert!(rule_targets(lab.network.topology())[0].2.is_empty());
+        // Removing it twice is refused by the engine, with its message.
+        let e = load("port-forward-ssh", &[remove.clone(), remove])
+            .err()
+            .unwrap();
+        assert!(render_error(Lang::En, &e).contains("no forwarding rule named \"tcp2222\""));
+        let mode = mode_from_key("hostonly", lab.network.topology()).unwrap();
+        let set = NetEdit::Act(Action::SetMode {
+            vm: "vm1".into(),
+            nic: "eth0".into(),
+            mode,
+        });
+        let lab = load("port-forward-ssh", &[set]).unwrap();
+        let nic = &lab.network.topology().node("vm1").unwrap().nics[0];
+        assert_eq!(nic.attach, Attach::Vbox(Mode::HostOnly("vboxnet0".into())));
+        // On host-only, the VM has no NAT to forward through.
+        assert!(rule_targets(lab.network.topology()).is_empty());
+    }
+
+    #[test]
+    fn an_added_vm_gets_a_nat_address_and_forwards() {
+        let lab = load("home-router", &[]).unwrap();
+        let name = next_vm_name(lab.network.topology());
+        assert_eq!(name, "vm1");
+        let lab = load("home-router", &[NetEdit::AddVm(name)]).unwrap();
+        let vm = lab
+            .network
+            .fabric()
+            .nodes
+            .iter()
+            .find(|n| n.name == "vm1")
+            .unwrap();
+        assert_eq!(vm.addrs(), vec![Ipv4Addr::new(10, 0, 2, 15)]);
+        assert_eq!(next_vm_name(lab.network.topology()), "vm2");
+        // A second VM with the same name is refused with the core's problem.
+        let e = load("home-router", &[NetEdit::AddVm("pc".into())])
+            .err()
+            .unwrap();
+        assert!(matches!(e, EditError::Topology(_)), "{e:?}");
+    }
+
+    #[test]
+    fn a_bad_destination_is_named() {
+        let e = send_edit("pc", "10.0.2", Proto::Tcp, 22, 0).unwrap_err();
+        assert_eq!(
+            render_error(Lang::En, &e),
+            "\"10.0.2\" is not an IPv4 address like 10.0.2.15"
+        );
+    }
+}
+
+#[cfg(test)]
+mod share_tests {
+    use super::*;
+    use crate::share::Shared;
+
+    #[test]
+    fn every_kind_of_edit_survives_a_share_link() {
+        let lab = load("port-forward-ssh", &[]).unwrap();
+        let (target, _, existing) = &rule_targets(lab.network.topology())[0];
+        let mut shared = Shared {
+            route: "#/tool/network".into(),
+            lab: Default::default(),
+            completed: Vec::new(),
+        };
+        shared.lab.network.edits = vec![
+            NetEdit::AddVm("vm2".into()),
+            NetEdit::SetNat {
+                nat: "home-router".into(),
+                mapping: Behavior::AddressDependent,
+                filtering: Behavior::EndpointIndependent,
+            },
+            forward_edit(target, "web,tcp,127.0.0.1,8080,10.0.2.15,80", existing).unwrap(),
+            send_edit("pc", "127.0.0.1", Proto::Udp, 8080, 3).unwrap(),
+            NetEdit::Act(Action::SetMode {
+                vm: "vm1".into(),
+                nic: "eth0".into(),
+                mode: Mode::Internal("intnet".into()),
+            }),
+        ];
+        let back = Shared::decode(&shared.encode()).expect("the link decodes");
+        assert_eq!(back.lab.network.edits, shared.lab.network.edits);
+        let json = serde_json::to_string(&shared.lab).unwrap();
+        let saved: crate::lab::LabState = serde_json::from_str(&json).unwrap();
+        assert_eq!(saved, shared.lab);
+    }
+}
