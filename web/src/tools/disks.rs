@@ -469,7 +469,7 @@ fn HostSsd() -> Html {
             <figure class="lv-bar-figure">
                 <figcaption class="lv-bar-caption">
                     <span>{ GAUGE.get(lang) }</span>
-                    <span class="lv-mono lv-ssd-used">{ format!("{:.1} %", percent(capacity - free, capacity)) }</span>
+                    <span class="lv-ssd-used">{ format!("{:.1} %", percent(capacity - free, capacity)) }</span>
                 </figcaption>
                 <div class="lv-bar" role="img" aria-label={format!("{}: VM 1 {:.1} %, VM 2 {:.1} %, {} {:.1} %",
                     GAUGE.get(lang), percent(used[0], capacity), percent(used[1], capacity), FREE_SPACE.get(lang), percent(free, capacity))}>
