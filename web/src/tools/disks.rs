@@ -466,6 +466,9 @@ fn HostSsd() -> Html {
             </div>
             <p class="lv-ssd-ratio">{ format!("{}: {} / {} = {:.2}", OVERCOMMIT.get(lang),
                 ByteSize(exact.provisioned), ByteSize(exact.capacity), exact.overcommit_ratio) }</p>
+            if !exact.fits_when_full {
+                <p class="lv-note lv-ssd-short">{ format!("{} {}", SHORT_BY.get(lang), ByteSize(exact.when_full.saturating_sub(exact.capacity))) }</p>
+            }
             <figure class="lv-bar-figure">
                 <figcaption class="lv-bar-caption">
                     <span>{ GAUGE.get(lang) }</span>
@@ -527,6 +530,10 @@ const NOW: Text = Text::new("Host spends now", "지금 호스트 사용량");
 const WHEN_FULL: Text = Text::new("When the guest fills it", "게스트가 가득 채우면");
 const TOTAL: Text = Text::new("Both", "합계");
 const OVERCOMMIT: Text = Text::new("Overcommit ratio", "오버커밋 비율");
+const SHORT_BY: Text = Text::new(
+    "Filled completely, the disks (data, headers and block maps) need more than the SSD holds, by",
+    "가득 차면 디스크(데이터, 헤더, 블록 맵)가 SSD보다 더 필요로 하는 양:",
+);
 const GAUGE: Text = Text::new("Host SSD in use", "호스트 SSD 사용량");
 const FREE_SPACE: Text = Text::new("free", "남은 공간");
 const SCALE_NOTE: Text = Text::new(
