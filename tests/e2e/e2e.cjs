@@ -345,6 +345,86 @@ scenario('disk lab: a delete frees nothing, zero + compact does, the image downl
   noErrors(page);
 });
 
+scenario('disk lab: two 128 GiB disks on a 256 GiB SSD, fixed vs dynamic, the guests fill the host', async (ctx) => {
+  const page = await open(ctx, '#/tool/disks');
+  const ssd = page.locator('.lv-host-ssd');
+  const choice = (vm) => ssd.locator('.lv-ssd-choice').nth(vm);
+  // Two fixed disks cannot both be created: each takes its 128 GiB (and metadata) now.
+  await choice(0).getByRole('button', { name: 'Fixed' }).click();
+  await choice(1).getByRole('button', { name: 'Fixed' }).click();
+  await ssd.getByRole('button', { name: 'Create the two disks' }).click();
+  await ssd.locator('.lv-field-error').waitFor();
+  assert.match(await ssd.locator('.lv-field-error').textContent(), /VM 2: a fixed-size image takes all/);
+  // Two dynamic disks: almost nothing now, the ratio is 1.00, full they do not fit.
+  await choice(0).getByRole('button', { name: 'Dynamic' }).press('Enter');
+  await choice(1).getByRole('button', { name: 'Dynamic' }).click();
+  assert.match(await ssd.locator('.lv-ssd-ratio').textContent(), /= 1\.00$/);
+  assert.match(await ssd.locator('.lv-ssd-plan tbody tr').last().textContent(), /does not fit/);
+  await ssd.getByRole('button', { name: 'Create the two disks' }).click();
+  assert.equal(await ssd.locator('.lv-field-error').count(), 0);
+  const used = async () => parseFloat(await ssd.locator('.lv-ssd-used').textContent());
+  assert.ok((await used()) < 0.1, 'dynamic disks take only their headers and block maps');
+  for (let i = 0; i < 4; i++) await ssd.getByRole('button', { name: 'VM 1 writes 32 GiB' }).click();
+  const half = await used();
+  assert.ok(half > 49 && half < 51, `VM 1 filled its disk: ${half} % of the SSD`);
+  for (let i = 0; i < 4; i++) await ssd.getByRole('button', { name: 'VM 2 writes 32 GiB' }).click();
+  const alert = ssd.locator('.lv-ssd-io-error');
+  await alert.waitFor();
+  assert.match(await alert.textContent(), /VM 2: the host SSD is full: the guest got an I\/O error and the VM is paused/);
+  await shot(page, '12-disks-host-ssd');
+  noErrors(page);
+});
+
+scenario('disk lab: the host disk fails; only the backup brings the VM back', async (ctx) => {
+  const page = await open(ctx, '#/tool/disks');
+  const tl = page.locator('.lv-timeline-panel');
+  const click = (name) => tl.getByRole('button', { name }).click();
+  const status = () => tl.locator('.lv-timeline-vm').textContent();
+  await click('Guest writes');
+  await click('Take a snapshot');
+  await click('Guest writes');
+  await click('Take a snapshot');
+  assert.match(await status(), /VM disk: on the host, snapshots: 2 · backup on the NAS: none/);
+  // Without a backup, the host disk dies with the snapshots and nothing restores the VM.
+  await click('Host disk fails');
+  assert.match(await tl.locator('.lv-tl-step').last().textContent(), /all its snapshots are gone; images lost: 3/);
+  await click('Restore from the backup');
+  assert.match(await tl.locator('.lv-tl-step').last().textContent(), /no backup to restore from/);
+  assert.match(await status(), /VM disk: gone/);
+  // Start over, this time with a backup in another failure domain.
+  await click('Start over');
+  await click('Guest writes');
+  await click('Take a snapshot');
+  await click('Guest writes');
+  await tl.getByRole('button', { name: 'Back up to the NAS' }).focus();
+  await page.keyboard.press('Enter');
+  assert.match(await tl.locator('.lv-tl-step').last().textContent(), /host-a → office-nas: 2 images/);
+  await click('Host disk fails');
+  assert.match(await status(), /VM disk: gone · backup on the NAS: 2 images/);
+  await click('Restore from the backup');
+  assert.match(await status(), /VM disk: on the host, snapshots: 1 · backup on the NAS: 2 images/);
+  await shot(page, '13-disks-timeline');
+  // Korean too.
+  await page.getByRole('button', { name: '한국어' }).click();
+  await page.locator('html[lang=ko]').waitFor();
+  assert.match(await status(), /VM 디스크: 호스트에 있음, 스냅샷: 1/);
+  await page.getByRole('button', { name: 'EN' }).click();
+  noErrors(page);
+});
+
+scenario('one simulation step on a 50-node topology (measured, reported)', async (ctx, report) => {
+  const page = await open(ctx);
+  const [first, mean, steps] = await page.evaluate(async () => {
+    // The page's own module instance, already initialised by index.html.
+    const m = await import(new URL('pkg/labvisor_web.js', location.href).href);
+    return Array.from(m.measureSimStep(500));
+  });
+  assert.ok(steps > 50, `the SYN crosses 24 routers and is answered (${steps} trace steps)`);
+  report.push(`one simulation step, 50 nodes (Network::apply(Send), ${steps} trace steps): ` +
+    `${(mean * 1000).toFixed(0)} µs mean over 500, first ${first.toFixed(2)} ms (target ≤ 1 ms)`);
+  noErrors(page);
+});
+
 scenario('usable at 360 px: home, a lesson, the network lab, host sizing', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });

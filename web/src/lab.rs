@@ -37,6 +37,45 @@ pub struct LabState {
 pub struct DiskState {
     /// The operations.
     pub ops: Vec<DiskOp>,
+    /// The host SSD and the snapshot / backup timeline (boxed: the app passes `LabState` by
+    /// value).
+    #[serde(default)]
+    pub pools: Box<PoolLabState>,
+}
+
+/// The disk lab's host-level parts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PoolLabState {
+    /// The host SSD with two VM disks.
+    pub host: HostDisksState,
+    /// The snapshot / backup timeline, in order.
+    pub timeline: Vec<TimelineOp>,
+}
+
+/// The host SSD lab: how each of the two VM disks is allocated, and which guest wrote when.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct HostDisksState {
+    /// Whether VM 1's and VM 2's disks are fixed-size (else dynamically allocated).
+    pub fixed: [bool; 2],
+    /// Whether the learner has created the two disks.
+    pub created: bool,
+    /// Guest writes, in order: the VM (0 or 1) that wrote the next chunk.
+    pub writes: Vec<u8>,
+}
+
+/// One step on the snapshot / backup timeline.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum TimelineOp {
+    /// The guest writes.
+    Write,
+    /// A snapshot on the same host disk.
+    Snapshot,
+    /// A backup into another failure domain.
+    Backup,
+    /// The host's disk dies.
+    FailHostDisk,
+    /// A new host disk, restored from the backup.
+    Restore,
 }
 
 /// One operation of the disk lab.
@@ -430,6 +469,17 @@ impl LabState {
             return Err(format!(
                 "{} disk operations (at most 64)",
                 self.disks.ops.len()
+            ));
+        }
+        if self.disks.pools.host.writes.len() > 64
+            || self.disks.pools.host.writes.iter().any(|&vm| vm > 1)
+        {
+            return Err("host disk writes: at most 64, each by VM 0 or 1".into());
+        }
+        if self.disks.pools.timeline.len() > 64 {
+            return Err(format!(
+                "{} timeline steps (at most 64)",
+                self.disks.pools.timeline.len()
             ));
         }
         if self.drafts.len() > 128 {

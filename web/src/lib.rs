@@ -21,6 +21,7 @@ pub mod browser;
 pub mod embed;
 pub mod lab;
 pub mod lesson;
+pub mod measure;
 pub mod pages;
 pub mod progress;
 pub mod route;

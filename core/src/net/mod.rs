@@ -38,6 +38,7 @@ pub mod reach;
 pub mod route;
 pub mod scenario;
 pub mod sim;
+pub mod testbed;
 pub mod topology;
 pub mod trace;
 pub mod vbox;

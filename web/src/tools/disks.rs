@@ -3,17 +3,20 @@
 //! and the host compacts the image (which does). The block map is the image's own, the host
 //! size is the image's own, and the image downloads as a real `.vdi` file.
 
+use labvisor_core::disk::backup::{backup, restore, BackupError};
 use labvisor_core::disk::image::{Allocation, BlockState, CreateSpec, Format, Image};
+use labvisor_core::disk::pool::{plan, GuestWrite, Pool, PoolError, PoolEvent};
+use labvisor_core::disk::size::{ByteSize, GIB};
 use labvisor_core::disk::storage::MemStorage;
 use labvisor_core::disk::vdi::Uuid;
-use labvisor_core::lang::Text;
+use labvisor_core::lang::{Lang, Text};
 use yew::prelude::*;
 
 use super::common::ToolPage;
 use crate::app::{edit_lab, use_app, use_completion};
-use crate::lab::DiskOp;
+use crate::lab::{DiskOp, HostDisksState, TimelineOp};
 
-const MIB: u64 = 1 << 20;
+use labvisor_core::disk::size::MIB;
 /// A small disk, so every 1 MiB block is a cell on the screen.
 const DISK_SIZE: u64 = 64 * MIB;
 /// Each file the guest writes.
@@ -224,6 +227,10 @@ pub fn DiskTool() -> Html {
                     </div>
                 </section>
             </div>
+            <div class="lv-grid-2">
+                <HostSsd />
+                <Timeline />
+            </div>
         </ToolPage>
     }
 }
@@ -275,3 +282,544 @@ const WHY: Text = Text::new(
     "A file system only marks deleted blocks free in its own metadata; the image keeps them. VBoxManage modifymedium --compact drops only blocks that are all zeros, so the guest must zero its free space first (zerofree on Linux, sdelete -z on Windows).",
     "파일 시스템은 삭제한 블록을 자기 메타데이터에서만 비어 있다고 표시하고, 이미지는 그 블록을 그대로 둡니다. VBoxManage modifymedium --compact는 전부 0인 블록만 버리므로, 먼저 게스트가 빈 공간을 0으로 채워야 합니다(리눅스 zerofree, 윈도우 sdelete -z).",
 );
+
+// ------------------------------------------------------------------ the host SSD
+
+/// The host SSD and the two VM disks as the course states them (exact figures from
+/// [`plan`]); binary units, as VirtualBox and the core count them.
+const SSD: u64 = 256 * GIB;
+const VM_DISK: u64 = 128 * GIB;
+/// The live pool runs the same engine at 1 : 8192 (one 1 MiB VDI block stands for 8 GiB), so
+/// filling it takes 32 MiB of browser memory instead of 256 GiB.
+const SCALE: u64 = 8192;
+/// Each guest write: 4 blocks, standing for 32 GiB.
+const CHUNK: u64 = 4 * MIB;
+const VM_NAMES: [&str; 2] = ["vm1", "vm2"];
+
+fn allocation(fixed: bool) -> Allocation {
+    if fixed {
+        Allocation::Fixed
+    } else {
+        Allocation::Dynamic
+    }
+}
+
+/// The scaled pool after creating the two disks and replaying the guests' writes.
+struct HostReplay {
+    pool: Pool,
+    /// Why creating a disk failed (a fixed image that does not fit), with the VM index.
+    create_error: Option<(usize, PoolError)>,
+    /// Each write's outcome, in order: the VM and whether the guest got an I/O error.
+    writes: Vec<(u8, bool)>,
+}
+
+fn replay_host(state: &HostDisksState) -> HostReplay {
+    let mut pool = Pool::new("ssd", "host-a", SSD / SCALE);
+    let mut r = HostReplay {
+        pool: Pool::new("ssd", "host-a", 0),
+        create_error: None,
+        writes: Vec::new(),
+    };
+    if state.created {
+        for (i, name) in VM_NAMES.iter().enumerate() {
+            if let Err(e) = pool.create_disk(
+                name,
+                VM_DISK / SCALE,
+                allocation(state.fixed[i]),
+                Uuid([i as u8 + 1; 16]),
+            ) {
+                r.create_error = Some((i, e));
+                break;
+            }
+        }
+    }
+    let mut written = [0u64; 2];
+    for &vm in &state.writes {
+        let name = VM_NAMES[usize::from(vm.min(1))];
+        let at = &mut written[usize::from(vm.min(1))];
+        if *at + CHUNK > VM_DISK / SCALE || pool.is_paused(name) {
+            continue;
+        }
+        match pool.guest_write(name, *at, &vec![0x5a; CHUNK as usize]) {
+            Ok(GuestWrite::Done(_)) => {
+                *at += CHUNK;
+                r.writes.push((vm, false));
+            }
+            Ok(GuestWrite::IoError { .. }) => r.writes.push((vm, true)),
+            Err(_) => {}
+        }
+    }
+    r.pool = pool;
+    r
+}
+
+/// A pool error in the learner's language (the core's messages are English).
+fn pool_error_text(e: &PoolError, lang: Lang) -> String {
+    match (e, lang) {
+        (PoolError::DoesNotFit { needed, free, .. }, Lang::Ko) => format!(
+            "고정 크기 이미지는 만들 때 {}를 모두 차지하지만, 남은 공간은 {}뿐입니다",
+            ByteSize(*needed),
+            ByteSize(*free)
+        ),
+        (PoolError::HostDiskFailed(_), Lang::Ko) => {
+            "호스트 디스크가 고장 났습니다: 그 위의 이미지는 모두 사라졌습니다".into()
+        }
+        (PoolError::Paused(_), Lang::Ko) => "호스트 I/O 오류로 VM이 일시 정지되었습니다".into(),
+        (PoolError::UnknownDisk(_), Lang::Ko) => "그런 디스크가 없습니다".into(),
+        (PoolError::DiskExists(_), Lang::Ko) => "같은 이름의 디스크가 이미 있습니다".into(),
+        _ => e.to_string(),
+    }
+}
+
+fn percent(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        (part as f64 / whole as f64 * 100.0).min(100.0)
+    }
+}
+
+#[function_component]
+fn HostSsd() -> Html {
+    let app = use_app();
+    let lang = app.lang;
+    let state = app.lab.disks.pools.host.clone();
+    let exact = plan(
+        SSD,
+        &[
+            (VM_DISK, allocation(state.fixed[0])),
+            (VM_DISK, allocation(state.fixed[1])),
+        ],
+    );
+    let r = replay_host(&state);
+    let set_fixed = |vm: usize, fixed: bool| {
+        edit_lab(&app, move |lab, _: MouseEvent| {
+            let host = &mut lab.disks.pools.host;
+            host.fixed[vm] = fixed;
+            host.created = false;
+            host.writes.clear();
+        })
+    };
+    let create = edit_lab(&app, |lab, _: MouseEvent| {
+        lab.disks.pools.host.created = true;
+        lab.disks.pools.host.writes.clear();
+    });
+    let write = |vm: u8| {
+        edit_lab(&app, move |lab, _: MouseEvent| {
+            if lab.disks.pools.host.writes.len() < 64 {
+                lab.disks.pools.host.writes.push(vm);
+            }
+        })
+    };
+    let capacity = r.pool.capacity();
+    let used_by = |name: &str| {
+        r.pool
+            .disk(name)
+            .ok()
+            .and_then(|c| c.host_bytes().ok())
+            .unwrap_or(0)
+    };
+    let used = [used_by(VM_NAMES[0]), used_by(VM_NAMES[1])];
+    let free = capacity.saturating_sub(used[0] + used[1]);
+    let created = state.created && r.create_error.is_none();
+    let io_error = r.pool.events().iter().find_map(|e| match e {
+        PoolEvent::GuestIoError { disk, .. } => Some(disk.clone()),
+        _ => None,
+    });
+    let vm_label = |i: usize| format!("VM {}", i + 1);
+    html! {
+        <section class="lv-panel lv-host-ssd" aria-labelledby="lv-ssd-title">
+            <h2 id="lv-ssd-title">{ SSD_TITLE.get(lang) }</h2>
+            <p class="lv-note">{ SSD_INTRO.get(lang) }</p>
+            <div class="lv-row">
+                { for (0..2).map(|i| html! {
+                    <fieldset class="lv-ssd-choice">
+                        <legend>{ format!("{} · 128 GiB", vm_label(i)) }</legend>
+                        <div class="lv-row" role="group" aria-label={format!("{} {}", vm_label(i), ALLOCATION.get(lang))}>
+                            <button class="lv-button lv-ghost" aria-pressed={(!state.fixed[i]).to_string()}
+                                onclick={set_fixed(i, false)}>{ DYNAMIC.get(lang) }</button>
+                            <button class="lv-button lv-ghost" aria-pressed={state.fixed[i].to_string()}
+                                onclick={set_fixed(i, true)}>{ FIXED.get(lang) }</button>
+                        </div>
+                    </fieldset>
+                }) }
+                <button class="lv-button" onclick={create}>{ CREATE.get(lang) }</button>
+            </div>
+            <div class="lv-table-wrap">
+                <table class="lv-table lv-ssd-plan">
+                    <thead><tr>
+                        <th scope="col"></th>
+                        <th scope="col">{ NOW.get(lang) }</th>
+                        <th scope="col">{ WHEN_FULL.get(lang) }</th>
+                    </tr></thead>
+                    <tbody>
+                        { for exact.disks.iter().enumerate().map(|(i, d)| html! {
+                            <tr><th scope="row">{ vm_label(i) }</th>
+                                <td class="lv-mono">{ ByteSize(d.at_creation).to_string() }</td>
+                                <td class="lv-mono">{ ByteSize(d.when_full).to_string() }</td></tr>
+                        }) }
+                        <tr><th scope="row">{ TOTAL.get(lang) }</th>
+                            <td class="lv-mono">{ format!("{} {}", ByteSize(exact.at_creation), fits(lang, exact.fits_at_creation)) }</td>
+                            <td class="lv-mono">{ format!("{} {}", ByteSize(exact.when_full), fits(lang, exact.fits_when_full)) }</td></tr>
+                    </tbody>
+                </table>
+            </div>
+            <p class="lv-ssd-ratio">{ format!("{}: {} / {} = {:.2}", OVERCOMMIT.get(lang),
+                ByteSize(exact.provisioned), ByteSize(exact.capacity), exact.overcommit_ratio) }</p>
+            if !exact.fits_when_full {
+                <p class="lv-note lv-ssd-short">{ format!("{} {}", SHORT_BY.get(lang), ByteSize(exact.when_full.saturating_sub(exact.capacity))) }</p>
+            }
+            <figure class="lv-bar-figure">
+                <figcaption class="lv-bar-caption">
+                    <span>{ GAUGE.get(lang) }</span>
+                    <span class="lv-ssd-used">{ format!("{:.1} %", percent(capacity - free, capacity)) }</span>
+                </figcaption>
+                <div class="lv-bar" role="img" aria-label={format!("{}: VM 1 {:.1} %, VM 2 {:.1} %, {} {:.1} %",
+                    GAUGE.get(lang), percent(used[0], capacity), percent(used[1], capacity), FREE_SPACE.get(lang), percent(free, capacity))}>
+                    <div class="lv-seg lv-seg-vm" style={format!("width: {:.2}%", percent(used[0], capacity))}></div>
+                    <div class="lv-seg lv-seg-reserve" style={format!("width: {:.2}%", percent(used[1], capacity))}></div>
+                    <div class="lv-seg lv-seg-free" style={format!("width: {:.2}%", percent(free, capacity))}></div>
+                </div>
+            </figure>
+            <ul class="lv-legend">
+                <li><span class="lv-swatch lv-swatch-vm"></span>{ "VM 1" }</li>
+                <li><span class="lv-swatch lv-swatch-reserve"></span>{ "VM 2" }</li>
+                <li><span class="lv-swatch lv-swatch-free"></span>{ FREE_SPACE.get(lang) }</li>
+            </ul>
+            <p class="lv-muted lv-note">{ SCALE_NOTE.get(lang) }</p>
+            if created {
+                <div class="lv-row">
+                    { for (0..2u8).map(|vm| html! {
+                        <button class="lv-button" onclick={write(vm)}>{ format!("{} {}", vm_label(usize::from(vm)), WRITES.get(lang)) }</button>
+                    }) }
+                </div>
+            }
+            if let Some((i, e)) = &r.create_error {
+                <p class="lv-field-error" role="alert">{ format!("{}: {}", vm_label(*i), pool_error_text(e, lang)) }</p>
+            }
+            if let Some(disk) = io_error {
+                <p class="lv-verdict lv-verdict-bad lv-ssd-io-error" role="alert">{ format!("{}: {}",
+                    vm_label(VM_NAMES.iter().position(|n| *n == disk).unwrap_or(0)), IO_ERROR.get(lang)) }</p>
+            }
+        </section>
+    }
+}
+
+fn fits(lang: Lang, yes: bool) -> &'static str {
+    match (yes, lang) {
+        (true, Lang::En) => "✓ fits",
+        (false, Lang::En) => "✗ does not fit",
+        (true, Lang::Ko) => "✓ 들어감",
+        (false, Lang::Ko) => "✗ 안 들어감",
+    }
+}
+
+const SSD_TITLE: Text = Text::new(
+    "A 256 GiB host SSD, two 128 GiB disks",
+    "256 GiB 호스트 SSD, 128 GiB 디스크 두 개",
+);
+const SSD_INTRO: Text = Text::new(
+    "Choose fixed or dynamic for each VM's disk and create them. A fixed image takes its whole size now; a dynamic one grows as its guest writes, so the sizes promised can exceed the SSD (overcommit). Sizes are binary: a drive sold as \"256 GB\" (10⁹ bytes) holds only about 238 GiB.",
+    "VM마다 디스크를 고정 크기 또는 동적 할당으로 골라 만드세요. 고정 크기 이미지는 지금 전체 크기를 차지하고, 동적 이미지는 게스트가 쓸수록 커지므로 약속한 크기의 합이 SSD보다 클 수 있습니다(오버커밋). 크기는 2진 단위입니다: \"256 GB\"(10⁹ 바이트)로 팔리는 드라이브는 약 238 GiB입니다.",
+);
+const ALLOCATION: Text = Text::new("allocation", "할당 방식");
+const DYNAMIC: Text = Text::new("Dynamic", "동적 할당");
+const FIXED: Text = Text::new("Fixed", "고정 크기");
+const CREATE: Text = Text::new("Create the two disks", "디스크 두 개 만들기");
+const NOW: Text = Text::new("Host spends now", "지금 호스트 사용량");
+const WHEN_FULL: Text = Text::new("When the guest fills it", "게스트가 가득 채우면");
+const TOTAL: Text = Text::new("Both", "합계");
+const OVERCOMMIT: Text = Text::new("Overcommit ratio", "오버커밋 비율");
+const SHORT_BY: Text = Text::new(
+    "Filled completely, the disks (data, headers and block maps) need more than the SSD holds, by",
+    "가득 차면 디스크(데이터, 헤더, 블록 맵)가 SSD보다 더 필요로 하는 양:",
+);
+const GAUGE: Text = Text::new("Host SSD in use", "호스트 SSD 사용량");
+const FREE_SPACE: Text = Text::new("free", "남은 공간");
+const SCALE_NOTE: Text = Text::new(
+    "The gauge runs the same VDI engine at 1 : 8192 (one 1 MiB block stands for 8 GiB); the table's figures are exact.",
+    "게이지는 같은 VDI 엔진을 1 : 8192로 돌립니다(1 MiB 블록 하나가 8 GiB). 표의 수치는 정확한 값입니다.",
+);
+const WRITES: Text = Text::new("writes 32 GiB", "32 GiB 쓰기");
+const IO_ERROR: Text = Text::new(
+    "the host SSD is full: the guest got an I/O error and the VM is paused. Everything written before is intact.",
+    "호스트 SSD가 가득 찼습니다: 게스트는 I/O 오류를 받았고 VM은 일시 정지되었습니다. 앞서 쓴 데이터는 그대로입니다.",
+);
+
+// ------------------------------------------------------------------ the timeline
+
+/// The timeline's VM disk and pools (small: only what happens to them matters).
+const TL_DISK: u64 = 16 * MIB;
+const TL_NAME: &str = "vm";
+
+/// The timeline replayed: each step's outcome, the host and the backup pool.
+struct TimelineReplay {
+    host: Pool,
+    nas: Pool,
+    steps: Vec<(TimelineOp, Result<String, String>)>,
+}
+
+fn replay_timeline(ops: &[TimelineOp], lang: Lang) -> TimelineReplay {
+    let mut host = Pool::new("ssd", "host-a", 64 * MIB);
+    let mut nas = Pool::new("nas", "office-nas", 64 * MIB);
+    // Infallible: an empty 64 MiB pool has room for a 16 MiB dynamic disk.
+    let _ = host.create_disk(TL_NAME, TL_DISK, Allocation::Dynamic, Uuid([1; 16]));
+    let mut steps = Vec::new();
+    let mut writes = 0u64;
+    let mut snapshots = 0u8;
+    for &op in ops {
+        let outcome: Result<String, String> = match op {
+            TimelineOp::Write => {
+                writes += 1;
+                host.guest_write(
+                    TL_NAME,
+                    (writes - 1) % (TL_DISK / MIB) * MIB,
+                    &[writes as u8; 4096],
+                )
+                .map(|_| String::new())
+                .map_err(|e| pool_error_text(&e, lang))
+            }
+            TimelineOp::Snapshot => {
+                snapshots = snapshots.wrapping_add(1);
+                host.take_snapshot(
+                    TL_NAME,
+                    Uuid([0x10 + snapshots; 16]),
+                    &format!("snapshot {snapshots}"),
+                )
+                .map(|()| {
+                    let n = host.disk(TL_NAME).map(|c| c.snapshots()).unwrap_or(0);
+                    format!("{} {n}", SNAPSHOTS.get(lang))
+                })
+                .map_err(|e| pool_error_text(&e, lang))
+            }
+            TimelineOp::Backup => {
+                // A new backup replaces the previous copy.
+                let _ = nas.delete_disk(TL_NAME);
+                backup(&host, TL_NAME, &mut nas)
+                    .map(|b| {
+                        format!(
+                            "{} → {}: {} {}",
+                            b.from_domain,
+                            b.to_domain,
+                            b.images,
+                            IMAGES.get(lang)
+                        )
+                    })
+                    .map_err(|e| backup_error_text(&e, lang))
+            }
+            TimelineOp::FailHostDisk => {
+                host.fail();
+                match host.events().last() {
+                    Some(PoolEvent::HostDiskDied { lost_images, .. }) => {
+                        Ok(format!("{} {lost_images}", LOST.get(lang)))
+                    }
+                    _ => Ok(String::new()),
+                }
+            }
+            TimelineOp::Restore => {
+                if host.has_failed() {
+                    host.replace_disk();
+                }
+                match nas.disk(TL_NAME) {
+                    Err(_) => Err(NO_BACKUP.get(lang).to_string()),
+                    Ok(_) => restore(&nas, TL_NAME, &mut host)
+                        .map(|b| {
+                            format!(
+                                "{} → {}: {} {}",
+                                b.from_domain,
+                                b.to_domain,
+                                b.images,
+                                IMAGES.get(lang)
+                            )
+                        })
+                        .map_err(|e| backup_error_text(&e, lang)),
+                }
+            }
+        };
+        steps.push((op, outcome));
+    }
+    TimelineReplay { host, nas, steps }
+}
+
+fn backup_error_text(e: &BackupError, lang: Lang) -> String {
+    match e {
+        BackupError::Pool(p) => pool_error_text(p, lang),
+        other => other.to_string(),
+    }
+}
+
+fn op_text(op: TimelineOp) -> Text {
+    match op {
+        TimelineOp::Write => TL_WRITE,
+        TimelineOp::Snapshot => TL_SNAPSHOT,
+        TimelineOp::Backup => TL_BACKUP,
+        TimelineOp::FailHostDisk => TL_FAIL,
+        TimelineOp::Restore => TL_RESTORE,
+    }
+}
+
+#[function_component]
+fn Timeline() -> Html {
+    let app = use_app();
+    let lang = app.lang;
+    let ops = app.lab.disks.pools.timeline.clone();
+    let r = replay_timeline(&ops, lang);
+    let push = |op: TimelineOp| {
+        edit_lab(&app, move |lab, _: MouseEvent| {
+            if lab.disks.pools.timeline.len() < 64 {
+                lab.disks.pools.timeline.push(op);
+            }
+        })
+    };
+    let reset = edit_lab(&app, |lab, _: MouseEvent| lab.disks.pools.timeline.clear());
+    let vm_state = match r.host.disk(TL_NAME) {
+        Ok(chain) => format!(
+            "{}: {} {} {}",
+            VM_DISK_LABEL.get(lang),
+            ALIVE.get(lang),
+            SNAPSHOTS.get(lang),
+            chain.snapshots()
+        ),
+        Err(_) => format!("{}: {}", VM_DISK_LABEL.get(lang), GONE.get(lang)),
+    };
+    let backup_state = match r.nas.disk(TL_NAME) {
+        Ok(chain) => format!(
+            "{}: {} {}",
+            BACKUP_LABEL.get(lang),
+            chain.images().len(),
+            IMAGES.get(lang)
+        ),
+        Err(_) => format!("{}: {}", BACKUP_LABEL.get(lang), NONE.get(lang)),
+    };
+    let alive = r.host.disk(TL_NAME).is_ok();
+    html! {
+        <section class="lv-panel lv-timeline-panel" aria-labelledby="lv-timeline-title">
+            <h2 id="lv-timeline-title">{ TL_TITLE.get(lang) }</h2>
+            <p class="lv-note">{ TL_INTRO.get(lang) }</p>
+            <div class="lv-row">
+                <button class="lv-button" onclick={push(TimelineOp::Write)}>{ TL_WRITE.get(lang) }</button>
+                <button class="lv-button" onclick={push(TimelineOp::Snapshot)}>{ TL_SNAPSHOT.get(lang) }</button>
+                <button class="lv-button" onclick={push(TimelineOp::Backup)}>{ TL_BACKUP.get(lang) }</button>
+                <button class="lv-button lv-danger" onclick={push(TimelineOp::FailHostDisk)}>{ TL_FAIL.get(lang) }</button>
+                <button class="lv-button" onclick={push(TimelineOp::Restore)}>{ TL_RESTORE.get(lang) }</button>
+                <button class="lv-button lv-ghost" onclick={reset}>{ RESET.get(lang) }</button>
+            </div>
+            <p class={classes!("lv-verdict", if alive { "lv-verdict-ok" } else { "lv-verdict-bad" }, "lv-timeline-vm")} role="status">
+                { if alive { "✓ " } else { "✗ " } }{ vm_state }{ " · " }{ backup_state }
+            </p>
+            <ol class="lv-timeline" aria-label={TL_TITLE.get(lang)}>
+                { for r.steps.iter().map(|(op, outcome)| {
+                    let (class, detail) = match outcome {
+                        Ok(d) => ("lv-tl-step lv-tl-ok", d.clone()),
+                        Err(e) => ("lv-tl-step lv-tl-bad", format!("✗ {e}")),
+                    };
+                    html! { <li class={class}><strong>{ op_text(*op).get(lang) }</strong>
+                        if !detail.is_empty() { <span class="lv-mono lv-muted">{ format!(" — {detail}") }</span> }</li> }
+                }) }
+            </ol>
+        </section>
+    }
+}
+
+const TL_TITLE: Text = Text::new("A snapshot is not a backup", "스냅샷은 백업이 아닙니다");
+const TL_INTRO: Text = Text::new(
+    "Snapshots live on the same host disk as the VM. Take some, write, back up into another failure domain (an office NAS), then let the host disk fail.",
+    "스냅샷은 VM과 같은 호스트 디스크에 있습니다. 스냅샷을 찍고, 쓰고, 다른 장애 영역(사무실 NAS)에 백업한 뒤 호스트 디스크를 고장 내 보세요.",
+);
+const TL_WRITE: Text = Text::new("Guest writes", "게스트가 쓰기");
+const TL_SNAPSHOT: Text = Text::new("Take a snapshot", "스냅샷 찍기");
+const TL_BACKUP: Text = Text::new("Back up to the NAS", "NAS에 백업");
+const TL_FAIL: Text = Text::new("Host disk fails", "호스트 디스크 고장");
+const TL_RESTORE: Text = Text::new("Restore from the backup", "백업에서 복원");
+const SNAPSHOTS: Text = Text::new("snapshots:", "스냅샷:");
+const IMAGES: Text = Text::new("images", "개 이미지");
+const LOST: Text = Text::new(
+    "the VM and all its snapshots are gone; images lost:",
+    "VM과 모든 스냅샷이 사라졌습니다. 잃은 이미지:",
+);
+const NO_BACKUP: Text = Text::new(
+    "there is no backup to restore from: the VM is lost",
+    "복원할 백업이 없습니다: VM을 잃었습니다",
+);
+const VM_DISK_LABEL: Text = Text::new("VM disk", "VM 디스크");
+const ALIVE: Text = Text::new("on the host,", "호스트에 있음,");
+const GONE: Text = Text::new("gone", "사라짐");
+const BACKUP_LABEL: Text = Text::new("backup on the NAS", "NAS의 백업");
+const NONE: Text = Text::new("none", "없음");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn host(fixed: [bool; 2], writes: &[u8]) -> HostReplay {
+        replay_host(&HostDisksState {
+            fixed,
+            created: true,
+            writes: writes.to_vec(),
+        })
+    }
+
+    #[test]
+    fn two_dynamic_disks_overcommit_until_the_guests_fill_the_host() {
+        let exact = plan(SSD, &[(VM_DISK, Allocation::Dynamic); 2]);
+        assert_eq!(exact.overcommit_ratio, 1.0);
+        assert!(exact.fits_at_creation && !exact.fits_when_full);
+        let r = host([false; 2], &[]);
+        assert!(r.create_error.is_none());
+        assert!(r.pool.used() < 2 * 4096 + 1, "only headers and block maps");
+        // Each guest fills its whole disk: the last chunk finds the host full.
+        let r = host([false; 2], &[0, 0, 0, 0, 1, 1, 1, 1]);
+        assert_eq!(r.writes.iter().filter(|(_, io)| *io).count(), 1);
+        assert_eq!(r.writes.last(), Some(&(1, true)));
+        assert!(r.pool.is_paused("vm2") && !r.pool.is_paused("vm1"));
+        assert!(matches!(
+            r.pool.events().last(),
+            Some(PoolEvent::GuestIoError { disk, .. }) if disk == "vm2"
+        ));
+    }
+
+    #[test]
+    fn two_fixed_disks_do_not_fit_one_fixed_takes_its_size_now() {
+        let r = host([true, true], &[]);
+        assert!(matches!(
+            r.create_error,
+            Some((1, PoolError::DoesNotFit { .. }))
+        ));
+        let r = host([true, false], &[]);
+        assert!(r.create_error.is_none());
+        assert!(
+            r.pool.used() > VM_DISK / SCALE,
+            "the fixed disk is allocated up front"
+        );
+        let text = pool_error_text(&host([true, true], &[]).create_error.unwrap().1, Lang::Ko);
+        assert!(text.contains("고정 크기"), "{text}");
+    }
+
+    #[test]
+    fn the_host_disk_dies_with_its_snapshots_and_only_a_backup_brings_the_vm_back() {
+        use TimelineOp::*;
+        let r = replay_timeline(
+            &[Write, Snapshot, Write, Snapshot, FailHostDisk, Restore],
+            Lang::En,
+        );
+        assert!(
+            r.host.disk(TL_NAME).is_err(),
+            "no backup: the VM stays lost"
+        );
+        assert_eq!(
+            r.steps.last().unwrap().1,
+            Err(NO_BACKUP.get(Lang::En).to_string())
+        );
+        assert_eq!(r.steps[4].1, Ok(format!("{} 3", LOST.get(Lang::En))));
+
+        let r = replay_timeline(
+            &[Write, Snapshot, Write, Backup, FailHostDisk, Restore],
+            Lang::En,
+        );
+        let chain = r.host.disk(TL_NAME).expect("restored from the backup");
+        assert_eq!(chain.snapshots(), 1, "the snapshot came back with it");
+        let mut byte = [0u8; 1];
+        r.host.guest_read(TL_NAME, MIB, &mut byte).unwrap();
+        assert_eq!(byte, [2], "the write after the snapshot is restored too");
+    }
+}
