@@ -121,7 +121,7 @@ impl Reducible for AppState {
 
 fn share_error_notice(err: &ShareError) -> Notice {
     let (text, detail) = match err {
-        ShareError::UnknownVersion(v) => (t::SHARE_NEWER, format!("format version {v}")),
+        ShareError::UnknownVersion(v) => (t::SHARE_OTHER_VERSION, format!("format version {v}")),
         ShareError::TooLong(n) => (t::SHARE_BROKEN, format!("{n} characters")),
         ShareError::NotBase64 => (t::SHARE_BROKEN, "not base64url".into()),
         ShareError::TooShort => (t::SHARE_BROKEN, "too short".into()),

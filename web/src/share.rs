@@ -14,8 +14,10 @@ use crate::lab::LabState;
 use crate::progress::Progress;
 use crate::route::Route;
 
-/// The payload layout this app writes and reads.
-const VERSION: u8 = 1;
+/// The payload layout this app writes and reads. Bump it whenever `Shared` changes shape, so an
+/// old link is refused as "made by another version" rather than as damaged.
+/// 2: the network lab's edits and the disk lab's host pools.
+const VERSION: u8 = 2;
 /// Longer links are refused before decoding (no lab state comes near this).
 pub const MAX_LINK_CHARS: usize = 8192;
 
@@ -39,7 +41,7 @@ pub enum ShareError {
     NotBase64,
     /// Too short to hold even the version and checksum.
     TooShort,
-    /// Made by a newer (or unknown) version of Labvisor.
+    /// Made by another (older or newer) version of Labvisor.
     UnknownVersion(u8),
     /// The checksum does not match: the link was changed after it was made.
     Damaged,
@@ -152,12 +154,14 @@ mod tests {
             Shared::decode(&"A".repeat(MAX_LINK_CHARS + 1)),
             Err(ShareError::TooLong(MAX_LINK_CHARS + 1))
         );
-        let mut v2 = vec![2u8, 0, 0];
-        v2.extend(crc32fast::hash(&v2).to_le_bytes());
-        assert_eq!(
-            Shared::decode(&URL_SAFE_NO_PAD.encode(v2)),
-            Err(ShareError::UnknownVersion(2))
-        );
+        for other in [VERSION - 1, VERSION + 1] {
+            let mut payload = vec![other, 0, 0];
+            payload.extend(crc32fast::hash(&payload).to_le_bytes());
+            assert_eq!(
+                Shared::decode(&URL_SAFE_NO_PAD.encode(payload)),
+                Err(ShareError::UnknownVersion(other))
+            );
+        }
     }
 
     #[test]

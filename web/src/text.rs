@@ -57,9 +57,9 @@ pub const SHARE_BROKEN: Text = Text::new(
     "This share link is damaged or incomplete, so it was not opened. Nothing you had was changed.",
     "이 공유 링크는 손상되었거나 잘려 있어서 열지 않았습니다. 기존 작업은 그대로입니다.",
 );
-pub const SHARE_NEWER: Text = Text::new(
-    "This share link was made by a newer version of Labvisor. Nothing you had was changed.",
-    "이 공유 링크는 더 새로운 버전의 Labvisor에서 만들어졌습니다. 기존 작업은 그대로입니다.",
+pub const SHARE_OTHER_VERSION: Text = Text::new(
+    "This share link was made by another version of Labvisor, so it cannot be opened here. Nothing you had was changed.",
+    "이 공유 링크는 다른 버전의 Labvisor에서 만들어져 여기서 열 수 없습니다. 기존 작업은 그대로입니다.",
 );
 pub const DETAILS: Text = Text::new("Details", "자세히");
 
