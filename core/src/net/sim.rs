@@ -690,6 +690,31 @@ impl Network {
         }));
     }
 
+    /// A packet whose TTL runs out at `node`: dropped, and answered with ICMP time exceeded.
+    fn ttl_exceeded(
+        &mut self,
+        node: usize,
+        ingress: Option<usize>,
+        pkt: &Packet,
+        steps: &mut Vec<Step>,
+    ) {
+        self.drop_(
+            node,
+            pkt.clone(),
+            DropCause::TtlExceeded,
+            "TTL exceeded in transit".into(),
+            steps,
+        );
+        let quoted = pkt.quote();
+        self.icmp_error(
+            node,
+            ingress,
+            pkt,
+            Transport::TimeExceeded { quoted },
+            steps,
+        );
+    }
+
     /// An ICMP error from `node` about `pkt` (never about another ICMP error, RFC 1122).
     fn icmp_error(
         &mut self,
@@ -882,17 +907,7 @@ impl Network {
                     return;
                 }
                 if pkt.ttl <= 1 {
-                    let t = Transport::TimeExceeded {
-                        quoted: pkt.quote(),
-                    };
-                    self.drop_(
-                        node,
-                        pkt.clone(),
-                        DropCause::TtlExceeded,
-                        "TTL exceeded in transit".into(),
-                        steps,
-                    );
-                    self.icmp_error(node, Some(0), &pkt, t, steps);
+                    self.ttl_exceeded(node, Some(0), &pkt, steps);
                     return;
                 }
                 pkt.ttl -= 1;
@@ -1045,17 +1060,7 @@ impl Network {
                     return;
                 }
                 if pkt.ttl <= 1 {
-                    let t = Transport::TimeExceeded {
-                        quoted: pkt.quote(),
-                    };
-                    self.drop_(
-                        node,
-                        pkt.clone(),
-                        DropCause::TtlExceeded,
-                        "TTL exceeded in transit".into(),
-                        steps,
-                    );
-                    self.icmp_error(node, ingress, &pkt, t, steps);
+                    self.ttl_exceeded(node, ingress, &pkt, steps);
                     return;
                 }
                 pkt.ttl -= 1;
