@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 /// Longest text a tool keeps (an address, a port query).
 const MAX_TEXT: usize = 64;
 /// Longest exercise draft kept (a JSON list of actions).
-const MAX_DRAFT: usize = 2000;
+pub const MAX_DRAFT: usize = 2000;
 /// Most VMs the sizing tool plans.
 pub const MAX_VMS: usize = 16;
 

@@ -143,15 +143,14 @@ fn actions_of(spec: &Spec, draft: &str) -> Result<Vec<Step>, String> {
     if answer_kind(spec) {
         return Ok(vec![Step::Answer(draft.trim().to_string())]);
     }
-    labvisor_lessons::action::parse_actions_file("actions.json", draft.as_bytes())
-        .map(|f| f.actions().to_vec())
+    crate::editor::parse(draft)
 }
 
 /// The solution as the learner would enter it.
 fn draft_of(spec: &Spec, actions: &[Step]) -> String {
     match (answer_kind(spec), actions) {
         (true, [Step::Answer(a)]) => a.clone(),
-        _ => serde_json::to_string_pretty(actions).unwrap_or_default(),
+        _ => crate::editor::write(actions),
     }
 }
 
@@ -253,18 +252,9 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 </>
             }
         }
-        _ => {
-            let on_input = on_input.clone();
-            html! {
-                <>
-                <label class="lv-label" for={input_id.clone()}>{ ACTIONS.get(lang) }</label>
-                <textarea id={input_id.clone()} class="lv-input lv-mono lv-actions" rows="6" value={draft.clone()} spellcheck="false"
-                    placeholder="[{\"answer\": \"...\"}]"
-                    oninput={Callback::from(move |e: InputEvent| on_input.emit(e.target_unchecked_into::<web_sys::HtmlTextAreaElement>().value()))} />
-                <p class="lv-muted lv-small-text">{ ACTIONS_HELP.get(lang) }</p>
-                </>
-            }
-        }
+        _ => html! {
+            <crate::editor::ActionEditor spec={ex.spec.clone()} id={input_id.clone()} draft={draft.clone()} on_change={on_input.clone()} />
+        },
     };
     html! {
         <section class={classes!("lv-panel", "lv-exercise", done.then_some("lv-exercise-done"), props.open.then_some("lv-exercise-focus"))}
@@ -416,14 +406,6 @@ const OPEN_LAB: Text = Text::new("Open the lab", "실습 열기");
 const NEXT: Text = Text::new("Next lesson", "다음 레슨");
 const EXERCISE: Text = Text::new("Exercise", "연습 문제");
 const ANSWER: Text = Text::new("Your answer", "내 답");
-const ACTIONS: Text = Text::new(
-    "Your steps (JSON list of actions)",
-    "내 단계 (동작의 JSON 목록)",
-);
-const ACTIONS_HELP: Text = Text::new(
-    "The same format as `labvisor lesson check`. Show solution fills in a worked example.",
-    "`labvisor lesson check`와 같은 형식입니다. 정답 보기를 누르면 예시가 채워집니다.",
-);
 const CHECK: Text = Text::new("Check", "채점");
 const HINT: Text = Text::new("Hint", "힌트");
 const RESET: Text = Text::new("Reset", "초기화");

@@ -12,12 +12,14 @@
 //! - [`route`], [`lab`], [`progress`], [`share`]: plain data — where the learner is, what the
 //!   tools hold, what is completed, and the share-link codec. These compile and are tested
 //!   natively too.
+//! - [`editor`]: the step editor of exercises answered with a list of actions.
 //! - [`embed`]: `mount(element, options)` for instructors' pages.
 //! - [`browser`]: `localStorage`, the URL and downloads, each failing soft.
 #![deny(unsafe_code)]
 
 pub mod app;
 pub mod browser;
+pub mod editor;
 pub mod embed;
 pub mod lab;
 pub mod lesson;

@@ -9,7 +9,7 @@ pub mod common;
 mod disks;
 mod hypervisors;
 mod ipv4;
-mod network;
+pub(crate) mod network;
 mod ports;
 mod sizing;
 

@@ -1,0 +1,1190 @@
+//! The step editor of exercises answered with a list of actions (host sizing, NIC modes, port
+//! forwarding, disks).
+//!
+//! The learner's steps read as sentences they can reorder and remove; below them, a form per
+//! exercise kind offers only the steps that kind takes, its choices filled from the exercise
+//! (VM names, NIC numbers, disks). Fields are checked by the same code that checks them
+//! elsewhere (the core's forwarding-rule parser and conflict rules, the lessons' size parser),
+//! and the messages stand at the field.
+//!
+//! The editor keeps no steps of its own: it reads and writes the exercise's draft, a JSON list
+//! of actions, so share links, storage and grading see exactly what the JSON box would hold.
+
+use std::rc::Rc;
+
+use labvisor_core::lang::{Lang, Text};
+use labvisor_core::net::forward::PortForward;
+use labvisor_core::sizing::{self, format_mib};
+use labvisor_lessons::action::{Action, Allocation, ForwardRule, NicMode, Proto};
+use labvisor_lessons::model::{HostSpec, NetworkSpec, Spec};
+use yew::prelude::*;
+
+use crate::app::use_app;
+use crate::tools::common::input_value;
+use crate::tools::network::{forward_problem_ko, render_error, EditError};
+
+/// Most steps a draft holds (the draft must also stay within [`crate::lab::MAX_DRAFT`]).
+pub const MAX_STEPS: usize = 16;
+
+/// The steps a draft holds; a blank draft holds none.
+pub fn parse(draft: &str) -> Result<Vec<Action>, String> {
+    if draft.trim().is_empty() {
+        return Ok(Vec::new());
+    }
+    labvisor_lessons::action::parse_actions_file("actions.json", draft.as_bytes())
+        .map(|file| file.actions().to_vec())
+}
+
+/// The draft holding `steps`: a JSON list with one step per line (blank when there are none).
+pub fn write(steps: &[Action]) -> String {
+    if steps.is_empty() {
+        return String::new();
+    }
+    let lines: Vec<String> = steps
+        .iter()
+        .map(|s| format!("  {}", serde_json::to_string(s).unwrap_or_default()))
+        .collect();
+    format!("[\n{}\n]", lines.join(",\n"))
+}
+
+/// Formats the English or the Korean sentence, capturing variables by name.
+macro_rules! say {
+    ($lang:expr, $en:literal, $ko:literal) => {
+        match $lang {
+            Lang::En => format!($en),
+            Lang::Ko => format!($ko),
+        }
+    };
+}
+
+/// A step as a sentence in `lang`.
+pub fn sentence(lang: Lang, step: &Action) -> String {
+    match step {
+        Action::Answer(a) => say!(lang, "Answer: {a}", "답: {a}"),
+        Action::AddVm {
+            name,
+            vcpus,
+            ram_mib,
+        } => {
+            let ram = format_mib(*ram_mib);
+            say!(
+                lang,
+                "Plan {name} with {vcpus} vCPU and {ram} of RAM",
+                "{name} 계획: vCPU {vcpus}개, 메모리 {ram}"
+            )
+        }
+        Action::SetMode { vm, nic, mode } => {
+            let mode = mode_text(*mode).get(lang);
+            say!(
+                lang,
+                "Attach NIC {nic} of {vm} to {mode}",
+                "{vm}의 NIC {nic}을(를) {mode}에 연결"
+            )
+        }
+        Action::AddNic { vm, mode } => {
+            let mode = mode_text(*mode).get(lang);
+            say!(
+                lang,
+                "Add a NIC to {vm}, attached to {mode}",
+                "{vm}에 NIC을 추가해 {mode}에 연결"
+            )
+        }
+        Action::AddForward(r) => {
+            let (name, proto, hp, gp) = (&r.name, proto_text(r.proto), r.host_port, r.guest_port);
+            let hip = r.host_ip.as_deref().unwrap_or(ANY_ADDRESS.get(lang));
+            let gip = r.guest_ip.as_deref().unwrap_or(DHCP_ADDRESS.get(lang));
+            say!(
+                lang,
+                "Forward {proto} from host {hip}:{hp} to guest {gip}:{gp} (rule “{name}”)",
+                "{proto}을(를) 호스트 {hip}:{hp}에서 게스트 {gip}:{gp}로 포워딩 (규칙 “{name}”)"
+            )
+        }
+        Action::RemoveForward { name } => say!(
+            lang,
+            "Remove the forwarding rule “{name}”",
+            "포워딩 규칙 “{name}” 삭제"
+        ),
+        Action::CreateDisk { vm, size, alloc } => {
+            let alloc = alloc_text(*alloc).get(lang);
+            say!(
+                lang,
+                "Create a {size} disk for {vm}, {alloc}",
+                "{vm}에 {size} 디스크 만들기, {alloc}"
+            )
+        }
+        Action::ZeroFreeSpace { vm } => say!(
+            lang,
+            "In {vm}, fill the free space with zeros (zerofree)",
+            "{vm} 안에서 빈 공간을 0으로 채우기 (zerofree)"
+        ),
+        Action::Compact { vm } => say!(
+            lang,
+            "On the host, compact the image of {vm}",
+            "호스트에서 {vm}의 이미지 압축"
+        ),
+        Action::Snapshot { vm } => say!(lang, "Take a snapshot of {vm}", "{vm}의 스냅샷 찍기"),
+        Action::Backup { vm, to } => say!(lang, "Back up {vm} to {to}", "{vm}을(를) {to}에 백업"),
+        Action::HostDiskFails => HOST_DISK_FAILS.get(lang).to_string(),
+        Action::Restore { vm, from } => {
+            say!(lang, "Restore {vm} from {from}", "{from}에서 {vm} 복원")
+        }
+    }
+}
+
+/// The attachment mode as VirtualBox's settings dialog names it.
+fn mode_text(mode: NicMode) -> Text {
+    match mode {
+        NicMode::Nat => Text::new("NAT", "NAT"),
+        NicMode::NatNetwork => Text::new("NAT Network", "NAT 네트워크"),
+        NicMode::Bridged => Text::new("Bridged Adapter", "어댑터에 브리지"),
+        NicMode::HostOnly => Text::new("Host-only Adapter", "호스트 전용 어댑터"),
+        NicMode::Internal => Text::new("Internal Network", "내부 네트워크"),
+        NicMode::NotAttached => Text::new("Not attached", "연결 안 됨"),
+    }
+}
+
+const MODES: [(NicMode, &str); 6] = [
+    (NicMode::Nat, "nat"),
+    (NicMode::NatNetwork, "nat-network"),
+    (NicMode::Bridged, "bridged"),
+    (NicMode::HostOnly, "host-only"),
+    (NicMode::Internal, "internal"),
+    (NicMode::NotAttached, "not-attached"),
+];
+
+fn alloc_text(alloc: Allocation) -> Text {
+    match alloc {
+        Allocation::Dynamic => Text::new("dynamically allocated", "동적 할당"),
+        Allocation::Fixed => Text::new("fixed size", "고정 크기"),
+    }
+}
+
+fn proto_text(proto: Proto) -> &'static str {
+    match proto {
+        Proto::Tcp => "TCP",
+        Proto::Udp => "UDP",
+        Proto::Icmp => "ICMP",
+    }
+}
+
+// --- the add-a-step forms' fields -------------------------------------------------------------
+
+const VM: usize = 0;
+const NIC: usize = 1;
+const MODE: usize = 2;
+const NAME: usize = 3;
+const PROTO: usize = 4;
+const HOST_IP: usize = 5;
+const HOST_PORT: usize = 6;
+const GUEST_IP: usize = 7;
+const GUEST_PORT: usize = 8;
+const SIZE: usize = 9;
+const ALLOC: usize = 10;
+const VCPUS: usize = 11;
+const RAM: usize = 12;
+const NIC_VM: usize = 13;
+const NIC_MODE: usize = 14;
+const RULE: usize = 15;
+/// Each field's id suffix.
+const FIELD_IDS: [&str; 16] = [
+    "vm",
+    "nic",
+    "mode",
+    "name",
+    "proto",
+    "host-ip",
+    "host-port",
+    "guest-ip",
+    "guest-port",
+    "size",
+    "alloc",
+    "vcpus",
+    "ram",
+    "new-nic-vm",
+    "new-nic-mode",
+    "rule",
+];
+
+/// What the learner typed into the forms (blank: the field's default), and whether they tried
+/// to add a step with a field still wrong (then blank fields show their message too).
+#[derive(Clone, Default, PartialEq)]
+struct Form {
+    values: [String; 16],
+    tried: bool,
+}
+
+enum FormMsg {
+    Set(usize, String),
+    Tried,
+    /// A step was added: clear these fields.
+    Added(&'static [usize]),
+}
+
+impl Reducible for Form {
+    type Action = FormMsg;
+
+    fn reduce(self: Rc<Self>, msg: FormMsg) -> Rc<Self> {
+        let mut form = (*self).clone();
+        match msg {
+            FormMsg::Set(field, value) => form.values[field] = value,
+            FormMsg::Tried => form.tried = true,
+            FormMsg::Added(clear) => {
+                form.tried = false;
+                for &field in clear {
+                    form.values[field].clear();
+                }
+            }
+        }
+        Rc::new(form)
+    }
+}
+
+/// What the forms render with.
+struct Ctx<'a> {
+    id: &'a str,
+    lang: Lang,
+    form: &'a UseReducerHandle<Form>,
+    add: &'a Callback<Action>,
+    /// Whether another step fits in the draft.
+    room: bool,
+}
+
+/// A field's problems: `(field, message)`, the first one first.
+type Problems = Vec<(usize, String)>;
+
+impl Ctx<'_> {
+    fn field_id(&self, field: usize) -> String {
+        format!("{}-{}", self.id, FIELD_IDS[field])
+    }
+
+    /// The field as typed, or `default` when blank.
+    fn get(&self, field: usize, default: &str) -> String {
+        match self.form.values[field].trim() {
+            "" => default.to_string(),
+            typed => typed.to_string(),
+        }
+    }
+
+    /// The chosen option of a select (the first when the choice is not, or no longer, offered).
+    fn pick(&self, field: usize, options: &[(String, String)]) -> String {
+        let value = self.form.values[field].as_str();
+        options
+            .iter()
+            .find(|o| o.0 == value)
+            .or(options.first())
+            .map(|o| o.0.clone())
+            .unwrap_or_default()
+    }
+
+    /// The message to show at `field`: once the learner typed there or tried to add.
+    fn message(&self, field: usize, problems: &Problems) -> Option<String> {
+        problems
+            .iter()
+            .find(|p| p.0 == field)
+            .filter(|_| self.form.tried || !self.form.values[field].trim().is_empty())
+            .map(|p| p.1.clone())
+    }
+
+    fn input(
+        &self,
+        field: usize,
+        label: Text,
+        kind: &'static str,
+        placeholder: &str,
+        bounds: Option<(u64, u64)>,
+        problems: &Problems,
+    ) -> Html {
+        let id = self.field_id(field);
+        let error_id = format!("{id}-error");
+        let error = self.message(field, problems);
+        let form = self.form.clone();
+        let oninput = Callback::from(move |e: InputEvent| {
+            form.dispatch(FormMsg::Set(field, input_value(&e)))
+        });
+        let (min, max) = match bounds {
+            Some((min, max)) => (Some(min.to_string()), Some(max.to_string())),
+            None => (None, None),
+        };
+        html! {
+            <div class="lv-field">
+                <label class="lv-label" for={id.clone()}>{ label.get(self.lang) }</label>
+                <input id={id} class="lv-input" type={kind} {min} {max} value={self.form.values[field].clone()}
+                    placeholder={placeholder.to_string()} autocomplete="off" spellcheck="false"
+                    aria-invalid={error.is_some().then_some("true")} aria-describedby={error_id.clone()} {oninput} />
+                <p id={error_id} class="lv-field-error">{ error.unwrap_or_default() }</p>
+            </div>
+        }
+    }
+
+    fn select(&self, field: usize, label: Text, options: &[(String, String)]) -> Html {
+        let id = self.field_id(field);
+        let current = self.pick(field, options);
+        let form = self.form.clone();
+        let onchange =
+            Callback::from(move |e: Event| form.dispatch(FormMsg::Set(field, input_value(&e))));
+        html! {
+            <div class="lv-field">
+                <label class="lv-label" for={id.clone()}>{ label.get(self.lang) }</label>
+                <select id={id} class="lv-select" {onchange}>
+                    { for options.iter().map(|(value, text)| html! {
+                        <option value={value.clone()} selected={*value == current}>{ text.clone() }</option>
+                    }) }
+                </select>
+            </div>
+        }
+    }
+
+    /// A form that adds `step` when no field has a problem; otherwise it shows every message
+    /// and moves focus to the first wrong field. Enter in any field submits it.
+    #[allow(clippy::too_many_arguments)]
+    fn form(
+        &self,
+        title: Text,
+        button: Text,
+        fields: Html,
+        problems: &Problems,
+        step: Option<Action>,
+        clear: &'static [usize],
+    ) -> Html {
+        let (form, add, room) = (self.form.clone(), self.add.clone(), self.room);
+        let first_bad = problems.first().map(|p| self.field_id(p.0));
+        let onsubmit = Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            match (&step, &first_bad) {
+                (Some(step), None) if room => {
+                    form.dispatch(FormMsg::Added(clear));
+                    add.emit(step.clone());
+                }
+                (_, Some(id)) => {
+                    form.dispatch(FormMsg::Tried);
+                    crate::browser::focus(&format!("#{id}"));
+                }
+                _ => {}
+            }
+        });
+        html! {
+            <form class="lv-step-form" novalidate=true {onsubmit}>
+                <h4>{ title.get(self.lang) }</h4>
+                <div class="lv-step-fields">{ fields }</div>
+                <button class="lv-button" type="submit" disabled={!self.room}>{ button.get(self.lang) }</button>
+            </form>
+        }
+    }
+
+    /// One button per ready-made step.
+    fn buttons(&self, steps: Vec<Action>) -> Html {
+        html! {
+            <div class="lv-step-buttons">
+                { for steps.into_iter().map(|step| {
+                    let label = sentence(self.lang, &step);
+                    let add = self.add.clone();
+                    html! {
+                        <button type="button" class="lv-button lv-ghost" disabled={!self.room}
+                            onclick={Callback::from(move |_: MouseEvent| add.emit(step.clone()))}>
+                            { "+ " }{ label }
+                        </button>
+                    }
+                }) }
+            </div>
+        }
+    }
+}
+
+// --- the editor -------------------------------------------------------------------------------
+
+#[derive(Clone, PartialEq, Properties)]
+pub struct ActionEditorProps {
+    /// The exercise: what the forms offer.
+    pub spec: Spec,
+    /// Prefix of the editor's element ids.
+    pub id: AttrValue,
+    /// The learner's draft.
+    pub draft: AttrValue,
+    /// Receives the new draft.
+    pub on_change: Callback<String>,
+}
+
+#[derive(Clone, Copy)]
+enum Move {
+    Up,
+    Down,
+    Remove,
+}
+
+/// The learner's steps and the forms that add them, with the JSON behind them one click away.
+#[function_component]
+pub fn ActionEditor(props: &ActionEditorProps) -> Html {
+    let lang = use_app().lang;
+    let form = use_reducer(Form::default);
+    let said = use_state(String::new);
+    // Focus to restore once the new draft has rendered (the pressed button may have moved or
+    // gone).
+    let focus_after = use_mut_ref(|| None::<String>);
+    {
+        let focus_after = focus_after.clone();
+        use_effect(move || {
+            if let Some(id) = focus_after.borrow_mut().take() {
+                crate::browser::focus(&format!("#{id}"));
+            }
+        });
+    }
+    let id = props.id.to_string();
+    let parsed = parse(&props.draft);
+    let steps = parsed.clone().unwrap_or_default();
+    let fits = |s: &[Action]| s.len() <= MAX_STEPS && write(s).len() <= crate::lab::MAX_DRAFT;
+    let commit = {
+        let (on_change, said, focus_after) =
+            (props.on_change.clone(), said.clone(), focus_after.clone());
+        Rc::new(
+            move |steps: Vec<Action>, news: String, focus: Option<String>| {
+                *focus_after.borrow_mut() = focus;
+                said.set(news);
+                on_change.emit(write(&steps));
+            },
+        )
+    };
+    let add = {
+        let (steps, commit) = (steps.clone(), commit.clone());
+        Callback::from(move |step: Action| {
+            let news = format!(
+                "{} {}: {}",
+                ADDED.get(lang),
+                steps.len() + 1,
+                sentence(lang, &step)
+            );
+            let mut next = steps.clone();
+            next.push(step);
+            if fits(&next) {
+                commit(next, news, None);
+            }
+        })
+    };
+    let reorder = {
+        let (steps, commit, id) = (steps.clone(), commit.clone(), id.clone());
+        Callback::from(move |(i, how): (usize, Move)| {
+            let mut next = steps.clone();
+            let n = next.len();
+            let (news, focus) = match how {
+                Move::Up if i > 0 && i < n => {
+                    next.swap(i, i - 1);
+                    let button = if i == 1 { "down" } else { "up" };
+                    (
+                        say!(lang, "Step {i} moved up", "단계 {i}(으)로 올림"),
+                        format!("{id}-s{}-{button}", i - 1),
+                    )
+                }
+                Move::Down if i + 1 < n => {
+                    next.swap(i, i + 1);
+                    let button = if i + 2 == n { "up" } else { "down" };
+                    let to = i + 2;
+                    (
+                        say!(lang, "Step moved down to {to}", "단계 {to}(으)로 내림"),
+                        format!("{id}-s{}-{button}", i + 1),
+                    )
+                }
+                Move::Remove if i < n => {
+                    next.remove(i);
+                    let focus = match next.len() {
+                        0 => format!("{id}-steps"),
+                        left => format!("{id}-s{}-rm", i.min(left - 1)),
+                    };
+                    let step = i + 1;
+                    (
+                        say!(lang, "Step {step} removed", "단계 {step} 삭제함"),
+                        focus,
+                    )
+                }
+                _ => return,
+            };
+            commit(next, news, Some(focus));
+        })
+    };
+    let ordered = !matches!(props.spec, Spec::HostSizing { .. } | Spec::DiskFit { .. });
+    let room = parsed.is_ok() && {
+        let mut more = steps.clone();
+        more.push(Action::HostDiskFails);
+        fits(&more)
+    };
+    let ctx = Ctx {
+        id: &id,
+        lang,
+        form: &form,
+        add: &add,
+        room,
+    };
+    let json_id = format!("{id}-json");
+    let on_json = {
+        let on_change = props.on_change.clone();
+        Callback::from(move |e: InputEvent| {
+            on_change.emit(
+                e.target_unchecked_into::<web_sys::HtmlTextAreaElement>()
+                    .value(),
+            )
+        })
+    };
+    let n = steps.len();
+    html! {
+        <div class="lv-editor">
+            <h3 id={format!("{id}-steps")} tabindex="-1">{ STEPS.get(lang) }</h3>
+            if let Err(e) = &parsed {
+                <p class="lv-field-error" role="alert">{ JSON_BROKEN.get(lang) }<br /><span class="lv-mono">{ e.clone() }</span></p>
+            } else if steps.is_empty() {
+                <p class="lv-muted lv-steps-empty">{ NO_STEPS.get(lang) }</p>
+            } else {
+                <ol class="lv-steps">
+                    { for steps.iter().enumerate().map(|(i, step)| {
+                        let text = sentence(lang, step);
+                        let at = i + 1;
+                        html! {
+                            <li class="lv-step">
+                                <span class="lv-step-text">{ text }</span>
+                                <span class="lv-step-tools">
+                                    if ordered {
+                                        <button type="button" class="lv-icon-button" id={format!("{id}-s{i}-up")} disabled={i == 0}
+                                            aria-label={say!(lang, "Move step {at} up", "단계 {at} 위로")}
+                                            onclick={reorder.reform(move |_: MouseEvent| (i, Move::Up))}>{ "↑" }</button>
+                                        <button type="button" class="lv-icon-button" id={format!("{id}-s{i}-down")} disabled={at == n}
+                                            aria-label={say!(lang, "Move step {at} down", "단계 {at} 아래로")}
+                                            onclick={reorder.reform(move |_: MouseEvent| (i, Move::Down))}>{ "↓" }</button>
+                                    }
+                                    <button type="button" class="lv-icon-button lv-step-remove" id={format!("{id}-s{i}-rm")}
+                                        aria-label={say!(lang, "Remove step {at}", "단계 {at} 삭제")} title={REMOVE.get(lang)}
+                                        onclick={reorder.reform(move |_: MouseEvent| (i, Move::Remove))}>{ "×" }</button>
+                                </span>
+                            </li>
+                        }
+                    }) }
+                </ol>
+            }
+            <p class="lv-sr" aria-live="polite">{ (*said).clone() }</p>
+            if parsed.is_ok() {
+                <h3>{ ADD_STEP.get(lang) }</h3>
+                if !room {
+                    <p class="lv-field-error">{ say!(lang, "That is as many steps as an exercise keeps ({MAX_STEPS}): remove one first.",
+                        "한 문제에 담을 수 있는 단계는 여기까지입니다({MAX_STEPS}개). 먼저 하나를 지우세요.") }</p>
+                }
+                { forms(&ctx, &props.spec, &steps) }
+            }
+            <details class="lv-json" open={parsed.is_err()}>
+                <summary>{ EDIT_JSON.get(lang) }</summary>
+                <label class="lv-label" for={json_id.clone()}>{ JSON_LABEL.get(lang) }</label>
+                <textarea id={json_id} class="lv-input lv-mono lv-actions" rows="6" value={props.draft.clone()} spellcheck="false"
+                    placeholder="[{\"answer\": \"...\"}]" oninput={on_json} />
+                <p class="lv-muted lv-small-text">{ JSON_HELP.get(lang) }</p>
+            </details>
+        </div>
+    }
+}
+
+/// The forms of the exercise's kind.
+fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
+    match spec {
+        Spec::HostSizing {
+            host,
+            reserve_percent,
+            vm_count,
+        } => host_sizing(c, host, *reserve_percent, *vm_count, steps),
+        Spec::NetMode { network, .. } => net_mode(c, network, steps),
+        Spec::PortForward { network, .. } => port_forward(c, network, steps),
+        Spec::DiskFit { host_disk, vms } => {
+            let lang = c.lang;
+            let options: Vec<(String, String)> =
+                vms.iter().map(|v| (v.clone(), v.clone())).collect();
+            let vm = c.pick(VM, &options);
+            let size = c.get(SIZE, "");
+            let allocs: Vec<(String, String)> = [
+                ("dynamic", Allocation::Dynamic),
+                ("fixed", Allocation::Fixed),
+            ]
+            .iter()
+            .map(|(v, a)| (v.to_string(), alloc_text(*a).get(lang).to_string()))
+            .collect();
+            let alloc = if c.pick(ALLOC, &allocs) == "fixed" {
+                Allocation::Fixed
+            } else {
+                Allocation::Dynamic
+            };
+            let mut problems = Problems::new();
+            if let Err(e) = labvisor_lessons::size::parse_size(&size) {
+                let message = match lang {
+                    Lang::En => e,
+                    Lang::Ko => format!("크기는 128G(이진 단위, VirtualBox 방식)나 256GB(십진 단위, 디스크 제조사 방식)처럼 숫자와 단위로 적습니다 ({e})"),
+                };
+                problems.push((SIZE, message));
+            }
+            let step = problems
+                .is_empty()
+                .then_some(Action::CreateDisk { vm, size, alloc });
+            let used = host_disk.used.as_deref().unwrap_or("0");
+            let capacity = &host_disk.capacity;
+            html! {
+                <>
+                <p class="lv-muted">{ say!(lang, "Host disk: {capacity}, of which {used} already used.", "호스트 디스크: {capacity}, 그중 {used} 사용 중.") }</p>
+                { c.form(CREATE_DISK, CREATE, html! {
+                    <>
+                    { c.select(VM, VM_LABEL, &options) }
+                    { c.input(SIZE, SIZE_LABEL, "text", "128G", None, &problems) }
+                    { c.select(ALLOC, ALLOC_LABEL, &allocs) }
+                    </>
+                }, &problems, step, &[SIZE]) }
+                </>
+            }
+        }
+        Spec::DiskCompact {
+            image,
+            target_allocated,
+        } => {
+            let (vm, size, written, deleted) =
+                (&image.vm, &image.size, &image.written, &image.deleted);
+            html! {
+                <>
+                <p class="lv-muted">{ say!(c.lang,
+                    "{vm}: {size} virtual, {written} written by the guest, {deleted} of it since deleted. Target: at most {target_allocated} on the host.",
+                    "{vm}: 가상 크기 {size}, 게스트가 쓴 {written}, 그중 지운 {deleted}. 목표: 호스트에서 {target_allocated} 이하.") }</p>
+                { c.buttons(vec![Action::ZeroFreeSpace { vm: vm.clone() }, Action::Compact { vm: vm.clone() }]) }
+                </>
+            }
+        }
+        Spec::DiskRestore {
+            vm,
+            lives_on,
+            disks,
+        } => {
+            let mut offered = vec![Action::Snapshot { vm: vm.clone() }];
+            offered.extend(disks.iter().map(|d| Action::Backup {
+                vm: vm.clone(),
+                to: d.clone(),
+            }));
+            offered.push(Action::HostDiskFails);
+            offered.extend(disks.iter().map(|d| Action::Restore {
+                vm: vm.clone(),
+                from: d.clone(),
+            }));
+            let list = disks.join(", ");
+            html! {
+                <>
+                <p class="lv-muted">{ say!(c.lang, "{vm} lives on {lives_on}. Disks: {list}.", "{vm}은(는) {lives_on}에 있습니다. 디스크: {list}.") }</p>
+                { c.buttons(offered) }
+                </>
+            }
+        }
+        _ => html! {},
+    }
+}
+
+fn host_sizing(c: &Ctx, host: &HostSpec, percent: u8, vm_count: u32, steps: &[Action]) -> Html {
+    let lang = c.lang;
+    let planned: Vec<sizing::VmRequest> = steps
+        .iter()
+        .filter_map(|s| match s {
+            Action::AddVm {
+                name,
+                vcpus,
+                ram_mib,
+            } => Some(sizing::VmRequest {
+                name: name.clone(),
+                vcpus: *vcpus,
+                ram_mib: *ram_mib,
+                disk_mib: None,
+            }),
+            _ => None,
+        })
+        .collect();
+    let taken = |name: &str| planned.iter().any(|v| v.name == name);
+    let suggested = (1..=MAX_STEPS + 1)
+        .map(|n| format!("vm{n}"))
+        .find(|n| !taken(n))
+        .unwrap_or_default();
+    let name = c.get(NAME, &suggested);
+    let (cpus, ram) = (host.cpus, host.ram_mib);
+    let mut problems = Problems::new();
+    if taken(&name) {
+        problems.push((
+            NAME,
+            say!(
+                lang,
+                "A VM called {name} is already planned.",
+                "{name}이라는 VM은 이미 계획에 있습니다."
+            ),
+        ));
+    }
+    let vcpus = c
+        .get(VCPUS, "1")
+        .parse::<u32>()
+        .ok()
+        .filter(|n| (1..=cpus).contains(n));
+    if vcpus.is_none() {
+        problems.push((
+            VCPUS,
+            say!(
+                lang,
+                "A whole number from 1 to {cpus}: the host has {cpus} logical CPUs.",
+                "1부터 {cpus}까지의 정수: 호스트의 논리 CPU는 {cpus}개입니다."
+            ),
+        ));
+    }
+    let ram_mib = c
+        .get(RAM, "1024")
+        .parse::<u64>()
+        .ok()
+        .filter(|n| (4..=ram).contains(n));
+    if ram_mib.is_none() {
+        problems.push((
+            RAM,
+            say!(
+                lang,
+                "MiB from 4 (VirtualBox's least) to {ram} (all of the host's RAM).",
+                "4(VirtualBox의 최소)부터 {ram}(호스트 메모리 전부)까지의 MiB."
+            ),
+        ));
+    }
+    let step = match (problems.is_empty(), vcpus, ram_mib) {
+        (true, Some(vcpus), Some(ram_mib)) => Some(Action::AddVm {
+            name: name.clone(),
+            vcpus,
+            ram_mib,
+        }),
+        _ => None,
+    };
+    // The running totals against the host, added up by the core's planner.
+    let requested = sizing::Host::new(cpus.max(1), ram.max(1), None)
+        .ok()
+        .map(|h| sizing::plan(&h, &planned, &sizing::Policy::default()).requested)
+        .unwrap_or_default();
+    let (want_cpus, want_ram, count) =
+        (requested.cpus, format_mib(requested.ram_mib), planned.len());
+    let host_ram = format_mib(ram);
+    let ram_shown = ram_mib.map(format_mib).unwrap_or_default();
+    html! {
+        <>
+        <div class="lv-totals" role="group" aria-label={TOTALS.get(lang).to_string()}>
+            <p>{ say!(lang, "VMs planned: {count} (the task asks for {vm_count}); the host keeps {percent} % for itself.",
+                "계획한 VM: {count}대 (문제는 {vm_count}대); 호스트가 {percent} %를 자기 몫으로 둡니다.") }</p>
+            <label class="lv-total">
+                <span>{ say!(lang, "vCPUs: {want_cpus} of the host's {cpus} logical CPUs", "vCPU: 호스트 논리 CPU {cpus}개 중 {want_cpus}개") }</span>
+                <meter min="0" max={cpus.to_string()} value={want_cpus.to_string()}></meter>
+            </label>
+            <label class="lv-total">
+                <span>{ say!(lang, "RAM: {want_ram} of the host's {host_ram}", "메모리: 호스트 {host_ram} 중 {want_ram}") }</span>
+                <meter min="0" max={ram.to_string()} value={requested.ram_mib.min(ram).to_string()}></meter>
+            </label>
+        </div>
+        { c.form(ADD_VM_TITLE, ADD_VM, html! {
+            <>
+            { c.input(NAME, NAME_LABEL, "text", &suggested, None, &problems) }
+            { c.input(VCPUS, VCPUS_LABEL, "number", "1", Some((1, u64::from(cpus))), &problems) }
+            { c.input(RAM, RAM_LABEL, "number", "1024", Some((4, ram)), &problems) }
+            <output class="lv-mono lv-muted lv-ram-shown" for={c.field_id(RAM)}>{ ram_shown }</output>
+            </>
+        }, &problems, step, &[NAME]) }
+        </>
+    }
+}
+
+/// Each VM's NIC modes after `steps` (steps that name no such VM or NIC change nothing).
+fn nics_after(network: &NetworkSpec, steps: &[Action]) -> Vec<(String, Vec<NicMode>)> {
+    let mut vms: Vec<(String, Vec<NicMode>)> = network
+        .vms
+        .iter()
+        .map(|v| (v.name.clone(), v.nics.clone()))
+        .collect();
+    for step in steps {
+        match step {
+            Action::SetMode { vm, nic, mode } => {
+                if let Some(slot) = vms
+                    .iter_mut()
+                    .find(|v| &v.0 == vm)
+                    .and_then(|v| v.1.get_mut(usize::from(*nic).wrapping_sub(1)))
+                {
+                    *slot = *mode;
+                }
+            }
+            Action::AddNic { vm, mode } => {
+                if let Some(v) = vms.iter_mut().find(|v| &v.0 == vm) {
+                    v.1.push(*mode);
+                }
+            }
+            _ => {}
+        }
+    }
+    vms
+}
+
+fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
+    let lang = c.lang;
+    let now = nics_after(network, steps);
+    let vms: Vec<(String, String)> = now.iter().map(|v| (v.0.clone(), v.0.clone())).collect();
+    let modes: Vec<(String, String)> = MODES
+        .iter()
+        .map(|(m, v)| (v.to_string(), mode_text(*m).get(lang).to_string()))
+        .collect();
+    let mode_of = |value: String| {
+        MODES
+            .iter()
+            .find(|m| m.1 == value)
+            .map_or(NicMode::Nat, |m| m.0)
+    };
+    let vm = c.pick(VM, &vms);
+    let nics: Vec<(String, String)> = now
+        .iter()
+        .find(|v| v.0 == vm)
+        .map(|v| {
+            v.1.iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    (
+                        (i + 1).to_string(),
+                        format!("NIC {} ({})", i + 1, mode_text(*m).get(lang)),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let set = c
+        .pick(NIC, &nics)
+        .parse::<u8>()
+        .ok()
+        .map(|nic| Action::SetMode {
+            vm: vm.clone(),
+            nic,
+            mode: mode_of(c.pick(MODE, &modes)),
+        });
+    let add_nic = Action::AddNic {
+        vm: c.pick(NIC_VM, &vms),
+        mode: mode_of(c.pick(NIC_MODE, &modes)),
+    };
+    html! {
+        <>
+        <ul class="lv-nic-state" aria-label={NICS_NOW.get(lang).to_string()}>
+            { for now.iter().map(|(vm, nics)| html! {
+                <li><strong>{ vm.clone() }</strong>{ ": " }
+                    { nics.iter().enumerate().map(|(i, m)| format!("NIC {} {}", i + 1, mode_text(*m).get(lang))).collect::<Vec<_>>().join(" · ") }
+                </li>
+            }) }
+        </ul>
+        <div class="lv-step-forms">
+            { c.form(SET_MODE_TITLE, ATTACH, html! {
+                <>
+                { c.select(VM, VM_LABEL, &vms) }
+                { c.select(NIC, NIC_LABEL, &nics) }
+                { c.select(MODE, MODE_LABEL, &modes) }
+                </>
+            }, &Problems::new(), set, &[]) }
+            { c.form(ADD_NIC_TITLE, ADD_NIC, html! {
+                <>
+                { c.select(NIC_VM, VM_LABEL, &vms) }
+                { c.select(NIC_MODE, MODE_LABEL, &modes) }
+                </>
+            }, &Problems::new(), Some(add_nic), &[]) }
+        </div>
+        </>
+    }
+}
+
+/// The rule in force after `steps`.
+fn rules_after(steps: &[Action]) -> Vec<ForwardRule> {
+    let mut rules: Vec<ForwardRule> = Vec::new();
+    for step in steps {
+        match step {
+            Action::AddForward(rule) => rules.push(rule.clone()),
+            Action::RemoveForward { name } => rules.retain(|r| &r.name != name),
+            _ => {}
+        }
+    }
+    rules
+}
+
+fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
+    let lang = c.lang;
+    // A NAT Network's rules are written `name:proto:[host-ip]:port:[guest-ip]:port` and must
+    // name the guest; a NAT's `name,proto,host-ip,port,guest-ip,port`.
+    let nat_network = network
+        .vms
+        .iter()
+        .any(|v| v.nics.contains(&NicMode::NatNetwork));
+    let parse = |f: [&str; 6]| {
+        if nat_network {
+            PortForward::parse_natnetwork(&format!(
+                "{}:{}:[{}]:{}:[{}]:{}",
+                f[0], f[1], f[2], f[3], f[4], f[5]
+            ))
+        } else {
+            PortForward::parse_vbox(&f.join(","))
+        }
+    };
+    let fields = [NAME, PROTO, HOST_IP, HOST_PORT, GUEST_IP, GUEST_PORT];
+    let typed: Vec<String> = fields
+        .iter()
+        .map(|&f| c.get(f, if f == PROTO { "tcp" } else { "" }))
+        .collect();
+    // Each field is checked on its own by the core's parser, the others filled with valid values.
+    let mut problems = Problems::new();
+    for (k, &field) in fields.iter().enumerate() {
+        let mut probe = ["rule", "tcp", "", "1", "10.0.2.4", "1"];
+        probe[k] = &typed[k];
+        if let Err(e) = parse(probe) {
+            let message = match lang {
+                Lang::En => e.problem,
+                Lang::Ko if e.problem.contains("must name the guest") => {
+                    "NAT 네트워크의 규칙은 게스트 주소를 적어야 합니다. 네트워크에 게스트가 여럿이니까요.".into()
+                }
+                Lang::Ko => forward_problem_ko(&e.problem).to_string(),
+            };
+            problems.push((field, message));
+        }
+    }
+    let rules = rules_after(steps);
+    let mut step = None;
+    if problems.is_empty() {
+        let t: Vec<&str> = typed.iter().map(String::as_str).collect();
+        if let Ok(rule) = parse([t[0], t[1], t[2], t[3], t[4], t[5]]) {
+            let existing: Vec<PortForward> = rules
+                .iter()
+                .filter_map(|r| {
+                    let (hp, gp) = (r.host_port.to_string(), r.guest_port.to_string());
+                    let proto = if r.proto == Proto::Udp { "udp" } else { "tcp" };
+                    parse([
+                        &r.name,
+                        proto,
+                        r.host_ip.as_deref().unwrap_or(""),
+                        &hp,
+                        r.guest_ip.as_deref().unwrap_or(""),
+                        &gp,
+                    ])
+                    .ok()
+                })
+                .collect();
+            // Asked rule by rule, so the message can say which one clashes.
+            match existing
+                .iter()
+                .find(|o| rule.conflict_with(std::slice::from_ref(o)).is_some())
+            {
+                Some(with) => {
+                    let same_name = with.name == rule.name;
+                    let message = render_error(
+                        lang,
+                        &EditError::Conflict {
+                            rule,
+                            with: with.clone(),
+                            same_name,
+                        },
+                    );
+                    problems.push((if same_name { NAME } else { HOST_PORT }, message));
+                }
+                None => {
+                    step = Some(Action::AddForward(ForwardRule {
+                        name: rule.name,
+                        proto: if rule.proto == labvisor_core::net::packet::Proto::Udp {
+                            Proto::Udp
+                        } else {
+                            Proto::Tcp
+                        },
+                        host_ip: rule.host_ip.map(|a| a.to_string()),
+                        host_port: rule.host_port,
+                        guest_ip: rule.guest_ip.map(|a| a.to_string()),
+                        guest_port: rule.guest_port,
+                    }));
+                }
+            }
+        }
+    }
+    let protos = vec![
+        ("tcp".to_string(), "TCP".to_string()),
+        ("udp".to_string(), "UDP".to_string()),
+    ];
+    let names: Vec<(String, String)> = rules
+        .iter()
+        .map(|r| (r.name.clone(), r.name.clone()))
+        .collect();
+    let remove = (!names.is_empty()).then(|| Action::RemoveForward {
+        name: c.pick(RULE, &names),
+    });
+    let host_ip = network.host_ip.as_deref().unwrap_or("");
+    html! {
+        <>
+        <ul class="lv-nic-state" aria-label={NICS_NOW.get(lang).to_string()}>
+            if !host_ip.is_empty() { <li>{ say!(lang, "host: {host_ip}", "호스트: {host_ip}") }</li> }
+            { for network.vms.iter().map(|v| {
+                let modes = v.nics.iter().map(|m| mode_text(*m).get(lang)).collect::<Vec<_>>().join(", ");
+                let listens = v.listens.join(", ");
+                html! { <li><strong>{ v.name.clone() }</strong>{ ": " }{ modes }
+                    if !listens.is_empty() { { say!(lang, ", listens on {listens}", ", 대기 중: {listens}") } }
+                </li> }
+            }) }
+        </ul>
+        <div class="lv-step-forms">
+            { c.form(ADD_RULE_TITLE, ADD_RULE, html! {
+                <>
+                { c.input(NAME, RULE_NAME, "text", "ssh", None, &problems) }
+                { c.select(PROTO, PROTOCOL, &protos) }
+                { c.input(HOST_IP, HOST_IP_LABEL, "text", ANY_ADDRESS.get(lang), None, &problems) }
+                { c.input(HOST_PORT, HOST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
+                { c.input(GUEST_IP, GUEST_IP_LABEL, "text", if nat_network { "10.0.2.x" } else { DHCP_ADDRESS.get(lang) }, None, &problems) }
+                { c.input(GUEST_PORT, GUEST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
+                </>
+            }, &problems, step, &[NAME, HOST_IP, HOST_PORT, GUEST_IP, GUEST_PORT]) }
+            if !names.is_empty() {
+                { c.form(REMOVE_RULE_TITLE, REMOVE_RULE, c.select(RULE, RULE_NAME, &names), &Problems::new(), remove, &[]) }
+            }
+        </div>
+        </>
+    }
+}
+
+const STEPS: Text = Text::new("Your steps", "내 단계");
+const NO_STEPS: Text = Text::new(
+    "No steps yet: add them below, in the order you would do them.",
+    "아직 단계가 없습니다. 아래에서 실제로 할 순서대로 추가하세요.",
+);
+const ADD_STEP: Text = Text::new("Add a step", "단계 추가");
+const ADDED: Text = Text::new("Added step", "추가한 단계");
+const REMOVE: Text = Text::new("Remove", "삭제");
+const JSON_BROKEN: Text = Text::new(
+    "The steps below, written as JSON, have an error, so they cannot be shown. Fix the JSON or press Reset.",
+    "아래 JSON으로 적힌 단계에 오류가 있어 보여 줄 수 없습니다. JSON을 고치거나 초기화를 누르세요.",
+);
+const EDIT_JSON: Text = Text::new("Edit as JSON", "JSON으로 편집");
+const JSON_LABEL: Text = Text::new(
+    "Your steps as a JSON list of actions",
+    "동작의 JSON 목록으로 적은 내 단계",
+);
+const JSON_HELP: Text = Text::new(
+    "The same format as `labvisor lesson check`.",
+    "`labvisor lesson check`와 같은 형식입니다.",
+);
+const ANY_ADDRESS: Text = Text::new("any address", "모든 주소");
+const DHCP_ADDRESS: Text = Text::new("its DHCP address", "DHCP 주소");
+const HOST_DISK_FAILS: Text = Text::new("The host disk fails", "호스트 디스크 고장");
+const TOTALS: Text = Text::new("Your plan against the host", "호스트 대비 내 계획");
+const ADD_VM_TITLE: Text = Text::new("Plan a VM", "VM 계획하기");
+const ADD_VM: Text = Text::new("Add VM", "VM 추가");
+const NAME_LABEL: Text = Text::new("Name", "이름");
+const VCPUS_LABEL: Text = Text::new("vCPUs", "vCPU");
+const RAM_LABEL: Text = Text::new("RAM (MiB)", "메모리 (MiB)");
+const NICS_NOW: Text = Text::new("The machines now", "지금의 머신");
+const SET_MODE_TITLE: Text = Text::new("Attach a NIC", "NIC 연결하기");
+const ATTACH: Text = Text::new("Attach", "연결");
+const ADD_NIC_TITLE: Text = Text::new("Add a NIC", "NIC 추가하기");
+const ADD_NIC: Text = Text::new("Add NIC", "NIC 추가");
+const VM_LABEL: Text = Text::new("VM", "VM");
+const NIC_LABEL: Text = Text::new("Adapter", "어댑터");
+const MODE_LABEL: Text = Text::new("Attached to", "다음에 연결됨");
+const ADD_RULE_TITLE: Text = Text::new("Port forwarding rule", "포트 포워딩 규칙");
+const ADD_RULE: Text = Text::new("Add rule", "규칙 추가");
+const REMOVE_RULE_TITLE: Text = Text::new("Remove a rule", "규칙 삭제하기");
+const REMOVE_RULE: Text = Text::new("Remove rule", "규칙 삭제");
+const RULE_NAME: Text = Text::new("Name", "이름");
+const PROTOCOL: Text = Text::new("Protocol", "프로토콜");
+const HOST_IP_LABEL: Text = Text::new("Host IP", "호스트 IP");
+const HOST_PORT_LABEL: Text = Text::new("Host Port", "호스트 포트");
+const GUEST_IP_LABEL: Text = Text::new("Guest IP", "게스트 IP");
+const GUEST_PORT_LABEL: Text = Text::new("Guest Port", "게스트 포트");
+const CREATE_DISK: Text = Text::new("Create a virtual hard disk", "가상 하드 디스크 만들기");
+const CREATE: Text = Text::new("Create disk", "디스크 만들기");
+const SIZE_LABEL: Text = Text::new("Size", "크기");
+const ALLOC_LABEL: Text = Text::new("Storage on the host", "호스트의 저장 방식");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn drafts_round_trip_and_a_blank_one_holds_no_steps() {
+        assert_eq!(parse("  \n"), Ok(Vec::new()));
+        assert_eq!(write(&[]), "");
+        let steps = vec![
+            Action::Backup {
+                vm: "web".into(),
+                to: "nas".into(),
+            },
+            Action::HostDiskFails,
+        ];
+        let draft = write(&steps);
+        assert_eq!(draft.lines().count(), 4, "{draft}");
+        assert_eq!(parse(&draft), Ok(steps));
+        assert!(parse("[{\"backup\": 1}]")
+            .unwrap_err()
+            .starts_with("actions.json:1:"));
+    }
+
+    #[test]
+    fn every_step_reads_as_a_sentence_in_both_languages() {
+        let rule = Action::AddForward(ForwardRule {
+            name: "ssh".into(),
+            proto: Proto::Tcp,
+            host_ip: None,
+            host_port: 2222,
+            guest_ip: Some("10.0.2.5".into()),
+            guest_port: 22,
+        });
+        assert_eq!(
+            sentence(Lang::En, &rule),
+            "Forward TCP from host any address:2222 to guest 10.0.2.5:22 (rule “ssh”)"
+        );
+        assert!(sentence(Lang::Ko, &rule).contains("10.0.2.5:22"));
+        let vm = Action::AddVm {
+            name: "vm1".into(),
+            vcpus: 1,
+            ram_mib: 2048,
+        };
+        assert_eq!(
+            sentence(Lang::En, &vm),
+            "Plan vm1 with 1 vCPU and 2 GiB of RAM"
+        );
+        assert_eq!(sentence(Lang::Ko, &vm), "vm1 계획: vCPU 1개, 메모리 2 GiB");
+    }
+
+    #[test]
+    fn every_solution_fits_in_a_draft() {
+        let lessons = labvisor_lessons::curriculum()
+            .map(|c| c.lessons.as_slice())
+            .unwrap_or(&[]);
+        for ex in lessons.iter().flat_map(|l| &l.exercises) {
+            assert!(ex.solution.len() <= MAX_STEPS, "{}", ex.id);
+            assert!(
+                write(&ex.solution).len() <= crate::lab::MAX_DRAFT,
+                "{}",
+                ex.id
+            );
+        }
+    }
+
+    #[test]
+    fn nics_and_rules_follow_the_steps() {
+        let lessons = labvisor_lessons::curriculum()
+            .map(|c| c.lessons.as_slice())
+            .unwrap_or(&[]);
+        let ex = lessons
+            .iter()
+            .flat_map(|l| &l.exercises)
+            .find(|e| e.id == "reach-without-rules")
+            .expect("the host-only lesson's exercise");
+        let Spec::NetMode { network, .. } = &ex.spec else {
+            panic!("a net-mode exercise")
+        };
+        let after = nics_after(network, &ex.solution);
+        assert_eq!(
+            after,
+            vec![("vm1".to_string(), vec![NicMode::Nat, NicMode::HostOnly])]
+        );
+        let add = |name: &str| {
+            Action::AddForward(ForwardRule {
+                name: name.into(),
+                proto: Proto::Tcp,
+                host_ip: None,
+                host_port: 1,
+                guest_ip: None,
+                guest_port: 1,
+            })
+        };
+        let rules = rules_after(&[
+            add("a"),
+            add("b"),
+            Action::RemoveForward { name: "a".into() },
+        ]);
+        assert_eq!(
+            rules.iter().map(|r| r.name.as_str()).collect::<Vec<_>>(),
+            ["b"]
+        );
+    }
+}
