@@ -21,7 +21,7 @@ use yew::prelude::*;
 
 use crate::app::use_app;
 use crate::tools::common::input_value;
-use crate::tools::network::{forward_problem_ko, render_error, EditError};
+use crate::tools::network::forward_problem_ko;
 
 /// Most steps a draft holds (the draft must also stay within [`crate::lab::MAX_DRAFT`]).
 pub const MAX_STEPS: usize = 16;
@@ -934,60 +934,62 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         }
     }
     let rules = rules_after(steps);
-    let mut step = None;
-    if problems.is_empty() {
-        let t: Vec<&str> = typed.iter().map(String::as_str).collect();
-        if let Ok(rule) = parse([t[0], t[1], t[2], t[3], t[4], t[5]]) {
-            let existing: Vec<PortForward> = rules
-                .iter()
-                .filter_map(|r| {
-                    let (hp, gp) = (r.host_port.to_string(), r.guest_port.to_string());
-                    let proto = if r.proto == Proto::Udp { "udp" } else { "tcp" };
-                    parse([
-                        &r.name,
-                        proto,
-                        r.host_ip.as_deref().unwrap_or(""),
-                        &hp,
-                        r.guest_ip.as_deref().unwrap_or(""),
-                        &gp,
-                    ])
-                    .ok()
-                })
-                .collect();
-            // Asked rule by rule, so the message can say which one clashes.
-            match existing
-                .iter()
-                .find(|o| rule.conflict_with(std::slice::from_ref(o)).is_some())
-            {
-                Some(with) => {
-                    let same_name = with.name == rule.name;
-                    let message = render_error(
-                        lang,
-                        &EditError::Conflict {
-                            rule,
-                            with: with.clone(),
-                            same_name,
-                        },
-                    );
-                    problems.push((if same_name { NAME } else { HOST_PORT }, message));
+    let existing: Vec<PortForward> = rules
+        .iter()
+        .filter_map(|r| {
+            let (hp, gp) = (r.host_port.to_string(), r.guest_port.to_string());
+            let proto = if r.proto == Proto::Udp { "udp" } else { "tcp" };
+            let (hip, gip) = (r.host_ip.as_deref(), r.guest_ip.as_deref());
+            parse([
+                &r.name,
+                proto,
+                hip.unwrap_or(""),
+                &hp,
+                gip.unwrap_or(""),
+                &gp,
+            ])
+            .ok()
+        })
+        .collect();
+    let t: Vec<&str> = typed.iter().map(String::as_str).collect();
+    // The core's conflict rules look at the name and the host side only, so a clash shows as
+    // soon as those are typed. Asked rule by rule, so the message can say which one clashes.
+    if let Ok(probe) = parse([t[0], t[1], t[2], t[3], "10.0.2.4", "1"]) {
+        if let Some(with) = existing
+            .iter()
+            .find(|o| probe.conflict_with(std::slice::from_ref(o)).is_some())
+        {
+            let same_name = with.name == probe.name;
+            let message = match lang {
+                Lang::En => probe
+                    .conflict_with(std::slice::from_ref(with))
+                    .unwrap_or_default(),
+                Lang::Ko if same_name => {
+                    format!("이름이 {:?}인 규칙이 이미 있습니다 ({with})", with.name)
                 }
-                None => {
-                    step = Some(Action::AddForward(ForwardRule {
-                        name: rule.name,
-                        proto: if rule.proto == labvisor_core::net::packet::Proto::Udp {
-                            Proto::Udp
-                        } else {
-                            Proto::Tcp
-                        },
-                        host_ip: rule.host_ip.map(|a| a.to_string()),
-                        host_port: rule.host_port,
-                        guest_ip: rule.guest_ip.map(|a| a.to_string()),
-                        guest_port: rule.guest_port,
-                    }));
-                }
-            }
+                Lang::Ko => format!(
+                    "호스트 포트 {}/{}는 이미 규칙 {:?}({with})이(가) 포워딩하고 있습니다",
+                    probe.proto, probe.host_port, with.name
+                ),
+            };
+            problems.push((if same_name { NAME } else { HOST_PORT }, message));
         }
     }
+    let step = match parse([t[0], t[1], t[2], t[3], t[4], t[5]]) {
+        Ok(rule) if problems.is_empty() => Some(Action::AddForward(ForwardRule {
+            name: rule.name,
+            proto: if rule.proto == labvisor_core::net::packet::Proto::Udp {
+                Proto::Udp
+            } else {
+                Proto::Tcp
+            },
+            host_ip: rule.host_ip.map(|a| a.to_string()),
+            host_port: rule.host_port,
+            guest_ip: rule.guest_ip.map(|a| a.to_string()),
+            guest_port: rule.guest_port,
+        })),
+        _ => None,
+    };
     let protos = vec![
         ("tcp".to_string(), "TCP".to_string()),
         ("udp".to_string(), "UDP".to_string()),

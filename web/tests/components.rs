@@ -126,3 +126,195 @@ async fn hypervisor_sorter_grades_with_the_core() {
     assert!(text(&root, ".lv-right").contains("Xen"));
     app.destroy();
 }
+
+// --- the exercise step editor ---------------------------------------------------------------
+
+fn count(root: &web_sys::Element, selector: &str) -> u32 {
+    root.query_selector_all(selector).unwrap().length()
+}
+
+/// Presses the exercise's button: 1 Check, 2 Hint, 3 Reset, 4 Show solution.
+fn exercise_button(root: &web_sys::Element, n: u32) {
+    click(root, &format!(".lv-exercise-actions button:nth-child({n})"));
+}
+
+/// Submits the step form holding `field` as its submit button would (Enter or a click).
+fn submit_form_of(root: &web_sys::Element, field: &str) {
+    let form = root
+        .query_selector(field)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {field}"))
+        .closest("form")
+        .unwrap()
+        .expect("the field is in a form");
+    form.query_selector("button[type=submit]")
+        .unwrap()
+        .unwrap()
+        .dyn_into::<web_sys::HtmlElement>()
+        .unwrap()
+        .click();
+}
+
+#[wasm_bindgen_test]
+async fn a_forwarding_rule_built_in_the_editor_is_graded_and_bad_fields_are_explained() {
+    let route = Route::Lesson {
+        id: "port-forwarding".into(),
+        exercise: 1,
+    };
+    let (root, app) = mount(route, Lang::En);
+    settle().await;
+    exercise_button(&root, 3);
+    settle().await;
+    let id = "#lv-ex-port-forwarding-ssh-to-vm2";
+    assert_eq!(count(&root, ".lv-step"), 0);
+    // A port out of range is refused at its field with the core's parser's words.
+    type_into(&root, &format!("{id}-name"), "ssh");
+    type_into(&root, &format!("{id}-host-port"), "80000");
+    settle().await;
+    let error = text(&root, &format!("{id}-host-port-error"));
+    assert!(
+        error.contains("\"80000\" is not a number in 1-65535"),
+        "{error}"
+    );
+    submit_form_of(&root, &format!("{id}-name"));
+    settle().await;
+    assert_eq!(count(&root, ".lv-step"), 0, "a wrong rule is not added");
+    // Blank required fields speak up once the learner tries to add.
+    assert!(text(&root, &format!("{id}-guest-port-error")).contains("1-65535"));
+    // The classic mistake: the host's port on the guest side.
+    type_into(&root, &format!("{id}-host-port"), "2222");
+    type_into(&root, &format!("{id}-guest-ip"), "10.0.2.5");
+    type_into(&root, &format!("{id}-guest-port"), "2222");
+    settle().await;
+    submit_form_of(&root, &format!("{id}-name"));
+    settle().await;
+    assert_eq!(count(&root, ".lv-step"), 1);
+    assert_eq!(
+        text(&root, ".lv-step .lv-step-text"),
+        "Forward TCP from host any address:2222 to guest 10.0.2.5:2222 (rule “ssh”)"
+    );
+    exercise_button(&root, 1);
+    settle().await;
+    let verdict = text(&root, ".lv-verdict-bad");
+    assert!(verdict.contains("sshd listens on 22"), "{verdict}");
+    // Remove it and add the right one: correct.
+    click(&root, ".lv-step-remove");
+    settle().await;
+    assert_eq!(count(&root, ".lv-step"), 0);
+    type_into(&root, &format!("{id}-name"), "ssh");
+    type_into(&root, &format!("{id}-host-port"), "2222");
+    type_into(&root, &format!("{id}-guest-ip"), "10.0.2.5");
+    type_into(&root, &format!("{id}-guest-port"), "22");
+    settle().await;
+    submit_form_of(&root, &format!("{id}-name"));
+    settle().await;
+    // A second rule on the same host port clashes, by the core's conflict rules.
+    type_into(&root, &format!("{id}-name"), "web");
+    type_into(&root, &format!("{id}-host-port"), "2222");
+    settle().await;
+    assert!(
+        text(&root, &format!("{id}-host-port-error")).contains("already forwarded by rule \"ssh\"")
+    );
+    exercise_button(&root, 1);
+    settle().await;
+    assert_eq!(
+        count(&root, ".lv-verdict-ok"),
+        1,
+        "{}",
+        text(&root, ".lv-exercise")
+    );
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn host_sizing_is_planned_in_the_editor_wrong_then_right() {
+    let route = Route::Lesson {
+        id: "host-sizing".into(),
+        exercise: 1,
+    };
+    let (root, app) = mount(route, Lang::En);
+    settle().await;
+    exercise_button(&root, 3);
+    settle().await;
+    let id = "#lv-ex-host-sizing-six-vms-on-eight-cores";
+    // Two cores each: six VMs want 12 vCPUs of the 6 left after the reserve.
+    type_into(&root, &format!("{id}-vcpus"), "2");
+    type_into(&root, &format!("{id}-ram"), "2048");
+    for _ in 0..6 {
+        settle().await;
+        submit_form_of(&root, &format!("{id}-name"));
+    }
+    settle().await;
+    assert_eq!(count(&root, ".lv-step"), 6);
+    assert!(text(&root, ".lv-totals").contains("vCPUs: 12 of the host's 8 logical CPUs"));
+    exercise_button(&root, 1);
+    settle().await;
+    assert!(text(&root, ".lv-verdict-bad").contains("Give each guest one core"));
+    // Start over with one core each.
+    exercise_button(&root, 3);
+    settle().await;
+    assert_eq!(count(&root, ".lv-step"), 0);
+    type_into(&root, &format!("{id}-vcpus"), "1");
+    for _ in 0..6 {
+        settle().await;
+        submit_form_of(&root, &format!("{id}-name"));
+    }
+    settle().await;
+    let last = root
+        .query_selector_all(".lv-step-text")
+        .unwrap()
+        .item(5)
+        .unwrap();
+    assert_eq!(
+        last.text_content().unwrap_or_default(),
+        "Plan vm6 with 1 vCPU and 2 GiB of RAM"
+    );
+    // A vCPU count beyond the host is stopped at the field.
+    type_into(&root, &format!("{id}-vcpus"), "9");
+    settle().await;
+    assert!(text(&root, &format!("{id}-vcpus-error")).contains("from 1 to 8"));
+    exercise_button(&root, 1);
+    settle().await;
+    assert_eq!(count(&root, ".lv-verdict-ok"), 1);
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn show_solution_fills_the_editor_and_order_matters_on_the_timeline() {
+    let route = Route::Lesson {
+        id: "snapshot-vs-backup".into(),
+        exercise: 1,
+    };
+    let (root, app) = mount(route, Lang::Ko);
+    settle().await;
+    exercise_button(&root, 4);
+    settle().await;
+    assert_eq!(count(&root, ".lv-step"), 3);
+    assert_eq!(
+        text(&root, ".lv-step .lv-step-text"),
+        "web을(를) nas에 백업"
+    );
+    // The disk failing first: the backup comes too late.
+    click(
+        &root,
+        "#lv-ex-snapshot-vs-backup-survive-disk-failure-s1-up",
+    );
+    settle().await;
+    assert_eq!(text(&root, ".lv-step .lv-step-text"), "호스트 디스크 고장");
+    exercise_button(&root, 1);
+    settle().await;
+    assert_eq!(count(&root, ".lv-verdict-bad"), 1);
+    click(
+        &root,
+        "#lv-ex-snapshot-vs-backup-survive-disk-failure-s0-down",
+    );
+    settle().await;
+    exercise_button(&root, 1);
+    settle().await;
+    assert_eq!(count(&root, ".lv-verdict-ok"), 1);
+    exercise_button(&root, 3);
+    settle().await;
+    assert_eq!(count(&root, ".lv-step"), 0);
+    assert_eq!(count(&root, ".lv-steps-empty"), 1);
+    app.destroy();
+}
