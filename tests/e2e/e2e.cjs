@@ -316,6 +316,51 @@ scenario('NAT lesson: read, get a hint, pass an exercise, find it kept after a r
   noErrors(page);
 });
 
+scenario('lesson step editor: a forwarding rule and a host sizing plan, built by clicking and typing', async (ctx) => {
+  const page = await open(ctx, '#/lesson/port-forwarding');
+  const ex = page.locator('.lv-exercise').first();
+  await ex.getByRole('textbox', { name: 'Name' }).fill('ssh');
+  await ex.getByLabel('Host Port').fill('2222');
+  await ex.getByLabel('Guest IP').fill('10.0.2.5');
+  // A port out of range is explained at its field, and Enter adds nothing.
+  const guestPort = ex.getByLabel('Guest Port');
+  await guestPort.fill('80000');
+  await ex.locator('.lv-field-error', { hasText: '"80000" is not a number in 1-65535' }).waitFor();
+  assert.equal(await guestPort.getAttribute('aria-invalid'), 'true');
+  await guestPort.press('Enter');
+  assert.equal(await ex.locator('.lv-step').count(), 0, 'a wrong rule is not added');
+  await guestPort.fill('22');
+  await guestPort.press('Enter');
+  await ex.locator('.lv-step', { hasText: 'Forward TCP host port 2222 to guest 10.0.2.5 port 22 (rule “ssh”)' }).waitFor();
+  await ex.getByRole('button', { name: 'Check' }).click();
+  await ex.locator('.lv-verdict-ok').waitFor();
+  await shot(page, '14-editor-port-forward');
+  // The steps read in Korean too; the JSON behind them is one click away.
+  await page.getByRole('button', { name: '한국어' }).click();
+  await ex.locator('.lv-step', { hasText: '규칙 “ssh”' }).waitFor();
+  await page.getByRole('button', { name: 'EN' }).click();
+  await ex.locator('summary', { hasText: 'Edit as JSON' }).click();
+  assert.match(await ex.locator('textarea').inputValue(), /"add-forward":\{"name":"ssh","proto":"tcp"/);
+
+  await page.goto(BASE + '#/lesson/host-sizing');
+  const sizing = page.locator('.lv-exercise').first();
+  await sizing.getByLabel('RAM (MiB)').fill('2048');
+  for (let i = 0; i < 6; i++) await sizing.getByRole('button', { name: 'Add VM' }).click();
+  await sizing.locator('.lv-step', { hasText: 'Plan vm6 with 1 vCPU and 2 GiB of RAM' }).waitFor();
+  assert.match(await sizing.locator('.lv-totals').textContent(), /vCPUs: 6 of the host's 8 logical CPUs/);
+  // A seventh VM is one too many; removing it from the keyboard puts focus on the next step.
+  await sizing.getByRole('button', { name: 'Add VM' }).click();
+  await sizing.getByRole('button', { name: 'Check' }).click();
+  await sizing.locator('.lv-verdict-bad', { hasText: 'exactly six VMs' }).waitFor();
+  await sizing.getByRole('button', { name: 'Remove step 7' }).press('Enter');
+  assert.equal(await sizing.locator('.lv-step').count(), 6);
+  assert.equal(await page.evaluate(() => document.activeElement?.getAttribute('aria-label')), 'Remove step 6');
+  await sizing.getByRole('button', { name: 'Check' }).click();
+  await sizing.locator('.lv-verdict-ok').waitFor();
+  await shot(page, '15-editor-host-sizing');
+  noErrors(page);
+});
+
 scenario('disk lab: a delete frees nothing, zero + compact does, the image downloads as a real VDI', async (ctx) => {
   const page = await open(ctx, '#/tool/disks');
   const hostSize = async () => parseInt((await page.locator('.lv-bar-caption .lv-mono').textContent()).split(' ')[0], 10);
@@ -428,7 +473,7 @@ scenario('one simulation step on a 50-node topology (measured, reported)', async
 scenario('usable at 360 px: home, a lesson, the network lab, host sizing', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });
-  for (const hash of ['#/', '#/lesson/nat', '#/tool/network', '#/tool/sizing']) {
+  for (const hash of ['#/', '#/lesson/nat', '#/lesson/port-forwarding', '#/tool/network', '#/tool/sizing']) {
     await page.goto(BASE + hash);
     await page.locator('main h1').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);

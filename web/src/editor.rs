@@ -91,12 +91,17 @@ pub fn sentence(lang: Lang, step: &Action) -> String {
         }
         Action::AddForward(r) => {
             let (name, proto, hp, gp) = (&r.name, proto_text(r.proto), r.host_port, r.guest_port);
-            let hip = r.host_ip.as_deref().unwrap_or(ANY_ADDRESS.get(lang));
+            // Blank addresses: every address of the host; the guest's DHCP address.
+            let hip = r
+                .host_ip
+                .as_deref()
+                .map(|ip| format!("{ip} "))
+                .unwrap_or_default();
             let gip = r.guest_ip.as_deref().unwrap_or(DHCP_ADDRESS.get(lang));
             say!(
                 lang,
-                "Forward {proto} from host {hip}:{hp} to guest {gip}:{gp} (rule “{name}”)",
-                "{proto}을(를) 호스트 {hip}:{hp}에서 게스트 {gip}:{gp}로 포워딩 (규칙 “{name}”)"
+                "Forward {proto} host {hip}port {hp} to guest {gip} port {gp} (rule “{name}”)",
+                "{proto} 호스트 {hip}포트 {hp}을(를) 게스트 {gip} 포트 {gp}로 포워딩 (규칙 “{name}”)"
             )
         }
         Action::RemoveForward { name } => say!(
@@ -1017,7 +1022,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         <div class="lv-step-forms">
             { c.form(ADD_RULE_TITLE, ADD_RULE, html! {
                 <>
-                { c.input(NAME, RULE_NAME, "text", "ssh", None, &problems) }
+                { c.input(NAME, RULE_NAME, "text", "", None, &problems) }
                 { c.select(PROTO, PROTOCOL, &protos) }
                 { c.input(HOST_IP, HOST_IP_LABEL, "text", ANY_ADDRESS.get(lang), None, &problems) }
                 { c.input(HOST_PORT, HOST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
@@ -1055,7 +1060,7 @@ const JSON_HELP: Text = Text::new(
     "`labvisor lesson check`와 같은 형식입니다.",
 );
 const ANY_ADDRESS: Text = Text::new("any address", "모든 주소");
-const DHCP_ADDRESS: Text = Text::new("its DHCP address", "DHCP 주소");
+const DHCP_ADDRESS: Text = Text::new("(its DHCP address)", "(DHCP 주소)");
 const HOST_DISK_FAILS: Text = Text::new("The host disk fails", "호스트 디스크 고장");
 const TOTALS: Text = Text::new("Your plan against the host", "호스트 대비 내 계획");
 const ADD_VM_TITLE: Text = Text::new("Plan a VM", "VM 계획하기");
@@ -1121,9 +1126,9 @@ mod tests {
         });
         assert_eq!(
             sentence(Lang::En, &rule),
-            "Forward TCP from host any address:2222 to guest 10.0.2.5:22 (rule “ssh”)"
+            "Forward TCP host port 2222 to guest 10.0.2.5 port 22 (rule “ssh”)"
         );
-        assert!(sentence(Lang::Ko, &rule).contains("10.0.2.5:22"));
+        assert!(sentence(Lang::Ko, &rule).contains("게스트 10.0.2.5 포트 22"));
         let vm = Action::AddVm {
             name: "vm1".into(),
             vcpus: 1,

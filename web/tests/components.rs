@@ -191,7 +191,7 @@ async fn a_forwarding_rule_built_in_the_editor_is_graded_and_bad_fields_are_expl
     assert_eq!(count(&root, ".lv-step"), 1);
     assert_eq!(
         text(&root, ".lv-step .lv-step-text"),
-        "Forward TCP from host any address:2222 to guest 10.0.2.5:2222 (rule “ssh”)"
+        "Forward TCP host port 2222 to guest 10.0.2.5 port 2222 (rule “ssh”)"
     );
     exercise_button(&root, 1);
     settle().await;
