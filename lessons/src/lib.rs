@@ -44,7 +44,7 @@ mod embedded {
 }
 
 /// All lessons, in course order.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Curriculum {
     /// The lessons, ordered by their number.
     pub lessons: Vec<Lesson>,
@@ -83,6 +83,18 @@ impl Curriculum {
         Ok(Curriculum { lessons })
     }
 
+    /// The validated lessons as JSON. The browser build embeds this, made at build time, rather
+    /// than the lesson files: it then needs no TOML parser, and no validation at start-up.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads what [`Curriculum::to_json`] wrote.
+    pub fn from_json(text: &str) -> Result<Curriculum, String> {
+        serde_json::from_str(text)
+            .map_err(|e| format!("the embedded curriculum is unreadable: {e}"))
+    }
+
     /// The lesson named by its id (`nat`), its folder (`03-nat`) or its number (`3`, `03`).
     pub fn find(&self, name: &str) -> Option<&Lesson> {
         let name = name.trim();
@@ -117,4 +129,30 @@ pub fn curriculum() -> Result<&'static Curriculum, &'static [Problem]> {
         .get_or_init(|| Curriculum::from_sources(&embedded_sources()))
         .as_ref()
         .map_err(Vec::as_slice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curriculum_survives_its_json_round_trip() {
+        let loaded = curriculum().expect("the embedded lessons load");
+        let json = loaded.to_json();
+        let read = Curriculum::from_json(&json).expect("its own JSON reads back");
+        assert_eq!(read.lessons.len(), loaded.lessons.len());
+        assert_eq!(read.to_json(), json, "a field changed on the way");
+        // Grading the JSON copy gives what grading the original gives.
+        for (a, b) in loaded.lessons.iter().zip(&read.lessons) {
+            for (x, y) in a.exercises.iter().zip(&b.exercises) {
+                assert_eq!(grade(x, &x.solution), grade(y, &y.solution), "{}", x.id);
+            }
+        }
+    }
+
+    #[test]
+    fn unreadable_json_is_an_error() {
+        let err = Curriculum::from_json("{\"lessons\": 3}").unwrap_err();
+        assert!(err.contains("unreadable"), "{err}");
+    }
 }

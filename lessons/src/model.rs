@@ -11,7 +11,7 @@ use crate::action::{Action, NicMode, Proto};
 use crate::text::Bilingual;
 
 /// A validated lesson.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Lesson {
     /// Its position in the course, from the folder name (`03-nat` → 3).
     pub number: u8,
@@ -50,7 +50,7 @@ pub struct Lab {
 }
 
 /// A validated exercise.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Exercise {
     /// Unique within the lesson, e.g. `ssh-to-vm2`.
     pub id: String,
@@ -160,7 +160,7 @@ pub struct ChoiceOption {
 }
 
 /// The starting state and the goal of an exercise, by kind.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Spec {
     /// Pick one option; the key is in the lesson file (for facts no engine models).

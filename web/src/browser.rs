@@ -199,3 +199,12 @@ pub fn download_bytes(name: &str, bytes: &[u8]) {
     }
     let _ = web_sys::Url::revoke_object_url(&url);
 }
+
+/// Reports a broken build on the browser console (natively, on standard error): the page goes
+/// on with what it has.
+pub fn log_error(message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    web_sys::console::error_1(&message.into());
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{message}");
+}
