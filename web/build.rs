@@ -1,6 +1,6 @@
 //! Prepares what the app would otherwise parse at start-up: the curriculum (validated from its
-//! TOML and Markdown files) and the core's example scenarios, written as JSON into `OUT_DIR`
-//! for `src/bundle.rs` to embed. The browser build then links no TOML parser and does no
+//! TOML and Markdown files) and the core's example scenarios, written in postcard into `OUT_DIR`
+//! for `src/bundle.rs` to embed. The browser build then links no TOML or JSON parser and does no
 //! validation on the learner's machine; a broken lesson file fails this build instead, with
 //! every problem's file:line:column.
 
@@ -27,7 +27,7 @@ fn main() {
             std::process::exit(1);
         }
     };
-    write(out, "curriculum.json", &curriculum.to_json());
+    write(out, "curriculum.postcard", &curriculum.to_postcard());
 
     let mut examples: Vec<(&str, Scenario)> = Vec::new();
     for (name, text) in scenario::EXAMPLES {
@@ -39,13 +39,13 @@ fn main() {
             }
         }
     }
-    let json = serde_json::to_string(&examples).expect("scenarios serialize to JSON");
-    write(out, "examples.json", &json);
+    let bytes = postcard::to_allocvec(&examples).expect("scenarios serialize to postcard");
+    write(out, "examples.postcard", &bytes);
 }
 
-fn write(dir: &Path, name: &str, text: &str) {
+fn write(dir: &Path, name: &str, bytes: &[u8]) {
     let path = dir.join(name);
-    if let Err(e) = std::fs::write(&path, text) {
+    if let Err(e) = std::fs::write(&path, bytes) {
         eprintln!("error: cannot write {}: {e}", path.display());
         std::process::exit(1);
     }

@@ -193,3 +193,16 @@ send = { from = "laptop", to = "192.168.1.10", proto = "tcp", sport = 50000, dpo
         "the SYN-ACK should reach the laptop from the host's port 1022:\n{trace}"
     );
 }
+
+/// Share links and the browser build carry scenarios in postcard, which reads no
+/// internally or adjacently tagged enum: a serde attribute that brings one back fails here.
+#[test]
+fn every_example_survives_a_postcard_round_trip() {
+    for (name, text) in EXAMPLES {
+        let scenario = Scenario::parse(name, text).unwrap();
+        let bytes = postcard::to_allocvec(&scenario).unwrap();
+        let back: Scenario = postcard::from_bytes(&bytes)
+            .unwrap_or_else(|e| panic!("{name}: postcard cannot read it back: {e}"));
+        assert_eq!(back, scenario, "{name}");
+    }
+}

@@ -83,15 +83,16 @@ impl Curriculum {
         Ok(Curriculum { lessons })
     }
 
-    /// The validated lessons as JSON. The browser build embeds this, made at build time, rather
-    /// than the lesson files: it then needs no TOML parser, and no validation at start-up.
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_default()
+    /// The validated lessons in postcard. The browser build embeds this, made at build time,
+    /// rather than the lesson files: it then links neither a TOML nor a JSON parser, and does no
+    /// validation at start-up.
+    pub fn to_postcard(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
     }
 
-    /// Reads what [`Curriculum::to_json`] wrote.
-    pub fn from_json(text: &str) -> Result<Curriculum, String> {
-        serde_json::from_str(text)
+    /// Reads what [`Curriculum::to_postcard`] wrote.
+    pub fn from_postcard(bytes: &[u8]) -> Result<Curriculum, String> {
+        postcard::from_bytes(bytes)
             .map_err(|e| format!("the embedded curriculum is unreadable: {e}"))
     }
 
@@ -136,13 +137,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_curriculum_survives_its_json_round_trip() {
+    fn the_curriculum_survives_its_postcard_round_trip() {
         let loaded = curriculum().expect("the embedded lessons load");
-        let json = loaded.to_json();
-        let read = Curriculum::from_json(&json).expect("its own JSON reads back");
+        let bytes = loaded.to_postcard();
+        let read = Curriculum::from_postcard(&bytes).expect("its own bytes read back");
         assert_eq!(read.lessons.len(), loaded.lessons.len());
-        assert_eq!(read.to_json(), json, "a field changed on the way");
-        // Grading the JSON copy gives what grading the original gives.
+        assert_eq!(read.to_postcard(), bytes, "a field changed on the way");
+        // Grading the copy gives what grading the original gives.
         for (a, b) in loaded.lessons.iter().zip(&read.lessons) {
             for (x, y) in a.exercises.iter().zip(&b.exercises) {
                 assert_eq!(grade(x, &x.solution), grade(y, &y.solution), "{}", x.id);
@@ -151,8 +152,13 @@ mod tests {
     }
 
     #[test]
-    fn unreadable_json_is_an_error() {
-        let err = Curriculum::from_json("{\"lessons\": 3}").unwrap_err();
-        assert!(err.contains("unreadable"), "{err}");
+    fn truncated_bytes_are_an_error_not_a_panic() {
+        let bytes = curriculum()
+            .expect("the embedded lessons load")
+            .to_postcard();
+        for cut in [0, 1, bytes.len() / 3, bytes.len() - 1] {
+            let err = Curriculum::from_postcard(&bytes[..cut]).unwrap_err();
+            assert!(err.contains("unreadable"), "{err}");
+        }
     }
 }

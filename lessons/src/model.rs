@@ -160,8 +160,11 @@ pub struct ChoiceOption {
 }
 
 /// The starting state and the goal of an exercise, by kind.
+///
+/// Externally tagged (`{"net-mode": {...}}`), not tagged by a `kind` field: the browser build
+/// reads the curriculum as postcard, which cannot read internally tagged enums.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case")]
 pub enum Spec {
     /// Pick one option; the key is in the lesson file (for facts no engine models).
     Choice {
@@ -398,22 +401,22 @@ pub struct NetworkSpec {
     /// `home-router` (PCs behind a NAT router) or `virtualbox` (VMs on a host).
     pub kind: NetworkKind,
     /// home-router: the router's public (WAN) address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub router_public_ip: Option<String>,
     /// home-router: PCs on the LAN.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub pcs: Vec<NamedHost>,
     /// home-router: servers on the internet.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub servers: Vec<NamedHost>,
     /// home-router: the packet the exercise sends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub send: Option<Send>,
     /// virtualbox: the host's address as the internet sees it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub host_ip: Option<String>,
     /// virtualbox: the VMs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub vms: Vec<VmSpec>,
 }
 
@@ -496,10 +499,10 @@ pub struct Goal {
     /// The protocol.
     pub proto: Proto,
     /// The port it must arrive at (not for ICMP).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub port: Option<u16>,
     /// What the client dials, `node:port`, when not `to` itself (through a forwarding rule).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub dial: Option<String>,
 }
 

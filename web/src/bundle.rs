@@ -1,5 +1,5 @@
 //! What the build prepared (`build.rs`): the validated curriculum and the core's example
-//! scenarios, embedded as JSON and read once, on first use. Reading JSON made by this same
+//! scenarios, embedded in postcard and read once, on first use. Reading bytes made by this same
 //! build cannot fail unless the build is broken; callers still get an empty list, not a panic.
 
 use std::sync::OnceLock;
@@ -7,14 +7,14 @@ use std::sync::OnceLock;
 use labvisor_core::net::scenario::Scenario;
 use labvisor_lessons::{Curriculum, Lesson};
 
-const CURRICULUM_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/curriculum.json"));
-const EXAMPLES_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/examples.json"));
+const CURRICULUM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/curriculum.postcard"));
+const EXAMPLE_SCENARIOS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/examples.postcard"));
 
 /// The lessons of this build, in course order.
 pub fn lessons() -> &'static [Lesson] {
     static LESSONS: OnceLock<Vec<Lesson>> = OnceLock::new();
     LESSONS.get_or_init(|| {
-        Curriculum::from_json(CURRICULUM_JSON)
+        Curriculum::from_postcard(CURRICULUM)
             .map(|c| c.lessons)
             .unwrap_or_else(|e| {
                 crate::browser::log_error(&e);
@@ -27,7 +27,7 @@ pub fn lessons() -> &'static [Lesson] {
 pub fn examples() -> &'static [(String, Scenario)] {
     static EXAMPLES: OnceLock<Vec<(String, Scenario)>> = OnceLock::new();
     EXAMPLES.get_or_init(|| {
-        serde_json::from_str(EXAMPLES_JSON).unwrap_or_else(|e| {
+        postcard::from_bytes(EXAMPLE_SCENARIOS).unwrap_or_else(|e| {
             crate::browser::log_error(&format!("the embedded examples are unreadable: {e}"));
             Vec::new()
         })
@@ -50,7 +50,7 @@ mod tests {
         let embedded = Curriculum {
             lessons: lessons().to_vec(),
         };
-        assert_eq!(embedded.to_json(), from_files.to_json());
+        assert_eq!(embedded.to_postcard(), from_files.to_postcard());
     }
 
     #[test]

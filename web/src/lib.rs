@@ -12,8 +12,8 @@
 //! - [`route`], [`lab`], [`progress`], [`share`]: plain data — where the learner is, what the
 //!   tools hold, what is completed, and the share-link codec. These compile and are tested
 //!   natively too.
-//! - [`bundle`]: the curriculum and example scenarios, validated and turned into JSON at build
-//!   time (`build.rs`), so no TOML parser ships to the browser.
+//! - [`bundle`]: the curriculum and example scenarios, validated and turned into postcard at
+//!   build time (`build.rs`), so no TOML or JSON parser ships to the browser.
 //! - [`editor`]: the step editor of exercises answered with a list of actions.
 //! - [`embed`]: `mount(element, options)` for instructors' pages.
 //! - [`browser`]: `localStorage`, the URL and downloads, each failing soft.
