@@ -165,6 +165,15 @@ fn alloc_text(alloc: Allocation) -> Text {
     }
 }
 
+/// `text` with its first letter in upper case (for a choice standing alone).
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
+}
+
 fn proto_text(proto: Proto) -> &'static str {
     match proto {
         Proto::Tcp => "TCP",
@@ -475,7 +484,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                     next.swap(i, i - 1);
                     let button = if i == 1 { "down" } else { "up" };
                     (
-                        say!(lang, "Step {i} moved up", "단계 {i}(으)로 올림"),
+                        say!(lang, "Step moved up to {i}", "단계를 {i}번으로 올림"),
                         format!("{id}-s{}-{button}", i - 1),
                     )
                 }
@@ -484,7 +493,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                     let button = if i + 2 == n { "up" } else { "down" };
                     let to = i + 2;
                     (
-                        say!(lang, "Step moved down to {to}", "단계 {to}(으)로 내림"),
+                        say!(lang, "Step moved down to {to}", "단계를 {to}번으로 내림"),
                         format!("{id}-s{}-{button}", i + 1),
                     )
                 }
@@ -496,7 +505,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                     };
                     let step = i + 1;
                     (
-                        say!(lang, "Step {step} removed", "단계 {step} 삭제함"),
+                        say!(lang, "Step {step} removed", "단계 {step}을(를) 삭제함"),
                         focus,
                     )
                 }
@@ -519,6 +528,18 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
         room,
     };
     let json_id = format!("{id}-json");
+    // Kept open once opened (or forced open by a broken draft), so that mending the JSON does
+    // not fold the box away under the cursor.
+    let json_open = use_state(|| false);
+    let on_toggle = {
+        let json_open = json_open.clone();
+        Callback::from(move |e: Event| {
+            json_open.set(
+                e.target_unchecked_into::<web_sys::Element>()
+                    .has_attribute("open"),
+            )
+        })
+    };
     let on_json = {
         let on_change = props.on_change.clone();
         Callback::from(move |e: InputEvent| {
@@ -571,7 +592,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                 }
                 { forms(&ctx, &props.spec, &steps) }
             }
-            <details class="lv-json" open={parsed.is_err()}>
+            <details class="lv-json" open={*json_open || parsed.is_err()} ontoggle={on_toggle}>
                 <summary>{ EDIT_JSON.get(lang) }</summary>
                 <label class="lv-label" for={json_id.clone()}>{ JSON_LABEL.get(lang) }</label>
                 <textarea id={json_id} class="lv-input lv-mono lv-actions" rows="6" value={props.draft.clone()} spellcheck="false"
@@ -603,7 +624,7 @@ fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
                 ("fixed", Allocation::Fixed),
             ]
             .iter()
-            .map(|(v, a)| (v.to_string(), alloc_text(*a).get(lang).to_string()))
+            .map(|(v, a)| (v.to_string(), capitalised(alloc_text(*a).get(lang))))
             .collect();
             let alloc = if c.pick(ALLOC, &allocs) == "fixed" {
                 Allocation::Fixed

@@ -318,3 +318,139 @@ async fn show_solution_fills_the_editor_and_order_matters_on_the_timeline() {
     assert_eq!(count(&root, ".lv-steps-empty"), 1);
     app.destroy();
 }
+
+fn choose(root: &web_sys::Element, selector: &str, value: &str) {
+    let select = root
+        .query_selector(selector)
+        .unwrap()
+        .unwrap_or_else(|| panic!("no element matches {selector}"))
+        .dyn_into::<web_sys::HtmlSelectElement>()
+        .unwrap();
+    select.set_value(value);
+    select
+        .dispatch_event(&web_sys::Event::new("change").unwrap())
+        .unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn a_second_nic_and_two_disks_are_added_from_the_forms_choices() {
+    let route = Route::Lesson {
+        id: "host-only-nic".into(),
+        exercise: 1,
+    };
+    let (root, app) = mount(route, Lang::En);
+    settle().await;
+    exercise_button(&root, 3);
+    settle().await;
+    let id = "#lv-ex-host-only-nic-reach-without-rules";
+    // Switching NIC 1 to host-only reaches the host but loses the internet.
+    choose(&root, &format!("{id}-mode"), "host-only");
+    settle().await;
+    submit_form_of(&root, &format!("{id}-mode"));
+    settle().await;
+    assert_eq!(
+        text(&root, ".lv-step-text"),
+        "Attach NIC 1 of vm1 to Host-only Adapter"
+    );
+    exercise_button(&root, 1);
+    settle().await;
+    assert_eq!(count(&root, ".lv-verdict-bad"), 1);
+    click(&root, ".lv-step-remove");
+    settle().await;
+    // A second NIC on the host-only network keeps NAT for the internet.
+    choose(&root, &format!("{id}-new-nic-mode"), "host-only");
+    settle().await;
+    submit_form_of(&root, &format!("{id}-new-nic-mode"));
+    settle().await;
+    assert!(text(&root, &format!("{id}-nic")).contains("NIC 2 (Host-only Adapter)"));
+    exercise_button(&root, 1);
+    settle().await;
+    assert_eq!(count(&root, ".lv-verdict-ok"), 1);
+    app.destroy();
+
+    let route = Route::Lesson {
+        id: "disk-allocation".into(),
+        exercise: 1,
+    };
+    let (root, app) = mount(route, Lang::En);
+    settle().await;
+    exercise_button(&root, 3);
+    settle().await;
+    let id = "#lv-ex-disk-allocation-two-vms-on-256gb";
+    type_into(&root, &format!("{id}-size"), "128 gigs");
+    settle().await;
+    assert!(text(&root, &format!("{id}-size-error")).contains("unknown unit"));
+    // Two fixed 128 GiB disks do not fit on the 216 GB left.
+    for vm in ["vm1", "vm2"] {
+        choose(&root, &format!("{id}-vm"), vm);
+        type_into(&root, &format!("{id}-size"), "128G");
+        choose(&root, &format!("{id}-alloc"), "fixed");
+        settle().await;
+        submit_form_of(&root, &format!("{id}-size"));
+        settle().await;
+    }
+    assert_eq!(count(&root, ".lv-step"), 2);
+    exercise_button(&root, 1);
+    settle().await;
+    assert!(text(&root, ".lv-verdict-bad").contains("A fixed disk takes its whole size"));
+    exercise_button(&root, 3);
+    settle().await;
+    for vm in ["vm1", "vm2"] {
+        choose(&root, &format!("{id}-vm"), vm);
+        type_into(&root, &format!("{id}-size"), "128G");
+        choose(&root, &format!("{id}-alloc"), "dynamic");
+        settle().await;
+        submit_form_of(&root, &format!("{id}-size"));
+        settle().await;
+    }
+    assert_eq!(
+        text(&root, ".lv-step:last-child .lv-step-text"),
+        "Create a 128G disk for vm2, dynamically allocated"
+    );
+    exercise_button(&root, 1);
+    settle().await;
+    assert_eq!(count(&root, ".lv-verdict-ok"), 1);
+    app.destroy();
+}
+
+#[wasm_bindgen_test]
+async fn broken_json_is_explained_and_mended_json_shows_as_steps() {
+    let route = Route::Lesson {
+        id: "snapshot-vs-backup".into(),
+        exercise: 1,
+    };
+    let (root, app) = mount(route, Lang::En);
+    settle().await;
+    exercise_button(&root, 3);
+    settle().await;
+    let json = |value: &str| {
+        let area = root
+            .query_selector("#lv-ex-snapshot-vs-backup-survive-disk-failure-json")
+            .unwrap()
+            .unwrap()
+            .dyn_into::<web_sys::HtmlTextAreaElement>()
+            .unwrap();
+        area.set_value(value);
+        area.dispatch_event(&web_sys::Event::new("input").unwrap())
+            .unwrap();
+    };
+    json("[{\"snapshot\": ");
+    settle().await;
+    assert!(text(&root, ".lv-editor [role=alert]").contains("actions.json:1:"));
+    assert_eq!(
+        count(&root, ".lv-step-buttons"),
+        0,
+        "no form overwrites the JSON"
+    );
+    assert_eq!(count(&root, "details.lv-json[open]"), 1);
+    json("[{\"snapshot\": {\"vm\": \"web\"}}]");
+    settle().await;
+    assert_eq!(text(&root, ".lv-step-text"), "Take a snapshot of web");
+    assert_eq!(count(&root, ".lv-step-buttons"), 1);
+    assert_eq!(
+        count(&root, "details.lv-json[open]"),
+        1,
+        "the box stays open while mending"
+    );
+    app.destroy();
+}
