@@ -165,13 +165,12 @@ fn alloc_text(alloc: Allocation) -> Text {
     }
 }
 
-/// `text` with its first letter in upper case (for a choice standing alone).
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|c| c.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
+/// The allocation as a choice standing alone.
+fn alloc_choice(alloc: Allocation) -> Text {
+    match alloc {
+        Allocation::Dynamic => Text::new("Dynamically allocated", "동적 할당"),
+        Allocation::Fixed => Text::new("Fixed size", "고정 크기"),
+    }
 }
 
 fn proto_text(proto: Proto) -> &'static str {
@@ -624,7 +623,7 @@ fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
                 ("fixed", Allocation::Fixed),
             ]
             .iter()
-            .map(|(v, a)| (v.to_string(), capitalised(alloc_text(*a).get(lang))))
+            .map(|(v, a)| (v.to_string(), alloc_choice(*a).get(lang).to_string()))
             .collect();
             let alloc = if c.pick(ALLOC, &allocs) == "fixed" {
                 Allocation::Fixed
