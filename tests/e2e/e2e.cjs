@@ -338,6 +338,7 @@ scenario('lesson step editor: a forwarding rule and a host sizing plan, built by
   // The steps read in Korean too; the JSON behind them is one click away.
   await page.getByRole('button', { name: '한국어' }).click();
   await ex.locator('.lv-step', { hasText: '규칙 “ssh”' }).waitFor();
+  await shot(page, '14-editor-port-forward-ko');
   await page.getByRole('button', { name: 'EN' }).click();
   await ex.locator('summary', { hasText: 'Edit as JSON' }).click();
   assert.match(await ex.locator('textarea').inputValue(), /"add-forward":\{"name":"ssh","proto":"tcp"/);
@@ -473,7 +474,7 @@ scenario('one simulation step on a 50-node topology (measured, reported)', async
 scenario('usable at 360 px: home, a lesson, the network lab, host sizing', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });
-  for (const hash of ['#/', '#/lesson/nat', '#/lesson/port-forwarding', '#/tool/network', '#/tool/sizing']) {
+  for (const hash of ['#/', '#/lesson/nat', '#/lesson/port-forwarding', '#/lesson/host-sizing', '#/tool/network', '#/tool/sizing']) {
     await page.goto(BASE + hash);
     await page.locator('main h1').waitFor();
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
