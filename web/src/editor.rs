@@ -371,13 +371,13 @@ impl Ctx<'_> {
                 }
                 (_, Some(id)) => {
                     form.dispatch(FormMsg::Tried);
-                    crate::browser::focus(&format!("#{id}"));
+                    focus_within(&e.target_unchecked_into(), id);
                 }
                 _ => {}
             }
         });
         html! {
-            <form class="lv-step-form" novalidate=true {onsubmit}>
+            <form class="lv-step-form" novalidate=true {onsubmit} aria-label={title.get(self.lang)}>
                 <h4>{ title.get(self.lang) }</h4>
                 <div class="lv-step-fields">{ fields }</div>
                 <button class="lv-button" type="submit" disabled={!self.room}>{ button.get(self.lang) }</button>
@@ -401,6 +401,20 @@ impl Ctx<'_> {
                 }) }
             </div>
         }
+    }
+}
+
+/// Focuses the element `id` under `root` (by the root, not the document: an embedded lab lives
+/// in a shadow root).
+fn focus_within(root: &web_sys::Element, id: &str) {
+    use wasm_bindgen::JsCast;
+    if let Some(el) = root
+        .query_selector(&format!("#{id}"))
+        .ok()
+        .flatten()
+        .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = el.focus();
     }
 }
 
@@ -434,11 +448,12 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
     // Focus to restore once the new draft has rendered (the pressed button may have moved or
     // gone).
     let focus_after = use_mut_ref(|| None::<String>);
+    let root = use_node_ref();
     {
-        let focus_after = focus_after.clone();
+        let (focus_after, root) = (focus_after.clone(), root.clone());
         use_effect(move || {
-            if let Some(id) = focus_after.borrow_mut().take() {
-                crate::browser::focus(&format!("#{id}"));
+            if let (Some(id), Some(root)) = (focus_after.borrow_mut().take(), root.cast()) {
+                focus_within(&root, &id);
             }
         });
     }
@@ -550,7 +565,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
     };
     let n = steps.len();
     html! {
-        <div class="lv-editor">
+        <div class="lv-editor" ref={root}>
             <h3 id={format!("{id}-steps")} tabindex="-1">{ STEPS.get(lang) }</h3>
             if let Err(e) = &parsed {
                 <p class="lv-field-error" role="alert">{ JSON_BROKEN.get(lang) }<br /><span class="lv-mono">{ e.clone() }</span></p>

@@ -179,6 +179,17 @@ async fn a_forwarding_rule_built_in_the_editor_is_graded_and_bad_fields_are_expl
     submit_form_of(&root, &format!("{id}-name"));
     settle().await;
     assert_eq!(count(&root, ".lv-step"), 0, "a wrong rule is not added");
+    let focused = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .map(|e| e.id());
+    assert_eq!(
+        focused.as_deref(),
+        Some("lv-ex-port-forwarding-ssh-to-vm2-host-port"),
+        "focus goes to the first wrong field"
+    );
     // Blank required fields speak up once the learner tries to add.
     assert!(text(&root, &format!("{id}-guest-port-error")).contains("1-65535"));
     // The classic mistake: the host's port on the guest side.
@@ -301,6 +312,17 @@ async fn show_solution_fills_the_editor_and_order_matters_on_the_timeline() {
     );
     settle().await;
     assert_eq!(text(&root, ".lv-step .lv-step-text"), "호스트 디스크 고장");
+    // Focus follows the moved step (to its down button: up is disabled at the top).
+    let focused = web_sys::window()
+        .unwrap()
+        .document()
+        .unwrap()
+        .active_element()
+        .map(|e| e.id());
+    assert_eq!(
+        focused.as_deref(),
+        Some("lv-ex-snapshot-vs-backup-survive-disk-failure-s0-down")
+    );
     exercise_button(&root, 1);
     settle().await;
     assert_eq!(count(&root, ".lv-verdict-bad"), 1);
