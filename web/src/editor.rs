@@ -20,10 +20,11 @@ use labvisor_lessons::model::{HostSpec, NetworkSpec, Spec};
 use yew::prelude::*;
 
 use crate::app::use_app;
+use crate::lab::MAX_DRAFT;
 use crate::tools::common::input_value;
 use crate::tools::network::forward_problem_ko;
 
-/// Most steps a draft holds (the draft must also stay within [`crate::lab::MAX_DRAFT`]).
+/// Most steps a draft holds (the draft must also stay within [`MAX_DRAFT`] characters).
 pub const MAX_STEPS: usize = 16;
 
 /// The steps a draft holds; a blank draft holds none.
@@ -350,7 +351,6 @@ impl Ctx<'_> {
 
     /// A form that adds `step` when no field has a problem; otherwise it shows every message
     /// and moves focus to the first wrong field. Enter in any field submits it.
-    #[allow(clippy::too_many_arguments)]
     fn form(
         &self,
         title: Text,
@@ -432,8 +432,9 @@ pub struct ActionEditorProps {
     pub on_change: Callback<String>,
 }
 
+/// What a step's own buttons do to it.
 #[derive(Clone, Copy)]
-enum Move {
+enum StepEdit {
     Up,
     Down,
     Remove,
@@ -445,6 +446,9 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
     let lang = use_app().lang;
     let form = use_reducer(Form::default);
     let said = use_state(String::new);
+    // Set when a step was refused for want of room (a long step can overflow the draft
+    // before the step count does); cleared by the next change.
+    let overflow = use_state(|| false);
     // Focus to restore once the new draft has rendered (the pressed button may have moved or
     // gone).
     let focus_after = use_mut_ref(|| None::<String>);
@@ -460,20 +464,25 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
     let id = props.id.to_string();
     let parsed = parse(&props.draft);
     let steps = parsed.clone().unwrap_or_default();
-    let fits = |s: &[Action]| s.len() <= MAX_STEPS && write(s).len() <= crate::lab::MAX_DRAFT;
+    let fits = |s: &[Action]| s.len() <= MAX_STEPS && write(s).len() <= MAX_DRAFT;
     let commit = {
-        let (on_change, said, focus_after) =
-            (props.on_change.clone(), said.clone(), focus_after.clone());
+        let (on_change, said, focus_after, overflow) = (
+            props.on_change.clone(),
+            said.clone(),
+            focus_after.clone(),
+            overflow.clone(),
+        );
         Rc::new(
             move |steps: Vec<Action>, news: String, focus: Option<String>| {
                 *focus_after.borrow_mut() = focus;
+                overflow.set(false);
                 said.set(news);
                 on_change.emit(write(&steps));
             },
         )
     };
     let add = {
-        let (steps, commit) = (steps.clone(), commit.clone());
+        let (steps, commit, overflow) = (steps.clone(), commit.clone(), overflow.clone());
         Callback::from(move |step: Action| {
             let news = format!(
                 "{} {}: {}",
@@ -485,16 +494,18 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
             next.push(step);
             if fits(&next) {
                 commit(next, news, None);
+            } else {
+                overflow.set(true);
             }
         })
     };
     let reorder = {
         let (steps, commit, id) = (steps.clone(), commit.clone(), id.clone());
-        Callback::from(move |(i, how): (usize, Move)| {
+        Callback::from(move |(i, how): (usize, StepEdit)| {
             let mut next = steps.clone();
             let n = next.len();
             let (news, focus) = match how {
-                Move::Up if i > 0 && i < n => {
+                StepEdit::Up if i > 0 && i < n => {
                     next.swap(i, i - 1);
                     let button = if i == 1 { "down" } else { "up" };
                     (
@@ -502,7 +513,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                         format!("{id}-s{}-{button}", i - 1),
                     )
                 }
-                Move::Down if i + 1 < n => {
+                StepEdit::Down if i + 1 < n => {
                     next.swap(i, i + 1);
                     let button = if i + 2 == n { "up" } else { "down" };
                     let to = i + 2;
@@ -511,7 +522,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                         format!("{id}-s{}-{button}", i + 1),
                     )
                 }
-                Move::Remove if i < n => {
+                StepEdit::Remove if i < n => {
                     next.remove(i);
                     let focus = match next.len() {
                         0 => format!("{id}-steps"),
@@ -583,14 +594,14 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                                     if ordered {
                                         <button type="button" class="lv-icon-button" id={format!("{id}-s{i}-up")} disabled={i == 0}
                                             aria-label={say!(lang, "Move step {at} up", "단계 {at} 위로")}
-                                            onclick={reorder.reform(move |_: MouseEvent| (i, Move::Up))}>{ "↑" }</button>
+                                            onclick={reorder.reform(move |_: MouseEvent| (i, StepEdit::Up))}>{ "↑" }</button>
                                         <button type="button" class="lv-icon-button" id={format!("{id}-s{i}-down")} disabled={at == n}
                                             aria-label={say!(lang, "Move step {at} down", "단계 {at} 아래로")}
-                                            onclick={reorder.reform(move |_: MouseEvent| (i, Move::Down))}>{ "↓" }</button>
+                                            onclick={reorder.reform(move |_: MouseEvent| (i, StepEdit::Down))}>{ "↓" }</button>
                                     }
                                     <button type="button" class="lv-icon-button lv-step-remove" id={format!("{id}-s{i}-rm")}
                                         aria-label={say!(lang, "Remove step {at}", "단계 {at} 삭제")} title={REMOVE.get(lang)}
-                                        onclick={reorder.reform(move |_: MouseEvent| (i, Move::Remove))}>{ "×" }</button>
+                                        onclick={reorder.reform(move |_: MouseEvent| (i, StepEdit::Remove))}>{ "×" }</button>
                                 </span>
                             </li>
                         }
@@ -600,9 +611,10 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
             <p class="lv-sr" aria-live="polite">{ (*said).clone() }</p>
             if parsed.is_ok() {
                 <h3>{ ADD_STEP.get(lang) }</h3>
-                if !room {
-                    <p class="lv-field-error">{ say!(lang, "That is as many steps as an exercise keeps ({MAX_STEPS}): remove one first.",
-                        "한 문제에 담을 수 있는 단계는 여기까지입니다({MAX_STEPS}개). 먼저 하나를 지우세요.") }</p>
+                if !room || *overflow {
+                    <p class="lv-field-error lv-steps-full" role="status">{ say!(lang,
+                        "That is as much as an exercise keeps (at most {MAX_STEPS} steps and {MAX_DRAFT} characters of JSON): remove a step first.",
+                        "한 문제에 담을 수 있는 양은 여기까지입니다(단계 최대 {MAX_STEPS}개, JSON {MAX_DRAFT}자). 먼저 단계를 하나 지우세요.") }</p>
                 }
                 { forms(&ctx, &props.spec, &steps) }
             }
@@ -1182,11 +1194,7 @@ mod tests {
         let lessons = crate::lesson::lessons();
         for ex in lessons.iter().flat_map(|l| &l.exercises) {
             assert!(ex.solution.len() <= MAX_STEPS, "{}", ex.id);
-            assert!(
-                write(&ex.solution).len() <= crate::lab::MAX_DRAFT,
-                "{}",
-                ex.id
-            );
+            assert!(write(&ex.solution).len() <= MAX_DRAFT, "{}", ex.id);
         }
     }
 

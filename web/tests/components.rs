@@ -476,3 +476,39 @@ async fn broken_json_is_explained_and_mended_json_shows_as_steps() {
     );
     app.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn steps_stop_where_the_draft_would_overflow_and_say_so() {
+    let route = Route::Lesson {
+        id: "port-forwarding".into(),
+        exercise: 2,
+    };
+    let (root, app) = mount(route, Lang::En);
+    settle().await;
+    exercise_button(&root, 3);
+    settle().await;
+    let id = "#lv-ex-port-forwarding-ssh-and-http";
+    let long = "a-rule-whose-name-is-long-enough-to-fill-the-draft-quickly";
+    let mut added = 0;
+    for i in 0..16 {
+        type_into(&root, &format!("{id}-name"), &format!("{long}-{i}"));
+        type_into(&root, &format!("{id}-host-port"), &(3000 + i).to_string());
+        type_into(&root, &format!("{id}-guest-ip"), "10.0.2.5");
+        type_into(&root, &format!("{id}-guest-port"), "22");
+        settle().await;
+        submit_form_of(&root, &format!("{id}-name"));
+        settle().await;
+        if count(&root, ".lv-steps-full") > 0 {
+            break;
+        }
+        added += 1;
+    }
+    assert!(added > 3 && added < 16, "{added} rules fit");
+    assert_eq!(count(&root, ".lv-step"), added);
+    // The draft kept is still a valid one: the steps are all there after a re-render.
+    click(&root, ".lv-step-remove");
+    settle().await;
+    assert_eq!(count(&root, ".lv-steps-full"), 0);
+    assert_eq!(count(&root, ".lv-step"), added - 1);
+    app.destroy();
+}
