@@ -259,7 +259,8 @@ struct Ctx<'a> {
     id: &'a str,
     lang: Lang,
     form: &'a UseReducerHandle<Form>,
-    add: &'a Callback<Action>,
+    /// Adds a step, then clears the given fields of the form that made it.
+    add: &'a Callback<(Action, &'static [usize])>,
     /// Whether another step fits in the draft.
     room: bool,
 }
@@ -366,8 +367,7 @@ impl Ctx<'_> {
             e.prevent_default();
             match (&step, &first_bad) {
                 (Some(step), None) if room => {
-                    form.dispatch(FormMsg::Added(clear));
-                    add.emit(step.clone());
+                    add.emit((step.clone(), clear));
                 }
                 (_, Some(id)) => {
                     form.dispatch(FormMsg::Tried);
@@ -394,7 +394,7 @@ impl Ctx<'_> {
                     let add = self.add.clone();
                     html! {
                         <button type="button" class="lv-button lv-ghost" disabled={!self.room}
-                            onclick={Callback::from(move |_: MouseEvent| add.emit(step.clone()))}>
+                            onclick={Callback::from(move |_: MouseEvent| add.emit((step.clone(), &[])))}>
                             { "+ " }{ label }
                         </button>
                     }
@@ -482,8 +482,13 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
         )
     };
     let add = {
-        let (steps, commit, overflow) = (steps.clone(), commit.clone(), overflow.clone());
-        Callback::from(move |step: Action| {
+        let (steps, commit, overflow, form) = (
+            steps.clone(),
+            commit.clone(),
+            overflow.clone(),
+            form.clone(),
+        );
+        Callback::from(move |(step, clear): (Action, &'static [usize])| {
             let news = format!(
                 "{} {}: {}",
                 ADDED.get(lang),
@@ -493,6 +498,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
             let mut next = steps.clone();
             next.push(step);
             if fits(&next) {
+                form.dispatch(FormMsg::Added(clear));
                 commit(next, news, None);
             } else {
                 overflow.set(true);

@@ -504,6 +504,17 @@ async fn steps_stop_where_the_draft_would_overflow_and_say_so() {
         added += 1;
     }
     assert!(added > 3 && added < 16, "{added} rules fit");
+    let kept = root
+        .query_selector(&format!("{id}-name"))
+        .unwrap()
+        .unwrap()
+        .dyn_into::<web_sys::HtmlInputElement>()
+        .unwrap()
+        .value();
+    assert!(
+        kept.starts_with(long),
+        "the refused rule is still in the form: {kept:?}"
+    );
     assert_eq!(count(&root, ".lv-step"), added);
     // The draft kept is still a valid one: the steps are all there after a re-render.
     click(&root, ".lv-step-remove");
