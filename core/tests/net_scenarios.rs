@@ -193,3 +193,57 @@ send = { from = "laptop", to = "192.168.1.10", proto = "tcp", sport = 50000, dpo
         "the SYN-ACK should reach the laptop from the host's port 1022:\n{trace}"
     );
 }
+
+#[test]
+fn titles_are_bilingual_and_one_language_files_still_read() {
+    use labvisor_core::lang::Lang;
+    for (name, src) in EXAMPLES {
+        let s = Scenario::parse(name, src).unwrap();
+        assert!(!s.title.en.is_empty() && !s.title.ko.is_empty(), "{name}");
+        assert!(!s.description.ko.is_empty(), "{name}");
+        assert!(
+            s.title.ko.chars().any(|c| ('가'..='힣').contains(&c)),
+            "{name}: the Korean title is Korean"
+        );
+    }
+    let port_forward = Scenario::parse("p.toml", EXAMPLES[2].1).unwrap();
+    assert_eq!(
+        port_forward.title.get(Lang::Ko),
+        "포트 포워딩으로 NAT 모드 VM에 SSH 접속하기"
+    );
+    let node = "\n[[node]]\nname = \"pc\"\nkind = \"host\"\n";
+    // The old form: one string, English, shown in both languages.
+    let old = Scenario::parse("old.toml", &format!("title = \"Old\"{node}")).unwrap();
+    assert_eq!(old.title.get(Lang::Ko), "Old");
+    // The inline form.
+    let inline = Scenario::parse(
+        "inline.toml",
+        &format!("title = {{ en = \"Two\", ko = \"둘\" }}{node}"),
+    )
+    .unwrap();
+    assert_eq!(inline.title.get(Lang::Ko), "둘");
+    // Anything else is an error at its line.
+    for (bad, says) in [
+        ("title = { en = \"Only English\" }", "with both languages"),
+        (
+            "title = { en = \"A\", ko = \"B\", fr = \"C\" }",
+            "unknown key(s) fr",
+        ),
+        ("\n\ndescription = 3", "found integer"),
+    ] {
+        let e = Scenario::parse("bad.toml", &format!("{bad}{node}")).unwrap_err();
+        let line = bad.matches('\n').count() + 1;
+        assert_eq!(e.0[0].line, line, "{bad}: {e}");
+        assert!(
+            e.to_string().starts_with(&format!("bad.toml:{line}:")),
+            "{e}"
+        );
+        assert!(e.to_string().contains(says), "{bad}: {e}");
+    }
+    // A parsed scenario survives serde (the site may ship scenarios pre-parsed).
+    let json = serde_json::to_string(&port_forward).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Scenario>(&json).unwrap(),
+        port_forward
+    );
+}

@@ -146,3 +146,29 @@ fn reach_speaks_korean() {
         .expect("runs");
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
 }
+
+#[test]
+fn titles_follow_the_language() {
+    let dir = scratch("ko-titles");
+    // `--lang ko` wins over an English $LANG.
+    let list = labvisor(&dir, &["--lang", "ko", "net", "example", "--list"]);
+    insta::assert_snapshot!("example_list_ko", list);
+    labvisor(&dir, &["net", "example", "port-forward-ssh"]);
+    let run = labvisor(
+        &dir,
+        &["net", "run", "port-forward-ssh.toml", "--lang", "ko"],
+    );
+    assert!(
+        run.contains("--- stdout\n# 포트 포워딩으로 NAT 모드 VM에 SSH 접속하기\n"),
+        "{run}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["net", "run", "port-forward-ssh.toml", "--json"])
+        .current_dir(&dir)
+        .env("LANG", "ko_KR.UTF-8")
+        .env_remove("LC_ALL")
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["title"], "포트 포워딩으로 NAT 모드 VM에 SSH 접속하기");
+}

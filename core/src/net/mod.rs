@@ -28,6 +28,9 @@
 //! Invariants: no function panics on any input; every state type is serde-serializable;
 //! nothing reads a real clock, a file or a random source.
 
+/// IPv4 networks with a prefix (`10.0.2.15/24`), as the engine's types hold them.
+pub use ipnet::Ipv4Net;
+
 pub mod clock;
 pub mod conntrack;
 mod flow_index;

@@ -1,7 +1,8 @@
 //! Scenario files: a topology and a list of actions, in TOML.
 //!
 //! ```toml
-//! title = "A VM on NAT asks 8.8.8.8 for a name"
+//! title = { en = "A VM on NAT asks 8.8.8.8 for a name", ko = "NAT 모드 VM이 8.8.8.8에 이름을 묻다" }
+//! description = { en = """...""", ko = """...""" }   # or one plain string: English only
 //!
 //! [[node]]
 //! name = "pc"
@@ -32,6 +33,8 @@ use std::ops::Range;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
+
+use crate::lang::Bilingual;
 
 use super::clock::Duration;
 use super::forward::PortForward;
@@ -98,10 +101,10 @@ impl fmt::Display for ScenarioErrors {
 /// A parsed scenario.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scenario {
-    /// Title.
-    pub title: String,
-    /// What it shows.
-    pub description: String,
+    /// Title, in English and Korean (Korean empty when the file has only one language).
+    pub title: Bilingual,
+    /// What it shows, likewise.
+    pub description: Bilingual,
     /// The lab.
     pub topology: Topology,
     /// The actions, in order, each with the 1-based line it starts on.
@@ -124,10 +127,8 @@ pub struct Run {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    description: String,
+    title: Option<Spanned<toml::Value>>,
+    description: Option<Spanned<toml::Value>>,
     #[serde(default)]
     node: Vec<RawNode>,
     #[serde(default)]
@@ -301,6 +302,38 @@ impl Ctx<'_> {
     }
 }
 
+/// A title or description: one string (English only) or `{ en = "...", ko = "..." }`.
+fn bilingual(ctx: &mut Ctx, key: &str, raw: Option<&Spanned<toml::Value>>) -> Bilingual {
+    let Some(raw) = raw else {
+        return Bilingual::default();
+    };
+    match raw.get_ref() {
+        toml::Value::String(s) => Bilingual::new(s.as_str(), ""),
+        toml::Value::Table(t) => {
+            let text = |lang: &str| t.get(lang).and_then(|v| v.as_str());
+            let unknown: Vec<&str> = t
+                .keys()
+                .map(String::as_str)
+                .filter(|k| *k != "en" && *k != "ko")
+                .collect();
+            match (text("en"), text("ko")) {
+                (Some(en), Some(ko)) if unknown.is_empty() => Bilingual::new(en, ko),
+                _ => {
+                    ctx.error(raw.span(), format!("{key}: expected one string (English) or {{ en = \"...\", ko = \"...\" }} with both languages as strings{}", if unknown.is_empty() { String::new() } else { format!("; unknown key(s) {}", unknown.join(", ")) }));
+                    Bilingual::default()
+                }
+            }
+        }
+        other => {
+            ctx.error(
+                raw.span(),
+                format!("{key}: expected one string (English) or {{ en = \"...\", ko = \"...\" }}, found {}", other.type_str()),
+            );
+            Bilingual::default()
+        }
+    }
+}
+
 fn parse_mode(s: &str, network: Option<&str>, forwards: Vec<PortForward>) -> Result<Mode, String> {
     Ok(match s {
         "nat" => Mode::Nat { forwards },
@@ -416,6 +449,8 @@ impl Scenario {
                 return Err(ScenarioErrors(ctx.errors));
             }
         };
+        let title = bilingual(&mut ctx, "title", raw.title.as_ref());
+        let description = bilingual(&mut ctx, "description", raw.description.as_ref());
         let mut topology = Topology::default();
         let mut name_spans: BTreeMap<String, Range<usize>> = BTreeMap::new();
         for n in &raw.node {
@@ -605,8 +640,8 @@ impl Scenario {
             return Err(ScenarioErrors(ctx.errors));
         }
         Ok(Scenario {
-            title: raw.title,
-            description: raw.description,
+            title,
+            description,
             topology,
             actions,
         })
@@ -663,6 +698,22 @@ pub fn describe(a: &Action) -> String {
         Action::AddForward { rule, .. } => format!("add forwarding rule {rule}"),
         Action::RemoveForward { name, .. } => format!("remove forwarding rule {name}"),
         Action::SetMode { vm, nic, mode } => format!("set {vm} {nic} to {mode}"),
+        Action::AddVm { name, host } => format!("create VM {name} on {host}"),
+        Action::RemoveVm { name } => format!("delete VM {name}"),
+        Action::RenameVm { from, to } => format!("rename VM {from} to {to}"),
+        Action::SetHost { vm, host } => format!("move {vm} to host {host}"),
+        Action::AddNic { vm, mode } => format!("add a NIC on {mode} to {vm}"),
+        Action::RemoveNic { vm, nic } => format!("remove {vm} {nic}"),
+        Action::SetAddress {
+            vm,
+            nic,
+            addr: Some(a),
+        } => format!("set {vm} {nic} address {a}"),
+        Action::SetAddress {
+            vm,
+            nic,
+            addr: None,
+        } => format!("set {vm} {nic} to DHCP"),
     }
 }
 

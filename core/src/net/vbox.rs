@@ -93,9 +93,22 @@ fn with_prefix(ip: Ipv4Addr, net: Ipv4Net) -> Ipv4Net {
     Ipv4Net::new(ip, net.prefix_len()).unwrap_or(net)
 }
 
-/// The host-only network `vboxnetK`: 192.168.(56+K).0/24.
+/// What Windows hosts call the first host-only adapter; the next ones end in ` #2`, ` #3`, ….
+pub const WINDOWS_HOST_ONLY: &str = "VirtualBox Host-Only Ethernet Adapter";
+
+/// The host-only network `vboxnetK` (Linux and macOS hosts): 192.168.(56+K).0/24. On Windows
+/// the same adapters are called "VirtualBox Host-Only Ethernet Adapter" (K = 0) and
+/// "VirtualBox Host-Only Ethernet Adapter #N" (K = N - 1).
 pub fn host_only_network(name: &str) -> Option<Ipv4Net> {
-    let k: u8 = name.strip_prefix("vboxnet")?.parse().ok()?;
+    let k: u8 = match name.strip_prefix(WINDOWS_HOST_ONLY) {
+        Some("") => 0,
+        Some(rest) => rest
+            .strip_prefix(" #")?
+            .parse::<u8>()
+            .ok()?
+            .checked_sub(1)?,
+        None => name.strip_prefix("vboxnet")?.parse().ok()?,
+    };
     let third = 56u8.checked_add(k)?;
     Ipv4Net::new(Ipv4Addr::new(192, 168, third, 0), 24).ok()
 }
@@ -299,7 +312,7 @@ pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
                             None => {
                                 w.error(
                                     at.clone(),
-                                    format!("host-only network {name:?} is not named vboxnetN"),
+                                    format!("host-only network {name:?} is not a host-only adapter's name: expected vboxnetN (Linux, macOS) or \"{WINDOWS_HOST_ONLY}\" / \"{WINDOWS_HOST_ONLY} #N\" (Windows)"),
                                 );
                                 None
                             }

@@ -137,7 +137,7 @@ fn run_scenario(file: &Path, global: &Global) -> CliResult {
     if global.json {
         let now = run.network.now();
         let out = JsonRun {
-            title: &scenario.title,
+            title: scenario.title.get(global.lang()),
             leases: json_steps(&run.leases),
             actions: run
                 .actions
@@ -165,7 +165,7 @@ fn run_scenario(file: &Path, global: &Global) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
     if !scenario.title.is_empty() {
-        println!("# {}", scenario.title);
+        println!("# {}", scenario.title.get(global.lang()));
         println!();
     }
     print!("{}", run.trace_text());
@@ -224,9 +224,10 @@ fn example(
     force: bool,
     global: &Global,
 ) -> CliResult {
+    let lang = global.lang();
     let title = |src: &str| {
         Scenario::parse("example", src)
-            .map(|s| s.title)
+            .map(|s| s.title.get(lang).to_string())
             .unwrap_or_default()
     };
     if list {
