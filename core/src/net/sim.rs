@@ -123,7 +123,8 @@ pub enum Action {
         /// The rule's name.
         name: String,
     },
-    /// Change a VM NIC's attachment mode (addresses are leased again).
+    /// Change a VM NIC's attachment mode (DHCP addresses are leased again; a static one,
+    /// set in the guest, stays).
     SetMode {
         /// The VM.
         vm: String,
@@ -391,8 +392,9 @@ impl Network {
                     Attach::Vbox(m) => m.to_string(),
                     Attach::Segment(s) => format!("segment {s}"),
                 };
+                // A static address is the guest's own configuration: it stays, as it would
+                // in the guest when the cable moves. Leased addresses are leased again.
                 spec.attach = Attach::Vbox(mode.clone());
-                spec.addr = None;
                 let leases_before = self.fabric.leases.clone();
                 self.rewire(t)?;
                 let mut steps = vec![self.step(Event::Config {

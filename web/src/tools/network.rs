@@ -685,12 +685,28 @@ fn mode_label(lang: Lang, m: &Mode) -> String {
     }
 }
 
-/// What a removal takes with it, in the learner's language.
+/// What a removal takes with it, in the learner's language, one item each.
+fn removal_lines(lang: Lang, r: &Removal) -> Vec<String> {
+    r.nics
+        .iter()
+        .map(|(nic, m)| format!("{} {nic} ({})", NIC.get(lang), mode_label(lang, m)))
+        .chain(
+            r.rules
+                .iter()
+                .map(|(t, rule)| format!("{} {rule} — {t}", RULE_ON.get(lang))),
+        )
+        .collect()
+}
+
+#[cfg(test)]
+fn removal_text(lang: Lang, r: &Removal) -> String {
+    removal_lines(lang, r).join("; ")
+}
+
 fn removal_items(lang: Lang, r: &Removal) -> Html {
     html! {
         <ul class="lv-net-removal">
-            { for r.nics.iter().map(|(nic, m)| html! { <li>{ format!("{} {nic} ({})", NIC.get(lang), mode_label(lang, m)) }</li> }) }
-            { for r.rules.iter().map(|(t, rule)| html! { <li>{ format!("{} {rule} — {t}", RULE_ON.get(lang)) }</li> }) }
+            { for removal_lines(lang, r).into_iter().map(|l| html! { <li>{ l }</li> }) }
         </ul>
     }
 }
@@ -862,7 +878,7 @@ fn vm_card(ctx: &EditorCtx, i: usize, vm: &NodeSpec, hosts: &[String]) -> Html {
                         <button class="lv-button">{ APPLY.get(lang) }</button>
                     </form>
                 }
-                if !matches!(mode, Mode::NotAttached | Mode::Nat { .. }) {
+                if !matches!(mode, Mode::NotAttached) {
                     <form class="lv-row" onsubmit={set_addr}>
                         <label class="lv-label" for={format!("{nid}-addr")}>{ STATIC_ADDR.get(lang) }</label>
                         <input id={format!("{nid}-addr")} class="lv-input lv-mono lv-grow"
@@ -1140,7 +1156,9 @@ fn editor(ctx: &EditorCtx) -> Html {
             <div class="lv-net-edit-grid">
             <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-vms-title">
                 <h3 id="lv-net-vms-title">{ VMS.get(lang) }</h3>
-                { for vms.iter().enumerate().map(|(i, vm)| vm_card(ctx, i, vm, &hosts)) }
+                <div class="lv-net-vms">
+                    { for vms.iter().enumerate().map(|(i, vm)| vm_card(ctx, i, vm, &hosts)) }
+                </div>
                 <button class="lv-button" onclick={add_vm}>{ ADD_VM.get(lang) }</button>
             </div>
             <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-pf-title">
@@ -1939,6 +1957,75 @@ mod tests {
     }
 
     #[test]
+    fn vms_are_renamed_moved_to_other_networks_and_removed_through_the_engine() {
+        let act = |a: Action| NetEdit::Act(a);
+        let internal = |vm: &str, net: &str, ip: &str| {
+            [
+                act(Action::SetMode {
+                    vm: vm.into(),
+                    nic: "eth0".into(),
+                    mode: with_network(&Mode::Internal(String::new()), net).unwrap(),
+                }),
+                act(Action::SetAddress {
+                    vm: vm.into(),
+                    nic: "eth0".into(),
+                    addr: Some(ip.parse().unwrap()),
+                }),
+            ]
+        };
+        let mut edits = vec![act(Action::RenameVm {
+            from: "vm2".into(),
+            to: "db".into(),
+        })];
+        edits.extend(internal("vm1", "intnet-a", "10.10.0.1/24"));
+        edits.extend(internal("db", "intnet-b", "10.10.0.2/24"));
+        edits.push(send_edit("vm1", "10.10.0.2", Proto::Icmp, 0, 9).unwrap());
+        let lab = load("host-only", &edits).unwrap();
+        assert!(!delivered_to(&lab, "db"), "two internal networks are apart");
+        assert!(dropped_at(&lab, "vm1"));
+        let names = network_names(lab.network.topology(), "internal");
+        assert_eq!(names, ["intnet", "intnet-a", "intnet-b"]);
+        assert!(now_attached(Lang::En, lab.network.fabric(), "db", "eth0")
+            .starts_with("intnet/intnet-b · 10.10.0.2/24"));
+        // One network: the ping arrives.
+        edits.insert(
+            edits.len() - 1,
+            act(Action::SetMode {
+                vm: "db".into(),
+                nic: "eth0".into(),
+                mode: Mode::Internal("intnet-a".into()),
+            }),
+        );
+        assert!(delivered_to(&load("host-only", &edits).unwrap(), "db"));
+        // A bad name is refused by the core, in either language.
+        let bad = act(Action::RenameVm {
+            from: "vm1".into(),
+            to: "my vm".into(),
+        });
+        let e = load("host-only", &[bad]).err().unwrap();
+        assert!(render_error(Lang::En, &e).contains("contains ' '"), "{e:?}");
+        assert!(render_error(Lang::Ko, &e).contains("글자, 숫자"), "{e:?}");
+        // Removing vm1 takes its NICs; the removal is the core's.
+        let lab = load("host-only", &[]).unwrap();
+        let removal = lab.network.removal("vm1", None).unwrap();
+        assert_eq!(removal.nics.len(), 2);
+        let text = removal_text(Lang::Ko, &removal);
+        assert!(text.contains("호스트 전용 어댑터 vboxnet0"), "{text}");
+        let lab = load("host-only", &[act(Action::RemoveVm { name: "vm1".into() })]).unwrap();
+        assert!(lab.network.topology().node("vm1").is_none());
+    }
+
+    #[test]
+    fn titles_follow_the_language() {
+        let lab = load("nat-network", &[]).unwrap();
+        assert_eq!(
+            lab.scenario.title.get(Lang::Ko),
+            "NAT 네트워크에 연결한 VM 두 대"
+        );
+        assert_eq!(lab.scenario.title.get(Lang::En), "Two VMs on a NAT Network");
+    }
+
+    #[test]
     fn a_bad_destination_is_named() {
         let e = send_edit("pc", "10.0.2", Proto::Tcp, 22, 0).unwrap_err();
         assert_eq!(
@@ -1975,6 +2062,39 @@ mod share_tests {
                 vm: "vm1".into(),
                 nic: "eth0".into(),
                 mode: Mode::Internal("intnet".into()),
+            }),
+            NetEdit::Act(Action::AddVm {
+                name: "web".into(),
+                host: "pc".into(),
+            }),
+            NetEdit::Act(Action::RenameVm {
+                from: "web".into(),
+                to: "우분투".into(),
+            }),
+            NetEdit::Act(Action::SetHost {
+                vm: "vm1".into(),
+                host: "pc".into(),
+            }),
+            NetEdit::Act(Action::AddNic {
+                vm: "vm1".into(),
+                mode: Mode::HostOnly(WINDOWS_HOST_ONLY.into()),
+            }),
+            NetEdit::Act(Action::SetAddress {
+                vm: "vm1".into(),
+                nic: "eth0".into(),
+                addr: Some("10.10.0.1/24".parse().unwrap()),
+            }),
+            NetEdit::Act(Action::SetAddress {
+                vm: "vm1".into(),
+                nic: "eth1".into(),
+                addr: None,
+            }),
+            NetEdit::Act(Action::RemoveNic {
+                vm: "vm1".into(),
+                nic: "eth1".into(),
+            }),
+            NetEdit::Act(Action::RemoveVm {
+                name: "우분투".into(),
             }),
         ];
         let back = Shared::decode(&shared.encode()).expect("the link decodes");
