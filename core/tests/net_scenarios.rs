@@ -247,3 +247,16 @@ fn titles_are_bilingual_and_one_language_files_still_read() {
         port_forward
     );
 }
+
+/// Share links and the browser build carry scenarios in postcard, which reads no
+/// internally or adjacently tagged enum: a serde attribute that brings one back fails here.
+#[test]
+fn every_example_survives_a_postcard_round_trip() {
+    for (name, text) in EXAMPLES {
+        let scenario = Scenario::parse(name, text).unwrap();
+        let bytes = postcard::to_allocvec(&scenario).unwrap();
+        let back: Scenario = postcard::from_bytes(&bytes)
+            .unwrap_or_else(|e| panic!("{name}: postcard cannot read it back: {e}"));
+        assert_eq!(back, scenario, "{name}");
+    }
+}

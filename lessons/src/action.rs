@@ -367,6 +367,13 @@ pub fn parse_actions_file(name: &str, bytes: &[u8]) -> Result<ActionsFile, Strin
             _ => ActionsFile::Steps(parsed.actions),
         });
     }
+    parse_actions_json(name, text)
+}
+
+/// Reads actions as JSON: an array of steps, or a log object with `lesson`, `exercise` and
+/// `actions`. `name` only labels the errors, which give line and column. The browser calls
+/// this rather than [`parse_actions_file`], so that no TOML parser is linked into it.
+pub fn parse_actions_json(name: &str, text: &str) -> Result<ActionsFile, String> {
     let json_error = |e: serde_json::Error| {
         let message = e.to_string();
         // serde_json appends " at line L column C"; the location already leads the message.

@@ -44,7 +44,7 @@ mod embedded {
 }
 
 /// All lessons, in course order.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub struct Curriculum {
     /// The lessons, ordered by their number.
     pub lessons: Vec<Lesson>,
@@ -83,6 +83,19 @@ impl Curriculum {
         Ok(Curriculum { lessons })
     }
 
+    /// The validated lessons in postcard. The browser build embeds this, made at build time,
+    /// rather than the lesson files: it then links neither a TOML nor a JSON parser, and does no
+    /// validation at start-up.
+    pub fn to_postcard(&self) -> Vec<u8> {
+        postcard::to_allocvec(self).unwrap_or_default()
+    }
+
+    /// Reads what [`Curriculum::to_postcard`] wrote.
+    pub fn from_postcard(bytes: &[u8]) -> Result<Curriculum, String> {
+        postcard::from_bytes(bytes)
+            .map_err(|e| format!("the embedded curriculum is unreadable: {e}"))
+    }
+
     /// The lesson named by its id (`nat`), its folder (`03-nat`) or its number (`3`, `03`).
     pub fn find(&self, name: &str) -> Option<&Lesson> {
         let name = name.trim();
@@ -117,4 +130,35 @@ pub fn curriculum() -> Result<&'static Curriculum, &'static [Problem]> {
         .get_or_init(|| Curriculum::from_sources(&embedded_sources()))
         .as_ref()
         .map_err(Vec::as_slice)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_curriculum_survives_its_postcard_round_trip() {
+        let loaded = curriculum().expect("the embedded lessons load");
+        let bytes = loaded.to_postcard();
+        let read = Curriculum::from_postcard(&bytes).expect("its own bytes read back");
+        assert_eq!(read.lessons.len(), loaded.lessons.len());
+        assert_eq!(read.to_postcard(), bytes, "a field changed on the way");
+        // Grading the copy gives what grading the original gives.
+        for (a, b) in loaded.lessons.iter().zip(&read.lessons) {
+            for (x, y) in a.exercises.iter().zip(&b.exercises) {
+                assert_eq!(grade(x, &x.solution), grade(y, &y.solution), "{}", x.id);
+            }
+        }
+    }
+
+    #[test]
+    fn truncated_bytes_are_an_error_not_a_panic() {
+        let bytes = curriculum()
+            .expect("the embedded lessons load")
+            .to_postcard();
+        for cut in [0, 1, bytes.len() / 3, bytes.len() - 1] {
+            let err = Curriculum::from_postcard(&bytes[..cut]).unwrap_err();
+            assert!(err.contains("unreadable"), "{err}");
+        }
+    }
 }

@@ -7,7 +7,7 @@ use std::fmt;
 use std::ops::Range;
 
 use labvisor_core::lang::Lang;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::action::Action;
@@ -71,7 +71,7 @@ impl fmt::Display for Problem {
 }
 
 /// Where something is in a file.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
     /// The file.
     pub file: String,

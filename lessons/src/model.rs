@@ -11,7 +11,7 @@ use crate::action::{Action, NicMode, Proto};
 use crate::text::Bilingual;
 
 /// A validated lesson.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Lesson {
     /// Its position in the course, from the folder name (`03-nat` → 3).
     pub number: u8,
@@ -50,7 +50,7 @@ pub struct Lab {
 }
 
 /// A validated exercise.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Exercise {
     /// Unique within the lesson, e.g. `ssh-to-vm2`.
     pub id: String,
@@ -160,8 +160,11 @@ pub struct ChoiceOption {
 }
 
 /// The starting state and the goal of an exercise, by kind.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
+///
+/// Externally tagged (`{"net-mode": {...}}`), not tagged by a `kind` field: the browser build
+/// reads the curriculum as postcard, which cannot read internally tagged enums.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Spec {
     /// Pick one option; the key is in the lesson file (for facts no engine models).
     Choice {
@@ -398,22 +401,22 @@ pub struct NetworkSpec {
     /// `home-router` (PCs behind a NAT router) or `virtualbox` (VMs on a host).
     pub kind: NetworkKind,
     /// home-router: the router's public (WAN) address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub router_public_ip: Option<String>,
     /// home-router: PCs on the LAN.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub pcs: Vec<NamedHost>,
     /// home-router: servers on the internet.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub servers: Vec<NamedHost>,
     /// home-router: the packet the exercise sends.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub send: Option<Send>,
     /// virtualbox: the host's address as the internet sees it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub host_ip: Option<String>,
     /// virtualbox: the VMs.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[serde(default)]
     pub vms: Vec<VmSpec>,
 }
 
@@ -496,10 +499,10 @@ pub struct Goal {
     /// The protocol.
     pub proto: Proto,
     /// The port it must arrive at (not for ICMP).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub port: Option<u16>,
     /// What the client dials, `node:port`, when not `to` itself (through a forwarding rule).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub dial: Option<String>,
 }
 

@@ -4,13 +4,18 @@
 //! engine's trace) decides the mistake.
 
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
+use labvisor_core::net::forward::PortForward;
+use labvisor_core::net::nat::NatConfig;
 use labvisor_core::net::packet::Proto as NetProto;
-use labvisor_core::net::scenario::Scenario;
 use labvisor_core::net::sim::{Network, SendSpec};
+use labvisor_core::net::topology::{
+    Attach, NatNetworkSpec, NicSpec, NodeKind, NodeSpec, RouterNat, Topology,
+};
 use labvisor_core::net::trace::{DropCause, Event, Step};
+use labvisor_core::net::vbox::Mode;
 
 use crate::action::{Action, ForwardRule, NicMode, Proto};
 use crate::grade::Judgement;
@@ -20,6 +25,8 @@ use crate::model::{Goal, NetworkSpec};
 const DEFAULT_HOST_IP: &str = "203.0.113.20";
 /// The internet machine every virtualbox topology includes, on the host's segment.
 const INTERNET_NODE: &str = "internet";
+/// The NAT Network every `nat-network` NIC joins, VirtualBox's default name.
+const NAT_NETWORK: &str = "NatNetwork";
 
 fn proto(p: Proto) -> NetProto {
     match p {
@@ -43,12 +50,47 @@ fn host_in_24(addr: Ipv4Addr, n: u8) -> Ipv4Addr {
     Ipv4Addr::new(a, b, c, n)
 }
 
-/// Builds the engine's network from a scenario text; problems become the trace.
-fn build(toml_text: &str) -> Result<Network, Vec<String>> {
-    let scenario = Scenario::parse("exercise", toml_text)
-        .map_err(|errors| errors.0.iter().map(|e| e.to_string()).collect::<Vec<_>>())?;
-    Network::new(scenario.topology)
-        .map_err(|problems| problems.iter().map(|p| format!("{p:?}")).collect())
+/// Builds the engine's network from a topology; problems become the trace.
+fn build(topology: Topology) -> Result<Network, Vec<String>> {
+    Network::new(topology).map_err(|problems| problems.iter().map(|p| format!("{p:?}")).collect())
+}
+
+/// A NIC plugged into a named segment with a static address.
+fn segment_nic(name: &str, segment: &str, ip: Ipv4Addr, gateway: Option<Ipv4Addr>) -> NicSpec {
+    NicSpec {
+        name: name.into(),
+        attach: Attach::Segment(segment.into()),
+        addr: Ipv4Net::new(ip, 24).ok(),
+        gateway,
+        dhcp: None,
+    }
+}
+
+/// A node with no routes, NAT or services of its own.
+fn node(name: &str, kind: NodeKind, nics: Vec<NicSpec>) -> NodeSpec {
+    NodeSpec {
+        name: name.into(),
+        kind,
+        host: None,
+        nics,
+        routes: Vec::new(),
+        nat: None,
+        listen: Vec::new(),
+    }
+}
+
+/// `tcp/22` → (TCP, 22).
+fn parse_service(text: &str) -> Result<(NetProto, u16), Vec<String>> {
+    let invalid = || {
+        vec![format!(
+            "invalid service {text:?}: expected proto/port, like \"tcp/22\""
+        )]
+    };
+    let (proto, port) = text.split_once('/').ok_or_else(invalid)?;
+    Ok((
+        proto.parse().map_err(|_| invalid())?,
+        port.parse().map_err(|_| invalid())?,
+    ))
 }
 
 fn parse_ip(text: &str) -> Result<Ipv4Addr, Vec<String>> {
@@ -79,53 +121,55 @@ pub(crate) fn nat_source(
     };
     let built = (|| -> Result<(Network, Ipv4Addr, Ipv4Addr, Ipv4Addr), Vec<String>> {
         let public = parse_ip(public)?;
-        let mut text = String::new();
+        let mut topology = Topology::default();
         let mut lan_router = None;
         for pc in &net.pcs {
             let ip = parse_ip(&pc.ip)?;
             let gw = host_in_24(ip, 1);
             lan_router.get_or_insert(gw);
-            let _ = writeln!(
-                text,
-                "[[node]]\nname = {:?}\nkind = \"host\"\nnic = [{{ name = \"eth0\", segment = \"lan\", ip = \"{ip}/24\", gateway = \"{gw}\" }}]\n",
-                pc.name
-            );
+            let nic = segment_nic("eth0", "lan", ip, Some(gw));
+            topology
+                .nodes
+                .push(node(&pc.name, NodeKind::Host, vec![nic]));
         }
         let lan_router = lan_router.ok_or_else(|| vec!["no PC on the LAN".to_string()])?;
         let isp = host_in_24(public, if public.octets()[3] == 1 { 254 } else { 1 });
-        let _ = writeln!(
-            text,
-            "[[node]]\nname = \"router\"\nkind = \"router\"\nnat = {{ outside = \"wan\" }}\nnic = [\n  {{ name = \"lan\", segment = \"lan\", ip = \"{lan_router}/24\" }},\n  {{ name = \"wan\", segment = \"isp\", ip = \"{public}/24\", gateway = \"{isp}\" }},\n]\n"
+        let mut router = node(
+            "router",
+            NodeKind::Router,
+            vec![
+                segment_nic("lan", "lan", lan_router, None),
+                segment_nic("wan", "isp", public, Some(isp)),
+            ],
         );
-        let mut isp_nics =
-            format!("  {{ name = \"cust\", segment = \"isp\", ip = \"{isp}/24\" }},\n");
+        router.nat = Some(RouterNat {
+            outside: "wan".into(),
+            config: NatConfig::default(),
+            forwards: Vec::new(),
+        });
+        topology.nodes.push(router);
+        let mut isp_nics = vec![segment_nic("cust", "isp", isp, None)];
         let mut server_ip = None;
         for (i, server) in net.servers.iter().enumerate() {
             let ip = parse_ip(&server.ip)?;
             let gw = host_in_24(ip, if ip.octets()[3] == 1 { 254 } else { 1 });
-            let _ = writeln!(
-                isp_nics,
-                "  {{ name = \"core{i}\", segment = \"inet{i}\", ip = \"{gw}/24\" }},"
+            let segment = format!("inet{i}");
+            isp_nics.push(segment_nic(&format!("core{i}"), &segment, gw, None));
+            let mut machine = node(
+                &server.name,
+                NodeKind::Server,
+                vec![segment_nic("eth0", &segment, ip, Some(gw))],
             );
-            let listen = if send.to == server.name {
+            if send.to == server.name {
                 server_ip = Some(ip);
-                format!("listen = [\"{}/{}\"]\n", proto_name(send.proto), send.dport)
-            } else {
-                String::new()
-            };
-            let _ = writeln!(
-                text,
-                "[[node]]\nname = {:?}\nkind = \"server\"\nnic = [{{ name = \"eth0\", segment = \"inet{i}\", ip = \"{ip}/24\", gateway = \"{gw}\" }}]\n{listen}",
-                server.name
-            );
+                machine.listen.push((proto(send.proto), send.dport));
+            }
+            topology.nodes.push(machine);
         }
-        let _ = writeln!(
-            text,
-            "[[node]]\nname = \"isp\"\nkind = \"router\"\nnic = [\n{isp_nics}]\n"
-        );
+        topology.nodes.push(node("isp", NodeKind::Router, isp_nics));
         let server_ip =
             server_ip.ok_or_else(|| vec![format!("`send.to` = {:?} is not a server", send.to)])?;
-        Ok((build(&text)?, server_ip, lan_router, public))
+        Ok((build(topology)?, server_ip, lan_router, public))
     })();
     let (mut network, server_ip, lan_router, _public) = match built {
         Ok(b) => b,
@@ -279,54 +323,83 @@ fn rule_text(rule: &ForwardRule) -> String {
     )
 }
 
-fn virtualbox_text(
+/// The engine topology of a virtualbox exercise after the learner's steps: the host, an
+/// internet machine on the host's segment, the VMs and, when a NIC uses it, the NAT Network.
+fn virtualbox_topology(
     net: &NetworkSpec,
     lab: &Lab,
-) -> Result<(String, Ipv4Addr, Ipv4Addr), Vec<String>> {
+) -> Result<(Topology, Ipv4Addr, Ipv4Addr), Vec<String>> {
     let host_ip = parse_ip(net.host_ip.as_deref().unwrap_or(DEFAULT_HOST_IP))?;
     let internet_ip = host_in_24(host_ip, if host_ip.octets()[3] == 99 { 98 } else { 99 });
-    let mut text = format!(
-        "[[node]]\nname = \"host\"\nkind = \"host\"\nnic = [{{ name = \"eth0\", segment = \"wan\", ip = \"{host_ip}/24\", gateway = \"{internet_ip}\" }}]\n\n\
-         [[node]]\nname = \"{INTERNET_NODE}\"\nkind = \"server\"\nnic = [{{ name = \"eth0\", segment = \"wan\", ip = \"{internet_ip}/24\" }}]\n\
-         listen = [\"tcp/22\", \"tcp/80\", \"tcp/443\", \"udp/53\"]\n\n"
+    let mut topology = Topology::default();
+    topology.nodes.push(node(
+        "host",
+        NodeKind::Host,
+        vec![segment_nic("eth0", "wan", host_ip, Some(internet_ip))],
+    ));
+    let mut internet = node(
+        INTERNET_NODE,
+        NodeKind::Server,
+        vec![segment_nic("eth0", "wan", internet_ip, None)],
     );
+    internet.listen = vec![
+        (NetProto::Tcp, 22),
+        (NetProto::Tcp, 80),
+        (NetProto::Tcp, 443),
+        (NetProto::Udp, 53),
+    ];
+    topology.nodes.push(internet);
     let mut uses_nat_network = false;
-    for (name, nics, listens) in &lab.vms {
-        let nic_list: Vec<String> = nics
+    for (name, modes, listens) in &lab.vms {
+        let nics = modes
             .iter()
-            .map(|mode| match mode {
-                NicMode::Nat => "{ mode = \"nat\" }".to_string(),
-                NicMode::NatNetwork => {
-                    uses_nat_network = true;
-                    "{ mode = \"natnetwork\", network = \"NatNetwork\" }".to_string()
-                }
-                NicMode::Bridged => "{ mode = \"bridged\" }".to_string(),
-                NicMode::HostOnly => "{ mode = \"hostonly\", network = \"vboxnet0\" }".to_string(),
-                NicMode::Internal => "{ mode = \"internal\", network = \"intnet\" }".to_string(),
-                NicMode::NotAttached => "{ mode = \"none\" }".to_string(),
+            .enumerate()
+            .map(|(i, mode)| NicSpec {
+                name: format!("eth{i}"),
+                attach: Attach::Vbox(match mode {
+                    NicMode::Nat => Mode::Nat {
+                        forwards: Vec::new(),
+                    },
+                    NicMode::NatNetwork => {
+                        uses_nat_network = true;
+                        Mode::NatNetwork(NAT_NETWORK.into())
+                    }
+                    NicMode::Bridged => Mode::Bridged,
+                    NicMode::HostOnly => Mode::HostOnly("vboxnet0".into()),
+                    NicMode::Internal => Mode::Internal("intnet".into()),
+                    NicMode::NotAttached => Mode::NotAttached,
+                }),
+                addr: None,
+                gateway: None,
+                dhcp: None,
             })
             .collect();
-        let listen: Vec<String> = listens.iter().map(|l| format!("{l:?}")).collect();
-        let _ = writeln!(
-            text,
-            "[[node]]\nname = {name:?}\nkind = \"vm\"\nhost = \"host\"\nnic = [{}]\nlisten = [{}]\n",
-            nic_list.join(", "),
-            listen.join(", ")
-        );
+        let mut vm = node(name, NodeKind::Vm, nics);
+        vm.host = Some("host".into());
+        vm.listen = listens
+            .iter()
+            .map(|l| parse_service(l))
+            .collect::<Result<_, _>>()?;
+        topology.nodes.push(vm);
     }
     if uses_nat_network {
-        let rules: Vec<String> = lab
+        let forwards = lab
             .rules
             .iter()
-            .map(|r| format!("{:?}", rule_text(r)))
-            .collect();
-        let _ = writeln!(
-            text,
-            "[[natnetwork]]\nname = \"NatNetwork\"\ncidr = \"10.0.2.0/24\"\nhost = \"host\"\nforward = [{}]\n",
-            rules.join(", ")
-        );
+            .map(|r| {
+                let text = rule_text(r);
+                PortForward::parse_any(&text).map_err(|e| vec![format!("forward {text:?}: {e}")])
+            })
+            .collect::<Result<_, _>>()?;
+        topology.nat_networks.push(NatNetworkSpec {
+            name: NAT_NETWORK.into(),
+            cidr: "10.0.2.0/24".parse().expect("a valid network"),
+            host: "host".into(),
+            forwards,
+            config: NatConfig::default(),
+        });
     }
-    Ok((text, host_ip, internet_ip))
+    Ok((topology, host_ip, internet_ip))
 }
 
 /// The addresses each node got, from the engine's DHCP leases and the static plan.
@@ -423,9 +496,10 @@ fn run_goals<'g>(
     trace: &mut Vec<String>,
 ) -> Result<Option<Failure<'g>>, String> {
     let lab = apply(net, actions, trace)?;
-    let (text, host_ip, internet_ip) = virtualbox_text(net, &lab).map_err(|p| p.join("; "))?;
-    let network =
-        build(&text).map_err(|p| format!("the engine rejects this network: {}", p.join("; ")))?;
+    let (topology, host_ip, internet_ip) =
+        virtualbox_topology(net, &lab).map_err(|p| p.join("; "))?;
+    let network = build(topology)
+        .map_err(|p| format!("the engine rejects this network: {}", p.join("; ")))?;
     let addrs = addresses(&network, host_ip, internet_ip);
     for (n, goal) in goals.iter().enumerate() {
         let port = goal.port.unwrap_or(0);

@@ -10,7 +10,8 @@ use crate::progress::{self, Progress};
 /// The `localStorage` key of the learner's language.
 const LANG_KEY: &str = "labvisor.lang";
 /// The `localStorage` key of the lab state.
-const LAB_KEY: &str = "labvisor.lab.v1";
+/// v2: postcard in base64url (v1 was JSON; a v1 entry is left alone and the lab starts fresh).
+const LAB_KEY: &str = "labvisor.lab.v2";
 
 pub fn window() -> Option<web_sys::Window> {
     web_sys::window()
@@ -61,15 +62,13 @@ pub fn save_progress(progress: &Progress) {
 
 pub fn load_lab() -> LabState {
     storage_get(LAB_KEY)
-        .and_then(|text| serde_json::from_str::<LabState>(&text).ok())
+        .and_then(|text| LabState::from_storage(&text))
         .filter(|lab| lab.validate().is_ok())
         .unwrap_or_default()
 }
 
 pub fn save_lab(lab: &LabState) {
-    if let Ok(text) = serde_json::to_string(lab) {
-        storage_set(LAB_KEY, &text);
-    }
+    storage_set(LAB_KEY, &lab.to_storage());
 }
 
 /// The current URL fragment, with its `#`.
@@ -198,4 +197,13 @@ pub fn download_bytes(name: &str, bytes: &[u8]) {
         a.click();
     }
     let _ = web_sys::Url::revoke_object_url(&url);
+}
+
+/// Reports a broken build on the browser console (natively, on standard error): the page goes
+/// on with what it has.
+pub fn log_error(message: &str) {
+    #[cfg(target_arch = "wasm32")]
+    web_sys::console::error_1(&message.into());
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("{message}");
 }

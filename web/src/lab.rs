@@ -465,6 +465,23 @@ pub struct SorterState {
 }
 
 impl LabState {
+    /// The state as `localStorage` keeps it: postcard in base64url, the share links' encoding
+    /// without their version and checksum (the key carries the version).
+    pub fn to_storage(&self) -> String {
+        use base64::Engine as _;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(postcard::to_allocvec(self).unwrap_or_default())
+    }
+
+    /// Reads what [`LabState::to_storage`] wrote; `None` for anything else.
+    pub fn from_storage(text: &str) -> Option<LabState> {
+        use base64::Engine as _;
+        let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(text.trim())
+            .ok()?;
+        postcard::from_bytes(&bytes).ok()
+    }
+
     /// Checks every value against the ranges the tools offer; says which one is out.
     pub fn validate(&self) -> Result<(), String> {
         fn text(name: &str, s: &str) -> Result<(), String> {
@@ -516,10 +533,10 @@ impl LabState {
             ));
         }
         for edit in &self.network.edits {
-            let size = serde_json::to_string(edit).map_or(usize::MAX, |s| s.len());
-            if size > 512 {
+            let size = postcard::to_allocvec(edit).map_or(usize::MAX, |b| b.len());
+            if size > 256 {
                 return Err(format!(
-                    "a network edit is {size} bytes as JSON (at most 512)"
+                    "a network edit is {size} bytes encoded (at most 256)"
                 ));
             }
         }
@@ -589,7 +606,17 @@ mod tests {
             lab.validate(),
             Err(format!("33 network edits (at most {MAX_NET_EDITS})"))
         );
-        lab.network.edits = vec![NetEdit::AddVm("x".repeat(600))];
-        assert!(lab.validate().unwrap_err().contains("at most 512"));
+        lab.network.edits = vec![NetEdit::AddVm("x".repeat(300))];
+        assert!(lab.validate().unwrap_err().contains("at most 256"));
+    }
+
+    #[test]
+    fn storage_round_trips_and_refuses_other_text() {
+        let mut lab = LabState::default();
+        lab.network.edits = vec![NetEdit::AddVm("vm9".into())];
+        lab.drafts.insert("nat/one".into(), "10.0.0.1".into());
+        assert_eq!(LabState::from_storage(&lab.to_storage()), Some(lab));
+        assert_eq!(LabState::from_storage("{\"json\": \"from v1\"}"), None);
+        assert_eq!(LabState::from_storage(""), None);
     }
 }

@@ -15,12 +15,9 @@ pub fn activity_id(lesson: &str, exercise: usize) -> String {
     format!("lesson:{lesson}/{}", exercise + 1)
 }
 
-/// The lessons of this build, or an empty list if the curriculum failed to load (its own tests
-/// keep that from shipping).
+/// The lessons of this build (prepared at build time, see [`crate::bundle`]).
 pub fn lessons() -> &'static [Lesson] {
-    labvisor_lessons::curriculum()
-        .map(|c| c.lessons.as_slice())
-        .unwrap_or(&[])
+    crate::bundle::lessons()
 }
 
 /// The tool that acts as a lesson's lab, by the lab kind the lesson names.
@@ -143,7 +140,7 @@ fn actions_of(spec: &Spec, draft: &str) -> Result<Vec<Step>, String> {
     if answer_kind(spec) {
         return Ok(vec![Step::Answer(draft.trim().to_string())]);
     }
-    labvisor_lessons::action::parse_actions_file("actions.json", draft.as_bytes())
+    labvisor_lessons::action::parse_actions_json("actions.json", draft)
         .map(|f| f.actions().to_vec())
 }
 

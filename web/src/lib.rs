@@ -12,12 +12,15 @@
 //! - [`route`], [`lab`], [`progress`], [`share`]: plain data — where the learner is, what the
 //!   tools hold, what is completed, and the share-link codec. These compile and are tested
 //!   natively too.
+//! - [`bundle`]: the curriculum and example scenarios, validated and turned into postcard at
+//!   build time (`build.rs`), so no TOML or JSON parser ships to the browser.
 //! - [`embed`]: `mount(element, options)` for instructors' pages.
 //! - [`browser`]: `localStorage`, the URL and downloads, each failing soft.
 #![deny(unsafe_code)]
 
 pub mod app;
 pub mod browser;
+pub mod bundle;
 pub mod embed;
 pub mod lab;
 pub mod lesson;

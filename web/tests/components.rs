@@ -166,7 +166,10 @@ async fn network_lab_renames_and_removes_a_vm_through_the_engine() {
     click(&root, "button[aria-label='Remove VM db']");
     settle().await;
     let confirm = text(&root, ".lv-net-confirm");
-    assert!(confirm.contains("NIC eth0 (Host-only adapter vboxnet0)"), "{confirm}");
+    assert!(
+        confirm.contains("NIC eth0 (Host-only adapter vboxnet0)"),
+        "{confirm}"
+    );
     click(&root, ".lv-net-confirm .lv-danger");
     settle().await;
     assert_eq!(count(&root, "fieldset.lv-net-vm"), 1);

@@ -39,8 +39,11 @@ use super::trace::{CtChange, DropCause, Event, Step};
 use super::vbox::{self, Mode};
 
 /// Where a forwarding rule lives.
+///
+/// Externally tagged (serde's default), so that postcard can read it back: share links and
+/// the browser build's embedded examples are postcard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "on")]
+#[serde(rename_all = "kebab-case")]
 pub enum RuleTarget {
     /// A VM's NAT-mode NIC.
     VmNic {
@@ -102,8 +105,11 @@ impl SendSpec {
 }
 
 /// Something a scenario or a learner does.
+///
+/// Externally tagged (serde's default), so that postcard can read it back: share links and
+/// the browser build's embedded examples are postcard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "action", content = "with")]
+#[serde(rename_all = "kebab-case")]
 pub enum Action {
     /// Send a packet.
     Send(SendSpec),

@@ -45,8 +45,11 @@ impl fmt::Display for NodeKind {
 }
 
 /// Where a NIC is plugged in.
+///
+/// Externally tagged (serde's default), so that postcard can read it back: share links and
+/// the browser build's embedded examples are postcard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "attach", content = "to")]
+#[serde(rename_all = "kebab-case")]
 pub enum Attach {
     /// Into a named segment (a switch or cable): for hosts, routers and servers.
     Segment(String),

@@ -31,8 +31,11 @@ use super::topology::{
 };
 
 /// A VirtualBox network attachment mode.
+///
+/// Externally tagged (serde's default), so that postcard can read it back: share links and
+/// the browser build's embedded examples are postcard.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case", tag = "mode", content = "with")]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// "Not attached": the NIC exists, "as if no cable was plugged in".
     NotAttached,

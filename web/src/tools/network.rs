@@ -84,11 +84,8 @@ pub enum EditError {
 
 /// Parses and runs the example `name` (shipped inside the core) with the learner's `edits`.
 pub fn load(name: &str, edits: &[NetEdit]) -> Result<Lab, EditError> {
-    let (file, src) = scenario::EXAMPLES
-        .iter()
-        .find(|(n, _)| *n == name)
+    let scenario = crate::bundle::example(name)
         .ok_or_else(|| EditError::Scenario(format!("no example named {name:?}")))?;
-    let scenario = Scenario::parse(file, src).map_err(|e| EditError::Scenario(e.to_string()))?;
     let mut topology = scenario.topology.clone();
     for edit in edits {
         design(&mut topology, edit)?;
@@ -118,7 +115,7 @@ pub fn load(name: &str, edits: &[NetEdit]) -> Result<Lab, EditError> {
         described.push((what, done));
     }
     Ok(Lab {
-        scenario,
+        scenario: scenario.clone(),
         topology,
         actions,
         described,
@@ -475,8 +472,8 @@ pub fn NetworkTool() -> Html {
                 <div class="lv-row">
                     <label class="lv-label" for="lv-net-example">{ SCENARIO.get(lang) }</label>
                     <select id="lv-net-example" class="lv-select lv-grow" onchange={choose}>
-                        { for scenario::EXAMPLES.iter().map(|(name, _)| html! {
-                            <option value={*name} selected={*name == state.example}>{ *name }</option>
+                        { for crate::bundle::examples().iter().map(|(name, _)| html! {
+                            <option value={name.clone()} selected={*name == state.example}>{ name.clone() }</option>
                         }) }
                     </select>
                 </div>
@@ -1815,7 +1812,7 @@ mod tests {
 
     #[test]
     fn every_example_loads_without_edits() {
-        for (name, _) in scenario::EXAMPLES {
+        for (name, _) in crate::bundle::examples() {
             let lab = load(name, &[]).unwrap();
             assert_eq!(lab.described.len(), lab.scenario.actions.len());
         }
