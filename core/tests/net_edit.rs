@@ -382,3 +382,66 @@ nic = [{ mode = "hostonly", network = "vboxnet0" }]
     );
     assert!(!reaches(&mut net, "pc"));
 }
+
+#[test]
+fn a_created_nat_network_joins_two_vms_and_another_keeps_them_apart() {
+    let mut net = example("host-only");
+    let create = |name: &str, cidr: &str| Action::AddNatNetwork {
+        name: name.into(),
+        cidr: cidr.parse().unwrap(),
+        host: "pc".into(),
+    };
+    let join = |vm: &str, name: &str| Action::SetMode {
+        vm: vm.into(),
+        nic: "eth0".into(),
+        mode: Mode::NatNetwork(name.into()),
+    };
+    // Before it exists, a NIC cannot join it.
+    let e = net.apply(&join("vm1", "lab")).unwrap_err();
+    assert!(e.to_string().contains("unknown NAT Network \"lab\""), "{e}");
+    let steps = net.apply(&create("lab", "10.0.5.0/24")).unwrap();
+    assert!(render(&steps).contains("NAT Network lab 10.0.5.0/24 created on pc"));
+    net.apply(&join("vm1", "lab")).unwrap();
+    net.apply(&join("vm2", "lab")).unwrap();
+    assert_eq!(
+        addr_of(&net, "vm1", "eth0"),
+        Some(Ipv4Addr::new(10, 0, 5, 4))
+    );
+    assert_eq!(
+        addr_of(&net, "vm2", "eth0"),
+        Some(Ipv4Addr::new(10, 0, 5, 5))
+    );
+    assert!(delivered_to(
+        &ping(&mut net, "vm1", Ipv4Addr::new(10, 0, 5, 5)),
+        "vm2"
+    ));
+    // Another NAT Network with the same addresses is another network.
+    net.apply(&create("other", "10.0.5.0/24")).unwrap();
+    net.apply(&join("vm2", "other")).unwrap();
+    assert_eq!(
+        addr_of(&net, "vm2", "eth0"),
+        Some(Ipv4Addr::new(10, 0, 5, 4))
+    );
+    // vm2's old address on "lab" answers no more: nobody there has it.
+    let steps = ping(&mut net, "vm1", Ipv4Addr::new(10, 0, 5, 5));
+    assert!(!delivered_to(&steps, "vm2"), "{}", render(&steps));
+    assert!(
+        steps.iter().any(|s| matches!(
+            &s.event,
+            Event::Drop {
+                cause: DropCause::NoArp,
+                ..
+            }
+        )),
+        "{}",
+        render(&steps)
+    );
+    for (bad, why) in [
+        (create("lab", "10.0.6.0/24"), "already"),
+        (create("no good", "10.0.6.0/24"), "contains ' '"),
+        (create("tiny", "10.0.6.0/30"), "smaller than a /29"),
+    ] {
+        let e = net.apply(&bad).unwrap_err();
+        assert!(e.to_string().contains(why), "{e}");
+    }
+}

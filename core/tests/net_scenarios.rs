@@ -260,3 +260,25 @@ fn every_example_survives_a_postcard_round_trip() {
         assert_eq!(back, scenario, "{name}");
     }
 }
+
+#[test]
+fn nat_network_sizes_are_checked_and_a_slash_zero_does_not_overflow() {
+    let file = |cidr: &str| {
+        format!(
+            "[[node]]\nname = \"pc\"\nkind = \"host\"\nnic = [{{ segment = \"lan\", ip = \"192.168.1.10/24\" }}]\n\n[[node]]\nname = \"vm1\"\nkind = \"vm\"\nhost = \"pc\"\nnic = [{{ mode = \"natnetwork\", network = \"N\" }}]\n\n[[natnetwork]]\nname = \"N\"\ncidr = \"{cidr}\"\nhost = \"pc\"\n"
+        )
+    };
+    let e = Scenario::parse("small.toml", &file("10.0.2.0/30")).unwrap_err();
+    assert!(e.to_string().contains("smaller than a /29"), "{e}");
+    assert_eq!(e.0[0].line, 13, "{e}");
+    // The whole IPv4 space is a (silly) network, not a crash.
+    let run = Scenario::parse("huge.toml", &file("0.0.0.0/0"))
+        .unwrap()
+        .run("huge.toml")
+        .unwrap();
+    assert!(
+        run.leases[0].to_string().contains("0.0.0.4/0"),
+        "{:?}",
+        run.leases
+    );
+}

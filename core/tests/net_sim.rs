@@ -229,7 +229,7 @@ mod robustness {
         #[test]
         fn arbitrary_edits_are_applied_whole_or_not_at_all(
             which in 0usize..4,
-            edits in proptest::collection::vec((0u8..8, 0usize..8, 0usize..8, 0u8..7, any::<[u8; 4]>(), 0u8..33), 1..12),
+            edits in proptest::collection::vec((0u8..9, 0usize..8, 0usize..8, 0u8..7, any::<[u8; 4]>(), 0u8..33), 1..12),
         ) {
             let mut net = example(EXAMPLES[which].0);
             for (kind, a, b, mode, ip, prefix) in edits {
@@ -255,10 +255,14 @@ mod robustness {
                     4 => Action::AddNic { vm: name, mode },
                     5 => Action::RemoveNic { vm: name, nic },
                     6 => Action::SetMode { vm: name, nic, mode },
-                    _ => Action::SetAddress {
+                    7 => Action::SetAddress {
                         vm: name,
                         nic,
                         addr: ipnet::Ipv4Net::new(Ipv4Addr::from(ip), prefix).ok(),
+                    },
+                    _ => match ipnet::Ipv4Net::new(Ipv4Addr::from(ip), prefix) {
+                        Ok(cidr) => Action::AddNatNetwork { name, cidr, host: other },
+                        Err(_) => Action::RemoveVm { name },
                     },
                 };
                 let before = net.topology().clone();

@@ -343,6 +343,13 @@ scenario('network lab: rename a VM, two internal networks keep a ping apart, rem
   assert.ok(overflow <= 0, `no horizontal scrolling at 360 px with the VM editor (overflow ${overflow}px)`);
   await shot(page, '12-network-vms-360px');
   await page.setViewportSize({ width: 1280, height: 860 });
+  // A NAT Network created in the lab is what "NAT Network" attaches to.
+  await page.locator('#lv-net-nn-name').fill('LabNat');
+  await page.locator('#lv-net-nn-name').press('Enter');
+  await page.locator('.lv-trace-action', { hasText: 'create NAT Network LabNat 10.0.2.0/24 on pc' }).waitFor();
+  await page.locator('#lv-net-vm0-nic1-mode').selectOption('natnetwork');
+  await page.locator('.lv-trace-action', { hasText: 'set vm1 eth1 to NAT Network LabNat' }).waitFor();
+  await page.locator('.lv-net-nic-now', { hasText: 'natnet/LabNat · 10.0.2.4/24' }).waitFor();
   // Remove db: the confirmation lists what the core removes with it.
   await page.getByRole('button', { name: 'Remove VM db' }).first().click();
   const confirm = page.locator('.lv-net-confirm');

@@ -202,6 +202,11 @@ mod wire {
             nic: String,
             addr: Option<Ipv4Net>,
         },
+        AddNatNetwork {
+            name: String,
+            cidr: Ipv4Net,
+            host: String,
+        },
     }
 
     #[derive(Clone, Serialize, Deserialize)]
@@ -306,6 +311,9 @@ mod wire {
                     },
                     Action::RemoveNic { vm, nic } => NetEdit::RemoveNic { vm, nic },
                     Action::SetAddress { vm, nic, addr } => NetEdit::SetAddress { vm, nic, addr },
+                    Action::AddNatNetwork { name, cidr, host } => {
+                        NetEdit::AddNatNetwork { name, cidr, host }
+                    }
                 },
             }
         }
@@ -358,6 +366,9 @@ mod wire {
                 }
                 NetEdit::SetAddress { vm, nic, addr } => {
                     super::NetEdit::Act(Action::SetAddress { vm, nic, addr })
+                }
+                NetEdit::AddNatNetwork { name, cidr, host } => {
+                    super::NetEdit::Act(Action::AddNatNetwork { name, cidr, host })
                 }
             }
         }

@@ -704,6 +704,9 @@ pub fn describe(a: &Action) -> String {
         Action::SetHost { vm, host } => format!("move {vm} to host {host}"),
         Action::AddNic { vm, mode } => format!("add a NIC on {mode} to {vm}"),
         Action::RemoveNic { vm, nic } => format!("remove {vm} {nic}"),
+        Action::AddNatNetwork { name, cidr, host } => {
+            format!("create NAT Network {name} {cidr} on {host}")
+        }
         Action::SetAddress {
             vm,
             nic,

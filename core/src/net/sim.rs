@@ -181,6 +181,16 @@ pub enum Action {
         /// The NIC name.
         nic: String,
     },
+    /// Create a NAT Network (`VBoxManage natnetwork add --netname NAME --network CIDR
+    /// --dhcp on`): gateway .1, DHCP server .3, guests from .4.
+    AddNatNetwork {
+        /// Its name (see [`check_name`]).
+        name: String,
+        /// Its network, at most a /29 (the gateway, the DHCP server and guests need room).
+        cidr: Ipv4Net,
+        /// The host running it.
+        host: String,
+    },
     /// Give a VM's NIC a static address, as configured inside the guest (`ip addr add`), or
     /// `None` to ask DHCP again. Internal networks have no DHCP server, so their NICs need one.
     SetAddress {
@@ -229,6 +239,9 @@ pub enum ActionError {
     /// The node is not a VM (only VMs are created, renamed and removed here).
     #[error("{0:?} is a {1}, not a VM: only VMs can be changed this way")]
     NotAVm(String, NodeKind),
+    /// A NAT Network too small for its gateway, DHCP server and a guest.
+    #[error("a NAT Network needs room for the gateway .1, the DHCP server .3 and guests from .4: {0} is smaller than a /29")]
+    TooSmall(Ipv4Net),
     /// A VM has no room for another adapter.
     #[error("{0} already has {MAX_ADAPTERS} network adapters, the most a VirtualBox VM has")]
     TooManyNics(String),
@@ -504,6 +517,28 @@ impl Network {
                 Ok(vec![self.step(Event::Config {
                     node: vm.clone(),
                     change: format!("NIC {nic} removed{}", removal.summary()),
+                })])
+            }
+            Action::AddNatNetwork { name, cidr, host } => {
+                check_name(name).map_err(ActionError::Name)?;
+                if self.topology.nat_networks.iter().any(|n| &n.name == name) {
+                    return Err(ActionError::Name(NameError::Taken(name.clone())));
+                }
+                if cidr.prefix_len() > 29 {
+                    return Err(ActionError::TooSmall(*cidr));
+                }
+                let mut t = self.topology.clone();
+                t.nat_networks.push(super::topology::NatNetworkSpec {
+                    name: name.clone(),
+                    cidr: cidr.trunc(),
+                    host: host.clone(),
+                    forwards: Vec::new(),
+                    config: NatConfig::default(),
+                });
+                self.rewire(t)?;
+                Ok(vec![self.step(Event::Config {
+                    node: format!("natnet/{name}"),
+                    change: format!("NAT Network {name} {} created on {host}", cidr.trunc()),
                 })])
             }
             Action::SetAddress { vm, nic, addr } => {

@@ -500,6 +500,13 @@ impl Topology {
                     "another NAT Network has the same name".into(),
                 );
             }
+            if nn.cidr.prefix_len() > 29 {
+                push_err(
+                    &mut out,
+                    at.clone(),
+                    format!("{} is smaller than a /29: no room for the gateway .1, the DHCP server .3 and guests from .4", nn.cidr),
+                );
+            }
             match self.node(&nn.host) {
                 Some(h) if h.kind == NodeKind::Host => {}
                 _ => push_err(&mut out, at.clone(), format!("unknown host {:?}", nn.host)),

@@ -180,7 +180,9 @@ pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
                     first: host(nn.cidr.trunc(), 4),
                     last: host(
                         nn.cidr.trunc(),
-                        (1u32 << (32 - nn.cidr.prefix_len())).saturating_sub(2),
+                        // u64: a /0 has 2^32 addresses.
+                        u32::try_from((1u64 << (32 - nn.cidr.prefix_len())).saturating_sub(2))
+                            .unwrap_or(u32::MAX),
                     ),
                     gateway: Some(gw),
                     dns: None,

@@ -985,6 +985,31 @@ fn editor(ctx: &EditorCtx) -> Html {
             Ok(None)
         })
     };
+    let create_natnet = {
+        let (app, feedback, host) = (
+            ctx.app.clone(),
+            ctx.feedback.clone(),
+            hosts.first().cloned(),
+        );
+        let first_new = lab.steps.len() as u32;
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let (name, cidr) = (field("lv-net-nn-name"), field("lv-net-nn-cidr"));
+            let host = host.clone();
+            apply_edit(&app, &feedback, first_new, &move |edits| {
+                let cidr = cidr
+                    .trim()
+                    .parse()
+                    .map_err(|_| EditError::Prefix(cidr.trim().to_string()))?;
+                edits.push(NetEdit::Act(Action::AddNatNetwork {
+                    name: name.trim().to_string(),
+                    cidr,
+                    host: host.clone().ok_or(EditError::NoHost)?,
+                }));
+                Ok(None)
+            });
+        })
+    };
     let add_rule = {
         let text = (*ctx.rule_text).clone();
         let target = targets.get(target_i).cloned();
@@ -1157,6 +1182,17 @@ fn editor(ctx: &EditorCtx) -> Html {
                     { for vms.iter().enumerate().map(|(i, vm)| vm_card(ctx, i, vm, &hosts)) }
                 </div>
                 <button class="lv-button" onclick={add_vm}>{ ADD_VM.get(lang) }</button>
+                <h3 id="lv-net-nn-title">{ NAT_NETWORKS.get(lang) }</h3>
+                <ul class="lv-net-rules">
+                    { for topo.nat_networks.iter().map(|n| html! { <li class="lv-mono">{ format!("{} {} ({})", n.name, n.cidr, n.host) }</li> }) }
+                </ul>
+                <form class="lv-row" onsubmit={create_natnet} aria-labelledby="lv-net-nn-title">
+                    <label class="lv-label" for="lv-net-nn-name">{ NAME.get(lang) }</label>
+                    <input id="lv-net-nn-name" class="lv-input lv-mono" size="12" placeholder="NatNetwork2" spellcheck="false" autocomplete="off" />
+                    <label class="lv-label" for="lv-net-nn-cidr">{ CIDR.get(lang) }</label>
+                    <input id="lv-net-nn-cidr" class="lv-input lv-mono" size="12" value="10.0.2.0/24" spellcheck="false" autocomplete="off" />
+                    <button class="lv-button">{ CREATE_NATNET.get(lang) }</button>
+                </form>
             </div>
             <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-pf-title">
                 <h3 id="lv-net-pf-title">{ FORWARDS.get(lang) }</h3>
@@ -1607,6 +1643,7 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
                 ActionError::Rule(m) => format!("포워딩 규칙을 바꿀 수 없습니다 ({m})"),
                 ActionError::Name(n) => name_error_ko(n),
                 ActionError::NotAVm(n, k) => format!("{n:?}은(는) VM이 아니라 {k}입니다. 이렇게 바꿀 수 있는 것은 VM뿐입니다"),
+                ActionError::TooSmall(net) => format!("NAT 네트워크에는 게이트웨이 .1, DHCP 서버 .3, 게스트용 .4부터의 주소가 필요합니다. {net}은(는) /29보다 작습니다"),
                 ActionError::TooManyNics(vm) => format!("{vm}에는 이미 네트워크 어댑터가 {MAX_ADAPTERS}개 있습니다. VirtualBox VM의 최대 개수입니다"),
                 ActionError::Invalid(p) => format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p)),
             };
@@ -1721,6 +1758,9 @@ const VMS: Text = Text::new("VMs and their NICs", "VM과 NIC");
 const MODE: Text = Text::new("attachment mode", "연결 방식");
 const ADD_VM: Text = Text::new("Add a VM", "VM 추가");
 const NAME: Text = Text::new("Name", "이름");
+const NAT_NETWORKS: Text = Text::new("NAT Networks", "NAT 네트워크");
+const CIDR: Text = Text::new("Network", "네트워크 주소");
+const CREATE_NATNET: Text = Text::new("Create NAT Network", "NAT 네트워크 만들기");
 const RENAME: Text = Text::new("Rename", "이름 바꾸기");
 const HOST: Text = Text::new("Host", "호스트");
 const NIC: Text = Text::new("NIC", "NIC");
@@ -2013,6 +2053,26 @@ mod tests {
     }
 
     #[test]
+    fn a_nat_network_created_in_the_lab_is_offered_and_joined() {
+        let create = NetEdit::Act(Action::AddNatNetwork {
+            name: "lab".into(),
+            cidr: "10.0.5.0/24".parse().unwrap(),
+            host: "pc".into(),
+        });
+        let lab = load("host-only", std::slice::from_ref(&create)).unwrap();
+        let topo = lab.network.topology();
+        assert_eq!(network_names(topo, "natnetwork"), ["lab"]);
+        let join = NetEdit::Act(Action::SetMode {
+            vm: "vm2".into(),
+            nic: "eth0".into(),
+            mode: mode_from_key("natnetwork", topo).unwrap(),
+        });
+        let lab = load("host-only", &[create, join]).unwrap();
+        assert!(now_attached(Lang::En, lab.network.fabric(), "vm2", "eth0")
+            .starts_with("natnet/lab · 10.0.5.4/24"));
+    }
+
+    #[test]
     fn titles_follow_the_language() {
         let lab = load("nat-network", &[]).unwrap();
         assert_eq!(
@@ -2092,6 +2152,11 @@ mod share_tests {
             }),
             NetEdit::Act(Action::RemoveVm {
                 name: "우분투".into(),
+            }),
+            NetEdit::Act(Action::AddNatNetwork {
+                name: "lab".into(),
+                cidr: "10.0.5.0/24".parse().unwrap(),
+                host: "pc".into(),
             }),
         ];
         let back = Shared::decode(&shared.encode()).expect("the link decodes");
