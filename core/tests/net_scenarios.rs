@@ -33,6 +33,11 @@ fn host_only() {
     insta::assert_snapshot!(run("host-only"));
 }
 
+#[test]
+fn internal_networks() {
+    insta::assert_snapshot!(run("internal-networks"));
+}
+
 mod robustness {
     use labvisor_core::net::scenario::{Scenario, EXAMPLES};
     use proptest::prelude::*;
@@ -43,7 +48,7 @@ mod robustness {
         /// Any edit of an example either parses and runs, or fails with located errors; it
         /// never panics.
         #[test]
-        fn edited_examples_never_panic(which in 0usize..4, at in 0usize..4000, cut in 0usize..40, insert in "\\PC{0,12}") {
+        fn edited_examples_never_panic(which in 0usize..5, at in 0usize..4000, cut in 0usize..40, insert in "\\PC{0,12}") {
             let src = EXAMPLES[which].1;
             let at = at.min(src.len());
             let at = (0..=at).rev().find(|i| src.is_char_boundary(*i)).unwrap_or(0);

@@ -208,7 +208,7 @@ mod robustness {
         /// ends every journey with a delivery or an explained drop, and never panics.
         #[test]
         fn arbitrary_sends_never_panic(
-            which in 0usize..4, from in 0usize..8, to: [u8; 4], proto in 0u8..3,
+            which in 0usize..5, from in 0usize..8, to: [u8; 4], proto in 0u8..3,
             sport: u16, dport: u16, flags: u8, ttl: u8,
         ) {
             let mut net = example(EXAMPLES[which].0);
@@ -228,7 +228,7 @@ mod robustness {
         /// leaves a topology that wires, and a refused edit leaves the network as it was.
         #[test]
         fn arbitrary_edits_are_applied_whole_or_not_at_all(
-            which in 0usize..4,
+            which in 0usize..5,
             edits in proptest::collection::vec((0u8..9, 0usize..8, 0usize..8, 0u8..7, any::<[u8; 4]>(), 0u8..33), 1..12),
         ) {
             let mut net = example(EXAMPLES[which].0);

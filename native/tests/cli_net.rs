@@ -42,6 +42,7 @@ fn every_example_is_written_and_runs() {
         "nat-network",
         "port-forward-ssh",
         "host-only",
+        "internal-networks",
     ] {
         let out = labvisor(&dir, &["net", "example", name]);
         assert!(out.starts_with("exit: 0"), "{out}");
@@ -49,7 +50,7 @@ fn every_example_is_written_and_runs() {
         assert!(dir.join(&file).exists());
         let run = labvisor(&dir, &["net", "run", &file]);
         assert!(run.starts_with("exit: 0"), "{run}");
-        assert!(run.contains("NAT"), "{run}");
+        assert!(run.contains("== 1: "), "{run}");
         let reach = labvisor(&dir, &["net", "reach", &file]);
         assert!(reach.starts_with("exit: 0"), "{reach}");
     }

@@ -57,6 +57,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         include_str!("examples/port-forward-ssh.toml"),
     ),
     ("host-only", include_str!("examples/host-only.toml")),
+    (
+        "internal-networks",
+        include_str!("examples/internal-networks.toml"),
+    ),
 ];
 
 /// One error in a scenario file, with its position.
