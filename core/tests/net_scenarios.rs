@@ -287,3 +287,68 @@ fn nat_network_sizes_are_checked_and_a_slash_zero_does_not_overflow() {
         run.leases
     );
 }
+
+#[test]
+fn steps_edit_the_lab_and_later_steps_use_the_new_names() {
+    let src = r#"
+[[node]]
+name = "pc"
+kind = "host"
+nic = [{ segment = "lan", ip = "192.168.1.10/24" }]
+
+[[step]]
+add-vm = { name = "a", host = "pc" }
+[[step]]
+add-vm = { name = "b", host = "pc" }
+[[step]]
+add-natnetwork = { name = "lab", cidr = "10.0.9.0/24", host = "pc" }
+[[step]]
+set-mode = { vm = "a", nic = "eth0", mode = "natnetwork", network = "lab" }
+[[step]]
+set-mode = { vm = "b", nic = "eth0", mode = "natnetwork", network = "lab" }
+[[step]]
+rename-vm = { from = "b", to = "db" }
+[[step]]
+send = { from = "a", to = "10.0.9.5", proto = "tcp", dport = 22 }
+[[step]]
+add-nic = { vm = "db", mode = "internal", network = "back" }
+[[step]]
+set-address = { vm = "db", nic = "eth1", ip = "10.10.0.2/24" }
+[[step]]
+remove-nic = { vm = "db", nic = "eth1" }
+[[step]]
+remove-vm = "db"
+[[step]]
+send = { from = "a", to = "10.0.9.5", proto = "tcp", dport = 22 }
+"#;
+    let s = Scenario::parse("edits.toml", src).unwrap_or_else(|e| panic!("{e}"));
+    let run = s.run("edits.toml").unwrap_or_else(|e| panic!("{e}"));
+    let text = run.trace_text();
+    assert!(text.contains("== 6: rename VM b to db"), "{text}");
+    assert!(
+        text.contains("db: deliver 10.0.9.4.40000 > 10.0.9.5.22: Flags [S]"),
+        "{text}"
+    );
+    assert!(text.contains("== 11: delete VM db"), "{text}");
+    assert!(
+        text.contains("no ARP reply for 10.0.9.5 on natnet/lab"),
+        "{text}"
+    );
+    // A step naming a VM that an earlier step deleted (or that never was) is located.
+    let bad =
+        format!("{src}[[step]]\nsend = {{ from = \"db\", to = \"10.0.9.4\", proto = \"icmp\" }}\n");
+    let e = Scenario::parse("edits.toml", &bad).unwrap_err();
+    let line = src.lines().count() + 1;
+    assert!(
+        e.to_string().starts_with(&format!(
+            "edits.toml:{line}:1: unknown node \"db\": expected one of pc, a"
+        )),
+        "{e}"
+    );
+    let e = Scenario::parse(
+        "edits.toml",
+        &format!("{src}[[step]]\nrename-vm = {{ from = \"a\", to = \"no good\" }}\n"),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("contains ' '"), "{e}");
+}

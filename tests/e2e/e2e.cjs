@@ -351,12 +351,21 @@ scenario('network lab: rename a VM, two internal networks keep a ping apart, rem
   await page.locator('.lv-trace-action', { hasText: 'set vm1 eth1 to NAT Network LabNat' }).waitFor();
   await page.locator('.lv-net-nic-now', { hasText: 'natnet/LabNat · 10.0.2.4/24' }).waitFor();
   // Remove db: the confirmation lists what the core removes with it.
+  // With the keyboard: focus goes into the dialog, Escape closes it and returns focus.
   await page.getByRole('button', { name: 'Remove VM db' }).first().click();
   const confirm = page.locator('.lv-net-confirm');
   await confirm.waitFor();
+  await page.waitForFunction(() => document.activeElement && document.activeElement.closest('.lv-net-confirm'));
+  await page.keyboard.press('Escape');
+  await confirm.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => document.activeElement && document.activeElement.dataset.vm === 'db');
+  await page.keyboard.press('Enter');
+  await confirm.waitFor();
   assert.match(await confirm.textContent(), /NIC eth0 \(Internal network lab-a\)/);
-  await confirm.getByRole('button', { name: 'Remove VM db' }).click();
+  await page.waitForFunction(() => document.activeElement && document.activeElement.closest('.lv-net-confirm'));
+  await page.keyboard.press('Enter');
   await page.locator('#lv-net-feedback', { hasText: 'Removed db' }).waitFor();
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lv-net-add-vm');
   assert.equal(await page.locator('fieldset.lv-net-vm').count(), 1);
   await page.locator('.lv-trace-action', { hasText: 'delete VM db' }).waitFor();
   // Korean: the scenario's own title and description in Korean, the VM editor too.

@@ -20,6 +20,10 @@
 //! send = { from = "vm1", to = "8.8.8.8", proto = "udp", dport = 53, label = "dns query" }
 //! [[step]]
 //! advance = "31s"
+//! # The lab itself can change too: add-vm = { name, host }, rename-vm = { from, to },
+//! # remove-vm = "vm1", set-host = { vm, host }, add-nic = { vm, mode, network },
+//! # remove-nic = { vm, nic }, set-address = { vm, nic, ip = "10.10.0.1/24" } (no ip: DHCP),
+//! # add-natnetwork = { name, cidr, host }, set-mode = { vm, nic, mode, network }.
 //! ```
 //!
 //! Parsed from a `&str` (the browser has no files); every error names `file:line:column` and
@@ -236,6 +240,62 @@ struct RawStep {
     forward_add: Option<RawRule>,
     forward_remove: Option<RawRule>,
     set_mode: Option<RawSetMode>,
+    add_vm: Option<RawVmHost>,
+    remove_vm: Option<String>,
+    rename_vm: Option<RawRename>,
+    set_host: Option<RawVmHost>,
+    add_nic: Option<RawAddNic>,
+    remove_nic: Option<RawNicRef>,
+    set_address: Option<RawSetAddress>,
+    add_natnetwork: Option<RawAddNatNetwork>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVmHost {
+    #[serde(alias = "name")]
+    vm: String,
+    host: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRename {
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAddNic {
+    vm: String,
+    mode: String,
+    network: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNicRef {
+    vm: String,
+    nic: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSetAddress {
+    vm: String,
+    nic: String,
+    /// `a.b.c.d/prefix`, or absent for DHCP.
+    ip: Option<Ipv4Net>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAddNatNetwork {
+    name: String,
+    #[serde(default = "default_natnet")]
+    cidr: Ipv4Net,
+    host: String,
 }
 
 #[derive(Deserialize)]
@@ -611,10 +671,12 @@ impl Scenario {
             }
         }
         let mut actions = Vec::new();
+        // The node names as the steps go: steps may create, rename and delete VMs.
+        let mut names: Vec<String> = topology.nodes.iter().map(|n| n.name.clone()).collect();
         for s in &raw.step {
             let span = s.span();
             let line = ctx.pos(span.start).0;
-            match step_action(s.get_ref(), &topology) {
+            match step_action(s.get_ref(), &topology, &mut names) {
                 Ok(a) => actions.push((line, a)),
                 Err(e) => ctx.error(span, e),
             }
@@ -733,31 +795,38 @@ fn rule_target(r: &RawRule) -> Result<RuleTarget, String> {
     }
 }
 
-fn step_action(s: &RawStep, t: &Topology) -> Result<Action, String> {
+fn step_action(s: &RawStep, t: &Topology, names: &mut Vec<String>) -> Result<Action, String> {
     let count = [
         s.send.is_some(),
         s.advance.is_some(),
         s.forward_add.is_some(),
         s.forward_remove.is_some(),
         s.set_mode.is_some(),
+        s.add_vm.is_some(),
+        s.remove_vm.is_some(),
+        s.rename_vm.is_some(),
+        s.set_host.is_some(),
+        s.add_nic.is_some(),
+        s.remove_nic.is_some(),
+        s.set_address.is_some(),
+        s.add_natnetwork.is_some(),
     ]
     .iter()
     .filter(|x| **x)
     .count();
     if count != 1 {
-        return Err("each [[step]] needs exactly one of send, advance, forward-add, forward-remove, set-mode".into());
+        return Err("each [[step]] needs exactly one of send, advance, forward-add, forward-remove, set-mode, add-vm, remove-vm, rename-vm, set-host, add-nic, remove-nic, set-address, add-natnetwork".into());
+    }
+    if let Some(action) = edit_step(s, names)? {
+        return Ok(action);
     }
     let known = |name: &str| -> Result<(), String> {
-        if t.nodes.iter().any(|n| n.name == name) {
+        if names.iter().any(|n| n == name) {
             Ok(())
         } else {
             Err(format!(
                 "unknown node {name:?}: expected one of {}",
-                t.nodes
-                    .iter()
-                    .map(|n| n.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names.join(", ")
             ))
         }
     };
@@ -790,7 +859,10 @@ fn step_action(s: &RawStep, t: &Topology) -> Result<Action, String> {
         match target {
             RuleTarget::VmNic { vm, nic } => {
                 known(vm)?;
-                let node = t.nodes.iter().find(|n| &n.name == vm);
+                let Some(node) = t.nodes.iter().find(|n| &n.name == vm) else {
+                    return Ok(()); // created by a step: the engine checks it when it runs
+                };
+                let node = Some(node);
                 match node.and_then(|n| n.nics.iter().find(|x| &x.name == nic)) {
                     Some(x) if matches!(x.attach, Attach::Vbox(Mode::Nat { .. })) => Ok(()),
                     Some(_) => Err(format!("{vm} {nic} is not attached in NAT mode: forwarding rules belong to NAT-mode NICs")),
@@ -846,6 +918,79 @@ fn step_action(s: &RawStep, t: &Topology) -> Result<Action, String> {
         });
     }
     Err("empty step".into())
+}
+
+/// The steps that edit the lab itself; `names` follows the VMs they create, rename and delete.
+fn edit_step(s: &RawStep, names: &mut Vec<String>) -> Result<Option<Action>, String> {
+    let known = |names: &[String], name: &str| -> Result<(), String> {
+        if names.iter().any(|n| n == name) {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown node {name:?}: expected one of {}",
+                names.join(", ")
+            ))
+        }
+    };
+    let action = if let Some(x) = &s.add_vm {
+        super::topology::check_name(&x.vm).map_err(|e| e.to_string())?;
+        known(names, &x.host)?;
+        names.push(x.vm.clone());
+        Action::AddVm {
+            name: x.vm.clone(),
+            host: x.host.clone(),
+        }
+    } else if let Some(vm) = &s.remove_vm {
+        known(names, vm)?;
+        names.retain(|n| n != vm);
+        Action::RemoveVm { name: vm.clone() }
+    } else if let Some(x) = &s.rename_vm {
+        known(names, &x.from)?;
+        super::topology::check_name(&x.to).map_err(|e| e.to_string())?;
+        for n in names.iter_mut().filter(|n| **n == x.from) {
+            *n = x.to.clone();
+        }
+        Action::RenameVm {
+            from: x.from.clone(),
+            to: x.to.clone(),
+        }
+    } else if let Some(x) = &s.set_host {
+        known(names, &x.vm)?;
+        known(names, &x.host)?;
+        Action::SetHost {
+            vm: x.vm.clone(),
+            host: x.host.clone(),
+        }
+    } else if let Some(x) = &s.add_nic {
+        known(names, &x.vm)?;
+        Action::AddNic {
+            vm: x.vm.clone(),
+            mode: parse_mode(&x.mode, x.network.as_deref(), Vec::new())?,
+        }
+    } else if let Some(x) = &s.remove_nic {
+        known(names, &x.vm)?;
+        Action::RemoveNic {
+            vm: x.vm.clone(),
+            nic: x.nic.clone(),
+        }
+    } else if let Some(x) = &s.set_address {
+        known(names, &x.vm)?;
+        Action::SetAddress {
+            vm: x.vm.clone(),
+            nic: x.nic.clone(),
+            addr: x.ip,
+        }
+    } else if let Some(x) = &s.add_natnetwork {
+        known(names, &x.host)?;
+        Action::AddNatNetwork {
+            name: x.name.clone(),
+            cidr: x.cidr,
+            host: x.host.clone(),
+        }
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(action))
 }
 
 impl Run {

@@ -362,6 +362,23 @@ pub fn NetworkTool() -> Html {
     let playing = use_state(|| false);
     let feedback = use_state(|| None::<Feedback>);
     let confirm_remove = use_state(|| None::<String>);
+    // Focus follows the removal dialog: into it when it opens, to "Add a VM" when it closes
+    // (its VM card may be gone).
+    let was_open = use_mut_ref(|| None::<String>);
+    use_effect_with((*confirm_remove).clone(), move |open| {
+        let before = was_open.replace(open.clone());
+        match (open, before) {
+            (Some(_), _) => crate::browser::focus(".lv-net-confirm .lv-danger"),
+            (None, Some(vm)) => {
+                let back = format!("button[aria-expanded][data-vm=\"{vm}\"]");
+                let gone = crate::browser::document()
+                    .and_then(|d| d.query_selector(&back).ok().flatten())
+                    .is_none();
+                crate::browser::focus(if gone { "#lv-net-add-vm" } else { &back });
+            }
+            (None, None) => {}
+        }
+    });
     let rule_text = use_state(String::new);
     let rule_target = use_state(|| 0usize);
     let nat_choice = use_state(|| 0usize);
@@ -770,6 +787,14 @@ fn vm_card(ctx: &EditorCtx, i: usize, vm: &NodeSpec, hosts: &[String]) -> Html {
         let confirm = ctx.confirm_remove.clone();
         Callback::from(move |_: MouseEvent| confirm.set(None))
     };
+    let escape = {
+        let confirm = ctx.confirm_remove.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                confirm.set(None);
+            }
+        })
+    };
     let add_nic = {
         let vm = name.clone();
         commit::<MouseEvent>(ctx, move |edits| {
@@ -913,11 +938,11 @@ fn vm_card(ctx: &EditorCtx, i: usize, vm: &NodeSpec, hosts: &[String]) -> Html {
             <div class="lv-row">
                 <button type="button" class="lv-button lv-ghost" onclick={add_nic} disabled={vm.nics.len() >= MAX_ADAPTERS}
                     aria-label={format!("{} ({name})", ADD_NIC.get(lang))}>{ ADD_NIC.get(lang) }</button>
-                <button type="button" class="lv-button lv-ghost lv-danger" onclick={ask_remove} aria-expanded={confirming.to_string()}
+                <button type="button" class="lv-button lv-ghost lv-danger" onclick={ask_remove} aria-expanded={confirming.to_string()} data-vm={name.clone()}
                     aria-label={format!("{} {name}", REMOVE_VM.get(lang))}>{ REMOVE_VM.get(lang) }</button>
             </div>
             if let Some(r) = &removal {
-                <div class="lv-net-confirm" role="alertdialog" aria-labelledby={format!("{id}-confirm")}>
+                <div class="lv-net-confirm" role="alertdialog" aria-labelledby={format!("{id}-confirm")} onkeydown={escape}>
                     <p id={format!("{id}-confirm")}><strong>{ confirm_text(lang, &name, r) }</strong></p>
                     { removal_items(lang, r) }
                     <div class="lv-row">
@@ -1181,7 +1206,7 @@ fn editor(ctx: &EditorCtx) -> Html {
                 <div class="lv-net-vms">
                     { for vms.iter().enumerate().map(|(i, vm)| vm_card(ctx, i, vm, &hosts)) }
                 </div>
-                <button class="lv-button" onclick={add_vm}>{ ADD_VM.get(lang) }</button>
+                <button class="lv-button" onclick={add_vm} id="lv-net-add-vm">{ ADD_VM.get(lang) }</button>
                 <h3 id="lv-net-nn-title">{ NAT_NETWORKS.get(lang) }</h3>
                 <ul class="lv-net-rules">
                     { for topo.nat_networks.iter().map(|n| html! { <li class="lv-mono">{ format!("{} {} ({})", n.name, n.cidr, n.host) }</li> }) }
