@@ -2,7 +2,8 @@
 //!
 //! A scenario file (TOML) describes a lab (hosts, routers, servers, VirtualBox VMs and their
 //! attachment modes) and a list of steps (send a packet, wait, add or remove a forwarding
-//! rule, change a NIC's mode). See `labvisor net example --list` for ready ones.
+//! rule, change a NIC's mode, create, rename or remove a VM or a NIC, give a NIC an address).
+//! See `labvisor net example --list` for ready ones; titles print in `--lang`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
