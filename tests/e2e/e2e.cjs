@@ -516,6 +516,37 @@ scenario('one simulation step on a 50-node topology (measured, reported)', async
   noErrors(page);
 });
 
+scenario('every lesson plays in English and in Korean: each shown solution passes', async (ctx, report) => {
+  const page = await open(ctx);
+  const ids = await page.locator('.lv-lesson-link').evaluateAll((links) =>
+    links.map((a) => a.getAttribute('href').replace('#/lesson/', '')));
+  assert.ok(ids.length >= 12, `the home page lists every lesson (found ${ids.length})`);
+  let exercises = 0;
+  for (const [lang, check, solution] of [['EN', 'Check', 'Show solution'], ['한국어', '채점', '정답 보기']]) {
+    await page.goto(BASE + '#/');
+    await page.getByRole('button', { name: lang, exact: true }).click();
+    for (const id of ids) {
+      await page.goto(BASE + `#/lesson/${id}`);
+      await page.locator('.lv-prose').waitFor();
+      const prose = await page.locator('.lv-prose').textContent();
+      assert.equal(/[\uac00-\ud7a3]/.test(prose), lang !== 'EN', `${id}: the prose is in ${lang}`);
+      const cards = page.locator('.lv-exercise');
+      const count = await cards.count();
+      assert.ok(count >= 2, `${id} has its exercises`);
+      for (let i = 0; i < count; i++) {
+        const card = cards.nth(i);
+        await card.getByRole('button', { name: solution }).click();
+        await card.getByRole('button', { name: check }).click();
+        await card.locator('.lv-verdict-ok').waitFor({ timeout: 5000 })
+          .catch(() => assert.fail(`${id} exercise ${i + 1} (${lang}): the shown solution did not pass`));
+        exercises += 1;
+      }
+    }
+  }
+  report.push(`every lesson: ${ids.length} lessons, ${exercises / 2} exercises, solved in both languages`);
+  noErrors(page);
+});
+
 scenario('usable at 360 px: home, a lesson, the network lab, host sizing', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });
