@@ -160,6 +160,36 @@ fn removing_a_vm_says_what_goes_with_it() {
     );
     assert!(net.topology().node("vm1").is_none());
     assert!(net.topology().nat_networks[0].forwards.is_empty());
+    // The DHCP server remembers vm2: it keeps 10.0.2.5, it does not move up to vm1's .4.
+    assert_eq!(
+        addr_of(&net, "vm2", "eth0"),
+        Some(Ipv4Addr::new(10, 0, 2, 5))
+    );
+    // A VM that joins gets the free .4; a renamed VM keeps its lease.
+    net.apply(&Action::AddVm {
+        name: "vm3".into(),
+        host: "pc".into(),
+    })
+    .unwrap();
+    net.apply(&Action::SetMode {
+        vm: "vm3".into(),
+        nic: "eth0".into(),
+        mode: Mode::NatNetwork("NatNetwork".into()),
+    })
+    .unwrap();
+    assert_eq!(
+        addr_of(&net, "vm3", "eth0"),
+        Some(Ipv4Addr::new(10, 0, 2, 4))
+    );
+    net.apply(&Action::RenameVm {
+        from: "vm2".into(),
+        to: "db".into(),
+    })
+    .unwrap();
+    assert_eq!(
+        addr_of(&net, "db", "eth0"),
+        Some(Ipv4Addr::new(10, 0, 2, 5))
+    );
     // port-forward-ssh: the VM's own NAT rule goes with its NIC, and with it the engine.
     let mut net = example("port-forward-ssh");
     let removal = net.removal("vm1", None).unwrap();

@@ -477,7 +477,12 @@ impl Network {
                         n.name = to.clone();
                     }
                 }
-                self.rewire(t)?;
+                // The DHCP servers know the VM by its MAC address, which a rename keeps.
+                let mut leases = self.fabric.leases.clone();
+                for l in leases.iter_mut().filter(|l| &l.node == from) {
+                    l.node = to.clone();
+                }
+                self.rewire_keeping(t, &leases)?;
                 Ok(vec![self.step(Event::Config {
                     node: to.clone(),
                     change: format!("renamed from {from}"),
@@ -677,7 +682,17 @@ impl Network {
     }
 
     fn rewire(&mut self, t: Topology) -> Result<(), ActionError> {
-        let fabric = vbox::wire(&t).map_err(ActionError::Invalid)?;
+        let leases = self.fabric.leases.clone();
+        self.rewire_keeping(t, &leases)
+    }
+
+    /// Rewires to `t`; guests keep the `leases` that still hold on their networks.
+    fn rewire_keeping(
+        &mut self,
+        t: Topology,
+        leases: &[super::topology::Lease],
+    ) -> Result<(), ActionError> {
+        let fabric = vbox::rewire(&t, leases).map_err(ActionError::Invalid)?;
         self.topology = t;
         self.fabric = fabric;
         let old = std::mem::take(&mut self.nats);

@@ -289,6 +289,8 @@ pub struct Lease {
     pub gateway: Option<Ipv4Addr>,
     /// The DNS server it announced.
     pub dns: Option<Ipv4Addr>,
+    /// The segment it was leased on (a lease holds only on its own network).
+    pub segment: String,
 }
 
 impl Fabric {

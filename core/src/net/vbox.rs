@@ -156,6 +156,14 @@ struct Pending {
 /// Wires a topology: creates segments, NAT engines and host-only adapters, hands out DHCP
 /// leases and builds routing tables. Reports every problem at once.
 pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
+    rewire(t, &[])
+}
+
+/// Wires `t` again after a change, keeping the `previous` leases that still hold: a DHCP
+/// server remembers its clients, so a guest that stays on its network keeps its address when
+/// another VM leaves or joins (otherwise removing the first VM of a NAT Network would
+/// renumber all the others).
+pub fn rewire(t: &Topology, previous: &[Lease]) -> Result<Fabric, Vec<Problem>> {
     // Keep wiring after problems in the description, so that every problem is reported at once.
     let mut problems = t.check();
     let mut w = Wiring {
@@ -375,11 +383,57 @@ pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
         w.fabric.nodes.push(engine);
     }
 
-    // DHCP: leases in node order, skipping addresses taken statically.
+    // DHCP: first the previous leases that still hold, then new ones in node order, skipping
+    // addresses taken.
+    for p in &pending {
+        let Some(nic) = w.fabric.nodes.get(p.node).and_then(|n| n.nics.get(p.nic)) else {
+            continue;
+        };
+        let (Some(seg), None) = (nic.segment, nic.addr) else {
+            continue;
+        };
+        let Some((server, net)) = w.dhcp.get(&seg).cloned() else {
+            continue;
+        };
+        let node_name = &w.fabric.nodes[p.node].name;
+        let segment = &w.fabric.segments[seg].name;
+        let kept = previous.iter().find(|l| {
+            &l.node == node_name
+                && l.nic == nic.name
+                && &l.segment == segment
+                && l.server == server.server
+                && l.addr.prefix_len() == net.prefix_len()
+                && (server.first..=server.last).contains(&l.addr.addr())
+        });
+        if let Some(l) = kept {
+            let taken = w.fabric.on_segment(seg).any(|(a, b)| {
+                w.fabric.nodes[a].nics[b]
+                    .addr
+                    .is_some_and(|x| x.addr() == l.addr.addr())
+            });
+            if !taken {
+                w.fabric.nodes[p.node].nics[p.nic].addr = Some(l.addr);
+                w.fabric.leases.push(Lease {
+                    gateway: server.gateway,
+                    dns: server.dns,
+                    ..l.clone()
+                });
+            }
+        }
+    }
     for p in &mut pending {
         let Some(nic) = w.fabric.nodes.get(p.node).and_then(|n| n.nics.get(p.nic)) else {
             continue;
         };
+        if let Some(l) = w
+            .fabric
+            .leases
+            .iter()
+            .find(|l| l.node == w.fabric.nodes[p.node].name && l.nic == nic.name)
+        {
+            p.gateway = p.gateway.or(l.gateway);
+            continue;
+        }
         if nic.addr.is_some() {
             continue;
         }
@@ -408,6 +462,7 @@ pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
                     server: server.server,
                     gateway: server.gateway,
                     dns: server.dns,
+                    segment: w.fabric.segments[seg].name.clone(),
                 });
             }
             None => w.error(
