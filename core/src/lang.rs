@@ -77,6 +77,40 @@ impl Text {
     }
 }
 
+/// Text in both languages, owned: for text read at run time (a scenario file's title). A file
+/// written in one language leaves `ko` empty, and [`Bilingual::get`] falls back to English.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Bilingual {
+    /// The English text.
+    pub en: String,
+    /// The Korean text (empty when not translated).
+    #[serde(default)]
+    pub ko: String,
+}
+
+impl Bilingual {
+    /// Text in both languages.
+    pub fn new(en: impl Into<String>, ko: impl Into<String>) -> Bilingual {
+        Bilingual {
+            en: en.into(),
+            ko: ko.into(),
+        }
+    }
+
+    /// The text in `lang`; English where there is no Korean.
+    pub fn get(&self, lang: Lang) -> &str {
+        match lang {
+            Lang::Ko if !self.ko.is_empty() => &self.ko,
+            _ => &self.en,
+        }
+    }
+
+    /// Whether there is no text in either language.
+    pub fn is_empty(&self) -> bool {
+        self.en.is_empty() && self.ko.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,5 +136,15 @@ mod tests {
         let t = Text::new("port", "포트");
         assert_eq!(t.get(Lang::En), "port");
         assert_eq!(t.get(Lang::Ko), "포트");
+    }
+
+    #[test]
+    fn bilingual_falls_back_to_english_without_korean() {
+        let both = Bilingual::new("port", "포트");
+        assert_eq!(both.get(Lang::Ko), "포트");
+        let en_only = Bilingual::new("port", "");
+        assert_eq!(en_only.get(Lang::Ko), "port");
+        assert!(!en_only.is_empty());
+        assert!(Bilingual::default().is_empty());
     }
 }

@@ -33,6 +33,11 @@ fn host_only() {
     insta::assert_snapshot!(run("host-only"));
 }
 
+#[test]
+fn internal_networks() {
+    insta::assert_snapshot!(run("internal-networks"));
+}
+
 mod robustness {
     use labvisor_core::net::scenario::{Scenario, EXAMPLES};
     use proptest::prelude::*;
@@ -43,7 +48,7 @@ mod robustness {
         /// Any edit of an example either parses and runs, or fails with located errors; it
         /// never panics.
         #[test]
-        fn edited_examples_never_panic(which in 0usize..4, at in 0usize..4000, cut in 0usize..40, insert in "\\PC{0,12}") {
+        fn edited_examples_never_panic(which in 0usize..5, at in 0usize..4000, cut in 0usize..40, insert in "\\PC{0,12}") {
             let src = EXAMPLES[which].1;
             let at = at.min(src.len());
             let at = (0..=at).rev().find(|i| src.is_char_boundary(*i)).unwrap_or(0);
@@ -194,6 +199,60 @@ send = { from = "laptop", to = "192.168.1.10", proto = "tcp", sport = 50000, dpo
     );
 }
 
+#[test]
+fn titles_are_bilingual_and_one_language_files_still_read() {
+    use labvisor_core::lang::Lang;
+    for (name, src) in EXAMPLES {
+        let s = Scenario::parse(name, src).unwrap();
+        assert!(!s.title.en.is_empty() && !s.title.ko.is_empty(), "{name}");
+        assert!(!s.description.ko.is_empty(), "{name}");
+        assert!(
+            s.title.ko.chars().any(|c| ('가'..='힣').contains(&c)),
+            "{name}: the Korean title is Korean"
+        );
+    }
+    let port_forward = Scenario::parse("p.toml", EXAMPLES[2].1).unwrap();
+    assert_eq!(
+        port_forward.title.get(Lang::Ko),
+        "포트 포워딩으로 NAT 모드 VM에 SSH 접속하기"
+    );
+    let node = "\n[[node]]\nname = \"pc\"\nkind = \"host\"\n";
+    // The old form: one string, English, shown in both languages.
+    let old = Scenario::parse("old.toml", &format!("title = \"Old\"{node}")).unwrap();
+    assert_eq!(old.title.get(Lang::Ko), "Old");
+    // The inline form.
+    let inline = Scenario::parse(
+        "inline.toml",
+        &format!("title = {{ en = \"Two\", ko = \"둘\" }}{node}"),
+    )
+    .unwrap();
+    assert_eq!(inline.title.get(Lang::Ko), "둘");
+    // Anything else is an error at its line.
+    for (bad, says) in [
+        ("title = { en = \"Only English\" }", "with both languages"),
+        (
+            "title = { en = \"A\", ko = \"B\", fr = \"C\" }",
+            "unknown key(s) fr",
+        ),
+        ("\n\ndescription = 3", "found integer"),
+    ] {
+        let e = Scenario::parse("bad.toml", &format!("{bad}{node}")).unwrap_err();
+        let line = bad.matches('\n').count() + 1;
+        assert_eq!(e.0[0].line, line, "{bad}: {e}");
+        assert!(
+            e.to_string().starts_with(&format!("bad.toml:{line}:")),
+            "{e}"
+        );
+        assert!(e.to_string().contains(says), "{bad}: {e}");
+    }
+    // A parsed scenario survives serde (the site may ship scenarios pre-parsed).
+    let json = serde_json::to_string(&port_forward).unwrap();
+    assert_eq!(
+        serde_json::from_str::<Scenario>(&json).unwrap(),
+        port_forward
+    );
+}
+
 /// Share links and the browser build carry scenarios in postcard, which reads no
 /// internally or adjacently tagged enum: a serde attribute that brings one back fails here.
 #[test]
@@ -205,4 +264,91 @@ fn every_example_survives_a_postcard_round_trip() {
             .unwrap_or_else(|e| panic!("{name}: postcard cannot read it back: {e}"));
         assert_eq!(back, scenario, "{name}");
     }
+}
+
+#[test]
+fn nat_network_sizes_are_checked_and_a_slash_zero_does_not_overflow() {
+    let file = |cidr: &str| {
+        format!(
+            "[[node]]\nname = \"pc\"\nkind = \"host\"\nnic = [{{ segment = \"lan\", ip = \"192.168.1.10/24\" }}]\n\n[[node]]\nname = \"vm1\"\nkind = \"vm\"\nhost = \"pc\"\nnic = [{{ mode = \"natnetwork\", network = \"N\" }}]\n\n[[natnetwork]]\nname = \"N\"\ncidr = \"{cidr}\"\nhost = \"pc\"\n"
+        )
+    };
+    let e = Scenario::parse("small.toml", &file("10.0.2.0/30")).unwrap_err();
+    assert!(e.to_string().contains("smaller than a /29"), "{e}");
+    assert_eq!(e.0[0].line, 13, "{e}");
+    // The whole IPv4 space is a (silly) network, not a crash.
+    let run = Scenario::parse("huge.toml", &file("0.0.0.0/0"))
+        .unwrap()
+        .run("huge.toml")
+        .unwrap();
+    assert!(
+        run.leases[0].to_string().contains("0.0.0.4/0"),
+        "{:?}",
+        run.leases
+    );
+}
+
+#[test]
+fn steps_edit_the_lab_and_later_steps_use_the_new_names() {
+    let src = r#"
+[[node]]
+name = "pc"
+kind = "host"
+nic = [{ segment = "lan", ip = "192.168.1.10/24" }]
+
+[[step]]
+add-vm = { name = "a", host = "pc" }
+[[step]]
+add-vm = { name = "b", host = "pc" }
+[[step]]
+add-natnetwork = { name = "lab", cidr = "10.0.9.0/24", host = "pc" }
+[[step]]
+set-mode = { vm = "a", nic = "eth0", mode = "natnetwork", network = "lab" }
+[[step]]
+set-mode = { vm = "b", nic = "eth0", mode = "natnetwork", network = "lab" }
+[[step]]
+rename-vm = { from = "b", to = "db" }
+[[step]]
+send = { from = "a", to = "10.0.9.5", proto = "tcp", dport = 22 }
+[[step]]
+add-nic = { vm = "db", mode = "internal", network = "back" }
+[[step]]
+set-address = { vm = "db", nic = "eth1", ip = "10.10.0.2/24" }
+[[step]]
+remove-nic = { vm = "db", nic = "eth1" }
+[[step]]
+remove-vm = "db"
+[[step]]
+send = { from = "a", to = "10.0.9.5", proto = "tcp", dport = 22 }
+"#;
+    let s = Scenario::parse("edits.toml", src).unwrap_or_else(|e| panic!("{e}"));
+    let run = s.run("edits.toml").unwrap_or_else(|e| panic!("{e}"));
+    let text = run.trace_text();
+    assert!(text.contains("== 6: rename VM b to db"), "{text}");
+    assert!(
+        text.contains("db: deliver 10.0.9.4.40000 > 10.0.9.5.22: Flags [S]"),
+        "{text}"
+    );
+    assert!(text.contains("== 11: delete VM db"), "{text}");
+    assert!(
+        text.contains("no ARP reply for 10.0.9.5 on natnet/lab"),
+        "{text}"
+    );
+    // A step naming a VM that an earlier step deleted (or that never was) is located.
+    let bad =
+        format!("{src}[[step]]\nsend = {{ from = \"db\", to = \"10.0.9.4\", proto = \"icmp\" }}\n");
+    let e = Scenario::parse("edits.toml", &bad).unwrap_err();
+    let line = src.lines().count() + 1;
+    assert!(
+        e.to_string().starts_with(&format!(
+            "edits.toml:{line}:1: unknown node \"db\": expected one of pc, a"
+        )),
+        "{e}"
+    );
+    let e = Scenario::parse(
+        "edits.toml",
+        &format!("{src}[[step]]\nrename-vm = {{ from = \"a\", to = \"no good\" }}\n"),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("contains ' '"), "{e}");
 }

@@ -208,7 +208,7 @@ mod robustness {
         /// ends every journey with a delivery or an explained drop, and never panics.
         #[test]
         fn arbitrary_sends_never_panic(
-            which in 0usize..4, from in 0usize..8, to: [u8; 4], proto in 0u8..3,
+            which in 0usize..5, from in 0usize..8, to: [u8; 4], proto in 0u8..3,
             sport: u16, dport: u16, flags: u8, ttl: u8,
         ) {
             let mut net = example(EXAMPLES[which].0);
@@ -220,6 +220,63 @@ mod robustness {
             spec.ttl = ttl;
             let steps = net.apply(&Action::Send(spec)).unwrap();
             prop_assert!(!steps.is_empty());
+        }
+
+        /// Any sequence of lab edits (VMs created, renamed, moved, removed; NICs added,
+        /// removed, re-attached to any named network, given any address), with names drawn
+        /// from the lab's own and some bad ones: the engine never panics, an accepted edit
+        /// leaves a topology that wires, and a refused edit leaves the network as it was.
+        #[test]
+        fn arbitrary_edits_are_applied_whole_or_not_at_all(
+            which in 0usize..5,
+            edits in proptest::collection::vec((0u8..9, 0usize..8, 0usize..8, 0u8..7, any::<[u8; 4]>(), 0u8..33), 1..12),
+        ) {
+            let mut net = example(EXAMPLES[which].0);
+            for (kind, a, b, mode, ip, prefix) in edits {
+                let mut names: Vec<String> = net.topology().nodes.iter().map(|n| n.name.clone()).collect();
+                names.extend(["vm7".into(), "bad name".into(), String::new(), "우분투".into()]);
+                let name = names[a % names.len()].clone();
+                let other = names[b % names.len()].clone();
+                let nic = format!("eth{}", b % 3);
+                let network = ["intnet", "vboxnet0", "vboxnet1", "NatNetwork", "x/y", "", "VirtualBox Host-Only Ethernet Adapter #2"][b % 7].to_string();
+                let mode = match mode {
+                    0 => Mode::NotAttached,
+                    1 => Mode::Nat { forwards: Vec::new() },
+                    2 => Mode::NatNetwork(network),
+                    3 => Mode::Bridged,
+                    4 => Mode::HostOnly(network),
+                    _ => Mode::Internal(network),
+                };
+                let action = match kind {
+                    0 => Action::AddVm { name, host: other },
+                    1 => Action::RemoveVm { name },
+                    2 => Action::RenameVm { from: name, to: other },
+                    3 => Action::SetHost { vm: name, host: other },
+                    4 => Action::AddNic { vm: name, mode },
+                    5 => Action::RemoveNic { vm: name, nic },
+                    6 => Action::SetMode { vm: name, nic, mode },
+                    7 => Action::SetAddress {
+                        vm: name,
+                        nic,
+                        addr: ipnet::Ipv4Net::new(Ipv4Addr::from(ip), prefix).ok(),
+                    },
+                    _ => match ipnet::Ipv4Net::new(Ipv4Addr::from(ip), prefix) {
+                        Ok(cidr) => Action::AddNatNetwork { name, cidr, host: other },
+                        Err(_) => Action::RemoveVm { name },
+                    },
+                };
+                let before = net.topology().clone();
+                match net.apply(&action) {
+                    Ok(steps) => {
+                        prop_assert!(!steps.is_empty());
+                        prop_assert!(Network::new(net.topology().clone()).is_ok());
+                    }
+                    Err(e) => {
+                        prop_assert!(!e.to_string().is_empty());
+                        prop_assert_eq!(net.topology(), &before);
+                    }
+                }
+            }
         }
     }
 }

@@ -42,6 +42,7 @@ fn every_example_is_written_and_runs() {
         "nat-network",
         "port-forward-ssh",
         "host-only",
+        "internal-networks",
     ] {
         let out = labvisor(&dir, &["net", "example", name]);
         assert!(out.starts_with("exit: 0"), "{out}");
@@ -49,7 +50,7 @@ fn every_example_is_written_and_runs() {
         assert!(dir.join(&file).exists());
         let run = labvisor(&dir, &["net", "run", &file]);
         assert!(run.starts_with("exit: 0"), "{run}");
-        assert!(run.contains("NAT"), "{run}");
+        assert!(run.contains("== 1: "), "{run}");
         let reach = labvisor(&dir, &["net", "reach", &file]);
         assert!(reach.starts_with("exit: 0"), "{reach}");
     }
@@ -145,4 +146,30 @@ fn reach_speaks_korean() {
         .output()
         .expect("runs");
     insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+#[test]
+fn titles_follow_the_language() {
+    let dir = scratch("ko-titles");
+    // `--lang ko` wins over an English $LANG.
+    let list = labvisor(&dir, &["--lang", "ko", "net", "example", "--list"]);
+    insta::assert_snapshot!("example_list_ko", list);
+    labvisor(&dir, &["net", "example", "port-forward-ssh"]);
+    let run = labvisor(
+        &dir,
+        &["net", "run", "port-forward-ssh.toml", "--lang", "ko"],
+    );
+    assert!(
+        run.contains("--- stdout\n# 포트 포워딩으로 NAT 모드 VM에 SSH 접속하기\n"),
+        "{run}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["net", "run", "port-forward-ssh.toml", "--json"])
+        .current_dir(&dir)
+        .env("LANG", "ko_KR.UTF-8")
+        .env_remove("LC_ALL")
+        .output()
+        .expect("runs");
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
+    assert_eq!(v["title"], "포트 포워딩으로 NAT 모드 VM에 SSH 접속하기");
 }

@@ -287,6 +287,97 @@ scenario('network lab: symmetric NAT filters an unsolicited packet, full cone ad
   noErrors(page);
 });
 
+scenario('network lab: rename a VM, two internal networks keep a ping apart, remove a VM, Korean title', async (ctx) => {
+  const page = await open(ctx, '#/tool/network');
+  await page.locator('#lv-net-example').selectOption('host-only');
+  await page.locator('h2.lv-net-title', { hasText: 'host-only NIC for the host' }).waitFor();
+  // Rename vm2: a name with a space is refused with the core's rule, then "db" is taken.
+  const name = page.locator('#lv-net-vm1-name');
+  await name.fill('my vm');
+  await name.press('Enter');
+  await page.locator('#lv-net-feedback.lv-field-error', { hasText: "contains ' '" }).waitFor();
+  await name.fill('db');
+  await page.getByRole('button', { name: 'Rename' }).nth(1).click();
+  await page.locator('fieldset.lv-net-vm legend', { hasText: 'VM db' }).waitFor();
+  await page.locator('.lv-trace-action', { hasText: 'rename VM vm2 to db' }).waitFor();
+  // vm1 eth0 on internal network "lab-a" with 10.10.0.1/24, db eth0 on "lab-b" with 10.10.0.2/24,
+  // all with the keyboard (select, type, Enter).
+  async function internal(vm, network, address) {
+    await page.locator(`#lv-net-vm${vm}-nic0-mode`).selectOption('internal');
+    const net = page.locator(`#lv-net-vm${vm}-nic0-net`);
+    await net.waitFor();
+    await net.fill(network);
+    await net.press('Enter');
+    await page.locator('.lv-trace-action', { hasText: `to internal ${network}` }).waitFor();
+    const addr = page.locator(`#lv-net-vm${vm}-nic0-addr`);
+    await addr.fill(address);
+    await addr.press('Enter');
+    await page.locator('.lv-trace-action', { hasText: `address ${address}` }).waitFor();
+  }
+  await internal(0, 'lab-a', '10.10.0.1/24');
+  await internal(1, 'lab-b', '10.10.0.2/24');
+  const ping = async (n) => {
+    await page.locator('#lv-net-send-from').selectOption('vm1');
+    await page.locator('#lv-net-send-proto').selectOption('icmp');
+    await page.locator('#lv-net-send-to').fill('10.10.0.2');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.locator('.lv-trace-action', { hasText: 'vm1 pings 10.10.0.2' }).nth(n).waitFor();
+    return lastActionSteps(page);
+  };
+  let steps = await ping(0);
+  assert.ok(steps.some((s) => s.cls.includes('lv-ev-drop') && /no ARP reply for 10\.10\.0\.2 on intnet\/lab-a/.test(s.text)),
+    `the ping stays on lab-a: ${JSON.stringify(steps)}`);
+  assert.ok(!steps.some((s) => /db: deliver/.test(s.text)), 'nothing reaches db');
+  await shot(page, '11-network-internal-apart');
+  // db onto lab-a: its address stays (set in the guest), and the ping arrives.
+  const dbNet = page.locator('#lv-net-vm1-nic0-net');
+  await dbNet.fill('lab-a');
+  await dbNet.press('Enter');
+  await page.locator('.lv-trace-action', { hasText: 'set db eth0 to internal lab-a' }).waitFor();
+  steps = await ping(1);
+  assert.ok(steps.some((s) => s.cls.includes('lv-ev-deliver') && /db: deliver/.test(s.text)),
+    `one network: the ping arrives: ${JSON.stringify(steps)}`);
+  // Usable at 360 px with the VM cards open.
+  await page.setViewportSize({ width: 360, height: 780 });
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `no horizontal scrolling at 360 px with the VM editor (overflow ${overflow}px)`);
+  await shot(page, '12-network-vms-360px');
+  await page.setViewportSize({ width: 1280, height: 860 });
+  // A NAT Network created in the lab is what "NAT Network" attaches to.
+  await page.locator('#lv-net-nn-name').fill('LabNat');
+  await page.locator('#lv-net-nn-name').press('Enter');
+  await page.locator('.lv-trace-action', { hasText: 'create NAT Network LabNat 10.0.2.0/24 on pc' }).waitFor();
+  await page.locator('#lv-net-vm0-nic1-mode').selectOption('natnetwork');
+  await page.locator('.lv-trace-action', { hasText: 'set vm1 eth1 to NAT Network LabNat' }).waitFor();
+  await page.locator('.lv-net-nic-now', { hasText: 'natnet/LabNat · 10.0.2.4/24' }).waitFor();
+  // Remove db: the confirmation lists what the core removes with it.
+  // With the keyboard: focus goes into the dialog, Escape closes it and returns focus.
+  await page.getByRole('button', { name: 'Remove VM db' }).first().click();
+  const confirm = page.locator('.lv-net-confirm');
+  await confirm.waitFor();
+  await page.waitForFunction(() => document.activeElement && document.activeElement.closest('.lv-net-confirm'));
+  await page.keyboard.press('Escape');
+  await confirm.waitFor({ state: 'detached' });
+  await page.waitForFunction(() => document.activeElement && document.activeElement.dataset.vm === 'db');
+  await page.keyboard.press('Enter');
+  await confirm.waitFor();
+  assert.match(await confirm.textContent(), /NIC eth0 \(Internal network lab-a\)/);
+  await page.waitForFunction(() => document.activeElement && document.activeElement.closest('.lv-net-confirm'));
+  await page.keyboard.press('Enter');
+  await page.locator('#lv-net-feedback', { hasText: 'Removed db' }).waitFor();
+  await page.waitForFunction(() => document.activeElement && document.activeElement.id === 'lv-net-add-vm');
+  assert.equal(await page.locator('fieldset.lv-net-vm').count(), 1);
+  await page.locator('.lv-trace-action', { hasText: 'delete VM db' }).waitFor();
+  // Korean: the scenario's own title and description in Korean, the VM editor too.
+  await page.getByRole('button', { name: '한국어' }).click();
+  await page.locator('h2.lv-net-title', { hasText: '인터넷용 NAT NIC와 호스트용 호스트 전용 NIC를 가진 VM' }).waitFor();
+  assert.match(await page.locator('.lv-net-desc').textContent(), /호스트 전용 어댑터 vboxnet0/);
+  await page.getByRole('button', { name: '이름 바꾸기' }).first().waitFor();
+  await shot(page, '13-network-korean-title');
+  await page.getByRole('button', { name: 'EN' }).click();
+  noErrors(page);
+});
+
 scenario('NAT lesson: read, get a hint, pass an exercise, find it kept after a reload', async (ctx) => {
   const page = await open(ctx);
   await page.locator('.lv-lesson-link', { hasText: 'NAT' }).first().click();
@@ -552,7 +643,10 @@ scenario('the embed example mounts its labs', async (ctx) => {
   let passed = 0;
   let failed = 0;
   const report = [];
+  // LABVISOR_E2E_ONLY=text runs only the scenarios whose name contains it (while working on one).
+  const only = process.env.LABVISOR_E2E_ONLY;
   for (const { name, fn } of scenarios) {
+    if (only && !name.includes(only)) continue;
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 }, acceptDownloads: true });
     try {
       await fn(ctx, report);

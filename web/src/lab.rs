@@ -112,7 +112,9 @@ pub const MAX_NET_EDITS: usize = 32;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(into = "wire::NetEdit", from = "wire::NetEdit")]
 pub enum NetEdit {
-    /// A VM with this name on the first host, its `eth0` on NAT, listening on tcp/22.
+    /// A VM with this name on the first host, its `eth0` on NAT, listening on tcp/22, there
+    /// from the start. (Links made before VMs were edited as engine actions carry it; the lab
+    /// now adds VMs with [`Action::AddVm`](labvisor_core::net::sim::Action::AddVm).)
     AddVm(String),
     /// The RFC 4787 behaviour of a NAT: a router's (its name) or a NAT Network's
     /// (`natnet/<name>`).
@@ -147,6 +149,7 @@ mod wire {
     use labvisor_core::net::nat::Behavior;
     use labvisor_core::net::sim::{Action, RuleTarget, SendSpec};
     use labvisor_core::net::vbox::Mode as CoreMode;
+    use labvisor_core::net::Ipv4Net;
     use serde::{Deserialize, Serialize};
 
     #[derive(Clone, Serialize, Deserialize)]
@@ -171,6 +174,38 @@ mod wire {
             vm: String,
             nic: String,
             mode: Mode,
+        },
+        // Appended (share-link format 2 stays readable): editing VMs and NICs.
+        CreateVm {
+            name: String,
+            host: String,
+        },
+        RemoveVm(String),
+        RenameVm {
+            from: String,
+            to: String,
+        },
+        SetHost {
+            vm: String,
+            host: String,
+        },
+        AddNic {
+            vm: String,
+            mode: Mode,
+        },
+        RemoveNic {
+            vm: String,
+            nic: String,
+        },
+        SetAddress {
+            vm: String,
+            nic: String,
+            addr: Option<Ipv4Net>,
+        },
+        AddNatNetwork {
+            name: String,
+            cidr: Ipv4Net,
+            host: String,
         },
     }
 
@@ -266,6 +301,19 @@ mod wire {
                         nic,
                         mode: mode.into(),
                     },
+                    Action::AddVm { name, host } => NetEdit::CreateVm { name, host },
+                    Action::RemoveVm { name } => NetEdit::RemoveVm(name),
+                    Action::RenameVm { from, to } => NetEdit::RenameVm { from, to },
+                    Action::SetHost { vm, host } => NetEdit::SetHost { vm, host },
+                    Action::AddNic { vm, mode } => NetEdit::AddNic {
+                        vm,
+                        mode: mode.into(),
+                    },
+                    Action::RemoveNic { vm, nic } => NetEdit::RemoveNic { vm, nic },
+                    Action::SetAddress { vm, nic, addr } => NetEdit::SetAddress { vm, nic, addr },
+                    Action::AddNatNetwork { name, cidr, host } => {
+                        NetEdit::AddNatNetwork { name, cidr, host }
+                    }
                 },
             }
         }
@@ -301,6 +349,27 @@ mod wire {
                     nic,
                     mode: mode.into(),
                 }),
+                NetEdit::CreateVm { name, host } => {
+                    super::NetEdit::Act(Action::AddVm { name, host })
+                }
+                NetEdit::RemoveVm(name) => super::NetEdit::Act(Action::RemoveVm { name }),
+                NetEdit::RenameVm { from, to } => {
+                    super::NetEdit::Act(Action::RenameVm { from, to })
+                }
+                NetEdit::SetHost { vm, host } => super::NetEdit::Act(Action::SetHost { vm, host }),
+                NetEdit::AddNic { vm, mode } => super::NetEdit::Act(Action::AddNic {
+                    vm,
+                    mode: mode.into(),
+                }),
+                NetEdit::RemoveNic { vm, nic } => {
+                    super::NetEdit::Act(Action::RemoveNic { vm, nic })
+                }
+                NetEdit::SetAddress { vm, nic, addr } => {
+                    super::NetEdit::Act(Action::SetAddress { vm, nic, addr })
+                }
+                NetEdit::AddNatNetwork { name, cidr, host } => {
+                    super::NetEdit::Act(Action::AddNatNetwork { name, cidr, host })
+                }
             }
         }
     }

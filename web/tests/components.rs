@@ -523,3 +523,43 @@ async fn steps_stop_where_the_draft_would_overflow_and_say_so() {
     assert_eq!(count(&root, ".lv-step"), added - 1);
     app.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn network_lab_renames_and_removes_a_vm_through_the_engine() {
+    let (root, app) = mount(Route::Tool(ToolId::Network), Lang::En);
+    settle().await;
+    choose(&root, "#lv-net-example", "host-only");
+    settle().await;
+    assert_eq!(count(&root, "fieldset.lv-net-vm"), 2);
+    // A name with a space is refused, with the core's reason.
+    type_into(&root, "#lv-net-vm1-name", "my vm");
+    click(&root, "#lv-net-vm1-name ~ button");
+    settle().await;
+    let refused = text(&root, "#lv-net-feedback");
+    assert!(refused.contains("contains ' '"), "{refused}");
+    type_into(&root, "#lv-net-vm1-name", "db");
+    click(&root, "#lv-net-vm1-name ~ button");
+    settle().await;
+    assert!(text(&root, "fieldset.lv-net-vm:nth-of-type(2) legend").contains("VM db"));
+    assert!(text(&root, ".lv-trace").contains("rename VM vm2 to db"));
+    // Removing asks first, listing what the core will remove with it.
+    click(&root, "button[aria-label='Remove VM db']");
+    settle().await;
+    let confirm = text(&root, ".lv-net-confirm");
+    assert!(
+        confirm.contains("NIC eth0 (Host-only adapter vboxnet0)"),
+        "{confirm}"
+    );
+    click(&root, ".lv-net-confirm .lv-danger");
+    settle().await;
+    assert_eq!(count(&root, "fieldset.lv-net-vm"), 1);
+    assert!(text(&root, "#lv-net-feedback").contains("Removed db"));
+    // The scenario's title follows the language.
+    click(&root, ".lv-lang button[lang=ko]");
+    settle().await;
+    assert_eq!(
+        text(&root, "h2.lv-net-title"),
+        "인터넷용 NAT NIC와 호스트용 호스트 전용 NIC를 가진 VM"
+    );
+    app.destroy();
+}

@@ -8,7 +8,7 @@
 //! Reading top-down, as a packet sees it:
 //!
 //! - [`scenario`]: a lab in a TOML file (topology + actions), parsed from a `&str`, with
-//!   `file:line:column` errors; the four ready [`scenario::EXAMPLES`].
+//!   `file:line:column` errors; the ready [`scenario::EXAMPLES`].
 //! - [`reach`]: the reachability matrix, found by simulating a connection between every pair.
 //! - [`sim`]: the engine. [`sim::Network`] takes [`sim::Action`]s (send, advance the clock,
 //!   add/remove a forwarding rule, change a NIC's mode) and returns the [`trace`] of each.
@@ -27,6 +27,9 @@
 //!
 //! Invariants: no function panics on any input; every state type is serde-serializable;
 //! nothing reads a real clock, a file or a random source.
+
+/// IPv4 networks with a prefix (`10.0.2.15/24`), as the engine's types hold them.
+pub use ipnet::Ipv4Net;
 
 pub mod clock;
 pub mod conntrack;

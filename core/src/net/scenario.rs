@@ -1,7 +1,8 @@
 //! Scenario files: a topology and a list of actions, in TOML.
 //!
 //! ```toml
-//! title = "A VM on NAT asks 8.8.8.8 for a name"
+//! title = { en = "A VM on NAT asks 8.8.8.8 for a name", ko = "NAT 모드 VM이 8.8.8.8에 이름을 묻다" }
+//! description = { en = """...""", ko = """...""" }   # or one plain string: English only
 //!
 //! [[node]]
 //! name = "pc"
@@ -19,6 +20,10 @@
 //! send = { from = "vm1", to = "8.8.8.8", proto = "udp", dport = 53, label = "dns query" }
 //! [[step]]
 //! advance = "31s"
+//! # The lab itself can change too: add-vm = { name, host }, rename-vm = { from, to },
+//! # remove-vm = "vm1", set-host = { vm, host }, add-nic = { vm, mode, network },
+//! # remove-nic = { vm, nic }, set-address = { vm, nic, ip = "10.10.0.1/24" } (no ip: DHCP),
+//! # add-natnetwork = { name, cidr, host }, set-mode = { vm, nic, mode, network }.
 //! ```
 //!
 //! Parsed from a `&str` (the browser has no files); every error names `file:line:column` and
@@ -32,6 +37,8 @@ use std::ops::Range;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
+
+use crate::lang::Bilingual;
 
 use super::clock::Duration;
 use super::forward::PortForward;
@@ -54,6 +61,10 @@ pub const EXAMPLES: &[(&str, &str)] = &[
         include_str!("examples/port-forward-ssh.toml"),
     ),
     ("host-only", include_str!("examples/host-only.toml")),
+    (
+        "internal-networks",
+        include_str!("examples/internal-networks.toml"),
+    ),
 ];
 
 /// One error in a scenario file, with its position.
@@ -98,10 +109,10 @@ impl fmt::Display for ScenarioErrors {
 /// A parsed scenario.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Scenario {
-    /// Title.
-    pub title: String,
-    /// What it shows.
-    pub description: String,
+    /// Title, in English and Korean (Korean empty when the file has only one language).
+    pub title: Bilingual,
+    /// What it shows, likewise.
+    pub description: Bilingual,
     /// The lab.
     pub topology: Topology,
     /// The actions, in order, each with the 1-based line it starts on.
@@ -124,10 +135,8 @@ pub struct Run {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScenario {
-    #[serde(default)]
-    title: String,
-    #[serde(default)]
-    description: String,
+    title: Option<Spanned<toml::Value>>,
+    description: Option<Spanned<toml::Value>>,
     #[serde(default)]
     node: Vec<RawNode>,
     #[serde(default)]
@@ -231,6 +240,62 @@ struct RawStep {
     forward_add: Option<RawRule>,
     forward_remove: Option<RawRule>,
     set_mode: Option<RawSetMode>,
+    add_vm: Option<RawVmHost>,
+    remove_vm: Option<String>,
+    rename_vm: Option<RawRename>,
+    set_host: Option<RawVmHost>,
+    add_nic: Option<RawAddNic>,
+    remove_nic: Option<RawNicRef>,
+    set_address: Option<RawSetAddress>,
+    add_natnetwork: Option<RawAddNatNetwork>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawVmHost {
+    #[serde(alias = "name")]
+    vm: String,
+    host: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRename {
+    from: String,
+    to: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAddNic {
+    vm: String,
+    mode: String,
+    network: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNicRef {
+    vm: String,
+    nic: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSetAddress {
+    vm: String,
+    nic: String,
+    /// `a.b.c.d/prefix`, or absent for DHCP.
+    ip: Option<Ipv4Net>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAddNatNetwork {
+    name: String,
+    #[serde(default = "default_natnet")]
+    cidr: Ipv4Net,
+    host: String,
 }
 
 #[derive(Deserialize)]
@@ -298,6 +363,38 @@ impl Ctx<'_> {
             column,
             message: message.into(),
         });
+    }
+}
+
+/// A title or description: one string (English only) or `{ en = "...", ko = "..." }`.
+fn bilingual(ctx: &mut Ctx, key: &str, raw: Option<&Spanned<toml::Value>>) -> Bilingual {
+    let Some(raw) = raw else {
+        return Bilingual::default();
+    };
+    match raw.get_ref() {
+        toml::Value::String(s) => Bilingual::new(s.as_str(), ""),
+        toml::Value::Table(t) => {
+            let text = |lang: &str| t.get(lang).and_then(|v| v.as_str());
+            let unknown: Vec<&str> = t
+                .keys()
+                .map(String::as_str)
+                .filter(|k| *k != "en" && *k != "ko")
+                .collect();
+            match (text("en"), text("ko")) {
+                (Some(en), Some(ko)) if unknown.is_empty() => Bilingual::new(en, ko),
+                _ => {
+                    ctx.error(raw.span(), format!("{key}: expected one string (English) or {{ en = \"...\", ko = \"...\" }} with both languages as strings{}", if unknown.is_empty() { String::new() } else { format!("; unknown key(s) {}", unknown.join(", ")) }));
+                    Bilingual::default()
+                }
+            }
+        }
+        other => {
+            ctx.error(
+                raw.span(),
+                format!("{key}: expected one string (English) or {{ en = \"...\", ko = \"...\" }}, found {}", other.type_str()),
+            );
+            Bilingual::default()
+        }
     }
 }
 
@@ -416,6 +513,8 @@ impl Scenario {
                 return Err(ScenarioErrors(ctx.errors));
             }
         };
+        let title = bilingual(&mut ctx, "title", raw.title.as_ref());
+        let description = bilingual(&mut ctx, "description", raw.description.as_ref());
         let mut topology = Topology::default();
         let mut name_spans: BTreeMap<String, Range<usize>> = BTreeMap::new();
         for n in &raw.node {
@@ -572,10 +671,12 @@ impl Scenario {
             }
         }
         let mut actions = Vec::new();
+        // The node names as the steps go: steps may create, rename and delete VMs.
+        let mut names: Vec<String> = topology.nodes.iter().map(|n| n.name.clone()).collect();
         for s in &raw.step {
             let span = s.span();
             let line = ctx.pos(span.start).0;
-            match step_action(s.get_ref(), &topology) {
+            match step_action(s.get_ref(), &topology, &mut names) {
                 Ok(a) => actions.push((line, a)),
                 Err(e) => ctx.error(span, e),
             }
@@ -605,8 +706,8 @@ impl Scenario {
             return Err(ScenarioErrors(ctx.errors));
         }
         Ok(Scenario {
-            title: raw.title,
-            description: raw.description,
+            title,
+            description,
             topology,
             actions,
         })
@@ -663,6 +764,25 @@ pub fn describe(a: &Action) -> String {
         Action::AddForward { rule, .. } => format!("add forwarding rule {rule}"),
         Action::RemoveForward { name, .. } => format!("remove forwarding rule {name}"),
         Action::SetMode { vm, nic, mode } => format!("set {vm} {nic} to {mode}"),
+        Action::AddVm { name, host } => format!("create VM {name} on {host}"),
+        Action::RemoveVm { name } => format!("delete VM {name}"),
+        Action::RenameVm { from, to } => format!("rename VM {from} to {to}"),
+        Action::SetHost { vm, host } => format!("move {vm} to host {host}"),
+        Action::AddNic { vm, mode } => format!("add a NIC on {mode} to {vm}"),
+        Action::RemoveNic { vm, nic } => format!("remove {vm} {nic}"),
+        Action::AddNatNetwork { name, cidr, host } => {
+            format!("create NAT Network {name} {cidr} on {host}")
+        }
+        Action::SetAddress {
+            vm,
+            nic,
+            addr: Some(a),
+        } => format!("set {vm} {nic} address {a}"),
+        Action::SetAddress {
+            vm,
+            nic,
+            addr: None,
+        } => format!("set {vm} {nic} to DHCP"),
     }
 }
 
@@ -675,31 +795,38 @@ fn rule_target(r: &RawRule) -> Result<RuleTarget, String> {
     }
 }
 
-fn step_action(s: &RawStep, t: &Topology) -> Result<Action, String> {
+fn step_action(s: &RawStep, t: &Topology, names: &mut Vec<String>) -> Result<Action, String> {
     let count = [
         s.send.is_some(),
         s.advance.is_some(),
         s.forward_add.is_some(),
         s.forward_remove.is_some(),
         s.set_mode.is_some(),
+        s.add_vm.is_some(),
+        s.remove_vm.is_some(),
+        s.rename_vm.is_some(),
+        s.set_host.is_some(),
+        s.add_nic.is_some(),
+        s.remove_nic.is_some(),
+        s.set_address.is_some(),
+        s.add_natnetwork.is_some(),
     ]
     .iter()
     .filter(|x| **x)
     .count();
     if count != 1 {
-        return Err("each [[step]] needs exactly one of send, advance, forward-add, forward-remove, set-mode".into());
+        return Err("each [[step]] needs exactly one of send, advance, forward-add, forward-remove, set-mode, add-vm, remove-vm, rename-vm, set-host, add-nic, remove-nic, set-address, add-natnetwork".into());
+    }
+    if let Some(action) = edit_step(s, names)? {
+        return Ok(action);
     }
     let known = |name: &str| -> Result<(), String> {
-        if t.nodes.iter().any(|n| n.name == name) {
+        if names.iter().any(|n| n == name) {
             Ok(())
         } else {
             Err(format!(
                 "unknown node {name:?}: expected one of {}",
-                t.nodes
-                    .iter()
-                    .map(|n| n.name.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
+                names.join(", ")
             ))
         }
     };
@@ -732,7 +859,10 @@ fn step_action(s: &RawStep, t: &Topology) -> Result<Action, String> {
         match target {
             RuleTarget::VmNic { vm, nic } => {
                 known(vm)?;
-                let node = t.nodes.iter().find(|n| &n.name == vm);
+                let Some(node) = t.nodes.iter().find(|n| &n.name == vm) else {
+                    return Ok(()); // created by a step: the engine checks it when it runs
+                };
+                let node = Some(node);
                 match node.and_then(|n| n.nics.iter().find(|x| &x.name == nic)) {
                     Some(x) if matches!(x.attach, Attach::Vbox(Mode::Nat { .. })) => Ok(()),
                     Some(_) => Err(format!("{vm} {nic} is not attached in NAT mode: forwarding rules belong to NAT-mode NICs")),
@@ -788,6 +918,79 @@ fn step_action(s: &RawStep, t: &Topology) -> Result<Action, String> {
         });
     }
     Err("empty step".into())
+}
+
+/// The steps that edit the lab itself; `names` follows the VMs they create, rename and delete.
+fn edit_step(s: &RawStep, names: &mut Vec<String>) -> Result<Option<Action>, String> {
+    let known = |names: &[String], name: &str| -> Result<(), String> {
+        if names.iter().any(|n| n == name) {
+            Ok(())
+        } else {
+            Err(format!(
+                "unknown node {name:?}: expected one of {}",
+                names.join(", ")
+            ))
+        }
+    };
+    let action = if let Some(x) = &s.add_vm {
+        super::topology::check_name(&x.vm).map_err(|e| e.to_string())?;
+        known(names, &x.host)?;
+        names.push(x.vm.clone());
+        Action::AddVm {
+            name: x.vm.clone(),
+            host: x.host.clone(),
+        }
+    } else if let Some(vm) = &s.remove_vm {
+        known(names, vm)?;
+        names.retain(|n| n != vm);
+        Action::RemoveVm { name: vm.clone() }
+    } else if let Some(x) = &s.rename_vm {
+        known(names, &x.from)?;
+        super::topology::check_name(&x.to).map_err(|e| e.to_string())?;
+        for n in names.iter_mut().filter(|n| **n == x.from) {
+            *n = x.to.clone();
+        }
+        Action::RenameVm {
+            from: x.from.clone(),
+            to: x.to.clone(),
+        }
+    } else if let Some(x) = &s.set_host {
+        known(names, &x.vm)?;
+        known(names, &x.host)?;
+        Action::SetHost {
+            vm: x.vm.clone(),
+            host: x.host.clone(),
+        }
+    } else if let Some(x) = &s.add_nic {
+        known(names, &x.vm)?;
+        Action::AddNic {
+            vm: x.vm.clone(),
+            mode: parse_mode(&x.mode, x.network.as_deref(), Vec::new())?,
+        }
+    } else if let Some(x) = &s.remove_nic {
+        known(names, &x.vm)?;
+        Action::RemoveNic {
+            vm: x.vm.clone(),
+            nic: x.nic.clone(),
+        }
+    } else if let Some(x) = &s.set_address {
+        known(names, &x.vm)?;
+        Action::SetAddress {
+            vm: x.vm.clone(),
+            nic: x.nic.clone(),
+            addr: x.ip,
+        }
+    } else if let Some(x) = &s.add_natnetwork {
+        known(names, &x.host)?;
+        Action::AddNatNetwork {
+            name: x.name.clone(),
+            cidr: x.cidr,
+            host: x.host.clone(),
+        }
+    } else {
+        return Ok(None);
+    };
+    Ok(Some(action))
 }
 
 impl Run {

@@ -5,7 +5,14 @@
 //!   .apply(Action::Send(..))   -> Vec<Step>: the packet's journey, and the answer's
 //!   .apply(Action::Advance(..))-> Vec<Step>: conntrack entries that expired
 //!   .apply(Action::AddForward{..} | RemoveForward{..} | SetMode{..})
+//!   .apply(Action::AddVm{..} | RenameVm{..} | RemoveVm{..} | AddNic{..} | ...)
 //! ```
+//!
+//! Every change to the lab itself (a VM added, renamed, moved to another host or removed, a
+//! NIC added, removed, re-attached or given an address) is an action too: it is validated by
+//! wiring the changed topology, and refused whole (the network untouched) when the wiring
+//! finds a problem. [`Network::removal`] says beforehand what removing a VM or a NIC takes
+//! with it.
 //!
 //! At each node a packet goes through, in order: the NAT's inbound side (reply or
 //! port-forwarded traffic addressed to the NAT), local delivery, TTL, the routing table
@@ -17,6 +24,7 @@
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
 
+use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use super::clock::{Duration, Instant};
@@ -24,7 +32,9 @@ use super::conntrack::{Entry, FlowKey};
 use super::forward::PortForward;
 use super::nat::{Decision, NatConfig, NatTable};
 use super::packet::{Packet, Proto, TcpFlags, Transport, Unreachable};
-use super::topology::{Attach, Fabric, NodeKind, Problem, Role, Topology};
+use super::topology::{
+    check_name, Attach, Fabric, NameError, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
+};
 use super::trace::{CtChange, DropCause, Event, Step};
 use super::vbox::{self, Mode};
 
@@ -119,7 +129,8 @@ pub enum Action {
         /// The rule's name.
         name: String,
     },
-    /// Change a VM NIC's attachment mode (addresses are leased again).
+    /// Change a VM NIC's attachment mode (DHCP addresses are leased again; a static one,
+    /// set in the guest, stays).
     SetMode {
         /// The VM.
         vm: String,
@@ -128,6 +139,81 @@ pub enum Action {
         /// The new mode.
         mode: Mode,
     },
+    /// Create a VM on `host`, as VirtualBox's wizard does: one NIC (`eth0`, adapter 1) on
+    /// NAT. It runs an SSH server (listens on tcp/22), so there is something to connect to.
+    AddVm {
+        /// Its name (see [`check_name`]).
+        name: String,
+        /// The host that runs it.
+        host: String,
+    },
+    /// Delete a VM with its NICs; forwarding rules that lead to it go too (see
+    /// [`Network::removal`]).
+    RemoveVm {
+        /// The VM.
+        name: String,
+    },
+    /// Rename a VM (`VBoxManage modifyvm OLD --name NEW`).
+    RenameVm {
+        /// Its name now.
+        from: String,
+        /// Its new name (see [`check_name`]).
+        to: String,
+    },
+    /// Move a VM to another host.
+    SetHost {
+        /// The VM.
+        vm: String,
+        /// The host that runs it from now on.
+        host: String,
+    },
+    /// Add a NIC (the next adapter, named `ethN`) attached in `mode`.
+    AddNic {
+        /// The VM.
+        vm: String,
+        /// Its attachment.
+        mode: Mode,
+    },
+    /// Remove a NIC, with its forwarding rules and the rules that lead to its address.
+    RemoveNic {
+        /// The VM.
+        vm: String,
+        /// The NIC name.
+        nic: String,
+    },
+    /// Create a NAT Network (`VBoxManage natnetwork add --netname NAME --network CIDR
+    /// --dhcp on`): gateway .1, DHCP server .3, guests from .4.
+    AddNatNetwork {
+        /// Its name (see [`check_name`]).
+        name: String,
+        /// Its network, at most a /29 (the gateway, the DHCP server and guests need room).
+        cidr: Ipv4Net,
+        /// The host running it.
+        host: String,
+    },
+    /// Give a VM's NIC a static address, as configured inside the guest (`ip addr add`), or
+    /// `None` to ask DHCP again. Internal networks have no DHCP server, so their NICs need one.
+    SetAddress {
+        /// The VM.
+        vm: String,
+        /// The NIC name.
+        nic: String,
+        /// The address with its prefix length.
+        addr: Option<Ipv4Net>,
+    },
+}
+
+/// Most network adapters a VirtualBox VM has (`VBoxManage modifyvm --nic1` to `--nic8`).
+pub const MAX_ADAPTERS: usize = 8;
+
+/// What removing a VM or one of its NICs takes with it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removal {
+    /// The NICs removed, with their attachment.
+    pub nics: Vec<(String, Mode)>,
+    /// The forwarding rules removed: the NICs' own (NAT mode) and those of NAT Networks and
+    /// routers that forward to one of the removed NICs' addresses.
+    pub rules: Vec<(RuleTarget, PortForward)>,
 }
 
 /// Why an action could not be applied.
@@ -147,6 +233,18 @@ pub enum ActionError {
     /// A forwarding rule could not be added or removed.
     #[error("{0}")]
     Rule(String),
+    /// A name that breaks the naming rule, or is taken.
+    #[error("{0}")]
+    Name(NameError),
+    /// The node is not a VM (only VMs are created, renamed and removed here).
+    #[error("{0:?} is a {1}, not a VM: only VMs can be changed this way")]
+    NotAVm(String, NodeKind),
+    /// A NAT Network too small for its gateway, DHCP server and a guest.
+    #[error("a NAT Network needs room for the gateway .1, the DHCP server .3 and guests from .4: {0} is smaller than a /29")]
+    TooSmall(Ipv4Net),
+    /// A VM has no room for another adapter.
+    #[error("{0} already has {MAX_ADAPTERS} network adapters, the most a VirtualBox VM has")]
+    TooManyNics(String),
     /// The change makes the topology invalid.
     #[error("the change makes the topology invalid: {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
     Invalid(Vec<Problem>),
@@ -313,8 +411,9 @@ impl Network {
                     Attach::Vbox(m) => m.to_string(),
                     Attach::Segment(s) => format!("segment {s}"),
                 };
+                // A static address is the guest's own configuration: it stays, as it would
+                // in the guest when the cable moves. Leased addresses are leased again.
                 spec.attach = Attach::Vbox(mode.clone());
-                spec.addr = None;
                 let leases_before = self.fabric.leases.clone();
                 self.rewire(t)?;
                 let mut steps = vec![self.step(Event::Config {
@@ -333,11 +432,267 @@ impl Network {
                 }));
                 Ok(steps)
             }
+            Action::AddVm { name, host } => {
+                check_name(name).map_err(ActionError::Name)?;
+                if self.topology.node(name).is_some() {
+                    return Err(ActionError::Name(NameError::Taken(name.clone())));
+                }
+                let mut t = self.topology.clone();
+                t.nodes.push(NodeSpec {
+                    name: name.clone(),
+                    kind: NodeKind::Vm,
+                    host: Some(host.clone()),
+                    nics: vec![nic_spec(
+                        "eth0",
+                        Mode::Nat {
+                            forwards: Vec::new(),
+                        },
+                    )],
+                    routes: Vec::new(),
+                    nat: None,
+                    listen: vec![(super::packet::Proto::Tcp, 22)],
+                });
+                self.rewire_with_leases(t, name, format!("created on {host}, eth0 on NAT"))
+            }
+            Action::RemoveVm { name } => {
+                let removal = self.removal(name, None)?;
+                let mut t = self.topology.clone();
+                t.nodes.retain(|n| &n.name != name);
+                drop_rules(&mut t, &removal.rules);
+                self.rewire(t)?;
+                Ok(vec![self.step(Event::Config {
+                    node: name.clone(),
+                    change: format!("deleted{}", removal.summary()),
+                })])
+            }
+            Action::RenameVm { from, to } => {
+                check_name(to).map_err(ActionError::Name)?;
+                self.vm(from)?;
+                if self.topology.node(to).is_some() {
+                    return Err(ActionError::Name(NameError::Taken(to.clone())));
+                }
+                let mut t = self.topology.clone();
+                for n in &mut t.nodes {
+                    if &n.name == from {
+                        n.name = to.clone();
+                    }
+                }
+                // The DHCP servers know the VM by its MAC address, which a rename keeps.
+                let mut leases = self.fabric.leases.clone();
+                for l in leases.iter_mut().filter(|l| &l.node == from) {
+                    l.node = to.clone();
+                }
+                self.rewire_keeping(t, &leases)?;
+                Ok(vec![self.step(Event::Config {
+                    node: to.clone(),
+                    change: format!("renamed from {from}"),
+                })])
+            }
+            Action::SetHost { vm, host } => {
+                self.vm(vm)?;
+                let mut t = self.topology.clone();
+                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
+                    n.host = Some(host.clone());
+                }
+                self.rewire_with_leases(t, vm, format!("now runs on {host}"))
+            }
+            Action::AddNic { vm, mode } => {
+                let spec = self.vm(vm)?;
+                if spec.nics.len() >= MAX_ADAPTERS {
+                    return Err(ActionError::TooManyNics(vm.clone()));
+                }
+                let name = (0..)
+                    .map(|i| format!("eth{i}"))
+                    .find(|n| spec.nics.iter().all(|x| &x.name != n))
+                    .unwrap_or_default();
+                let mut t = self.topology.clone();
+                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
+                    n.nics.push(nic_spec(&name, mode.clone()));
+                }
+                self.rewire_with_leases(t, vm, format!("new NIC {name} attached to {mode}"))
+            }
+            Action::RemoveNic { vm, nic } => {
+                let removal = self.removal(vm, Some(nic))?;
+                let mut t = self.topology.clone();
+                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
+                    n.nics.retain(|x| &x.name != nic);
+                }
+                drop_rules(&mut t, &removal.rules);
+                self.rewire(t)?;
+                Ok(vec![self.step(Event::Config {
+                    node: vm.clone(),
+                    change: format!("NIC {nic} removed{}", removal.summary()),
+                })])
+            }
+            Action::AddNatNetwork { name, cidr, host } => {
+                check_name(name).map_err(ActionError::Name)?;
+                if self.topology.nat_networks.iter().any(|n| &n.name == name) {
+                    return Err(ActionError::Name(NameError::Taken(name.clone())));
+                }
+                if cidr.prefix_len() > 29 {
+                    return Err(ActionError::TooSmall(*cidr));
+                }
+                let mut t = self.topology.clone();
+                t.nat_networks.push(super::topology::NatNetworkSpec {
+                    name: name.clone(),
+                    cidr: cidr.trunc(),
+                    host: host.clone(),
+                    forwards: Vec::new(),
+                    config: NatConfig::default(),
+                });
+                self.rewire(t)?;
+                Ok(vec![self.step(Event::Config {
+                    node: format!("natnet/{name}"),
+                    change: format!("NAT Network {name} {} created on {host}", cidr.trunc()),
+                })])
+            }
+            Action::SetAddress { vm, nic, addr } => {
+                let spec = self.vm(vm)?;
+                if !spec.nics.iter().any(|x| &x.name == nic) {
+                    return Err(ActionError::UnknownNic {
+                        node: vm.clone(),
+                        nic: nic.clone(),
+                    });
+                }
+                let mut t = self.topology.clone();
+                if let Some(x) = t
+                    .nodes
+                    .iter_mut()
+                    .find(|n| &n.name == vm)
+                    .and_then(|n| n.nics.iter_mut().find(|x| &x.name == nic))
+                {
+                    x.addr = *addr;
+                }
+                let change = match addr {
+                    Some(a) => format!("{nic}: static address {a}"),
+                    None => format!("{nic}: address from DHCP"),
+                };
+                self.rewire_with_leases(t, vm, change)
+            }
         }
     }
 
+    /// The VM named `name`, or why there is none.
+    fn vm(&self, name: &str) -> Result<&NodeSpec, ActionError> {
+        let n = self
+            .topology
+            .node(name)
+            .ok_or_else(|| ActionError::UnknownNode(name.to_string()))?;
+        if n.kind != NodeKind::Vm {
+            return Err(ActionError::NotAVm(name.to_string(), n.kind));
+        }
+        Ok(n)
+    }
+
+    /// What removing the VM `vm` (or only its NIC `nic`) takes with it: the NICs, their own
+    /// forwarding rules, and the rules of NAT Networks and routers that forward to one of
+    /// their addresses. (VirtualBox keeps a NAT Network's rules when a VM is deleted; here
+    /// they go with it, because a freed address is leased to the next VM that asks, and the
+    /// rule would silently lead there.)
+    pub fn removal(&self, vm: &str, nic: Option<&str>) -> Result<Removal, ActionError> {
+        let spec = self.vm(vm)?;
+        if let Some(nic) = nic {
+            if !spec.nics.iter().any(|x| x.name == nic) {
+                return Err(ActionError::UnknownNic {
+                    node: vm.to_string(),
+                    nic: nic.to_string(),
+                });
+            }
+        }
+        let mut out = Removal::default();
+        let mut addrs = Vec::new();
+        let node = self.fabric.node_index(vm).map(|i| &self.fabric.nodes[i]);
+        for x in spec.nics.iter().filter(|x| nic.is_none_or(|n| n == x.name)) {
+            let Attach::Vbox(mode) = &x.attach else {
+                continue;
+            };
+            out.nics.push((x.name.clone(), mode.clone()));
+            if let Mode::Nat { forwards } = mode {
+                let target = RuleTarget::VmNic {
+                    vm: vm.to_string(),
+                    nic: x.name.clone(),
+                };
+                out.rules
+                    .extend(forwards.iter().map(|r| (target.clone(), r.clone())));
+            }
+            if let Some(a) = node
+                .and_then(|n| n.nics.iter().find(|f| f.name == x.name))
+                .and_then(|f| f.addr)
+            {
+                addrs.push((a.addr(), mode.clone()));
+            }
+        }
+        for (ip, mode) in addrs {
+            match mode {
+                Mode::NatNetwork(net) => {
+                    if let Some(nn) = self.topology.nat_networks.iter().find(|n| n.name == net) {
+                        for r in nn.forwards.iter().filter(|r| r.guest_ip == Some(ip)) {
+                            out.rules
+                                .push((RuleTarget::NatNetwork { name: net.clone() }, r.clone()));
+                        }
+                    }
+                }
+                Mode::Bridged => {
+                    for n in &self.topology.nodes {
+                        for r in n
+                            .nat
+                            .iter()
+                            .flat_map(|nat| &nat.forwards)
+                            .filter(|r| r.guest_ip == Some(ip))
+                        {
+                            out.rules.push((
+                                RuleTarget::Router {
+                                    name: n.name.clone(),
+                                },
+                                r.clone(),
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rewires to `t` and reports the change on `node` with the DHCP leases it brought.
+    fn rewire_with_leases(
+        &mut self,
+        t: Topology,
+        node: &str,
+        change: String,
+    ) -> Result<Vec<Step>, ActionError> {
+        let leases_before = self.fabric.leases.clone();
+        self.rewire(t)?;
+        let mut steps = vec![self.step(Event::Config {
+            node: node.to_string(),
+            change,
+        })];
+        steps.extend(self.lease_steps().into_iter().filter(|s| {
+            match &s.event {
+                Event::Lease {
+                    node, nic, addr, ..
+                } => !leases_before
+                    .iter()
+                    .any(|l| &l.node == node && &l.nic == nic && &l.addr == addr),
+                _ => false,
+            }
+        }));
+        Ok(steps)
+    }
+
     fn rewire(&mut self, t: Topology) -> Result<(), ActionError> {
-        let fabric = vbox::wire(&t).map_err(ActionError::Invalid)?;
+        let leases = self.fabric.leases.clone();
+        self.rewire_keeping(t, &leases)
+    }
+
+    /// Rewires to `t`; guests keep the `leases` that still hold on their networks.
+    fn rewire_keeping(
+        &mut self,
+        t: Topology,
+        leases: &[super::topology::Lease],
+    ) -> Result<(), ActionError> {
+        let fabric = vbox::rewire(&t, leases).map_err(ActionError::Invalid)?;
         self.topology = t;
         self.fabric = fabric;
         let old = std::mem::take(&mut self.nats);
@@ -1263,5 +1618,78 @@ impl Network {
         })
         .ok()
         .map(|p| (chosen, p))
+    }
+}
+
+fn nic_spec(name: &str, mode: Mode) -> NicSpec {
+    NicSpec {
+        name: name.to_string(),
+        attach: Attach::Vbox(mode),
+        addr: None,
+        gateway: None,
+        dhcp: None,
+    }
+}
+
+/// Removes `rules` from where they live in `t`.
+fn drop_rules(t: &mut Topology, rules: &[(RuleTarget, PortForward)]) {
+    for (target, rule) in rules {
+        let list = match target {
+            RuleTarget::VmNic { vm, nic } => t
+                .nodes
+                .iter_mut()
+                .filter(|n| &n.name == vm)
+                .flat_map(|n| n.nics.iter_mut())
+                .find(|x| &x.name == nic)
+                .and_then(|x| match &mut x.attach {
+                    Attach::Vbox(Mode::Nat { forwards }) => Some(forwards),
+                    _ => None,
+                }),
+            RuleTarget::NatNetwork { name } => t
+                .nat_networks
+                .iter_mut()
+                .find(|n| &n.name == name)
+                .map(|n| &mut n.forwards),
+            RuleTarget::Router { name } => t
+                .nodes
+                .iter_mut()
+                .find(|n| &n.name == name)
+                .and_then(|n| n.nat.as_mut())
+                .map(|n| &mut n.forwards),
+        };
+        if let Some(list) = list {
+            list.retain(|r| r.name != rule.name);
+        }
+    }
+}
+
+impl Removal {
+    /// The removal as text for a trace line: `" with eth0 (NAT), rule ssh on vm1 eth0"`.
+    pub fn summary(&self) -> String {
+        let mut parts: Vec<String> = self
+            .nics
+            .iter()
+            .map(|(n, m)| format!("{n} ({m})"))
+            .collect();
+        parts.extend(
+            self.rules
+                .iter()
+                .map(|(t, r)| format!("rule {} on {t}", r.name)),
+        );
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" with {}", parts.join(", "))
+        }
+    }
+}
+
+impl std::fmt::Display for RuleTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RuleTarget::VmNic { vm, nic } => write!(f, "{vm} {nic}"),
+            RuleTarget::NatNetwork { name } => write!(f, "NAT Network {name}"),
+            RuleTarget::Router { name } => write!(f, "router {name}"),
+        }
     }
 }

@@ -289,6 +289,8 @@ pub struct Lease {
     pub gateway: Option<Ipv4Addr>,
     /// The DNS server it announced.
     pub dns: Option<Ipv4Addr>,
+    /// The segment it was leased on (a lease holds only on its own network).
+    pub segment: String,
 }
 
 impl Fabric {
@@ -309,6 +311,53 @@ impl Fabric {
     }
 }
 
+/// Most characters in a node name.
+pub const MAX_NAME: usize = 32;
+
+/// Why a name is refused (see [`check_name`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum NameError {
+    /// Nothing typed.
+    #[error("a name cannot be empty")]
+    Empty,
+    /// More than [`MAX_NAME`] characters (the name, its length).
+    #[error("name {0:?} is {1} characters long: at most {MAX_NAME}")]
+    TooLong(String, usize),
+    /// A character outside the rule.
+    #[error("name {0:?} contains {1:?}: use letters, digits, '-', '_' or '.'")]
+    BadChar(String, char),
+    /// Starts with `-`, `_` or `.`.
+    #[error("name {0:?} must start with a letter or a digit")]
+    BadStart(String),
+    /// Another node has it.
+    #[error("there is already a node named {0:?}")]
+    Taken(String),
+}
+
+/// The rule for a node's name: 1 to [`MAX_NAME`] letters (any script, so `우분투` is fine),
+/// digits, `-`, `_` or `.`, starting with a letter or digit. Names appear in traces
+/// (`vm1 eth0`) and in the names of the NAT engines VirtualBox creates (`vm1/nat1`), so
+/// spaces and `/` are out.
+pub fn check_name(name: &str) -> Result<(), NameError> {
+    let len = name.chars().count();
+    if len == 0 {
+        return Err(NameError::Empty);
+    }
+    if len > MAX_NAME {
+        return Err(NameError::TooLong(name.to_string(), len));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(NameError::BadChar(name.to_string(), c));
+    }
+    if !name.starts_with(char::is_alphanumeric) {
+        return Err(NameError::BadStart(name.to_string()));
+    }
+    Ok(())
+}
+
 impl Topology {
     /// The node described as `name`.
     pub fn node(&self, name: &str) -> Option<&NodeSpec> {
@@ -319,6 +368,9 @@ impl Topology {
     pub fn check(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         for (i, n) in self.nodes.iter().enumerate() {
+            if let Err(why) = check_name(&n.name) {
+                push_err(&mut out, format!("node {}", n.name), why.to_string());
+            }
             if self.nodes[..i].iter().any(|m| m.name == n.name) {
                 push_err(
                     &mut out,
@@ -448,6 +500,13 @@ impl Topology {
                     &mut out,
                     at.clone(),
                     "another NAT Network has the same name".into(),
+                );
+            }
+            if nn.cidr.prefix_len() > 29 {
+                push_err(
+                    &mut out,
+                    at.clone(),
+                    format!("{} is smaller than a /29: no room for the gateway .1, the DHCP server .3 and guests from .4", nn.cidr),
                 );
             }
             match self.node(&nn.host) {

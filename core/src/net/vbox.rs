@@ -96,9 +96,22 @@ fn with_prefix(ip: Ipv4Addr, net: Ipv4Net) -> Ipv4Net {
     Ipv4Net::new(ip, net.prefix_len()).unwrap_or(net)
 }
 
-/// The host-only network `vboxnetK`: 192.168.(56+K).0/24.
+/// What Windows hosts call the first host-only adapter; the next ones end in ` #2`, ` #3`, ….
+pub const WINDOWS_HOST_ONLY: &str = "VirtualBox Host-Only Ethernet Adapter";
+
+/// The host-only network `vboxnetK` (Linux and macOS hosts): 192.168.(56+K).0/24. On Windows
+/// the same adapters are called "VirtualBox Host-Only Ethernet Adapter" (K = 0) and
+/// "VirtualBox Host-Only Ethernet Adapter #N" (K = N - 1).
 pub fn host_only_network(name: &str) -> Option<Ipv4Net> {
-    let k: u8 = name.strip_prefix("vboxnet")?.parse().ok()?;
+    let k: u8 = match name.strip_prefix(WINDOWS_HOST_ONLY) {
+        Some("") => 0,
+        Some(rest) => rest
+            .strip_prefix(" #")?
+            .parse::<u8>()
+            .ok()?
+            .checked_sub(1)?,
+        None => name.strip_prefix("vboxnet")?.parse().ok()?,
+    };
     let third = 56u8.checked_add(k)?;
     Ipv4Net::new(Ipv4Addr::new(192, 168, third, 0), 24).ok()
 }
@@ -143,6 +156,14 @@ struct Pending {
 /// Wires a topology: creates segments, NAT engines and host-only adapters, hands out DHCP
 /// leases and builds routing tables. Reports every problem at once.
 pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
+    rewire(t, &[])
+}
+
+/// Wires `t` again after a change, keeping the `previous` leases that still hold: a DHCP
+/// server remembers its clients, so a guest that stays on its network keeps its address when
+/// another VM leaves or joins (otherwise removing the first VM of a NAT Network would
+/// renumber all the others).
+pub fn rewire(t: &Topology, previous: &[Lease]) -> Result<Fabric, Vec<Problem>> {
     // Keep wiring after problems in the description, so that every problem is reported at once.
     let mut problems = t.check();
     let mut w = Wiring {
@@ -167,7 +188,9 @@ pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
                     first: host(nn.cidr.trunc(), 4),
                     last: host(
                         nn.cidr.trunc(),
-                        (1u32 << (32 - nn.cidr.prefix_len())).saturating_sub(2),
+                        // u64: a /0 has 2^32 addresses.
+                        u32::try_from((1u64 << (32 - nn.cidr.prefix_len())).saturating_sub(2))
+                            .unwrap_or(u32::MAX),
                     ),
                     gateway: Some(gw),
                     dns: None,
@@ -302,7 +325,7 @@ pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
                             None => {
                                 w.error(
                                     at.clone(),
-                                    format!("host-only network {name:?} is not named vboxnetN"),
+                                    format!("host-only network {name:?} is not a host-only adapter's name: expected vboxnetN (Linux, macOS) or \"{WINDOWS_HOST_ONLY}\" / \"{WINDOWS_HOST_ONLY} #N\" (Windows)"),
                                 );
                                 None
                             }
@@ -360,11 +383,57 @@ pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
         w.fabric.nodes.push(engine);
     }
 
-    // DHCP: leases in node order, skipping addresses taken statically.
+    // DHCP: first the previous leases that still hold, then new ones in node order, skipping
+    // addresses taken.
+    for p in &pending {
+        let Some(nic) = w.fabric.nodes.get(p.node).and_then(|n| n.nics.get(p.nic)) else {
+            continue;
+        };
+        let (Some(seg), None) = (nic.segment, nic.addr) else {
+            continue;
+        };
+        let Some((server, net)) = w.dhcp.get(&seg).cloned() else {
+            continue;
+        };
+        let node_name = &w.fabric.nodes[p.node].name;
+        let segment = &w.fabric.segments[seg].name;
+        let kept = previous.iter().find(|l| {
+            &l.node == node_name
+                && l.nic == nic.name
+                && &l.segment == segment
+                && l.server == server.server
+                && l.addr.prefix_len() == net.prefix_len()
+                && (server.first..=server.last).contains(&l.addr.addr())
+        });
+        if let Some(l) = kept {
+            let taken = w.fabric.on_segment(seg).any(|(a, b)| {
+                w.fabric.nodes[a].nics[b]
+                    .addr
+                    .is_some_and(|x| x.addr() == l.addr.addr())
+            });
+            if !taken {
+                w.fabric.nodes[p.node].nics[p.nic].addr = Some(l.addr);
+                w.fabric.leases.push(Lease {
+                    gateway: server.gateway,
+                    dns: server.dns,
+                    ..l.clone()
+                });
+            }
+        }
+    }
     for p in &mut pending {
         let Some(nic) = w.fabric.nodes.get(p.node).and_then(|n| n.nics.get(p.nic)) else {
             continue;
         };
+        if let Some(l) = w
+            .fabric
+            .leases
+            .iter()
+            .find(|l| l.node == w.fabric.nodes[p.node].name && l.nic == nic.name)
+        {
+            p.gateway = p.gateway.or(l.gateway);
+            continue;
+        }
         if nic.addr.is_some() {
             continue;
         }
@@ -393,6 +462,7 @@ pub fn wire(t: &Topology) -> Result<Fabric, Vec<Problem>> {
                     server: server.server,
                     gateway: server.gateway,
                     dns: server.dns,
+                    segment: w.fabric.segments[seg].name.clone(),
                 });
             }
             None => w.error(

@@ -2,7 +2,8 @@
 //!
 //! A scenario file (TOML) describes a lab (hosts, routers, servers, VirtualBox VMs and their
 //! attachment modes) and a list of steps (send a packet, wait, add or remove a forwarding
-//! rule, change a NIC's mode). See `labvisor net example --list` for ready ones.
+//! rule, change a NIC's mode, create, rename or remove a VM or a NIC, give a NIC an address).
+//! See `labvisor net example --list` for ready ones; titles print in `--lang`.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -137,7 +138,7 @@ fn run_scenario(file: &Path, global: &Global) -> CliResult {
     if global.json {
         let now = run.network.now();
         let out = JsonRun {
-            title: &scenario.title,
+            title: scenario.title.get(global.lang()),
             leases: json_steps(&run.leases),
             actions: run
                 .actions
@@ -165,7 +166,7 @@ fn run_scenario(file: &Path, global: &Global) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
     if !scenario.title.is_empty() {
-        println!("# {}", scenario.title);
+        println!("# {}", scenario.title.get(global.lang()));
         println!();
     }
     print!("{}", run.trace_text());
@@ -224,9 +225,10 @@ fn example(
     force: bool,
     global: &Global,
 ) -> CliResult {
+    let lang = global.lang();
     let title = |src: &str| {
         Scenario::parse("example", src)
-            .map(|s| s.title)
+            .map(|s| s.title.get(lang).to_string())
             .unwrap_or_default()
     };
     if list {

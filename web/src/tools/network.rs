@@ -20,12 +20,14 @@ use labvisor_core::net::forward::{ForwardError, PortForward};
 use labvisor_core::net::nat::{cone_name, Behavior};
 use labvisor_core::net::packet::Proto;
 use labvisor_core::net::scenario::{self, Scenario};
-use labvisor_core::net::sim::{Action, ActionError, Network, RuleTarget, SendSpec};
+use labvisor_core::net::sim::{
+    Action, ActionError, Network, Removal, RuleTarget, SendSpec, MAX_ADAPTERS,
+};
 use labvisor_core::net::topology::{
-    Attach, Fabric, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
+    Attach, Fabric, NameError, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
 };
 use labvisor_core::net::trace::{Event, Step};
-use labvisor_core::net::vbox::Mode;
+use labvisor_core::net::vbox::{Mode, WINDOWS_HOST_ONLY};
 use yew::prelude::*;
 use yew::Event as DomEvent;
 
@@ -74,6 +76,8 @@ pub enum EditError {
     Address(String),
     /// A test packet's port is not in 1–65535.
     Port(String),
+    /// A static address is not `a.b.c.d/prefix`.
+    Prefix(String),
     /// The lab keeps at most [`crate::lab::MAX_NET_EDITS`] edits.
     TooMany,
 }
@@ -357,6 +361,24 @@ pub fn NetworkTool() -> Html {
     );
     let playing = use_state(|| false);
     let feedback = use_state(|| None::<Feedback>);
+    let confirm_remove = use_state(|| None::<String>);
+    // Focus follows the removal dialog: into it when it opens, to "Add a VM" when it closes
+    // (its VM card may be gone).
+    let was_open = use_mut_ref(|| None::<String>);
+    use_effect_with((*confirm_remove).clone(), move |open| {
+        let before = was_open.replace(open.clone());
+        match (open, before) {
+            (Some(_), _) => crate::browser::focus(".lv-net-confirm .lv-danger"),
+            (None, Some(vm)) => {
+                let back = format!("button[aria-expanded][data-vm=\"{vm}\"]");
+                let gone = crate::browser::document()
+                    .and_then(|d| d.query_selector(&back).ok().flatten())
+                    .is_none();
+                crate::browser::focus(if gone { "#lv-net-add-vm" } else { &back });
+            }
+            (None, None) => {}
+        }
+    });
     let rule_text = use_state(String::new);
     let rule_target = use_state(|| 0usize);
     let nat_choice = use_state(|| 0usize);
@@ -450,6 +472,7 @@ pub fn NetworkTool() -> Html {
         lang,
         lab: lab.clone(),
         feedback: feedback.clone(),
+        confirm_remove: confirm_remove.clone(),
         rule_text: rule_text.clone(),
         rule_target: rule_target.clone(),
         nat_choice: nat_choice.clone(),
@@ -471,8 +494,8 @@ pub fn NetworkTool() -> Html {
                         }) }
                     </select>
                 </div>
-                <h2 class="lv-net-title">{ lab.scenario.title.clone() }</h2>
-                <p class="lv-muted lv-net-desc">{ lab.scenario.description.clone() }</p>
+                <h2 class="lv-net-title">{ lab.scenario.title.get(lang).to_string() }</h2>
+                <p class="lv-muted lv-net-desc">{ lab.scenario.description.get(lang).to_string() }</p>
             </section>
             <div class="lv-net">
                 <section class="lv-panel lv-net-diagram" aria-labelledby="lv-net-diagram-title">
@@ -530,6 +553,8 @@ pub enum Feedback {
     Error(EditError),
     /// A forwarding rule was added (warned about when its host port is privileged).
     Added(PortForward),
+    /// A VM or NIC was removed, and with it what the core said.
+    Removed(String, Removal),
 }
 
 /// The editor's view of the app and its own fields.
@@ -538,6 +563,8 @@ struct EditorCtx {
     lang: Lang,
     lab: Rc<Lab>,
     feedback: UseStateHandle<Option<Feedback>>,
+    /// The VM whose removal waits for the learner's confirmation.
+    confirm_remove: UseStateHandle<Option<String>>,
     rule_text: UseStateHandle<String>,
     rule_target: UseStateHandle<usize>,
     nat_choice: UseStateHandle<usize>,
@@ -579,13 +606,377 @@ fn apply_edit(
     }
 }
 
-fn commit(
+fn commit<E: 'static>(
     ctx: &EditorCtx,
     edit: impl Fn(&mut Vec<NetEdit>) -> Result<Option<Feedback>, EditError> + 'static,
-) -> Callback<MouseEvent> {
+) -> Callback<E> {
     let (app, feedback) = (ctx.app.clone(), ctx.feedback.clone());
     let first_new = ctx.lab.steps.len() as u32;
-    Callback::from(move |_: MouseEvent| apply_edit(&app, &feedback, first_new, &edit))
+    Callback::from(move |_: E| apply_edit(&app, &feedback, first_new, &edit))
+}
+
+/// The text in the `<input>` with this id.
+fn field(id: &str) -> String {
+    use wasm_bindgen::JsCast;
+    crate::browser::document()
+        .and_then(|d| d.get_element_by_id(id))
+        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
+        .map(|i| i.value())
+        .unwrap_or_default()
+}
+
+/// A form that, when submitted (Enter or its button), runs the engine action `make` builds
+/// from the text of its input `id` (`None`: nothing to do).
+fn submit(
+    ctx: &EditorCtx,
+    id: &str,
+    make: impl Fn(String) -> Result<Option<Action>, EditError> + 'static,
+) -> Callback<SubmitEvent> {
+    let (app, feedback, id) = (ctx.app.clone(), ctx.feedback.clone(), id.to_string());
+    let first_new = ctx.lab.steps.len() as u32;
+    Callback::from(move |e: SubmitEvent| {
+        e.prevent_default();
+        let action = make(field(&id).trim().to_string());
+        apply_edit(&app, &feedback, first_new, &move |edits| {
+            if let Some(a) = action.clone()? {
+                edits.push(NetEdit::Act(a));
+            }
+            Ok(None)
+        });
+    })
+}
+
+/// The network names offered for a mode that attaches to a named network: the ones the lab
+/// has, and VirtualBox's defaults.
+fn network_names(t: &Topology, key: &str) -> Vec<String> {
+    let mut names: Vec<String> = match key {
+        "natnetwork" => t.nat_networks.iter().map(|n| n.name.clone()).collect(),
+        "hostonly" => ["vboxnet0", "vboxnet1", WINDOWS_HOST_ONLY]
+            .map(String::from)
+            .to_vec(),
+        _ => vec!["intnet".into()],
+    };
+    for nic in t.nodes.iter().flat_map(|n| &n.nics) {
+        if let Attach::Vbox(m) = &nic.attach {
+            if let Some(n) = network_of(m).filter(|_| mode_key(m) == key) {
+                if !names.iter().any(|x| x == n) {
+                    names.push(n.to_string());
+                }
+            }
+        }
+    }
+    names
+}
+
+/// The named network a mode attaches to.
+pub fn network_of(m: &Mode) -> Option<&str> {
+    match m {
+        Mode::NatNetwork(n) | Mode::HostOnly(n) | Mode::Internal(n) => Some(n),
+        _ => None,
+    }
+}
+
+/// The same kind of attachment, to the network `name`.
+pub fn with_network(m: &Mode, name: &str) -> Option<Mode> {
+    let name = name.to_string();
+    Some(match m {
+        Mode::NatNetwork(_) => Mode::NatNetwork(name),
+        Mode::HostOnly(_) => Mode::HostOnly(name),
+        Mode::Internal(_) => Mode::Internal(name),
+        _ => return None,
+    })
+}
+
+/// A mode in the learner's language, with its network's name.
+fn mode_label(lang: Lang, m: &Mode) -> String {
+    let kind = MODES
+        .iter()
+        .find(|(k, _)| *k == mode_key(m))
+        .map_or("", |(_, t)| t.get(lang));
+    match network_of(m) {
+        Some(n) => format!("{kind} {n}"),
+        None => kind.to_string(),
+    }
+}
+
+/// What a removal takes with it, in the learner's language, one item each.
+fn removal_lines(lang: Lang, r: &Removal) -> Vec<String> {
+    r.nics
+        .iter()
+        .map(|(nic, m)| format!("{} {nic} ({})", NIC.get(lang), mode_label(lang, m)))
+        .chain(
+            r.rules
+                .iter()
+                .map(|(t, rule)| format!("{} {rule} — {t}", RULE_ON.get(lang))),
+        )
+        .collect()
+}
+
+#[cfg(test)]
+fn removal_text(lang: Lang, r: &Removal) -> String {
+    removal_lines(lang, r).join("; ")
+}
+
+fn removal_items(lang: Lang, r: &Removal) -> Html {
+    html! {
+        <ul class="lv-net-removal">
+            { for removal_lines(lang, r).into_iter().map(|l| html! { <li>{ l }</li> }) }
+        </ul>
+    }
+}
+
+/// One VM: its name, host, NICs (mode, network name, address), and its removal.
+fn vm_card(ctx: &EditorCtx, i: usize, vm: &NodeSpec, hosts: &[String]) -> Html {
+    let lang = ctx.lang;
+    let topo = ctx.lab.network.topology();
+    let id = format!("lv-net-vm{i}");
+    let name = vm.name.clone();
+    let rename = {
+        let from = name.clone();
+        submit(ctx, &format!("{id}-name"), move |to| {
+            Ok((to != from).then(|| Action::RenameVm {
+                from: from.clone(),
+                to,
+            }))
+        })
+    };
+    let on_host = {
+        let (app, feedback, lab, vm) = (
+            ctx.app.clone(),
+            ctx.feedback.clone(),
+            ctx.lab.clone(),
+            name.clone(),
+        );
+        Callback::from(move |e: DomEvent| {
+            let edit = NetEdit::Act(Action::SetHost {
+                vm: vm.clone(),
+                host: input_value(&e),
+            });
+            apply_edit(&app, &feedback, lab.steps.len() as u32, &move |edits| {
+                edits.push(edit.clone());
+                Ok(None)
+            });
+        })
+    };
+    let ask_remove = {
+        let (confirm, vm) = (ctx.confirm_remove.clone(), name.clone());
+        Callback::from(move |_: MouseEvent| confirm.set(Some(vm.clone())))
+    };
+    let confirming = ctx.confirm_remove.as_deref() == Some(name.as_str());
+    let removal = confirming
+        .then(|| ctx.lab.network.removal(&name, None).ok())
+        .flatten();
+    let remove = {
+        let (vm, removal, confirm, feedback) = (
+            name.clone(),
+            removal.clone().unwrap_or_default(),
+            ctx.confirm_remove.clone(),
+            ctx.feedback.clone(),
+        );
+        let done = commit::<MouseEvent>(ctx, move |edits| {
+            edits.push(NetEdit::Act(Action::RemoveVm { name: vm.clone() }));
+            Ok(Some(Feedback::Removed(vm.clone(), removal.clone())))
+        });
+        Callback::from(move |e: MouseEvent| {
+            confirm.set(None);
+            feedback.set(None);
+            done.emit(e);
+        })
+    };
+    let cancel = {
+        let confirm = ctx.confirm_remove.clone();
+        Callback::from(move |_: MouseEvent| confirm.set(None))
+    };
+    let escape = {
+        let confirm = ctx.confirm_remove.clone();
+        Callback::from(move |e: KeyboardEvent| {
+            if e.key() == "Escape" {
+                confirm.set(None);
+            }
+        })
+    };
+    let add_nic = {
+        let vm = name.clone();
+        commit::<MouseEvent>(ctx, move |edits| {
+            edits.push(NetEdit::Act(Action::AddNic {
+                vm: vm.clone(),
+                mode: Mode::Nat {
+                    forwards: Vec::new(),
+                },
+            }));
+            Ok(None)
+        })
+    };
+    let nic_row = |j: usize, nic: &NicSpec| {
+        let Attach::Vbox(mode) = &nic.attach else {
+            return html! {};
+        };
+        let nid = format!("{id}-nic{j}");
+        let label = format!("{name} {}", nic.name);
+        let on_mode = {
+            let (app, feedback, lab) = (ctx.app.clone(), ctx.feedback.clone(), ctx.lab.clone());
+            let (vm, nic) = (name.clone(), nic.name.clone());
+            Callback::from(move |e: DomEvent| {
+                let Some(mode) = mode_from_key(&input_value(&e), lab.network.topology()) else {
+                    return;
+                };
+                let edit = NetEdit::Act(Action::SetMode {
+                    vm: vm.clone(),
+                    nic: nic.clone(),
+                    mode,
+                });
+                apply_edit(&app, &feedback, lab.steps.len() as u32, &move |edits| {
+                    edits.push(edit.clone());
+                    Ok(None)
+                });
+            })
+        };
+        let set_network = {
+            let (vm, nic, mode) = (name.clone(), nic.name.clone(), mode.clone());
+            submit(ctx, &format!("{nid}-net"), move |net| {
+                Ok((network_of(&mode) != Some(net.as_str()))
+                    .then(|| with_network(&mode, &net))
+                    .flatten()
+                    .map(|mode| Action::SetMode {
+                        vm: vm.clone(),
+                        nic: nic.clone(),
+                        mode,
+                    }))
+            })
+        };
+        let set_addr = {
+            let (vm, nic) = (name.clone(), nic.name.clone());
+            submit(ctx, &format!("{nid}-addr"), move |text| {
+                let addr = if text.is_empty() {
+                    None
+                } else {
+                    Some(text.parse().map_err(|_| EditError::Prefix(text.clone()))?)
+                };
+                Ok(Some(Action::SetAddress {
+                    vm: vm.clone(),
+                    nic: nic.clone(),
+                    addr,
+                }))
+            })
+        };
+        let remove_nic = {
+            let (vm, nic) = (name.clone(), nic.name.clone());
+            let removal = ctx.lab.network.removal(&vm, Some(&nic)).unwrap_or_default();
+            commit::<MouseEvent>(ctx, move |edits| {
+                edits.push(NetEdit::Act(Action::RemoveNic {
+                    vm: vm.clone(),
+                    nic: nic.clone(),
+                }));
+                Ok(Some(Feedback::Removed(
+                    format!("{vm} {nic}"),
+                    removal.clone(),
+                )))
+            })
+        };
+        let key = mode_key(mode);
+        let list = format!("{nid}-nets");
+        html! {
+            <div class="lv-net-nic" role="group" aria-label={label.clone()}>
+                <div class="lv-row">
+                    <label class="lv-label lv-mono" for={format!("{nid}-mode")}>{ nic.name.clone() }</label>
+                    <select id={format!("{nid}-mode")} class="lv-select" onchange={on_mode}
+                        aria-label={format!("{label} {}", MODE.get(lang))}>
+                        { for MODES.iter().map(|(k, l)| html! {
+                            <option value={*k} selected={key == *k}>{ l.get(lang) }</option>
+                        }) }
+                    </select>
+                    <button type="button" class="lv-button lv-ghost" onclick={remove_nic}
+                        aria-label={format!("{} {label}", REMOVE.get(lang))}>{ REMOVE.get(lang) }</button>
+                </div>
+                if let Some(net) = network_of(mode) {
+                    <form class="lv-row" onsubmit={set_network}>
+                        <label class="lv-label" for={format!("{nid}-net")}>{ NETWORK_NAME.get(lang) }</label>
+                        <input id={format!("{nid}-net")} class="lv-input lv-mono lv-grow" list={list.clone()}
+                            value={net.to_string()} spellcheck="false" autocomplete="off"
+                            aria-label={format!("{label} {}", NETWORK_NAME.get(lang))} />
+                        <datalist id={list}>
+                            { for network_names(topo, key).into_iter().map(|n| html! { <option value={n} /> }) }
+                        </datalist>
+                        <button class="lv-button">{ APPLY.get(lang) }</button>
+                    </form>
+                }
+                if !matches!(mode, Mode::NotAttached) {
+                    <form class="lv-row" onsubmit={set_addr}>
+                        <label class="lv-label" for={format!("{nid}-addr")}>{ STATIC_ADDR.get(lang) }</label>
+                        <input id={format!("{nid}-addr")} class="lv-input lv-mono lv-grow"
+                            value={nic.addr.map(|a| a.to_string()).unwrap_or_default()}
+                            placeholder={if key == "internal" { "10.10.0.1/24" } else { "DHCP" }}
+                            spellcheck="false" autocomplete="off"
+                            aria-label={format!("{label} {}", STATIC_ADDR.get(lang))} />
+                        <button class="lv-button">{ APPLY.get(lang) }</button>
+                    </form>
+                }
+                <p class="lv-muted lv-mono lv-net-nic-now">{ now_attached(lang, ctx.lab.network.fabric(), &name, &nic.name) }</p>
+            </div>
+        }
+    };
+    html! {
+        <fieldset class="lv-net-vm">
+            <legend>{ format!("VM {name}") }</legend>
+            <form class="lv-row" onsubmit={rename}>
+                <label class="lv-label" for={format!("{id}-name")}>{ NAME.get(lang) }</label>
+                <input id={format!("{id}-name")} class="lv-input lv-mono lv-grow" value={name.clone()}
+                    maxlength="32" spellcheck="false" autocomplete="off" />
+                <button class="lv-button">{ RENAME.get(lang) }</button>
+            </form>
+            if hosts.len() > 1 {
+                <div class="lv-row">
+                    <label class="lv-label" for={format!("{id}-host")}>{ HOST.get(lang) }</label>
+                    <select id={format!("{id}-host")} class="lv-select" onchange={on_host}>
+                        { for hosts.iter().map(|h| html! {
+                            <option value={h.clone()} selected={vm.host.as_deref() == Some(h.as_str())}>{ h.clone() }</option>
+                        }) }
+                    </select>
+                </div>
+            }
+            { for vm.nics.iter().enumerate().map(|(j, nic)| nic_row(j, nic)) }
+            <div class="lv-row">
+                <button type="button" class="lv-button lv-ghost" onclick={add_nic} disabled={vm.nics.len() >= MAX_ADAPTERS}
+                    aria-label={format!("{} ({name})", ADD_NIC.get(lang))}>{ ADD_NIC.get(lang) }</button>
+                <button type="button" class="lv-button lv-ghost lv-danger" onclick={ask_remove} aria-expanded={confirming.to_string()} data-vm={name.clone()}
+                    aria-label={format!("{} {name}", REMOVE_VM.get(lang))}>{ REMOVE_VM.get(lang) }</button>
+            </div>
+            if let Some(r) = &removal {
+                <div class="lv-net-confirm" role="alertdialog" aria-labelledby={format!("{id}-confirm")} onkeydown={escape}>
+                    <p id={format!("{id}-confirm")}><strong>{ confirm_text(lang, &name, r) }</strong></p>
+                    { removal_items(lang, r) }
+                    <div class="lv-row">
+                        <button type="button" class="lv-button lv-danger" onclick={remove}>{ format!("{} {name}", REMOVE_VM.get(lang)) }</button>
+                        <button type="button" class="lv-button lv-ghost" onclick={cancel}>{ CANCEL.get(lang) }</button>
+                    </div>
+                </div>
+            }
+        </fieldset>
+    }
+}
+
+/// How a VM's NIC is wired now: its attachment and address, from the engine.
+fn now_attached(lang: Lang, fabric: &Fabric, vm: &str, nic: &str) -> String {
+    let Some(x) = fabric
+        .node_index(vm)
+        .and_then(|i| fabric.nodes[i].nics.iter().find(|x| x.name == nic))
+    else {
+        return String::new();
+    };
+    match (x.segment, x.addr) {
+        (None, _) => NOT_ATTACHED_NOW.get(lang).to_string(),
+        (Some(s), Some(a)) => format!("{} · {a}", fabric.segments[s].name),
+        (Some(s), None) => format!("{} · {}", fabric.segments[s].name, NO_ADDRESS.get(lang)),
+    }
+}
+
+fn confirm_text(lang: Lang, vm: &str, r: &Removal) -> String {
+    match (lang, r.nics.is_empty() && r.rules.is_empty()) {
+        (Lang::En, true) => format!("Remove {vm}? It has no NICs or rules."),
+        (Lang::En, false) => format!("Remove {vm}? This also removes:"),
+        (Lang::Ko, true) => format!("{vm}을(를) 삭제할까요? NIC나 규칙은 없습니다."),
+        (Lang::Ko, false) => format!("{vm}을(를) 삭제할까요? 다음도 함께 삭제됩니다:"),
+    }
 }
 
 fn editor(ctx: &EditorCtx) -> Html {
@@ -602,48 +993,48 @@ fn editor(ctx: &EditorCtx) -> Html {
     let nats = configurable_nats(topo);
     let nat_i = (*ctx.nat_choice).min(nats.len().saturating_sub(1));
 
+    let hosts: Vec<String> = topo
+        .nodes
+        .iter()
+        .filter(|n| n.kind == NodeKind::Host)
+        .map(|n| n.name.clone())
+        .collect();
     let add_vm = {
-        let name = next_vm_name(topo);
+        let (name, host) = (next_vm_name(topo), hosts.first().cloned());
         commit(ctx, move |edits| {
-            edits.push(NetEdit::AddVm(name.clone()));
+            let host = host.clone().ok_or(EditError::NoHost)?;
+            edits.push(NetEdit::Act(Action::AddVm {
+                name: name.clone(),
+                host,
+            }));
             Ok(None)
         })
     };
-    let mode_select = |vm: &NodeSpec, nic: &NicSpec| {
-        let Attach::Vbox(mode) = &nic.attach else {
-            return html! {};
-        };
-        let id = format!("lv-net-mode-{}-{}", vm.name, nic.name);
-        let (app, feedback, lab) = (ctx.app.clone(), ctx.feedback.clone(), ctx.lab.clone());
-        let (vm_name, nic_name) = (vm.name.clone(), nic.name.clone());
-        let onchange = Callback::from(move |e: DomEvent| {
-            let Some(mode) = mode_from_key(&input_value(&e), lab.network.topology()) else {
-                return;
-            };
-            let edit = NetEdit::Act(Action::SetMode {
-                vm: vm_name.clone(),
-                nic: nic_name.clone(),
-                mode,
-            });
-            apply_edit(&app, &feedback, lab.steps.len() as u32, &move |edits| {
-                edits.push(edit.clone());
+    let create_natnet = {
+        let (app, feedback, host) = (
+            ctx.app.clone(),
+            ctx.feedback.clone(),
+            hosts.first().cloned(),
+        );
+        let first_new = lab.steps.len() as u32;
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            let (name, cidr) = (field("lv-net-nn-name"), field("lv-net-nn-cidr"));
+            let host = host.clone();
+            apply_edit(&app, &feedback, first_new, &move |edits| {
+                let cidr = cidr
+                    .trim()
+                    .parse()
+                    .map_err(|_| EditError::Prefix(cidr.trim().to_string()))?;
+                edits.push(NetEdit::Act(Action::AddNatNetwork {
+                    name: name.trim().to_string(),
+                    cidr,
+                    host: host.clone().ok_or(EditError::NoHost)?,
+                }));
                 Ok(None)
             });
-        });
-        html! {
-            <div class="lv-row">
-                <label class="lv-label" for={id.clone()}>{ format!("{} {}", vm.name, nic.name) }</label>
-                <select id={id} class="lv-select" onchange={onchange}
-                    aria-label={format!("{} {} {}", vm.name, nic.name, MODE.get(lang))}>
-                    { for MODES.iter().map(|(key, label)| html! {
-                        <option value={*key} selected={mode_key(mode) == *key}>{ label.get(lang) }</option>
-                    }) }
-                </select>
-                <span class="lv-muted lv-mono">{ mode.to_string() }</span>
-            </div>
-        }
+        })
     };
-
     let add_rule = {
         let text = (*ctx.rule_text).clone();
         let target = targets.get(target_i).cloned();
@@ -812,8 +1203,21 @@ fn editor(ctx: &EditorCtx) -> Html {
             <div class="lv-net-edit-grid">
             <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-vms-title">
                 <h3 id="lv-net-vms-title">{ VMS.get(lang) }</h3>
-                { for vms.iter().flat_map(|vm| vm.nics.iter().map(move |nic| (vm, nic))).map(|(vm, nic)| mode_select(vm, nic)) }
-                <button class="lv-button" onclick={add_vm}>{ ADD_VM.get(lang) }</button>
+                <div class="lv-net-vms">
+                    { for vms.iter().enumerate().map(|(i, vm)| vm_card(ctx, i, vm, &hosts)) }
+                </div>
+                <button class="lv-button" onclick={add_vm} id="lv-net-add-vm">{ ADD_VM.get(lang) }</button>
+                <h3 id="lv-net-nn-title">{ NAT_NETWORKS.get(lang) }</h3>
+                <ul class="lv-net-rules">
+                    { for topo.nat_networks.iter().map(|n| html! { <li class="lv-mono">{ format!("{} {} ({})", n.name, n.cidr, n.host) }</li> }) }
+                </ul>
+                <form class="lv-row" onsubmit={create_natnet} aria-labelledby="lv-net-nn-title">
+                    <label class="lv-label" for="lv-net-nn-name">{ NAME.get(lang) }</label>
+                    <input id="lv-net-nn-name" class="lv-input lv-mono" size="12" placeholder="NatNetwork2" spellcheck="false" autocomplete="off" />
+                    <label class="lv-label" for="lv-net-nn-cidr">{ CIDR.get(lang) }</label>
+                    <input id="lv-net-nn-cidr" class="lv-input lv-mono" size="12" value="10.0.2.0/24" spellcheck="false" autocomplete="off" />
+                    <button class="lv-button">{ CREATE_NATNET.get(lang) }</button>
+                </form>
             </div>
             <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-pf-title">
                 <h3 id="lv-net-pf-title">{ FORWARDS.get(lang) }</h3>
@@ -1191,6 +1595,15 @@ fn feedback_view(lang: Lang, f: &Feedback) -> Html {
         Feedback::Error(e) => html! {
             <p id="lv-net-feedback" class="lv-field-error" role="alert">{ render_error(lang, e) }</p>
         },
+        Feedback::Removed(what, removal) => html! {
+            <div id="lv-net-feedback" class="lv-net-ok" role="status">
+                <p>{ match lang { Lang::En => format!("Removed {what}."), Lang::Ko => format!("{what}을(를) 삭제했습니다.") } }</p>
+                if !removal.nics.is_empty() || !removal.rules.is_empty() {
+                    <p>{ WITH_IT.get(lang) }</p>
+                    { removal_items(lang, removal) }
+                }
+            </div>
+        },
         Feedback::Added(rule) => html! {
             <div id="lv-net-feedback" role="status">
                 <p class="lv-net-ok">{ format!("{} {rule} ({})", ADDED.get(lang), rule.to_qemu()) }</p>
@@ -1253,6 +1666,10 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
                 ActionError::UnknownNode(n) => format!("{n:?}라는 노드가 없습니다"),
                 ActionError::UnknownNic { node, nic } => format!("{node}에는 {nic:?}라는 NIC가 없습니다"),
                 ActionError::Rule(m) => format!("포워딩 규칙을 바꿀 수 없습니다 ({m})"),
+                ActionError::Name(n) => name_error_ko(n),
+                ActionError::NotAVm(n, k) => format!("{n:?}은(는) VM이 아니라 {k}입니다. 이렇게 바꿀 수 있는 것은 VM뿐입니다"),
+                ActionError::TooSmall(net) => format!("NAT 네트워크에는 게이트웨이 .1, DHCP 서버 .3, 게스트용 .4부터의 주소가 필요합니다. {net}은(는) /29보다 작습니다"),
+                ActionError::TooManyNics(vm) => format!("{vm}에는 이미 네트워크 어댑터가 {MAX_ADAPTERS}개 있습니다. VirtualBox VM의 최대 개수입니다"),
                 ActionError::Invalid(p) => format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p)),
             };
             format!("{what}: {why}")
@@ -1282,10 +1699,28 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
         ),
         (Lang::En, EditError::Address(a)) => format!("{a:?} is not an IPv4 address like 10.0.2.15"),
         (Lang::Ko, EditError::Address(a)) => format!("{a:?}는 10.0.2.15 같은 IPv4 주소가 아닙니다"),
+        (Lang::En, EditError::Prefix(a)) => format!("{a:?} is not an address with its prefix length, like 10.10.0.1/24"),
+        (Lang::Ko, EditError::Prefix(a)) => format!("{a:?}는 10.10.0.1/24처럼 프리픽스 길이를 붙인 주소가 아닙니다"),
         (Lang::En, EditError::Port(p)) => format!("port {p:?} is not a number in 1-65535"),
         (Lang::Ko, EditError::Port(p)) => format!("포트 {p:?}는 1–65535 범위의 숫자가 아닙니다"),
         (Lang::En, EditError::TooMany) => format!("The lab keeps at most {} edits: undo one first.", crate::lab::MAX_NET_EDITS),
         (Lang::Ko, EditError::TooMany) => format!("실습은 편집을 최대 {}개까지 보관합니다. 먼저 하나를 되돌리세요.", crate::lab::MAX_NET_EDITS),
+    }
+}
+
+/// The Korean for the core's refusal of a name.
+fn name_error_ko(e: &NameError) -> String {
+    match e {
+        NameError::Empty => "이름은 비워 둘 수 없습니다".into(),
+        NameError::TooLong(n, len) => format!(
+            "이름 {n:?}은(는) {len}자입니다. 최대 {}자까지 쓸 수 있습니다",
+            labvisor_core::net::topology::MAX_NAME
+        ),
+        NameError::BadChar(n, c) => {
+            format!("이름 {n:?}에 {c:?}이(가) 있습니다. 글자, 숫자, '-', '_', '.'만 쓸 수 있습니다")
+        }
+        NameError::BadStart(n) => format!("이름 {n:?}은(는) 글자나 숫자로 시작해야 합니다"),
+        NameError::Taken(n) => format!("{n:?}라는 이름의 노드가 이미 있습니다"),
     }
 }
 
@@ -1347,6 +1782,29 @@ const EDIT: Text = Text::new("Edit the lab", "실습 편집");
 const VMS: Text = Text::new("VMs and their NICs", "VM과 NIC");
 const MODE: Text = Text::new("attachment mode", "연결 방식");
 const ADD_VM: Text = Text::new("Add a VM", "VM 추가");
+const NAME: Text = Text::new("Name", "이름");
+const NAT_NETWORKS: Text = Text::new("NAT Networks", "NAT 네트워크");
+const CIDR: Text = Text::new("Network", "네트워크 주소");
+const CREATE_NATNET: Text = Text::new("Create NAT Network", "NAT 네트워크 만들기");
+const RENAME: Text = Text::new("Rename", "이름 바꾸기");
+const HOST: Text = Text::new("Host", "호스트");
+const NIC: Text = Text::new("NIC", "NIC");
+const ADD_NIC: Text = Text::new("Add a NIC", "NIC 추가");
+const REMOVE_VM: Text = Text::new("Remove VM", "VM 삭제");
+const CANCEL: Text = Text::new("Cancel", "취소");
+const APPLY: Text = Text::new("Apply", "적용");
+const NETWORK_NAME: Text = Text::new("Network name", "네트워크 이름");
+const STATIC_ADDR: Text = Text::new(
+    "Static address (set in the guest; empty: DHCP)",
+    "고정 주소 (게스트 안에서 설정, 비우면 DHCP)",
+);
+const RULE_ON: Text = Text::new("Forwarding rule", "포트 포워딩 규칙");
+const WITH_IT: Text = Text::new("With it went:", "함께 삭제된 것:");
+const NOT_ATTACHED_NOW: Text = Text::new("no cable plugged in", "케이블이 연결되지 않음");
+const NO_ADDRESS: Text = Text::new(
+    "no address (no DHCP server here)",
+    "주소 없음 (이 네트워크에는 DHCP 서버가 없음)",
+);
 const FORWARDS: Text = Text::new("Port forwarding", "포트 포워딩");
 const NO_TARGET: Text = Text::new(
     "No NAT here to forward through: set a VM's NIC to NAT first.",
@@ -1561,6 +2019,95 @@ mod tests {
     }
 
     #[test]
+    fn vms_are_renamed_moved_to_other_networks_and_removed_through_the_engine() {
+        let act = |a: Action| NetEdit::Act(a);
+        let internal = |vm: &str, net: &str, ip: &str| {
+            [
+                act(Action::SetMode {
+                    vm: vm.into(),
+                    nic: "eth0".into(),
+                    mode: with_network(&Mode::Internal(String::new()), net).unwrap(),
+                }),
+                act(Action::SetAddress {
+                    vm: vm.into(),
+                    nic: "eth0".into(),
+                    addr: Some(ip.parse().unwrap()),
+                }),
+            ]
+        };
+        let mut edits = vec![act(Action::RenameVm {
+            from: "vm2".into(),
+            to: "db".into(),
+        })];
+        edits.extend(internal("vm1", "intnet-a", "10.10.0.1/24"));
+        edits.extend(internal("db", "intnet-b", "10.10.0.2/24"));
+        edits.push(send_edit("vm1", "10.10.0.2", Proto::Icmp, 0, 9).unwrap());
+        let lab = load("host-only", &edits).unwrap();
+        assert!(!delivered_to(&lab, "db"), "two internal networks are apart");
+        assert!(dropped_at(&lab, "vm1"));
+        let names = network_names(lab.network.topology(), "internal");
+        assert_eq!(names, ["intnet", "intnet-a", "intnet-b"]);
+        assert!(now_attached(Lang::En, lab.network.fabric(), "db", "eth0")
+            .starts_with("intnet/intnet-b · 10.10.0.2/24"));
+        // One network: the ping arrives.
+        edits.insert(
+            edits.len() - 1,
+            act(Action::SetMode {
+                vm: "db".into(),
+                nic: "eth0".into(),
+                mode: Mode::Internal("intnet-a".into()),
+            }),
+        );
+        assert!(delivered_to(&load("host-only", &edits).unwrap(), "db"));
+        // A bad name is refused by the core, in either language.
+        let bad = act(Action::RenameVm {
+            from: "vm1".into(),
+            to: "my vm".into(),
+        });
+        let e = load("host-only", &[bad]).err().unwrap();
+        assert!(render_error(Lang::En, &e).contains("contains ' '"), "{e:?}");
+        assert!(render_error(Lang::Ko, &e).contains("글자, 숫자"), "{e:?}");
+        // Removing vm1 takes its NICs; the removal is the core's.
+        let lab = load("host-only", &[]).unwrap();
+        let removal = lab.network.removal("vm1", None).unwrap();
+        assert_eq!(removal.nics.len(), 2);
+        let text = removal_text(Lang::Ko, &removal);
+        assert!(text.contains("호스트 전용 어댑터 vboxnet0"), "{text}");
+        let lab = load("host-only", &[act(Action::RemoveVm { name: "vm1".into() })]).unwrap();
+        assert!(lab.network.topology().node("vm1").is_none());
+    }
+
+    #[test]
+    fn a_nat_network_created_in_the_lab_is_offered_and_joined() {
+        let create = NetEdit::Act(Action::AddNatNetwork {
+            name: "lab".into(),
+            cidr: "10.0.5.0/24".parse().unwrap(),
+            host: "pc".into(),
+        });
+        let lab = load("host-only", std::slice::from_ref(&create)).unwrap();
+        let topo = lab.network.topology();
+        assert_eq!(network_names(topo, "natnetwork"), ["lab"]);
+        let join = NetEdit::Act(Action::SetMode {
+            vm: "vm2".into(),
+            nic: "eth0".into(),
+            mode: mode_from_key("natnetwork", topo).unwrap(),
+        });
+        let lab = load("host-only", &[create, join]).unwrap();
+        assert!(now_attached(Lang::En, lab.network.fabric(), "vm2", "eth0")
+            .starts_with("natnet/lab · 10.0.5.4/24"));
+    }
+
+    #[test]
+    fn titles_follow_the_language() {
+        let lab = load("nat-network", &[]).unwrap();
+        assert_eq!(
+            lab.scenario.title.get(Lang::Ko),
+            "NAT 네트워크에 연결한 VM 두 대"
+        );
+        assert_eq!(lab.scenario.title.get(Lang::En), "Two VMs on a NAT Network");
+    }
+
+    #[test]
     fn a_bad_destination_is_named() {
         let e = send_edit("pc", "10.0.2", Proto::Tcp, 22, 0).unwrap_err();
         assert_eq!(
@@ -1597,6 +2144,44 @@ mod share_tests {
                 vm: "vm1".into(),
                 nic: "eth0".into(),
                 mode: Mode::Internal("intnet".into()),
+            }),
+            NetEdit::Act(Action::AddVm {
+                name: "web".into(),
+                host: "pc".into(),
+            }),
+            NetEdit::Act(Action::RenameVm {
+                from: "web".into(),
+                to: "우분투".into(),
+            }),
+            NetEdit::Act(Action::SetHost {
+                vm: "vm1".into(),
+                host: "pc".into(),
+            }),
+            NetEdit::Act(Action::AddNic {
+                vm: "vm1".into(),
+                mode: Mode::HostOnly(WINDOWS_HOST_ONLY.into()),
+            }),
+            NetEdit::Act(Action::SetAddress {
+                vm: "vm1".into(),
+                nic: "eth0".into(),
+                addr: Some("10.10.0.1/24".parse().unwrap()),
+            }),
+            NetEdit::Act(Action::SetAddress {
+                vm: "vm1".into(),
+                nic: "eth1".into(),
+                addr: None,
+            }),
+            NetEdit::Act(Action::RemoveNic {
+                vm: "vm1".into(),
+                nic: "eth1".into(),
+            }),
+            NetEdit::Act(Action::RemoveVm {
+                name: "우분투".into(),
+            }),
+            NetEdit::Act(Action::AddNatNetwork {
+                name: "lab".into(),
+                cidr: "10.0.5.0/24".parse().unwrap(),
+                host: "pc".into(),
             }),
         ];
         let back = Shared::decode(&shared.encode()).expect("the link decodes");
