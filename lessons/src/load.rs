@@ -763,13 +763,14 @@ fn build_spec(
                 }
                 if let Some(dial) = &g.dial {
                     let ok = dial.split_once(':').is_some_and(|(node, port)| {
-                        names.contains(&node) && port.parse::<u16>().is_ok()
+                        (names.contains(&node) || node.parse::<std::net::Ipv4Addr>().is_ok())
+                            && port.parse::<u16>().is_ok()
                     });
                     if !ok {
                         report.error(
                             goal.span(),
                             what(&format!(
-                                "`dial = {dial:?}` must be `node:port` with a known node"
+                                "`dial = {dial:?}` must be `node:port` with a known node, or `address:port` (e.g. `127.0.0.1:2222`)"
                             )),
                         );
                     }

@@ -501,7 +501,8 @@ pub struct Goal {
     /// The port it must arrive at (not for ICMP).
     #[serde(default)]
     pub port: Option<u16>,
-    /// What the client dials, `node:port`, when not `to` itself (through a forwarding rule).
+    /// What the client dials, `node:port` or `address:port` (`127.0.0.1:2222` from the host),
+    /// when not `to` itself (through a forwarding rule).
     #[serde(default)]
     pub dial: Option<String>,
 }

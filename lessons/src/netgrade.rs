@@ -323,6 +323,20 @@ fn rule_text(rule: &ForwardRule) -> String {
     )
 }
 
+/// A rule in VirtualBox's NAT syntax (`VBoxManage modifyvm --natpf1`),
+/// `name,tcp,host-ip,port,guest-ip,port`: the guest address may stay empty.
+fn nat_rule_text(rule: &ForwardRule) -> String {
+    format!(
+        "{},{},{},{},{},{}",
+        rule.name,
+        proto_name(rule.proto),
+        rule.host_ip.as_deref().unwrap_or(""),
+        rule.host_port,
+        rule.guest_ip.as_deref().unwrap_or(""),
+        rule.guest_port
+    )
+}
+
 /// The engine topology of a virtualbox exercise after the learner's steps: the host, an
 /// internet machine on the host's segment, the VMs and, when a NIC uses it, the NAT Network.
 fn virtualbox_topology(
@@ -349,21 +363,58 @@ fn virtualbox_topology(
         (NetProto::Udp, 53),
     ];
     topology.nodes.push(internet);
-    let mut uses_nat_network = false;
+    let uses_nat_network = lab.vms.iter().any(|v| v.1.contains(&NicMode::NatNetwork));
+    let text_of = if uses_nat_network {
+        rule_text
+    } else {
+        nat_rule_text
+    };
+    let forwards = lab
+        .rules
+        .iter()
+        .map(|r| {
+            let text = text_of(r);
+            PortForward::parse_any(&text).map_err(|e| vec![format!("forward {text:?}: {e}")])
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    // Where the learner's rules go: a NAT Network keeps its own rules; without one, a NAT-mode
+    // adapter does (VirtualBox keeps those per VM: `VBoxManage modifyvm VM --natpf1`).
+    let nat_vms: Vec<&str> = lab
+        .vms
+        .iter()
+        .filter(|v| v.1.contains(&NicMode::Nat))
+        .map(|v| v.0.as_str())
+        .collect();
+    let rules_on_vm = match (uses_nat_network, nat_vms.as_slice()) {
+        (true, _) => None,
+        (false, [only]) => Some(*only),
+        (false, _) if forwards.is_empty() => None,
+        (false, []) => {
+            return Err(vec![
+                "forwarding rules need a VM on NAT or a NAT Network to live on; no NIC is on either"
+                    .into(),
+            ])
+        }
+        (false, several) => {
+            return Err(vec![format!(
+                "forwarding rules without a NAT Network belong to one VM's NAT adapter, and {} are on NAT: this exercise cannot tell which",
+                several.join(", ")
+            )])
+        }
+    };
     for (name, modes, listens) in &lab.vms {
+        let mut rules_here = (rules_on_vm == Some(name.as_str())).then(|| forwards.clone());
         let nics = modes
             .iter()
             .enumerate()
             .map(|(i, mode)| NicSpec {
                 name: format!("eth{i}"),
                 attach: Attach::Vbox(match mode {
+                    // The first NAT adapter takes the rules, as `--natpf1` does.
                     NicMode::Nat => Mode::Nat {
-                        forwards: Vec::new(),
+                        forwards: rules_here.take().unwrap_or_default(),
                     },
-                    NicMode::NatNetwork => {
-                        uses_nat_network = true;
-                        Mode::NatNetwork(NAT_NETWORK.into())
-                    }
+                    NicMode::NatNetwork => Mode::NatNetwork(NAT_NETWORK.into()),
                     NicMode::Bridged => Mode::Bridged,
                     NicMode::HostOnly => Mode::HostOnly("vboxnet0".into()),
                     NicMode::Internal => Mode::Internal("intnet".into()),
@@ -383,14 +434,6 @@ fn virtualbox_topology(
         topology.nodes.push(vm);
     }
     if uses_nat_network {
-        let forwards = lab
-            .rules
-            .iter()
-            .map(|r| {
-                let text = rule_text(r);
-                PortForward::parse_any(&text).map_err(|e| vec![format!("forward {text:?}: {e}")])
-            })
-            .collect::<Result<_, _>>()?;
         topology.nat_networks.push(NatNetworkSpec {
             name: NAT_NETWORK.into(),
             cidr: "10.0.2.0/24".parse().expect("a valid network"),
@@ -507,12 +550,15 @@ fn run_goals<'g>(
             Some(dial) => {
                 let (node, p) = dial.split_once(':').unwrap_or((dial, "0"));
                 let dport = p.parse().unwrap_or(0);
-                addrs
-                    .get(node)
-                    .into_iter()
-                    .flatten()
-                    .map(|a| (*a, dport))
-                    .collect()
+                match node.parse::<Ipv4Addr>() {
+                    Ok(address) => vec![(address, dport)],
+                    Err(_) => addrs
+                        .get(node)
+                        .into_iter()
+                        .flatten()
+                        .map(|a| (*a, dport))
+                        .collect(),
+                }
             }
             None => addrs
                 .get(&goal.to)
@@ -633,11 +679,15 @@ pub(crate) fn port_forward(net: &NetworkSpec, goals: &[Goal], actions: &[Action]
                 .as_ref()
                 .and_then(|d| d.split_once(':'))
                 .and_then(|(_, p)| p.parse().ok());
+            // A loopback address is the dialling machine itself.
             let dial_node = goal
                 .dial
                 .as_ref()
                 .and_then(|d| d.split_once(':'))
-                .map(|(n, _)| n);
+                .map(|(n, _)| match n.parse::<Ipv4Addr>() {
+                    Ok(address) if address.is_loopback() => goal.from.as_str(),
+                    _ => n,
+                });
             let outcome = match outcome {
                 // The dialled machine itself answered: nothing forwarded the connection.
                 Outcome::WrongNode { node } | Outcome::PortClosed { node }
