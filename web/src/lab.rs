@@ -140,9 +140,10 @@ impl Default for NetState {
     }
 }
 
-/// [`NetEdit`] as stored: the core's engine types use serde's tagged enums, which a
-/// non-self-describing format (postcard, in share links) cannot read back, so edits travel
-/// in this plain mirror.
+/// [`NetEdit`] as stored. Share links and localStorage carry edits in postcard, where a
+/// variant is its index: this mirror fixes that layout here, so a change to the core's
+/// `sim::Action` (a new variant, a reordering) does not silently turn old links into other
+/// edits. It changes only together with `share::VERSION`.
 mod wire {
     use labvisor_core::net::clock::Duration;
     use labvisor_core::net::forward::PortForward;
