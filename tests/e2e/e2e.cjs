@@ -276,6 +276,13 @@ scenario('network lab: symmetric NAT filters an unsolicited packet, full cone ad
     `symmetric NAT drops it: ${JSON.stringify(steps)}`);
   assert.ok(!steps.some((s) => /pc: deliver/.test(s.text)), 'nothing reaches the PC');
   await shot(page, '10-network-symmetric');
+  // The drop, explained in Korean (the engine's own sentence follows in English).
+  await page.locator('.lv-net-diagram input[type=range]').focus();
+  await page.keyboard.press('End');
+  await page.locator('.lv-step-detail.lv-ev-drop').waitFor();
+  await page.getByRole('button', { name: '한국어', exact: true }).click();
+  await page.locator('.lv-step-detail.lv-ev-drop', { hasText: 'NAT가 거부했습니다' }).waitFor();
+  await page.getByRole('button', { name: 'EN', exact: true }).click();
   // Full cone: the same probe is let in to the PC.
   await page.locator('#lv-net-mapping').selectOption('eim');
   await page.locator('#lv-net-filtering').selectOption('eim');

@@ -26,7 +26,7 @@ use labvisor_core::net::sim::{
 use labvisor_core::net::topology::{
     Attach, Fabric, NameError, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
 };
-use labvisor_core::net::trace::{Event, Step};
+use labvisor_core::net::trace::{DropCause, Event, Step};
 use labvisor_core::net::vbox::{Mode, WINDOWS_HOST_ONLY};
 use yew::prelude::*;
 use yew::Event as DomEvent;
@@ -1347,12 +1347,20 @@ fn step_detail(lang: Lang, step: &Step) -> Html {
         Event::Drop {
             node,
             packet,
+            cause,
             reason,
-            ..
         } => html! {
             <div class="lv-step-detail lv-ev-drop" aria-live="polite">
                 <strong>{ format!("✗ {node}: ") }{ DROPPED.get(lang) }</strong>
-                <p class="lv-mono">{ packet.to_string() }</p><p>{ reason.clone() }</p>
+                <p class="lv-mono">{ packet.to_string() }</p>
+                // In Korean the cause leads; the engine's own sentence (English, with the
+                // specifics) follows in small print.
+                if lang == Lang::Ko {
+                    <p>{ drop_cause(*cause).get(lang) }</p>
+                    <p class="lv-muted lv-small-text" lang="en">{ reason.clone() }</p>
+                } else {
+                    <p>{ reason.clone() }</p>
+                }
             </div>
         },
         other => html! {
@@ -1360,6 +1368,48 @@ fn step_detail(lang: Lang, step: &Step) -> Html {
                 <p class="lv-mono">{ other.to_string() }</p>
             </div>
         },
+    }
+}
+
+/// Why a packet died, as a learner would put it.
+fn drop_cause(cause: DropCause) -> Text {
+    match cause {
+        DropCause::NoRoute => Text::new(
+            "No route matches the destination.",
+            "목적지로 가는 경로가 라우팅 테이블에 없습니다.",
+        ),
+        DropCause::NoArp => Text::new(
+            "The next hop did not answer ARP on the link.",
+            "같은 링크에서 다음 홉이 ARP에 응답하지 않았습니다.",
+        ),
+        DropCause::TtlExceeded => Text::new(
+            "The TTL reached zero.",
+            "TTL이 0이 되어 패킷이 버려졌습니다.",
+        ),
+        DropCause::NotForwarding => Text::new(
+            "A host that is not a router received a packet for someone else.",
+            "라우터가 아닌 호스트가 다른 목적지로 가는 패킷을 받아서 버렸습니다.",
+        ),
+        DropCause::NotAttached => Text::new(
+            "The NIC is not attached to anything (cable unplugged).",
+            "NIC가 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
+        ),
+        DropCause::NoAddress => Text::new(
+            "The NIC has no IP address.",
+            "NIC에 IP 주소가 없습니다.",
+        ),
+        DropCause::Nat => Text::new(
+            "The NAT refused it: no mapping lets it in, its filtering drops it, its port pool or table is full, or hairpinning is off.",
+            "NAT가 거부했습니다. 들어오게 해 주는 매핑이 없거나, 필터링에 걸렸거나, 포트 풀이나 테이블이 가득 찼거나, 헤어핀이 꺼져 있습니다.",
+        ),
+        DropCause::PortClosed => Text::new(
+            "Nothing listens on that port: the machine answered with a refusal (TCP RST or ICMP port unreachable).",
+            "그 포트에서 기다리는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
+        ),
+        DropCause::Loop => Text::new(
+            "The packet went round in circles (a routing loop).",
+            "패킷이 같은 곳을 맴돌았습니다(라우팅 루프).",
+        ),
     }
 }
 
