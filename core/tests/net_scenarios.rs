@@ -352,3 +352,35 @@ send = { from = "a", to = "10.0.9.5", proto = "tcp", dport = 22 }
     .unwrap_err();
     assert!(e.to_string().contains("contains ' '"), "{e}");
 }
+
+/// The lab's action headers in Korean: a different sentence, with the same names and numbers.
+#[test]
+fn actions_are_described_in_korean_with_the_same_names() {
+    use labvisor_core::lang::Lang;
+    use labvisor_core::net::scenario::describe_in;
+    let mut seen = 0;
+    for (name, text) in EXAMPLES {
+        let scenario = Scenario::parse(name, text).unwrap();
+        for (_, action) in &scenario.actions {
+            let en = describe_in(action, Lang::En);
+            let ko = describe_in(action, Lang::Ko);
+            assert_ne!(en, ko, "{name}: {en}");
+            assert!(
+                ko.chars().any(|c| ('\u{ac00}'..='\u{d7a3}').contains(&c)) || ko.contains('→'),
+                "{name}: {ko}"
+            );
+            // Every name, address and number of the English line is in the Korean one.
+            for word in en
+                .split([' ', ':', ','])
+                .filter(|w| w.chars().any(|c| c.is_ascii_digit()))
+            {
+                assert!(
+                    ko.contains(word),
+                    "{name}: {word:?} of {en:?} missing from {ko:?}"
+                );
+            }
+            seen += 1;
+        }
+    }
+    assert!(seen > 10, "{seen} actions described");
+}

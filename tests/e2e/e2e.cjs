@@ -282,6 +282,8 @@ scenario('network lab: symmetric NAT filters an unsolicited packet, full cone ad
   await page.locator('.lv-step-detail.lv-ev-drop').waitFor();
   await page.getByRole('button', { name: '한국어', exact: true }).click();
   await page.locator('.lv-step-detail.lv-ev-drop', { hasText: 'NAT가 거부했습니다' }).waitFor();
+  await page.locator('.lv-trace-action', { hasText: 'isp → 203.0.113.7' }).last().waitFor();
+  assert.match(await page.locator('.lv-trace-action').last().textContent(), /전송/);
   await page.getByRole('button', { name: 'EN', exact: true }).click();
   // Full cone: the same probe is let in to the PC.
   await page.locator('#lv-net-mapping').selectOption('eim');

@@ -38,7 +38,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::lang::Bilingual;
+use crate::lang::{Bilingual, Lang};
 
 use super::clock::Duration;
 use super::forward::PortForward;
@@ -753,36 +753,54 @@ impl Scenario {
     }
 }
 
-/// A one-line description of an action.
+/// One line saying what an action does, in English (`pc sends tcp to 8.8.8.8:443`).
 pub fn describe(a: &Action) -> String {
+    describe_in(a, Lang::En)
+}
+
+/// One line saying what an action does, in `lang`. The Korean lines put names before arrows
+/// and colons rather than before particles, which would depend on how each name ends.
+pub fn describe_in(a: &Action, lang: Lang) -> String {
+    let ko = lang == Lang::Ko;
     match a {
-        Action::Send(s) => match s.proto {
-            Proto::Icmp => format!("{} pings {}", s.from, s.to),
-            p => format!("{} sends {p} to {}:{}", s.from, s.to, s.dport),
+        Action::Send(s) => match (s.proto, ko) {
+            (Proto::Icmp, false) => format!("{} pings {}", s.from, s.to),
+            (Proto::Icmp, true) => format!("{} → {} ping", s.from, s.to),
+            (p, false) => format!("{} sends {p} to {}:{}", s.from, s.to, s.dport),
+            (p, true) => format!("{} → {}:{} {p} 전송", s.from, s.to, s.dport),
         },
+        Action::Advance(d) if ko => format!("{d} 대기"),
         Action::Advance(d) => format!("wait {d}"),
+        Action::AddForward { rule, .. } if ko => format!("포워딩 규칙 추가: {rule}"),
         Action::AddForward { rule, .. } => format!("add forwarding rule {rule}"),
+        Action::RemoveForward { name, .. } if ko => format!("포워딩 규칙 삭제: {name}"),
         Action::RemoveForward { name, .. } => format!("remove forwarding rule {name}"),
+        Action::SetMode { vm, nic, mode } if ko => format!("{vm} {nic} 연결 방식 → {mode}"),
         Action::SetMode { vm, nic, mode } => format!("set {vm} {nic} to {mode}"),
+        Action::AddVm { name, host } if ko => format!("VM {name} 생성 (호스트 {host})"),
         Action::AddVm { name, host } => format!("create VM {name} on {host}"),
+        Action::RemoveVm { name } if ko => format!("VM {name} 삭제"),
         Action::RemoveVm { name } => format!("delete VM {name}"),
+        Action::RenameVm { from, to } if ko => format!("VM 이름 변경: {from} → {to}"),
         Action::RenameVm { from, to } => format!("rename VM {from} to {to}"),
+        Action::SetHost { vm, host } if ko => format!("{vm} 실행 호스트 → {host}"),
         Action::SetHost { vm, host } => format!("move {vm} to host {host}"),
+        Action::AddNic { vm, mode } if ko => format!("{vm}에 NIC 추가 ({mode})"),
         Action::AddNic { vm, mode } => format!("add a NIC on {mode} to {vm}"),
+        Action::RemoveNic { vm, nic } if ko => format!("{vm} {nic} 제거"),
         Action::RemoveNic { vm, nic } => format!("remove {vm} {nic}"),
+        Action::AddNatNetwork { name, cidr, host } if ko => {
+            format!("NAT 네트워크 {name} {cidr} 생성 (호스트 {host})")
+        }
         Action::AddNatNetwork { name, cidr, host } => {
             format!("create NAT Network {name} {cidr} on {host}")
         }
-        Action::SetAddress {
-            vm,
-            nic,
-            addr: Some(a),
-        } => format!("set {vm} {nic} address {a}"),
-        Action::SetAddress {
-            vm,
-            nic,
-            addr: None,
-        } => format!("set {vm} {nic} to DHCP"),
+        Action::SetAddress { vm, nic, addr } => match (addr, ko) {
+            (Some(a), false) => format!("set {vm} {nic} address {a}"),
+            (Some(a), true) => format!("{vm} {nic} 주소 → {a}"),
+            (None, false) => format!("set {vm} {nic} to DHCP"),
+            (None, true) => format!("{vm} {nic} 주소 → DHCP"),
+        },
     }
 }
 

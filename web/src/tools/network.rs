@@ -524,7 +524,10 @@ pub fn NetworkTool() -> Html {
                         { for lab.steps.iter().enumerate().map(|(i, (a, step))| {
                             let header = (i == 0 || lab.steps[i - 1].0 != *a).then(|| match a {
                                 None => "DHCP".to_string(),
-                                Some(k) => format!("{}. {}", k + 1, lab.described[*k].0),
+                                Some(k) => format!("{}. {}", k + 1, lab.actions.get(*k).map_or_else(
+                                    || lab.described[*k].0.clone(),
+                                    |action| scenario::describe_in(action, lang),
+                                )),
                             });
                             html! {
                                 <>
