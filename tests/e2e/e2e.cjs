@@ -602,6 +602,37 @@ scenario('every lesson plays in English and in Korean: each shown solution passe
   noErrors(page);
 });
 
+scenario('no serious accessibility violations (axe-core, WCAG A/AA) on any page, in either language', async (ctx, report) => {
+  const axe = process.env.LABVISOR_AXE;
+  if (!axe || !fs.existsSync(axe)) {
+    report.push('SKIP: accessibility checks: axe-core is not installed (LABVISOR_AXE)');
+    return;
+  }
+  const page = await open(ctx);
+  const hashes = ['#/', '#/tool/ipv4', '#/tool/ports', '#/tool/sizing', '#/tool/hypervisors', '#/tool/network',
+    '#/tool/disks', '#/lesson/nat', '#/lesson/port-forwarding', '#/lesson/host-sizing', '#/lesson/snapshot-vs-backup'];
+  const found = [];
+  let checked = 0;
+  for (const lang of ['EN', '한국어']) {
+    await page.getByRole('button', { name: lang, exact: true }).click();
+    for (const hash of hashes) {
+      await page.goto(BASE + hash);
+      await page.locator('main h1').waitFor();
+      if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: axe });
+      const violations = await page.evaluate(async () => (await window.axe.run(document, {
+        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+        resultTypes: ['violations'],
+      })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+        .map((v) => `${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes[0].target.join(' ')}`));
+      for (const v of violations) found.push(`${lang} ${hash}: ${v}`);
+      checked += 1;
+    }
+  }
+  assert.deepEqual(found, [], 'serious or critical accessibility violations');
+  report.push(`accessibility: ${checked} page views checked with axe-core (WCAG 2.1 A/AA + best practice), no serious or critical violations`);
+  noErrors(page);
+});
+
 scenario('usable at 360 px: home, a lesson, the network lab, host sizing', async (ctx) => {
   const page = await open(ctx);
   await page.setViewportSize({ width: 360, height: 780 });

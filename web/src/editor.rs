@@ -377,7 +377,8 @@ impl Ctx<'_> {
             }
         });
         html! {
-            <form class="lv-step-form" novalidate=true {onsubmit} aria-label={title.get(self.lang)}>
+            // Not named: a named form is a landmark, and every exercise repeats these forms.
+            <form class="lv-step-form" novalidate=true {onsubmit}>
                 <h4>{ title.get(self.lang) }</h4>
                 <div class="lv-step-fields">{ fields }</div>
                 <button class="lv-button" type="submit" disabled={!self.room}>{ button.get(self.lang) }</button>

@@ -94,7 +94,7 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
                         <h2>{ LAB.get(lang) }</h2>
                         <p>{ lesson.lab.description.get(lang) }</p>
                         if !lesson.lab.commands.is_empty() {
-                            <pre class="lv-pre">{ lesson.lab.commands.join("\n") }</pre>
+                            <pre class="lv-pre" tabindex="0">{ lesson.lab.commands.join("\n") }</pre>
                         }
                         if let Some(tool) = lab_tool(lesson) {
                             <a class="lv-button lv-ghost" href={Route::Tool(tool).to_hash()}>{ OPEN_LAB.get(lang) }</a>
@@ -322,7 +322,7 @@ pub fn markdown(src: &str) -> Html {
     for line in src.lines() {
         if let Some(block) = code.as_mut() {
             if line.trim_start().starts_with("```") {
-                out.push(html! { <pre class="lv-pre">{ block.join("\n") }</pre> });
+                out.push(html! { <pre class="lv-pre" tabindex="0">{ block.join("\n") }</pre> });
                 code = None;
             } else {
                 block.push(line);
@@ -364,7 +364,7 @@ pub fn markdown(src: &str) -> Html {
         }
     }
     if let Some(block) = code {
-        out.push(html! { <pre class="lv-pre">{ block.join("\n") }</pre> });
+        out.push(html! { <pre class="lv-pre" tabindex="0">{ block.join("\n") }</pre> });
     }
     flush(&mut out, &mut para, &mut list);
     html! { <>{ for out }</> }

@@ -23,6 +23,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 /// Pinned so every run drives Chromium through the same protocol client.
 const PLAYWRIGHT_NPM: &str = "playwright-core@1.65.1";
+/// The accessibility rules engine the end-to-end run injects into each page (WCAG A/AA checks).
+const AXE_NPM: &str = "axe-core@4.14.1";
 /// Chromium flags for a closed network: without the background-networking ones it keeps
 /// trying to reach its update and sync servers.
 pub const CHROMIUM_FLAGS: [&str; 7] = [
@@ -127,6 +129,16 @@ fn end_to_end(paths: &Paths) -> Result<()> {
             return Ok(());
         }
     }
+    let axe = paths
+        .npm
+        .join("node_modules")
+        .join("axe-core")
+        .join("axe.min.js");
+    if !axe.exists() {
+        if let Err(e) = web::npm_install(paths, &[PLAYWRIGHT_NPM, AXE_NPM]) {
+            println!("SKIP: accessibility checks: cannot install {AXE_NPM}: {e:#}");
+        }
+    }
     let site = web::build(&web::BuildArgs { no_opt: false })?;
     let addr = StaticServer::bind(site, 0)?.spawn();
     let out = web::target_dir().join("e2e");
@@ -137,6 +149,7 @@ fn end_to_end(paths: &Paths) -> Result<()> {
             .env("LABVISOR_URL", format!("http://{addr}/"))
             .env("LABVISOR_OUT", fs::canonicalize(&out)?)
             .env("LABVISOR_PLAYWRIGHT", fs::canonicalize(&playwright)?)
+            .env("LABVISOR_AXE", fs::canonicalize(&axe).unwrap_or_default())
             .env("LABVISOR_CHROMIUM", CHROMIUM)
             .env("LABVISOR_CHROMIUM_FLAGS", CHROMIUM_FLAGS.join(" ")),
     )

@@ -445,10 +445,10 @@ fn HostSsd() -> Html {
                 }) }
                 <button class="lv-button" onclick={create}>{ CREATE.get(lang) }</button>
             </div>
-            <div class="lv-table-wrap">
+            <div class="lv-table-wrap" tabindex="0">
                 <table class="lv-table lv-ssd-plan">
                     <thead><tr>
-                        <th scope="col"></th>
+                        <th scope="col"><span class="lv-sr">{ DISK.get(lang) }</span></th>
                         <th scope="col">{ NOW.get(lang) }</th>
                         <th scope="col">{ WHEN_FULL.get(lang) }</th>
                     </tr></thead>
@@ -527,6 +527,7 @@ const DYNAMIC: Text = Text::new("Dynamic", "동적 할당");
 const FIXED: Text = Text::new("Fixed", "고정 크기");
 const CREATE: Text = Text::new("Create the two disks", "디스크 두 개 만들기");
 const NOW: Text = Text::new("Host spends now", "지금 호스트 사용량");
+const DISK: Text = Text::new("Disk", "디스크");
 const WHEN_FULL: Text = Text::new("When the guest fills it", "게스트가 가득 채우면");
 const TOTAL: Text = Text::new("Both", "합계");
 const OVERCOMMIT: Text = Text::new("Overcommit ratio", "오버커밋 비율");

@@ -221,7 +221,7 @@ fn split(lang: Lang, a: std::net::Ipv4Addr, prefix: u8, n: u8) -> Html {
     match cidr.split(u32::from(n)) {
         Err(e) => html! { <p class="lv-field-error" role="status">{ split_error(lang, &e) }</p> },
         Ok(subnets) => html! {
-            <div class="lv-table-wrap">
+            <div class="lv-table-wrap" tabindex="0">
                 <table class="lv-table">
                     <thead><tr>
                         <th scope="col">{ "#" }</th>

@@ -518,7 +518,7 @@ pub fn NetworkTool() -> Html {
                         { step_detail(lang, step) }
                     }
                 </section>
-                <section class="lv-panel lv-net-trace" aria-labelledby="lv-net-trace-title">
+                <section class="lv-panel lv-net-trace" aria-labelledby="lv-net-trace-title" tabindex="0">
                     <h2 id="lv-net-trace-title">{ TRACE.get(lang) }</h2>
                     <ol class="lv-trace">
                         { for lab.steps.iter().enumerate().map(|(i, (a, step))| {
@@ -1439,11 +1439,11 @@ fn nat_tables(lang: Lang, lab: &Lab, action: Option<usize>) -> Html {
                         if lines.is_empty() {
                             <p class="lv-muted">{ EMPTY.get(lang) }</p>
                         } else {
-                            <pre class="lv-pre">{ lines.join("\n") }</pre>
+                            <pre class="lv-pre" tabindex="0">{ lines.join("\n") }</pre>
                         }
                         if !rows.is_empty() {
                             <p class="lv-label">{ "show ip nat translations" }</p>
-                            <div class="lv-table-wrap">
+                            <div class="lv-table-wrap" tabindex="0">
                                 <table class="lv-table lv-mono">
                                     <thead><tr>
                                         { for ["Pro", "Inside global", "Inside local", "Outside local", "Outside global"].iter().map(|h| html! { <th scope="col">{ *h }</th> }) }
