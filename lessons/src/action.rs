@@ -167,6 +167,11 @@ pub struct ForwardRule {
     pub guest_ip: Option<String>,
     /// The port in the guest.
     pub guest_port: u16,
+    /// NAT mode: the VM whose NAT adapter holds the rule, for when several VMs are on NAT.
+    /// VirtualBox keeps NAT-mode rules per VM (`VBoxManage modifyvm vm2 --natpf1 ...`), and
+    /// every VM on NAT has the same guest address, 10.0.2.15, so the address cannot say which.
+    #[serde(default)]
+    pub vm: Option<String>,
 }
 
 /// A transport protocol a forwarding rule or a goal names.
@@ -248,6 +253,7 @@ mod tests {
                     host_port: 2222,
                     guest_ip: Some("10.0.2.5".into()),
                     guest_port: 22,
+                    vm: None,
                 }),
                 Action::HostDiskFails,
                 Action::Answer("private".into()),

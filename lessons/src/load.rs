@@ -926,6 +926,22 @@ fn check_actions(
                     report.error(span.clone(), format!("{whose}, step {step}: {vm:?} has no NIC {nic} (NICs are numbered from 1; it has {nics})"));
                 }
             }
+            (Action::AddForward(rule), Some(Spec::PortForward { network, .. })) => {
+                if let Some(vm) = &rule.vm {
+                    if !network.vms.iter().any(|v| &v.name == vm) {
+                        let names: Vec<&str> =
+                            network.vms.iter().map(|v| v.name.as_str()).collect();
+                        report.error(
+                            span.clone(),
+                            format!(
+                                "{whose}, step {step}: rule {:?} is for unknown VM {vm:?}; this exercise has: {}",
+                                rule.name,
+                                names.join(", ")
+                            ),
+                        );
+                    }
+                }
+            }
             _ => {}
         }
     }

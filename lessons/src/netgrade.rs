@@ -364,46 +364,57 @@ fn virtualbox_topology(
     ];
     topology.nodes.push(internet);
     let uses_nat_network = lab.vms.iter().any(|v| v.1.contains(&NicMode::NatNetwork));
-    let text_of = if uses_nat_network {
-        rule_text
-    } else {
-        nat_rule_text
-    };
-    let forwards = lab
-        .rules
-        .iter()
-        .map(|r| {
-            let text = text_of(r);
-            PortForward::parse_any(&text).map_err(|e| vec![format!("forward {text:?}: {e}")])
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    // Where the learner's rules go: a NAT Network keeps its own rules; without one, a NAT-mode
-    // adapter does (VirtualBox keeps those per VM: `VBoxManage modifyvm VM --natpf1`).
     let nat_vms: Vec<&str> = lab
         .vms
         .iter()
         .filter(|v| v.1.contains(&NicMode::Nat))
         .map(|v| v.0.as_str())
         .collect();
-    let rules_on_vm = match (uses_nat_network, nat_vms.as_slice()) {
-        (true, _) => None,
-        (false, [only]) => Some(*only),
-        (false, _) if forwards.is_empty() => None,
-        (false, []) => {
-            return Err(vec![
-                "forwarding rules need a VM on NAT or a NAT Network to live on; no NIC is on either"
-                    .into(),
-            ])
-        }
-        (false, several) => {
-            return Err(vec![format!(
-                "forwarding rules without a NAT Network belong to one VM's NAT adapter, and {} are on NAT: this exercise cannot tell which",
-                several.join(", ")
-            )])
-        }
-    };
+    // Where each rule goes: the NAT adapter of the VM it names; else the NAT Network when a VM
+    // is on one; else the NAT adapter of the one VM on NAT (VirtualBox keeps NAT-mode rules per
+    // VM: `VBoxManage modifyvm VM --natpf1`).
+    let mut on_vm: BTreeMap<&str, Vec<PortForward>> = BTreeMap::new();
+    let mut on_nat_network = Vec::new();
+    for rule in &lab.rules {
+        let nat = rule.vm.is_some() || !uses_nat_network;
+        let text = if nat {
+            nat_rule_text(rule)
+        } else {
+            rule_text(rule)
+        };
+        let forward =
+            PortForward::parse_any(&text).map_err(|e| vec![format!("forward {text:?}: {e}")])?;
+        let vm = match (&rule.vm, nat_vms.as_slice()) {
+            (None, _) if uses_nat_network => {
+                on_nat_network.push(forward);
+                continue;
+            }
+            (Some(vm), _) if nat_vms.contains(&vm.as_str()) => vm.as_str(),
+            (Some(vm), _) => {
+                return Err(vec![format!(
+                    "rule {:?} is for {vm}, which has no NIC on NAT to hold it",
+                    rule.name
+                )])
+            }
+            (None, [only]) => only,
+            (None, []) => {
+                return Err(vec![format!(
+                    "rule {:?} needs a VM on NAT or a NAT Network to live on; no NIC is on either",
+                    rule.name
+                )])
+            }
+            (None, several) => {
+                return Err(vec![format!(
+                    "rule {:?} does not say which VM's NAT adapter holds it, and {} are on NAT",
+                    rule.name,
+                    several.join(", ")
+                )])
+            }
+        };
+        on_vm.entry(vm).or_default().push(forward);
+    }
     for (name, modes, listens) in &lab.vms {
-        let mut rules_here = (rules_on_vm == Some(name.as_str())).then(|| forwards.clone());
+        let mut rules_here = on_vm.remove(name.as_str());
         let nics = modes
             .iter()
             .enumerate()
@@ -438,7 +449,7 @@ fn virtualbox_topology(
             name: NAT_NETWORK.into(),
             cidr: "10.0.2.0/24".parse().expect("a valid network"),
             host: "host".into(),
-            forwards,
+            forwards: on_nat_network,
             config: NatConfig::default(),
         });
     }

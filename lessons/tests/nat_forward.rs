@@ -42,15 +42,20 @@ fn exercise(vms: &[&str]) -> Exercise {
     }
 }
 
-fn ssh_rule() -> Vec<Action> {
-    vec![Action::AddForward(ForwardRule {
-        name: "ssh".into(),
+fn rule(name: &str, host_port: u16, vm: Option<&str>) -> Action {
+    Action::AddForward(ForwardRule {
+        name: name.into(),
         proto: Proto::Tcp,
         host_ip: None,
-        host_port: 2222,
+        host_port,
         guest_ip: None,
         guest_port: 22,
-    })]
+        vm: vm.map(Into::into),
+    })
+}
+
+fn ssh_rule() -> Vec<Action> {
+    vec![rule("ssh", 2222, None)]
 }
 
 #[test]
@@ -76,6 +81,48 @@ fn with_two_vms_on_nat_a_rule_is_not_guessed_onto_one() {
     assert_eq!(g.verdict, Verdict::Fail);
     assert!(
         g.trace.iter().any(|l| l.contains("vm1, vm2 are on NAT")),
+        "{:#?}",
+        g.trace
+    );
+}
+
+#[test]
+fn two_vms_on_nat_each_get_their_own_rule_on_their_own_adapter() {
+    let mut ex = exercise(&["vm1", "vm2"]);
+    if let Spec::PortForward { goals, .. } = &mut ex.spec {
+        let mut second = goals[0].clone();
+        second.to = "vm2".into();
+        second.dial = Some("127.0.0.1:2223".into());
+        goals.push(second);
+    }
+    let both = [
+        rule("ssh1", 2222, Some("vm1")),
+        rule("ssh2", 2223, Some("vm2")),
+    ];
+    let g = grade(&ex, &both);
+    assert_eq!(g.verdict, Verdict::Pass, "{:#?}", g.trace);
+    // Swapped, each connection lands in the other VM.
+    let swapped = [
+        rule("ssh1", 2222, Some("vm2")),
+        rule("ssh2", 2223, Some("vm1")),
+    ];
+    let g = grade(&ex, &swapped);
+    assert_eq!(
+        g.mistake.as_deref(),
+        Some("wrong-guest-ip"),
+        "{:#?}",
+        g.trace
+    );
+}
+
+#[test]
+fn a_rule_for_a_vm_without_a_nat_adapter_is_refused_by_name() {
+    let g = grade(&exercise(&["vm1"]), &[rule("ssh", 2222, Some("db"))]);
+    assert_eq!(g.verdict, Verdict::Fail);
+    assert!(
+        g.trace
+            .iter()
+            .any(|l| l.contains("for db, which has no NIC on NAT")),
         "{:#?}",
         g.trace
     );

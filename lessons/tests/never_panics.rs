@@ -60,6 +60,7 @@ fn action() -> impl Strategy<Value = Action> {
                     host_port,
                     guest_ip: Some(format!("10.0.2.{last}")),
                     guest_port,
+                    vm: None,
                 })
             }
         ),

@@ -100,11 +100,15 @@ pub fn sentence(lang: Lang, step: &Action) -> String {
                 .map(|ip| format!("{ip} "))
                 .unwrap_or_default();
             let gip = r.guest_ip.as_deref().unwrap_or(DHCP_ADDRESS.get(lang));
-            say!(
+            let rule = say!(
                 lang,
                 "Forward {proto} host {hip}port {hp} to guest {gip} port {gp} (rule “{name}”)",
                 "{proto} 호스트 {hip}포트 {hp}을(를) 게스트 {gip} 포트 {gp}로 포워딩 (규칙 “{name}”)"
-            )
+            );
+            match &r.vm {
+                Some(vm) => say!(lang, "{rule}, on {vm}", "{rule}, {vm}에"),
+                None => rule,
+            }
         }
         Action::RemoveForward { name } => say!(
             lang,
@@ -962,6 +966,15 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         .vms
         .iter()
         .any(|v| v.nics.contains(&NicMode::NatNetwork));
+    // Without a NAT Network, NAT-mode rules live on one VM's adapter: with several VMs on NAT
+    // the learner says which (every one of them is 10.0.2.15 inside, so the address cannot).
+    let nat_vms: Vec<(String, String)> = network
+        .vms
+        .iter()
+        .filter(|v| v.nics.contains(&NicMode::Nat))
+        .map(|v| (v.name.clone(), v.name.clone()))
+        .collect();
+    let rule_vm = (!nat_network && nat_vms.len() > 1).then(|| c.pick(VM, &nat_vms));
     let parse = |f: [&str; 6]| {
         if nat_network {
             PortForward::parse_natnetwork(&format!(
@@ -1047,6 +1060,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
             host_port: rule.host_port,
             guest_ip: rule.guest_ip.map(|a| a.to_string()),
             guest_port: rule.guest_port,
+            vm: rule_vm.clone(),
         })),
         _ => None,
     };
@@ -1077,6 +1091,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         <div class="lv-step-forms">
             { c.form(ADD_RULE_TITLE, ADD_RULE, html! {
                 <>
+                if rule_vm.is_some() { { c.select(VM, RULE_VM_LABEL, &nat_vms) } }
                 { c.input(NAME, RULE_NAME, "text", "", None, &problems) }
                 { c.select(PROTO, PROTOCOL, &protos) }
                 { c.input(HOST_IP, HOST_IP_LABEL, "text", ANY_ADDRESS.get(lang), None, &problems) }
@@ -1136,6 +1151,7 @@ const ADD_RULE: Text = Text::new("Add rule", "규칙 추가");
 const REMOVE_RULE_TITLE: Text = Text::new("Remove a rule", "규칙 삭제하기");
 const REMOVE_RULE: Text = Text::new("Remove rule", "규칙 삭제");
 const RULE_NAME: Text = Text::new("Name", "이름");
+const RULE_VM_LABEL: Text = Text::new("On VM (its NAT adapter)", "VM (그 VM의 NAT 어댑터)");
 const PROTOCOL: Text = Text::new("Protocol", "프로토콜");
 const HOST_IP_LABEL: Text = Text::new("Host IP", "호스트 IP");
 const HOST_PORT_LABEL: Text = Text::new("Host Port", "호스트 포트");
@@ -1178,6 +1194,7 @@ mod tests {
             host_port: 2222,
             guest_ip: Some("10.0.2.5".into()),
             guest_port: 22,
+            vm: None,
         });
         assert_eq!(
             sentence(Lang::En, &rule),
@@ -1229,6 +1246,7 @@ mod tests {
                 host_port: 1,
                 guest_ip: None,
                 guest_port: 1,
+                vm: None,
             })
         };
         let rules = rules_after(&[

@@ -563,3 +563,39 @@ async fn network_lab_renames_and_removes_a_vm_through_the_engine() {
     );
     app.destroy();
 }
+
+#[wasm_bindgen_test]
+async fn two_vms_on_nat_each_get_a_rule_on_the_vm_chosen_in_the_editor() {
+    let route = Route::Lesson {
+        id: "port-forwarding".into(),
+        exercise: 3,
+    };
+    let (root, app) = mount(route, Lang::En);
+    settle().await;
+    let id = "#lv-ex-port-forwarding-two-vms-on-nat";
+    for (vm, name, port) in [("vm2", "ssh2", "2223"), ("vm1", "ssh", "2222")] {
+        choose(&root, &format!("{id}-vm"), vm);
+        type_into(&root, &format!("{id}-name"), name);
+        type_into(&root, &format!("{id}-host-port"), port);
+        type_into(&root, &format!("{id}-guest-port"), "22");
+        settle().await;
+        submit_form_of(&root, &format!("{id}-name"));
+        settle().await;
+    }
+    let steps = text(&root, "#exercise-3 .lv-steps");
+    assert!(
+        steps.contains("port 2223") && steps.contains("on vm2"),
+        "{steps}"
+    );
+    assert!(
+        steps.contains("port 2222") && steps.contains("on vm1"),
+        "{steps}"
+    );
+    click(
+        &root,
+        "#exercise-3 .lv-exercise-actions button:nth-child(1)",
+    );
+    settle().await;
+    assert_eq!(count(&root, "#exercise-3 .lv-verdict-ok"), 1);
+    app.destroy();
+}
