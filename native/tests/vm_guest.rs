@@ -319,6 +319,14 @@ fn requests_outside_the_limits_are_usage_errors() {
             );
         }
     }
+    // In Korean, the same refusal with the same numbers.
+    let out = labvisor(&["--lang", "ko", "vm", "run", "--mem", "4M"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("--mem은 8 MiB에서 3072 MiB 사이여야 합니다. 지금 값: 4 MiB"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = labvisor(&["vm", "run", "--timeout", "soon"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(

@@ -73,20 +73,30 @@ pub fn run(command: VmCommand, global: &Global) -> CliResult {
 fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     let lang = global.lang();
     if !(vmm::layout::MIN_MEM..=vmm::layout::MAX_MEM).contains(&args.mem) {
-        return Err(CliError::Usage(format!(
-            "--mem must be between {} MiB and {} MiB, not {} MiB",
+        let (min, max, mem) = (
             vmm::layout::MIN_MEM >> 20,
             vmm::layout::MAX_MEM >> 20,
-            args.mem >> 20
-        )));
+            args.mem >> 20,
+        );
+        return Err(CliError::Usage(match lang {
+            Lang::En => format!("--mem must be between {min} MiB and {max} MiB, not {mem} MiB"),
+            Lang::Ko => {
+                format!("--mem은 {min} MiB에서 {max} MiB 사이여야 합니다. 지금 값: {mem} MiB")
+            }
+        }));
     }
     let kind = vmm::host::kvm_kind();
     if kind == KvmKind::None {
         return Err(CliError::Runtime(
-            "this host has no /dev/kvm: load kvm_intel or kvm_amd (or use a machine with KVM) to run real VMs".into(),
+            Text::new(
+                "this host has no /dev/kvm: load kvm_intel or kvm_amd (or use a machine with KVM) to run real VMs",
+                "이 호스트에는 /dev/kvm이 없습니다. 실제 VM을 돌리려면 kvm_intel 또는 kvm_amd 모듈을 올리세요(또는 KVM이 되는 머신을 쓰세요)",
+            )
+            .get(lang)
+            .into(),
         ));
     }
-    check_fits_host(args.mem, args.cpus)?;
+    check_fits_host(args.mem, args.cpus, lang)?;
 
     let linux = match &args.kernel {
         Some(path) => !is_elf(path)?,
@@ -94,8 +104,12 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     };
     if linux && args.run.is_some() {
         return Err(CliError::Usage(
-            "--run names commands for Labvisor's guest OS; a Linux kernel takes --cmdline instead"
-                .into(),
+            Text::new(
+                "--run names commands for Labvisor's guest OS; a Linux kernel takes --cmdline instead",
+                "--run은 Labvisor 게스트 OS에 줄 명령입니다. 리눅스 커널에는 대신 --cmdline을 주세요",
+            )
+            .get(lang)
+            .into(),
         ));
     }
     if linux && kind == KvmKind::Pvm {
@@ -132,42 +146,68 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     if global.json {
         output::print_json(&report)?;
     }
-    finish(&report, (linux && kind == KvmKind::Pvm).then_some(lang))
+    finish(&report, lang, linux && kind == KvmKind::Pvm)
 }
 
 /// Turns how the VM ended into the exit status, with a clear message when it failed.
-/// `linux_on_pvm` carries the language to explain PVM in, when a Linux kernel ran on PVM.
-fn finish(report: &VmReport, linux_on_pvm: Option<Lang>) -> CliResult {
+/// `linux_on_pvm`: a Linux kernel ran on PVM, which the message then explains.
+fn finish(report: &VmReport, lang: Lang, linux_on_pvm: bool) -> CliResult {
+    let ko = lang == Lang::Ko;
     let failure = match &report.ending {
         Ending::PowerOff { status } => return Ok(ExitCode::from(*status)),
         Ending::Reset => {
-            eprintln!("\r\nlabvisor: the guest reset the VM (i8042); stopped");
+            let said = Text::new(
+                "the guest reset the VM (i8042); stopped",
+                "게스트가 VM을 리셋했습니다(i8042). 멈춥니다",
+            );
+            eprintln!("\r\nlabvisor: {}", said.get(lang));
             return Ok(ExitCode::SUCCESS);
         }
         Ending::ConsoleQuit => {
-            eprintln!("\r\nlabvisor: VM stopped (Ctrl-A x)");
+            let said = Text::new("VM stopped (Ctrl-A x)", "VM을 멈췄습니다(Ctrl-A x)");
+            eprintln!("\r\nlabvisor: {}", said.get(lang));
             return Ok(ExitCode::SUCCESS);
+        }
+        Ending::Timeout { after_ms } if ko => {
+            format!(
+                "게스트가 {} 안에 전원을 끄지 않았습니다",
+                show_ms(*after_ms)
+            )
         }
         Ending::Timeout { after_ms } => {
             format!("the guest did not power off within {}", show_ms(*after_ms))
         }
+        Ending::TripleFault { cpu } if ko => {
+            format!("게스트가 vCPU {cpu}에서 트리플 폴트를 냈습니다(처리하지 못한 예외). KVM이 VM을 껐습니다")
+        }
         Ending::TripleFault { cpu } => {
             format!("the guest triple-faulted on vCPU {cpu} (an exception it could not handle): KVM shut the VM down")
+        }
+        Ending::Crashed { cpu, reason } if ko => {
+            format!("게스트가 vCPU {cpu}에서 멈췄습니다: {reason}")
         }
         Ending::Crashed { cpu, reason } => format!("the guest crashed on vCPU {cpu}: {reason}"),
     };
     let mut msg = failure;
     if report.last_console_lines.is_empty() {
-        msg.push_str("; it printed nothing on its console");
+        msg.push_str(if ko {
+            ". 콘솔에 아무것도 출력하지 않았습니다"
+        } else {
+            "; it printed nothing on its console"
+        });
     } else {
-        msg.push_str("; last console lines:");
+        msg.push_str(if ko {
+            ". 콘솔의 마지막 줄:"
+        } else {
+            "; last console lines:"
+        });
         for line in &report.last_console_lines {
             msg.push_str("\n  | ");
             msg.push_str(line);
         }
     }
-    if let Some(lang) = linux_on_pvm {
-        msg.push_str("\nwhy: ");
+    if linux_on_pvm {
+        msg.push_str(if ko { "\n이유: " } else { "\nwhy: " });
         msg.push_str(vmm::host::PVM_LINUX_EXPLANATION.get(lang));
     }
     Err(CliError::Runtime(msg))
@@ -193,7 +233,8 @@ fn is_elf(path: &std::path::Path) -> Result<bool, CliError> {
 /// Refuses a VM that does not fit this host, by the course's sizing model
 /// (`labvisor_core::sizing`: 20 % of the host's CPUs and RAM stay with the host), and notes
 /// what fits but deserves attention (vCPU overcommit).
-fn check_fits_host(mem_bytes: u64, cpus: u8) -> Result<(), CliError> {
+fn check_fits_host(mem_bytes: u64, cpus: u8, lang: Lang) -> Result<(), CliError> {
+    let ko = lang == Lang::Ko;
     let Some(host) = host_resources() else {
         return Ok(()); // Not Linux-like enough to tell; KVM will refuse what it cannot do.
     };
@@ -202,15 +243,27 @@ fn check_fits_host(mem_bytes: u64, cpus: u8) -> Result<(), CliError> {
     let plan = sizing::plan(&host, &[vm], &Policy::default());
     if let Some(problem) = plan.problems.first() {
         let why = match problem {
-            Problem::RamOvercommit { requested_mib, available_mib } => format!(
-                "--mem {} does not fit: this host has {} of RAM and keeps {} % for itself, leaving {} for VMs",
-                sizing::format_mib(*requested_mib),
-                sizing::format_mib(host.ram_mib),
-                plan.policy.reserve.value(),
-                sizing::format_mib(*available_mib)
+            Problem::RamOvercommit { requested_mib, available_mib } => {
+                let (mem, ram, keep, left) = (
+                    sizing::format_mib(*requested_mib),
+                    sizing::format_mib(host.ram_mib),
+                    plan.policy.reserve.value(),
+                    sizing::format_mib(*available_mib),
+                );
+                if ko {
+                    format!("--mem {mem}은(는) 들어가지 않습니다. 이 호스트의 RAM은 {ram}이고 {keep} %를 호스트 몫으로 남기므로 VM에는 {left}가 남습니다")
+                } else {
+                    format!("--mem {mem} does not fit: this host has {ram} of RAM and keeps {keep} % for itself, leaving {left} for VMs")
+                }
+            }
+            Problem::NoCpuLeft { host_cpus, reserved } if ko => format!(
+                "이 호스트의 논리 CPU는 {host_cpus}개이고 {reserved}개를 호스트 몫으로 남기므로 VM에 줄 CPU가 없습니다"
             ),
             Problem::NoCpuLeft { host_cpus, reserved } => format!(
                 "this host has {host_cpus} logical CPU(s) and keeps {reserved} for itself, leaving none for a VM"
+            ),
+            Problem::VmWiderThanHost { vcpus, host_cpus, .. } if ko => format!(
+                "--cpus {vcpus}은(는) 이 호스트의 논리 CPU {host_cpus}개보다 많습니다(VM은 호스트보다 넓을 수 없습니다)"
             ),
             Problem::VmWiderThanHost { vcpus, host_cpus, .. } => format!(
                 "--cpus {vcpus} is more than this host's {host_cpus} logical CPUs (a VM cannot be wider than its host)"
@@ -225,9 +278,15 @@ fn check_fits_host(mem_bytes: u64, cpus: u8) -> Result<(), CliError> {
             ratio,
         } = warning
         {
-            eprintln!(
-                "labvisor: note: {requested} vCPUs on the {available} CPU(s) left for VMs ({ratio:.1}× overcommit): they take turns"
-            );
+            if ko {
+                eprintln!(
+                    "labvisor: 참고: VM 몫으로 남은 CPU {available}개에 vCPU {requested}개({ratio:.1}배 오버커밋): 번갈아 실행됩니다"
+                );
+            } else {
+                eprintln!(
+                    "labvisor: note: {requested} vCPUs on the {available} CPU(s) left for VMs ({ratio:.1}× overcommit): they take turns"
+                );
+            }
         }
     }
     Ok(())
