@@ -207,16 +207,29 @@ pub struct ActionLog {
     pub actions: Vec<Action>,
 }
 
+/// The layout of [`ActionLog::to_postcard`], its first byte. postcard writes no field names,
+/// so a log made before a step changed shape would read back wrong or not at all: the byte
+/// turns that into "made by another version". 2: forwarding rules name their VM.
+pub const LOG_FORMAT: u8 = 2;
+
 impl ActionLog {
-    /// The log as compact postcard bytes.
+    /// The log as compact bytes: [`LOG_FORMAT`], then postcard.
     pub fn to_postcard(&self) -> Vec<u8> {
+        let mut bytes = vec![LOG_FORMAT];
         // Encoding plain owned data into a Vec cannot fail.
-        postcard::to_allocvec(self).unwrap_or_default()
+        bytes.extend(postcard::to_allocvec(self).unwrap_or_default());
+        bytes
     }
 
-    /// Reads a log from postcard bytes.
-    pub fn from_postcard(bytes: &[u8]) -> Result<ActionLog, postcard::Error> {
-        postcard::from_bytes(bytes)
+    /// Reads what [`ActionLog::to_postcard`] wrote; a log of another format is refused as such.
+    pub fn from_postcard(bytes: &[u8]) -> Result<ActionLog, String> {
+        match bytes.split_first() {
+            None => Err("empty: no action log".into()),
+            Some((&LOG_FORMAT, body)) => postcard::from_bytes(body).map_err(|e| e.to_string()),
+            Some((other, _)) => Err(format!(
+                "made by another version of Labvisor (action log format {other}; this one reads {LOG_FORMAT})"
+            )),
+        }
     }
 
     /// The log as the code a share link carries: postcard bytes in unpadded base64url
@@ -320,6 +333,17 @@ mod tests {
         for cut in 0..bytes.len() {
             assert!(ActionLog::from_postcard(&bytes[..cut]).is_err());
         }
+    }
+
+    #[test]
+    fn a_log_of_another_format_is_refused_as_such() {
+        let mut bytes = sample().to_postcard();
+        bytes[0] = 1;
+        let err = ActionLog::from_postcard(&bytes).unwrap_err();
+        assert!(
+            err.contains("another version") && err.contains("format 1"),
+            "{err}"
+        );
     }
 }
 
