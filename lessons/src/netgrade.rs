@@ -286,7 +286,16 @@ fn apply(net: &NetworkSpec, actions: &[Action], trace: &mut Vec<String>) -> Resu
                 ));
             }
             Action::AddForward(rule) => {
-                trace.push(format!("step {step}: forward {}", rule_text(rule)));
+                // In the syntax of where the rule lands, so it can be typed into VBoxManage as is.
+                let on_nat_network =
+                    rule.vm.is_none() && lab.vms.iter().any(|v| v.1.contains(&NicMode::NatNetwork));
+                trace.push(match (&rule.vm, on_nat_network) {
+                    (_, true) => format!("step {step}: forward {} (NAT Network)", rule_text(rule)),
+                    (Some(vm), false) => {
+                        format!("step {step}: forward {} on {vm}'s NAT", nat_rule_text(rule))
+                    }
+                    (None, false) => format!("step {step}: forward {} (NAT)", nat_rule_text(rule)),
+                });
                 lab.rules.push(rule.clone());
             }
             Action::RemoveForward { name } => {
