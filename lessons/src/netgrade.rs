@@ -243,6 +243,27 @@ struct Lab {
     rules: Vec<ForwardRule>,
 }
 
+impl Lab {
+    fn uses_nat_network(&self) -> bool {
+        self.vms.iter().any(|v| v.1.contains(&NicMode::NatNetwork))
+    }
+
+    /// Whether `rule` lives on the NAT Network rather than on a VM's NAT adapter: a rule that
+    /// names no VM does, when a VM is on the NAT Network.
+    fn on_nat_network(&self, rule: &ForwardRule) -> bool {
+        rule.vm.is_none() && self.uses_nat_network()
+    }
+
+    /// `rule` in the syntax of where it lands, as VBoxManage takes it there.
+    fn rule_text(&self, rule: &ForwardRule) -> String {
+        if self.on_nat_network(rule) {
+            rule_text(rule)
+        } else {
+            nat_rule_text(rule)
+        }
+    }
+}
+
 fn apply(net: &NetworkSpec, actions: &[Action], trace: &mut Vec<String>) -> Result<Lab, String> {
     let mut lab = Lab {
         vms: net
@@ -286,15 +307,11 @@ fn apply(net: &NetworkSpec, actions: &[Action], trace: &mut Vec<String>) -> Resu
                 ));
             }
             Action::AddForward(rule) => {
-                // In the syntax of where the rule lands, so it can be typed into VBoxManage as is.
-                let on_nat_network =
-                    rule.vm.is_none() && lab.vms.iter().any(|v| v.1.contains(&NicMode::NatNetwork));
-                trace.push(match (&rule.vm, on_nat_network) {
-                    (_, true) => format!("step {step}: forward {} (NAT Network)", rule_text(rule)),
-                    (Some(vm), false) => {
-                        format!("step {step}: forward {} on {vm}'s NAT", nat_rule_text(rule))
-                    }
-                    (None, false) => format!("step {step}: forward {} (NAT)", nat_rule_text(rule)),
+                let text = lab.rule_text(rule);
+                trace.push(match (&rule.vm, lab.on_nat_network(rule)) {
+                    (_, true) => format!("step {step}: forward {text} (NAT Network)"),
+                    (Some(vm), false) => format!("step {step}: forward {text} on {vm}'s NAT"),
+                    (None, false) => format!("step {step}: forward {text} (NAT)"),
                 });
                 lab.rules.push(rule.clone());
             }
@@ -372,7 +389,7 @@ fn virtualbox_topology(
         (NetProto::Udp, 53),
     ];
     topology.nodes.push(internet);
-    let uses_nat_network = lab.vms.iter().any(|v| v.1.contains(&NicMode::NatNetwork));
+    let uses_nat_network = lab.uses_nat_network();
     let nat_vms: Vec<&str> = lab
         .vms
         .iter()
@@ -385,16 +402,11 @@ fn virtualbox_topology(
     let mut on_vm: BTreeMap<&str, Vec<PortForward>> = BTreeMap::new();
     let mut on_nat_network = Vec::new();
     for rule in &lab.rules {
-        let nat = rule.vm.is_some() || !uses_nat_network;
-        let text = if nat {
-            nat_rule_text(rule)
-        } else {
-            rule_text(rule)
-        };
+        let text = lab.rule_text(rule);
         let forward =
             PortForward::parse_any(&text).map_err(|e| vec![format!("forward {text:?}: {e}")])?;
         let vm = match (&rule.vm, nat_vms.as_slice()) {
-            (None, _) if uses_nat_network => {
+            _ if lab.on_nat_network(rule) => {
                 on_nat_network.push(forward);
                 continue;
             }
