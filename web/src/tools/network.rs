@@ -42,8 +42,6 @@ pub struct Lab {
     pub topology: Topology,
     /// Every action run: the scenario's, then the learner's.
     pub actions: Vec<Action>,
-    /// Per action: its one-line description and what happened.
-    pub described: Vec<(String, Vec<Step>)>,
     /// The network after the last action.
     pub network: Network,
     /// Every step in order, with the index of the action it belongs to (`None` for DHCP).
@@ -105,20 +103,16 @@ pub fn load(name: &str, edits: &[NetEdit]) -> Result<Lab, EditError> {
             _ => None,
         }))
         .collect();
-    let mut described = Vec::with_capacity(actions.len());
     for (i, action) in actions.iter().enumerate() {
-        let what = scenario::describe(action);
         let done = network
             .apply(action)
-            .map_err(|e| EditError::Action(what.clone(), e))?;
-        steps.extend(done.iter().cloned().map(|s| (Some(i), s)));
-        described.push((what, done));
+            .map_err(|e| EditError::Action(scenario::describe(action), e))?;
+        steps.extend(done.into_iter().map(|s| (Some(i), s)));
     }
     Ok(Lab {
         scenario: scenario.clone(),
         topology,
         actions,
-        described,
         network,
         steps,
     })
@@ -524,10 +518,7 @@ pub fn NetworkTool() -> Html {
                         { for lab.steps.iter().enumerate().map(|(i, (a, step))| {
                             let header = (i == 0 || lab.steps[i - 1].0 != *a).then(|| match a {
                                 None => "DHCP".to_string(),
-                                Some(k) => format!("{}. {}", k + 1, lab.actions.get(*k).map_or_else(
-                                    || lab.described[*k].0.clone(),
-                                    |action| scenario::describe_in(action, lang),
-                                )),
+                                Some(k) => format!("{}. {}", k + 1, scenario::describe_in(&lab.actions[*k], lang)),
                             });
                             html! {
                                 <>
@@ -1359,7 +1350,7 @@ fn step_detail(lang: Lang, step: &Step) -> Html {
                 // In Korean the cause leads; the engine's own sentence (English, with the
                 // specifics) follows in small print.
                 if lang == Lang::Ko {
-                    <p>{ drop_cause(*cause).get(lang) }</p>
+                    <p>{ drop_cause_ko(*cause) }</p>
                     <p class="lv-muted lv-small-text" lang="en">{ reason.clone() }</p>
                 } else {
                     <p>{ reason.clone() }</p>
@@ -1374,45 +1365,18 @@ fn step_detail(lang: Lang, step: &Step) -> Html {
     }
 }
 
-/// Why a packet died, as a learner would put it.
-fn drop_cause(cause: DropCause) -> Text {
+/// Why a packet died, in Korean: the engine's own `reason` is English.
+fn drop_cause_ko(cause: DropCause) -> &'static str {
     match cause {
-        DropCause::NoRoute => Text::new(
-            "No route matches the destination.",
-            "목적지로 가는 경로가 라우팅 테이블에 없습니다.",
-        ),
-        DropCause::NoArp => Text::new(
-            "The next hop did not answer ARP on the link.",
-            "같은 링크에서 다음 홉이 ARP에 응답하지 않았습니다.",
-        ),
-        DropCause::TtlExceeded => Text::new(
-            "The TTL reached zero.",
-            "TTL이 0이 되어 패킷이 버려졌습니다.",
-        ),
-        DropCause::NotForwarding => Text::new(
-            "A host that is not a router received a packet for someone else.",
-            "라우터가 아닌 호스트가 다른 목적지로 가는 패킷을 받아서 버렸습니다.",
-        ),
-        DropCause::NotAttached => Text::new(
-            "The NIC is not attached to anything (cable unplugged).",
-            "NIC가 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
-        ),
-        DropCause::NoAddress => Text::new(
-            "The NIC has no IP address.",
-            "NIC에 IP 주소가 없습니다.",
-        ),
-        DropCause::Nat => Text::new(
-            "The NAT refused it: no mapping lets it in, its filtering drops it, its port pool or table is full, or hairpinning is off.",
-            "NAT가 거부했습니다. 들어오게 해 주는 매핑이 없거나, 필터링에 걸렸거나, 포트 풀이나 테이블이 가득 찼거나, 헤어핀이 꺼져 있습니다.",
-        ),
-        DropCause::PortClosed => Text::new(
-            "Nothing listens on that port: the machine answered with a refusal (TCP RST or ICMP port unreachable).",
-            "그 포트에서 기다리는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
-        ),
-        DropCause::Loop => Text::new(
-            "The packet went round in circles (a routing loop).",
-            "패킷이 같은 곳을 맴돌았습니다(라우팅 루프).",
-        ),
+        DropCause::NoRoute => "목적지로 가는 경로가 라우팅 테이블에 없습니다.",
+        DropCause::NoArp => "같은 링크에서 다음 홉이 ARP에 응답하지 않았습니다.",
+        DropCause::TtlExceeded => "TTL이 0이 되어 패킷이 버려졌습니다.",
+        DropCause::NotForwarding => "라우터가 아닌 호스트가 다른 목적지로 가는 패킷을 받아서 버렸습니다.",
+        DropCause::NotAttached => "NIC가 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
+        DropCause::NoAddress => "NIC에 IP 주소가 없습니다.",
+        DropCause::Nat => "NAT가 거부했습니다. 들어오게 해 주는 매핑이 없거나, 필터링에 걸렸거나, 포트 풀이나 테이블이 가득 찼거나, 헤어핀이 꺼져 있습니다.",
+        DropCause::PortClosed => "그 포트에서 기다리는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
+        DropCause::Loop => "패킷이 같은 곳을 맴돌았습니다(라우팅 루프).",
     }
 }
 
@@ -1898,20 +1862,22 @@ mod tests {
     use super::*;
     use labvisor_core::net::nat::Behavior::*;
 
+    /// What the last action did.
+    fn last_action_steps(lab: &Lab) -> impl Iterator<Item = &Step> {
+        let last = lab.actions.len().checked_sub(1);
+        lab.steps
+            .iter()
+            .filter(move |(k, _)| *k == last && last.is_some())
+            .map(|(_, s)| s)
+    }
+
     fn delivered_to(lab: &Lab, node: &str) -> bool {
-        lab.described.last().is_some_and(|(_, steps)| {
-            steps
-                .iter()
-                .any(|s| matches!(&s.event, Event::Deliver { node: n, .. } if n == node))
-        })
+        last_action_steps(lab)
+            .any(|s| matches!(&s.event, Event::Deliver { node: n, .. } if n == node))
     }
 
     fn dropped_at(lab: &Lab, node: &str) -> bool {
-        lab.described.last().is_some_and(|(_, steps)| {
-            steps
-                .iter()
-                .any(|s| matches!(&s.event, Event::Drop { node: n, .. } if n == node))
-        })
+        last_action_steps(lab).any(|s| matches!(&s.event, Event::Drop { node: n, .. } if n == node))
     }
 
     fn probe_with(mapping: Behavior, filtering: Behavior) -> Lab {
@@ -1932,7 +1898,13 @@ mod tests {
     fn every_example_loads_without_edits() {
         for (name, _) in crate::bundle::examples() {
             let lab = load(name, &[]).unwrap();
-            assert_eq!(lab.described.len(), lab.scenario.actions.len());
+            // Every scenario action ran and left at least one step in the trace.
+            for k in 0..lab.scenario.actions.len() {
+                assert!(
+                    lab.steps.iter().any(|(a, _)| *a == Some(k)),
+                    "{name}: action {k}"
+                );
+            }
         }
     }
 
