@@ -1,28 +1,15 @@
 //! Editing a running lab: VMs created, renamed, moved and deleted, NICs added, removed and
 //! re-attached to named networks. Every edit is validated by the wiring and refused whole.
 
+mod common;
+use common::{delivered_to, example};
 use std::net::Ipv4Addr;
 
 use labvisor_core::net::packet::Proto;
-use labvisor_core::net::scenario::{Scenario, EXAMPLES};
+use labvisor_core::net::scenario::Scenario;
 use labvisor_core::net::sim::{Action, ActionError, Network, RuleTarget, SendSpec, MAX_ADAPTERS};
 use labvisor_core::net::trace::{render, DropCause, Event, Step};
 use labvisor_core::net::vbox::Mode;
-
-fn example(name: &str) -> Network {
-    let src = EXAMPLES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .expect("example")
-        .1;
-    Network::new(Scenario::parse(name, src).expect("parses").topology).expect("wires")
-}
-
-fn delivered_to(steps: &[Step], node: &str) -> bool {
-    steps
-        .iter()
-        .any(|s| matches!(&s.event, Event::Deliver { node: n, .. } if n == node))
-}
 
 fn ping(net: &mut Network, from: &str, to: Ipv4Addr) -> Vec<Step> {
     net.apply(&Action::Send(SendSpec::new(from, to, Proto::Icmp, 0)))

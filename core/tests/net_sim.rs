@@ -1,6 +1,8 @@
 //! The simulator's behaviour on the ready examples: ICMP errors, TTL, mode changes, expiry,
 //! hairpinning, and robustness against arbitrary actions.
 
+mod common;
+use common::{delivered_to, example};
 use std::net::Ipv4Addr;
 
 use labvisor_core::net::clock::Duration;
@@ -10,21 +12,6 @@ use labvisor_core::net::scenario::{Scenario, EXAMPLES};
 use labvisor_core::net::sim::{Action, Network, RuleTarget, SendSpec};
 use labvisor_core::net::trace::{render, DropCause, Event, Step};
 use labvisor_core::net::vbox::Mode;
-
-fn example(name: &str) -> Network {
-    let src = EXAMPLES
-        .iter()
-        .find(|(n, _)| *n == name)
-        .expect("example")
-        .1;
-    Network::new(Scenario::parse(name, src).expect("parses").topology).expect("wires")
-}
-
-fn delivered_to(steps: &[Step], node: &str) -> bool {
-    steps
-        .iter()
-        .any(|s| matches!(&s.event, Event::Deliver { node: n, .. } if n == node))
-}
 
 #[test]
 fn ttl_exceeded_comes_back_through_the_nat() {
