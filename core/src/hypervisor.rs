@@ -400,11 +400,12 @@ fn known_ids() -> String {
     CATALOG.iter().map(|h| h.id).collect::<Vec<_>>().join(", ")
 }
 
-/// Lowercase with everything but letters and digits removed: "Hyper-V" → "hyperv".
+/// ASCII-lowercased with everything but letters and digits removed: "Hyper-V" → "hyperv"
+/// (Hangul has no case, so Korean names pass through as typed).
 fn compact(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
+        .map(|c| c.to_ascii_lowercase())
         .collect()
 }
 
@@ -507,7 +508,7 @@ pub fn classify(query: &str) -> Result<Classification, HypervisorError> {
     if let Ok(h) = find(query) {
         return Ok(product_answer(h));
     }
-    let lower = format!("{} ", query.to_lowercase());
+    let lower = format!("{} ", query.to_ascii_lowercase());
     let found = |clues: &[&'static str]| -> Vec<&'static str> {
         clues
             .iter()

@@ -158,10 +158,10 @@ fn final_answer(actions: &[Action], trace: &mut Vec<String>) -> Option<String> {
     last
 }
 
-/// Lowercase, trimmed, inner whitespace and underscores as single dashes.
+/// ASCII-lowercased (answers are ids and English words; Hangul has no case), trimmed, inner whitespace and underscores as single dashes.
 fn canonical(text: &str) -> String {
     text.trim()
-        .to_lowercase()
+        .to_ascii_lowercase()
         .split(|c: char| c.is_whitespace() || c == '_')
         .filter(|w| !w.is_empty())
         .collect::<Vec<_>>()
@@ -310,7 +310,7 @@ fn classify_address(subject: &str, ask: AddressQuestion, actions: &[Action]) -> 
     };
     trace.push(format!(
         "core addr: {subject} is class {}, scope {}{}",
-        facts.class.to_uppercase(),
+        facts.class.to_ascii_uppercase(),
         facts.scope,
         facts
             .block

@@ -1555,7 +1555,7 @@ fn diagram(lang: Lang, fabric: &Fabric, step: Option<&Step>) -> Html {
                     let (x, y) = nodes[i];
                     let active = active_node == Some(i) || active_link.is_some_and(|(f, t, _)| f == Some(i) || t == Some(i));
                     let role = match &node.role {
-                        Role::Machine { kind } => format!("{kind:?}").to_lowercase(),
+                        Role::Machine { kind } => format!("{kind:?}").to_ascii_lowercase(),
                         Role::NatEngine { .. } => "NAT engine".to_string(),
                     };
                     html! {
