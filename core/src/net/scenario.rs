@@ -775,7 +775,9 @@ pub fn describe_in(a: &Action, lang: Lang) -> String {
         Action::AddForward { rule, .. } => format!("add forwarding rule {rule}"),
         Action::RemoveForward { name, .. } if ko => format!("포워딩 규칙 삭제: {name}"),
         Action::RemoveForward { name, .. } => format!("remove forwarding rule {name}"),
-        Action::SetMode { vm, nic, mode } if ko => format!("{vm} {nic} 연결 방식 → {mode}"),
+        Action::SetMode { vm, nic, mode } if ko => {
+            format!("{vm} {nic} 연결 방식 → {}", mode.name_in(lang))
+        }
         Action::SetMode { vm, nic, mode } => format!("set {vm} {nic} to {mode}"),
         Action::AddVm { name, host } if ko => format!("VM {name} 생성 (호스트 {host})"),
         Action::AddVm { name, host } => format!("create VM {name} on {host}"),
@@ -785,7 +787,7 @@ pub fn describe_in(a: &Action, lang: Lang) -> String {
         Action::RenameVm { from, to } => format!("rename VM {from} to {to}"),
         Action::SetHost { vm, host } if ko => format!("{vm} 실행 호스트 → {host}"),
         Action::SetHost { vm, host } => format!("move {vm} to host {host}"),
-        Action::AddNic { vm, mode } if ko => format!("{vm}에 NIC 추가 ({mode})"),
+        Action::AddNic { vm, mode } if ko => format!("{vm}에 NIC 추가 ({})", mode.name_in(lang)),
         Action::AddNic { vm, mode } => format!("add a NIC on {mode} to {vm}"),
         Action::RemoveNic { vm, nic } if ko => format!("{vm} {nic} 제거"),
         Action::RemoveNic { vm, nic } => format!("remove {vm} {nic}"),

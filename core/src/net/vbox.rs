@@ -23,6 +23,8 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
+use crate::lang::{Lang, Text};
+
 use super::forward::PortForward;
 use super::route::Route;
 use super::topology::{
@@ -54,16 +56,29 @@ pub enum Mode {
     Internal(String),
 }
 
+impl Mode {
+    /// The mode with its network's name, in `lang`: the English is the `Display` form, the
+    /// Korean uses the terms of VirtualBox's Korean interface ("호스트 전용 어댑터 vboxnet0").
+    pub fn name_in(&self, lang: Lang) -> String {
+        let kind = match self {
+            Mode::NotAttached => Text::new("not attached", "연결 안 됨"),
+            Mode::Nat { .. } => Text::new("NAT", "NAT"),
+            Mode::NatNetwork(_) => Text::new("NAT Network", "NAT 네트워크"),
+            Mode::Bridged => Text::new("bridged", "어댑터에 브리지"),
+            Mode::HostOnly(_) => Text::new("host-only", "호스트 전용 어댑터"),
+            Mode::Internal(_) => Text::new("internal", "내부 네트워크"),
+        }
+        .get(lang);
+        match self {
+            Mode::NatNetwork(n) | Mode::HostOnly(n) | Mode::Internal(n) => format!("{kind} {n}"),
+            _ => kind.to_string(),
+        }
+    }
+}
+
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Mode::NotAttached => f.write_str("not attached"),
-            Mode::Nat { .. } => f.write_str("NAT"),
-            Mode::NatNetwork(n) => write!(f, "NAT Network {n}"),
-            Mode::Bridged => f.write_str("bridged"),
-            Mode::HostOnly(n) => write!(f, "host-only {n}"),
-            Mode::Internal(n) => write!(f, "internal {n}"),
-        }
+        f.write_str(&self.name_in(Lang::En))
     }
 }
 
@@ -559,5 +574,31 @@ fn engine_node(name: &str, host: usize, vm: Option<String>, seg: usize, addr: Ip
         forwarding: true,
         listen: Vec::new(),
         nat_outside: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_mode_is_named_in_both_languages() {
+        let modes = [
+            Mode::NotAttached,
+            Mode::Nat { forwards: vec![] },
+            Mode::NatNetwork("natnet1".into()),
+            Mode::Bridged,
+            Mode::HostOnly("vboxnet0".into()),
+            Mode::Internal("intnet".into()),
+        ];
+        for mode in &modes {
+            assert_eq!(mode.name_in(Lang::En), mode.to_string());
+            let ko = mode.name_in(Lang::Ko);
+            for english in ["attached", "Network", "bridged", "host-only", "internal"] {
+                assert!(!ko.contains(english), "{mode:?}: {ko}");
+            }
+        }
+        assert_eq!(modes[4].name_in(Lang::Ko), "호스트 전용 어댑터 vboxnet0");
+        assert_eq!(modes[2].to_string(), "NAT Network natnet1");
     }
 }

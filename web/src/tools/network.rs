@@ -24,7 +24,8 @@ use labvisor_core::net::sim::{
     Action, ActionError, Network, Removal, RuleTarget, SendSpec, MAX_ADAPTERS,
 };
 use labvisor_core::net::topology::{
-    Attach, Fabric, NameError, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
+    Attach, Fabric, NameError, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role, SegmentKind,
+    Topology,
 };
 use labvisor_core::net::trace::{DropCause, Event, Step};
 use labvisor_core::net::vbox::{Mode, WINDOWS_HOST_ONLY};
@@ -56,8 +57,8 @@ pub enum EditError {
     Scenario(String),
     /// The edits make the topology invalid (the core's problems).
     Topology(Vec<Problem>),
-    /// The engine refused an action.
-    Action(String, ActionError),
+    /// The engine refused an action (described in the learner's language when shown).
+    Action(Box<Action>, ActionError),
     /// A VM needs a host to run on.
     NoHost,
     /// No such NAT to configure.
@@ -106,7 +107,7 @@ pub fn load(name: &str, edits: &[NetEdit]) -> Result<Lab, EditError> {
     for (i, action) in actions.iter().enumerate() {
         let done = network
             .apply(action)
-            .map_err(|e| EditError::Action(scenario::describe(action), e))?;
+            .map_err(|e| EditError::Action(Box::new(action.clone()), e))?;
         steps.extend(done.into_iter().map(|s| (Some(i), s)));
     }
     Ok(Lab {
@@ -494,7 +495,7 @@ pub fn NetworkTool() -> Html {
             <div class="lv-net">
                 <section class="lv-panel lv-net-diagram" aria-labelledby="lv-net-diagram-title">
                     <h2 id="lv-net-diagram-title">{ TOPOLOGY.get(lang) }</h2>
-                    { diagram(lang, lab.network.fabric(), current.map(|(_, s)| s)) }
+                    { diagram(lang, lab.network.fabric(), lab.network.topology(), current.map(|(_, s)| s)) }
                     <div class="lv-player" role="group" aria-label={PLAYER.get(lang)}>
                         <button class="lv-button lv-ghost" onclick={restart} aria-label={RESTART.get(lang)} title={RESTART.get(lang)}>{ "↺" }</button>
                         <button class="lv-button lv-ghost" onclick={step_to(-1)} disabled={at == 0}
@@ -681,8 +682,12 @@ pub fn with_network(m: &Mode, name: &str) -> Option<Mode> {
     })
 }
 
-/// A mode in the learner's language, with its network's name.
+/// A mode in the learner's language, with its network's name: the Korean is the core's, the
+/// English names the mode as the mode menu does ("Host-only adapter vboxnet0").
 fn mode_label(lang: Lang, m: &Mode) -> String {
+    if lang == Lang::Ko {
+        return m.name_in(lang);
+    }
     let kind = MODES
         .iter()
         .find(|(k, _)| *k == mode_key(m))
@@ -1486,7 +1491,7 @@ fn layout(fabric: &Fabric) -> (Vec<Point>, Vec<Point>, f64, f64) {
     (nodes, segs, width, height)
 }
 
-fn diagram(lang: Lang, fabric: &Fabric, step: Option<&Step>) -> Html {
+fn diagram(lang: Lang, fabric: &Fabric, spec: &Topology, step: Option<&Step>) -> Html {
     let (nodes, segs, width, height) = layout(fabric);
     let seg_pos = &segs;
     let node_index = |name: &str| fabric.nodes.iter().position(|n| n.name == name);
@@ -1531,7 +1536,7 @@ fn diagram(lang: Lang, fabric: &Fabric, step: Option<&Step>) -> Html {
                     let (lx, ly) = (nx + (sx - nx) * 0.5 + 6.0, ny + (sy - ny) * 0.5 + 4.0);
                     html! {
                         <g class={classes!("lv-link", active.then_some("lv-link-active"))}
-                            role="img" aria-label={format!("{} {label} — {} ({})", node.name, fabric.segments[seg].name, nic.attachment)}>
+                            role="img" aria-label={format!("{} {label} — {} ({})", node.name, fabric.segments[seg].name, attachment_label(lang, spec, node, nic))}>
                             <line x1={format!("{nx:.0}")} y1={format!("{ny:.0}")} x2={format!("{sx:.0}")} y2={format!("{sy:.0}")} />
                             <text x={format!("{lx:.0}")} y={format!("{ly:.0}")} class="lv-link-label" text-anchor="start">{ label }</text>
                         </g>
@@ -1542,7 +1547,7 @@ fn diagram(lang: Lang, fabric: &Fabric, step: Option<&Step>) -> Html {
                     let active = active_link.is_some_and(|(_, _, s)| s == i);
                     html! {
                         <g class={classes!("lv-segment", (active).then_some("lv-segment-active"))} role="img"
-                            aria-label={format!("{} {} ({:?})", SEGMENT.get(lang), seg.name, seg.kind)}>
+                            aria-label={format!("{} {} ({})", SEGMENT.get(lang), seg.name, segment_kind_label(lang, &seg.kind))}>
                             <rect x={format!("{:.0}", x - 55.0)} y={format!("{:.0}", y - 14.0)} width="110" height="28" rx="14" />
                             <text x={format!("{x:.0}")} y={format!("{:.0}", y + 4.0)} text-anchor="middle">{ seg.name.clone() }</text>
                             if active {
@@ -1554,10 +1559,7 @@ fn diagram(lang: Lang, fabric: &Fabric, step: Option<&Step>) -> Html {
                 { for fabric.nodes.iter().enumerate().map(|(i, node)| {
                     let (x, y) = nodes[i];
                     let active = active_node == Some(i) || active_link.is_some_and(|(f, t, _)| f == Some(i) || t == Some(i));
-                    let role = match &node.role {
-                        Role::Machine { kind } => format!("{kind:?}").to_ascii_lowercase(),
-                        Role::NatEngine { .. } => "NAT engine".to_string(),
-                    };
+                    let role = role_label(lang, &node.role);
                     html! {
                         <g class={classes!("lv-node", active.then_some("lv-node-active"), (active && dropped).then_some("lv-node-drop"))}
                             role="img" aria-label={format!("{} ({role}): {}", node.name, node.addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "))}>
@@ -1572,6 +1574,55 @@ fn diagram(lang: Lang, fabric: &Fabric, step: Option<&Step>) -> Html {
         </div>
     }
 }
+
+/// What a node in the diagram is, in the learner's language.
+fn role_label(lang: Lang, role: &Role) -> &'static str {
+    let text = match role {
+        Role::Machine { kind } => match kind {
+            NodeKind::Host => Text::new("host", "호스트"),
+            NodeKind::Vm => Text::new("vm", "VM"),
+            NodeKind::Router => Text::new("router", "라우터"),
+            NodeKind::Server => Text::new("server", "서버"),
+        },
+        Role::NatEngine { .. } => NAT_ENGINE,
+    };
+    text.get(lang)
+}
+
+/// What kind of network a segment is, in the learner's language.
+fn segment_kind_label(lang: Lang, kind: &SegmentKind) -> &'static str {
+    match kind {
+        SegmentKind::Lan => "LAN",
+        SegmentKind::Nat => "NAT",
+        SegmentKind::NatNetwork => NAT_NETWORK.get(lang),
+        SegmentKind::HostOnly => Text::new("host-only network", "호스트 전용 네트워크").get(lang),
+        SegmentKind::Internal => Text::new("internal network", "내부 네트워크").get(lang),
+    }
+}
+
+/// How a NIC is attached, in the learner's language. The engine's own description is English;
+/// a VM's NIC is described again from the lab's spec, and the NICs the engine makes itself (NAT
+/// engines, the host's side of a host-only network) by their fixed kind.
+fn attachment_label(lang: Lang, spec: &Topology, node: &Node, nic: &Nic) -> String {
+    if lang == Lang::En {
+        return nic.attachment.clone();
+    }
+    let described = spec
+        .node(&node.name)
+        .and_then(|n| n.nics.iter().find(|s| s.name == nic.name));
+    match (described.map(|n| &n.attach), &node.role) {
+        (Some(Attach::Vbox(mode)), _) => mode_label(lang, mode),
+        (Some(Attach::Segment(s)), _) => format!("{} {s}", SEGMENT.get(lang)),
+        (None, Role::NatEngine { .. }) => NAT_ENGINE.get(lang).to_string(),
+        (None, Role::Machine { .. }) => match nic.attachment.strip_prefix("host-only adapter ") {
+            Some(name) => mode_label(lang, &Mode::HostOnly(name.to_string())),
+            None => nic.attachment.clone(),
+        },
+    }
+}
+
+const NAT_ENGINE: Text = Text::new("NAT engine", "NAT 엔진");
+const NAT_NETWORK: Text = Text::new("NAT Network", "NAT 네트워크");
 
 const TITLE: Text = Text::new(
     "Network lab: NAT step by step",
@@ -1677,8 +1728,11 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
         (_, EditError::Scenario(s)) => s.clone(),
         (Lang::En, EditError::Topology(p)) => format!("The change makes the topology invalid: {}", problems(p)),
         (Lang::Ko, EditError::Topology(p)) => format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p)),
-        (Lang::En, EditError::Action(what, err)) => format!("{what}: {err}"),
-        (Lang::Ko, EditError::Action(what, err)) => {
+        (Lang::En, EditError::Action(action, err)) => {
+            format!("{}: {err}", scenario::describe_in(action, lang))
+        }
+        (Lang::Ko, EditError::Action(action, err)) => {
+            let what = scenario::describe_in(action, lang);
             let why = match err {
                 ActionError::UnknownNode(n) => format!("{n:?}라는 노드가 없습니다"),
                 ActionError::UnknownNic { node, nic } => format!("{node}에는 {nic:?}라는 NIC가 없습니다"),
@@ -1909,6 +1963,49 @@ mod tests {
     }
 
     #[test]
+    fn the_diagram_describes_every_nic_in_korean() {
+        const ENGLISH: [&str; 7] = [
+            "segment",
+            "adapter",
+            "host-only",
+            "internal",
+            "bridged",
+            "engine",
+            "attached",
+        ];
+        let mut seen = 0;
+        for (name, _) in crate::bundle::examples() {
+            let lab = load(name, &[]).unwrap();
+            let fabric = lab.network.fabric();
+            for node in &fabric.nodes {
+                if !node.is(NodeKind::Vm) {
+                    assert!(
+                        !role_label(Lang::Ko, &node.role).is_ascii(),
+                        "{name}: {node:?}"
+                    );
+                }
+                for nic in &node.nics {
+                    let ko = attachment_label(Lang::Ko, lab.network.topology(), node, nic);
+                    let en = attachment_label(Lang::En, lab.network.topology(), node, nic);
+                    assert_eq!(en, nic.attachment);
+                    assert!(
+                        !ENGLISH.iter().any(|w| ko.contains(w)),
+                        "{name}: {}/{}: {ko:?}",
+                        node.name,
+                        nic.name
+                    );
+                    seen += 1;
+                }
+            }
+            for seg in &fabric.segments {
+                let ko = segment_kind_label(Lang::Ko, &seg.kind);
+                assert!(!ENGLISH.iter().any(|w| ko.contains(w)), "{ko}");
+            }
+        }
+        assert!(seen > 20, "only {seen} NICs in the examples");
+    }
+
+    #[test]
     fn full_cone_admits_the_probe_and_symmetric_filters_it() {
         let full = probe_with(EndpointIndependent, EndpointIndependent);
         assert_eq!(
@@ -2092,6 +2189,15 @@ mod tests {
         let e = load("host-only", &[bad]).err().unwrap();
         assert!(render_error(Lang::En, &e).contains("contains ' '"), "{e:?}");
         assert!(render_error(Lang::Ko, &e).contains("글자, 숫자"), "{e:?}");
+        // The refused action is named in the learner's language too.
+        assert!(
+            render_error(Lang::Ko, &e).starts_with("VM 이름 변경: vm1 → my vm"),
+            "{e:?}"
+        );
+        assert!(
+            render_error(Lang::En, &e).starts_with("rename VM vm1 to my vm"),
+            "{e:?}"
+        );
         // Removing vm1 takes its NICs; the removal is the core's.
         let lab = load("host-only", &[]).unwrap();
         let removal = lab.network.removal("vm1", None).unwrap();
