@@ -260,6 +260,11 @@ scenario('network lab: a forwarding rule typed by the learner lets a packet reac
   assert.ok(steps.some((s) => s.cls.includes('lv-ev-deliver') && /vm1: deliver .*\.22\b/.test(s.text)),
     `the packet reaches vm1 port 22: ${JSON.stringify(steps)}`);
   await shot(page, '09-network-forward');
+  // Two hosts here: a new NAT Network goes into the VirtualBox of the host the learner picks.
+  await page.locator('#lv-net-nn-name').fill('LaptopNat');
+  await page.locator('#lv-net-nn-host').selectOption('laptop');
+  await page.getByRole('button', { name: 'Create NAT Network' }).click();
+  await page.locator('.lv-trace-action', { hasText: 'create NAT Network LaptopNat 10.0.2.0/24 on laptop' }).waitFor();
   noErrors(page);
 });
 
@@ -382,6 +387,11 @@ scenario('network lab: rename a VM, two internal networks keep a ping apart, rem
   await page.locator('h2.lv-net-title', { hasText: '인터넷용 NAT NIC와 호스트용 호스트 전용 NIC를 가진 VM' }).waitFor();
   assert.match(await page.locator('.lv-net-desc').textContent(), /호스트 전용 어댑터 vboxnet0/);
   await page.getByRole('button', { name: '이름 바꾸기' }).first().waitFor();
+  // The diagram speaks Korean to screen readers and on screen: roles, attachments, segment kinds.
+  const attached = { state: 'attached' };
+  await page.locator('svg.lv-diagram g.lv-link[aria-label*="내부 네트워크 lab-a"]').first().waitFor(attached);
+  await page.locator('svg.lv-diagram g.lv-segment[aria-label*="(내부 네트워크)"]').first().waitFor(attached);
+  await page.locator('svg.lv-diagram .lv-node-role', { hasText: '호스트' }).first().waitFor(attached);
   await shot(page, '13-network-korean-title');
   await page.getByRole('button', { name: 'EN' }).click();
   noErrors(page);

@@ -224,12 +224,67 @@ const FIELD_IDS: [&str; 16] = [
     "rule",
 ];
 
+/// The form fields that make `step`, with their values (the first is the one to focus); `None`
+/// for the steps made by a button, which have nothing to change.
+fn fields_of(step: &Action) -> Option<Vec<(usize, String)>> {
+    let mode = |m: &NicMode| {
+        MODES
+            .iter()
+            .find(|(k, _)| k == m)
+            .map_or("", |(_, v)| *v)
+            .to_string()
+    };
+    Some(match step {
+        Action::AddVm {
+            name,
+            vcpus,
+            ram_mib,
+        } => vec![
+            (NAME, name.clone()),
+            (VCPUS, vcpus.to_string()),
+            (RAM, ram_mib.to_string()),
+        ],
+        Action::SetMode { vm, nic, mode: m } => {
+            vec![(VM, vm.clone()), (NIC, nic.to_string()), (MODE, mode(m))]
+        }
+        Action::AddNic { vm, mode: m } => vec![(NIC_VM, vm.clone()), (NIC_MODE, mode(m))],
+        Action::AddForward(rule) => {
+            let mut fields = vec![
+                (NAME, rule.name.clone()),
+                (PROTO, proto_text(rule.proto).to_ascii_lowercase()),
+                (HOST_IP, rule.host_ip.clone().unwrap_or_default()),
+                (HOST_PORT, rule.host_port.to_string()),
+                (GUEST_IP, rule.guest_ip.clone().unwrap_or_default()),
+                (GUEST_PORT, rule.guest_port.to_string()),
+            ];
+            if let Some(vm) = &rule.vm {
+                fields.push((VM, vm.clone()));
+            }
+            fields
+        }
+        Action::CreateDisk { vm, size, alloc } => {
+            let alloc = match alloc {
+                Allocation::Fixed => "fixed",
+                Allocation::Dynamic => "dynamic",
+            };
+            vec![
+                (SIZE, size.clone()),
+                (VM, vm.clone()),
+                (ALLOC, alloc.into()),
+            ]
+        }
+        _ => return None,
+    })
+}
+
 /// What the learner typed into the forms (blank: the field's default), and whether they tried
 /// to add a step with a field still wrong (then blank fields show their message too).
 #[derive(Clone, Default, PartialEq)]
 struct Form {
     values: [String; 16],
     tried: bool,
+    /// What the learner had typed before a step was loaded to be changed, given back after.
+    before_change: Option<Box<[String; 16]>>,
 }
 
 enum FormMsg {
@@ -237,6 +292,10 @@ enum FormMsg {
     Tried,
     /// A step was added: clear these fields.
     Added(&'static [usize]),
+    /// A step is being changed: the form shows its values, every other field blank.
+    Load(Vec<(usize, String)>),
+    /// The change is done or dropped: the form as it was before.
+    Restore,
 }
 
 impl Reducible for Form {
@@ -253,6 +312,25 @@ impl Reducible for Form {
                     form.values[field].clear();
                 }
             }
+            FormMsg::Load(values) => {
+                let before = form
+                    .before_change
+                    .take()
+                    .unwrap_or_else(|| Box::new(std::mem::take(&mut form.values)));
+                form = Form {
+                    before_change: Some(before),
+                    ..Form::default()
+                };
+                for (field, value) in values {
+                    form.values[field] = value;
+                }
+            }
+            FormMsg::Restore => {
+                form = Form {
+                    values: form.before_change.take().map(|b| *b).unwrap_or_default(),
+                    ..Form::default()
+                };
+            }
         }
         Rc::new(form)
     }
@@ -267,6 +345,8 @@ struct Ctx<'a> {
     add: &'a Callback<(Action, &'static [usize])>,
     /// Whether another step fits in the draft.
     room: bool,
+    /// The step being changed: the forms replace it instead of adding one.
+    editing: Option<usize>,
 }
 
 /// A field's problems: `(field, message)`, the first one first.
@@ -385,8 +465,19 @@ impl Ctx<'_> {
             <form class="lv-step-form" novalidate=true {onsubmit}>
                 <h4>{ title.get(self.lang) }</h4>
                 <div class="lv-step-fields">{ fields }</div>
-                <button class="lv-button" type="submit" disabled={!self.room}>{ button.get(self.lang) }</button>
+                <button class="lv-button" type="submit" disabled={!self.room}>{ self.submit_label(button) }</button>
             </form>
+        }
+    }
+
+    /// What a form's button says: its own action, or replacing the step being changed.
+    fn submit_label(&self, button: Text) -> String {
+        match self.editing {
+            Some(i) => {
+                let at = i + 1;
+                say!(self.lang, "Replace step {at}", "단계 {at} 바꾸기")
+            }
+            None => button.get(self.lang).to_string(),
         }
     }
 
@@ -443,6 +534,10 @@ enum StepEdit {
     Up,
     Down,
     Remove,
+    /// Into the forms, to be changed and put back in its place.
+    Change,
+    /// Leave the step as it was.
+    KeepAsItWas,
 }
 
 /// The learner's steps and the forms that add them, with the JSON behind them one click away.
@@ -466,9 +561,19 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
             }
         });
     }
+    let editing = use_state(|| None::<usize>);
     let id = props.id.to_string();
     let parsed = parse(&props.draft);
     let steps = parsed.clone().unwrap_or_default();
+    // A step being changed stays in the list (nothing is lost if the learner leaves), and the
+    // forms judge the new version against the other steps.
+    let editing_at = (*editing).filter(|&i| i < steps.len());
+    let others: Vec<Action> = steps
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != editing_at)
+        .map(|(_, s)| s.clone())
+        .collect();
     let fits = |s: &[Action]| s.len() <= MAX_STEPS && write(s).len() <= MAX_DRAFT;
     let commit = {
         let (on_change, said, focus_after, overflow) = (
@@ -487,34 +592,100 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
         )
     };
     let add = {
-        let (steps, commit, overflow, form) = (
+        let (steps, commit, overflow, form, editing, id) = (
             steps.clone(),
             commit.clone(),
             overflow.clone(),
             form.clone(),
+            editing.clone(),
+            id.clone(),
         );
         Callback::from(move |(step, clear): (Action, &'static [usize])| {
-            let news = format!(
-                "{} {}: {}",
-                ADDED.get(lang),
-                steps.len() + 1,
-                sentence(lang, &step)
-            );
             let mut next = steps.clone();
-            next.push(step);
+            let (news, focus) = match editing_at {
+                Some(i) => {
+                    let at = i + 1;
+                    let what = sentence(lang, &step);
+                    next[i] = step;
+                    (
+                        say!(
+                            lang,
+                            "Step {at} is now: {what}",
+                            "단계 {at}을(를) 바꿈: {what}"
+                        ),
+                        Some(format!("{id}-s{i}-edit")),
+                    )
+                }
+                None => {
+                    let news = format!(
+                        "{} {}: {}",
+                        ADDED.get(lang),
+                        steps.len() + 1,
+                        sentence(lang, &step)
+                    );
+                    next.push(step);
+                    (news, None)
+                }
+            };
             if fits(&next) {
-                form.dispatch(FormMsg::Added(clear));
-                commit(next, news, None);
+                form.dispatch(match editing_at {
+                    Some(_) => FormMsg::Restore,
+                    None => FormMsg::Added(clear),
+                });
+                editing.set(None);
+                commit(next, news, focus);
             } else {
                 overflow.set(true);
             }
         })
     };
     let reorder = {
-        let (steps, commit, id) = (steps.clone(), commit.clone(), id.clone());
+        let (steps, commit, id, editing, form, said, focus_after) = (
+            steps.clone(),
+            commit.clone(),
+            id.clone(),
+            editing.clone(),
+            form.clone(),
+            said.clone(),
+            focus_after.clone(),
+        );
         Callback::from(move |(i, how): (usize, StepEdit)| {
             let mut next = steps.clone();
             let n = next.len();
+            let at = i + 1;
+            match how {
+                StepEdit::Change => {
+                    if let Some(fields) = steps.get(i).and_then(fields_of) {
+                        *focus_after.borrow_mut() =
+                            Some(format!("{id}-{}", FIELD_IDS[fields[0].0]));
+                        form.dispatch(FormMsg::Load(fields));
+                        editing.set(Some(i));
+                        said.set(say!(
+                            lang,
+                            "Step {at} is in the form below: change it, then replace it.",
+                            "단계 {at}이(가) 아래 양식에 있습니다. 고친 다음 바꾸기를 누르세요."
+                        ));
+                    }
+                    return;
+                }
+                StepEdit::KeepAsItWas => {
+                    *focus_after.borrow_mut() = Some(format!("{id}-s{i}-edit"));
+                    form.dispatch(FormMsg::Restore);
+                    editing.set(None);
+                    said.set(say!(
+                        lang,
+                        "Step {at} kept as it was",
+                        "단계 {at}을(를) 그대로 둠"
+                    ));
+                    return;
+                }
+                _ => {
+                    if editing_at.is_some() {
+                        form.dispatch(FormMsg::Restore);
+                    }
+                    editing.set(None);
+                }
+            }
             let (news, focus) = match how {
                 StepEdit::Up if i > 0 && i < n => {
                     next.swap(i, i - 1);
@@ -551,17 +722,19 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
         })
     };
     let ordered = !matches!(props.spec, Spec::HostSizing { .. } | Spec::DiskFit { .. });
-    let room = parsed.is_ok() && {
-        let mut more = steps.clone();
-        more.push(Action::HostDiskFails);
-        fits(&more)
-    };
+    let room = parsed.is_ok()
+        && (editing_at.is_some() || {
+            let mut more = steps.clone();
+            more.push(Action::HostDiskFails);
+            fits(&more)
+        });
     let ctx = Ctx {
         id: &id,
         lang,
         form: &form,
         add: &add,
         room,
+        editing: editing_at,
     };
     let json_id = format!("{id}-json");
     // Kept open once opened (or forced open by a broken draft), so that mending the JSON does
@@ -598,10 +771,23 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                     { for steps.iter().enumerate().map(|(i, step)| {
                         let text = sentence(lang, step);
                         let at = i + 1;
+                        let changing = editing_at == Some(i);
                         html! {
-                            <li class="lv-step">
-                                <span class="lv-step-text">{ text }</span>
+                            <li class={classes!("lv-step", changing.then_some("lv-step-editing"))}>
+                                <span class="lv-step-text">{ text }
+                                    if changing { <em class="lv-step-mark">{ say!(lang, " (being changed below)", " (아래에서 고치는 중)") }</em> }
+                                </span>
                                 <span class="lv-step-tools">
+                                    if fields_of(step).is_some() {
+                                        if changing {
+                                            <button type="button" class="lv-button lv-ghost lv-small" id={format!("{id}-s{i}-keep")}
+                                                onclick={reorder.reform(move |_: MouseEvent| (i, StepEdit::KeepAsItWas))}>{ say!(lang, "Keep as it was", "그대로 두기") }</button>
+                                        }
+                                        <button type="button" class="lv-icon-button" id={format!("{id}-s{i}-edit")}
+                                            aria-label={say!(lang, "Change step {at}", "단계 {at} 고치기")} title={CHANGE.get(lang)}
+                                            aria-pressed={changing.then_some("true")}
+                                            onclick={reorder.reform(move |_: MouseEvent| (i, StepEdit::Change))}>{ "✎" }</button>
+                                    }
                                     if ordered {
                                         <button type="button" class="lv-icon-button" id={format!("{id}-s{i}-up")} disabled={i == 0}
                                             aria-label={say!(lang, "Move step {at} up", "단계 {at} 위로")}
@@ -627,7 +813,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                         "That is as much as an exercise keeps (at most {MAX_STEPS} steps and {MAX_DRAFT} characters of JSON): remove a step first.",
                         "한 문제에 담을 수 있는 양은 여기까지입니다(단계 최대 {MAX_STEPS}개, JSON {MAX_DRAFT}자). 먼저 단계를 하나 지우세요.") }</p>
                 }
-                { forms(&ctx, &props.spec, &steps) }
+                { forms(&ctx, &props.spec, &others) }
             }
             <details class="lv-json" open={*json_open || parsed.is_err()} ontoggle={on_toggle}>
                 <summary>{ EDIT_JSON.get(lang) }</summary>
@@ -1116,6 +1302,7 @@ const NO_STEPS: Text = Text::new(
 const ADD_STEP: Text = Text::new("Add a step", "단계 추가");
 const ADDED: Text = Text::new("Added step", "추가한 단계");
 const REMOVE: Text = Text::new("Remove", "삭제");
+const CHANGE: Text = Text::new("Change", "고치기");
 const JSON_BROKEN: Text = Text::new(
     "The steps below, written as JSON, have an error, so they cannot be shown. Fix the JSON or press Reset.",
     "아래 JSON으로 적힌 단계에 오류가 있어 보여 줄 수 없습니다. JSON을 고치거나 초기화를 누르세요.",

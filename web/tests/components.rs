@@ -261,6 +261,62 @@ async fn host_sizing_is_planned_in_the_editor_wrong_then_right() {
     exercise_button(&root, 1);
     settle().await;
     assert!(text(&root, ".lv-verdict-bad").contains("Give each guest one core"));
+    // A step changed in place: its values go into the form, and it comes back where it was.
+    let step_text = |i: u32| {
+        root.query_selector_all(".lv-step-text")
+            .unwrap()
+            .item(i)
+            .unwrap()
+            .text_content()
+            .unwrap_or_default()
+    };
+    let field_value = |field: &str| {
+        root.query_selector(&format!("{id}-{field}"))
+            .unwrap()
+            .unwrap()
+            .dyn_into::<web_sys::HtmlInputElement>()
+            .unwrap()
+            .value()
+    };
+    click(&root, &format!("{id}-s2-edit"));
+    settle().await;
+    assert_eq!(count(&root, ".lv-step-editing"), 1);
+    assert_eq!(field_value("name"), "vm3");
+    assert_eq!(field_value("vcpus"), "2");
+    assert_eq!(field_value("ram"), "2048");
+    // Its own name is not a clash with itself.
+    assert_eq!(text(&root, &format!("{id}-name-error")), "");
+    type_into(&root, &format!("{id}-vcpus"), "1");
+    settle().await;
+    submit_form_of(&root, &format!("{id}-name"));
+    settle().await;
+    assert_eq!(count(&root, ".lv-step"), 6);
+    assert_eq!(count(&root, ".lv-step-editing"), 0);
+    assert!(
+        step_text(2).starts_with("Plan vm3 with 1 vCPU"),
+        "{}",
+        step_text(2)
+    );
+    assert!(
+        step_text(3).starts_with("Plan vm4 with 2 vCPU "),
+        "{}",
+        step_text(3)
+    );
+    // Keeping a step as it was leaves it, and the form, untouched.
+    click(&root, &format!("{id}-s0-edit"));
+    settle().await;
+    type_into(&root, &format!("{id}-vcpus"), "3");
+    settle().await;
+    click(&root, &format!("{id}-s0-keep"));
+    settle().await;
+    assert!(
+        step_text(0).starts_with("Plan vm1 with 2 vCPU "),
+        "{}",
+        step_text(0)
+    );
+    // The form holds again what was typed before either change.
+    assert_eq!(field_value("vcpus"), "2");
+    assert_eq!(field_value("ram"), "2048");
     // Start over with one core each.
     exercise_button(&root, 3);
     settle().await;

@@ -613,11 +613,15 @@ fn commit<E: 'static>(
 /// The text in the `<input>` with this id.
 fn field(id: &str) -> String {
     use wasm_bindgen::JsCast;
-    crate::browser::document()
-        .and_then(|d| d.get_element_by_id(id))
-        .and_then(|e| e.dyn_into::<web_sys::HtmlInputElement>().ok())
-        .map(|i| i.value())
-        .unwrap_or_default()
+    let element = crate::browser::document().and_then(|d| d.get_element_by_id(id));
+    match element.map(|e| e.dyn_into::<web_sys::HtmlInputElement>()) {
+        Some(Ok(input)) => input.value(),
+        Some(Err(e)) => e
+            .dyn_into::<web_sys::HtmlSelectElement>()
+            .map(|select| select.value())
+            .unwrap_or_default(),
+        None => String::new(),
+    }
 }
 
 /// A form that, when submitted (Enter or its button), runs the engine action `make` builds
@@ -1010,16 +1014,20 @@ fn editor(ctx: &EditorCtx) -> Html {
         })
     };
     let create_natnet = {
-        let (app, feedback, host) = (
+        let (app, feedback, only_host) = (
             ctx.app.clone(),
             ctx.feedback.clone(),
-            hosts.first().cloned(),
+            (hosts.len() == 1).then(|| hosts[0].clone()),
         );
         let first_new = lab.steps.len() as u32;
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
             let (name, cidr) = (field("lv-net-nn-name"), field("lv-net-nn-cidr"));
-            let host = host.clone();
+            // With several hosts the learner picks one; a NAT Network lives in one host's
+            // VirtualBox, like its VMs.
+            let host = only_host
+                .clone()
+                .or_else(|| Some(field("lv-net-nn-host")).filter(|h| !h.is_empty()));
             apply_edit(&app, &feedback, first_new, &move |edits| {
                 let cidr = cidr
                     .trim()
@@ -1215,6 +1223,12 @@ fn editor(ctx: &EditorCtx) -> Html {
                     <input id="lv-net-nn-name" class="lv-input lv-mono" size="12" placeholder="NatNetwork2" spellcheck="false" autocomplete="off" />
                     <label class="lv-label" for="lv-net-nn-cidr">{ CIDR.get(lang) }</label>
                     <input id="lv-net-nn-cidr" class="lv-input lv-mono" size="12" value="10.0.2.0/24" spellcheck="false" autocomplete="off" />
+                    if hosts.len() > 1 {
+                        <label class="lv-label" for="lv-net-nn-host">{ HOST.get(lang) }</label>
+                        <select id="lv-net-nn-host" class="lv-select">
+                            { for hosts.iter().map(|h| html! { <option value={h.clone()}>{ h.clone() }</option> }) }
+                        </select>
+                    }
                     <button class="lv-button">{ CREATE_NATNET.get(lang) }</button>
                 </form>
             </div>
