@@ -5,12 +5,17 @@ use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
-/// The workspace root (the parent of `xtask/`).
+/// The workspace root (the parent of `xtask/`). `cargo run` names the manifest directory of the
+/// checkout being run; the one compiled in is only a fallback, because a target directory
+/// shared by two checkouts would otherwise run every task in whichever built the binary.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let manifest_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    manifest_dir
         .parent()
-        .expect("xtask lives one level below the workspace root")
-        .to_path_buf()
+        .map(Path::to_path_buf)
+        .unwrap_or(manifest_dir)
 }
 
 /// Makes the workspace root the current directory, so relative paths mean the same everywhere.
