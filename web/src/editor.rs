@@ -1349,9 +1349,22 @@ const CREATE: Text = Text::new("Create disk", "디스크 만들기");
 const SIZE_LABEL: Text = Text::new("Size", "크기");
 const ALLOC_LABEL: Text = Text::new("Storage on the host", "호스트의 저장 방식");
 
-#[cfg(test)]
+// Native only: these are plain #[test]s, and proptest does not build for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// A draft typed in the JSON box: steps that write back to the same steps, or a
+        /// message; never a panic.
+        #[test]
+        fn any_draft_is_steps_or_a_message(text in ".{0,120}|\\[\\{\"[a-z-]{1,12}\": (\\{\"[a-z_]{1,8}\": (\"[a-z0-9]{0,6}\"|[0-9]{1,12})\\}|\"[a-z]{0,6}\")\\}\\]") {
+            match parse(&text) {
+                Ok(steps) => proptest::prop_assert_eq!(parse(&write(&steps)), Ok(steps)),
+                Err(message) => proptest::prop_assert!(!message.is_empty()),
+            }
+        }
+    }
 
     #[test]
     fn drafts_round_trip_and_a_blank_one_holds_no_steps() {

@@ -589,9 +589,36 @@ impl LabState {
     }
 }
 
-#[cfg(test)]
+// Native only: these are plain #[test]s, and proptest does not build for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// Whatever is in localStorage under the lab key (another version, another tab, a
+        /// hand edit): read whole, or not at all.
+        #[test]
+        fn any_stored_text_is_read_whole_or_ignored(
+            changes in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()), 0..4),
+            text in ".{0,64}",
+        ) {
+            let mut lab = LabState::default();
+            lab.ipv4.input = "10.0.2.15/24".into();
+            lab.drafts.insert("lesson:nat/1".into(), "[]".into());
+            let mut bytes = postcard::to_allocvec(&lab).unwrap();
+            for (at, byte) in changes {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            use base64::Engine as _;
+            let stored = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&bytes);
+            for candidate in [stored, text] {
+                if let Some(read) = LabState::from_storage(&candidate) {
+                    proptest::prop_assert_eq!(LabState::from_storage(&read.to_storage()), Some(read));
+                }
+            }
+        }
+    }
 
     #[test]
     fn defaults_are_valid() {

@@ -111,12 +111,25 @@ fn is_activity_id(id: &str) -> bool {
         })
 }
 
-#[cfg(test)]
+// Native only: these are plain #[test]s, and proptest does not build for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
 
     fn progress(ids: &[&str]) -> Progress {
         Progress::from_ids(ids.iter().map(|s| s.to_string()).collect()).unwrap()
+    }
+
+    proptest::proptest! {
+        /// Any file a learner picks: refused with a reason, or progress whose every id is
+        /// valid and which saves back to the same.
+        #[test]
+        fn any_file_is_refused_or_read_whole(text in ".{0,200}|\\{\"format\": \"labvisor-progress\", \"version\": [0-9], \"completed\": \\[(\"[a-z:/0-9-]{0,20}\",? ?){0,4}\\]\\}") {
+            if let Ok(p) = Progress::from_file(&text) {
+                proptest::prop_assert!(p.completed.iter().all(|id| is_activity_id(id)));
+                proptest::prop_assert_eq!(Progress::from_file(&p.to_file()), Ok(p));
+            }
+        }
     }
 
     #[test]

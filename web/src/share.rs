@@ -113,9 +113,11 @@ impl Shared {
     }
 }
 
-#[cfg(test)]
+// Native only: these are plain #[test]s, and proptest does not build for wasm32.
+#[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
+    use labvisor_core::lang::Lang;
 
     #[test]
     fn the_checksum_is_standard_crc32_so_earlier_links_still_open() {
@@ -131,6 +133,123 @@ mod tests {
             route: "#/tool/ipv4".into(),
             lab,
             completed: vec!["tool:hypervisors".into()],
+        }
+    }
+
+    /// A lab with something in every part a link carries.
+    fn rich_sample() -> Shared {
+        use crate::lab::{DiskOp, NetEdit, TimelineOp};
+        use labvisor_core::net::clock::Duration;
+        use labvisor_core::net::sim::Action;
+        use labvisor_core::net::vbox::Mode;
+        let mut lab = LabState::default();
+        lab.network.example = "host-only".into();
+        lab.network.step = 3;
+        lab.network.edits = vec![
+            NetEdit::AddVm("vm3".into()),
+            NetEdit::Act(Action::SetMode {
+                vm: "vm1".into(),
+                nic: "eth0".into(),
+                mode: Mode::Internal("lab-a".into()),
+            }),
+            NetEdit::Act(Action::Advance(Duration::from_secs(30))),
+        ];
+        lab.disks.ops = vec![
+            DiskOp::Write,
+            DiskOp::DeleteFile,
+            DiskOp::ZeroFree,
+            DiskOp::Compact,
+        ];
+        lab.disks.pools.host.fixed = [true, false];
+        lab.disks.pools.host.created = true;
+        lab.disks.pools.host.writes = vec![0, 1, 1];
+        lab.disks.pools.timeline = vec![
+            TimelineOp::Write,
+            TimelineOp::Snapshot,
+            TimelineOp::Backup,
+            TimelineOp::FailHostDisk,
+            TimelineOp::Restore,
+        ];
+        lab.drafts.insert(
+            "lesson:host-sizing/1".into(),
+            r#"[{"add-vm": {"name": "vm1", "vcpus": 1, "ram_mib": 2048}}]"#.into(),
+        );
+        Shared {
+            route: "#/tool/network".into(),
+            lab,
+            completed: vec!["tool:network".into(), "lesson:nat/1".into()],
+        }
+    }
+
+    /// Wraps `body` as a link whose version and checksum are right, so it reaches postcard and
+    /// the validation behind it.
+    fn checksummed(body: &[u8]) -> String {
+        let mut bytes = vec![VERSION];
+        bytes.extend(body);
+        bytes.extend(crc32(&bytes).to_le_bytes());
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Everything the app does with an opened link: a valid lab, and every tool replaying it
+    /// without a panic (a refused network edit is an error the page shows).
+    fn open_everything(shared: &Shared) {
+        assert_eq!(shared.lab.validate(), Ok(()));
+        let lab = &shared.lab;
+        let _ = crate::tools::network::load(&lab.network.example, &lab.network.edits);
+        let _ = crate::tools::disks::replay(&lab.disks.ops);
+        let _ = crate::tools::disks::replay_host(&lab.disks.pools.host);
+        let _ = crate::tools::disks::replay_timeline(&lab.disks.pools.timeline, Lang::Ko);
+        for draft in lab.drafts.values() {
+            let _ = crate::editor::parse(draft);
+        }
+        let _ = shared.route();
+        assert_eq!(Shared::decode(&shared.encode()).as_ref(), Ok(shared));
+    }
+
+    #[test]
+    fn the_rich_sample_opens_everywhere() {
+        let shared = rich_sample();
+        let link = shared.encode();
+        assert_eq!(Shared::decode(&link).as_ref(), Ok(&shared));
+        open_everything(&shared);
+        let lab =
+            crate::tools::network::load(&shared.lab.network.example, &shared.lab.network.edits);
+        assert!(lab.is_ok(), "the sample's edits all apply");
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(400))]
+
+        /// Any text in the fragment: refused with a reason, never a panic.
+        #[test]
+        fn any_text_is_refused_or_opened(text in "[A-Za-z0-9_\\-]{0,300}|.{0,100}") {
+            if let Ok(shared) = Shared::decode(&text) {
+                open_everything(&shared);
+            }
+        }
+
+        /// Any bytes behind a right version and checksum: refused, or a lab every tool opens.
+        #[test]
+        fn any_checksummed_bytes_are_refused_or_open(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..400)) {
+            if let Ok(shared) = Shared::decode(&checksummed(&body)) {
+                open_everything(&shared);
+            }
+        }
+
+        /// A real link with a few bytes changed and the checksum mended, as a deliberate
+        /// tamperer would: every value that decodes is checked before the app uses it.
+        #[test]
+        fn a_tampered_link_with_a_mended_checksum_is_refused_or_safe(
+            changes in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), proptest::prelude::any::<u8>()), 1..5),
+        ) {
+            let mut body = postcard::to_allocvec(&rich_sample()).unwrap();
+            for (at, byte) in changes {
+                let i = at.index(body.len());
+                body[i] = byte;
+            }
+            if let Ok(shared) = Shared::decode(&checksummed(&body)) {
+                open_everything(&shared);
+            }
         }
     }
 

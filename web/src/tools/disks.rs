@@ -23,7 +23,7 @@ const DISK_SIZE: u64 = 64 * MIB;
 const FILE_SIZE: u64 = 8 * MIB;
 
 /// The image after replaying `ops`, the guest's deleted ranges, and what the last op reported.
-struct Replay {
+pub(crate) struct Replay {
     image: Option<Image<MemStorage>>,
     deleted: Vec<(u64, u64)>,
     files: u64,
@@ -32,7 +32,7 @@ struct Replay {
     error: Option<String>,
 }
 
-fn replay(ops: &[DiskOp]) -> Replay {
+pub(crate) fn replay(ops: &[DiskOp]) -> Replay {
     let spec = CreateSpec {
         format: Format::Vdi,
         allocation: Allocation::Dynamic,
@@ -305,7 +305,7 @@ fn allocation(fixed: bool) -> Allocation {
 }
 
 /// The scaled pool after creating the two disks and replaying the guests' writes.
-struct HostReplay {
+pub(crate) struct HostReplay {
     pool: Pool,
     /// Why creating a disk failed (a fixed image that does not fit), with the VM index.
     create_error: Option<(usize, PoolError)>,
@@ -313,7 +313,7 @@ struct HostReplay {
     writes: Vec<(u8, bool)>,
 }
 
-fn replay_host(state: &HostDisksState) -> HostReplay {
+pub(crate) fn replay_host(state: &HostDisksState) -> HostReplay {
     let mut pool = Pool::new("ssd", "host-a", SSD / SCALE);
     let mut r = HostReplay {
         pool: Pool::new("ssd", "host-a", 0),
@@ -554,13 +554,13 @@ const TL_DISK: u64 = 16 * MIB;
 const TL_NAME: &str = "vm";
 
 /// The timeline replayed: each step's outcome, the host and the backup pool.
-struct TimelineReplay {
+pub(crate) struct TimelineReplay {
     host: Pool,
     nas: Pool,
     steps: Vec<(TimelineOp, Result<String, String>)>,
 }
 
-fn replay_timeline(ops: &[TimelineOp], lang: Lang) -> TimelineReplay {
+pub(crate) fn replay_timeline(ops: &[TimelineOp], lang: Lang) -> TimelineReplay {
     let mut host = Pool::new("ssd", "host-a", 64 * MIB);
     let mut nas = Pool::new("nas", "office-nas", 64 * MIB);
     // Infallible: an empty 64 MiB pool has room for a 16 MiB dynamic disk.

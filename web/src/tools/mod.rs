@@ -6,7 +6,7 @@ use yew::prelude::*;
 use crate::route::ToolId;
 
 pub mod common;
-mod disks;
+pub(crate) mod disks;
 mod hypervisors;
 mod ipv4;
 pub(crate) mod network;
