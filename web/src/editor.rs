@@ -22,7 +22,6 @@ use yew::prelude::*;
 use crate::app::use_app;
 use crate::lab::MAX_DRAFT;
 use crate::tools::common::input_value;
-use crate::tools::network::forward_problem_ko;
 
 /// Most steps a draft holds (the draft must also stay within [`MAX_DRAFT`] characters).
 pub const MAX_STEPS: usize = 16;
@@ -1182,14 +1181,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         let mut probe = ["rule", "tcp", "", "1", "10.0.2.4", "1"];
         probe[k] = &typed[k];
         if let Err(e) = parse(probe) {
-            let message = match lang {
-                Lang::En => e.problem,
-                Lang::Ko if e.problem.contains("must name the guest") => {
-                    "NAT 네트워크의 규칙은 게스트 주소를 적어야 합니다. 네트워크에 게스트가 여럿이니까요.".into()
-                }
-                Lang::Ko => forward_problem_ko(&e.problem).to_string(),
-            };
-            problems.push((field, message));
+            problems.push((field, e.problem.describe_in(lang)));
         }
     }
     let rules = rules_after(steps);

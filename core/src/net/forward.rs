@@ -13,6 +13,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use super::packet::Proto;
+use crate::lang::Lang;
 
 /// One forwarding rule: connections to `host_ip:host_port` go to `guest_ip:guest_port`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,13 +39,110 @@ pub struct ForwardError {
     /// The rule as given.
     pub input: String,
     /// What is wrong, and what was expected.
-    pub problem: String,
+    pub problem: ForwardProblem,
 }
 
-fn err(input: &str, problem: impl Into<String>) -> ForwardError {
+/// Which end of a rule a field belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The host's address or port (where connections arrive).
+    Host,
+    /// The guest's address or port (where they are sent).
+    Guest,
+}
+
+impl Side {
+    fn name_in(self, lang: Lang) -> &'static str {
+        match (self, lang) {
+            (Side::Host, Lang::En) => "host",
+            (Side::Guest, Lang::En) => "guest",
+            (Side::Host, Lang::Ko) => "호스트",
+            (Side::Guest, Lang::Ko) => "게스트",
+        }
+    }
+}
+
+/// What is wrong with a rule: one variant per mistake, so each language can say it exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForwardProblem {
+    /// VirtualBox NAT syntax with other than six comma-separated fields (how many there were).
+    VboxFieldCount(usize),
+    /// NAT Network syntax with other than six colon-separated fields (how many there were).
+    NatNetworkFieldCount(usize),
+    /// The first field, the rule's name, is empty.
+    NoName,
+    /// A protocol other than TCP or UDP (as typed, lowercased).
+    NotForwardable(String),
+    /// Port 0.
+    PortZero(Side),
+    /// A port that is not a number in 1-65535 (as typed).
+    NotAPort(Side, String),
+    /// An address that is not IPv4 (as typed).
+    NotAnAddress(Side, String),
+    /// A NAT Network address without its brackets.
+    NotBracketed(Side),
+    /// A NAT Network rule without a guest address.
+    GuestAddressRequired,
+    /// QEMU syntax without the '-' between host and guest.
+    QemuNoDash,
+    /// QEMU syntax whose host part is not proto:addr:port.
+    QemuHostPart,
+    /// QEMU syntax whose guest part is not addr:port.
+    QemuGuestPart,
+    /// None of the three syntaxes.
+    UnknownSyntax,
+}
+
+const VBOX_FORM: &str = "\"ssh,tcp,,2222,,22\"";
+const NATNET_FORM: &str = "\"ssh:tcp:[]:1022:[10.0.2.4]:22\"";
+const QEMU_EN: &str = "expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport (e.g. \"tcp:127.0.0.1:2222-:22\")";
+const QEMU_KO: &str = "QEMU 문법은 [tcp|udp]:[호스트주소]:호스트포트-[게스트주소]:게스트포트입니다(예: \"tcp:127.0.0.1:2222-:22\")";
+
+impl ForwardProblem {
+    /// The problem in `lang`; the English is the `Display` form.
+    pub fn describe_in(&self, lang: Lang) -> String {
+        use ForwardProblem::*;
+        match (self, lang) {
+            (VboxFieldCount(n), Lang::En) => format!("expected 6 comma-separated fields name,proto,hostip,hostport,guestip,guestport (e.g. {VBOX_FORM}), found {n}"),
+            (VboxFieldCount(n), Lang::Ko) => format!("쉼표로 구분된 필드 6개(이름,프로토콜,호스트IP,호스트포트,게스트IP,게스트포트, 예: {VBOX_FORM})가 필요한데 {n}개입니다"),
+            (NatNetworkFieldCount(n), Lang::En) => format!("expected name:proto:[hostip]:hostport:[guestip]:guestport (e.g. {NATNET_FORM}), found {n} colon-separated fields"),
+            (NatNetworkFieldCount(n), Lang::Ko) => format!("NAT 네트워크 규칙은 이름:프로토콜:[호스트IP]:호스트포트:[게스트IP]:게스트포트 형식입니다(예: {NATNET_FORM}). 콜론으로 나뉜 필드가 {n}개입니다"),
+            (NoName, Lang::En) => "the rule needs a name (first field)".into(),
+            (NoName, Lang::Ko) => "규칙에는 이름(첫 필드)이 필요합니다".into(),
+            (NotForwardable(p), Lang::En) => format!("protocol {p:?} is not forwardable: expected tcp or udp"),
+            (NotForwardable(p), Lang::Ko) => format!("프로토콜 {p:?}은(는) 포워딩할 수 없습니다. tcp 또는 udp여야 합니다"),
+            (PortZero(side), Lang::En) => format!("{} port 0 is not a usable port: expected 1-65535", side.name_in(lang)),
+            (PortZero(side), Lang::Ko) => format!("{} 포트 0은 쓸 수 없습니다. 포트는 1–65535 범위의 숫자여야 합니다", side.name_in(lang)),
+            (NotAPort(side, s), Lang::En) => format!("{} port {s:?} is not a number in 1-65535", side.name_in(lang)),
+            (NotAPort(side, s), Lang::Ko) => format!("{} 포트 {s:?}: 포트는 1–65535 범위의 숫자여야 합니다", side.name_in(lang)),
+            (NotAnAddress(side, s), Lang::En) => format!("{} address {s:?} is not an IPv4 address like 127.0.0.1", side.name_in(lang)),
+            (NotAnAddress(side, s), Lang::Ko) => format!("{} 주소 {s:?}은(는) 127.0.0.1 같은 IPv4 주소가 아닙니다", side.name_in(lang)),
+            (NotBracketed(side), Lang::En) => format!("the {} address must be in brackets, like [] or [10.0.2.4]", side.name_in(lang)),
+            (NotBracketed(side), Lang::Ko) => format!("{} 주소는 [] 또는 [10.0.2.4]처럼 대괄호 안에 적습니다", side.name_in(lang)),
+            (GuestAddressRequired, Lang::En) => "a NAT Network rule must name the guest address: the network has many guests".into(),
+            (GuestAddressRequired, Lang::Ko) => "NAT 네트워크의 규칙은 게스트 주소를 적어야 합니다. 네트워크에 게스트가 여럿이니까요".into(),
+            (QemuNoDash, Lang::En) => format!("{QEMU_EN}: no '-' between host and guest parts"),
+            (QemuNoDash, Lang::Ko) => format!("{QEMU_KO}. 호스트 부분과 게스트 부분 사이에 '-'가 없습니다"),
+            (QemuHostPart, Lang::En) => format!("{QEMU_EN}: the host part needs proto:addr:port"),
+            (QemuHostPart, Lang::Ko) => format!("{QEMU_KO}. 호스트 부분은 프로토콜:주소:포트입니다"),
+            (QemuGuestPart, Lang::En) => format!("{QEMU_EN}: the guest part needs addr:port"),
+            (QemuGuestPart, Lang::Ko) => format!("{QEMU_KO}. 게스트 부분은 주소:포트입니다"),
+            (UnknownSyntax, Lang::En) => format!("not a rule in VirtualBox ({VBOX_FORM}), NAT Network (\"ssh:tcp:[]:2222:[10.0.2.4]:22\") or QEMU (\"tcp::2222-:22\") syntax"),
+            (UnknownSyntax, Lang::Ko) => format!("VirtualBox({VBOX_FORM}), NAT 네트워크(\"ssh:tcp:[]:2222:[10.0.2.4]:22\"), QEMU(\"tcp::2222-:22\") 문법 중 어느 것도 아닙니다"),
+        }
+    }
+}
+
+impl fmt::Display for ForwardProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe_in(Lang::En))
+    }
+}
+
+fn err(input: &str, problem: ForwardProblem) -> ForwardError {
     ForwardError {
         input: input.to_string(),
-        problem: problem.into(),
+        problem,
     }
 }
 
@@ -54,36 +152,30 @@ fn parse_proto(input: &str, s: &str) -> Result<Proto, ForwardError> {
         "udp" => Ok(Proto::Udp),
         other => Err(err(
             input,
-            format!("protocol {other:?} is not forwardable: expected tcp or udp"),
+            ForwardProblem::NotForwardable(other.to_string()),
         )),
     }
 }
 
-fn parse_port(input: &str, which: &str, s: &str) -> Result<u16, ForwardError> {
+fn parse_port(input: &str, side: Side, s: &str) -> Result<u16, ForwardError> {
     match s.trim().parse::<u16>() {
-        Ok(0) => Err(err(
-            input,
-            format!("{which} port 0 is not a usable port: expected 1-65535"),
-        )),
+        Ok(0) => Err(err(input, ForwardProblem::PortZero(side))),
         Ok(p) => Ok(p),
         Err(_) => Err(err(
             input,
-            format!("{which} port {:?} is not a number in 1-65535", s.trim()),
+            ForwardProblem::NotAPort(side, s.trim().to_string()),
         )),
     }
 }
 
-fn parse_ip(input: &str, which: &str, s: &str) -> Result<Option<Ipv4Addr>, ForwardError> {
+fn parse_ip(input: &str, side: Side, s: &str) -> Result<Option<Ipv4Addr>, ForwardError> {
     let s = s.trim();
     if s.is_empty() || s == "0.0.0.0" {
         return Ok(None);
     }
-    s.parse().map(Some).map_err(|_| {
-        err(
-            input,
-            format!("{which} address {s:?} is not an IPv4 address like 127.0.0.1"),
-        )
-    })
+    s.parse()
+        .map(Some)
+        .map_err(|_| err(input, ForwardProblem::NotAnAddress(side, s.to_string())))
 }
 
 impl PortForward {
@@ -91,91 +183,66 @@ impl PortForward {
     pub fn parse_vbox(input: &str) -> Result<PortForward, ForwardError> {
         let f: Vec<&str> = input.split(',').collect();
         if f.len() != 6 {
-            return Err(err(
-                input,
-                format!(
-                    "expected 6 comma-separated fields name,proto,hostip,hostport,guestip,guestport (e.g. \"ssh,tcp,,2222,,22\"), found {}",
-                    f.len()
-                ),
-            ));
+            return Err(err(input, ForwardProblem::VboxFieldCount(f.len())));
         }
         let name = f[0].trim();
         if name.is_empty() {
-            return Err(err(input, "the rule needs a name (first field)"));
+            return Err(err(input, ForwardProblem::NoName));
         }
         Ok(PortForward {
             name: name.to_string(),
             proto: parse_proto(input, f[1])?,
-            host_ip: parse_ip(input, "host", f[2])?,
-            host_port: parse_port(input, "host", f[3])?,
-            guest_ip: parse_ip(input, "guest", f[4])?,
-            guest_port: parse_port(input, "guest", f[5])?,
+            host_ip: parse_ip(input, Side::Host, f[2])?,
+            host_port: parse_port(input, Side::Host, f[3])?,
+            guest_ip: parse_ip(input, Side::Guest, f[4])?,
+            guest_port: parse_port(input, Side::Guest, f[5])?,
         })
     }
 
     /// Parses VirtualBox NAT Network syntax: `name:proto:[hostip]:hostport:[guestip]:guestport`.
     pub fn parse_natnetwork(input: &str) -> Result<PortForward, ForwardError> {
-        let expected = "expected name:proto:[hostip]:hostport:[guestip]:guestport (e.g. \"ssh:tcp:[]:1022:[10.0.2.4]:22\")";
         let f: Vec<&str> = input.split(':').collect();
         if f.len() != 6 {
-            return Err(err(
-                input,
-                format!("{expected}, found {} colon-separated fields", f.len()),
-            ));
+            return Err(err(input, ForwardProblem::NatNetworkFieldCount(f.len())));
         }
-        let bracketed = |s: &str, which: &str| -> Result<Option<Ipv4Addr>, ForwardError> {
+        let bracketed = |s: &str, side: Side| -> Result<Option<Ipv4Addr>, ForwardError> {
             let inner = s
                 .trim()
                 .strip_prefix('[')
                 .and_then(|s| s.strip_suffix(']'))
-                .ok_or_else(|| {
-                    err(
-                        input,
-                        format!("the {which} address must be in brackets, like [] or [10.0.2.4]"),
-                    )
-                })?;
-            parse_ip(input, which, inner)
+                .ok_or_else(|| err(input, ForwardProblem::NotBracketed(side)))?;
+            parse_ip(input, side, inner)
         };
         let name = f[0].trim();
         if name.is_empty() {
-            return Err(err(input, "the rule needs a name (first field)"));
+            return Err(err(input, ForwardProblem::NoName));
         }
         let rule = PortForward {
             name: name.to_string(),
             proto: parse_proto(input, f[1])?,
-            host_ip: bracketed(f[2], "host")?,
-            host_port: parse_port(input, "host", f[3])?,
-            guest_ip: bracketed(f[4], "guest")?,
-            guest_port: parse_port(input, "guest", f[5])?,
+            host_ip: bracketed(f[2], Side::Host)?,
+            host_port: parse_port(input, Side::Host, f[3])?,
+            guest_ip: bracketed(f[4], Side::Guest)?,
+            guest_port: parse_port(input, Side::Guest, f[5])?,
         };
         if rule.guest_ip.is_none() {
-            return Err(err(
-                input,
-                "a NAT Network rule must name the guest address: the network has many guests",
-            ));
+            return Err(err(input, ForwardProblem::GuestAddressRequired));
         }
         Ok(rule)
     }
 
     /// Parses QEMU syntax: `[hostfwd=][tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport`.
     pub fn parse_qemu(input: &str) -> Result<PortForward, ForwardError> {
-        let expected = "expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport (e.g. \"tcp:127.0.0.1:2222-:22\")";
         let body = input
             .trim()
             .strip_prefix("hostfwd=")
             .unwrap_or(input.trim());
-        let (host, guest) = body.split_once('-').ok_or_else(|| {
-            err(
-                input,
-                format!("{expected}: no '-' between host and guest parts"),
-            )
-        })?;
+        let (host, guest) = body
+            .split_once('-')
+            .ok_or_else(|| err(input, ForwardProblem::QemuNoDash))?;
         let hf: Vec<&str> = host.split(':').collect();
         if hf.len() != 3 {
-            return Err(err(
-                input,
-                format!("{expected}: the host part needs proto:addr:port"),
-            ));
+            return Err(err(input, ForwardProblem::QemuHostPart));
         }
         let proto = if hf[0].trim().is_empty() {
             Proto::Tcp
@@ -184,15 +251,15 @@ impl PortForward {
         };
         let (gaddr, gport) = guest
             .split_once(':')
-            .ok_or_else(|| err(input, format!("{expected}: the guest part needs addr:port")))?;
-        let host_port = parse_port(input, "host", hf[2])?;
+            .ok_or_else(|| err(input, ForwardProblem::QemuGuestPart))?;
+        let host_port = parse_port(input, Side::Host, hf[2])?;
         Ok(PortForward {
             name: format!("{}{}", proto.name(), host_port),
             proto,
-            host_ip: parse_ip(input, "host", hf[1])?,
+            host_ip: parse_ip(input, Side::Host, hf[1])?,
             host_port,
-            guest_ip: parse_ip(input, "guest", gaddr)?,
-            guest_port: parse_port(input, "guest", gport)?,
+            guest_ip: parse_ip(input, Side::Guest, gaddr)?,
+            guest_port: parse_port(input, Side::Guest, gport)?,
         })
     }
 
@@ -205,10 +272,7 @@ impl PortForward {
         } else if input.contains('-') {
             PortForward::parse_qemu(input)
         } else {
-            Err(err(
-                input,
-                "not a rule in VirtualBox (\"ssh,tcp,,2222,,22\"), NAT Network (\"ssh:tcp:[]:2222:[10.0.2.4]:22\") or QEMU (\"tcp::2222-:22\") syntax",
-            ))
+            Err(err(input, ForwardProblem::UnknownSyntax))
         }
     }
 
@@ -325,18 +389,61 @@ mod tests {
             "{e}"
         );
         let e = PortForward::parse_vbox("ssh,icmp,,2222,,22").unwrap_err();
-        assert!(e.problem.contains("\"icmp\" is not forwardable"), "{e}");
+        assert!(
+            e.problem
+                .to_string()
+                .contains("\"icmp\" is not forwardable"),
+            "{e}"
+        );
         let e = PortForward::parse_vbox("ssh,tcp,,70000,,22").unwrap_err();
-        assert!(e.problem.contains("host port \"70000\""), "{e}");
+        assert!(e.problem.to_string().contains("host port \"70000\""), "{e}");
         let e = PortForward::parse_vbox("ssh,tcp,,0,,22").unwrap_err();
-        assert!(e.problem.contains("port 0"), "{e}");
+        assert!(e.problem.to_string().contains("port 0"), "{e}");
         let e = PortForward::parse_vbox("ssh,tcp,localhost,2222,,22").unwrap_err();
-        assert!(e.problem.contains("\"localhost\""), "{e}");
+        assert!(e.problem.to_string().contains("\"localhost\""), "{e}");
         let e = PortForward::parse_natnetwork("ssh:tcp:[]:1022:[]:22").unwrap_err();
-        assert!(e.problem.contains("must name the guest address"), "{e}");
+        assert!(
+            e.problem
+                .to_string()
+                .contains("must name the guest address"),
+            "{e}"
+        );
         let e = PortForward::parse_qemu("tcp:127.0.0.1:2222").unwrap_err();
-        assert!(e.problem.contains("no '-'"), "{e}");
+        assert!(e.problem.to_string().contains("no '-'"), "{e}");
         assert!(PortForward::parse_any("2222").is_err());
+    }
+
+    #[test]
+    fn every_problem_is_said_in_korean_too() {
+        let inputs = [
+            "ssh,tcp,,2222,22",
+            "ssh:tcp:[]:1022",
+            ",tcp,,2222,,22",
+            "ssh,icmp,,2222,,22",
+            "ssh,tcp,,0,,22",
+            "ssh,tcp,,2222,,seventy",
+            "ssh,tcp,localhost,2222,,22",
+            "ssh:tcp:127.0.0.1:1022:[10.0.2.4]:22",
+            "ssh:tcp:[]:1022:[]:22",
+            "tcp:127.0.0.1:2222",
+            "tcp:2222-:22",
+            "tcp::2222-22",
+            "2222",
+        ];
+        let mut seen = Vec::new();
+        for input in inputs {
+            let e = PortForward::parse_any(input).unwrap_err();
+            let ko = e.problem.describe_in(Lang::Ko);
+            for english in [
+                "expected", "port ", "address", "field", "needs", "must", "syntax",
+            ] {
+                assert!(!ko.contains(english), "{input}: {ko}");
+            }
+            assert_eq!(e.problem.describe_in(Lang::En), e.problem.to_string());
+            seen.push(std::mem::discriminant(&e.problem));
+        }
+        seen.dedup();
+        assert_eq!(seen.len(), inputs.len(), "each input shows another problem");
     }
 
     #[test]

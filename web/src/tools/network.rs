@@ -1765,10 +1765,9 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
         (Lang::Ko, EditError::UnknownNat(n)) => format!("{n:?}라는 설정 가능한 NAT가 없습니다."),
         (Lang::En, EditError::Rule(fe)) => fe.to_string(),
         (Lang::Ko, EditError::Rule(fe)) => format!(
-            "포트 포워딩 규칙 {:?}이(가) 올바르지 않습니다: {} ({})",
+            "포트 포워딩 규칙 {:?}이(가) 올바르지 않습니다: {}",
             fe.input,
-            forward_problem_ko(&fe.problem),
-            fe.problem
+            fe.problem.describe_in(lang)
         ),
         (Lang::En, EditError::Conflict { rule, with, .. }) => format!(
             "cannot add rule {rule}: {}",
@@ -1806,32 +1805,6 @@ fn name_error_ko(e: &NameError) -> String {
         }
         NameError::BadStart(n) => format!("이름 {n:?}은(는) 글자나 숫자로 시작해야 합니다"),
         NameError::Taken(n) => format!("{n:?}라는 이름의 노드가 이미 있습니다"),
-    }
-}
-
-/// The Korean for a problem the core's rule parser reports (its English stays beside it).
-pub fn forward_problem_ko(problem: &str) -> &'static str {
-    if problem.contains("comma-separated") {
-        "쉼표로 구분된 필드 6개(이름,프로토콜,호스트IP,호스트포트,게스트IP,게스트포트, 예: \"ssh,tcp,,2222,,22\")가 필요합니다"
-    } else if problem.contains("colon-separated") || problem.contains("in brackets") {
-        "NAT Network 문법은 이름:프로토콜:[호스트IP]:호스트포트:[게스트IP]:게스트포트입니다 (예: \"ssh:tcp:[]:1022:[10.0.2.4]:22\")"
-    } else if problem.contains("needs a name") {
-        "규칙에는 이름(첫 필드)이 필요합니다"
-    } else if problem.contains("not forwardable") {
-        "프로토콜은 tcp 또는 udp여야 합니다"
-    } else if problem.contains("1-65535") {
-        "포트는 1–65535 범위의 숫자여야 합니다"
-    } else if problem.contains("IPv4 address") {
-        "주소가 127.0.0.1 같은 IPv4 주소가 아닙니다"
-    } else if problem.contains("not a rule in") {
-        "VirtualBox(\"ssh,tcp,,2222,,22\"), NAT Network(\"ssh:tcp:[]:2222:[10.0.2.4]:22\"), QEMU(\"tcp::2222-:22\") 문법 중 어느 것도 아닙니다"
-    } else if problem.contains("host part")
-        || problem.contains("guest part")
-        || problem.contains("'-'")
-    {
-        "QEMU 문법은 [tcp|udp]:[호스트주소]:호스트포트-[게스트주소]:게스트포트입니다 (예: \"tcp::2222-:22\")"
-    } else {
-        "형식이 올바르지 않습니다"
     }
 }
 
