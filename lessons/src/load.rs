@@ -259,8 +259,17 @@ pub fn load_lesson(source: &LessonSource) -> Result<Lesson, Vec<Problem>> {
         "the lab description",
         &parsed.lab.get_ref().description,
     );
-    if parsed.lab.get_ref().kind.trim().is_empty() {
+    let lab_kind = parsed.lab.get_ref().kind.trim();
+    if lab_kind.is_empty() {
         report.error(parsed.lab.span(), "the lab has no `kind`");
+    } else if !crate::model::LAB_KINDS.contains(&lab_kind) {
+        report.error(
+            parsed.lab.span(),
+            format!(
+                "unknown lab kind {lab_kind:?}: expected one of {}",
+                crate::model::LAB_KINDS.join(", ")
+            ),
+        );
     }
 
     if parsed.exercises.len() < 2 {

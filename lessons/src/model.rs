@@ -36,11 +36,25 @@ impl Lesson {
     }
 }
 
+/// The lab kinds a lesson may name. Each is a view of the browser app (the one `Lab::kind`
+/// opens) or, for `image-instances`, a lab done with the `commands` only.
+pub const LAB_KINDS: [&str; 9] = [
+    "address-explorer",
+    "disk-failure",
+    "disk-pool",
+    "doctor",
+    "host-plan",
+    "image-instances",
+    "net-matrix",
+    "net-trace",
+    "port-explorer",
+];
+
 /// The lab a player shows next to the prose.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Lab {
-    /// Which interactive view the player opens, e.g. `net-trace`, `host-plan`.
+    /// Which interactive view the player opens, one of [`LAB_KINDS`].
     pub kind: String,
     /// What to do in it.
     pub description: Bilingual,

@@ -111,7 +111,8 @@ fn every_problem_is_reported_at_once() {
         )
         .replace("title.ko = \"포트\"\n", "")
         .replace("solution = [{ answer = \"user\" }]\n", "")
-        .replace("prompt.ko = \"어느 범위?\"\n", "");
+        .replace("prompt.ko = \"어느 범위?\"\n", "")
+        .replace("kind = \"port-explorer\"", "kind = \"port-explorerr\"");
     let found = problems(&broken, false);
     let all = found.join("\n");
     assert!(
@@ -121,6 +122,10 @@ fn every_problem_is_reported_at_once() {
     assert!(all.contains("the title has no Korean text"), "{all}");
     assert!(all.contains("the prompt has no Korean text"), "{all}");
     assert!(all.contains("has no reference solution"), "{all}");
+    assert!(
+        all.contains("unknown lab kind \"port-explorerr\": expected one of address-explorer,"),
+        "{all}"
+    );
     assert!(
         all.contains("unknown exercise kind \"classify-portt\""),
         "{all}"

@@ -532,7 +532,10 @@ scenario('disk lab: two 128 GiB disks on a 256 GiB SSD, fixed vs dynamic, the gu
 });
 
 scenario('disk lab: the host disk fails; only the backup brings the VM back', async (ctx) => {
-  const page = await open(ctx, '#/tool/disks');
+  // Reached from its lesson, as a learner would.
+  const page = await open(ctx, '#/lesson/snapshot-vs-backup');
+  await page.getByRole('link', { name: 'Open the lab' }).click();
+  await page.waitForURL(/#\/tool\/disks$/);
   const tl = page.locator('.lv-timeline-panel');
   const click = (name) => tl.getByRole('button', { name }).click();
   const status = () => tl.locator('.lv-timeline-vm').textContent();

@@ -20,15 +20,22 @@ pub fn lessons() -> &'static [Lesson] {
     crate::bundle::lessons()
 }
 
-/// The tool that acts as a lesson's lab, by the lab kind the lesson names.
+/// The tool that acts as a lesson's lab, by the lab kind the lesson names (one of
+/// `labvisor_lessons::model::LAB_KINDS`, checked when the curriculum loads).
 fn lab_tool(lesson: &Lesson) -> Option<ToolId> {
-    let kind = lesson.lab.kind.as_str();
+    lab_tool_for(lesson.lab.kind.trim())
+}
+
+fn lab_tool_for(kind: &str) -> Option<ToolId> {
     Some(match kind {
-        k if k.contains("net") || k.contains("nat") || k.contains("forward") => ToolId::Network,
-        k if k.contains("addr") || k.contains("ip") => ToolId::Ipv4,
-        k if k.contains("port") => ToolId::Ports,
-        k if k.contains("siz") || k.contains("host") => ToolId::Sizing,
-        k if k.contains("hyper") => ToolId::Hypervisors,
+        "net-trace" | "net-matrix" => ToolId::Network,
+        "address-explorer" => ToolId::Ipv4,
+        "port-explorer" => ToolId::Ports,
+        "host-plan" => ToolId::Sizing,
+        "doctor" => ToolId::Hypervisors,
+        "disk-pool" | "disk-failure" => ToolId::Disks,
+        // Copy-on-write instances of one image: done with the lab's commands only.
+        "image-instances" => return None,
         _ => return None,
     })
 }
@@ -420,6 +427,27 @@ const NEEDS_ENGINE: Text = Text::new(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_lab_kind_but_the_command_only_one_opens_a_tool() {
+        for kind in labvisor_lessons::model::LAB_KINDS {
+            assert_eq!(
+                lab_tool_for(kind).is_none(),
+                kind == "image-instances",
+                "{kind}"
+            );
+        }
+        let disks: Vec<&str> = lessons()
+            .iter()
+            .filter(|l| lab_tool(l) == Some(ToolId::Disks))
+            .map(|l| l.id.as_str())
+            .collect();
+        assert_eq!(
+            disks.len(),
+            2,
+            "the disk lessons open the disk lab: {disks:?}"
+        );
+    }
 
     #[test]
     fn the_curriculum_loads_and_every_solution_passes_as_the_page_enters_it() {
