@@ -84,7 +84,7 @@ nic = [{ mode = "nat", forward = ["http,tcp,,80,,80", "ssh,tcp,,2222,,22"] }]
     let warnings: Vec<String> = run.warnings.iter().map(|w| w.to_string()).collect();
     assert_eq!(
         warnings,
-        ["warning: vm1 eth0: rule \"http\" listens on host port 80 (below 1024): on Linux and macOS hosts VirtualBox needs root for it"]
+        ["warning: vm1 eth0: rule \"http\" listens on host port 80 (below 1024): on a Linux host VirtualBox, run as a user, cannot open it (net.ipv4.ip_unprivileged_port_start = 1024)"]
     );
 }
 

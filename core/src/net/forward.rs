@@ -276,8 +276,9 @@ impl PortForward {
         }
     }
 
-    /// Whether listening on the host port needs root on a Unix host (ports below 1024,
-    /// `net.ipv4.ip_unprivileged_port_start` = 1024).
+    /// Whether listening on the host port needs root on a Linux host (ports below
+    /// `net.ipv4.ip_unprivileged_port_start`, 1024 by default; macOS dropped the restriction in
+    /// 10.14, Windows never had it).
     pub fn needs_privilege(&self) -> bool {
         self.host_port < 1024
     }

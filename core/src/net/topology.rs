@@ -567,7 +567,7 @@ pub fn warnings(t: &Topology) -> Vec<Problem> {
                 severity: Severity::Warning,
                 at,
                 message: format!(
-                    "rule {:?} listens on host port {} (below 1024): on Linux and macOS hosts VirtualBox needs root for it",
+                    "rule {:?} listens on host port {} (below 1024): on a Linux host VirtualBox, run as a user, cannot open it (net.ipv4.ip_unprivileged_port_start = 1024)",
                     r.name, r.host_port
                 ),
             });
