@@ -36,8 +36,8 @@ impl Lesson {
     }
 }
 
-/// The lab kinds a lesson may name. Each is a view of the browser app (the one `Lab::kind`
-/// opens) or, for `image-instances`, a lab done with the `commands` only.
+/// The lab kinds a lesson may name, each a view of the browser app (the one "Open the lab"
+/// goes to); the lab's `commands` do the same in a terminal.
 pub const LAB_KINDS: [&str; 9] = [
     "address-explorer",
     "disk-failure",

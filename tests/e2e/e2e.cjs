@@ -531,6 +531,31 @@ scenario('disk lab: two 128 GiB disks on a 256 GiB SSD, fixed vs dynamic, the gu
   noErrors(page);
 });
 
+scenario('disk lab: three instances of one image write to their own layers; the image never changes', async (ctx) => {
+  const page = await open(ctx, '#/lesson/cloud-images');
+  await page.getByRole('link', { name: 'Open the lab' }).click();
+  await page.waitForURL(/#\/tool\/disks$/);
+  const panel = page.locator('.lv-instances');
+  await panel.scrollIntoViewIfNeeded();
+  const before = await page.locator('#lv-inst-checksum').textContent();
+  assert.match(before, /unchanged since it was published/);
+  await page.locator('#lv-inst-write-2').click();
+  await page.locator('#lv-inst-write-2').click();
+  await page.locator('#lv-inst-2-layer', { hasText: 'files 2' }).waitFor();
+  assert.match(await page.locator('#lv-inst-1-layer').textContent(), /files 0/);
+  assert.equal(await page.locator('#lv-inst-checksum').textContent(), before, 'the image is byte for byte the same');
+  // instance-2 sees its own blocks; instance-1 still sees only the image.
+  const own = (n) => page.locator(`.lv-inst[aria-label="instance-${n}"] .lv-block-data`).count();
+  assert.equal(await own(2), 4);
+  assert.equal(await own(1), 0);
+  assert.match(await page.locator('#lv-inst-host').textContent(), /Three full copies would take/);
+  await page.getByRole('button', { name: '한국어' }).click();
+  await page.locator('#lv-inst-checksum', { hasText: '게시된 뒤로 바뀌지 않음' }).waitFor();
+  await panel.screenshot({ path: path.join(OUT, '16-disk-instances-ko.png') });
+  await page.getByRole('button', { name: 'EN' }).click();
+  noErrors(page);
+});
+
 scenario('disk lab: the host disk fails; only the backup brings the VM back', async (ctx) => {
   // Reached from its lesson, as a learner would.
   const page = await open(ctx, '#/lesson/snapshot-vs-backup');

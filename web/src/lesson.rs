@@ -33,9 +33,7 @@ fn lab_tool_for(kind: &str) -> Option<ToolId> {
         "port-explorer" => ToolId::Ports,
         "host-plan" => ToolId::Sizing,
         "doctor" => ToolId::Hypervisors,
-        "disk-pool" | "disk-failure" => ToolId::Disks,
-        // Copy-on-write instances of one image: done with the lab's commands only.
-        "image-instances" => return None,
+        "disk-pool" | "disk-failure" | "image-instances" => ToolId::Disks,
         _ => return None,
     })
 }
@@ -429,14 +427,11 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_lab_kind_but_the_command_only_one_opens_a_tool() {
+    fn every_lab_kind_opens_a_tool() {
         for kind in labvisor_lessons::model::LAB_KINDS {
-            assert_eq!(
-                lab_tool_for(kind).is_none(),
-                kind == "image-instances",
-                "{kind}"
-            );
+            assert!(lab_tool_for(kind).is_some(), "{kind}");
         }
+        assert!(lessons().iter().all(|l| lab_tool(l).is_some()));
         let disks: Vec<&str> = lessons()
             .iter()
             .filter(|l| lab_tool(l) == Some(ToolId::Disks))
@@ -444,8 +439,8 @@ mod tests {
             .collect();
         assert_eq!(
             disks.len(),
-            2,
-            "the disk lessons open the disk lab: {disks:?}"
+            3,
+            "the image and disk lessons open the disk lab: {disks:?}"
         );
     }
 

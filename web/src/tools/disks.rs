@@ -231,6 +231,7 @@ pub fn DiskTool() -> Html {
                 <HostSsd />
                 <Timeline />
             </div>
+            <super::instances::InstancesPanel />
         </ToolPage>
     }
 }
@@ -309,7 +310,7 @@ pub(crate) struct HostReplay {
     pool: Pool,
     /// Why creating a disk failed (a fixed image that does not fit), with the VM index.
     create_error: Option<(usize, PoolError)>,
-    /// Each write's outcome, in order: the VM and whether the guest got an I/O error.
+    /// Each write's outcome, in order: the VM and whether the host was full (the VM paused).
     writes: Vec<(u8, bool)>,
 }
 
@@ -364,7 +365,9 @@ fn pool_error_text(e: &PoolError, lang: Lang) -> String {
         (PoolError::HostDiskFailed(_), Lang::Ko) => {
             "호스트 디스크가 고장 났습니다: 그 위의 이미지는 모두 사라졌습니다".into()
         }
-        (PoolError::Paused(_), Lang::Ko) => "호스트 I/O 오류로 VM이 일시 정지되었습니다".into(),
+        (PoolError::Paused(_), Lang::Ko) => {
+            "호스트 디스크가 가득 차서 VM이 일시 정지되었습니다".into()
+        }
         (PoolError::UnknownDisk(_), Lang::Ko) => "그런 디스크가 없습니다".into(),
         (PoolError::DiskExists(_), Lang::Ko) => "같은 이름의 디스크가 이미 있습니다".into(),
         _ => e.to_string(),
@@ -543,8 +546,8 @@ const SCALE_NOTE: Text = Text::new(
 );
 const WRITES: Text = Text::new("writes 32 GiB", "32 GiB 쓰기");
 const IO_ERROR: Text = Text::new(
-    "the host SSD is full: the guest got an I/O error and the VM is paused. Everything written before is intact.",
-    "호스트 SSD가 가득 찼습니다: 게스트는 I/O 오류를 받았고 VM은 일시 정지되었습니다. 앞서 쓴 데이터는 그대로입니다.",
+    "the host SSD is full: VirtualBox suspended the VM before the guest saw any error. Everything written before is intact; free space on the host and resume, and the write completes.",
+    "호스트 SSD가 가득 찼습니다: VirtualBox가 게스트가 오류를 보기 전에 VM을 일시 정지했습니다. 앞서 쓴 데이터는 그대로이고, 호스트 공간을 비운 뒤 재개하면 그 쓰기가 끝납니다.",
 );
 
 // ------------------------------------------------------------------ the timeline

@@ -8,6 +8,7 @@ use crate::route::ToolId;
 pub mod common;
 pub(crate) mod disks;
 mod hypervisors;
+mod instances;
 mod ipv4;
 pub(crate) mod network;
 mod ports;
