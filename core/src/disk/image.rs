@@ -159,7 +159,7 @@ pub enum ImageError {
 }
 
 impl ImageError {
-    /// Whether the host ran out of space (the guest sees an I/O error, the VM pauses).
+    /// Whether the host ran out of space (VirtualBox would suspend the VM).
     pub fn is_no_space(&self) -> bool {
         matches!(self, ImageError::Storage(e) if e.kind == StorageErrorKind::NoSpace)
     }

@@ -3,8 +3,10 @@
 //! Fixed images take their whole size at creation, so they must fit then. Dynamic images take
 //! space as their guests write, so the sizes promised to guests may add up to more than the
 //! host has (overcommit). That works until the guests really fill the host: then a guest
-//! write fails, the guest sees an I/O error, and VirtualBox pauses the VM. Nothing written
-//! before is lost, and the VM can resume once space is freed.
+//! write cannot be stored and VirtualBox suspends the VM (a `DrvVD_DISKFULL` runtime error,
+//! raised before the guest sees any I/O error; VirtualBox redoes the write on resume). Nothing
+//! written before is lost, and the VM can resume once space is freed. The model does not keep
+//! the pending write: the guest writes it again after `resume`.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -38,8 +40,8 @@ pub enum PoolError {
     /// The pool's disk died.
     #[error("the host disk of pool `{0}` has failed: every image on it is gone")]
     HostDiskFailed(String),
-    /// The VM is paused after an I/O error.
-    #[error("the VM using `{0}` is paused after a host I/O error: free space, then resume")]
+    /// The VM is paused because the host disk was full.
+    #[error("the VM using `{0}` is paused because the host disk is full: free space, then resume")]
     Paused(String),
     /// The image layer failed.
     #[error("{0}")]
@@ -64,7 +66,8 @@ pub enum PoolEvent {
         /// Host bytes it took at creation.
         host_bytes: u64,
     },
-    /// A guest write failed because the host is full; the VM was paused.
+    /// A guest write could not be stored because the host is full; the VM was paused (the
+    /// guest itself sees no error).
     GuestIoError {
         /// Disk name.
         disk: String,
@@ -101,7 +104,7 @@ pub enum PoolEvent {
 pub enum GuestWrite {
     /// Written.
     Done(WriteReport),
-    /// The host was full: the guest got an I/O error and the VM is now paused.
+    /// The host was full: the write was not stored and the VM is now paused.
     IoError {
         /// Host bytes free.
         free: u64,
@@ -309,8 +312,8 @@ impl Pool {
         Ok(freed)
     }
 
-    /// The guest writes. If the host is full the write fails as the guest's I/O error, the VM
-    /// pauses, and every byte written before stays intact.
+    /// The guest writes. If the host is full the write is not stored, the VM pauses, and every
+    /// byte written before stays intact.
     pub fn guest_write(
         &mut self,
         name: &str,

@@ -544,7 +544,7 @@ fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
             Err(e) if e.is_no_space() => {
                 bar.finish_and_clear();
                 return Err(CliError::Runtime(format!(
-                    "{}: the host disk is full after {} of {}: the guest would get an I/O error here and VirtualBox would pause the VM. Everything written before is intact; free space on the host, then write again ({e})",
+                    "{}: the host disk is full after {} of {}: VirtualBox would suspend the VM here, before the guest sees an error. Everything written before is intact; free space on the host, then write again ({e})",
                     r.file.display(),
                     size_text(done),
                     size_text(len)
@@ -920,8 +920,8 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
             format!("지금은 들어갑니다. 동적 디스크가 커질 수 있는 여유는 {room}이고, 모두 가득 차면 합계 {full}까지 커집니다."),
         ));
         lines.push((
-            "When the guests really fill the host, the next write that needs a new block fails: the guest sees an I/O error and VirtualBox pauses the VM. Data already written stays intact; free space on the host, then resume.".into(),
-            "게스트들이 실제로 호스트를 가득 채우면, 새 블록이 필요한 다음 쓰기가 실패합니다. 게스트는 I/O 오류를 보고 VirtualBox는 VM을 일시 정지합니다. 이미 쓴 데이터는 그대로 남습니다. 호스트 공간을 비운 뒤 재개하세요.".into(),
+            "When the guests really fill the host, the next write that needs a new block cannot be stored: VirtualBox suspends the VM (a \"disk full\" runtime error) before the guest sees any error. Data already written stays intact; free space on the host, then resume, and the write completes.".into(),
+            "게스트들이 실제로 호스트를 가득 채우면, 새 블록이 필요한 다음 쓰기를 저장할 수 없습니다. VirtualBox는 게스트가 오류를 보기 전에 VM을 일시 정지합니다(\"디스크 가득 참\" 런타임 오류). 이미 쓴 데이터는 그대로 남고, 호스트 공간을 비운 뒤 재개하면 그 쓰기가 끝납니다.".into(),
         ));
     }
     for (en, ko) in lines {
