@@ -546,8 +546,8 @@ const SCALE_NOTE: Text = Text::new(
 );
 const WRITES: Text = Text::new("writes 32 GiB", "32 GiB 쓰기");
 const IO_ERROR: Text = Text::new(
-    "the host SSD is full: VirtualBox suspended the VM before the guest saw any error. Everything written before is intact; free space on the host and resume, and the write completes.",
-    "호스트 SSD가 가득 찼습니다: VirtualBox가 게스트가 오류를 보기 전에 VM을 일시 정지했습니다. 앞서 쓴 데이터는 그대로이고, 호스트 공간을 비운 뒤 재개하면 그 쓰기가 끝납니다.",
+    "the host SSD is full: VirtualBox suspended the VM before the guest saw any error. Everything written before is intact.",
+    "호스트 SSD가 가득 찼습니다: VirtualBox가 게스트가 오류를 보기 전에 VM을 일시 정지했습니다. 앞서 쓴 데이터는 그대로입니다.",
 );
 
 // ------------------------------------------------------------------ the timeline
