@@ -560,13 +560,29 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
             }
         });
     }
-    let editing = use_state(|| None::<usize>);
+    // The step being changed, by place and content: if the draft changes under it (Reset, Show
+    // solution, the JSON box) so that another step stands there, nothing is being changed.
+    let editing = use_state(|| None::<(usize, Action)>);
     let id = props.id.to_string();
     let parsed = parse(&props.draft);
     let steps = parsed.clone().unwrap_or_default();
     // A step being changed stays in the list (nothing is lost if the learner leaves), and the
     // forms judge the new version against the other steps.
-    let editing_at = (*editing).filter(|&i| i < steps.len());
+    let editing_at = editing
+        .as_ref()
+        .filter(|(i, step)| steps.get(*i) == Some(step))
+        .map(|(i, _)| *i);
+    {
+        // The draft changed under a step being changed: drop the change and give the form back.
+        let (editing, form) = (editing.clone(), form.clone());
+        let stale = editing.is_some() && editing_at.is_none();
+        use_effect_with(stale, move |&stale| {
+            if stale {
+                form.dispatch(FormMsg::Restore);
+                editing.set(None);
+            }
+        });
+    }
     let others: Vec<Action> = steps
         .iter()
         .enumerate()
@@ -658,7 +674,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                         *focus_after.borrow_mut() =
                             Some(format!("{id}-{}", FIELD_IDS[fields[0].0]));
                         form.dispatch(FormMsg::Load(fields));
-                        editing.set(Some(i));
+                        editing.set(Some((i, steps[i].clone())));
                         said.set(say!(
                             lang,
                             "Step {at} is in the form below: change it, then replace it.",

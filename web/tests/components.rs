@@ -317,6 +317,10 @@ async fn host_sizing_is_planned_in_the_editor_wrong_then_right() {
     // The form holds again what was typed before either change.
     assert_eq!(field_value("vcpus"), "2");
     assert_eq!(field_value("ram"), "2048");
+    // A change left open when the draft is reset is dropped, and the form given back.
+    click(&root, &format!("{id}-s1-edit"));
+    settle().await;
+    assert_eq!(field_value("name"), "vm2");
     // Start over with one core each.
     exercise_button(&root, 3);
     settle().await;
@@ -336,6 +340,8 @@ async fn host_sizing_is_planned_in_the_editor_wrong_then_right() {
         last.text_content().unwrap_or_default(),
         "Plan vm6 with 1 vCPU and 2 GiB of RAM"
     );
+    assert_eq!(count(&root, ".lv-step-editing"), 0);
+    assert_eq!(field_value("ram"), "2048");
     // A vCPU count beyond the host is stopped at the field.
     type_into(&root, &format!("{id}-vcpus"), "9");
     settle().await;
