@@ -1550,7 +1550,7 @@ fn diagram(lang: Lang, fabric: &Fabric, spec: &Topology, step: Option<&Step>) ->
                     let (lx, ly) = (nx + (sx - nx) * 0.5 + 6.0, ny + (sy - ny) * 0.5 + 4.0);
                     html! {
                         <g class={classes!("lv-link", active.then_some("lv-link-active"))}
-                            role="img" aria-label={format!("{} {label} — {} ({})", node.name, fabric.segments[seg].name, attachment_label(lang, spec, node, nic))}>
+                            role="img" aria-label={format!("{} {label} — {} ({})", node.name, fabric.segments[seg].name, attachment_label(lang, spec, fabric, node, nic))}>
                             <line x1={format!("{nx:.0}")} y1={format!("{ny:.0}")} x2={format!("{sx:.0}")} y2={format!("{sy:.0}")} />
                             <text x={format!("{lx:.0}")} y={format!("{ly:.0}")} class="lv-link-label" text-anchor="start">{ label }</text>
                         </g>
@@ -1617,7 +1617,13 @@ fn segment_kind_label(lang: Lang, kind: &SegmentKind) -> &'static str {
 /// How a NIC is attached, in the learner's language. The engine's own description is English;
 /// a VM's NIC is described again from the lab's spec, and the NICs the engine makes itself (NAT
 /// engines, the host's side of a host-only network) by their fixed kind.
-fn attachment_label(lang: Lang, spec: &Topology, node: &Node, nic: &Nic) -> String {
+fn attachment_label(
+    lang: Lang,
+    spec: &Topology,
+    fabric: &Fabric,
+    node: &Node,
+    nic: &Nic,
+) -> String {
     if lang == Lang::En {
         return nic.attachment.clone();
     }
@@ -1628,10 +1634,17 @@ fn attachment_label(lang: Lang, spec: &Topology, node: &Node, nic: &Nic) -> Stri
         (Some(Attach::Vbox(mode)), _) => mode_label(lang, mode),
         (Some(Attach::Segment(s)), _) => format!("{} {s}", SEGMENT.get(lang)),
         (None, Role::NatEngine { .. }) => NAT_ENGINE.get(lang).to_string(),
-        (None, Role::Machine { .. }) => match nic.attachment.strip_prefix("host-only adapter ") {
-            Some(name) => mode_label(lang, &Mode::HostOnly(name.to_string())),
-            None => nic.attachment.clone(),
-        },
+        // The host's side of a host-only network: its adapter bears the network's name.
+        (None, Role::Machine { .. })
+            if nic
+                .segment
+                .and_then(|s| fabric.segments.get(s))
+                .map(|s| &s.kind)
+                == Some(&SegmentKind::HostOnly) =>
+        {
+            mode_label(lang, &Mode::HostOnly(nic.name.clone()))
+        }
+        (None, Role::Machine { .. }) => nic.attachment.clone(),
     }
 }
 
@@ -1972,8 +1985,8 @@ mod tests {
                     );
                 }
                 for nic in &node.nics {
-                    let ko = attachment_label(Lang::Ko, lab.network.topology(), node, nic);
-                    let en = attachment_label(Lang::En, lab.network.topology(), node, nic);
+                    let ko = attachment_label(Lang::Ko, lab.network.topology(), fabric, node, nic);
+                    let en = attachment_label(Lang::En, lab.network.topology(), fabric, node, nic);
                     assert_eq!(en, nic.attachment);
                     assert!(
                         !ENGLISH.iter().any(|w| ko.contains(w)),
