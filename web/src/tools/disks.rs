@@ -237,8 +237,8 @@ pub fn DiskTool() -> Html {
 }
 
 const TITLE: Text = Text::new(
-    "Disks: what a delete does not free",
-    "디스크: 삭제해도 줄지 않는 이유",
+    "Disks and images: what a delete does not free, what a snapshot does not save",
+    "디스크와 이미지: 삭제해도 줄지 않는 공간, 스냅샷이 지켜 주지 못하는 것",
 );
 const INTRO: Text = Text::new(
     "A 64 MiB dynamically allocated VDI image, one cell per 1 MiB block. Write files in the guest, delete one, and watch what the image takes on the host.",

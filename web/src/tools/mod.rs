@@ -67,10 +67,10 @@ pub fn info(tool: ToolId) -> ToolInfo {
             icon: "⇌",
         },
         ToolId::Disks => ToolInfo {
-            title: Text::new("Disks: delete vs compact", "디스크: 삭제와 압축"),
+            title: Text::new("Disks and images", "디스크와 이미지"),
             summary: Text::new(
-                "A real VDI image block by block: why deleting files frees nothing on the host, and what does.",
-                "실제 VDI 이미지를 블록 단위로: 파일을 지워도 호스트 공간이 안 주는 이유와, 줄이는 방법.",
+                "Real VDI images block by block: a delete that frees nothing, fixed vs dynamic on one SSD, a snapshot vs a backup when the host disk fails, one image behind three instances.",
+                "실제 VDI 이미지를 블록 단위로: 아무것도 비우지 않는 삭제, SSD 하나 위의 고정과 동적, 호스트 디스크 고장 때 스냅샷과 백업, 인스턴스 셋 뒤의 이미지 하나.",
             ),
             icon: "▦",
         },
