@@ -254,12 +254,22 @@ impl Lab {
         rule.vm.is_none() && self.uses_nat_network()
     }
 
-    /// `rule` in the syntax of where it lands, as VBoxManage takes it there.
+    /// `rule` in the syntax of where it lands, as VBoxManage takes it there: on a NAT Network
+    /// `name:tcp:[host-ip]:port:[guest-ip]:port`, on a VM's NAT (`modifyvm --natpf1`)
+    /// `name,tcp,host-ip,port,guest-ip,port`, where the guest address may stay empty.
     fn rule_text(&self, rule: &ForwardRule) -> String {
+        let (name, proto, host_port, guest_port) = (
+            &rule.name,
+            proto_name(rule.proto),
+            rule.host_port,
+            rule.guest_port,
+        );
+        let host_ip = rule.host_ip.as_deref().unwrap_or("");
+        let guest_ip = rule.guest_ip.as_deref().unwrap_or("");
         if self.on_nat_network(rule) {
-            rule_text(rule)
+            format!("{name}:{proto}:[{host_ip}]:{host_port}:[{guest_ip}]:{guest_port}")
         } else {
-            nat_rule_text(rule)
+            format!("{name},{proto},{host_ip},{host_port},{guest_ip},{guest_port}")
         }
     }
 }
@@ -334,33 +344,6 @@ fn mode_name(mode: NicMode) -> &'static str {
         NicMode::Internal => "internal",
         NicMode::NotAttached => "not-attached",
     }
-}
-
-/// A rule in VirtualBox's NAT Network syntax, `name:tcp:[host-ip]:port:[guest-ip]:port`.
-fn rule_text(rule: &ForwardRule) -> String {
-    format!(
-        "{}:{}:[{}]:{}:[{}]:{}",
-        rule.name,
-        proto_name(rule.proto),
-        rule.host_ip.as_deref().unwrap_or(""),
-        rule.host_port,
-        rule.guest_ip.as_deref().unwrap_or(""),
-        rule.guest_port
-    )
-}
-
-/// A rule in VirtualBox's NAT syntax (`VBoxManage modifyvm --natpf1`),
-/// `name,tcp,host-ip,port,guest-ip,port`: the guest address may stay empty.
-fn nat_rule_text(rule: &ForwardRule) -> String {
-    format!(
-        "{},{},{},{},{},{}",
-        rule.name,
-        proto_name(rule.proto),
-        rule.host_ip.as_deref().unwrap_or(""),
-        rule.host_port,
-        rule.guest_ip.as_deref().unwrap_or(""),
-        rule.guest_port
-    )
 }
 
 /// The engine topology of a virtualbox exercise after the learner's steps: the host, an

@@ -19,9 +19,10 @@ use crate::route::Route;
 /// 2: the network lab's edits and the disk lab's host pools.
 const VERSION: u8 = 2;
 
-/// CRC-32 (ISO-HDLC, the zlib and PNG checksum) of a link's bytes, computed without lookup
-/// tables: links are at most a few KiB, so the bytes saved in the download matter more.
-fn crc32(bytes: &[u8]) -> u32 {
+/// CRC-32 (ISO-HDLC, the zlib and PNG checksum), computed without lookup tables: what it
+/// checks (links, the disk lab's small images) is at most a few MiB, so the bytes saved in the
+/// download matter more.
+pub(crate) fn crc32(bytes: &[u8]) -> u32 {
     const CRC32: crc::Crc<u32, crc::NoTable> =
         crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
     CRC32.checksum(bytes)

@@ -440,7 +440,6 @@ mod tests {
             ] {
                 assert!(!ko.contains(english), "{input}: {ko}");
             }
-            assert_eq!(e.problem.describe_in(Lang::En), e.problem.to_string());
             seen.push(std::mem::discriminant(&e.problem));
         }
         seen.dedup();

@@ -29,7 +29,7 @@ pub(crate) struct Instances {
     chains: Vec<Chain<MemStorage>>,
     /// Files each instance wrote.
     files: [u64; INSTANCES],
-    /// The image's checksum when it was published, and now.
+    /// The image's checksum when it was published.
     published_crc: u32,
     error: Option<String>,
 }
@@ -45,9 +45,7 @@ fn vdi_spec(uuid: u8) -> CreateSpec {
 }
 
 fn checksum(image: &Image<MemStorage>) -> u32 {
-    const CRC32: crc::Crc<u32, crc::NoTable> =
-        crc::Crc::<u32, crc::NoTable>::new(&crc::CRC_32_ISO_HDLC);
-    CRC32.checksum(&image.storage().to_bytes())
+    crate::share::crc32(&image.storage().to_bytes())
 }
 
 pub(crate) fn replay(writes: &[u8]) -> Result<Instances, String> {
@@ -107,28 +105,35 @@ pub(crate) enum Seen {
 }
 
 impl Instances {
-    pub(crate) fn seen(&self, k: usize) -> Vec<Seen> {
-        let own = self.chains[k].newest().block_states().unwrap_or_default();
-        let image = self.image.block_states().unwrap_or_default();
-        image
+    /// What the published image holds, block by block.
+    fn image_seen(&self) -> Vec<Seen> {
+        let blocks = self.image.block_states().unwrap_or_default();
+        blocks
             .iter()
-            .enumerate()
-            .map(|(b, base)| match (own.get(b), base) {
-                (Some(BlockState::Data), _) => Seen::Own,
-                (_, BlockState::Data) => Seen::FromImage,
+            .map(|s| match s {
+                BlockState::Data => Seen::FromImage,
                 _ => Seen::Nothing,
             })
             .collect()
     }
 
-    /// Whether the image, as every instance reads it through its chain, is still what was
-    /// published.
+    pub(crate) fn seen(&self, k: usize) -> Vec<Seen> {
+        let own = self.chains[k].newest().block_states().unwrap_or_default();
+        let mut seen = self.image_seen();
+        for (b, state) in own.iter().enumerate() {
+            if *state == BlockState::Data && b < seen.len() {
+                seen[b] = Seen::Own;
+            }
+        }
+        seen
+    }
+
+    /// Whether the image, as every instance reads it at the bottom of its chain, is still what
+    /// was published.
     pub(crate) fn image_unchanged(&self) -> bool {
-        checksum(&self.image) == self.published_crc
-            && self
-                .chains
-                .iter()
-                .all(|c| checksum(&c.images()[0]) == self.published_crc)
+        self.chains
+            .iter()
+            .all(|c| checksum(&c.images()[0]) == self.published_crc)
     }
 
     fn layer_bytes(&self, k: usize) -> u64 {
@@ -179,16 +184,7 @@ pub fn InstancesPanel() -> Html {
             </div>
         }
     };
-    let image_seen: Vec<Seen> = r
-        .image
-        .block_states()
-        .unwrap_or_default()
-        .iter()
-        .map(|s| match s {
-            BlockState::Data => Seen::FromImage,
-            _ => Seen::Nothing,
-        })
-        .collect();
+    let image_seen = r.image_seen();
     let layers: u64 = (0..INSTANCES).map(|k| r.layer_bytes(k)).sum();
     let total = r.image_bytes() + layers;
     let copies = INSTANCES as u64 * r.image_bytes();
