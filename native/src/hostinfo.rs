@@ -123,6 +123,9 @@ pub struct KvmStatus {
     pub error: Option<String>,
     /// The flavour modules loaded (normally one).
     pub flavours: Vec<KvmFlavour>,
+    /// On PVM: whether this build lets a vCPU run natively instead of through KVM's
+    /// instruction emulator (`vmm::pvm`); `None` where KVM is not PVM.
+    pub pvm_native: Option<bool>,
 }
 
 /// What this host means for running real VMs.
@@ -193,7 +196,7 @@ pub fn verdict(cpu: &CpuInfo, kvm: &KvmStatus) -> Verdict {
 
 /// Opens `/dev/kvm` and asks for the API version.
 pub fn probe_kvm() -> KvmStatus {
-    let flavours = KvmFlavour::ALL
+    let flavours: Vec<KvmFlavour> = KvmFlavour::ALL
         .into_iter()
         .filter(|f| Path::new("/sys/module").join(f.module()).exists())
         .collect();
@@ -202,13 +205,25 @@ pub fn probe_kvm() -> KvmStatus {
         Ok(kvm) => (true, Some(kvm.get_api_version()), None),
         Err(e) => (false, None, Some(format!("cannot open /dev/kvm: {e}"))),
     };
+    let pvm_native = (usable && flavours.contains(&KvmFlavour::KvmPvm)).then(pvm_native_offered);
     KvmStatus {
         device_exists,
         usable,
         api_version,
         error,
         flavours,
+        pvm_native,
     }
+}
+
+#[cfg(target_os = "linux")]
+fn pvm_native_offered() -> bool {
+    crate::vmm::pvm::host_offers_native().is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn pvm_native_offered() -> bool {
+    false
 }
 
 /// Reads this machine's facts. Missing files give empty facts, never an error: a report on a
@@ -259,6 +274,7 @@ mod tests {
             api_version: usable.then_some(12),
             error: None,
             flavours: flavours.to_vec(),
+            pvm_native: None,
         }
     }
 

@@ -51,12 +51,14 @@ extern "C" fn kernel_main(info: u64, cpu: u64, protocol: u64) -> ! {
     smp::init(boot.cpus);
 
     let now = control::clock_ns();
+    let mode = control::cpu_mode().map_or("", control::CpuMode::describe);
     serial::print(format_args!(
-        "\r\nLabvisor guest OS {} ({} CPU{}, {} MiB) — booted in {}\r\n",
+        "\r\nLabvisor guest OS {} ({} CPU{}, {} MiB{}{mode}) — booted in {}\r\n",
         env!("CARGO_PKG_VERSION"),
         boot.cpus,
         if boot.cpus == 1 { "" } else { "s" },
         boot.mem_bytes >> 20,
+        if mode.is_empty() { "" } else { ", " },
         shell::Duration(now),
     ));
     control::mark(mark::BANNER);

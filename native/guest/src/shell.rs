@@ -40,7 +40,7 @@ const HELP: &[(&str, &str)] = &[
     ("devices", "the devices this VM has and where they are"),
     (
         "cpus [LIMIT]",
-        "count primes below LIMIT, split over every CPU; show each CPU's share",
+        "count primes below LIMIT (default 1000000; 3000 when emulated), split over every CPU",
     ),
     ("echo TEXT", "print TEXT"),
     (
@@ -123,7 +123,7 @@ fn execute(boot: &BootInfo, command: &str) {
         "devices" => devices(boot),
         "cpus" => match rest.parse::<u64>() {
             Ok(limit) if (1..=10_000_000).contains(&limit) => cpus(limit),
-            _ if rest.is_empty() => cpus(DEFAULT_PRIME_LIMIT),
+            _ if rest.is_empty() => cpus(default_prime_limit()),
             _ => kprintln!("cpus: LIMIT must be a number from 1 to 10000000, not `{rest}`"),
         },
         "echo" => kprintln!("{rest}"),
@@ -148,6 +148,12 @@ fn execute(boot: &BootInfo, command: &str) {
         // Hidden: writes garbage to every control register but POWER_OFF, then powers off
         // with status 7. The VMM must survive it (tests/vm_guest.rs).
         "ctrl-garbage" => ctrl_garbage(),
+        // Hidden: executes an undefined instruction. The guest has no exception handlers, so
+        // the VM ends with a fault the VMM must report (tests/vm_pvm.rs).
+        "ud2" => {
+            // SAFETY: deliberately faults; nothing after it runs.
+            unsafe { core::arch::asm!("ud2", options(nomem, nostack, noreturn)) }
+        }
         // Hidden: spins without touching any device, to test `--timeout`.
         "spin" => loop {
             core::hint::spin_loop();
@@ -181,9 +187,15 @@ fn devices(boot: &BootInfo) {
     }
 }
 
-/// Small enough to finish in well under a second even where every guest instruction is
-/// emulated (PVM's non-PVM mode runs a few hundred thousand instructions per second).
-const DEFAULT_PRIME_LIMIT: u64 = 3000;
+/// Enough work to see the CPUs busy: about 0.3 s on one CPU running natively. Where every
+/// instruction is emulated (PVM without its native mode, or a VMM that does not say), a
+/// thousandth of that keeps `cpus` under a second.
+fn default_prime_limit() -> u64 {
+    match control::cpu_mode() {
+        Some(control::CpuMode::Hardware | control::CpuMode::PvmNative) => 1_000_000,
+        Some(control::CpuMode::PvmEmulated) | None => 3000,
+    }
+}
 
 fn cpus(limit: u64) {
     // Secondary CPUs announce themselves shortly after boot; give late ones a moment.

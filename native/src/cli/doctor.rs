@@ -101,6 +101,25 @@ pub fn render(r: &HostReport, lang: Lang) -> String {
             .join("; ")
     };
     t.row([pick(lang, "KVM flavour", "KVM 종류").to_string(), flavour]);
+    if let Some(native) = r.kvm.pvm_native {
+        let said = if native {
+            pick(
+                lang,
+                "offered: guests run natively (vm run --pvm-mode auto)",
+                "제공됨: 게스트가 네이티브로 실행됩니다(vm run --pvm-mode auto)",
+            )
+        } else {
+            pick(
+                lang,
+                "not offered: KVM emulates every guest instruction",
+                "제공되지 않음: KVM이 게스트 명령어를 하나하나 에뮬레이션합니다",
+            )
+        };
+        t.row([
+            pick(lang, "PVM native mode", "PVM 네이티브 모드").to_string(),
+            said.to_string(),
+        ]);
+    }
 
     let mut out = t.render();
     out.push('\n');
@@ -137,6 +156,15 @@ pub fn meaning(r: &HostReport, lang: Lang) -> String {
         (Verdict::NoKvm, Lang::Ko) => "/dev/kvm이 없어 여기서는 실제 VM 모드를 쓸 수 없습니다. 시뮬레이션 실습은 모두 동작합니다.",
     };
     let mut out = format!("{hw} {verdict}");
+    if r.verdict == Verdict::PvmKvm {
+        out.push(' ');
+        out.push_str(match (r.kvm.pvm_native, lang) {
+            (Some(true), Lang::En) => "This kvm_pvm build also offers a native mode (MSR 0x4b564d11 reads \"PVM\"): Labvisor's guest then runs its instructions on the CPU, thousands of times faster than under KVM's instruction emulator.",
+            (Some(true), Lang::Ko) => "이 kvm_pvm 빌드는 네이티브 모드도 제공합니다(MSR 0x4b564d11이 \"PVM\"으로 읽힘). 그러면 Labvisor 게스트의 명령어가 CPU에서 직접 실행되어, KVM의 명령어 에뮬레이터보다 수천 배 빠릅니다.",
+            (_, Lang::En) => "This kvm_pvm build offers no native mode, so KVM's instruction emulator runs every guest instruction: booting is quick, heavy computing is thousands of times slower than on hardware.",
+            (_, Lang::Ko) => "이 kvm_pvm 빌드는 네이티브 모드를 제공하지 않아 KVM의 명령어 에뮬레이터가 게스트 명령어를 모두 실행합니다. 부팅은 빠르지만 계산이 많은 일은 하드웨어보다 수천 배 느립니다.",
+        });
+    }
     if pvm_loaded && r.verdict != Verdict::PvmKvm {
         out.push(' ');
         out.push_str(pick(

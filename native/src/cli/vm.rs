@@ -13,7 +13,7 @@ use labvisor_core::lang::{Lang, Text};
 use labvisor_core::sizing::{self, Host, Policy, Problem, VmRequest, Warning};
 
 use super::{output, CliError, CliResult, Global};
-use crate::vmm::{self, boot::Kernel, host::KvmKind, Ending, VmConfig, VmReport};
+use crate::vmm::{self, boot::Kernel, host::KvmKind, pvm::PvmMode, Ending, VmConfig, VmReport};
 
 /// Run virtual machines on this host's KVM.
 #[derive(Debug, Subcommand)]
@@ -61,6 +61,20 @@ pub struct RunArgs {
     /// Stop the VM if it has not ended after this long, e.g. 500ms, 10s, 2m (default: never).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
+    /// On a PVM host (KVM without VT-x/AMD-V): `native` runs the guest's instructions on the
+    /// CPU through this host's PVM opt-in, `emulated` has KVM emulate every instruction
+    /// (thousands of times slower), `auto` takes native where the host offers it. The boot
+    /// report and the guest's banner say which ran. Hardware-assisted hosts always run natively.
+    #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_pvm_mode)]
+    pub pvm_mode: PvmMode,
+    /// Allow more vCPUs than this host has logical CPUs, as KVM does (the course's sizing rule
+    /// refuses it: such vCPUs only take turns, and a guest that waits for one of its CPUs
+    /// while the host runs another stalls). For experiments and tests.
+    #[arg(long)]
+    pub wider_than_host: bool,
+    /// Test seam: act as if this host's PVM had no native opt-in.
+    #[arg(long, hide = true)]
+    pub pretend_no_native_pvm: bool,
 }
 
 /// Runs `labvisor vm …`.
@@ -96,7 +110,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
             .into(),
         ));
     }
-    check_fits_host(args.mem, args.cpus, lang)?;
+    check_fits_host(args.mem, args.cpus, args.wider_than_host, lang)?;
 
     let linux = match &args.kernel {
         Some(path) => !is_elf(path)?,
@@ -138,6 +152,8 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         timeout: args.timeout,
         console_to_stderr: global.json,
         attach_stdin: true,
+        pvm_mode: args.pvm_mode,
+        pretend_no_native_pvm: args.pretend_no_native_pvm,
     };
     let report = vmm::run(config).map_err(|e| match e {
         vmm::VmmError::Config(msg) => CliError::Usage(msg),
@@ -177,11 +193,19 @@ fn finish(report: &VmReport, lang: Lang, linux_on_pvm: bool) -> CliResult {
         Ending::Timeout { after_ms } => {
             format!("the guest did not power off within {}", show_ms(*after_ms))
         }
-        Ending::TripleFault { cpu } if ko => {
-            format!("게스트가 vCPU {cpu}에서 트리플 폴트를 냈습니다(처리하지 못한 예외). KVM이 VM을 껐습니다")
-        }
-        Ending::TripleFault { cpu } => {
-            format!("the guest triple-faulted on vCPU {cpu} (an exception it could not handle): KVM shut the VM down")
+        Ending::GuestFault {
+            cpu,
+            rip,
+            cr2,
+            exception,
+            error_code,
+        } => {
+            let at = fault_details(*rip, *cr2, exception.as_deref(), *error_code);
+            if ko {
+                format!("게스트가 vCPU {cpu}에서 처리하지 못한 예외를 냈습니다{at}. KVM이 VM을 껐습니다")
+            } else {
+                format!("the guest took an exception it could not handle on vCPU {cpu}{at}: KVM shut the VM down")
+            }
         }
         Ending::Crashed { cpu, reason } if ko => {
             format!("게스트가 vCPU {cpu}에서 멈췄습니다: {reason}")
@@ -213,6 +237,31 @@ fn finish(report: &VmReport, lang: Lang, linux_on_pvm: bool) -> CliResult {
     Err(CliError::Runtime(msg))
 }
 
+/// ` (#PF error code 0x4, rip 0x100123, cr2 0x123456000)`: what KVM left to read about a fault.
+fn fault_details(
+    rip: Option<u64>,
+    cr2: Option<u64>,
+    exception: Option<&str>,
+    error_code: Option<u32>,
+) -> String {
+    let parts: Vec<String> = [
+        exception.map(|e| match error_code {
+            Some(code) => format!("{e} error code {code:#x}"),
+            None => e.to_string(),
+        }),
+        rip.map(|r| format!("rip {r:#x}")),
+        cr2.map(|c| format!("cr2 {c:#x}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}
+
 fn show_ms(ms: u64) -> String {
     if ms % 1000 == 0 {
         format!("{} s", ms / 1000)
@@ -233,7 +282,12 @@ fn is_elf(path: &std::path::Path) -> Result<bool, CliError> {
 /// Refuses a VM that does not fit this host, by the course's sizing model
 /// (`labvisor_core::sizing`: 20 % of the host's CPUs and RAM stay with the host), and notes
 /// what fits but deserves attention (vCPU overcommit).
-fn check_fits_host(mem_bytes: u64, cpus: u8, lang: Lang) -> Result<(), CliError> {
+fn check_fits_host(
+    mem_bytes: u64,
+    cpus: u8,
+    wider_than_host: bool,
+    lang: Lang,
+) -> Result<(), CliError> {
     let ko = lang == Lang::Ko;
     let Some(host) = host_resources() else {
         return Ok(()); // Not Linux-like enough to tell; KVM will refuse what it cannot do.
@@ -241,7 +295,21 @@ fn check_fits_host(mem_bytes: u64, cpus: u8, lang: Lang) -> Result<(), CliError>
     let vm = VmRequest::new("vm", cpus.into(), mem_bytes.div_ceil(1 << 20), None)
         .map_err(|e| CliError::Usage(e.to_string()))?;
     let plan = sizing::plan(&host, &[vm], &Policy::default());
-    if let Some(problem) = plan.problems.first() {
+    let refused = plan
+        .problems
+        .iter()
+        .find(|p| !(wider_than_host && matches!(p, Problem::VmWiderThanHost { .. })));
+    if wider_than_host && refused.is_none() && !plan.problems.is_empty() {
+        eprintln!(
+            "labvisor: {}",
+            Text::new(
+                "note: --wider-than-host: more vCPUs than host CPUs; they take turns on the CPUs there are",
+                "참고: --wider-than-host: 호스트 CPU보다 vCPU가 많습니다. 있는 CPU를 번갈아 씁니다",
+            )
+            .get(lang)
+        );
+    }
+    if let Some(problem) = refused {
         let why = match problem {
             Problem::RamOvercommit { requested_mib, available_mib } => {
                 let (mem, ram, keep, left) = (
@@ -304,6 +372,18 @@ pub fn parse_mem(s: &str) -> Result<u64, String> {
     labvisor_core::sizing::parse_size_mib(s)
         .map(|mib| mib << 20)
         .map_err(|e| e.to_string())
+}
+
+/// Parses `--pvm-mode`.
+pub fn parse_pvm_mode(s: &str) -> Result<PvmMode, String> {
+    match s {
+        "auto" => Ok(PvmMode::Auto),
+        "native" => Ok(PvmMode::Native),
+        "emulated" => Ok(PvmMode::Emulated),
+        other => Err(format!(
+            "`{other}` is not a PVM mode: use auto, native or emulated"
+        )),
+    }
 }
 
 /// Parses `500ms`, `10s`, `2m` or plain seconds.

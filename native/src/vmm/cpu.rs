@@ -78,6 +78,16 @@ fn segment(entry: u64, selector: u16) -> kvm_segment {
     }
 }
 
+/// Page-table entry bits: present, writable, and user/supervisor. U/S is set at every level
+/// because this host's PVM runs a vCPU natively only when it is (see [`super::pvm`]); a
+/// guest at CPL 0 without SMEP/SMAP (CR4 leaves both off) sees no difference.
+const PTE_PRESENT: u64 = 1 << 0;
+const PTE_WRITABLE: u64 = 1 << 1;
+const PTE_USER: u64 = 1 << 2;
+/// In a page-directory entry: a 2 MiB page rather than a page table.
+const PDE_LARGE: u64 = 1 << 7;
+const TABLE: u64 = PTE_PRESENT | PTE_WRITABLE | PTE_USER;
+
 /// Writes the GDT and the identity page tables (0–4 GiB, 2 MiB pages) every vCPU shares.
 pub fn write_boot_tables(mem: &GuestMemoryMmap) -> Result<(), VmmError> {
     let guest =
@@ -86,14 +96,14 @@ pub fn write_boot_tables(mem: &GuestMemoryMmap) -> Result<(), VmmError> {
         mem.write_obj(*entry, GuestAddress(layout::GDT_ADDR + 8 * i as u64))
             .map_err(guest)?;
     }
-    mem.write_obj(layout::PDPT_ADDR | 0x03, GuestAddress(layout::PML4_ADDR))
+    mem.write_obj(layout::PDPT_ADDR | TABLE, GuestAddress(layout::PML4_ADDR))
         .map_err(guest)?;
     for pd in 0..4u64 {
         let pd_addr = layout::PD_ADDR + pd * 0x1000;
-        mem.write_obj(pd_addr | 0x03, GuestAddress(layout::PDPT_ADDR + pd * 8))
+        mem.write_obj(pd_addr | TABLE, GuestAddress(layout::PDPT_ADDR + pd * 8))
             .map_err(guest)?;
         for i in 0..512u64 {
-            let phys = ((pd * 512 + i) << 21) | 0x83; // present, writable, 2 MiB page
+            let phys = ((pd * 512 + i) << 21) | TABLE | PDE_LARGE;
             mem.write_obj(phys, GuestAddress(pd_addr + i * 8))
                 .map_err(guest)?;
         }

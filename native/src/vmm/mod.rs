@@ -11,6 +11,8 @@
 //! - [`devices`]: serial console, i8042, Labvisor's control device, virtio-mmio slots.
 //! - [`console`]: the terminal (raw mode, `Ctrl-A x`, stdin).
 //! - [`host`]: what kind of KVM this host has (hardware-assisted or PVM).
+//! - [`pvm`]: on this host's PVM build, switching vCPUs from instruction emulation to native
+//!   execution.
 //!
 //! Each vCPU runs in its own thread; exits that end the VM (power-off, reset, triple fault,
 //! failure) are sent to the thread that called [`run`], which also enforces the timeout.
@@ -24,6 +26,7 @@ pub mod devices;
 pub mod host;
 pub mod layout;
 pub mod memory;
+pub mod pvm;
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -70,6 +73,10 @@ pub struct VmConfig<'a> {
     pub console_to_stderr: bool,
     /// Read stdin into the console.
     pub attach_stdin: bool,
+    /// On a PVM host: native, emulated, or native where possible.
+    pub pvm_mode: pvm::PvmMode,
+    /// Test seam: act as if this host's PVM had no native opt-in.
+    pub pretend_no_native_pvm: bool,
 }
 
 /// How the VM ended.
@@ -80,8 +87,16 @@ pub enum Ending {
     PowerOff { status: u8 },
     /// The guest reset through the i8042.
     Reset,
-    /// KVM reported a shutdown: the guest triple-faulted.
-    TripleFault { cpu: u8 },
+    /// KVM reported a shutdown: the guest took an exception it could not handle (a triple
+    /// fault; in PVM's native mode, any exception or `iretq`). RIP and CR2 as KVM left them.
+    GuestFault {
+        cpu: u8,
+        rip: Option<u64>,
+        cr2: Option<u64>,
+        /// The exception KVM recorded (`#UD`, `#PF`…) and its error code, where it has one.
+        exception: Option<String>,
+        error_code: Option<u32>,
+    },
     /// KVM could not run the vCPU (failed entry, internal error, unexpected exit).
     Crashed { cpu: u8, reason: String },
     /// Nothing ended the VM within the timeout.
@@ -110,6 +125,10 @@ pub struct MarkReport {
 pub struct VmReport {
     pub ending: Ending,
     pub host_kvm: host::KvmKind,
+    /// How the vCPUs ran: `hardware`, `native` (PVM's native opt-in) or `emulated`.
+    pub cpu_mode: pvm::CpuMode,
+    /// On a PVM host, why the vCPUs did not run natively.
+    pub not_native_because: Option<String>,
     pub cpus: u8,
     pub mem_bytes: u64,
     pub marks: Vec<MarkReport>,
@@ -206,6 +225,33 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     }
     mark("kernel_loaded");
 
+    let mut vcpus = Vec::new();
+    let mut stats_files = Vec::new();
+    for (index, entry) in loaded.entries.iter().enumerate() {
+        let index = index as u8;
+        let vcpu = vm
+            .create_vcpu(index.into())
+            .map_err(|e| VmmError::Host(format!("cannot create vCPU {index}: {e}")))?;
+        cpu::configure(&kvm, &vcpu, index, *entry)?;
+        stats_files.extend(open_kvm_stats(&vcpu));
+        vcpus.push((index, vcpu));
+    }
+    let decision = pvm::choose(
+        pvm::Request {
+            host: host::kvm_kind(),
+            asked: config.pvm_mode,
+            linux: loaded.linux,
+            pretend_absent: config.pretend_no_native_pvm,
+        },
+        &vcpus.iter().map(|(_, v)| v).collect::<Vec<_>>(),
+    )
+    .map_err(|why| {
+        VmmError::Host(format!(
+            "--pvm-mode native: this host cannot run the VM natively: {why}"
+        ))
+    })?;
+    mark("vcpus_ready");
+
     let (events_tx, events) = mpsc::channel::<VmEvent>();
     let input: InputQueue = Arc::default();
     let sink: Box<dyn Write + Send> = if config.console_to_stderr {
@@ -218,23 +264,16 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         .collect();
     let devices = Arc::new(Devices::new(
         SerialConsole::new(sink, input.clone(), serial_irq),
-        ControlDevice::new(epoch, loaded.entries.len() as u32, config.mem_bytes),
+        ControlDevice::new(
+            epoch,
+            loaded.entries.len() as u32,
+            config.mem_bytes,
+            decision.mode,
+        ),
         slots,
+        mem.clone(),
     ));
     let exits = Arc::new(ExitCounts::default());
-
-    let mut vcpus = Vec::new();
-    let mut stats_files = Vec::new();
-    for (index, entry) in loaded.entries.iter().enumerate() {
-        let index = index as u8;
-        let vcpu = vm
-            .create_vcpu(index.into())
-            .map_err(|e| VmmError::Host(format!("cannot create vCPU {index}: {e}")))?;
-        cpu::configure(&kvm, &vcpu, index, *entry)?;
-        stats_files.extend(open_kvm_stats(&vcpu));
-        vcpus.push((index, vcpu));
-    }
-    mark("vcpus_ready");
 
     let _raw = config.attach_stdin.then(console::RawTerminal::enter);
     if config.attach_stdin {
@@ -292,6 +331,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let report = VmReport {
         ending,
         host_kvm: host::kvm_kind(),
+        cpu_mode: decision.mode,
+        not_native_because: decision.not_native.map(|why| why.to_string()),
         cpus: loaded.entries.len() as u8,
         mem_bytes: config.mem_bytes,
         marks,
@@ -366,7 +407,7 @@ fn run_vcpu(index: u8, mut vcpu: VcpuFd, devices: &Devices, exits: &ExitCounts) 
                 exits.hlt.fetch_add(1, Ordering::Relaxed);
                 Action::Idle(Duration::from_millis(1))
             }
-            Ok(VcpuExit::Shutdown) => return Ending::TripleFault { cpu: index },
+            Ok(VcpuExit::Shutdown) => return guest_fault(index, &vcpu),
             Ok(VcpuExit::FailEntry(reason, _)) => {
                 return Ending::Crashed {
                     cpu: index,
@@ -417,6 +458,53 @@ fn run_vcpu(index: u8, mut vcpu: VcpuFd, devices: &Devices, exits: &ExitCounts) 
             Action::Reset => return Ending::Reset,
         }
     }
+}
+
+/// What KVM left behind when the guest faulted: RIP and CR2 hold the faulting instruction and
+/// address, and the vCPU's events the vector (and error code) of the exception KVM last
+/// recorded, in native and emulated mode alike (measured with `ud2` and an unmapped read).
+fn guest_fault(cpu: u8, vcpu: &VcpuFd) -> Ending {
+    let events = vcpu.get_vcpu_events().ok();
+    Ending::GuestFault {
+        cpu,
+        rip: vcpu.get_regs().ok().map(|r| r.rip),
+        cr2: vcpu.get_sregs().ok().map(|s| s.cr2),
+        exception: events.map(|e| exception_name(e.exception.nr)),
+        error_code: events
+            .filter(|e| e.exception.has_error_code != 0)
+            .map(|e| e.exception.error_code),
+    }
+}
+
+/// The mnemonic of x86 exception vector `nr` (Intel SDM vol. 3, table 6-1).
+fn exception_name(nr: u8) -> String {
+    const NAMES: [&str; 22] = [
+        "#DE",
+        "#DB",
+        "NMI",
+        "#BP",
+        "#OF",
+        "#BR",
+        "#UD",
+        "#NM",
+        "#DF",
+        "vector 9",
+        "#TS",
+        "#NP",
+        "#SS",
+        "#GP",
+        "#PF",
+        "vector 15",
+        "#MF",
+        "#AC",
+        "#MC",
+        "#XM",
+        "#VE",
+        "#CP",
+    ];
+    NAMES
+        .get(usize::from(nr))
+        .map_or_else(|| format!("vector {nr}"), |n| (*n).to_string())
 }
 
 /// Opens KVM's binary statistics of a vCPU (`KVM_GET_STATS_FD`, Linux 5.14+).

@@ -3,15 +3,19 @@
 
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use super::{mmio_read32, mmio_read64, mmio_write32, outb};
+use super::{mmio_read32, mmio_read64, mmio_write32, mmio_write64, outb};
 
 pub const MAGIC: u32 = u32::from_le_bytes(*b"LABV");
 pub const REG_MAGIC: u64 = 0x00;
 pub const REG_CPUS: u64 = 0x08;
+pub const REG_CPU_MODE: u64 = 0x0c;
 pub const REG_CLOCK_NS: u64 = 0x10;
 pub const REG_MARK: u64 = 0x20;
 pub const REG_POWER_OFF: u64 = 0x24;
 pub const REG_IDLE_US: u64 = 0x28;
+pub const REG_CONSOLE_WRITE: u64 = 0x38;
+/// Most bytes one `CONSOLE_WRITE` prints.
+pub const CONSOLE_WRITE_MAX: usize = 4096;
 
 /// Base address of the device, or 0 when there is none.
 static BASE: AtomicU64 = AtomicU64::new(0);
@@ -38,6 +42,48 @@ pub fn present() -> bool {
 /// Nanoseconds since the VM was created, or 0 without the control device.
 pub fn clock_ns() -> u64 {
     base().map_or(0, |b| mmio_read64(b + REG_CLOCK_NS))
+}
+
+/// How the VMM runs the vCPUs (the `CPU_MODE` register).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CpuMode {
+    Hardware,
+    PvmNative,
+    /// Every instruction through KVM's emulator: thousands of times slower.
+    PvmEmulated,
+}
+
+impl CpuMode {
+    pub fn describe(self) -> &'static str {
+        match self {
+            CpuMode::Hardware => "hardware-assisted",
+            CpuMode::PvmNative => "native under PVM",
+            CpuMode::PvmEmulated => "emulated under PVM",
+        }
+    }
+}
+
+/// How the VMM runs this CPU, when it says.
+pub fn cpu_mode() -> Option<CpuMode> {
+    match base().map(|b| mmio_read32(b + REG_CPU_MODE)) {
+        Some(1) => Some(CpuMode::Hardware),
+        Some(2) => Some(CpuMode::PvmNative),
+        Some(3) => Some(CpuMode::PvmEmulated),
+        _ => None,
+    }
+}
+
+/// Prints `bytes` on the console in one exit; `false` (nothing printed) without the control
+/// device. `bytes` must be in identity-mapped RAM, as every kernel buffer is.
+pub fn console_write(bytes: &[u8]) -> bool {
+    let Some(b) = base() else {
+        return false;
+    };
+    for chunk in bytes.chunks(CONSOLE_WRITE_MAX) {
+        let request = ((chunk.len() as u64) << 32) | chunk.as_ptr() as u64;
+        mmio_write64(b + REG_CONSOLE_WRITE, request);
+    }
+    true
 }
 
 /// Records a boot-progress mark; the VMM timestamps it.

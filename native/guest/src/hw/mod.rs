@@ -37,6 +37,13 @@ pub fn mmio_read64(addr: u64) -> u64 {
     unsafe { core::ptr::read_volatile(addr as *const u64) }
 }
 
+/// Writes a 64-bit device register at physical address `addr` (one access, so both halves
+/// reach the device together).
+pub fn mmio_write64(addr: u64, value: u64) {
+    // SAFETY: as for `mmio_read32`; writes go to the VMM.
+    unsafe { core::ptr::write_volatile(addr as *mut u64, value) }
+}
+
 /// Writes a 32-bit device register at physical address `addr`.
 pub fn mmio_write32(addr: u64, value: u32) {
     // SAFETY: as for `mmio_read32`; writes go to the VMM.

@@ -8,11 +8,13 @@
 //! | 0x00 | 4 | R | `MAGIC` = `"LABV"` (0x5642_414c) |
 //! | 0x04 | 4 | R | `VERSION` = 1 |
 //! | 0x08 | 4 | R | `CPUS`: vCPUs in this VM |
+//! | 0x0c | 4 | R | `CPU_MODE`: how the vCPUs run: 1 hardware, 2 PVM native, 3 PVM emulated |
 //! | 0x10 | 8 (or 4+4) | R | `CLOCK_NS`: nanoseconds since the VMM started the VM, monotonic |
 //! | 0x20 | 4 | W | `MARK`: record boot mark `value` with the current `CLOCK_NS` |
 //! | 0x24 | 4 | W | `POWER_OFF`: end the VM; the VMM exits with `value & 0xff` |
 //! | 0x28 | 4 | W | `IDLE_US`: give the host CPU back for up to `value` µs (capped at 10 ms) |
 //! | 0x30 | 8 (or 4+4) | R | `MEM_BYTES`: guest RAM size |
+//! | 0x38 | 8 | W | `CONSOLE_WRITE`: print `len` bytes (bits 32–63, at most 4096) from guest-physical `addr` (bits 0–31) on the console |
 //!
 //! Anything else — other offsets, other widths, writes to read-only registers — reads as
 //! zero, is ignored, and is counted (`ignored_accesses` in the boot report). The guest is
@@ -22,16 +24,22 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::vmm::pvm::CpuMode;
+
 pub const MAGIC: u32 = u32::from_le_bytes(*b"LABV");
 pub const VERSION: u32 = 1;
 pub const REG_MAGIC: u64 = 0x00;
 pub const REG_VERSION: u64 = 0x04;
 pub const REG_CPUS: u64 = 0x08;
+pub const REG_CPU_MODE: u64 = 0x0c;
 pub const REG_CLOCK_NS: u64 = 0x10;
 pub const REG_MARK: u64 = 0x20;
 pub const REG_POWER_OFF: u64 = 0x24;
 pub const REG_IDLE_US: u64 = 0x28;
 pub const REG_MEM_BYTES: u64 = 0x30;
+pub const REG_CONSOLE_WRITE: u64 = 0x38;
+/// Most bytes one `CONSOLE_WRITE` prints.
+pub const CONSOLE_WRITE_MAX: u32 = 4096;
 /// Longest idle a guest may ask for in one write.
 pub const MAX_IDLE: Duration = Duration::from_millis(10);
 /// Marks kept; later ones are counted, not stored.
@@ -51,6 +59,12 @@ pub enum ControlAction {
     None,
     PowerOff(u8),
     Idle(Duration),
+    /// Print `len` bytes of guest memory at `addr` on the console: a whole line for one exit,
+    /// where the UART costs two exits (status poll and data) per byte.
+    ConsoleWrite {
+        addr: u64,
+        len: u32,
+    },
 }
 
 /// The device's state; shared by all vCPUs.
@@ -59,6 +73,7 @@ pub struct ControlDevice {
     epoch: Instant,
     cpus: u32,
     mem_bytes: u64,
+    cpu_mode: CpuMode,
     marks: Mutex<Vec<Mark>>,
     dropped_marks: AtomicU64,
     ignored: AtomicU64,
@@ -66,11 +81,12 @@ pub struct ControlDevice {
 
 impl ControlDevice {
     /// A device whose clock counts from `epoch`.
-    pub fn new(epoch: Instant, cpus: u32, mem_bytes: u64) -> ControlDevice {
+    pub fn new(epoch: Instant, cpus: u32, mem_bytes: u64, cpu_mode: CpuMode) -> ControlDevice {
         ControlDevice {
             epoch,
             cpus,
             mem_bytes,
+            cpu_mode,
             marks: Mutex::new(Vec::new()),
             dropped_marks: AtomicU64::new(0),
             ignored: AtomicU64::new(0),
@@ -88,6 +104,7 @@ impl ControlDevice {
             (REG_MAGIC, 4) => Some(MAGIC.into()),
             (REG_VERSION, 4) => Some(VERSION.into()),
             (REG_CPUS, 4) => Some(self.cpus.into()),
+            (REG_CPU_MODE, 4) => Some(self.cpu_mode.register_value().into()),
             (REG_CLOCK_NS, 8) | (REG_CLOCK_NS, 4) => Some(self.clock_ns()),
             (o, 4) if o == REG_CLOCK_NS + 4 => Some(self.clock_ns() >> 32),
             (REG_MEM_BYTES, 8) | (REG_MEM_BYTES, 4) => Some(self.mem_bytes),
@@ -109,6 +126,15 @@ impl ControlDevice {
 
     /// Handles a write of `data` at `offset` into the window.
     pub fn write(&self, offset: u64, data: &[u8]) -> ControlAction {
+        if let (REG_CONSOLE_WRITE, Ok(quad)) = (offset, <[u8; 8]>::try_from(data)) {
+            let value = u64::from_le_bytes(quad);
+            let (addr, len) = (value & 0xffff_ffff, (value >> 32) as u32);
+            if len <= CONSOLE_WRITE_MAX {
+                return ControlAction::ConsoleWrite { addr, len };
+            }
+            self.count_ignored();
+            return ControlAction::None;
+        }
         let Ok(word) = <[u8; 4]>::try_from(data) else {
             self.ignored.fetch_add(1, Ordering::Relaxed);
             return ControlAction::None;
@@ -151,6 +177,12 @@ impl ControlDevice {
     pub fn ignored_accesses(&self) -> u64 {
         self.ignored.load(Ordering::Relaxed)
     }
+
+    /// Counts an access that could not be carried out, e.g. a `CONSOLE_WRITE` of memory the
+    /// guest does not have.
+    pub fn count_ignored(&self) {
+        self.ignored.fetch_add(1, Ordering::Relaxed);
+    }
 }
 
 #[cfg(test)]
@@ -159,7 +191,7 @@ mod tests {
     use proptest::prelude::*;
 
     fn device() -> ControlDevice {
-        ControlDevice::new(Instant::now(), 2, 64 << 20)
+        ControlDevice::new(Instant::now(), 2, 64 << 20, CpuMode::Native)
     }
 
     #[test]
@@ -209,6 +241,30 @@ mod tests {
     }
 
     #[test]
+    fn a_console_write_names_its_buffer_and_is_bounded() {
+        let dev = device();
+        let request = (12u64 << 32) | 0x1234;
+        assert_eq!(
+            dev.write(REG_CONSOLE_WRITE, &request.to_le_bytes()),
+            ControlAction::ConsoleWrite {
+                addr: 0x1234,
+                len: 12
+            }
+        );
+        let too_long = (u64::from(CONSOLE_WRITE_MAX + 1) << 32) | 0x1234;
+        assert_eq!(
+            dev.write(REG_CONSOLE_WRITE, &too_long.to_le_bytes()),
+            ControlAction::None
+        );
+        assert_eq!(
+            dev.write(REG_CONSOLE_WRITE, &0x1234u32.to_le_bytes()),
+            ControlAction::None,
+            "only an 8-byte write carries both halves at once"
+        );
+        assert_eq!(dev.ignored_accesses(), 2);
+    }
+
+    #[test]
     fn mark_storage_is_bounded() {
         let dev = device();
         for i in 0..(MAX_MARKS as u32 + 10) {
@@ -228,9 +284,12 @@ mod tests {
             if offset != REG_POWER_OFF || data.len() != 4 {
                 prop_assert!(!matches!(action, ControlAction::PowerOff(_)));
             }
+            if let ControlAction::ConsoleWrite { len, .. } = action {
+                prop_assert!(offset == REG_CONSOLE_WRITE && len <= CONSOLE_WRITE_MAX);
+            }
             let mut buf = data.clone();
             dev.read(offset, &mut buf);
-            let known = [REG_MAGIC, REG_VERSION, REG_CPUS, REG_CLOCK_NS, REG_CLOCK_NS + 4, REG_MEM_BYTES, REG_MEM_BYTES + 4];
+            let known = [REG_MAGIC, REG_VERSION, REG_CPUS, REG_CPU_MODE, REG_CLOCK_NS, REG_CLOCK_NS + 4, REG_MEM_BYTES, REG_MEM_BYTES + 4];
             if !known.contains(&offset) {
                 prop_assert!(buf.iter().all(|&b| b == 0));
             }

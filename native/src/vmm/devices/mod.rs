@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 use vm_superio::{I8042Device, Trigger};
 
 use super::layout;
@@ -57,6 +58,8 @@ pub struct Devices {
     reset: ResetLine,
     virtio: Vec<Mutex<MmioTransport>>,
     unclaimed: AtomicU64,
+    /// Guest RAM, for the control device's `CONSOLE_WRITE`.
+    mem: GuestMemoryMmap,
 }
 
 impl Devices {
@@ -65,6 +68,7 @@ impl Devices {
         console: SerialConsole,
         control: ControlDevice,
         virtio: Vec<MmioTransport>,
+        mem: GuestMemoryMmap,
     ) -> Devices {
         let reset = ResetLine::default();
         Devices {
@@ -74,6 +78,7 @@ impl Devices {
             reset,
             virtio: virtio.into_iter().map(Mutex::new).collect(),
             unclaimed: AtomicU64::new(0),
+            mem,
         }
     }
 
@@ -176,6 +181,15 @@ impl Devices {
                 ControlAction::Idle(d) => {
                     self.console.flush();
                     return Action::Idle(d);
+                }
+                ControlAction::ConsoleWrite { addr, len } => {
+                    // Copied out of guest memory first (bounds-checked by vm-memory), so a
+                    // buffer outside RAM is refused whole, never half-printed.
+                    let mut bytes = vec![0u8; len as usize];
+                    match self.mem.read_slice(&mut bytes, GuestAddress(addr)) {
+                        Ok(()) => self.console.write_bytes(&bytes),
+                        Err(_) => self.control.count_ignored(),
+                    }
                 }
             }
         } else if let Some((slot, offset)) = self.virtio_slot(addr) {

@@ -129,6 +129,12 @@ impl SerialConsole {
         let _ = self.uart().write(offset, value);
     }
 
+    /// Output the guest hands over whole (the control device's `CONSOLE_WRITE`), in order with
+    /// what it wrote through the UART.
+    pub fn write_bytes(&self, bytes: &[u8]) {
+        let _ = self.uart().writer_mut().write(bytes);
+    }
+
     /// Pushes buffered output to the terminal.
     pub fn flush(&self) {
         self.uart().writer_mut().push();
