@@ -1,14 +1,13 @@
 //! What this machine offers for virtualization: CPU, memory, `/dev/kvm` and the KVM flavour.
 //!
-//! [`probe`] reads `/proc/cpuinfo`, `/proc/meminfo`, `/sys/module` and opens `/dev/kvm`, and
-//! returns a serializable [`HostReport`]; `labvisor doctor` prints it, `labvisor host plan`
-//! sizes against it, and real-VM mode checks it before starting a guest. The text parsers are
-//! separate pure functions so they are tested on fixed inputs.
+//! [`probe`] reads `/proc/cpuinfo` and `/proc/meminfo`, takes the VMM's own KVM probe
+//! ([`crate::vmm::host::probe`], the one `vm run` acts on), and returns a serializable
+//! [`HostReport`]; `labvisor doctor` prints it and `labvisor host plan` sizes against it. The
+//! text parsers are separate pure functions so they are tested on fixed inputs.
 
-use std::path::Path;
-
-use labvisor_core::lang::Text;
 use serde::Serialize;
+
+pub use crate::vmm::host::{KvmFlavour, KvmKind, KvmStatus};
 
 /// The CPU as `/proc/cpuinfo` describes it.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -66,68 +65,6 @@ pub fn parse_meminfo_total_mib(text: &str) -> Option<u64> {
     })
 }
 
-/// Which kernel module provides `/dev/kvm`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum KvmFlavour {
-    /// `kvm_intel`: hardware-assisted, Intel VT-x.
-    KvmIntel,
-    /// `kvm_amd`: hardware-assisted, AMD-V (SVM).
-    KvmAmd,
-    /// `kvm_pvm`: PVM, the pagetable-based virtual machine, without VT-x/AMD-V.
-    KvmPvm,
-}
-
-impl KvmFlavour {
-    /// All flavours, in the order they are looked for.
-    pub const ALL: [KvmFlavour; 3] = [KvmFlavour::KvmIntel, KvmFlavour::KvmAmd, KvmFlavour::KvmPvm];
-
-    /// The module's name, as in `/sys/module/<name>`.
-    pub fn module(self) -> &'static str {
-        match self {
-            KvmFlavour::KvmIntel => "kvm_intel",
-            KvmFlavour::KvmAmd => "kvm_amd",
-            KvmFlavour::KvmPvm => "kvm_pvm",
-        }
-    }
-
-    /// What the module is.
-    pub fn description(self) -> Text {
-        match self {
-            KvmFlavour::KvmIntel => Text::new(
-                "hardware-assisted KVM on Intel VT-x",
-                "Intel VT-x 기반 하드웨어 지원 KVM",
-            ),
-            KvmFlavour::KvmAmd => Text::new(
-                "hardware-assisted KVM on AMD-V (SVM)",
-                "AMD-V(SVM) 기반 하드웨어 지원 KVM",
-            ),
-            KvmFlavour::KvmPvm => Text::new(
-                "PVM, the pagetable-based virtual machine: KVM in software, without VT-x/AMD-V",
-                "PVM(페이지 테이블 기반 가상 머신): VT-x/AMD-V 없이 소프트웨어로 구현한 KVM",
-            ),
-        }
-    }
-}
-
-/// What opening `/dev/kvm` found.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct KvmStatus {
-    /// Whether `/dev/kvm` exists.
-    pub device_exists: bool,
-    /// Whether we could open it and talk to it.
-    pub usable: bool,
-    /// `KVM_GET_API_VERSION` (12 on every kernel since 2.6.22).
-    pub api_version: Option<i32>,
-    /// Why it is not usable, when it is not.
-    pub error: Option<String>,
-    /// The flavour modules loaded (normally one).
-    pub flavours: Vec<KvmFlavour>,
-    /// On PVM: whether this build lets a vCPU run natively instead of through KVM's
-    /// instruction emulator (`vmm::pvm`); `None` where KVM is not PVM.
-    pub pvm_native: Option<bool>,
-}
-
 /// What this host means for running real VMs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -169,21 +106,16 @@ pub struct HostReport {
     pub verdict: Verdict,
 }
 
-/// Decides the verdict from the facts.
+/// Decides the verdict from the facts: the VMM's [`KvmStatus::kind`] where `/dev/kvm` works,
+/// the CPU's flags where it does not.
 pub fn verdict(cpu: &CpuInfo, kvm: &KvmStatus) -> Verdict {
     let hardware = cpu.vmx || cpu.svm;
+    let module_known = !kvm.flavours.is_empty();
     if kvm.usable {
-        if kvm.flavours.contains(&KvmFlavour::KvmPvm) && !hardware {
-            Verdict::PvmKvm
-        } else if hardware
-            && (kvm.flavours.contains(&KvmFlavour::KvmIntel)
-                || kvm.flavours.contains(&KvmFlavour::KvmAmd))
-        {
-            Verdict::HardwareKvm
-        } else if kvm.flavours.contains(&KvmFlavour::KvmPvm) {
-            Verdict::PvmKvm
-        } else {
-            Verdict::OtherKvm
+        match kvm.kind() {
+            KvmKind::Pvm => Verdict::PvmKvm,
+            KvmKind::Hardware if module_known => Verdict::HardwareKvm,
+            KvmKind::Hardware | KvmKind::None => Verdict::OtherKvm,
         }
     } else if kvm.device_exists {
         Verdict::KvmNotAccessible
@@ -192,38 +124,6 @@ pub fn verdict(cpu: &CpuInfo, kvm: &KvmStatus) -> Verdict {
     } else {
         Verdict::NoKvm
     }
-}
-
-/// Opens `/dev/kvm` and asks for the API version.
-pub fn probe_kvm() -> KvmStatus {
-    let flavours: Vec<KvmFlavour> = KvmFlavour::ALL
-        .into_iter()
-        .filter(|f| Path::new("/sys/module").join(f.module()).exists())
-        .collect();
-    let device_exists = Path::new("/dev/kvm").exists();
-    let (usable, api_version, error) = match kvm_ioctls::Kvm::new() {
-        Ok(kvm) => (true, Some(kvm.get_api_version()), None),
-        Err(e) => (false, None, Some(format!("cannot open /dev/kvm: {e}"))),
-    };
-    let pvm_native = (usable && flavours.contains(&KvmFlavour::KvmPvm)).then(pvm_native_offered);
-    KvmStatus {
-        device_exists,
-        usable,
-        api_version,
-        error,
-        flavours,
-        pvm_native,
-    }
-}
-
-#[cfg(target_os = "linux")]
-fn pvm_native_offered() -> bool {
-    crate::vmm::pvm::host_offers_native().is_ok()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn pvm_native_offered() -> bool {
-    false
 }
 
 /// Reads this machine's facts. Missing files give empty facts, never an error: a report on a
@@ -235,7 +135,7 @@ pub fn probe() -> HostReport {
     let memory_mib = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|t| parse_meminfo_total_mib(&t));
-    let kvm = probe_kvm();
+    let kvm = crate::vmm::host::probe();
     let verdict = verdict(&cpu, &kvm);
     HostReport {
         cpu,

@@ -9,7 +9,7 @@
 use core::arch::global_asm;
 
 /// Most CPUs the kernel runs; each gets a stack of [`STACK_SIZE`] bytes.
-pub const MAX_CPUS: usize = 16;
+pub use labvisor_guest_abi::MAX_CPUS;
 /// Bytes of stack per CPU.
 pub const STACK_SIZE: usize = 64 * 1024;
 
@@ -154,21 +154,8 @@ pub struct BootInfo {
     pub booted_by: &'static str,
 }
 
-/// Labvisor's boot-info block (written by the VMM; layout in docs/vmm.md).
-#[repr(C)]
-struct LabvisorBootInfo {
-    magic: u64,
-    version: u32,
-    cpus: u32,
-    mem_bytes: u64,
-    control_base: u64,
-    virtio_base: u64,
-    virtio_slots: u32,
-    workload_len: u32,
-    workload_addr: u64,
-}
-const LABVISOR_BOOT_MAGIC: u64 = u64::from_le_bytes(*b"LABVBOOT");
-const MAX_WORKLOAD: usize = 4096;
+/// Longest workload text read from either loader.
+const MAX_WORKLOAD: usize = labvisor_guest_abi::memory::WORKLOAD_MAX;
 
 /// PVH's `hvm_start_info` (xen/include/public/arch-x86/hvm/start_info.h).
 #[repr(C)]
@@ -211,10 +198,14 @@ impl BootInfo {
         match protocol {
             PROTOCOL_LABVISOR => {
                 // SAFETY: the VMM put the block at `addr`, inside identity-mapped RAM.
-                let info = unsafe { core::ptr::read_volatile(addr as *const LabvisorBootInfo) };
-                if info.magic != LABVISOR_BOOT_MAGIC || info.version != 1 {
+                let bytes = unsafe {
+                    core::ptr::read_volatile(
+                        addr as *const [u8; labvisor_guest_abi::BootInfo::SIZE],
+                    )
+                };
+                let Ok(info) = labvisor_guest_abi::BootInfo::decode(&bytes) else {
                     return fallback;
-                }
+                };
                 BootInfo {
                     cpus: (info.cpus as usize).clamp(1, MAX_CPUS),
                     mem_bytes: info.mem_bytes,

@@ -28,12 +28,7 @@ use core::panic::PanicInfo;
 use hw::{control, serial};
 
 /// Marks the guest reports to the control device, in boot order (see docs/vmm.md).
-pub mod mark {
-    pub const KERNEL_ENTRY: u32 = 1;
-    pub const BANNER: u32 = 2;
-    pub const SHELL_READY: u32 = 3;
-    pub const WORKLOAD_DONE: u32 = 4;
-}
+pub use labvisor_guest_abi::mark;
 
 /// The Rust entry of every CPU, called by the assembly in [`boot`] with a stack of its own.
 ///
@@ -51,7 +46,7 @@ extern "C" fn kernel_main(info: u64, cpu: u64, protocol: u64) -> ! {
     smp::init(boot.cpus);
 
     let now = control::clock_ns();
-    let mode = control::cpu_mode().map_or("", control::CpuMode::describe);
+    let mode = control::cpu_mode().map_or("", |m| m.describe());
     serial::print(format_args!(
         "\r\nLabvisor guest OS {} ({} CPU{}, {} MiB{}{mode}) — booted in {}\r\n",
         env!("CARGO_PKG_VERSION"),

@@ -144,8 +144,11 @@ pub fn meaning(r: &HostReport, lang: Lang) -> String {
     let verdict = match (r.verdict, lang) {
         (Verdict::HardwareKvm, Lang::En) => "KVM works with hardware assistance: real-VM mode can run any 64-bit x86 guest.",
         (Verdict::HardwareKvm, Lang::Ko) => "KVM이 하드웨어 지원으로 동작합니다. 실제 VM 모드에서 어떤 64비트 x86 게스트든 실행할 수 있습니다.",
-        (Verdict::PvmKvm, Lang::En) => "/dev/kvm is provided by kvm_pvm instead: PVM, the pagetable-based virtual machine, runs the guest at the CPU's user privilege level and virtualizes it with page tables and PVM-specific MSRs, not VT-x/AMD-V. It runs only guests written for PVM or simple 64-bit guests that the VMM starts directly in long mode; a stock Linux kernel or a BIOS does not boot. Labvisor's real-VM mode uses such a small 64-bit guest.",
-        (Verdict::PvmKvm, Lang::Ko) => "대신 kvm_pvm이 /dev/kvm을 제공합니다. PVM(페이지 테이블 기반 가상 머신)은 게스트를 CPU의 사용자 권한 수준에서 실행하고 VT-x/AMD-V 대신 페이지 테이블과 PVM 전용 MSR로 가상화합니다. PVM용으로 작성된 게스트나 VMM이 처음부터 롱 모드로 시작하는 단순한 64비트 게스트만 실행되며, 일반 리눅스 커널이나 BIOS는 부팅되지 않습니다. Labvisor의 실제 VM 모드는 이런 작은 64비트 게스트를 사용합니다.",
+        (Verdict::PvmKvm, _) => pick(
+            lang,
+            "/dev/kvm is provided by kvm_pvm instead.",
+            "대신 kvm_pvm이 /dev/kvm을 제공합니다.",
+        ),
         (Verdict::OtherKvm, Lang::En) => "/dev/kvm works, but no known flavour module (kvm_intel, kvm_amd, kvm_pvm) is listed; KVM may be built into the kernel. Real-VM mode will try it.",
         (Verdict::OtherKvm, Lang::Ko) => "/dev/kvm은 동작하지만 알려진 모듈(kvm_intel, kvm_amd, kvm_pvm)이 보이지 않습니다. KVM이 커널에 내장되어 있을 수 있습니다. 실제 VM 모드가 시도해 봅니다.",
         (Verdict::KvmNotAccessible, Lang::En) => "/dev/kvm exists but cannot be opened: add your user to the kvm group (sudo usermod -aG kvm $USER, then log in again). Until then real-VM mode is unavailable; simulated lessons work.",
@@ -157,6 +160,8 @@ pub fn meaning(r: &HostReport, lang: Lang) -> String {
     };
     let mut out = format!("{hw} {verdict}");
     if r.verdict == Verdict::PvmKvm {
+        out.push(' ');
+        out.push_str(crate::vmm::host::PVM_EXPLANATION.get(lang));
         out.push(' ');
         out.push_str(match (r.kvm.pvm_native, lang) {
             (Some(true), Lang::En) => "This kvm_pvm build also offers a native mode (MSR 0x4b564d11 reads \"PVM\"): Labvisor's guest then runs its instructions on the CPU, thousands of times faster than under KVM's instruction emulator.",

@@ -132,7 +132,8 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
             "그래도 부팅합니다: 압축 해제 코드의 첫 메시지가 나온 뒤에는 아무것도 나오지 않을 것입니다.",
         );
         eprintln!(
-            "labvisor: note: {}\nlabvisor: note: {}",
+            "labvisor: note: {} {}\nlabvisor: note: {}",
+            vmm::host::PVM_EXPLANATION.get(lang),
             vmm::host::PVM_LINUX_EXPLANATION.get(lang),
             anyway.get(lang)
         );
@@ -232,6 +233,8 @@ fn finish(report: &VmReport, lang: Lang, linux_on_pvm: bool) -> CliResult {
     }
     if linux_on_pvm {
         msg.push_str(if ko { "\n이유: " } else { "\nwhy: " });
+        msg.push_str(vmm::host::PVM_EXPLANATION.get(lang));
+        msg.push(' ');
         msg.push_str(vmm::host::PVM_LINUX_EXPLANATION.get(lang));
     }
     Err(CliError::Runtime(msg))

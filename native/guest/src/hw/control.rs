@@ -5,17 +5,12 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use super::{mmio_read32, mmio_read64, mmio_write32, mmio_write64, outb};
 
-pub const MAGIC: u32 = u32::from_le_bytes(*b"LABV");
-pub const REG_MAGIC: u64 = 0x00;
-pub const REG_CPUS: u64 = 0x08;
-pub const REG_CPU_MODE: u64 = 0x0c;
-pub const REG_CLOCK_NS: u64 = 0x10;
-pub const REG_MARK: u64 = 0x20;
-pub const REG_POWER_OFF: u64 = 0x24;
-pub const REG_IDLE_US: u64 = 0x28;
-pub const REG_CONSOLE_WRITE: u64 = 0x38;
-/// Most bytes one `CONSOLE_WRITE` prints.
-pub const CONSOLE_WRITE_MAX: usize = 4096;
+pub use labvisor_guest_abi::control::CpuMode;
+use labvisor_guest_abi::control::{
+    console_write as console_write_request, CONSOLE_WRITE_MAX, MAGIC, REG_CLOCK_NS,
+    REG_CONSOLE_WRITE, REG_CPU_MODE, REG_IDLE_US, REG_MAGIC, REG_MARK,
+};
+pub use labvisor_guest_abi::control::{REG_CPUS, REG_POWER_OFF};
 
 /// Base address of the device, or 0 when there is none.
 static BASE: AtomicU64 = AtomicU64::new(0);
@@ -44,33 +39,9 @@ pub fn clock_ns() -> u64 {
     base().map_or(0, |b| mmio_read64(b + REG_CLOCK_NS))
 }
 
-/// How the VMM runs the vCPUs (the `CPU_MODE` register).
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub enum CpuMode {
-    Hardware,
-    PvmNative,
-    /// Every instruction through KVM's emulator: thousands of times slower.
-    PvmEmulated,
-}
-
-impl CpuMode {
-    pub fn describe(self) -> &'static str {
-        match self {
-            CpuMode::Hardware => "hardware-assisted",
-            CpuMode::PvmNative => "native under PVM",
-            CpuMode::PvmEmulated => "emulated under PVM",
-        }
-    }
-}
-
 /// How the VMM runs this CPU, when it says.
 pub fn cpu_mode() -> Option<CpuMode> {
-    match base().map(|b| mmio_read32(b + REG_CPU_MODE)) {
-        Some(1) => Some(CpuMode::Hardware),
-        Some(2) => Some(CpuMode::PvmNative),
-        Some(3) => Some(CpuMode::PvmEmulated),
-        _ => None,
-    }
+    base().and_then(|b| CpuMode::from_register(mmio_read32(b + REG_CPU_MODE)))
 }
 
 /// Prints `bytes` on the console in one exit; `false` (nothing printed) without the control
@@ -79,9 +50,11 @@ pub fn console_write(bytes: &[u8]) -> bool {
     let Some(b) = base() else {
         return false;
     };
-    for chunk in bytes.chunks(CONSOLE_WRITE_MAX) {
-        let request = ((chunk.len() as u64) << 32) | chunk.as_ptr() as u64;
-        mmio_write64(b + REG_CONSOLE_WRITE, request);
+    for chunk in bytes.chunks(CONSOLE_WRITE_MAX as usize) {
+        // Kernel buffers live in RAM below 4 GiB, so the request always fits.
+        if let Some(request) = console_write_request(chunk.as_ptr() as u64, chunk.len() as u32) {
+            mmio_write64(b + REG_CONSOLE_WRITE, request);
+        }
     }
     true
 }

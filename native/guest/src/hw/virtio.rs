@@ -1,14 +1,9 @@
 //! Probing the virtio-mmio slots the VMM announces (virtio 1.2 §4.2.2). Drivers for blk and
 //! net come with those devices.
 
-use super::mmio_read32;
+use labvisor_guest_abi::virtio::{MAGIC, REG_DEVICE_ID, REG_MAGIC_VALUE, REG_VERSION, SLOT_SIZE};
 
-const MAGIC_VALUE: u64 = 0x000;
-const VERSION: u64 = 0x004;
-const DEVICE_ID: u64 = 0x008;
-const VIRTIO_MAGIC: u32 = u32::from_le_bytes(*b"virt");
-/// Bytes between two slots.
-pub const SLOT_SIZE: u64 = 0x1000;
+use super::mmio_read32;
 
 /// What a slot holds.
 pub struct Slot {
@@ -21,13 +16,13 @@ pub struct Slot {
 /// Reads slot `index` of the window at `base`; `None` when no transport answers there.
 pub fn probe(base: u64, index: u32) -> Option<Slot> {
     let at = base + u64::from(index) * SLOT_SIZE;
-    if mmio_read32(at + MAGIC_VALUE) != VIRTIO_MAGIC {
+    if mmio_read32(at + REG_MAGIC_VALUE) != MAGIC {
         return None;
     }
     Some(Slot {
         base: at,
-        version: mmio_read32(at + VERSION),
-        device_id: mmio_read32(at + DEVICE_ID),
+        version: mmio_read32(at + REG_VERSION),
+        device_id: mmio_read32(at + REG_DEVICE_ID),
     })
 }
 

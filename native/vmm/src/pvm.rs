@@ -53,12 +53,13 @@ pub enum CpuMode {
 }
 
 impl CpuMode {
-    /// The value of the control device's `CPU_MODE` register (docs/vmm.md).
-    pub fn register_value(self) -> u32 {
+    /// The mode as the guest sees it in the control device's `CPU_MODE` register.
+    pub fn abi(self) -> labvisor_guest_abi::control::CpuMode {
+        use labvisor_guest_abi::control::CpuMode as Abi;
         match self {
-            CpuMode::Hardware => 1,
-            CpuMode::Native => 2,
-            CpuMode::Emulated => 3,
+            CpuMode::Hardware => Abi::Hardware,
+            CpuMode::Native => Abi::PvmNative,
+            CpuMode::Emulated => Abi::PvmEmulated,
         }
     }
 }

@@ -1,9 +1,12 @@
-//! # The KVM virtual machine monitor
+//! # labvisor-vmm: Labvisor's KVM virtual machine monitor
 //!
-//! Boots a VM from a [`VmConfig`] and runs it to its end, reporting a [`VmReport`]. Modules,
-//! in boot order:
+//! The library behind `labvisor vm run`: configure a [`VmConfig`], [`run`] boots it and runs it
+//! to its end, and the [`VmReport`] says what happened (how it ended, boot marks with their
+//! times, exits, KVM's counters, memory). The design, boot step by boot step, is in
+//! docs/vmm.md; what the VMM and the guest OS agree on (memory map, boot-info block, control
+//! registers) is the `labvisor-guest-abi` crate, which both compile. Modules, in boot order:
 //!
-//! - [`layout`]: the guest-physical memory map.
+//! - [`layout`]: the guest-physical memory map (the ABI's, plus the VMM's own structures).
 //! - [`memory`]: guest RAM (vm-memory), and how much of it is resident.
 //! - [`boot`]: loading the kernel (ELF for Labvisor's guest, bzImage for Linux) and its boot
 //!   structures.
@@ -14,10 +17,13 @@
 //! - [`pvm`]: on this host's PVM build, switching vCPUs from instruction emulation to native
 //!   execution.
 //!
-//! Each vCPU runs in its own thread; exits that end the VM (power-off, reset, triple fault,
-//! failure) are sent to the thread that called [`run`], which also enforces the timeout.
-//! `unsafe` is confined to this module tree: KVM's memory-slot and statistics ioctls,
-//! `mincore(2)`, `sysconf(3)` and the `ByteValued` marker of the boot-info block.
+//! Each vCPU runs in its own thread; exits that end the VM (power-off, reset, guest fault,
+//! failure, a panic in a VMM thread) are sent to the thread that called [`run`], which also
+//! enforces the timeout.
+//!
+//! This crate holds all of the project's host-side `unsafe`: KVM's memory-slot and statistics
+//! ioctls, `mincore(2)` and `sysconf(3)` have no safe interface. Each block says why it is
+//! sound in a `// SAFETY:` comment; the command line (`labvisor`) forbids `unsafe` outright.
 
 pub mod boot;
 pub mod console;
@@ -147,15 +153,9 @@ pub struct VmReport {
     pub last_console_lines: Vec<String>,
 }
 
-/// Names of the guest's boot marks (native/guest/src/main.rs `mark`).
+/// The report's name of a guest boot mark.
 fn mark_name(id: u32) -> String {
-    match id {
-        1 => "guest_kernel_entry".into(),
-        2 => "guest_banner".into(),
-        3 => "guest_shell_ready".into(),
-        4 => "guest_workload_done".into(),
-        n => format!("guest_mark_{n}"),
-    }
+    labvisor_guest_abi::mark::name(id).map_or_else(|| format!("guest_mark_{id}"), str::to_string)
 }
 
 #[derive(Default)]
@@ -189,6 +189,7 @@ impl ExitCounts {
 /// stays mapped until the process exits.
 pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let epoch = Instant::now();
+    let host_kvm = host::kvm_kind();
     let mut vmm_marks = vec![("vmm_start", 0.0)];
     let mut mark = |name: &'static str| vmm_marks.push((name, epoch.elapsed().as_secs_f64() * 1e3));
 
@@ -238,7 +239,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     }
     let decision = pvm::choose(
         pvm::Request {
-            host: host::kvm_kind(),
+            host: host_kvm,
             asked: config.pvm_mode,
             linux: loaded.linux,
             pretend_absent: config.pretend_no_native_pvm,
@@ -330,7 +331,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     }));
     let report = VmReport {
         ending,
-        host_kvm: host::kvm_kind(),
+        host_kvm,
         cpu_mode: decision.mode,
         not_native_because: decision.not_native.map(|why| why.to_string()),
         cpus: loaded.entries.len() as u8,

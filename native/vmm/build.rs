@@ -1,5 +1,5 @@
-//! Builds Labvisor's guest OS (native/guest, target x86_64-unknown-none) so the `labvisor`
-//! binary can embed it: `labvisor vm run` then needs nothing but itself.
+//! Builds Labvisor's guest OS (native/guest, target x86_64-unknown-none) so the VMM can embed
+//! it: `labvisor vm run` then needs nothing but its own binary.
 //!
 //! The guest is built by a nested cargo with its own target directory (sharing ours would
 //! deadlock on cargo's build-directory lock) and from inside native/guest, with the outer
@@ -13,9 +13,17 @@ const TARGET: &str = "x86_64-unknown-none";
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
-    let guest_dir = manifest_dir.join("guest");
+    let native_dir = manifest_dir.parent().expect("native/vmm has a parent");
+    let guest_dir = native_dir.join("guest");
     for path in ["src", "Cargo.toml", "Cargo.lock", "build.rs", "link.ld"] {
         println!("cargo:rerun-if-changed={}", guest_dir.join(path).display());
+    }
+    // The guest compiles the ABI crate too.
+    for path in ["src", "Cargo.toml"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            native_dir.join("guest-abi").join(path).display()
+        );
     }
     println!("cargo:rerun-if-env-changed=LABVISOR_GUEST_ELF");
 

@@ -24,24 +24,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::vmm::pvm::CpuMode;
+use crate::pvm::CpuMode;
 
-pub const MAGIC: u32 = u32::from_le_bytes(*b"LABV");
-pub const VERSION: u32 = 1;
-pub const REG_MAGIC: u64 = 0x00;
-pub const REG_VERSION: u64 = 0x04;
-pub const REG_CPUS: u64 = 0x08;
-pub const REG_CPU_MODE: u64 = 0x0c;
-pub const REG_CLOCK_NS: u64 = 0x10;
-pub const REG_MARK: u64 = 0x20;
-pub const REG_POWER_OFF: u64 = 0x24;
-pub const REG_IDLE_US: u64 = 0x28;
-pub const REG_MEM_BYTES: u64 = 0x30;
-pub const REG_CONSOLE_WRITE: u64 = 0x38;
-/// Most bytes one `CONSOLE_WRITE` prints.
-pub const CONSOLE_WRITE_MAX: u32 = 4096;
+pub use labvisor_guest_abi::control::{
+    CONSOLE_WRITE_MAX, MAGIC, REG_CLOCK_NS, REG_CONSOLE_WRITE, REG_CPUS, REG_CPU_MODE, REG_IDLE_US,
+    REG_MAGIC, REG_MARK, REG_MEM_BYTES, REG_POWER_OFF, REG_VERSION, VERSION,
+};
 /// Longest idle a guest may ask for in one write.
-pub const MAX_IDLE: Duration = Duration::from_millis(10);
+pub const MAX_IDLE: Duration =
+    Duration::from_micros(labvisor_guest_abi::control::MAX_IDLE_US as u64);
 /// Marks kept; later ones are counted, not stored.
 pub const MAX_MARKS: usize = 64;
 
@@ -104,7 +95,7 @@ impl ControlDevice {
             (REG_MAGIC, 4) => Some(MAGIC.into()),
             (REG_VERSION, 4) => Some(VERSION.into()),
             (REG_CPUS, 4) => Some(self.cpus.into()),
-            (REG_CPU_MODE, 4) => Some(self.cpu_mode.register_value().into()),
+            (REG_CPU_MODE, 4) => Some(self.cpu_mode.abi().register().into()),
             (REG_CLOCK_NS, 8) | (REG_CLOCK_NS, 4) => Some(self.clock_ns()),
             (o, 4) if o == REG_CLOCK_NS + 4 => Some(self.clock_ns() >> 32),
             (REG_MEM_BYTES, 8) | (REG_MEM_BYTES, 4) => Some(self.mem_bytes),
@@ -127,13 +118,13 @@ impl ControlDevice {
     /// Handles a write of `data` at `offset` into the window.
     pub fn write(&self, offset: u64, data: &[u8]) -> ControlAction {
         if let (REG_CONSOLE_WRITE, Ok(quad)) = (offset, <[u8; 8]>::try_from(data)) {
-            let value = u64::from_le_bytes(quad);
-            let (addr, len) = (value & 0xffff_ffff, (value >> 32) as u32);
-            if len <= CONSOLE_WRITE_MAX {
-                return ControlAction::ConsoleWrite { addr, len };
-            }
-            self.count_ignored();
-            return ControlAction::None;
+            return match labvisor_guest_abi::control::console_buffer(u64::from_le_bytes(quad)) {
+                Some((addr, len)) => ControlAction::ConsoleWrite { addr, len },
+                None => {
+                    self.count_ignored();
+                    ControlAction::None
+                }
+            };
         }
         let Ok(word) = <[u8; 4]>::try_from(data) else {
             self.ignored.fetch_add(1, Ordering::Relaxed);

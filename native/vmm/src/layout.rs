@@ -14,15 +14,12 @@
 //! ```
 //!
 //! RAM is one region from 0 and must end below the MMIO window, so `--mem` is at most 3 GiB.
+//! What the guest relies on (the boot-info block, the kernel's address, the MMIO window) comes
+//! from `labvisor_guest_abi::memory`; the rest is the VMM's own business.
 
 /// The GDT the VMM installs (null, code64, data, TSS placeholder).
 pub const GDT_ADDR: u64 = 0x500;
-/// Labvisor's boot-info block (see `boot::BootInfoBlock`).
-pub const BOOT_INFO_ADDR: u64 = 0x5000;
-/// Where the `--run` workload text goes, right after the block.
-pub const WORKLOAD_ADDR: u64 = BOOT_INFO_ADDR + 0x100;
-/// Longest workload text, so it stays inside the boot-info page.
-pub const WORKLOAD_MAX: usize = 0x1000 - 0x100;
+pub use labvisor_guest_abi::memory::{BOOT_INFO_ADDR, MMIO_START, WORKLOAD_ADDR, WORKLOAD_MAX};
 /// Linux's zero page.
 pub const ZERO_PAGE_ADDR: u64 = 0x7000;
 /// Linux's initial stack pointer.
@@ -40,24 +37,22 @@ pub const CMDLINE_MAX: usize = 0x10000;
 /// Start of the Extended BIOS Data Area, reserved up to 1 MiB.
 pub const EBDA_START: u64 = 0x9fc00;
 /// First byte above the legacy area: kernels load here.
-pub const HIMEM_START: u64 = 0x10_0000;
+pub const HIMEM_START: u64 = labvisor_guest_abi::memory::KERNEL_START;
 
-/// Start of the MMIO window; RAM must end below it.
-pub const MMIO_START: u64 = 0xd000_0000;
 /// Labvisor's control device.
-pub const CONTROL_BASE: u64 = MMIO_START;
+pub const CONTROL_BASE: u64 = labvisor_guest_abi::control::BASE;
 /// Bytes of the control device's register window.
-pub const CONTROL_SIZE: u64 = 0x1000;
+pub const CONTROL_SIZE: u64 = labvisor_guest_abi::control::SIZE;
 /// First virtio-mmio slot.
-pub const VIRTIO_BASE: u64 = MMIO_START + CONTROL_SIZE;
+pub const VIRTIO_BASE: u64 = labvisor_guest_abi::virtio::BASE;
 /// Bytes per virtio-mmio slot.
-pub const VIRTIO_SLOT_SIZE: u64 = 0x1000;
+pub const VIRTIO_SLOT_SIZE: u64 = labvisor_guest_abi::virtio::SLOT_SIZE;
 /// How many virtio-mmio slots the window has.
-pub const VIRTIO_SLOTS: u32 = 8;
+pub const VIRTIO_SLOTS: u32 = labvisor_guest_abi::virtio::SLOTS;
 
 /// Smallest RAM the VMM accepts: the kernel at 1 MiB plus its stacks and a heap.
 pub const MIN_MEM: u64 = 8 << 20;
 /// Largest RAM: everything below the MMIO window, rounded down to 1 GiB.
 pub const MAX_MEM: u64 = 3 << 30;
 /// Most vCPUs (the embedded guest has stacks for this many).
-pub const MAX_CPUS: u8 = 16;
+pub const MAX_CPUS: u8 = labvisor_guest_abi::MAX_CPUS as u8;

@@ -18,37 +18,20 @@ use linux_loader::loader::bootparam::{boot_e820_entry, boot_params};
 use linux_loader::loader::{load_cmdline, BzImage, Elf, KernelLoader};
 use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap};
 
+use labvisor_guest_abi::BootInfo;
+
 use super::cpu::EntryPoint;
 use super::{layout, VmmError};
 
 /// Labvisor's guest OS (native/guest), built by native/build.rs.
 pub static EMBEDDED_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/labvisor-guest.elf"));
 
-const BOOT_INFO_MAGIC: u64 = u64::from_le_bytes(*b"LABVBOOT");
-const BOOT_INFO_VERSION: u32 = 1;
 const E820_RAM: u32 = 1;
 const E820_RESERVED: u32 = 2;
 /// Default Linux command line: serial console, early messages, no KASLR (so the decompressor
 /// says where it is), reboot through the keyboard controller, and busybox's init.
 pub const DEFAULT_LINUX_CMDLINE: &str =
     "console=ttyS0 earlyprintk=ttyS0 reboot=k panic=1 nokaslr i8042.noaux i8042.nomux i8042.dumbkbd rdinit=/init";
-
-/// Labvisor's boot-info block, as the guest reads it (native/guest/src/boot.rs).
-#[repr(C)]
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BootInfoBlock {
-    pub magic: u64,
-    pub version: u32,
-    pub cpus: u32,
-    pub mem_bytes: u64,
-    pub control_base: u64,
-    pub virtio_base: u64,
-    pub virtio_slots: u32,
-    pub workload_len: u32,
-    pub workload_addr: u64,
-}
-// SAFETY: plain-old-data, `repr(C)`, no padding (all fields are 8-byte aligned in order).
-unsafe impl vm_memory::ByteValued for BootInfoBlock {}
 
 /// Which kernel to boot.
 #[derive(Debug, Clone)]
@@ -131,9 +114,7 @@ fn load_labvisor(
     };
     mem.write_slice(workload.as_bytes(), GuestAddress(layout::WORKLOAD_ADDR))
         .map_err(write)?;
-    let block = BootInfoBlock {
-        magic: BOOT_INFO_MAGIC,
-        version: BOOT_INFO_VERSION,
+    let block = BootInfo {
         cpus: cpus.into(),
         mem_bytes: mem.last_addr().raw_value() + 1,
         control_base: layout::CONTROL_BASE,
@@ -142,7 +123,7 @@ fn load_labvisor(
         workload_len: workload.len() as u32,
         workload_addr: layout::WORKLOAD_ADDR,
     };
-    mem.write_obj(block, GuestAddress(layout::BOOT_INFO_ADDR))
+    mem.write_slice(&block.encode(), GuestAddress(layout::BOOT_INFO_ADDR))
         .map_err(write)?;
     let entries = (0..cpus)
         .map(|i| EntryPoint {
@@ -295,16 +276,11 @@ mod tests {
             vec![0, 1, 2],
             "CPU index in rsi"
         );
-        let block: BootInfoBlock = mem.read_obj(GuestAddress(layout::BOOT_INFO_ADDR)).unwrap();
-        assert_eq!(
-            (block.magic, block.cpus, block.workload_len),
-            (BOOT_INFO_MAGIC, 3, 6)
-        );
-    }
-
-    #[test]
-    fn boot_info_block_matches_the_guest_layout() {
-        assert_eq!(std::mem::size_of::<BootInfoBlock>(), 56);
+        let mut bytes = [0u8; BootInfo::SIZE];
+        mem.read_slice(&mut bytes, GuestAddress(layout::BOOT_INFO_ADDR))
+            .unwrap();
+        let block = BootInfo::decode(&bytes).expect("the guest can read the block");
+        assert_eq!((block.cpus, block.workload_len), (3, 6));
     }
 
     #[test]
