@@ -262,7 +262,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     };
     let slots = (0..layout::VIRTIO_SLOTS)
         .map(|_| MmioTransport::new(None, mem.clone()))
-        .collect();
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| VmmError::Config(e.to_string()))?;
     let devices = Arc::new(Devices::new(
         SerialConsole::new(sink, input.clone(), serial_irq),
         ControlDevice::new(
