@@ -352,3 +352,78 @@ fn reboot_through_the_i8042_ends_the_vm() {
         "{stderr}"
     );
 }
+
+/// Waits for `child` up to `limit`, killing it after that: a regression must fail, not hang.
+fn wait_or_kill(child: &mut std::process::Child, limit: std::time::Duration) -> Option<i32> {
+    let deadline = std::time::Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("labvisor can be waited for") {
+            return status.code();
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("labvisor did not end within {limit:?}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_panic_in_a_vmm_thread_ends_the_vm_with_its_message() {
+    if !kvm_available() {
+        return;
+    }
+    // No --timeout: before, the other vCPU kept the VM running forever. Mark 2 is the banner.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["vm", "run", "--cpus", "2", "--panic-at-mark", "2"])
+        .env("LANG", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labvisor starts");
+    let status = wait_or_kill(&mut child, std::time::Duration::from_secs(60));
+    let out = child.wait_with_output().expect("output");
+    let stderr = text(&out.stderr);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the VMM's vcpu0 thread panicked, so the VM was stopped")
+            && stderr.contains("panicking at boot mark 2"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("| Labvisor guest OS"),
+        "the last console lines are shown: {stderr}"
+    );
+}
+
+#[test]
+fn a_terminal_that_stops_reading_does_not_stall_the_guest() {
+    if !kvm_available() {
+        return;
+    }
+    // The console (stderr with --json) goes to a pipe nobody reads: 2 MiB of output fill it.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["--json", "vm", "run", "--run", "flood 2048; poweroff 4"])
+        .env("LANG", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labvisor starts");
+    let mut stdout = child.stdout.take().expect("piped");
+    let report = std::thread::spawn(move || {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut stdout, &mut bytes).map(|_| bytes)
+    });
+    let status = wait_or_kill(&mut child, std::time::Duration::from_secs(60));
+    assert_eq!(status, Some(4), "the guest reached its poweroff");
+    let report: serde_json::Value =
+        serde_json::from_slice(&report.join().unwrap().unwrap()).expect("a report");
+    assert_eq!(report["ending"]["kind"], "power_off");
+    assert!(
+        report["console_dropped_bytes"].as_u64().unwrap() > 0,
+        "what the terminal could not take is counted: {report}"
+    );
+}

@@ -154,6 +154,16 @@ fn execute(boot: &BootInfo, command: &str) {
             // SAFETY: deliberately faults; nothing after it runs.
             unsafe { core::arch::asm!("ud2", options(nomem, nostack, noreturn)) }
         }
+        // Hidden: prints KIB kibibytes of numbered 64-byte lines, to test a terminal that does
+        // not keep up (tests/vm_guest.rs).
+        "flood" => match rest.parse::<u32>() {
+            Ok(kib) if kib <= 1 << 20 => {
+                for line in 0..kib * 16 {
+                    kprintln!("flood {line:08} {:.<47}", "");
+                }
+            }
+            _ => kprintln!("flood: KIB must be a number up to 1048576, not `{rest}`"),
+        },
         // Hidden: spins without touching any device, to test `--timeout`.
         "spin" => loop {
             core::hint::spin_loop();

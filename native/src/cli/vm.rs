@@ -75,6 +75,9 @@ pub struct RunArgs {
     /// Test seam: act as if this host's PVM had no native opt-in.
     #[arg(long, hide = true)]
     pub pretend_no_native_pvm: bool,
+    /// Test seam: a VMM thread panics when the guest records this boot mark.
+    #[arg(long, hide = true, value_name = "MARK")]
+    pub panic_at_mark: Option<u32>,
 }
 
 /// Runs `labvisor vm …`.
@@ -155,6 +158,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         attach_stdin: true,
         pvm_mode: args.pvm_mode,
         pretend_no_native_pvm: args.pretend_no_native_pvm,
+        panic_at_mark: args.panic_at_mark,
     };
     let report = vmm::run(config).map_err(|e| match e {
         vmm::VmmError::Config(msg) => CliError::Usage(msg),
@@ -162,6 +166,17 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     })?;
     if global.json {
         output::print_json(&report)?;
+    }
+    // With --json the report says it, and stderr is the very terminal that did not keep up.
+    if report.console_dropped_bytes > 0 && !global.json {
+        let bytes = report.console_dropped_bytes;
+        eprintln!(
+            "labvisor: {}",
+            match lang {
+                Lang::En => format!("note: {bytes} bytes of console output were dropped: the terminal did not keep up"),
+                Lang::Ko => format!("참고: 터미널이 따라오지 못해 콘솔 출력 {bytes}바이트를 버렸습니다"),
+            }
+        );
     }
     finish(&report, lang, linux && kind == KvmKind::Pvm)
 }
@@ -212,6 +227,12 @@ fn finish(report: &VmReport, lang: Lang, linux_on_pvm: bool) -> CliResult {
             format!("게스트가 vCPU {cpu}에서 멈췄습니다: {reason}")
         }
         Ending::Crashed { cpu, reason } => format!("the guest crashed on vCPU {cpu}: {reason}"),
+        Ending::VmmPanic { thread, message } if ko => format!(
+            "VMM의 {thread} 스레드가 패닉으로 멈춰 VM을 끝냈습니다(Labvisor의 버그입니다): {message}"
+        ),
+        Ending::VmmPanic { thread, message } => format!(
+            "the VMM's {thread} thread panicked, so the VM was stopped (a bug in Labvisor): {message}"
+        ),
     };
     let mut msg = failure;
     if report.last_console_lines.is_empty() {

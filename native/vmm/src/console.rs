@@ -1,12 +1,16 @@
 //! The terminal side of the serial console: raw mode while the VM runs (restored on drop),
-//! and a thread that moves keystrokes from stdin into the UART's input queue.
+//! a thread that moves keystrokes from stdin into the UART's input queue, and a thread that
+//! writes the guest's output to the terminal ([`TerminalWriter`]), so that a slow or stuck
+//! terminal never holds up a vCPU.
 //!
 //! As in QEMU, `Ctrl-A x` stops the VM, `Ctrl-A h` prints help and `Ctrl-A Ctrl-A` sends
 //! a literal Ctrl-A. The escape is only looked for when stdin is a terminal: piped input
 //! reaches the guest byte for byte.
 
 use std::io::{IsTerminal, Read, Write};
-use std::sync::mpsc::Sender;
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 
 use vmm_sys_util::terminal::Terminal;
 
@@ -77,4 +81,170 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
             input.lock().unwrap_or_else(|p| p.into_inner()).extend(bytes);
         }
     });
+}
+
+/// Output waiting for the terminal, shared by the vCPUs (through the UART) and the writer
+/// thread.
+#[derive(Default)]
+struct Outbox {
+    bytes: Vec<u8>,
+    /// Bytes refused because the outbox was full: the terminal did not keep up.
+    dropped: u64,
+    closed: bool,
+}
+
+/// Writes console output to the terminal on a thread of its own. [`TerminalWriter::send`]
+/// never blocks: it queues up to `capacity` bytes and counts what does not fit, because a
+/// guest must not stall on a terminal nobody reads (and the VMM must not grow without bound).
+pub struct TerminalWriter {
+    outbox: Arc<(Mutex<Outbox>, Condvar)>,
+    capacity: usize,
+    done: Mutex<Option<mpsc::Receiver<()>>>,
+}
+
+impl TerminalWriter {
+    /// Starts the writer thread over `sink`, queueing at most `capacity` bytes.
+    pub fn spawn(mut sink: Box<dyn Write + Send>, capacity: usize) -> TerminalWriter {
+        let outbox: Arc<(Mutex<Outbox>, Condvar)> = Arc::default();
+        let (done_tx, done) = mpsc::channel();
+        let shared = outbox.clone();
+        let spawned = std::thread::Builder::new()
+            .name("console-out".into())
+            .spawn(move || {
+                let (lock, wake) = &*shared;
+                loop {
+                    let batch = {
+                        let mut outbox = lock.lock().unwrap_or_else(|p| p.into_inner());
+                        while outbox.bytes.is_empty() && !outbox.closed {
+                            outbox = wake.wait(outbox).unwrap_or_else(|p| p.into_inner());
+                        }
+                        if outbox.bytes.is_empty() {
+                            break;
+                        }
+                        std::mem::take(&mut outbox.bytes)
+                    };
+                    // A closed terminal must not stop the guest: the output is dropped.
+                    let _ = sink.write_all(&batch).and_then(|()| sink.flush());
+                }
+                let _ = done_tx.send(());
+            });
+        TerminalWriter {
+            outbox,
+            capacity,
+            done: Mutex::new(spawned.ok().map(|_| done)),
+        }
+    }
+
+    /// Queues `bytes` for the terminal; what does not fit is counted, not kept.
+    pub fn send(&self, bytes: &[u8]) {
+        let (lock, wake) = &*self.outbox;
+        let mut outbox = lock.lock().unwrap_or_else(|p| p.into_inner());
+        if outbox.closed {
+            return;
+        }
+        let room = self.capacity.saturating_sub(outbox.bytes.len());
+        let taken = bytes.len().min(room);
+        outbox.bytes.extend_from_slice(&bytes[..taken]);
+        outbox.dropped += (bytes.len() - taken) as u64;
+        wake.notify_one();
+    }
+
+    /// Bytes dropped so far because the terminal did not keep up.
+    pub fn dropped(&self) -> u64 {
+        self.outbox
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .dropped
+    }
+
+    /// Stops taking output and waits up to `wait` for the queued bytes to reach the terminal.
+    /// Returns whether they all did (a stuck terminal keeps the rest).
+    pub fn finish(&self, wait: Duration) -> bool {
+        let (lock, wake) = &*self.outbox;
+        lock.lock().unwrap_or_else(|p| p.into_inner()).closed = true;
+        wake.notify_one();
+        let done = self.done.lock().unwrap_or_else(|p| p.into_inner()).take();
+        done.is_some_and(|done| done.recv_timeout(wait).is_ok())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A terminal that takes nothing until it is released.
+    #[derive(Clone, Default)]
+    struct StuckTerminal {
+        released: Arc<(Mutex<bool>, Condvar)>,
+        written: Arc<Mutex<Vec<u8>>>,
+    }
+
+    impl Write for StuckTerminal {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let (lock, wake) = &*self.released;
+            let mut released = lock.lock().unwrap();
+            while !*released {
+                released = wake.wait(released).unwrap();
+            }
+            self.written.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_stuck_terminal_never_blocks_the_sender_and_excess_output_is_counted() {
+        let terminal = StuckTerminal::default();
+        let writer = TerminalWriter::spawn(Box::new(terminal.clone()), 1000);
+        let start = std::time::Instant::now();
+        for _ in 0..100 {
+            writer.send(&[b'x'; 100]);
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "sending returned while the terminal was stuck"
+        );
+        // The writer thread may hold one batch already; the rest waits within capacity.
+        assert!(
+            writer.dropped() >= 100 * 100 - 2 * 1000,
+            "{}",
+            writer.dropped()
+        );
+        assert!(
+            !writer.finish(Duration::from_millis(50)),
+            "a stuck terminal cannot be drained"
+        );
+
+        *terminal.released.0.lock().unwrap() = true;
+        terminal.released.1.notify_all();
+        let written = terminal.written.clone();
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        while written.lock().unwrap().len() < 1000 && std::time::Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        let kept = written.lock().unwrap().len() as u64;
+        assert_eq!(
+            kept + writer.dropped(),
+            100 * 100,
+            "every byte is written or counted"
+        );
+    }
+
+    #[test]
+    fn output_arrives_in_order_and_finish_drains_it() {
+        let terminal = StuckTerminal::default();
+        *terminal.released.0.lock().unwrap() = true;
+        let writer = TerminalWriter::spawn(Box::new(terminal.clone()), 1 << 20);
+        for line in 0..100 {
+            writer.send(format!("line {line}\n").as_bytes());
+        }
+        assert!(writer.finish(Duration::from_secs(5)));
+        let text = String::from_utf8(terminal.written.lock().unwrap().clone()).unwrap();
+        let expected: String = (0..100).map(|l| format!("line {l}\n")).collect();
+        assert_eq!(text, expected);
+        assert_eq!(writer.dropped(), 0);
+    }
 }

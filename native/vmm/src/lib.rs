@@ -36,6 +36,8 @@ pub mod pvm;
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::os::fd::AsFd;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -53,6 +55,8 @@ use devices::{Action, Devices};
 
 /// COM1's interrupt line on the PC's interrupt controller.
 const SERIAL_IRQ: u32 = 4;
+/// How long the end of a VM waits for a slow terminal to take the last console output.
+const CONSOLE_DRAIN: Duration = Duration::from_millis(500);
 
 /// Why the VMM could not start or run a VM.
 #[derive(Debug, thiserror::Error)]
@@ -83,6 +87,9 @@ pub struct VmConfig<'a> {
     pub pvm_mode: pvm::PvmMode,
     /// Test seam: act as if this host's PVM had no native opt-in.
     pub pretend_no_native_pvm: bool,
+    /// Test seam: the control device panics when the guest records this boot mark, standing
+    /// for a bug in device code.
+    pub panic_at_mark: Option<u32>,
 }
 
 /// How the VM ended.
@@ -109,6 +116,9 @@ pub enum Ending {
     Timeout { after_ms: u64 },
     /// The user pressed `Ctrl-A x`.
     ConsoleQuit,
+    /// A VMM thread (a vCPU, and the device code it runs) panicked: a bug in the VMM, ended
+    /// cleanly instead of leaving the other threads running.
+    VmmPanic { thread: String, message: String },
 }
 
 /// Sent by vCPU and stdin threads to the thread running the VM.
@@ -151,6 +161,8 @@ pub struct VmReport {
     /// RSS minus the guest RAM that is resident: what the VMM itself costs.
     pub vmm_overhead_bytes: u64,
     pub last_console_lines: Vec<String>,
+    /// Console output dropped because the terminal did not take it fast enough.
+    pub console_dropped_bytes: u64,
 }
 
 /// The report's name of a guest boot mark.
@@ -255,11 +267,15 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
 
     let (events_tx, events) = mpsc::channel::<VmEvent>();
     let input: InputQueue = Arc::default();
-    let sink: Box<dyn Write + Send> = if config.console_to_stderr {
-        Box::new(std::io::stderr())
+    // A descriptor of its own, so that a terminal that stops reading blocks only the console's
+    // writer thread, never the VMM's other output through std's locked stdout or stderr.
+    let terminal = if config.console_to_stderr {
+        std::io::stderr().as_fd().try_clone_to_owned()
     } else {
-        Box::new(std::io::stdout())
-    };
+        std::io::stdout().as_fd().try_clone_to_owned()
+    }
+    .map_err(|e| VmmError::Host(format!("cannot duplicate the console's descriptor: {e}")))?;
+    let sink: Box<dyn Write + Send> = Box::new(std::fs::File::from(terminal));
     let slots = (0..layout::VIRTIO_SLOTS)
         .map(|_| MmioTransport::new(None, mem.clone()))
         .collect::<Result<Vec<_>, _>>()
@@ -271,7 +287,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
             loaded.entries.len() as u32,
             config.mem_bytes,
             decision.mode,
-        ),
+        )
+        .panicking_at_mark(config.panic_at_mark),
         slots,
         mem.clone(),
     ));
@@ -288,7 +305,13 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         std::thread::Builder::new()
             .name(format!("vcpu{index}"))
             .spawn(move || {
-                let ending = run_vcpu(index, vcpu, &devices, &exits);
+                let ending = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                    run_vcpu(index, vcpu, &devices, &exits)
+                }))
+                .unwrap_or_else(|panic| Ending::VmmPanic {
+                    thread: format!("vcpu{index}"),
+                    message: panic_message(panic.as_ref()),
+                });
                 let _ = tx.send(VmEvent::Ended(ending));
             })
             .map_err(|e| VmmError::Host(format!("cannot start the vCPU {index} thread: {e}")))?;
@@ -307,7 +330,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
             reason: "every vCPU thread ended without a reason".into(),
         }),
     };
-    devices.console.flush();
+    let console_dropped_bytes = devices.console.finish(CONSOLE_DRAIN);
 
     let mut kvm_stats = BTreeMap::new();
     for file in &stats_files {
@@ -347,12 +370,22 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         guest_resident_bytes: guest_resident,
         vmm_overhead_bytes: rss.saturating_sub(guest_resident),
         last_console_lines,
+        console_dropped_bytes,
     };
     // Other vCPU threads may still be running guest code, and KVM keeps the memory slot:
     // the mapping must outlive them, i.e. the process. One VM per process (the CLI; tests
     // run `labvisor` as a child process), so this leaks nothing that matters.
     std::mem::forget(mem);
     Ok(report)
+}
+
+/// The text a panic was raised with.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    panic
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "(no message)".into())
 }
 
 fn event_ending(event: VmEvent) -> Ending {

@@ -65,6 +65,7 @@ pub struct ControlDevice {
     cpus: u32,
     mem_bytes: u64,
     cpu_mode: CpuMode,
+    panic_at_mark: Option<u32>,
     marks: Mutex<Vec<Mark>>,
     dropped_marks: AtomicU64,
     ignored: AtomicU64,
@@ -78,9 +79,19 @@ impl ControlDevice {
             cpus,
             mem_bytes,
             cpu_mode,
+            panic_at_mark: None,
             marks: Mutex::new(Vec::new()),
             dropped_marks: AtomicU64::new(0),
             ignored: AtomicU64::new(0),
+        }
+    }
+
+    /// Test seam: panic when the guest records boot mark `mark`, as a bug in device code
+    /// would, so that tests can check a VMM thread's panic ends the VM cleanly.
+    pub fn panicking_at_mark(self, mark: Option<u32>) -> ControlDevice {
+        ControlDevice {
+            panic_at_mark: mark,
+            ..self
         }
     }
 
@@ -133,6 +144,11 @@ impl ControlDevice {
         let value = u32::from_le_bytes(word);
         match offset {
             REG_MARK => {
+                if self.panic_at_mark == Some(value) {
+                    panic!(
+                        "control device: panicking at boot mark {value}, as the test seam asked"
+                    );
+                }
                 let mark = Mark {
                     id: value,
                     at_ns: self.clock_ns(),

@@ -8,9 +8,12 @@
 use std::collections::VecDeque;
 use std::io::{self, Write};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use vm_superio::serial::NoEvents;
 use vm_superio::{Serial, Trigger};
+
+use crate::console::TerminalWriter;
 
 /// COM1's first port.
 pub const COM1_BASE: u16 = 0x3f8;
@@ -40,9 +43,12 @@ impl Trigger for IrqLine {
     }
 }
 
+/// Most console output waiting for a slow terminal before more is dropped (and counted).
+const TERMINAL_BACKLOG: usize = 1 << 20;
+
 /// Where console output goes, with the recent tail kept.
 pub struct ConsoleOut {
-    sink: Box<dyn Write + Send>,
+    terminal: TerminalWriter,
     pending: Vec<u8>,
     tail: VecDeque<u8>,
 }
@@ -70,12 +76,10 @@ impl Write for ConsoleOut {
 }
 
 impl ConsoleOut {
-    /// Writes buffered output to the terminal.
+    /// Hands buffered output to the terminal's writer thread (never blocks).
     fn push(&mut self) {
         if !self.pending.is_empty() {
-            // A closed terminal must not stop the guest: output is dropped, the VM runs on.
-            let _ = self.sink.write_all(&self.pending);
-            let _ = self.sink.flush();
+            self.terminal.send(&self.pending);
             self.pending.clear();
         }
     }
@@ -91,10 +95,11 @@ pub struct SerialConsole {
 }
 
 impl SerialConsole {
-    /// A console writing to `sink`, reading from `input`, raising `irq`.
+    /// A console writing to `sink` (from a thread of its own), reading from `input`, raising
+    /// `irq`.
     pub fn new(sink: Box<dyn Write + Send>, input: InputQueue, irq: IrqLine) -> SerialConsole {
         let out = ConsoleOut {
-            sink,
+            terminal: TerminalWriter::spawn(sink, TERMINAL_BACKLOG),
             pending: Vec::new(),
             tail: VecDeque::new(),
         };
@@ -140,6 +145,16 @@ impl SerialConsole {
         self.uart().writer_mut().push();
     }
 
+    /// At the VM's end: pushes what is buffered and waits up to `wait` for the terminal to take
+    /// it. Returns the bytes dropped because the terminal did not keep up.
+    pub fn finish(&self, wait: Duration) -> u64 {
+        let mut uart = self.uart();
+        let out = uart.writer_mut();
+        out.push();
+        out.terminal.finish(wait);
+        out.terminal.dropped()
+    }
+
     /// The last `n` lines the guest printed (control characters removed).
     pub fn last_lines(&self, n: usize) -> Vec<String> {
         let uart = self.uart();
@@ -178,8 +193,10 @@ mod tests {
         for b in b"hello" {
             console.write(0, *b);
         }
+        std::thread::sleep(Duration::from_millis(20));
         assert!(sink.0.lock().unwrap().is_empty(), "no newline yet");
         console.write(0, b'\n');
+        assert_eq!(console.finish(Duration::from_secs(5)), 0);
         assert_eq!(&*sink.0.lock().unwrap(), b"hello\n");
         assert_eq!(console.last_lines(1), vec!["hello".to_string()]);
 
