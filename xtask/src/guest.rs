@@ -1,6 +1,6 @@
 //! `cargo xtask guest`: builds Labvisor's guest OS (native/guest) for x86_64-unknown-none.
 //!
-//! The `labvisor` build does the same from native/build.rs to embed it; this task builds it
+//! The VMM's build does the same from native/vmm/build.rs to embed it; this task builds it
 //! on its own (for QEMU, or to look at it), and [`check`] lints it for `cargo xtask test`,
 //! since the workspace's fmt and clippy do not see a crate of another target.
 

@@ -23,7 +23,7 @@ use labvisor_guest_abi::BootInfo;
 use super::cpu::EntryPoint;
 use super::{layout, VmmError};
 
-/// Labvisor's guest OS (native/guest), built by native/build.rs.
+/// Labvisor's guest OS (native/guest), built by native/vmm/build.rs.
 pub static EMBEDDED_GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/labvisor-guest.elf"));
 
 const E820_RAM: u32 = 1;
