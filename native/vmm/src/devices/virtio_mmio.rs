@@ -14,17 +14,18 @@
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{GuestAddress, GuestMemoryMmap};
 
-/// "virt", little-endian.
-pub const MAGIC_VALUE: u32 = 0x7472_6976;
+/// "virt", little-endian (the guest looks for the same constant).
+pub const MAGIC_VALUE: u32 = labvisor_guest_abi::virtio::MAGIC;
 /// Register layout version 2 (virtio 1.0 and later).
 pub const VERSION: u32 = 2;
 /// PCI-style vendor id for Labvisor's devices ("LV").
 pub const VENDOR_ID: u32 = 0x4c56;
 
+/// Register offsets (virtio 1.2 §4.2.2); the first three are the ones the guest probes.
 pub mod reg {
-    pub const MAGIC_VALUE: u64 = 0x000;
-    pub const VERSION: u64 = 0x004;
-    pub const DEVICE_ID: u64 = 0x008;
+    pub use labvisor_guest_abi::virtio::{
+        REG_DEVICE_ID as DEVICE_ID, REG_MAGIC_VALUE as MAGIC_VALUE, REG_VERSION as VERSION,
+    };
     pub const VENDOR_ID: u64 = 0x00c;
     pub const DEVICE_FEATURES: u64 = 0x010;
     pub const DEVICE_FEATURES_SEL: u64 = 0x014;
