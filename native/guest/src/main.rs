@@ -18,6 +18,7 @@
 extern crate alloc;
 
 mod boot;
+mod disk;
 mod heap;
 mod hw;
 mod shell;

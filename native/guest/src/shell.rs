@@ -9,7 +9,7 @@ use core::fmt;
 
 use crate::boot::BootInfo;
 use crate::hw::{control, serial, virtio};
-use crate::{heap, kprint, kprintln, mark, smp};
+use crate::{disk, heap, kprint, kprintln, mark, smp};
 
 /// Nanoseconds printed for people: `1.234 ms`, `2.5 s`.
 pub struct Duration(pub u64);
@@ -44,6 +44,25 @@ const HELP: &[(&str, &str)] = &[
     ),
     ("echo TEXT", "print TEXT"),
     (
+        "disk",
+        "the first disk: size, read-only or not, what it supports",
+    ),
+    (
+        "write OFFSET SIZE [PAT]",
+        "write SIZE bytes at OFFSET (K/M/G; whole 512-byte sectors)",
+    ),
+    ("read OFFSET SIZE", "read and print a checksum (FNV-1a 64)"),
+    ("fill SIZE", "write SIZE bytes from offset 0 and show MB/s"),
+    (
+        "zero OFFSET SIZE",
+        "make bytes read as zero (the host keeps its blocks)",
+    ),
+    (
+        "trim OFFSET SIZE",
+        "tell the host the bytes are free (whole blocks go back)",
+    ),
+    ("sync", "flush: every write reaches the host's disk"),
+    (
         "poweroff [STATUS]",
         "end the VM; `labvisor vm run` exits with STATUS (default 0)",
     ),
@@ -51,6 +70,7 @@ const HELP: &[(&str, &str)] = &[
 
 /// Runs the boot workload, then the interactive shell. Never returns.
 pub fn run(boot: &BootInfo) -> ! {
+    let mut disk = disk::find(boot.virtio_base, boot.virtio_slots);
     let workload = boot.workload.trim();
     if !workload.is_empty() {
         for command in workload.split(';') {
@@ -59,7 +79,7 @@ pub fn run(boot: &BootInfo) -> ! {
                 continue;
             }
             kprintln!("labvisor# {command}");
-            execute(boot, command);
+            execute(boot, disk.as_mut(), command);
         }
         control::mark(mark::WORKLOAD_DONE);
     }
@@ -69,7 +89,7 @@ pub fn run(boot: &BootInfo) -> ! {
     loop {
         kprint!("labvisor# ");
         read_line(&mut line);
-        execute(boot, line.trim());
+        execute(boot, disk.as_mut(), line.trim());
     }
 }
 
@@ -95,14 +115,17 @@ fn read_line(line: &mut String) {
     }
 }
 
-fn execute(boot: &BootInfo, command: &str) {
+fn execute(boot: &BootInfo, disk: Option<&mut disk::Disk>, command: &str) {
     let (name, rest) = command.split_once(' ').unwrap_or((command, ""));
     let rest = rest.trim();
+    if disk::execute(disk, name, rest) {
+        return;
+    }
     match name {
         "" => {}
         "help" => {
             for (cmd, what) in HELP {
-                kprintln!("  {cmd:<18} {what}");
+                kprintln!("  {cmd:<24} {what}");
             }
         }
         "uptime" => kprintln!("up {}", Duration(control::clock_ns())),

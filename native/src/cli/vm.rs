@@ -67,6 +67,13 @@ pub struct RunArgs {
     /// report and the guest's banner say which ran. Hardware-assisted hosts always run natively.
     #[arg(long, value_name = "MODE", default_value = "auto", value_parser = parse_pvm_mode)]
     pub pvm_mode: PvmMode,
+    /// Give the VM a disk: a VDI or raw image (`labvisor disk create`), with its snapshots.
+    /// Repeat for more disks, in virtio slot order. `FILE,readonly` shows it read-only;
+    /// `FILE,snapshot` sends writes to a temporary differencing image that is thrown away at the
+    /// end (QEMU's snapshot=on). The guest's `disk`, `write`, `read`, `fill`, `zero`, `trim` and
+    /// `sync` commands use the first one.
+    #[arg(long = "disk", value_name = "FILE[,readonly|,snapshot]")]
+    pub disks: Vec<String>,
     /// Allow more vCPUs than this host has logical CPUs, as KVM does (the course's sizing rule
     /// refuses it: such vCPUs only take turns, and a guest that waits for one of its CPUs
     /// while the host runs another stalls). For experiments and tests.
@@ -142,6 +149,18 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         );
     }
 
+    if linux && !args.disks.is_empty() {
+        return Err(CliError::Usage(
+            Text::new(
+                "--disk works with Labvisor's guest OS; a Linux kernel would need virtio_mmio.device= on its command line, which vm run does not add yet",
+                "--disk는 Labvisor 게스트 OS와 함께 씁니다. 리눅스 커널은 명령줄에 virtio_mmio.device=가 필요한데 vm run은 아직 이를 넣지 않습니다",
+            )
+            .get(lang)
+            .into(),
+        ));
+    }
+    let disks = open_disks(&args.disks)?;
+
     let kernel = match &args.kernel {
         Some(path) => Kernel::File(path),
         None => Kernel::Elf(vmm::boot::EMBEDDED_GUEST),
@@ -159,6 +178,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         pvm_mode: args.pvm_mode,
         pretend_no_native_pvm: args.pretend_no_native_pvm,
         panic_at_mark: args.panic_at_mark,
+        disks,
     };
     let report = vmm::run(config).map_err(|e| match e {
         vmm::VmmError::Config(msg) => CliError::Usage(msg),
@@ -179,6 +199,22 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         );
     }
     finish(&report, lang, linux && kind == KvmKind::Pvm)
+}
+
+/// Opens every `--disk` before the VM starts, so a bad image is an error, not a guest surprise.
+fn open_disks(args: &[String]) -> Result<Vec<vmm::Disk>, CliError> {
+    args.iter()
+        .map(|arg| {
+            let (path, attach) =
+                crate::disk::vm_disk::parse_disk_arg(arg).map_err(CliError::Usage)?;
+            let disk = crate::disk::vm_disk::VmDisk::open(&path, attach)
+                .map_err(|e| CliError::Usage(format!("--disk {arg}: {e}")))?;
+            Ok(vmm::Disk {
+                name: path.display().to_string(),
+                backend: Box::new(disk),
+            })
+        })
+        .collect()
 }
 
 /// Turns how the VM ended into the exit status, with a clear message when it failed.

@@ -17,6 +17,7 @@
 pub mod backup;
 pub mod chain;
 pub mod file;
+pub mod vm_disk;
 
 pub use chain::{probe_format, DiskChain, DiskError};
 pub use file::FileStorage;

@@ -70,7 +70,7 @@ pub enum VmmError {
 }
 
 /// What to boot and how.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct VmConfig<'a> {
     pub mem_bytes: u64,
     pub cpus: u8,
@@ -90,6 +90,32 @@ pub struct VmConfig<'a> {
     /// Test seam: the control device panics when the guest records this boot mark, standing
     /// for a bug in device code.
     pub panic_at_mark: Option<u32>,
+    /// Disks, in virtio-mmio slot order (the first is slot 0).
+    pub disks: Vec<Disk>,
+}
+
+/// A disk for the VM: a virtio-blk device over `backend`.
+pub struct Disk {
+    /// How the report names it (the image's path).
+    pub name: String,
+    pub backend: Box<dyn devices::block::BlockBackend>,
+}
+
+impl std::fmt::Debug for Disk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Disk").field("name", &self.name).finish()
+    }
+}
+
+/// What a disk did during the run.
+#[derive(Debug, Clone, Serialize)]
+pub struct DiskReport {
+    pub name: String,
+    pub slot: u32,
+    pub capacity_bytes: u64,
+    pub read_only: bool,
+    #[serde(flatten)]
+    pub counters: devices::block::BlockCounters,
 }
 
 /// How the VM ended.
@@ -163,6 +189,8 @@ pub struct VmReport {
     pub last_console_lines: Vec<String>,
     /// Console output dropped because the terminal did not take it fast enough.
     pub console_dropped_bytes: u64,
+    /// Each disk and what the guest did with it.
+    pub disks: Vec<DiskReport>,
 }
 
 /// The report's name of a guest boot mark.
@@ -276,8 +304,37 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     }
     .map_err(|e| VmmError::Host(format!("cannot duplicate the console's descriptor: {e}")))?;
     let sink: Box<dyn Write + Send> = Box::new(std::fs::File::from(terminal));
-    let slots = (0..layout::VIRTIO_SLOTS)
-        .map(|_| MmioTransport::new(None, mem.clone()))
+    if config.disks.len() > layout::VIRTIO_SLOTS as usize {
+        return Err(VmmError::Config(format!(
+            "{} disks asked for; the VM has {} virtio slots",
+            config.disks.len(),
+            layout::VIRTIO_SLOTS
+        )));
+    }
+    let mut disk_reports = Vec::new();
+    let mut disk_counters = Vec::new();
+    let mut devices_in_slots: Vec<Option<Box<dyn devices::virtio_mmio::VirtioDevice>>> = Vec::new();
+    for (slot, disk) in config.disks.into_iter().enumerate() {
+        let counters = Arc::new(std::sync::Mutex::new(
+            devices::block::BlockCounters::default(),
+        ));
+        disk_reports.push(DiskReport {
+            name: disk.name,
+            slot: slot as u32,
+            capacity_bytes: disk.backend.capacity(),
+            read_only: disk.backend.read_only(),
+            counters: Default::default(),
+        });
+        disk_counters.push(counters.clone());
+        devices_in_slots.push(Some(Box::new(devices::block::VirtioBlock::new(
+            disk.backend,
+            counters,
+        ))));
+    }
+    devices_in_slots.resize_with(layout::VIRTIO_SLOTS as usize, || None);
+    let slots = devices_in_slots
+        .into_iter()
+        .map(|device| MmioTransport::new(device, mem.clone()))
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| VmmError::Config(e.to_string()))?;
     let devices = Arc::new(Devices::new(
@@ -371,6 +428,14 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         vmm_overhead_bytes: rss.saturating_sub(guest_resident),
         last_console_lines,
         console_dropped_bytes,
+        disks: disk_reports
+            .into_iter()
+            .zip(&disk_counters)
+            .map(|(report, counters)| DiskReport {
+                counters: *counters.lock().unwrap_or_else(|p| p.into_inner()),
+                ..report
+            })
+            .collect(),
     };
     // Other vCPU threads may still be running guest code, and KVM keeps the memory slot:
     // the mapping must outlive them, i.e. the process. One VM per process (the CLI; tests

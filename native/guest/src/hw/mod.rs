@@ -1,5 +1,6 @@
 //! The devices the kernel drives, all by polling: port I/O and MMIO never fault under PVM.
 
+pub mod blk;
 pub mod control;
 pub mod serial;
 pub mod virtio;

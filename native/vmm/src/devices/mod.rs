@@ -5,11 +5,12 @@
 //! | port I/O | 0x3f8–0x3ff | 16550 serial console ([`serial`]) |
 //! | port I/O | 0x60–0x64 | i8042 (vm-superio): `0xfe` to port 0x64 resets the VM |
 //! | MMIO | 0xd000_0000 + 4 KiB | Labvisor control device ([`control`]) |
-//! | MMIO | 0xd000_1000 + n × 4 KiB | virtio-mmio slots ([`virtio_mmio`]) |
+//! | MMIO | 0xd000_1000 + n × 4 KiB | virtio-mmio slots ([`virtio_mmio`]); disks ([`block`]) first |
 //!
 //! Anything else reads as all-ones (like an empty ISA bus) and ignores writes; those accesses
 //! are counted. Devices are shared by all vCPUs, each behind its own lock.
 
+pub mod block;
 pub mod control;
 pub mod serial;
 pub mod virtio_mmio;

@@ -1,0 +1,338 @@
+//! A polling virtio-blk driver (virtio 1.2 §5.2) over the virtio-mmio transport: one request
+//! queue of [`QUEUE_SIZE`] entries, one request in flight, each a chain of header, data and
+//! status. No interrupts: after the notify the driver watches the used ring.
+
+use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
+use core::sync::atomic::{fence, AtomicBool, Ordering};
+
+use labvisor_guest_abi::virtio::{REG_DEVICE_ID, REG_MAGIC_VALUE};
+
+use super::{control, mmio_read32, mmio_read64, mmio_write32};
+
+const QUEUE_SIZE: u16 = 16;
+/// The unit of `sector`.
+pub const SECTOR: u64 = 512;
+/// Most bytes one request moves (the device's size_max).
+pub const MAX_CHUNK: usize = 1 << 20;
+
+mod reg {
+    pub const DEVICE_FEATURES: u64 = 0x010;
+    pub const DEVICE_FEATURES_SEL: u64 = 0x014;
+    pub const DRIVER_FEATURES: u64 = 0x020;
+    pub const DRIVER_FEATURES_SEL: u64 = 0x024;
+    pub const QUEUE_SEL: u64 = 0x030;
+    pub const QUEUE_NUM_MAX: u64 = 0x034;
+    pub const QUEUE_NUM: u64 = 0x038;
+    pub const QUEUE_READY: u64 = 0x044;
+    pub const QUEUE_NOTIFY: u64 = 0x050;
+    pub const STATUS: u64 = 0x070;
+    pub const QUEUE_DESC_LOW: u64 = 0x080;
+    pub const QUEUE_DESC_HIGH: u64 = 0x084;
+    pub const QUEUE_DRIVER_LOW: u64 = 0x090;
+    pub const QUEUE_DRIVER_HIGH: u64 = 0x094;
+    pub const QUEUE_DEVICE_LOW: u64 = 0x0a0;
+    pub const QUEUE_DEVICE_HIGH: u64 = 0x0a4;
+    pub const CONFIG: u64 = 0x100;
+}
+
+const F_RO: u64 = 1 << 5;
+const F_FLUSH: u64 = 1 << 9;
+const F_DISCARD: u64 = 1 << 13;
+const F_WRITE_ZEROES: u64 = 1 << 14;
+const F_VERSION_1: u64 = 1 << 32;
+
+const S_ACKNOWLEDGE: u32 = 1;
+const S_DRIVER: u32 = 2;
+const S_DRIVER_OK: u32 = 4;
+const S_FEATURES_OK: u32 = 8;
+
+const DESC_NEXT: u16 = 1;
+const DESC_WRITE: u16 = 2;
+
+/// Request types.
+const T_IN: u32 = 0;
+const T_OUT: u32 = 1;
+const T_FLUSH: u32 = 4;
+const T_GET_ID: u32 = 8;
+const T_DISCARD: u32 = 11;
+const T_WRITE_ZEROES: u32 = 13;
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Desc {
+    addr: u64,
+    len: u32,
+    flags: u16,
+    next: u16,
+}
+
+/// The queue's memory and the request's header and status, page-aligned as the rings want.
+#[repr(C, align(4096))]
+struct QueueMemory {
+    desc: [Desc; QUEUE_SIZE as usize],
+    avail_flags: u16,
+    avail_idx: u16,
+    avail_ring: [u16; QUEUE_SIZE as usize],
+    _avail_pad: [u8; 4096 - 16 * QUEUE_SIZE as usize - 4 - 2 * QUEUE_SIZE as usize],
+    used_flags: u16,
+    used_idx: u16,
+    used_ring: [[u32; 2]; QUEUE_SIZE as usize],
+    header: [u8; 16],
+    range: [u8; 16],
+    status: u8,
+}
+
+static mut QUEUE: QueueMemory = QueueMemory {
+    desc: [Desc {
+        addr: 0,
+        len: 0,
+        flags: 0,
+        next: 0,
+    }; QUEUE_SIZE as usize],
+    avail_flags: 0,
+    avail_idx: 0,
+    avail_ring: [0; QUEUE_SIZE as usize],
+    _avail_pad: [0; 4096 - 16 * QUEUE_SIZE as usize - 4 - 2 * QUEUE_SIZE as usize],
+    used_flags: 0,
+    used_idx: 0,
+    used_ring: [[0; 2]; QUEUE_SIZE as usize],
+    header: [0; 16],
+    range: [0; 16],
+    status: 0,
+};
+/// Only one driver owns [`QUEUE`].
+static CLAIMED: AtomicBool = AtomicBool::new(false);
+
+/// Why a request failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlkError {
+    /// The device answered IOERR (past the end, refused, a host failure).
+    Io,
+    /// The device does not do that.
+    Unsupported,
+    /// No answer in the used ring.
+    NoAnswer,
+    /// The offset or size is not a whole number of sectors.
+    Unaligned,
+    /// The disk is read-only.
+    ReadOnly,
+}
+
+impl BlkError {
+    pub fn describe(self) -> &'static str {
+        match self {
+            BlkError::Io => "the device answered IOERR",
+            BlkError::Unsupported => "the device does not support that request",
+            BlkError::NoAnswer => "the device did not answer",
+            BlkError::Unaligned => "offset and size must be multiples of 512 bytes",
+            BlkError::ReadOnly => "the disk is read-only",
+        }
+    }
+}
+
+/// A virtio-blk device the driver has brought up.
+pub struct Blk {
+    base: u64,
+    pub capacity: u64,
+    pub read_only: bool,
+    pub discard: bool,
+    pub write_zeroes: bool,
+    pub flush: bool,
+    last_used: u16,
+}
+
+/// Brings up the block device at slot address `base`, if it is one and no other driver
+/// already owns the queue memory.
+pub fn open(base: u64) -> Option<Blk> {
+    if mmio_read32(base + REG_MAGIC_VALUE) != labvisor_guest_abi::virtio::MAGIC
+        || mmio_read32(base + REG_DEVICE_ID) != 2
+        || CLAIMED.swap(true, Ordering::AcqRel)
+    {
+        return None;
+    }
+    let blk = init(base);
+    if blk.is_none() {
+        CLAIMED.store(false, Ordering::Release);
+    }
+    blk
+}
+
+fn init(base: u64) -> Option<Blk> {
+    mmio_write32(base + reg::STATUS, 0);
+    mmio_write32(base + reg::STATUS, S_ACKNOWLEDGE);
+    mmio_write32(base + reg::STATUS, S_ACKNOWLEDGE | S_DRIVER);
+    let mut offered = 0u64;
+    for sel in 0..2u32 {
+        mmio_write32(base + reg::DEVICE_FEATURES_SEL, sel);
+        offered |= u64::from(mmio_read32(base + reg::DEVICE_FEATURES)) << (32 * sel);
+    }
+    let wanted = offered & (F_VERSION_1 | F_RO | F_FLUSH | F_DISCARD | F_WRITE_ZEROES);
+    for sel in 0..2u32 {
+        mmio_write32(base + reg::DRIVER_FEATURES_SEL, sel);
+        mmio_write32(base + reg::DRIVER_FEATURES, (wanted >> (32 * sel)) as u32);
+    }
+    let status = S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK;
+    mmio_write32(base + reg::STATUS, status);
+    if mmio_read32(base + reg::STATUS) & S_FEATURES_OK == 0 {
+        return None;
+    }
+    mmio_write32(base + reg::QUEUE_SEL, 0);
+    if mmio_read32(base + reg::QUEUE_NUM_MAX) < u32::from(QUEUE_SIZE) {
+        return None;
+    }
+    mmio_write32(base + reg::QUEUE_NUM, u32::from(QUEUE_SIZE));
+    // SAFETY: QUEUE is claimed by this driver alone (CLAIMED); only addresses are taken.
+    let (desc, avail, used) = unsafe {
+        (
+            addr_of!(QUEUE.desc) as u64,
+            addr_of!(QUEUE.avail_flags) as u64,
+            addr_of!(QUEUE.used_flags) as u64,
+        )
+    };
+    for (low, high, addr) in [
+        (reg::QUEUE_DESC_LOW, reg::QUEUE_DESC_HIGH, desc),
+        (reg::QUEUE_DRIVER_LOW, reg::QUEUE_DRIVER_HIGH, avail),
+        (reg::QUEUE_DEVICE_LOW, reg::QUEUE_DEVICE_HIGH, used),
+    ] {
+        mmio_write32(base + low, addr as u32);
+        mmio_write32(base + high, (addr >> 32) as u32);
+    }
+    mmio_write32(base + reg::QUEUE_READY, 1);
+    if mmio_read32(base + reg::QUEUE_READY) != 1 {
+        return None;
+    }
+    mmio_write32(base + reg::STATUS, status | S_DRIVER_OK);
+    Some(Blk {
+        base,
+        capacity: mmio_read64(base + reg::CONFIG).saturating_mul(SECTOR),
+        read_only: wanted & F_RO != 0,
+        discard: wanted & F_DISCARD != 0,
+        write_zeroes: wanted & F_WRITE_ZEROES != 0,
+        flush: wanted & F_FLUSH != 0,
+        // SAFETY: as above; the device has not used the queue yet.
+        last_used: unsafe { read_volatile(addr_of!(QUEUE.used_idx)) },
+    })
+}
+
+/// A data buffer of a request.
+enum Data<'a> {
+    None,
+    ToDevice(&'a [u8]),
+    FromDevice(&'a mut [u8]),
+    /// The range segment of DISCARD and WRITE_ZEROES, in the queue memory.
+    Range,
+}
+
+impl Blk {
+    fn check(&self, offset: u64, len: usize) -> Result<(), BlkError> {
+        if !offset.is_multiple_of(SECTOR) || !(len as u64).is_multiple_of(SECTOR) {
+            Err(BlkError::Unaligned)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Reads `buf.len()` bytes at byte `offset` (whole sectors, at most [`MAX_CHUNK`]).
+    pub fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), BlkError> {
+        self.check(offset, buf.len())?;
+        self.request(T_IN, offset / SECTOR, Data::FromDevice(buf))
+    }
+
+    /// Writes `data` at byte `offset` (whole sectors, at most [`MAX_CHUNK`]).
+    pub fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), BlkError> {
+        self.check(offset, data.len())?;
+        if self.read_only {
+            return Err(BlkError::ReadOnly);
+        }
+        self.request(T_OUT, offset / SECTOR, Data::ToDevice(data))
+    }
+
+    /// Makes every completed write durable on the host.
+    pub fn sync(&mut self) -> Result<(), BlkError> {
+        if !self.flush {
+            return Err(BlkError::Unsupported);
+        }
+        self.request(T_FLUSH, 0, Data::None)
+    }
+
+    /// The device's id string.
+    pub fn id(&mut self, buf: &mut [u8; 20]) -> Result<(), BlkError> {
+        self.request(T_GET_ID, 0, Data::FromDevice(buf))
+    }
+
+    /// DISCARD (`trim`: the host may give the blocks back) or WRITE_ZEROES (`zero`) of `len`
+    /// bytes at `offset`.
+    pub fn release(&mut self, trim: bool, offset: u64, len: u64) -> Result<(), BlkError> {
+        self.check(offset, len as usize)?;
+        if self.read_only {
+            return Err(BlkError::ReadOnly);
+        }
+        if (trim && !self.discard) || (!trim && !self.write_zeroes) {
+            return Err(BlkError::Unsupported);
+        }
+        let sectors = u32::try_from(len / SECTOR).map_err(|_| BlkError::Io)?;
+        // SAFETY: the queue memory is this driver's; no request is in flight.
+        unsafe {
+            let range = &mut *addr_of_mut!(QUEUE.range);
+            range[0..8].copy_from_slice(&(offset / SECTOR).to_le_bytes());
+            range[8..12].copy_from_slice(&sectors.to_le_bytes());
+            range[12..16].copy_from_slice(&0u32.to_le_bytes());
+        }
+        let kind = if trim { T_DISCARD } else { T_WRITE_ZEROES };
+        self.request(kind, 0, Data::Range)
+    }
+
+    fn request(&mut self, kind: u32, sector: u64, data: Data) -> Result<(), BlkError> {
+        // SAFETY: the queue memory belongs to this driver (CLAIMED) and one request at a
+        // time is in flight; the device reads it only between the notify and the used-ring
+        // update the loop below waits for. Buffers are identity-mapped RAM.
+        unsafe {
+            let q = &mut *addr_of_mut!(QUEUE);
+            q.header[0..4].copy_from_slice(&kind.to_le_bytes());
+            q.header[4..8].copy_from_slice(&0u32.to_le_bytes());
+            q.header[8..16].copy_from_slice(&sector.to_le_bytes());
+            q.status = 0xff;
+            let mut n = 0usize;
+            let mut push = |addr: u64, len: usize, flags: u16| {
+                q.desc[n] = Desc {
+                    addr,
+                    len: len as u32,
+                    flags,
+                    next: (n + 1) as u16,
+                };
+                n += 1;
+            };
+            push(addr_of!(q.header) as u64, 16, DESC_NEXT);
+            match data {
+                Data::None => {}
+                Data::ToDevice(b) => push(b.as_ptr() as u64, b.len(), DESC_NEXT),
+                Data::FromDevice(b) => push(b.as_mut_ptr() as u64, b.len(), DESC_NEXT | DESC_WRITE),
+                Data::Range => push(addr_of!(q.range) as u64, 16, DESC_NEXT),
+            }
+            push(addr_of!(q.status) as u64, 1, DESC_WRITE);
+            let slot = usize::from(q.avail_idx % QUEUE_SIZE);
+            write_volatile(addr_of_mut!(q.avail_ring[slot]), 0);
+            fence(Ordering::SeqCst);
+            write_volatile(addr_of_mut!(q.avail_idx), q.avail_idx.wrapping_add(1));
+            fence(Ordering::SeqCst);
+            mmio_write32(self.base + reg::QUEUE_NOTIFY, 0);
+            // Labvisor's VMM completes the request during the notify; another VMM may take a
+            // moment, so wait, but not forever.
+            let mut waited = 0;
+            while read_volatile(addr_of!(q.used_idx)) == self.last_used {
+                if waited > 20_000 {
+                    return Err(BlkError::NoAnswer);
+                }
+                control::idle(50);
+                waited += 1;
+            }
+            fence(Ordering::SeqCst);
+            self.last_used = self.last_used.wrapping_add(1);
+            match read_volatile(addr_of!(q.status)) {
+                0 => Ok(()),
+                2 => Err(BlkError::Unsupported),
+                _ => Err(BlkError::Io),
+            }
+        }
+    }
+}
