@@ -36,9 +36,11 @@ pub fn parse_disk_arg(arg: &str) -> Result<(PathBuf, Attach), String> {
         None => Attach::ReadWrite,
         Some("readonly" | "ro") => Attach::ReadOnly,
         Some("snapshot") => Attach::Snapshot,
-        Some(other) => return Err(format!(
+        Some(other) => {
+            return Err(format!(
             "`{other}` in --disk {arg} is not an option: use FILE, FILE,readonly or FILE,snapshot"
-        )),
+        ))
+        }
     };
     if path.is_empty() {
         return Err(format!("--disk {arg} names no file"));

@@ -1,0 +1,266 @@
+//! Real VM disks: the guest writes, zeroes and trims blocks of images made by `labvisor disk`,
+//! and the host files change the way the disk lessons say (a dynamic VDI grows by whole 1 MiB
+//! blocks, zeroing keeps them, trimming gives them back), checked by `qemu-img` where it is
+//! installed.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+fn kvm_available() -> bool {
+    if Path::new("/dev/kvm").exists() {
+        true
+    } else {
+        println!("SKIP: no /dev/kvm");
+        false
+    }
+}
+
+fn labvisor(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(args)
+        .env("LANG", "C")
+        .stdin(Stdio::null())
+        .output()
+        .expect("labvisor runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// A directory for one test's images, removed at the end.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir =
+            std::env::temp_dir().join(format!("labvisor-vm-disk-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        Scratch(dir)
+    }
+    fn path(&self, file: &str) -> String {
+        self.0.join(file).display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn create(path: &str, size: &str, alloc: &str) {
+    let out = labvisor(&["disk", "create", path, "--size", size, "--alloc", alloc]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+/// Boots the guest with `disks` and runs `workload`; returns the console.
+fn run_vm(disks: &[&str], workload: &str) -> String {
+    let mut args = vec!["vm", "run", "--timeout", "60s", "--run", workload];
+    for d in disks {
+        args.extend(["--disk", d]);
+    }
+    let out = labvisor(&args);
+    let console = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{console}\n{}",
+        text(&out.stderr)
+    );
+    console
+}
+
+fn file_len(path: &str) -> u64 {
+    std::fs::metadata(path).unwrap().len()
+}
+
+/// `qemu-img` if it is installed (the disk tests install qemu-utils; this one does not).
+fn qemu_img() -> Option<()> {
+    let found = Command::new("qemu-img")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        println!("SKIP (part): qemu-img is not installed, so images are not cross-checked");
+    }
+    found.then_some(())
+}
+
+fn qemu_img_clean(path: &str) {
+    let out = Command::new("qemu-img")
+        .args(["check", path])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "qemu-img check {path}: {}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+}
+
+fn checksums(console: &str) -> Vec<String> {
+    console
+        .lines()
+        .filter_map(|l| l.split("fnv1a64 ").nth(1))
+        .map(|rest| rest.split(',').next().unwrap_or("").to_string())
+        .collect()
+}
+
+#[test]
+fn a_dynamic_vdi_grows_by_whole_blocks_keeps_zeroed_ones_and_gives_trimmed_ones_back() {
+    if !kvm_available() {
+        return;
+    }
+    let dir = Scratch::new("dynamic");
+    let (vdi, raw) = (dir.path("vm.vdi"), dir.path("vm.raw"));
+    create(&vdi, "64M", "dynamic");
+    create(&raw, "64M", "fixed");
+    let empty = file_len(&vdi);
+
+    // The same steps on both images; the raw one is the reference.
+    let steps = [
+        ("fill 16M; sync; poweroff", "written"),
+        ("write 20M 4K; sync; poweroff", "one more block"),
+        ("zero 0 8M; sync; poweroff", "zeroed"),
+        ("trim 8M 8M; sync; poweroff", "trimmed"),
+    ];
+    let mut sizes = vec![empty];
+    for (workload, what) in steps {
+        run_vm(&[&vdi], workload);
+        run_vm(&[&raw], workload);
+        sizes.push(file_len(&vdi));
+        if qemu_img().is_some() {
+            qemu_img_clean(&vdi);
+            let out = Command::new("qemu-img")
+                .args(["compare", "-f", "vdi", "-F", "raw", &vdi, &raw])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "after {what}, the VDI and the raw copy differ: {}",
+                text(&out.stdout)
+            );
+        }
+    }
+    const MIB: u64 = 1 << 20;
+    assert_eq!(sizes[1] - sizes[0], 16 * MIB, "16 whole blocks: {sizes:?}");
+    assert_eq!(
+        sizes[2] - sizes[1],
+        MIB,
+        "4 KiB in a new block costs a whole block: {sizes:?}"
+    );
+    assert_eq!(sizes[3], sizes[2], "zeroing does not shrink: {sizes:?}");
+    assert_eq!(
+        sizes[3] - sizes[4],
+        8 * MIB,
+        "trimming 8 whole blocks gives them back: {sizes:?}"
+    );
+
+    // What the guest reads back is what it wrote, on both images.
+    let check = "read 0 24M; poweroff";
+    let from_vdi = checksums(&run_vm(&[&vdi], check));
+    let from_raw = checksums(&run_vm(&[&raw], check));
+    assert_eq!(from_vdi.len(), 1);
+    assert_eq!(from_vdi, from_raw);
+}
+
+#[test]
+fn fixed_vdi_and_raw_hold_the_same_data() {
+    if !kvm_available() {
+        return;
+    }
+    let dir = Scratch::new("fixed");
+    let (fixed, raw) = (dir.path("fixed.vdi"), dir.path("disk.raw"));
+    create(&fixed, "16M", "fixed");
+    create(&raw, "16M", "dynamic");
+    let workload = "write 0 3M; write 5M 64K 0x7e; read 0 16M; poweroff";
+    let a = checksums(&run_vm(&[&fixed], workload));
+    let b = checksums(&run_vm(&[&raw], workload));
+    assert_eq!(a.len(), 1);
+    assert_eq!(a, b, "the same bytes read back from both formats");
+    if qemu_img().is_some() {
+        qemu_img_clean(&fixed);
+    }
+}
+
+#[test]
+fn read_only_and_snapshot_disks_leave_the_image_unchanged() {
+    if !kvm_available() {
+        return;
+    }
+    let dir = Scratch::new("modes");
+    let vdi = dir.path("base.vdi");
+    create(&vdi, "16M", "dynamic");
+    run_vm(&[&vdi], "write 0 1M; poweroff");
+    let before = std::fs::read(&vdi).unwrap();
+
+    let ro = format!("{vdi},readonly");
+    let console = run_vm(&[&ro], "disk; write 0 4K 0x11; poweroff");
+    assert!(console.contains("read-only"), "{console}");
+    assert!(
+        console.contains("write: the disk is read-only"),
+        "{console}"
+    );
+
+    let scratch_images = || -> Vec<String> {
+        std::fs::read_dir(std::env::temp_dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("labvisor-snapshot-"))
+            .collect()
+    };
+    let scratch_before = scratch_images();
+    let snap = format!("{vdi},snapshot");
+    let console = run_vm(&[&snap], "write 0 4K 0x11; read 0 4K; poweroff");
+    assert!(console.contains("wrote 4096 bytes at 0"), "{console}");
+    assert_eq!(
+        std::fs::read(&vdi).unwrap(),
+        before,
+        "the snapshot's writes went to a temporary image"
+    );
+    assert_eq!(
+        scratch_images(),
+        scratch_before,
+        "the temporary image is removed at the end"
+    );
+}
+
+#[test]
+fn bad_disks_are_refused_before_boot() {
+    if !kvm_available() {
+        return;
+    }
+    let dir = Scratch::new("bad");
+    let bogus = dir.path("bogus.vdi");
+    std::fs::write(&bogus, b"<<< Oracle VM VirtualBox Disk Image >>>\n garbage").unwrap();
+    for (arg, expected) in [
+        (dir.path("missing.vdi"), "missing.vdi"),
+        (bogus.clone(), "bogus.vdi"),
+        (format!("{bogus},fast"), "`fast` in --disk"),
+    ] {
+        let out = labvisor(&["vm", "run", "--disk", &arg, "--run", "poweroff"]);
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{arg}: {stderr}");
+        assert!(stderr.contains(expected), "{arg}: {stderr}");
+        assert!(
+            !text(&out.stdout).contains("Labvisor guest OS"),
+            "{arg}: refused before boot"
+        );
+    }
+}
+
+#[test]
+fn without_a_disk_the_block_commands_say_how_to_get_one() {
+    if !kvm_available() {
+        return;
+    }
+    let console = run_vm(&[], "fill 1M; poweroff");
+    assert!(
+        console.contains("this VM has no disk (start it with `labvisor vm run --disk FILE`)"),
+        "{console}"
+    );
+}
