@@ -264,3 +264,34 @@ fn without_a_disk_the_block_commands_say_how_to_get_one() {
         "{console}"
     );
 }
+
+#[test]
+fn the_report_shows_what_the_image_cost_the_host_at_boot_and_at_the_end() {
+    if !kvm_available() {
+        return;
+    }
+    let dir = Scratch::new("report");
+    let vdi = dir.path("vm.vdi");
+    create(&vdi, "32M", "dynamic");
+    let out = labvisor(&[
+        "--json",
+        "vm",
+        "run",
+        "--timeout",
+        "60s",
+        "--disk",
+        &vdi,
+        "--run",
+        "fill 4M; poweroff",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    let disk = &report["disks"][0];
+    assert_eq!(disk["capacity_bytes"], 32 << 20);
+    assert_eq!(disk["usage_at_boot"]["blocks_used"], 0, "{disk}");
+    assert_eq!(disk["usage_at_end"]["blocks_used"], 4, "{disk}");
+    let grew = disk["usage_at_end"]["file_bytes"].as_u64().unwrap()
+        - disk["usage_at_boot"]["file_bytes"].as_u64().unwrap();
+    assert_eq!(grew, 4 << 20, "{disk}");
+    assert_eq!(disk["bytes_written"], 4 << 20, "{disk}");
+}

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use labvisor_core::disk::image::ImageError;
 use labvisor_core::disk::storage::Storage;
-use labvisor_vmm::devices::block::{BlockBackend, BlockError};
+use labvisor_vmm::devices::block::{BlockBackend, BlockError, DiskUsage};
 
 use super::{random_uuid, DiskChain, DiskError, FileStorage};
 
@@ -157,6 +157,23 @@ impl BlockBackend for VmDisk {
             Ok(_) => Ok(()),
             Err(e) => Err(self.error(e)),
         }
+    }
+
+    fn usage(&self) -> Option<DiskUsage> {
+        let images = self.chain.chain().images();
+        let newest = self.chain.chain().newest().info().ok()?;
+        let mut usage = DiskUsage {
+            virtual_bytes: newest.virtual_size,
+            blocks_used: newest.blocks_used,
+            blocks_total: newest.blocks_total,
+            ..DiskUsage::default()
+        };
+        for image in images {
+            let info = image.info().ok()?;
+            usage.file_bytes += info.file_len;
+            usage.host_bytes += info.host_bytes;
+        }
+        Some(usage)
     }
 
     fn write_zeroes(&mut self, offset: u64, len: u64) -> Result<(), BlockError> {

@@ -114,6 +114,9 @@ pub struct DiskReport {
     pub slot: u32,
     pub capacity_bytes: u64,
     pub read_only: bool,
+    /// What the image cost the host when the VM started, and when it ended.
+    pub usage_at_boot: Option<devices::block::DiskUsage>,
+    pub usage_at_end: Option<devices::block::DiskUsage>,
     #[serde(flatten)]
     pub counters: devices::block::BlockCounters,
 }
@@ -152,6 +155,8 @@ pub enum Ending {
 pub enum VmEvent {
     Ended(Ending),
     ConsoleQuit,
+    /// `Ctrl-A d`: print each disk's size and host usage.
+    ShowDisks,
 }
 
 /// A boot mark with its time.
@@ -313,6 +318,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     }
     let mut disk_reports = Vec::new();
     let mut disk_counters = Vec::new();
+    let mut disk_backends: Vec<devices::block::SharedBackend> = Vec::new();
     let mut devices_in_slots: Vec<Option<Box<dyn devices::virtio_mmio::VirtioDevice>>> = Vec::new();
     for (slot, disk) in config.disks.into_iter().enumerate() {
         let counters = Arc::new(std::sync::Mutex::new(
@@ -323,12 +329,15 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
             slot: slot as u32,
             capacity_bytes: disk.backend.capacity(),
             read_only: disk.backend.read_only(),
+            usage_at_boot: disk.backend.usage(),
+            usage_at_end: None,
             counters: Default::default(),
         });
+        let backend: devices::block::SharedBackend = Arc::new(std::sync::Mutex::new(disk.backend));
         disk_counters.push(counters.clone());
+        disk_backends.push(backend.clone());
         devices_in_slots.push(Some(Box::new(devices::block::VirtioBlock::new(
-            disk.backend,
-            counters,
+            backend, counters,
         ))));
     }
     devices_in_slots.resize_with(layout::VIRTIO_SLOTS as usize, || None);
@@ -375,17 +384,34 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     }
     drop(events_tx);
 
-    let ending = match config.timeout {
-        Some(t) => match events.recv_timeout(t) {
-            Ok(e) => event_ending(e),
-            Err(_) => Ending::Timeout {
-                after_ms: t.as_millis() as u64,
+    let deadline = config.timeout.map(|t| (Instant::now() + t, t));
+    let ending = loop {
+        let event = match deadline {
+            Some((at, t)) => {
+                match events.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                    Ok(e) => e,
+                    Err(_) => {
+                        break Ending::Timeout {
+                            after_ms: t.as_millis() as u64,
+                        }
+                    }
+                }
+            }
+            None => match events.recv() {
+                Ok(e) => e,
+                Err(_) => {
+                    break Ending::Crashed {
+                        cpu: 0,
+                        reason: "every vCPU thread ended without a reason".into(),
+                    }
+                }
             },
-        },
-        None => events.recv().map(event_ending).unwrap_or(Ending::Crashed {
-            cpu: 0,
-            reason: "every vCPU thread ended without a reason".into(),
-        }),
+        };
+        match event {
+            VmEvent::Ended(e) => break e,
+            VmEvent::ConsoleQuit => break Ending::ConsoleQuit,
+            VmEvent::ShowDisks => show_disks(&disk_reports, &disk_backends),
+        }
     };
     let console_dropped_bytes = devices.console.finish(CONSOLE_DRAIN);
 
@@ -430,9 +456,10 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         console_dropped_bytes,
         disks: disk_reports
             .into_iter()
-            .zip(&disk_counters)
-            .map(|(report, counters)| DiskReport {
+            .zip(disk_counters.iter().zip(&disk_backends))
+            .map(|(report, (counters, backend))| DiskReport {
                 counters: *counters.lock().unwrap_or_else(|p| p.into_inner()),
+                usage_at_end: backend.lock().unwrap_or_else(|p| p.into_inner()).usage(),
                 ..report
             })
             .collect(),
@@ -444,6 +471,31 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     Ok(report)
 }
 
+/// `Ctrl-A d`: each disk's size and what it costs the host now, on stderr (raw-mode line ends).
+fn show_disks(reports: &[DiskReport], backends: &[devices::block::SharedBackend]) {
+    let mut err = std::io::stderr().lock();
+    if reports.is_empty() {
+        let _ = write!(err, "\r\n[no disks: start the VM with --disk FILE]\r\n");
+    }
+    for (report, backend) in reports.iter().zip(backends) {
+        let usage = backend.lock().unwrap_or_else(|p| p.into_inner()).usage();
+        let _ = match usage {
+            Some(u) => write!(
+                err,
+                "\r\n[disk{} {}: {} MiB virtual, file {} MiB, host {} MiB, blocks {} of {} used]\r\n",
+                report.slot,
+                report.name,
+                u.virtual_bytes >> 20,
+                u.file_bytes >> 20,
+                u.host_bytes >> 20,
+                u.blocks_used,
+                u.blocks_total
+            ),
+            None => write!(err, "\r\n[disk{} {}]\r\n", report.slot, report.name),
+        };
+    }
+}
+
 /// The text a panic was raised with.
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     panic
@@ -451,13 +503,6 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
         .map(|s| s.to_string())
         .or_else(|| panic.downcast_ref::<String>().cloned())
         .unwrap_or_else(|| "(no message)".into())
-}
-
-fn event_ending(event: VmEvent) -> Ending {
-    match event {
-        VmEvent::Ended(e) => e,
-        VmEvent::ConsoleQuit => Ending::ConsoleQuit,
-    }
 }
 
 fn register_memory(vm: &VmFd, mem: &vm_memory::GuestMemoryMmap) -> Result<(), VmmError> {

@@ -88,7 +88,29 @@ pub trait BlockBackend: Send {
     fn discard(&mut self, offset: u64, len: u64) -> Result<(), BlockError>;
     /// The bytes read as zero from now on.
     fn write_zeroes(&mut self, offset: u64, len: u64) -> Result<(), BlockError>;
+    /// What the disk costs the host now, where the backend can tell.
+    fn usage(&self) -> Option<DiskUsage> {
+        None
+    }
 }
+
+/// A disk's size as the guest sees it and what it costs on the host: the figures the disk
+/// lessons compare (`labvisor disk info` shows the same).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct DiskUsage {
+    pub virtual_bytes: u64,
+    /// Length of the image files.
+    pub file_bytes: u64,
+    /// Bytes the host filesystem really spends on them.
+    pub host_bytes: u64,
+    /// Blocks with data, of `blocks_total` (1 MiB each for VDI).
+    pub blocks_used: u64,
+    pub blocks_total: u64,
+}
+
+/// A backend shared by the device (for the guest's requests) and the VMM (for the usage
+/// figures at boot, on `Ctrl-A d` and at the end).
+pub type SharedBackend = std::sync::Arc<std::sync::Mutex<Box<dyn BlockBackend>>>;
 
 /// What the device has done, for the report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -105,22 +127,38 @@ pub struct BlockCounters {
 
 /// The virtio-blk device.
 pub struct VirtioBlock {
-    backend: Box<dyn BlockBackend>,
+    backend: SharedBackend,
+    /// Fixed for the device's life, read without taking the backend's lock.
+    capacity: u64,
+    read_only: bool,
     counters: std::sync::Arc<std::sync::Mutex<BlockCounters>>,
 }
 
 impl VirtioBlock {
     /// A device over `backend`. `counters` is shared with whoever reports them.
     pub fn new(
-        backend: Box<dyn BlockBackend>,
+        backend: SharedBackend,
         counters: std::sync::Arc<std::sync::Mutex<BlockCounters>>,
     ) -> VirtioBlock {
-        VirtioBlock { backend, counters }
+        let (capacity, read_only) = {
+            let b = backend.lock().unwrap_or_else(|p| p.into_inner());
+            (b.capacity(), b.read_only())
+        };
+        VirtioBlock {
+            backend,
+            capacity,
+            read_only,
+            counters,
+        }
+    }
+
+    fn backend(&self) -> std::sync::MutexGuard<'_, Box<dyn BlockBackend>> {
+        self.backend.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn config(&self) -> [u8; CONFIG_BYTES] {
         let mut c = [0u8; CONFIG_BYTES];
-        let sectors = self.backend.capacity() / SECTOR;
+        let sectors = self.capacity / SECTOR;
         c[0..8].copy_from_slice(&sectors.to_le_bytes());
         c[8..12].copy_from_slice(&(1u32 << 20).to_le_bytes()); // size_max
         c[12..16].copy_from_slice(&SEG_MAX.to_le_bytes()); // seg_max
@@ -141,24 +179,25 @@ impl VirtioBlock {
         let mut counters = shared.lock().unwrap_or_else(|p| p.into_inner());
         let result = match req.kind {
             request::IN => self.transfer_in(mem, req, &mut counters),
-            request::OUT if self.backend.read_only() => Err(status::IOERR),
+            request::OUT if self.read_only => Err(status::IOERR),
             request::OUT => self.transfer_out(mem, req, &mut counters),
             request::FLUSH => {
                 counters.flushes += 1;
-                self.backend.flush().map(|()| 0).map_err(|_| status::IOERR)
+                self.backend()
+                    .flush()
+                    .map(|()| 0)
+                    .map_err(|_| status::IOERR)
             }
             request::GET_ID => {
                 let mut id = [0u8; ID_BYTES];
-                let text = self.backend.id();
+                let text = self.backend().id();
                 let n = text.len().min(ID_BYTES);
                 id[..n].copy_from_slice(&text.as_bytes()[..n]);
                 write_buffers(mem, &req.data, &id)
                     .map(|n| n as u32)
                     .ok_or(status::IOERR)
             }
-            request::DISCARD | request::WRITE_ZEROES if self.backend.read_only() => {
-                Err(status::IOERR)
-            }
+            request::DISCARD | request::WRITE_ZEROES if self.read_only => Err(status::IOERR),
             request::DISCARD | request::WRITE_ZEROES => {
                 counters.discards += 1;
                 self.ranges(mem, req)
@@ -182,7 +221,7 @@ impl VirtioBlock {
         }
         let offset = req.sector.checked_mul(SECTOR).ok_or(status::IOERR)?;
         let end = offset.checked_add(len).ok_or(status::IOERR)?;
-        if end > self.backend.capacity() {
+        if end > self.capacity {
             return Err(status::IOERR);
         }
         Ok((offset, len))
@@ -199,7 +238,7 @@ impl VirtioBlock {
         }
         let (offset, len) = self.span(req)?;
         let mut bytes = vec![0u8; len as usize];
-        self.backend
+        self.backend()
             .read(offset, &mut bytes)
             .map_err(|_| status::IOERR)?;
         write_buffers(mem, &req.data, &bytes).ok_or(status::IOERR)?;
@@ -227,7 +266,7 @@ impl VirtioBlock {
                 .map_err(|_| status::IOERR)?;
             at += n;
         }
-        self.backend
+        self.backend()
             .write(offset, &bytes)
             .map_err(|_| status::IOERR)?;
         counters.writes += 1;
@@ -251,13 +290,13 @@ impl VirtioBlock {
         let offset = sector.checked_mul(SECTOR).ok_or(status::IOERR)?;
         let len = u64::from(sectors) * SECTOR;
         let end = offset.checked_add(len).ok_or(status::IOERR)?;
-        if end > self.backend.capacity() || len > MAX_REQUEST_BYTES {
+        if end > self.capacity || len > MAX_REQUEST_BYTES {
             return Err(status::IOERR);
         }
         let done = if req.kind == request::DISCARD {
-            self.backend.discard(offset, len)
+            self.backend().discard(offset, len)
         } else {
-            self.backend.write_zeroes(offset, len)
+            self.backend().write_zeroes(offset, len)
         };
         done.map(|()| 0).map_err(|_| status::IOERR)
     }
@@ -332,7 +371,7 @@ impl VirtioDevice for VirtioBlock {
             | feature::FLUSH
             | feature::DISCARD
             | feature::WRITE_ZEROES;
-        if self.backend.read_only() {
+        if self.read_only {
             f |= feature::RO;
         }
         f
@@ -466,7 +505,7 @@ mod tests {
             read_only,
             zeroed: Vec::new(),
         };
-        let device = VirtioBlock::new(Box::new(disk), counters.clone());
+        let device = VirtioBlock::new(Arc::new(Mutex::new(Box::new(disk))), counters.clone());
         let mut transport = MmioTransport::new(Some(Box::new(device)), mem.clone()).unwrap();
         let mut w = |offset: u64, value: u32| transport.write(offset, &value.to_le_bytes());
         w(reg::STATUS, 3);
