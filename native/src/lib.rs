@@ -6,6 +6,7 @@
 
 pub mod cli;
 pub mod disk;
+pub mod files;
 pub mod hostinfo;
 
 /// The KVM virtual machine monitor. `unsafe` is allowed here and nowhere else in the crate:

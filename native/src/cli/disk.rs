@@ -15,7 +15,7 @@ use labvisor_core::disk::storage::Storage;
 use labvisor_core::lang::Lang;
 use serde::Serialize;
 
-use super::output::{print_json, Table};
+use super::output::{out, outln, print_json, Table};
 use super::{CliError, CliResult, Global};
 use crate::disk::{self, backup, DiskChain, DiskError, FileStorage};
 
@@ -321,14 +321,14 @@ fn create(a: CreateArgs, global: &Global) -> Result<(), CliError> {
     }
     let (file, kind) = (a.file.display(), kind_text(global, info.kind));
     let (size, host) = (size_text(info.virtual_size), size_text(info.host_bytes));
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Created {file}: {kind}, {size} virtual, {host} on the host."),
             format!("{file} 생성: {kind}, 가상 크기 {size}, 호스트 실제 사용량 {host}."),
         )
-    );
+    )?;
     let (en, ko) = match info.kind {
         ImageKind::VdiDynamic => (
             "It holds only the header and the block map now; each 1 MiB block is added the first time the guest writes to it.",
@@ -343,7 +343,7 @@ fn create(a: CreateArgs, global: &Global) -> Result<(), CliError> {
             "모든 공간을 지금 확보했습니다. 나중에 공간이 모자랄 일이 없고, 쓰기 때 할당 비용도 없습니다.",
         ),
     };
-    println!("{}", say(global, en.into(), ko.into()));
+    outln!("{}", say(global, en.into(), ko.into()))?;
     Ok(())
 }
 
@@ -459,18 +459,18 @@ fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
             format!("칸 하나 = 블록 {cell}개: # 데이터, + 일부, z 0으로 표시, . 쓴 적 없음"),
         ),
     ]);
-    print!("{}", t.render());
+    out!("{}", t.render())?;
     if !snapshots.is_empty() {
-        println!();
+        outln!()?;
         let n = snapshots.len();
-        println!(
+        outln!(
             "{}",
             say(
                 global,
                 format!("Snapshots ({n}), oldest first; the guest writes to the last one:"),
                 format!("스냅샷 {n}개 (오래된 것부터). 게스트는 마지막 것에 씁니다:"),
             )
-        );
+        )?;
         let mut t = Table::new();
         if ko {
             t.row(["이름", "블록", "호스트 사용량", "파일"]);
@@ -485,16 +485,16 @@ fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
                 s.file.clone(),
             ]);
         }
-        print!("{}", t.render());
+        out!("{}", t.render())?;
         let all = size_text(chain_host_bytes);
-        println!(
+        outln!(
             "{}",
             say(
                 global,
                 format!("All images together: {all} on the host."),
                 format!("모든 이미지 합계: 호스트 사용량 {all}."),
             )
-        );
+        )?;
     }
     Ok(())
 }
@@ -581,22 +581,22 @@ fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
     };
     let (len, at) = (size_text(len), size_text(at));
     let (before, after) = (size_text(before), size_text(after));
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("The guest wrote {len} of {what} at {at}."),
             format!("게스트가 {at} 위치에 {what_ko} {len}를 썼습니다."),
         )
-    );
-    println!(
+    )?;
+    outln!(
         "{}",
         say(
             global,
             format!("New blocks allocated: {new_blocks}. Host bytes: {before} -> {after}."),
             format!("새로 할당된 블록: {new_blocks}개. 호스트 사용량: {before} -> {after}."),
         )
-    );
+    )?;
     Ok(())
 }
 
@@ -641,7 +641,7 @@ fn delete(r: RangeArgs, global: &Global) -> Result<(), CliError> {
         ),
     ];
     for (en, ko) in lines {
-        println!("{}", say(global, en, ko));
+        outln!("{}", say(global, en, ko))?;
     }
     Ok(())
 }
@@ -670,14 +670,14 @@ fn trim(r: RangeArgs, global: &Global) -> Result<(), CliError> {
     } else {
         (String::new(), String::new())
     };
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("The guest discarded (TRIM) {len} at {at}.{blocks} Host bytes: {before} -> {after}."),
             format!("게스트가 {at} 위치의 {len}를 discard(TRIM) 했습니다.{blocks_ko} 호스트 사용량: {before} -> {after}."),
         )
-    );
+    )?;
     Ok(())
 }
 
@@ -696,31 +696,31 @@ fn compact(a: FileArg, global: &Global) -> Result<(), CliError> {
         size_text(report.host_bytes_before),
         size_text(report.host_bytes_after),
     );
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Compacted: {dropped} all-zero block(s) dropped, {moved} block(s) moved to fill the holes."),
             format!("압축 완료: 전부 0인 블록 {dropped}개를 없애고, 빈자리를 채우려고 블록 {moved}개를 옮겼습니다."),
         )
-    );
-    println!(
+    )?;
+    outln!(
         "{}",
         say(
             global,
             format!("Host bytes: {before} -> {after}."),
             format!("호스트 사용량: {before} -> {after}."),
         )
-    );
+    )?;
     if report.host_bytes_after >= report.host_bytes_before {
-        println!(
+        outln!(
             "{}",
             say(
                 global,
                 "Nothing was freed: blocks of deleted files are not zero until the guest zeroes its free space.".into(),
                 "돌려받은 공간이 없습니다. 게스트가 빈 공간을 0으로 채우기 전까지 삭제된 파일의 블록은 0이 아닙니다.".into(),
             )
-        );
+        )?;
     }
     Ok(())
 }
@@ -745,22 +745,22 @@ fn snapshot(a: SnapshotArgs, global: &Global) -> Result<(), CliError> {
         });
     }
     let (name, file, child) = (&a.name, a.file.display(), path.display());
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Snapshot \"{name}\" taken of {file}: the image is frozen; from now on the guest writes to {child}."),
             format!("{file}의 스냅샷 \"{name}\"을(를) 만들었습니다. 이미지는 고정되고, 이제부터 게스트의 쓰기는 {child}에 기록됩니다."),
         )
-    );
-    println!(
+    )?;
+    outln!(
         "{}",
         say(
             global,
             "The snapshot lives on the same disk as the image: it is not a backup.".into(),
             "스냅샷은 이미지와 같은 디스크에 있습니다. 백업이 아닙니다.".into(),
         )
-    );
+    )?;
     Ok(())
 }
 
@@ -775,14 +775,14 @@ fn revert(a: FileArg, global: &Global) -> Result<(), CliError> {
         }));
     }
     let file = a.file.display();
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Reverted {file} to its newest snapshot: {dropped} changed block(s) discarded; the snapshot is kept."),
             format!("{file}을(를) 가장 최근 스냅샷으로 되돌렸습니다. 바뀐 블록 {dropped}개를 버렸고, 스냅샷은 남아 있습니다."),
         )
-    );
+    )?;
     Ok(())
 }
 
@@ -798,14 +798,14 @@ fn merge(a: FileArg, global: &Global) -> Result<(), CliError> {
         }));
     }
     let (file, merged, gone) = (a.file.display(), report.blocks_merged, removed.display());
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Deleted the newest snapshot of {file}: {merged} block(s) merged into its parent, {gone} removed. The current state is unchanged."),
             format!("{file}의 가장 최근 스냅샷을 삭제했습니다. 블록 {merged}개를 부모 이미지에 병합하고 {gone}을(를) 지웠습니다. 현재 상태는 그대로입니다."),
         )
-    );
+    )?;
     Ok(())
 }
 
@@ -823,16 +823,16 @@ fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
         outcome.files.len(),
         size_text(outcome.bytes_copied),
     );
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Backed up {src} ({files} file(s), {bytes} of data; holes are not copied) and verified every byte:"),
             format!("{src}을(를) 백업하고 모든 바이트를 검증했습니다 (파일 {files}개, 데이터 {bytes}; 빈 구멍은 복사하지 않음):"),
         )
-    );
+    )?;
     for f in &outcome.files {
-        println!("  {}", f.display());
+        outln!("  {}", f.display())?;
     }
     let (en, ko) = if outcome.same_device {
         (
@@ -845,7 +845,7 @@ fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
             "원본 디스크가 고장 나면 이 파일들을 다시 복사해 오거나 그 자리에서 그대로 써서 복원하세요.",
         )
     };
-    println!("{}", say(global, en.into(), ko.into()));
+    outln!("{}", say(global, en.into(), ko.into()))?;
     Ok(())
 }
 
@@ -888,8 +888,8 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
         size_text(p.at_creation),
         size_text(p.when_full),
     ]);
-    print!("{}", t.render());
-    println!();
+    out!("{}", t.render())?;
+    outln!()?;
     let (capacity, promised, ratio) = (
         size_text(p.capacity),
         size_text(p.provisioned),
@@ -925,7 +925,7 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
         ));
     }
     for (en, ko) in lines {
-        println!("{}", say(global, en, ko));
+        outln!("{}", say(global, en, ko))?;
     }
     Ok(status)
 }

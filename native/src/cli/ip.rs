@@ -8,7 +8,7 @@ use labvisor_core::addr::{self, Cidr, CidrInfo, Ipv4Info};
 use labvisor_core::lang::Lang;
 use serde::Serialize;
 
-use super::output::{pick, print_json, yes_no, Table};
+use super::output::{out, pick, print_json, yes_no, Table};
 use super::{CliError, CliResult, Global};
 
 /// Explain an IPv4 address: class, scope (private, public, …), subnet.
@@ -105,7 +105,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
     if global.json {
         print_json(&report)?;
     } else {
-        print!("{}", render(&report, lang));
+        out!("{}", render(&report, lang))?;
     }
     Ok(ExitCode::SUCCESS)
 }

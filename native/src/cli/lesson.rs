@@ -17,7 +17,7 @@ use labvisor_lessons::{
 };
 use serde::Serialize;
 
-use super::output::{display_width, print_json, Table};
+use super::output::{display_width, emit, print_json, Table};
 use super::{CliError, CliResult, Global};
 
 /// Read the lessons, grade your attempts, check lesson files.
@@ -339,19 +339,6 @@ pub fn render_markdown(markdown: &str) -> String {
     }
     flush_table(&mut table, &mut out);
     out
-}
-
-/// Writes to standard output; a closed pipe (`… | head`) ends the output quietly instead of
-/// panicking.
-fn emit(text: &str) -> Result<(), CliError> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(CliError::Runtime(format!("cannot write output: {e}")))
-        }
-        _ => Ok(()),
-    }
 }
 
 fn read_actions(path: &Path) -> Result<ActionsFile, CliError> {

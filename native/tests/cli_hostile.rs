@@ -1,0 +1,158 @@
+//! Hostile use of `labvisor`: output that cannot be written, special files where a file is
+//! expected, two writers on one image, numbers that overflow, misuse that would lose data.
+//! Every case must end with a clear error and a non-zero exit, never a panic (exit 101), a
+//! hang or a damaged image.
+
+use std::fs::File;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn labvisor_in(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_labvisor"));
+    cmd.current_dir(dir).env_remove("LC_ALL").env("LANG", "C");
+    cmd
+}
+
+/// Runs `labvisor ARGS` in `dir` with ordinary pipes.
+fn run(dir: &Path, args: &[&str]) -> Output {
+    labvisor_in(dir)
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("the labvisor binary runs")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status
+        .code()
+        .unwrap_or_else(|| panic!("labvisor ended by a signal: {:?}", out.status))
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+fn dev_full() -> File {
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full exists on Linux")
+}
+
+/// A scratch directory with an image and a scenario, for the commands that need files.
+fn scratch() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let ok = |args: &[&str]| {
+        let out = run(dir.path(), args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    };
+    ok(&["disk", "create", "a.vdi", "--size", "8M"]);
+    ok(&["disk", "create", "s.vdi", "--size", "8M"]);
+    ok(&["disk", "snapshot", "s.vdi"]);
+    ok(&["net", "example", "home-router", "-o", "lab.toml"]);
+    std::fs::create_dir(dir.path().join("backups")).unwrap();
+    let solution = run(dir.path(), &["lesson", "solve", "ports", "range-of-3306"]);
+    std::fs::write(dir.path().join("actions.json"), &solution.stdout).unwrap();
+    dir
+}
+
+/// Every subcommand that prints on stdout, as a user would call it.
+fn every_printing_command() -> Vec<Vec<&'static str>> {
+    let mut commands = vec![
+        vec!["--help"],
+        vec!["lesson", "list"],
+        vec!["lesson", "show", "nat"],
+        vec![
+            "lesson",
+            "check",
+            "ports",
+            "range-of-3306",
+            "--actions",
+            "actions.json",
+        ],
+        vec!["lesson", "solve", "ports", "range-of-3306"],
+        vec!["lesson", "solve", "ports", "range-of-3306", "--share"],
+        vec![
+            "lesson",
+            "lint",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../lessons/content"),
+        ],
+        vec!["hypervisor"],
+        vec!["hypervisor", "kvm"],
+        vec!["hypervisor", "--json"],
+        vec!["ip", "10.0.0.1"],
+        vec!["ip", "10.0.0.1", "--json"],
+        vec!["port", "22"],
+        vec!["port"],
+        vec!["host", "plan", "--vm", "2:4G"],
+        vec!["net", "run", "lab.toml"],
+        vec!["net", "reach", "lab.toml"],
+        vec!["net", "example", "--list"],
+        vec!["net", "example", "home-router", "-o", "-"],
+        vec!["disk", "create", "new.vdi", "--size", "8M"],
+        vec!["disk", "info", "a.vdi"],
+        vec!["disk", "write", "a.vdi", "--at", "0", "--len", "1M"],
+        vec!["disk", "delete", "a.vdi", "--at", "0", "--len", "1M"],
+        vec!["disk", "trim", "a.vdi", "--at", "0", "--len", "1M"],
+        vec!["disk", "compact", "a.vdi"],
+        vec!["disk", "snapshot", "a.vdi"],
+        vec!["disk", "revert", "s.vdi"],
+        vec!["disk", "merge", "s.vdi"],
+        vec!["disk", "backup", "a.vdi", "backups", "--allow-same-device"],
+        vec!["disk", "plan", "--host-disk", "1T", "--vm", "1G:fixed"],
+        vec!["doctor"],
+        vec!["doctor", "--json"],
+    ];
+    if Path::new("/dev/kvm").exists() {
+        commands.push(vec!["vm", "run", "--json", "--run", "poweroff"]);
+    }
+    commands
+}
+
+#[test]
+fn every_command_reports_a_full_stdout_instead_of_panicking() {
+    for args in every_printing_command() {
+        let dir = scratch();
+        let out = labvisor_in(dir.path())
+            .args(&args)
+            .stdin(Stdio::null())
+            .stdout(dev_full())
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), 1, "{args:?}: {}", stderr(&out));
+        assert!(
+            stderr(&out).contains(
+                "labvisor: error: cannot write to standard output: No space left on device"
+            ),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
+}
+
+#[test]
+fn a_full_stderr_keeps_the_exit_status_of_the_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases: [(&[&str], i32); 4] = [
+        (&["ip", "999.1.1.1"], 2),
+        (&["ip", "10.0.0.1", "--nope"], 2),
+        (&["disk", "info", "missing.vdi"], 1),
+        (&["ip", "10.0.0.1"], 0),
+    ];
+    for (args, expected) in cases {
+        let out = labvisor_in(dir.path())
+            .args(args)
+            .stderr(dev_full())
+            .output()
+            .unwrap();
+        assert_eq!(code(&out), expected, "{args:?}");
+    }
+    // Both streams full: still the write error's status, not a panic.
+    let out = labvisor_in(dir.path())
+        .args(["ip", "10.0.0.1"])
+        .stdout(dev_full())
+        .stderr(dev_full())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 1);
+}
