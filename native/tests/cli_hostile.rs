@@ -156,3 +156,33 @@ fn a_full_stderr_keeps_the_exit_status_of_the_error() {
         .unwrap();
     assert_eq!(code(&out), 1);
 }
+
+#[test]
+fn disk_sizes_that_overflow_are_refused_not_wrapped() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &[
+            "disk",
+            "plan",
+            "--host-disk",
+            "1T",
+            "--vm",
+            "18446744073709551615:fixed",
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        stderr(&out),
+        "labvisor: error: vm1: 18446744073709551615 bytes (16777216.0 TiB) is larger than a VDI image can be: at most 0x3FFFFFFF blocks of 1 MiB, just under 1024 TiB\n"
+    );
+    // Each disk can be a VDI, but together they pass 2^64 bytes: does not fit, exit 1.
+    let big = "1023T:fixed";
+    let mut args = vec!["disk", "plan", "--host-disk", "1T"];
+    for _ in 0..20000 {
+        args.extend(["--vm", big]);
+    }
+    let out = run(dir.path(), &args);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Does not fit"));
+}

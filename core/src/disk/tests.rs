@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 use super::backup::{backup, restore, BackupError};
 use super::image::*;
-use super::pool::{plan, GuestWrite, Pool, PoolError, PoolEvent};
+use super::pool::{plan, try_plan, GuestWrite, Pool, PoolError, PoolEvent, VDI_MAX_SIZE};
 use super::size::{GIB, MIB};
 use super::snapshot::{Chain, SnapshotError};
 use super::storage::{MemStorage, Storage};
@@ -571,6 +571,38 @@ fn two_128g_dynamic_disks_fit_on_a_256g_host_until_the_guests_fill_it() {
         ],
     );
     assert!(!p.fits_at_creation);
+}
+
+#[test]
+fn sizes_that_overflow_when_summed_never_fit() {
+    let p = plan(1 << 40, &[(u64::MAX, Allocation::Fixed)]);
+    assert!(!p.fits_at_creation && !p.fits_when_full, "{p:?}");
+    assert_eq!(p.at_creation, u64::MAX);
+    let half = (u64::MAX / 2) & !0xFFFFF;
+    let p = plan(1 << 50, &[(half, Allocation::Dynamic); 3]);
+    assert!(
+        p.fits_at_creation,
+        "dynamic disks take only their block maps"
+    );
+    assert!(
+        !p.fits_when_full,
+        "three halves of 2^64 do not wrap to a small total"
+    );
+    assert_eq!((p.provisioned, p.when_full), (u64::MAX, u64::MAX));
+    assert!(
+        (p.overcommit_ratio - 24576.0).abs() < 1.0,
+        "1.5 × 2^64 / 2^50, not a wrapped total"
+    );
+    let err = try_plan(
+        1 << 40,
+        &[(GIB, Allocation::Fixed), (u64::MAX, Allocation::Fixed)],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "vm2: 18446744073709551615 bytes (16777216.0 TiB) is larger than a VDI image can be: at most 0x3FFFFFFF blocks of 1 MiB, just under 1024 TiB"
+    );
+    assert!(try_plan(1 << 40, &[(VDI_MAX_SIZE, Allocation::Dynamic)]).is_ok());
 }
 
 #[test]

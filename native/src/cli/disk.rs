@@ -9,7 +9,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use labvisor_core::disk::image::{
     block_picture, Allocation, CreateSpec, Format, Image, ImageInfo, ImageKind,
 };
-use labvisor_core::disk::pool::{plan, Plan};
+use labvisor_core::disk::pool::{try_plan, Plan};
 use labvisor_core::disk::size::{ByteSize, MIB};
 use labvisor_core::disk::storage::Storage;
 use labvisor_core::lang::Lang;
@@ -852,7 +852,8 @@ fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
 /// Prints the plan; like `host plan`, exits with status 1 when the disks cannot be created.
 fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
     let disks: Vec<(u64, Allocation)> = a.vms.iter().map(|(s, al)| (s.bytes(), *al)).collect();
-    let p: Plan = plan(a.host_disk.bytes(), &disks);
+    let p: Plan =
+        try_plan(a.host_disk.bytes(), &disks).map_err(|e| CliError::Usage(e.to_string()))?;
     let status = if p.fits_at_creation {
         ExitCode::SUCCESS
     } else {
