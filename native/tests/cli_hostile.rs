@@ -22,6 +22,33 @@ fn run(dir: &Path, args: &[&str]) -> Output {
         .expect("the labvisor binary runs")
 }
 
+/// Runs `labvisor ARGS` in `dir` with `stdin`, failing the test if it has not ended in 20 s
+/// (a FIFO opened for reading blocks until a writer comes, which in these tests is never).
+fn run_with_deadline(dir: &Path, args: &[&str], stdin: Stdio) -> Output {
+    let mut child = labvisor_in(dir)
+        .args(args)
+        .stdin(stdin)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            panic!("{args:?} hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn mkfifo(path: &Path) {
+    use rustix::fs::{mkfifoat, Mode, CWD};
+    mkfifoat(CWD, path, Mode::RUSR | Mode::WUSR).unwrap();
+}
+
 fn code(out: &Output) -> i32 {
     out.status
         .code()
@@ -185,4 +212,59 @@ fn disk_sizes_that_overflow_are_refused_not_wrapped() {
     let out = run(dir.path(), &args);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(String::from_utf8_lossy(&out.stdout).contains("Does not fit"));
+}
+
+#[test]
+fn special_files_and_endless_input_are_refused_not_read() {
+    let dir = scratch();
+    mkfifo(&dir.path().join("fifo"));
+    mkfifo(&dir.path().join("fifo.vdi"));
+    // 2 MiB of zeros, sparse: more than any scenario or actions file may be.
+    let big = File::create(dir.path().join("big.toml")).unwrap();
+    big.set_len(2 << 20).unwrap();
+    let check = ["lesson", "check", "ports", "range-of-3306", "--actions"];
+    let cases: Vec<(Vec<&str>, i32, &str)> = vec![
+        (vec!["net", "run", "/dev/zero"], 2, "labvisor: error: /dev/zero is a character device; the scenario file must be a regular file\n"),
+        (vec!["net", "reach", "fifo"], 2, "labvisor: error: fifo is a named pipe (FIFO); the scenario file must be a regular file\n"),
+        (vec!["net", "run", "."], 2, "labvisor: error: . is a directory; the scenario file must be a regular file\n"),
+        (vec!["net", "run", "big.toml"], 2, "labvisor: error: big.toml is larger than 1 MiB: scenario files are at most 1 MiB (is it the right file?)\n"),
+        (vec!["net", "run", "missing.toml"], 1, "labvisor: error: cannot read scenario file missing.toml: No such file or directory\n"),
+        ([&check[..], &["/dev/zero"]].concat(), 2, "labvisor: error: /dev/zero is a character device; the actions file must be a regular file\n"),
+        ([&check[..], &["fifo"]].concat(), 2, "labvisor: error: fifo is a named pipe (FIFO); the actions file must be a regular file\n"),
+        ([&check[..], &["big.toml"]].concat(), 2, "labvisor: error: big.toml is larger than 1 MiB: actions files are at most 1 MiB (is it the right file?)\n"),
+        (vec!["disk", "info", "fifo.vdi"], 1, "labvisor: error: fifo.vdi: not a regular file but a named pipe (FIFO)\n"),
+        (vec!["disk", "write", "fifo", "--at", "0", "--len", "1M"], 1, "labvisor: error: fifo: not a regular file but a named pipe (FIFO)\n"),
+        (vec!["disk", "info", "/dev/null"], 1, "labvisor: error: /dev/null: not a regular file but a character device\n"),
+    ];
+    for (args, expected, message) in cases {
+        let out = run_with_deadline(dir.path(), &args, Stdio::null());
+        assert_eq!(
+            (code(&out), stderr(&out).as_str()),
+            (expected, message),
+            "{args:?}"
+        );
+    }
+    let endless = File::open("/dev/zero").unwrap();
+    let out = run_with_deadline(dir.path(), &[&check[..], &["-"]].concat(), endless.into());
+    assert_eq!(
+        (code(&out), stderr(&out).as_str()),
+        (2, "labvisor: error: standard input is larger than 1 MiB: actions files are at most 1 MiB (is it the right file?)\n")
+    );
+    // A FIFO among the snapshots: info and backup stop with its name instead of waiting.
+    mkfifo(
+        &dir.path()
+            .join("s.vdi.snapshots/{00000000-0000-0000-0000-000000000000}.vdi"),
+    );
+    for args in [
+        vec!["disk", "info", "s.vdi"],
+        vec!["disk", "backup", "s.vdi", "backups", "--allow-same-device"],
+    ] {
+        let out = run_with_deadline(dir.path(), &args, Stdio::null());
+        assert_eq!(code(&out), 1, "{args:?}");
+        assert!(
+            stderr(&out).ends_with("{00000000-0000-0000-0000-000000000000}.vdi: not a regular file but a named pipe (FIFO)\n"),
+            "{args:?}: {}",
+            stderr(&out)
+        );
+    }
 }

@@ -19,6 +19,7 @@ use serde::Serialize;
 
 use super::output::{display_width, emit, print_json, Table};
 use super::{CliError, CliResult, Global};
+use crate::files;
 
 /// Read the lessons, grade your attempts, check lesson files.
 #[derive(Debug, clap::Subcommand)]
@@ -342,16 +343,8 @@ pub fn render_markdown(markdown: &str) -> String {
 }
 
 fn read_actions(path: &Path) -> Result<ActionsFile, CliError> {
-    let name = path.display().to_string();
-    let bytes = if name == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-            .map_err(|e| CliError::Runtime(format!("cannot read standard input: {e}")))?;
-        buf
-    } else {
-        std::fs::read(path).map_err(|e| CliError::Runtime(format!("cannot read {name}: {e}")))?
-    };
-    parse_actions_file(&name, &bytes).map_err(CliError::Runtime)
+    let bytes = files::read_bytes(path, "actions file", files::ACTIONS_LIMIT)?;
+    parse_actions_file(&path.display().to_string(), &bytes).map_err(CliError::Runtime)
 }
 
 #[derive(Serialize)]
@@ -455,8 +448,7 @@ fn read_lesson_dir(dir: &Path) -> Result<LessonSource, CliError> {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_file() && (name.ends_with(".md") || name.ends_with(".toml")) {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| CliError::Runtime(format!("cannot read {}: {e}", path.display())))?;
+            let text = files::read_text(&path, "lesson file", files::LESSON_FILE_LIMIT)?;
             files.insert(name, text);
         }
     }

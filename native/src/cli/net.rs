@@ -18,6 +18,7 @@ use serde::Serialize;
 
 use super::output::{out, outln, print_json, Table};
 use super::{CliError, CliResult, Global};
+use crate::files;
 
 /// Network labs: NAT, NAT Network, port forwarding, host-only, routing, step by step.
 #[derive(Debug, clap::Args)]
@@ -83,8 +84,7 @@ fn scenario_errors(e: ScenarioErrors) -> CliError {
 
 fn load(file: &Path) -> Result<(String, Scenario), CliError> {
     let name = file.display().to_string();
-    let src = std::fs::read_to_string(file)
-        .map_err(|e| CliError::Runtime(format!("cannot read scenario {name}: {e}")))?;
+    let src = files::read_text(file, "scenario file", files::SCENARIO_LIMIT)?;
     let scenario = Scenario::parse(&name, &src).map_err(scenario_errors)?;
     Ok((name, scenario))
 }

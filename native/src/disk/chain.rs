@@ -16,7 +16,7 @@ use super::random_uuid;
 #[derive(Debug, thiserror::Error)]
 pub enum DiskError {
     /// A file could not be opened, created or removed.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {}", path.display(), crate::files::os_reason(source))]
     Io {
         /// The file.
         path: PathBuf,

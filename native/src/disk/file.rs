@@ -37,9 +37,10 @@ impl FileStorage {
         })
     }
 
-    /// Opens an existing file, read-only unless `writable`.
+    /// Opens an existing regular file, read-only unless `writable`; a FIFO, device or
+    /// directory is refused at once (never waited on).
     pub fn open(path: &Path, writable: bool) -> io::Result<FileStorage> {
-        let file = OpenOptions::new().read(true).write(writable).open(path)?;
+        let file = crate::files::open_regular(path, OpenOptions::new().read(true).write(writable))?;
         Ok(FileStorage {
             file,
             path: path.to_path_buf(),
