@@ -268,3 +268,98 @@ fn special_files_and_endless_input_are_refused_not_read() {
         );
     }
 }
+
+/// Holds `path`'s image lock as another labvisor process would.
+fn hold_lock(path: &Path, exclusive: bool) -> File {
+    use rustix::fs::{flock, FlockOperation};
+    let file = File::open(path).unwrap();
+    let op = if exclusive {
+        FlockOperation::NonBlockingLockExclusive
+    } else {
+        FlockOperation::NonBlockingLockShared
+    };
+    flock(&file, op).unwrap();
+    file
+}
+
+#[test]
+fn an_image_in_use_is_refused_clearly() {
+    let dir = scratch();
+    let in_use = "labvisor: error: a.vdi is in use by another labvisor process (it holds the image's lock): wait until it ends, then try again\n";
+    let writers: [&[&str]; 6] = [
+        &["disk", "write", "a.vdi", "--at", "0", "--len", "1M"],
+        &["disk", "trim", "a.vdi", "--at", "0", "--len", "1M"],
+        &["disk", "compact", "a.vdi"],
+        &["disk", "snapshot", "a.vdi"],
+        &["disk", "revert", "a.vdi"],
+        &["disk", "merge", "a.vdi"],
+    ];
+    let readers: [&[&str]; 3] = [
+        &["disk", "info", "a.vdi"],
+        &["disk", "delete", "a.vdi", "--at", "0", "--len", "1M"],
+        &["disk", "backup", "a.vdi", "backups", "--allow-same-device"],
+    ];
+    // A writer holds it: nobody else may open it.
+    let lock = hold_lock(&dir.path().join("a.vdi"), true);
+    for args in writers.iter().chain(&readers) {
+        let out = run(dir.path(), args);
+        assert_eq!((code(&out), stderr(&out).as_str()), (1, in_use), "{args:?}");
+    }
+    drop(lock);
+    // A reader holds it: other readers may read, writers are refused.
+    let lock = hold_lock(&dir.path().join("a.vdi"), false);
+    for args in writers {
+        let out = run(dir.path(), args);
+        assert_eq!((code(&out), stderr(&out).as_str()), (1, in_use), "{args:?}");
+    }
+    let out = run(dir.path(), &["disk", "info", "a.vdi"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    drop(lock);
+    let out = run(dir.path(), writers[0]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+}
+
+#[test]
+fn two_writers_at_once_never_corrupt_an_image() {
+    let dir = tempfile::tempdir().unwrap();
+    for round in 0..5 {
+        let name = format!("r{round}.vdi");
+        let out = run(dir.path(), &["disk", "create", &name, "--size", "256M"]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        let writers: Vec<_> = ["0", "128M"]
+            .into_iter()
+            .map(|at| {
+                labvisor_in(dir.path())
+                    .args(["disk", "write", &name, "--at", at, "--len", "96M"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap()
+            })
+            .collect();
+        for w in writers {
+            let out = w.wait_with_output().unwrap();
+            let err = stderr(&out);
+            assert!(
+                code(&out) == 0
+                    || (code(&out) == 1 && err.contains("is in use by another labvisor process")),
+                "{err}"
+            );
+        }
+        // The image opens with every block-map check passing.
+        let out = run(dir.path(), &["disk", "info", &name]);
+        assert_eq!(code(&out), 0, "{}", stderr(&out));
+        if Path::new("/usr/bin/qemu-img").exists() {
+            let check = Command::new("qemu-img")
+                .args(["check", "-f", "vdi", &name])
+                .current_dir(dir.path())
+                .output()
+                .unwrap();
+            assert!(
+                check.status.success(),
+                "{}",
+                String::from_utf8_lossy(&check.stdout)
+            );
+        }
+    }
+}

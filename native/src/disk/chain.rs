@@ -15,8 +15,9 @@ use super::random_uuid;
 /// Why a disk could not be opened or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum DiskError {
-    /// A file could not be opened, created or removed.
-    #[error("{}: {}", path.display(), crate::files::os_reason(source))]
+    /// A file could not be opened, created or removed; an image another process holds
+    /// ([`super::file::in_use`]) reads "X is in use by …".
+    #[error("{}{}{}", path.display(), if source.kind() == io::ErrorKind::WouldBlock { " " } else { ": " }, crate::files::os_reason(source))]
     Io {
         /// The file.
         path: PathBuf,
