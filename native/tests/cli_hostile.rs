@@ -363,3 +363,78 @@ fn two_writers_at_once_never_corrupt_an_image() {
         }
     }
 }
+
+#[test]
+fn misuse_that_would_lose_data_is_refused() {
+    let dir = scratch();
+    let header = std::fs::read(dir.path().join("a.vdi")).unwrap()[..512].to_vec();
+    // A raw write on a VDI would overwrite its header.
+    let out = run(
+        dir.path(),
+        &[
+            "disk", "write", "--format", "raw", "a.vdi", "--at", "0", "--len", "1M",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).starts_with("labvisor: error: a.vdi carries a VDI header (signature 0xBEDA107F at offset 0x40), but --format raw was given"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("a.vdi")).unwrap()[..512],
+        header
+    );
+    let out = run(dir.path(), &["disk", "compact", "--format", "raw", "a.vdi"]);
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    // Forced, it is the user's call (a raw disk whose first bytes look like a VDI).
+    let out = run(
+        dir.path(),
+        &["disk", "info", "--format", "raw", "--force-format", "a.vdi"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+
+    // A backup into the image's own snapshot directory would join the chain.
+    let out = run(
+        dir.path(),
+        &[
+            "disk",
+            "backup",
+            "s.vdi",
+            "s.vdi.snapshots",
+            "--allow-same-device",
+        ],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out)
+            .starts_with("labvisor: error: s.vdi.snapshots is inside s.vdi's own snapshot chain"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(dir.path(), &["disk", "info", "s.vdi"]);
+    assert_eq!(code(&out), 0, "the disk still opens: {}", stderr(&out));
+}
+
+#[test]
+fn a_snapshot_taken_through_a_symlink_keeps_its_chain_beside_the_real_image() {
+    let dir = scratch();
+    std::fs::create_dir(dir.path().join("real")).unwrap();
+    std::fs::rename(dir.path().join("a.vdi"), dir.path().join("real/a.vdi")).unwrap();
+    std::os::unix::fs::symlink("real/a.vdi", dir.path().join("link.vdi")).unwrap();
+    let out = run(dir.path(), &["disk", "snapshot", "link.vdi"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert!(dir.path().join("real/a.vdi.snapshots").is_dir());
+    assert!(!dir.path().join("link.vdi.snapshots").exists());
+    // Through the real path, writes go to the snapshot; the frozen base stays as it was.
+    let base = std::fs::read(dir.path().join("real/a.vdi")).unwrap();
+    let out = run(
+        dir.path(),
+        &["disk", "write", "real/a.vdi", "--at", "0", "--len", "1M"],
+    );
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(std::fs::read(dir.path().join("real/a.vdi")).unwrap(), base);
+    let out = run(dir.path(), &["--json", "disk", "info", "link.vdi"]);
+    let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(info["snapshots"].as_array().map(Vec::len), Some(1));
+}

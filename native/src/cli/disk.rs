@@ -67,6 +67,10 @@ struct FileArg {
     /// The format (default: detected from the file's header or name).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
+    /// Open with --format even where the file's header says otherwise (a raw disk whose first
+    /// bytes look like a VDI header).
+    #[arg(long, requires = "format")]
+    force_format: bool,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +110,10 @@ struct RangeArgs {
     /// The format (default: detected).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
+    /// Open with --format even where the file's header says otherwise (a raw disk whose first
+    /// bytes look like a VDI header).
+    #[arg(long, requires = "format")]
+    force_format: bool,
 }
 
 #[derive(Debug, Args)]
@@ -371,7 +379,7 @@ fn image_info(image: &Image<FileStorage>) -> Result<ImageInfo, CliError> {
 }
 
 fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
-    let disk = DiskChain::open(&a.file, a.format.map(Into::into), false).map_err(disk_err)?;
+    let disk = open_disk(&a.file, a.format, a.force_format, false)?;
     let images = disk.chain().images();
     let base = image_info(&images[0])?;
     let states = images[0]
@@ -509,8 +517,23 @@ struct WriteJson {
     host_bytes_after: u64,
 }
 
-fn open_rw(file: &Path, format: Option<FormatArg>) -> Result<DiskChain, CliError> {
-    DiskChain::open(file, format.map(Into::into), true).map_err(disk_err)
+/// Opens the disk at `file`; `--format raw` on a file with a VDI signature is refused unless
+/// `force_format`, since raw writes would overwrite the header.
+fn open_disk(
+    file: &Path,
+    format: Option<FormatArg>,
+    force_format: bool,
+    writable: bool,
+) -> Result<DiskChain, CliError> {
+    if matches!(format, Some(FormatArg::Raw))
+        && !force_format
+        && disk::has_vdi_signature(file).map_err(disk_err)?
+    {
+        return Err(disk_err(DiskError::FormatContradicted {
+            path: file.to_path_buf(),
+        }));
+    }
+    DiskChain::open(file, format.map(Into::into), writable).map_err(disk_err)
 }
 
 fn chain_host_bytes(disk: &DiskChain) -> Result<u64, CliError> {
@@ -521,7 +544,7 @@ fn chain_host_bytes(disk: &DiskChain) -> Result<u64, CliError> {
 
 fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
     let r = a.range;
-    let mut disk = open_rw(&r.file, r.format)?;
+    let mut disk = open_disk(&r.file, r.format, r.force_format, true)?;
     let (at, len) = (r.at.bytes(), r.len.bytes());
     disk.chain()
         .newest()
@@ -609,7 +632,7 @@ struct DeleteJson {
 }
 
 fn delete(r: RangeArgs, global: &Global) -> Result<(), CliError> {
-    let disk = DiskChain::open(&r.file, r.format.map(Into::into), false).map_err(disk_err)?;
+    let disk = open_disk(&r.file, r.format, r.force_format, false)?;
     let report = disk
         .chain()
         .newest()
@@ -647,7 +670,7 @@ fn delete(r: RangeArgs, global: &Global) -> Result<(), CliError> {
 }
 
 fn trim(r: RangeArgs, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&r.file, r.format)?;
+    let mut disk = open_disk(&r.file, r.format, r.force_format, true)?;
     let (at, len) = (r.at.bytes(), r.len.bytes());
     let report = disk
         .chain_mut()
@@ -682,7 +705,7 @@ fn trim(r: RangeArgs, global: &Global) -> Result<(), CliError> {
 }
 
 fn compact(a: FileArg, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&a.file, a.format)?;
+    let mut disk = open_disk(&a.file, a.format, a.force_format, true)?;
     let report = disk
         .chain_mut()
         .newest_mut()
@@ -734,7 +757,7 @@ struct SnapshotJson {
 }
 
 fn snapshot(a: SnapshotArgs, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&a.file, None)?;
+    let mut disk = open_disk(&a.file, None, false, true)?;
     let path = disk.take_snapshot(&a.name).map_err(disk_err)?;
     if global.json {
         return print_json(&SnapshotJson {
@@ -765,7 +788,7 @@ fn snapshot(a: SnapshotArgs, global: &Global) -> Result<(), CliError> {
 }
 
 fn revert(a: FileArg, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&a.file, a.format)?;
+    let mut disk = open_disk(&a.file, a.format, a.force_format, true)?;
     let dropped = disk.revert().map_err(disk_err)?;
     if global.json {
         return print_json(&serde_json::json!({
@@ -787,7 +810,7 @@ fn revert(a: FileArg, global: &Global) -> Result<(), CliError> {
 }
 
 fn merge(a: FileArg, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&a.file, a.format)?;
+    let mut disk = open_disk(&a.file, a.format, a.force_format, true)?;
     let (removed, report) = disk.merge().map_err(disk_err)?;
     if global.json {
         return print_json(&serde_json::json!({
@@ -812,7 +835,9 @@ fn merge(a: FileArg, global: &Global) -> Result<(), CliError> {
 fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
     let outcome =
         backup::backup(&a.src, &a.dest_dir, a.allow_same_device).map_err(|e| match e {
-            backup::BackupError::SameDevice { .. } => CliError::Usage(e.to_string()),
+            backup::BackupError::SameDevice { .. } | backup::BackupError::InsideChain { .. } => {
+                CliError::Usage(e.to_string())
+            }
             other => CliError::Runtime(other.to_string()),
         })?;
     if global.json {

@@ -18,7 +18,7 @@ pub mod backup;
 pub mod chain;
 pub mod file;
 
-pub use chain::{probe_format, DiskChain, DiskError};
+pub use chain::{has_vdi_signature, probe_format, DiskChain, DiskError};
 pub use file::FileStorage;
 
 use labvisor_core::disk::vdi::Uuid;
