@@ -438,3 +438,36 @@ fn a_snapshot_taken_through_a_symlink_keeps_its_chain_beside_the_real_image() {
     let info: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(info["snapshots"].as_array().map(Vec::len), Some(1));
 }
+
+#[test]
+fn huge_images_are_bounded_and_sparse_ones_are_quick() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(
+        dir.path(),
+        &["disk", "create", "big.vdi", "--size", "1023T"],
+    );
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("Labvisor creates images up to 16 TiB"),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.path().join("big.vdi").exists(),
+        "no empty file is left"
+    );
+    // A 15 TiB sparse raw file with one piece of data: every command follows the data.
+    let started = std::time::Instant::now();
+    for args in [
+        &["disk", "create", "big.raw", "--size", "15T"][..],
+        &["disk", "write", "big.raw", "--at", "14T", "--len", "1M"],
+        &["disk", "delete", "big.raw", "--at", "0", "--len", "15T"],
+        &["disk", "compact", "big.raw"],
+        &["disk", "info", "big.raw"],
+    ] {
+        let out = run(dir.path(), args);
+        assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
+    }
+    let took = started.elapsed();
+    assert!(took.as_secs() < 15, "15 TiB of holes took {took:?}");
+}

@@ -145,6 +145,51 @@ fn creation_rejects_sizes_that_are_not_whole_sectors() {
 }
 
 #[test]
+fn creation_is_bounded_at_16_tib_and_opening_at_64_tib() {
+    for format in [Format::Vdi, Format::Raw] {
+        let spec = CreateSpec {
+            format,
+            allocation: Allocation::Dynamic,
+            virtual_size: MAX_CREATE_SIZE + MIB,
+            uuid: uuid(1),
+            modification_uuid: uuid(1),
+        };
+        let err = Image::create(MemStorage::new(), spec, &mut |_, _| {}).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Labvisor creates images up to 16 TiB"),
+            "{err}"
+        );
+    }
+    let image = create(Format::Raw, Allocation::Dynamic, MAX_CREATE_SIZE);
+    assert_eq!(image.virtual_size(), MAX_CREATE_SIZE);
+    // A header that would make the block map gigabytes is refused before it is read.
+    let size = u64::from(vdi::MAX_OPEN_BLOCKS + 1) << 20;
+    let header = vdi::VdiHeader::new(vdi::ImageType::Dynamic, size, uuid(1), uuid(2));
+    let mut storage = MemStorage::from_bytes(&header.encode());
+    storage
+        .set_len(u64::from(header.offset_data) + MIB)
+        .unwrap();
+    let err = Image::open(storage, Format::Vdi).unwrap_err().to_string();
+    assert!(
+        err.contains("blocks_in_image") && err.contains("at most 67108864 (64 TiB)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_sparse_raw_image_is_scanned_by_its_data_not_its_size() {
+    let mut image = create(Format::Raw, Allocation::Dynamic, MAX_CREATE_SIZE);
+    image.write(MAX_CREATE_SIZE - MIB, &[7u8; 4096]).unwrap();
+    let report = image.delete_file(0, MAX_CREATE_SIZE).unwrap();
+    assert_eq!(report.host_bytes_still_used, 64 << 10);
+    let states = image.block_states().unwrap();
+    assert_eq!(states.iter().filter(|s| **s == BlockState::Data).count(), 1);
+    assert_eq!(states.last(), Some(&BlockState::Data));
+    image.compact().unwrap();
+}
+
+#[test]
 fn deleting_a_file_frees_nothing_and_compacting_then_frees_nothing() {
     let mut img = create(Format::Vdi, Allocation::Dynamic, 64 * MIB);
     img.write(8 * MIB, &pattern(16 * MIB as usize, 3)).unwrap();

@@ -186,6 +186,16 @@ impl Storage for FileStorage {
         }
     }
 
+    fn next_data(&self, offset: u64) -> Result<Option<u64>, StorageError> {
+        match rustix::fs::seek(&self.file, SeekFrom::Data(offset)) {
+            Ok(data) => Ok(Some(data)),
+            Err(e) if e == rustix::io::Errno::NXIO => Ok(None),
+            // No SEEK_DATA here: every byte may be data.
+            Err(e) if e == rustix::io::Errno::INVAL => Ok((offset < self.len()?).then_some(offset)),
+            Err(e) => Err(self.error("SEEK_DATA", offset, e.into())),
+        }
+    }
+
     fn flush(&mut self) -> Result<(), StorageError> {
         self.file.sync_data().map_err(|e| self.error("sync", 0, e))
     }
