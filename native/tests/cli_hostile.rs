@@ -471,3 +471,68 @@ fn huge_images_are_bounded_and_sparse_ones_are_quick() {
     let took = started.elapsed();
     assert!(took.as_secs() < 15, "15 TiB of holes took {took:?}");
 }
+
+#[test]
+fn unclear_errors_are_made_specific() {
+    let dir = scratch();
+    let expect = |args: &[&str], code_wanted: i32, message: &str| {
+        let out = run(dir.path(), args);
+        assert_eq!(
+            (code(&out), stderr(&out).as_str()),
+            (code_wanted, message),
+            "{args:?}"
+        );
+    };
+    expect(
+        &["ip", "0.0.0.0/0", "--split", "4294967296"],
+        2,
+        "labvisor: error: --split \"4294967296\" is too many: at most 65536 subnets are listed (a /16 split into /32s)\n",
+    );
+    expect(
+        &["ip", "0.0.0.0/0", "--split", "2147483648"],
+        2,
+        "labvisor: error: --split \"2147483648\" is too many: at most 65536 subnets are listed (a /16 split into /32s)\n",
+    );
+    // A malformed actions file is a usage error (2), as a bad --share is; 1 means a wrong answer.
+    std::fs::write(dir.path().join("bad.json"), "[{\"answer\": ").unwrap();
+    let check = ["lesson", "check", "ports", "range-of-3306", "--actions"];
+    let out = run(dir.path(), &[&check[..], &["bad.json"]].concat());
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+    assert!(
+        stderr(&out).starts_with("labvisor: error: bad.json:1:"),
+        "{}",
+        stderr(&out)
+    );
+    std::fs::write(
+        dir.path().join("bad.bin"),
+        [
+            2u8, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF,
+        ],
+    )
+    .unwrap();
+    expect(
+        &[&check[..], &["bad.bin"]].concat(),
+        2,
+        "labvisor: error: bad.bin: not a postcard action log: after byte 11 of 11: a number whose encoding never ends\n",
+    );
+    // A name the VDI header cannot keep whole is refused, and nothing is left behind.
+    let long = "n".repeat(300);
+    expect(
+        &["disk", "snapshot", "a.vdi", "--name", &long],
+        2,
+        "labvisor: error: a.vdi: the snapshot name is 300 bytes long; a VDI keeps at most 255 bytes of it (in its header's description): choose a shorter name\n",
+    );
+    assert!(
+        !dir.path().join("a.vdi.snapshots").exists(),
+        "no empty snapshot directory"
+    );
+    // A snapshot that fails after creating its directory removes it again.
+    std::fs::write(dir.path().join("r.raw"), [0u8; 4096]).unwrap();
+    let out = run(dir.path(), &["disk", "snapshot", "r.raw"]);
+    assert_ne!(code(&out), 0);
+    assert!(
+        !dir.path().join("r.raw.snapshots").exists(),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -384,7 +384,7 @@ fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
     let base = image_info(&images[0])?;
     let states = images[0]
         .block_states()
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
+        .map_err(|e| CliError::Runtime(format!("{}: {e}", a.file.display())))?;
     let picture = block_picture(&states, PICTURE_WIDTH);
     let mut snapshots = Vec::new();
     for image in &images[1..] {
@@ -539,7 +539,7 @@ fn open_disk(
 fn chain_host_bytes(disk: &DiskChain) -> Result<u64, CliError> {
     disk.chain()
         .host_bytes()
-        .map_err(|e| CliError::Runtime(e.to_string()))
+        .map_err(|e| disk_err(disk.newest_error(e)))
 }
 
 fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
@@ -586,7 +586,7 @@ fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
         .newest_mut()
         .storage_mut()
         .flush()
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
+        .map_err(|e| CliError::Runtime(format!("{}: {e}", r.file.display())))?;
     let after = chain_host_bytes(&disk)?;
     if global.json {
         return print_json(&WriteJson {

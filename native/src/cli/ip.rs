@@ -57,6 +57,15 @@ pub struct SameSubnet {
     pub same: bool,
 }
 
+/// The most subnets `--split` lists (each is a line of output and memory to hold it).
+const MAX_SPLIT: u32 = 65536;
+
+fn too_many_parts(n: &str) -> String {
+    format!(
+        "--split {n:?} is too many: at most {MAX_SPLIT} subnets are listed (a /16 split into /32s)"
+    )
+}
+
 /// Runs `labvisor ip`.
 pub fn run(args: Args, global: &Global) -> CliResult {
     let lang = global.lang();
@@ -76,11 +85,17 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         None => None,
         Some(n) => {
             let cidr = cidr.ok_or_else(|| needs_prefix("--split"))?;
-            let count: u32 = n.trim().parse().map_err(|_| {
-                CliError::Usage(format!(
-                    "--split {n:?} is not a number: expected how many subnets, such as 4"
-                ))
+            let count: u32 = n.trim().parse().map_err(|e: std::num::ParseIntError| {
+                CliError::Usage(match e.kind() {
+                    std::num::IntErrorKind::PosOverflow => too_many_parts(n),
+                    _ => format!(
+                        "--split {n:?} is not a number: expected how many subnets, such as 4"
+                    ),
+                })
             })?;
+            if count > MAX_SPLIT {
+                return Err(CliError::Usage(too_many_parts(n)));
+            }
             Some(cidr.split(count).map_err(|e| usage(&e))?)
         }
     };

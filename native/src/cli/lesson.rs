@@ -344,7 +344,9 @@ pub fn render_markdown(markdown: &str) -> String {
 
 fn read_actions(path: &Path) -> Result<ActionsFile, CliError> {
     let bytes = files::read_bytes(path, "actions file", files::ACTIONS_LIMIT)?;
-    parse_actions_file(&path.display().to_string(), &bytes).map_err(CliError::Runtime)
+    // A malformed file is the user's to fix (exit 2), as a bad --share code is; exit 1 means
+    // a wrong answer.
+    parse_actions_file(&path.display().to_string(), &bytes).map_err(CliError::Usage)
 }
 
 #[derive(Serialize)]

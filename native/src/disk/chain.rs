@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use labvisor_core::disk::image::{Format, Image, ImageError};
-use labvisor_core::disk::snapshot::{Chain, MergeReport, SnapshotError};
+use labvisor_core::disk::snapshot::{check_name, Chain, MergeReport, SnapshotError};
 use labvisor_core::disk::vdi::{HEADER_LEN, SIGNATURE};
 
 use super::file::FileStorage;
@@ -65,6 +65,10 @@ impl DiskError {
                 source: ImageError::OutOfRange { .. },
                 ..
             } | DiskError::FormatContradicted { .. }
+                | DiskError::Snapshot {
+                    source: SnapshotError::NameTooLong { .. },
+                    ..
+                }
         )
     }
 
@@ -254,13 +258,31 @@ impl DiskChain {
 
     /// Takes a snapshot named `name`: a new differencing image in the snapshots directory.
     pub fn take_snapshot(&mut self, name: &str) -> Result<PathBuf, DiskError> {
+        let snapshot_error = |source| DiskError::Snapshot {
+            path: self.base.clone(),
+            source,
+        };
+        check_name(name).map_err(snapshot_error)?;
         let dir = chain_snapshots_dir(&self.base);
+        let created_dir = !dir.is_dir();
         fs::create_dir_all(&dir).map_err(|e| DiskError::io(&dir, e))?;
+        // A failure leaves the disk as it was: no snapshot file, no new empty directory.
+        let undo = |path: Option<&Path>| {
+            if let Some(path) = path {
+                let _ = fs::remove_file(path);
+            }
+            if created_dir {
+                let _ = fs::remove_dir(&dir);
+            }
+        };
         let uuid = random_uuid();
         let path = dir.join(format!("{{{uuid}}}.vdi"));
-        let storage = FileStorage::create_new(&path).map_err(|e| DiskError::io(&path, e))?;
+        let storage = FileStorage::create_new(&path).map_err(|e| {
+            undo(None);
+            DiskError::io(&path, e)
+        })?;
         if let Err(source) = self.chain.take(storage, uuid, random_uuid(), name) {
-            let _ = fs::remove_file(&path);
+            undo(Some(&path));
             return Err(DiskError::Snapshot {
                 path: self.base.clone(),
                 source,

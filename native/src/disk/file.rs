@@ -69,7 +69,12 @@ impl FileStorage {
         };
         StorageError::new(
             kind,
-            format!("{}: {what} at offset {offset}: {err}", self.path.display()),
+            // The caller names the file (every error path adds it): saying it here too would
+            // print it twice.
+            format!(
+                "{what} at offset {offset}: {}",
+                crate::files::os_reason(&err)
+            ),
         )
     }
 }
@@ -250,6 +255,12 @@ mod tests {
         assert_eq!(b, [7, 0]);
         let err = s.read_at(64 << 20, &mut b).unwrap_err();
         assert_eq!(err.kind, StorageErrorKind::UnexpectedEof);
-        assert!(err.message.contains("f.raw"), "{}", err.message);
+        assert_eq!(
+            err.message,
+            format!(
+                "read of 2 bytes at offset {}: failed to fill whole buffer",
+                64 << 20
+            )
+        );
     }
 }
