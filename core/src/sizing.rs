@@ -143,8 +143,10 @@ pub fn parse_size_mib(input: &str) -> Result<u64, SizingError> {
 
 /// Formats MiB the way a learner reads it: `2 GiB`, `1.5 GiB`, `512 MiB`.
 pub fn format_mib(mib: u64) -> String {
-    if mib >= 1024 && (mib * 10) % 1024 == 0 {
-        let tenths = mib * 10 / 1024;
+    // In 128 bits: a saturated total (u64::MAX) must print, not overflow.
+    let tenths_exact = u128::from(mib) * 10;
+    if mib >= 1024 && tenths_exact % 1024 == 0 {
+        let tenths = tenths_exact / 1024;
         if tenths % 10 == 0 {
             format!("{} GiB", tenths / 10)
         } else {
@@ -747,6 +749,8 @@ mod tests {
         assert_eq!(parse_size_mib("1.5G"), Ok(1536));
         assert_eq!(parse_size_mib("2048"), Ok(2048));
         assert_eq!(parse_size_mib("1T"), Ok(1024 * 1024));
+        assert_eq!(format_mib(u64::MAX), format!("{} MiB", u64::MAX));
+        assert_eq!(format_mib(u64::MAX - 1023), "18014398509481983 GiB");
         assert!(matches!(
             parse_size_mib("1.3M"),
             Err(SizingError::SizeOutOfRange { .. })

@@ -225,7 +225,15 @@ impl ActionLog {
     pub fn from_postcard(bytes: &[u8]) -> Result<ActionLog, String> {
         match bytes.split_first() {
             None => Err("empty: no action log".into()),
-            Some((&LOG_FORMAT, body)) => postcard::from_bytes(body).map_err(|e| e.to_string()),
+            Some((&LOG_FORMAT, body)) => {
+                let mut de = postcard::Deserializer::from_bytes(body);
+                ActionLog::deserialize(&mut de).map_err(|e| {
+                    // Where the decoder stopped: the format byte, then what it consumed.
+                    let rest = de.finalize().map(<[u8]>::len).unwrap_or(0);
+                    let read = 1 + body.len() - rest;
+                    format!("after byte {read} of {}: {}", bytes.len(), postcard_reason(&e))
+                })
+            }
             Some((other, _)) => Err(format!(
                 "made by another version of Labvisor (action log format {other}; this one reads {LOG_FORMAT})"
             )),
@@ -244,15 +252,67 @@ impl ActionLog {
         use base64::Engine as _;
         let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(code.trim())
-            .map_err(|e| format!("share code is not base64url: {e}"))?;
+            .map_err(|e| format!("share code is not base64url: {}", base64_reason(&e)))?;
         ActionLog::from_postcard(&bytes)
             .map_err(|e| format!("share code does not hold an action log: {e}"))
+    }
+}
+
+/// A postcard error in words a learner can act on (the library's own are about Rust types).
+fn postcard_reason(e: &postcard::Error) -> String {
+    use postcard::Error as E;
+    match e {
+        E::DeserializeUnexpectedEnd => "the data ends in the middle of a value (cut short?)".into(),
+        E::DeserializeBadVarint => "a number whose encoding never ends".into(),
+        E::DeserializeBadUtf8 | E::DeserializeBadChar => "text that is not UTF-8".into(),
+        E::DeserializeBadEnum => "an unknown kind of step".into(),
+        E::DeserializeBadBool | E::DeserializeBadOption => {
+            "a byte that is neither 0 nor 1 where a yes/no belongs".into()
+        }
+        other => other.to_string(),
+    }
+}
+
+/// A base64 error with the character and its 1-based position.
+fn base64_reason(e: &base64::DecodeError) -> String {
+    use base64::DecodeError as E;
+    match *e {
+        E::InvalidByte(at, byte) | E::InvalidLastSymbol(at, byte) => format!(
+            "character {:?} at position {} (share codes use only A-Z, a-z, 0-9, - and _)",
+            char::from(byte),
+            at + 1
+        ),
+        E::InvalidLength(len) => {
+            format!("{len} characters cannot be a share code (one is missing or extra: was it cut when copied?)")
+        }
+        E::InvalidPadding => "share codes have no '=' padding".into(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn broken_share_codes_and_logs_say_where() {
+        let err = ActionLog::from_share_code("AAAA!!").unwrap_err();
+        assert_eq!(
+            err,
+            "share code is not base64url: character '!' at position 5 (share codes use only A-Z, a-z, 0-9, - and _)"
+        );
+        let mut bytes = vec![LOG_FORMAT];
+        bytes.extend([0xFF; 10]);
+        let err = ActionLog::from_postcard(&bytes).unwrap_err();
+        assert_eq!(
+            err,
+            "after byte 11 of 11: a number whose encoding never ends"
+        );
+        let err = ActionLog::from_postcard(&[LOG_FORMAT, 5, b'a']).unwrap_err();
+        assert_eq!(
+            err,
+            "after byte 2 of 3: the data ends in the middle of a value (cut short?)"
+        );
+    }
 
     fn sample() -> ActionLog {
         ActionLog {

@@ -9,6 +9,7 @@
 
 pub mod cli;
 pub mod disk;
+pub mod files;
 pub mod hostinfo;
 
 pub use labvisor_vmm as vmm;

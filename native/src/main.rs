@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::error::ErrorKind;
 use clap::Parser;
+use labvisor::cli::output::to_stderr;
 
 fn main() -> ExitCode {
     // `labvisor net run lab.toml | head` should end quietly, as coreutils do, instead of
@@ -17,7 +18,7 @@ fn main() -> ExitCode {
     match labvisor::cli::run(args) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("labvisor: error: {err}");
+            to_stderr(&format!("labvisor: error: {err}\n"));
             err.exit_code()
         }
     }
@@ -31,11 +32,24 @@ fn report_parse_error(err: clap::Error) -> ExitCode {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
-            let _ = err.print();
-            ExitCode::from(if err.use_stderr() { 2 } else { 0 })
+            // Help that cannot be written (`--help >/dev/full`) is a failure, not a success.
+            match (err.print(), err.use_stderr()) {
+                (_, true) => ExitCode::from(2),
+                (Ok(()), false) => ExitCode::SUCCESS,
+                (Err(e), false) => {
+                    let reason = labvisor::files::os_reason(&e);
+                    to_stderr(&format!(
+                        "labvisor: error: cannot write to standard output: {reason}\n"
+                    ));
+                    ExitCode::from(1)
+                }
+            }
         }
         _ => {
-            eprintln!("labvisor: {}", one_line(&err.render().to_string()));
+            to_stderr(&format!(
+                "labvisor: {}\n",
+                one_line(&err.render().to_string())
+            ));
             ExitCode::from(2)
         }
     }

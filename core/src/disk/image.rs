@@ -257,6 +257,10 @@ fn block_len() -> u64 {
     u64::from(BLOCK_SIZE)
 }
 
+/// The largest image [`Image::create`] makes: 16 TiB. A VDI of that size has a 64 MiB
+/// block map, held in memory while the image is open.
+pub const MAX_CREATE_SIZE: u64 = 16 << 40;
+
 /// A disk image over storage `S`.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Image<S> {
@@ -287,6 +291,11 @@ impl<S: Storage> Image<S> {
         }
         if size % 512 != 0 {
             return Err(bad("the size must be a whole number of 512-byte sectors"));
+        }
+        if size > MAX_CREATE_SIZE {
+            return Err(bad(
+                "Labvisor creates images up to 16 TiB (a VDI's block map, 4 bytes per 1 MiB block, is held in memory; 16 TiB is also ext4's largest file)",
+            ));
         }
         match spec.format {
             Format::Raw => {
@@ -785,13 +794,14 @@ impl<S: Storage> Image<S> {
         let mut still_used = 0;
         match &self.layout {
             Layout::Raw { .. } => {
+                let end = offset + len;
                 let mut at = offset;
-                while at < offset + len {
-                    let n = raw::RAW_SCAN_UNIT.min(offset + len - at);
-                    if self.storage.is_allocated(at, n)? {
+                while let Some(data) = raw::next_data_unit(&self.storage, at, end)? {
+                    let n = raw::RAW_SCAN_UNIT.min(end - data);
+                    if self.storage.is_allocated(data, n)? {
                         still_used += n;
                     }
-                    at += n;
+                    at = data + n;
                 }
             }
             Layout::Vdi { .. } => {
@@ -902,17 +912,22 @@ impl<S: Storage> Image<S> {
                     _ => BlockState::Data,
                 })
                 .collect()),
-            Layout::Raw { size, .. } => (0..self.blocks_total())
-                .map(|b| {
-                    let start = b * block_len();
+            Layout::Raw { size, .. } => {
+                // Only the pieces with data are visited: the holes of a sparse file are
+                // skipped whole, however large.
+                let mut states = vec![BlockState::Free; self.blocks_total() as usize];
+                let mut at = 0;
+                while let Some(data) = raw::next_data_unit(&self.storage, at, *size)? {
+                    let block = data / block_len();
+                    let start = block * block_len();
                     let n = block_len().min(size - start);
-                    Ok(if self.storage.is_allocated(start, n)? {
-                        BlockState::Data
-                    } else {
-                        BlockState::Free
-                    })
-                })
-                .collect(),
+                    if self.storage.is_allocated(start, n)? {
+                        states[block as usize] = BlockState::Data;
+                    }
+                    at = start + n;
+                }
+                Ok(states)
+            }
         }
     }
 

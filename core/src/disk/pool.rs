@@ -16,7 +16,7 @@ use super::image::{Allocation, CreateSpec, Format, Image, ImageError, WriteRepor
 use super::size::ByteSize;
 use super::snapshot::{Chain, MergeReport, SnapshotError};
 use super::storage::MemStorage;
-use super::vdi::{bmap_len, Uuid, BLOCK_SIZE, DEFAULT_BMAP_OFFSET};
+use super::vdi::{Uuid, BLOCK_SIZE, DEFAULT_BMAP_OFFSET, MAX_BLOCKS};
 
 /// Why a pool operation failed.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize)]
@@ -194,7 +194,7 @@ impl Pool {
         self.disks
             .values()
             .map(|c| c.host_bytes().unwrap_or(0))
-            .sum()
+            .fold(0, u64::saturating_add)
     }
 
     /// Host bytes free.
@@ -204,7 +204,10 @@ impl Pool {
 
     /// Sum of the sizes promised to guests.
     pub fn provisioned(&self) -> u64 {
-        self.disks.values().map(Chain::virtual_size).sum()
+        self.disks
+            .values()
+            .map(Chain::virtual_size)
+            .fold(0, u64::saturating_add)
     }
 
     /// Provisioned / capacity: above 1.0 the pool is overcommitted.
@@ -405,17 +408,46 @@ fn ratio(a: u64, b: u64) -> f64 {
     }
 }
 
-/// Host bytes a new VDI takes: header and block map, plus every block if fixed.
+/// Host bytes a new VDI takes: header and block map, plus every block if fixed. Computed
+/// without overflow; a size no 64-bit count can hold comes out as `u64::MAX`.
 pub fn vdi_host_bytes_at_creation(virtual_size: u64, allocation: Allocation) -> u64 {
-    let blocks = virtual_size.div_ceil(u64::from(BLOCK_SIZE));
-    // Header and block map, in whole 4 KiB file-system blocks; the gap up to the data area is
-    // a hole.
-    let bmap = bmap_len(blocks.min(u64::from(u32::MAX)) as u32);
-    let metadata = (u64::from(DEFAULT_BMAP_OFFSET) + bmap).div_ceil(4096) * 4096;
+    u64::try_from(vdi_host_bytes_exact(virtual_size, allocation)).unwrap_or(u64::MAX)
+}
+
+fn vdi_host_bytes_exact(virtual_size: u64, allocation: Allocation) -> u128 {
+    let blocks = u128::from(virtual_size.div_ceil(u64::from(BLOCK_SIZE)));
+    // Header and block map (4 bytes a block, in whole sectors), in whole 4 KiB file-system
+    // blocks; the gap up to the data area is a hole.
+    let bmap = (blocks * 4).div_ceil(512) * 512;
+    let metadata = (u128::from(DEFAULT_BMAP_OFFSET) + bmap).div_ceil(4096) * 4096;
     match allocation {
         Allocation::Dynamic => metadata,
-        Allocation::Fixed => metadata + blocks * u64::from(BLOCK_SIZE),
+        Allocation::Fixed => metadata + blocks * u128::from(BLOCK_SIZE),
     }
+}
+
+/// The largest disk a VDI can describe: [`MAX_BLOCKS`] blocks of 1 MiB (1024 TiB − 1 MiB).
+pub const VDI_MAX_SIZE: u64 = MAX_BLOCKS as u64 * BLOCK_SIZE as u64;
+
+/// Why a plan was refused.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PlanError {
+    /// A disk larger than any VDI can be.
+    #[error("vm{index}: {size} bytes ({}) is larger than a VDI image can be: at most 0x3FFFFFFF blocks of 1 MiB, just under 1024 TiB", ByteSize(*size))]
+    TooLarge {
+        /// 1-based position of the disk, as the plan's table numbers it.
+        index: usize,
+        /// Its size in bytes.
+        size: u64,
+    },
+}
+
+/// [`plan`], refusing disks no VDI can hold, so every figure in the plan is a real one.
+pub fn try_plan(capacity: u64, disks: &[(u64, Allocation)]) -> Result<Plan, PlanError> {
+    if let Some((i, &(size, _))) = disks.iter().enumerate().find(|(_, d)| d.0 > VDI_MAX_SIZE) {
+        return Err(PlanError::TooLarge { index: i + 1, size });
+    }
+    Ok(plan(capacity, disks))
 }
 
 /// One VM disk in a plan.
@@ -455,8 +487,8 @@ pub struct Plan {
 }
 
 /// Plans VDI disks on a host disk of `capacity` bytes.
-pub fn plan(capacity: u64, disks: &[(u64, Allocation)]) -> Plan {
-    let disks: Vec<PlannedDisk> = disks
+pub fn plan(capacity: u64, sizes: &[(u64, Allocation)]) -> Plan {
+    let disks: Vec<PlannedDisk> = sizes
         .iter()
         .map(|&(virtual_size, allocation)| PlannedDisk {
             virtual_size,
@@ -465,18 +497,26 @@ pub fn plan(capacity: u64, disks: &[(u64, Allocation)]) -> Plan {
             when_full: vdi_host_bytes_at_creation(virtual_size, Allocation::Fixed),
         })
         .collect();
-    let provisioned = disks.iter().map(|d| d.virtual_size).sum();
-    let at_creation = disks.iter().map(|d| d.at_creation).sum();
-    let when_full = disks.iter().map(|d| d.when_full).sum();
+    // Summed in 128 bits: the verdicts compare exact totals, and a total past 64 bits shows
+    // as u64::MAX instead of wrapping around to a small number that "fits".
+    let total = |f: &dyn Fn(&(u64, Allocation)) -> u128| -> u128 { sizes.iter().map(f).sum() };
+    let provisioned = total(&|d| u128::from(d.0));
+    let at_creation = total(&|d| vdi_host_bytes_exact(d.0, d.1));
+    let when_full = total(&|d| vdi_host_bytes_exact(d.0, Allocation::Fixed));
+    let clamp = |v: u128| u64::try_from(v).unwrap_or(u64::MAX);
     Plan {
         capacity,
-        provisioned,
-        at_creation,
-        when_full,
-        fits_at_creation: at_creation <= capacity,
-        fits_when_full: when_full <= capacity,
-        overcommit_ratio: ratio(provisioned, capacity),
-        growth_room: capacity.saturating_sub(at_creation),
+        provisioned: clamp(provisioned),
+        at_creation: clamp(at_creation),
+        when_full: clamp(when_full),
+        fits_at_creation: at_creation <= u128::from(capacity),
+        fits_when_full: when_full <= u128::from(capacity),
+        overcommit_ratio: if capacity == 0 {
+            f64::INFINITY
+        } else {
+            provisioned as f64 / capacity as f64
+        },
+        growth_room: clamp(u128::from(capacity).saturating_sub(at_creation)),
         disks,
     }
 }

@@ -41,9 +41,27 @@ pub enum SnapshotError {
         /// What it is.
         kind: ImageKind,
     },
+    /// A name longer than a VDI header's description field holds.
+    #[error("the snapshot name is {len} bytes long; a VDI keeps at most {MAX_NAME_BYTES} bytes of it (in its header's description): choose a shorter name")]
+    NameTooLong {
+        /// The name's length in UTF-8 bytes.
+        len: usize,
+    },
     /// A differencing image cannot be a base.
     #[error("the base of a chain cannot be a differencing image (its parent is missing)")]
     OrphanBase,
+}
+
+/// The longest snapshot name, in UTF-8 bytes: a VDI header's 256-byte description, less the
+/// terminating NUL.
+pub const MAX_NAME_BYTES: usize = 255;
+
+/// Refuses a snapshot name the image could not keep whole (it is never cut silently).
+pub fn check_name(name: &str) -> Result<(), SnapshotError> {
+    if name.len() > MAX_NAME_BYTES {
+        return Err(SnapshotError::NameTooLong { len: name.len() });
+    }
+    Ok(())
 }
 
 /// A base image and its differencing images, oldest first.
@@ -209,6 +227,7 @@ impl<S: Storage> Chain<S> {
         modification_uuid: Uuid,
         name: &str,
     ) -> Result<(), SnapshotError> {
+        check_name(name)?;
         let child =
             Image::create_differencing(storage, self.newest(), uuid, modification_uuid, name)?;
         self.images.push(child);

@@ -97,6 +97,12 @@ pub trait Storage {
     fn is_allocated(&self, _offset: u64, _len: u64) -> Result<bool, StorageError> {
         Ok(true)
     }
+    /// The first offset at or after `offset` with host space behind it, or `None` when there
+    /// is none before the end: lets a scan jump over a sparse file's holes instead of asking
+    /// about every piece of a terabyte. The default (for stores that cannot tell) is `offset`.
+    fn next_data(&self, offset: u64) -> Result<Option<u64>, StorageError> {
+        Ok((offset < self.len()?).then_some(offset))
+    }
     /// Makes written data durable.
     fn flush(&mut self) -> Result<(), StorageError> {
         Ok(())
@@ -378,6 +384,23 @@ impl Storage for MemStorage {
         let end = range_end(offset, len)?;
         let (first, last) = chunk_span(offset, end);
         Ok(self.allocated_chunks(first, last) > 0)
+    }
+
+    fn next_data(&self, offset: u64) -> Result<Option<u64>, StorageError> {
+        let chunk = offset / MEM_CHUNK;
+        let written = self.chunks.range(chunk..).next().map(|(&c, _)| c);
+        let reserved = self
+            .reserved
+            .iter()
+            .find(|(_, &e)| e > chunk)
+            .map(|(&s, _)| s.max(chunk));
+        let next = match (written, reserved) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        Ok(next
+            .map(|c| (c * MEM_CHUNK).max(offset))
+            .filter(|&at| at < self.len))
     }
 }
 

@@ -4,7 +4,7 @@ use proptest::prelude::*;
 
 use super::backup::{backup, restore, BackupError};
 use super::image::*;
-use super::pool::{plan, GuestWrite, Pool, PoolError, PoolEvent};
+use super::pool::{plan, try_plan, GuestWrite, Pool, PoolError, PoolEvent, VDI_MAX_SIZE};
 use super::size::{GIB, MIB};
 use super::snapshot::{Chain, SnapshotError};
 use super::storage::{MemStorage, Storage};
@@ -142,6 +142,51 @@ fn creation_rejects_sizes_that_are_not_whole_sectors() {
     };
     let err = Image::create(MemStorage::from_bytes(b"precious"), spec, &mut |_, _| {}).unwrap_err();
     assert_eq!(err, ImageError::NotEmpty { len: 8 });
+}
+
+#[test]
+fn creation_is_bounded_at_16_tib_and_opening_at_64_tib() {
+    for format in [Format::Vdi, Format::Raw] {
+        let spec = CreateSpec {
+            format,
+            allocation: Allocation::Dynamic,
+            virtual_size: MAX_CREATE_SIZE + MIB,
+            uuid: uuid(1),
+            modification_uuid: uuid(1),
+        };
+        let err = Image::create(MemStorage::new(), spec, &mut |_, _| {}).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Labvisor creates images up to 16 TiB"),
+            "{err}"
+        );
+    }
+    let image = create(Format::Raw, Allocation::Dynamic, MAX_CREATE_SIZE);
+    assert_eq!(image.virtual_size(), MAX_CREATE_SIZE);
+    // A header that would make the block map gigabytes is refused before it is read.
+    let size = u64::from(vdi::MAX_OPEN_BLOCKS + 1) << 20;
+    let header = vdi::VdiHeader::new(vdi::ImageType::Dynamic, size, uuid(1), uuid(2));
+    let mut storage = MemStorage::from_bytes(&header.encode());
+    storage
+        .set_len(u64::from(header.offset_data) + MIB)
+        .unwrap();
+    let err = Image::open(storage, Format::Vdi).unwrap_err().to_string();
+    assert!(
+        err.contains("blocks_in_image") && err.contains("at most 67108864 (64 TiB)"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_sparse_raw_image_is_scanned_by_its_data_not_its_size() {
+    let mut image = create(Format::Raw, Allocation::Dynamic, MAX_CREATE_SIZE);
+    image.write(MAX_CREATE_SIZE - MIB, &[7u8; 4096]).unwrap();
+    let report = image.delete_file(0, MAX_CREATE_SIZE).unwrap();
+    assert_eq!(report.host_bytes_still_used, 64 << 10);
+    let states = image.block_states().unwrap();
+    assert_eq!(states.iter().filter(|s| **s == BlockState::Data).count(), 1);
+    assert_eq!(states.last(), Some(&BlockState::Data));
+    image.compact().unwrap();
 }
 
 #[test]
@@ -571,6 +616,38 @@ fn two_128g_dynamic_disks_fit_on_a_256g_host_until_the_guests_fill_it() {
         ],
     );
     assert!(!p.fits_at_creation);
+}
+
+#[test]
+fn sizes_that_overflow_when_summed_never_fit() {
+    let p = plan(1 << 40, &[(u64::MAX, Allocation::Fixed)]);
+    assert!(!p.fits_at_creation && !p.fits_when_full, "{p:?}");
+    assert_eq!(p.at_creation, u64::MAX);
+    let half = (u64::MAX / 2) & !0xFFFFF;
+    let p = plan(1 << 50, &[(half, Allocation::Dynamic); 3]);
+    assert!(
+        p.fits_at_creation,
+        "dynamic disks take only their block maps"
+    );
+    assert!(
+        !p.fits_when_full,
+        "three halves of 2^64 do not wrap to a small total"
+    );
+    assert_eq!((p.provisioned, p.when_full), (u64::MAX, u64::MAX));
+    assert!(
+        (p.overcommit_ratio - 24576.0).abs() < 1.0,
+        "1.5 × 2^64 / 2^50, not a wrapped total"
+    );
+    let err = try_plan(
+        1 << 40,
+        &[(GIB, Allocation::Fixed), (u64::MAX, Allocation::Fixed)],
+    )
+    .unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "vm2: 18446744073709551615 bytes (16777216.0 TiB) is larger than a VDI image can be: at most 0x3FFFFFFF blocks of 1 MiB, just under 1024 TiB"
+    );
+    assert!(try_plan(1 << 40, &[(VDI_MAX_SIZE, Allocation::Dynamic)]).is_ok());
 }
 
 #[test]

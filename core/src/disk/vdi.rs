@@ -46,6 +46,9 @@ pub const DATA_ALIGN: u64 = 1 << 20;
 /// The most blocks an image may have: the block map must stay addressable by a u32 offset
 /// (the same limit as qemu's `VDI_BLOCKS_IN_IMAGE_MAX`).
 pub const MAX_BLOCKS: u32 = 0x3FFF_FFFF;
+/// The most blocks [`load`] accepts: 64 TiB of 1 MiB blocks, a 256 MiB block map in memory.
+/// (Labvisor creates images up to 16 TiB; larger ones made elsewhere open up to this.)
+pub const MAX_OPEN_BLOCKS: u32 = 64 << 20;
 /// Byte offset of the `blocks_allocated` field, rewritten on every allocation.
 pub const BLOCKS_ALLOCATED_OFFSET: u64 = 0x184;
 /// The text Labvisor writes at the start of its images.
@@ -621,6 +624,17 @@ pub fn load(storage: &dyn Storage) -> Result<(VdiHeader, Vec<u32>), VdiError> {
     storage.read_at(0, &mut raw)?;
     let header = VdiHeader::decode(&raw)?;
     header.check()?;
+    if header.blocks_in_image > MAX_OPEN_BLOCKS {
+        // The block map is read whole into memory: a header may not make it gigabytes.
+        return Err(VdiError::BadField {
+            field: "blocks_in_image",
+            offset: 0x180,
+            found: header.blocks_in_image.into(),
+            expected: format!(
+                "at most {MAX_OPEN_BLOCKS} (64 TiB): Labvisor holds the block map in memory"
+            ),
+        });
+    }
     let bmap_end = u64::from(header.offset_bmap) + u64::from(header.blocks_in_image) * 4;
     if bmap_end > file_len {
         return Err(VdiError::BlockMapOutOfBounds {

@@ -9,13 +9,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 use labvisor_core::disk::image::{
     block_picture, Allocation, CreateSpec, Format, Image, ImageInfo, ImageKind,
 };
-use labvisor_core::disk::pool::{plan, Plan};
+use labvisor_core::disk::pool::{try_plan, Plan};
 use labvisor_core::disk::size::{ByteSize, MIB};
 use labvisor_core::disk::storage::Storage;
 use labvisor_core::lang::Lang;
 use serde::Serialize;
 
-use super::output::{print_json, Table};
+use super::output::{out, outln, print_json, Table};
 use super::{CliError, CliResult, Global};
 use crate::disk::{self, backup, DiskChain, DiskError, FileStorage};
 
@@ -67,6 +67,10 @@ struct FileArg {
     /// The format (default: detected from the file's header or name).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
+    /// Open with --format even where the file's header says otherwise (a raw disk whose first
+    /// bytes look like a VDI header).
+    #[arg(long, requires = "format")]
+    force_format: bool,
 }
 
 #[derive(Debug, Args)]
@@ -106,6 +110,10 @@ struct RangeArgs {
     /// The format (default: detected).
     #[arg(long, value_enum)]
     format: Option<FormatArg>,
+    /// Open with --format even where the file's header says otherwise (a raw disk whose first
+    /// bytes look like a VDI header).
+    #[arg(long, requires = "format")]
+    force_format: bool,
 }
 
 #[derive(Debug, Args)]
@@ -321,14 +329,14 @@ fn create(a: CreateArgs, global: &Global) -> Result<(), CliError> {
     }
     let (file, kind) = (a.file.display(), kind_text(global, info.kind));
     let (size, host) = (size_text(info.virtual_size), size_text(info.host_bytes));
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Created {file}: {kind}, {size} virtual, {host} on the host."),
             format!("{file} 생성: {kind}, 가상 크기 {size}, 호스트 실제 사용량 {host}."),
         )
-    );
+    )?;
     let (en, ko) = match info.kind {
         ImageKind::VdiDynamic => (
             "It holds only the header and the block map now; each 1 MiB block is added the first time the guest writes to it.",
@@ -343,7 +351,7 @@ fn create(a: CreateArgs, global: &Global) -> Result<(), CliError> {
             "모든 공간을 지금 확보했습니다. 나중에 공간이 모자랄 일이 없고, 쓰기 때 할당 비용도 없습니다.",
         ),
     };
-    println!("{}", say(global, en.into(), ko.into()));
+    outln!("{}", say(global, en.into(), ko.into()))?;
     Ok(())
 }
 
@@ -371,12 +379,12 @@ fn image_info(image: &Image<FileStorage>) -> Result<ImageInfo, CliError> {
 }
 
 fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
-    let disk = DiskChain::open(&a.file, a.format.map(Into::into), false).map_err(disk_err)?;
+    let disk = open_disk(&a.file, a.format, a.force_format, false)?;
     let images = disk.chain().images();
     let base = image_info(&images[0])?;
     let states = images[0]
         .block_states()
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
+        .map_err(|e| CliError::Runtime(format!("{}: {e}", a.file.display())))?;
     let picture = block_picture(&states, PICTURE_WIDTH);
     let mut snapshots = Vec::new();
     for image in &images[1..] {
@@ -459,18 +467,18 @@ fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
             format!("칸 하나 = 블록 {cell}개: # 데이터, + 일부, z 0으로 표시, . 쓴 적 없음"),
         ),
     ]);
-    print!("{}", t.render());
+    out!("{}", t.render())?;
     if !snapshots.is_empty() {
-        println!();
+        outln!()?;
         let n = snapshots.len();
-        println!(
+        outln!(
             "{}",
             say(
                 global,
                 format!("Snapshots ({n}), oldest first; the guest writes to the last one:"),
                 format!("스냅샷 {n}개 (오래된 것부터). 게스트는 마지막 것에 씁니다:"),
             )
-        );
+        )?;
         let mut t = Table::new();
         if ko {
             t.row(["이름", "블록", "호스트 사용량", "파일"]);
@@ -485,16 +493,16 @@ fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
                 s.file.clone(),
             ]);
         }
-        print!("{}", t.render());
+        out!("{}", t.render())?;
         let all = size_text(chain_host_bytes);
-        println!(
+        outln!(
             "{}",
             say(
                 global,
                 format!("All images together: {all} on the host."),
                 format!("모든 이미지 합계: 호스트 사용량 {all}."),
             )
-        );
+        )?;
     }
     Ok(())
 }
@@ -509,19 +517,34 @@ struct WriteJson {
     host_bytes_after: u64,
 }
 
-fn open_rw(file: &Path, format: Option<FormatArg>) -> Result<DiskChain, CliError> {
-    DiskChain::open(file, format.map(Into::into), true).map_err(disk_err)
+/// Opens the disk at `file`; `--format raw` on a file with a VDI signature is refused unless
+/// `force_format`, since raw writes would overwrite the header.
+fn open_disk(
+    file: &Path,
+    format: Option<FormatArg>,
+    force_format: bool,
+    writable: bool,
+) -> Result<DiskChain, CliError> {
+    if matches!(format, Some(FormatArg::Raw))
+        && !force_format
+        && disk::has_vdi_signature(file).map_err(disk_err)?
+    {
+        return Err(disk_err(DiskError::FormatContradicted {
+            path: file.to_path_buf(),
+        }));
+    }
+    DiskChain::open(file, format.map(Into::into), writable).map_err(disk_err)
 }
 
 fn chain_host_bytes(disk: &DiskChain) -> Result<u64, CliError> {
     disk.chain()
         .host_bytes()
-        .map_err(|e| CliError::Runtime(e.to_string()))
+        .map_err(|e| disk_err(disk.newest_error(e)))
 }
 
 fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
     let r = a.range;
-    let mut disk = open_rw(&r.file, r.format)?;
+    let mut disk = open_disk(&r.file, r.format, r.force_format, true)?;
     let (at, len) = (r.at.bytes(), r.len.bytes());
     disk.chain()
         .newest()
@@ -563,7 +586,7 @@ fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
         .newest_mut()
         .storage_mut()
         .flush()
-        .map_err(|e| CliError::Runtime(e.to_string()))?;
+        .map_err(|e| CliError::Runtime(format!("{}: {e}", r.file.display())))?;
     let after = chain_host_bytes(&disk)?;
     if global.json {
         return print_json(&WriteJson {
@@ -581,22 +604,22 @@ fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
     };
     let (len, at) = (size_text(len), size_text(at));
     let (before, after) = (size_text(before), size_text(after));
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("The guest wrote {len} of {what} at {at}."),
             format!("게스트가 {at} 위치에 {what_ko} {len}를 썼습니다."),
         )
-    );
-    println!(
+    )?;
+    outln!(
         "{}",
         say(
             global,
             format!("New blocks allocated: {new_blocks}. Host bytes: {before} -> {after}."),
             format!("새로 할당된 블록: {new_blocks}개. 호스트 사용량: {before} -> {after}."),
         )
-    );
+    )?;
     Ok(())
 }
 
@@ -609,7 +632,7 @@ struct DeleteJson {
 }
 
 fn delete(r: RangeArgs, global: &Global) -> Result<(), CliError> {
-    let disk = DiskChain::open(&r.file, r.format.map(Into::into), false).map_err(disk_err)?;
+    let disk = open_disk(&r.file, r.format, r.force_format, false)?;
     let report = disk
         .chain()
         .newest()
@@ -641,13 +664,13 @@ fn delete(r: RangeArgs, global: &Global) -> Result<(), CliError> {
         ),
     ];
     for (en, ko) in lines {
-        println!("{}", say(global, en, ko));
+        outln!("{}", say(global, en, ko))?;
     }
     Ok(())
 }
 
 fn trim(r: RangeArgs, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&r.file, r.format)?;
+    let mut disk = open_disk(&r.file, r.format, r.force_format, true)?;
     let (at, len) = (r.at.bytes(), r.len.bytes());
     let report = disk
         .chain_mut()
@@ -670,19 +693,19 @@ fn trim(r: RangeArgs, global: &Global) -> Result<(), CliError> {
     } else {
         (String::new(), String::new())
     };
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("The guest discarded (TRIM) {len} at {at}.{blocks} Host bytes: {before} -> {after}."),
             format!("게스트가 {at} 위치의 {len}를 discard(TRIM) 했습니다.{blocks_ko} 호스트 사용량: {before} -> {after}."),
         )
-    );
+    )?;
     Ok(())
 }
 
 fn compact(a: FileArg, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&a.file, a.format)?;
+    let mut disk = open_disk(&a.file, a.format, a.force_format, true)?;
     let report = disk
         .chain_mut()
         .newest_mut()
@@ -696,31 +719,31 @@ fn compact(a: FileArg, global: &Global) -> Result<(), CliError> {
         size_text(report.host_bytes_before),
         size_text(report.host_bytes_after),
     );
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Compacted: {dropped} all-zero block(s) dropped, {moved} block(s) moved to fill the holes."),
             format!("압축 완료: 전부 0인 블록 {dropped}개를 없애고, 빈자리를 채우려고 블록 {moved}개를 옮겼습니다."),
         )
-    );
-    println!(
+    )?;
+    outln!(
         "{}",
         say(
             global,
             format!("Host bytes: {before} -> {after}."),
             format!("호스트 사용량: {before} -> {after}."),
         )
-    );
+    )?;
     if report.host_bytes_after >= report.host_bytes_before {
-        println!(
+        outln!(
             "{}",
             say(
                 global,
                 "Nothing was freed: blocks of deleted files are not zero until the guest zeroes its free space.".into(),
                 "돌려받은 공간이 없습니다. 게스트가 빈 공간을 0으로 채우기 전까지 삭제된 파일의 블록은 0이 아닙니다.".into(),
             )
-        );
+        )?;
     }
     Ok(())
 }
@@ -734,7 +757,7 @@ struct SnapshotJson {
 }
 
 fn snapshot(a: SnapshotArgs, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&a.file, None)?;
+    let mut disk = open_disk(&a.file, None, false, true)?;
     let path = disk.take_snapshot(&a.name).map_err(disk_err)?;
     if global.json {
         return print_json(&SnapshotJson {
@@ -745,27 +768,27 @@ fn snapshot(a: SnapshotArgs, global: &Global) -> Result<(), CliError> {
         });
     }
     let (name, file, child) = (&a.name, a.file.display(), path.display());
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Snapshot \"{name}\" taken of {file}: the image is frozen; from now on the guest writes to {child}."),
             format!("{file}의 스냅샷 \"{name}\"을(를) 만들었습니다. 이미지는 고정되고, 이제부터 게스트의 쓰기는 {child}에 기록됩니다."),
         )
-    );
-    println!(
+    )?;
+    outln!(
         "{}",
         say(
             global,
             "The snapshot lives on the same disk as the image: it is not a backup.".into(),
             "스냅샷은 이미지와 같은 디스크에 있습니다. 백업이 아닙니다.".into(),
         )
-    );
+    )?;
     Ok(())
 }
 
 fn revert(a: FileArg, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&a.file, a.format)?;
+    let mut disk = open_disk(&a.file, a.format, a.force_format, true)?;
     let dropped = disk.revert().map_err(disk_err)?;
     if global.json {
         return print_json(&serde_json::json!({
@@ -775,19 +798,19 @@ fn revert(a: FileArg, global: &Global) -> Result<(), CliError> {
         }));
     }
     let file = a.file.display();
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Reverted {file} to its newest snapshot: {dropped} changed block(s) discarded; the snapshot is kept."),
             format!("{file}을(를) 가장 최근 스냅샷으로 되돌렸습니다. 바뀐 블록 {dropped}개를 버렸고, 스냅샷은 남아 있습니다."),
         )
-    );
+    )?;
     Ok(())
 }
 
 fn merge(a: FileArg, global: &Global) -> Result<(), CliError> {
-    let mut disk = open_rw(&a.file, a.format)?;
+    let mut disk = open_disk(&a.file, a.format, a.force_format, true)?;
     let (removed, report) = disk.merge().map_err(disk_err)?;
     if global.json {
         return print_json(&serde_json::json!({
@@ -798,21 +821,23 @@ fn merge(a: FileArg, global: &Global) -> Result<(), CliError> {
         }));
     }
     let (file, merged, gone) = (a.file.display(), report.blocks_merged, removed.display());
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Deleted the newest snapshot of {file}: {merged} block(s) merged into its parent, {gone} removed. The current state is unchanged."),
             format!("{file}의 가장 최근 스냅샷을 삭제했습니다. 블록 {merged}개를 부모 이미지에 병합하고 {gone}을(를) 지웠습니다. 현재 상태는 그대로입니다."),
         )
-    );
+    )?;
     Ok(())
 }
 
 fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
     let outcome =
         backup::backup(&a.src, &a.dest_dir, a.allow_same_device).map_err(|e| match e {
-            backup::BackupError::SameDevice { .. } => CliError::Usage(e.to_string()),
+            backup::BackupError::SameDevice { .. } | backup::BackupError::InsideChain { .. } => {
+                CliError::Usage(e.to_string())
+            }
             other => CliError::Runtime(other.to_string()),
         })?;
     if global.json {
@@ -823,16 +848,16 @@ fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
         outcome.files.len(),
         size_text(outcome.bytes_copied),
     );
-    println!(
+    outln!(
         "{}",
         say(
             global,
             format!("Backed up {src} ({files} file(s), {bytes} of data; holes are not copied) and verified every byte:"),
             format!("{src}을(를) 백업하고 모든 바이트를 검증했습니다 (파일 {files}개, 데이터 {bytes}; 빈 구멍은 복사하지 않음):"),
         )
-    );
+    )?;
     for f in &outcome.files {
-        println!("  {}", f.display());
+        outln!("  {}", f.display())?;
     }
     let (en, ko) = if outcome.same_device {
         (
@@ -845,14 +870,15 @@ fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError> {
             "원본 디스크가 고장 나면 이 파일들을 다시 복사해 오거나 그 자리에서 그대로 써서 복원하세요.",
         )
     };
-    println!("{}", say(global, en.into(), ko.into()));
+    outln!("{}", say(global, en.into(), ko.into()))?;
     Ok(())
 }
 
 /// Prints the plan; like `host plan`, exits with status 1 when the disks cannot be created.
 fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
     let disks: Vec<(u64, Allocation)> = a.vms.iter().map(|(s, al)| (s.bytes(), *al)).collect();
-    let p: Plan = plan(a.host_disk.bytes(), &disks);
+    let p: Plan =
+        try_plan(a.host_disk.bytes(), &disks).map_err(|e| CliError::Usage(e.to_string()))?;
     let status = if p.fits_at_creation {
         ExitCode::SUCCESS
     } else {
@@ -888,8 +914,8 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
         size_text(p.at_creation),
         size_text(p.when_full),
     ]);
-    print!("{}", t.render());
-    println!();
+    out!("{}", t.render())?;
+    outln!()?;
     let (capacity, promised, ratio) = (
         size_text(p.capacity),
         size_text(p.provisioned),
@@ -925,7 +951,7 @@ fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
         ));
     }
     for (en, ko) in lines {
-        println!("{}", say(global, en, ko));
+        outln!("{}", say(global, en, ko))?;
     }
     Ok(status)
 }

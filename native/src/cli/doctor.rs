@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use labvisor_core::lang::Lang;
 use labvisor_core::sizing::format_mib;
 
-use super::output::{pick, print_json, yes_no, Table};
+use super::output::{out, pick, print_json, yes_no, Table};
 use super::{CliResult, Global};
 use crate::hostinfo::{self, HostReport, KvmFlavour, Verdict};
 
@@ -24,7 +24,7 @@ pub fn run(_args: Args, global: &Global) -> CliResult {
     if global.json {
         print_json(&report)?;
     } else {
-        print!("{}", render(&report, global.lang()));
+        out!("{}", render(&report, global.lang()))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -9,7 +9,7 @@ use labvisor_core::sizing::{
 };
 use serde::Serialize;
 
-use super::output::{pick, print_json, Table};
+use super::output::{out, pick, print_json, Table};
 use super::{CliError, CliResult, Global};
 use crate::hostinfo;
 
@@ -124,7 +124,7 @@ fn run_plan(args: PlanArgs, global: &Global) -> CliResult {
     if global.json {
         print_json(&report)?;
     } else {
-        print!("{}", render(&report, lang));
+        out!("{}", render(&report, lang))?;
     }
     if fits {
         Ok(ExitCode::SUCCESS)

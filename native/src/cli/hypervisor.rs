@@ -9,7 +9,7 @@ use labvisor_core::hypervisor::{
 use labvisor_core::lang::{Lang, Text};
 use serde::Serialize;
 
-use super::output::{pick, print_json, Table};
+use super::output::{out, pick, print_json, Table};
 use super::{CliError, CliResult, Global};
 
 /// Hypervisors: the catalog, one product, or classify a description.
@@ -89,7 +89,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         if global.json {
             print_json(&report)?;
         } else {
-            print!("{}", render_catalog(&report, lang));
+            out!("{}", render_catalog(&report, lang))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -97,7 +97,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         if global.json {
             print_json(h)?;
         } else {
-            print!("{}", render_product(h, lang));
+            out!("{}", render_product(h, lang))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -105,7 +105,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
     if global.json {
         print_json(&answer)?;
     } else {
-        print!("{}", render_classification(&answer, lang));
+        out!("{}", render_classification(&answer, lang))?;
     }
     Ok(ExitCode::SUCCESS)
 }

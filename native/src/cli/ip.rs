@@ -8,7 +8,7 @@ use labvisor_core::addr::{self, Cidr, CidrInfo, Ipv4Info};
 use labvisor_core::lang::Lang;
 use serde::Serialize;
 
-use super::output::{pick, print_json, yes_no, Table};
+use super::output::{out, pick, print_json, yes_no, Table};
 use super::{CliError, CliResult, Global};
 
 /// Explain an IPv4 address: class, scope (private, public, …), subnet.
@@ -57,6 +57,15 @@ pub struct SameSubnet {
     pub same: bool,
 }
 
+/// The most subnets `--split` lists (each is a line of output and memory to hold it).
+const MAX_SPLIT: u32 = 65536;
+
+fn too_many_parts(n: &str) -> String {
+    format!(
+        "--split {n:?} is too many: at most {MAX_SPLIT} subnets are listed (a /16 split into /32s)"
+    )
+}
+
 /// Runs `labvisor ip`.
 pub fn run(args: Args, global: &Global) -> CliResult {
     let lang = global.lang();
@@ -76,11 +85,17 @@ pub fn run(args: Args, global: &Global) -> CliResult {
         None => None,
         Some(n) => {
             let cidr = cidr.ok_or_else(|| needs_prefix("--split"))?;
-            let count: u32 = n.trim().parse().map_err(|_| {
-                CliError::Usage(format!(
-                    "--split {n:?} is not a number: expected how many subnets, such as 4"
-                ))
+            let count: u32 = n.trim().parse().map_err(|e: std::num::ParseIntError| {
+                CliError::Usage(match e.kind() {
+                    std::num::IntErrorKind::PosOverflow => too_many_parts(n),
+                    _ => format!(
+                        "--split {n:?} is not a number: expected how many subnets, such as 4"
+                    ),
+                })
             })?;
+            if count > MAX_SPLIT {
+                return Err(CliError::Usage(too_many_parts(n)));
+            }
             Some(cidr.split(count).map_err(|e| usage(&e))?)
         }
     };
@@ -105,7 +120,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
     if global.json {
         print_json(&report)?;
     } else {
-        print!("{}", render(&report, lang));
+        out!("{}", render(&report, lang))?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -17,8 +17,9 @@ use labvisor_lessons::{
 };
 use serde::Serialize;
 
-use super::output::{display_width, print_json, Table};
+use super::output::{display_width, emit, print_json, Table};
 use super::{CliError, CliResult, Global};
+use crate::files;
 
 /// Read the lessons, grade your attempts, check lesson files.
 #[derive(Debug, clap::Subcommand)]
@@ -341,30 +342,11 @@ pub fn render_markdown(markdown: &str) -> String {
     out
 }
 
-/// Writes to standard output; a closed pipe (`… | head`) ends the output quietly instead of
-/// panicking.
-fn emit(text: &str) -> Result<(), CliError> {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
-            Err(CliError::Runtime(format!("cannot write output: {e}")))
-        }
-        _ => Ok(()),
-    }
-}
-
 fn read_actions(path: &Path) -> Result<ActionsFile, CliError> {
-    let name = path.display().to_string();
-    let bytes = if name == "-" {
-        let mut buf = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut buf)
-            .map_err(|e| CliError::Runtime(format!("cannot read standard input: {e}")))?;
-        buf
-    } else {
-        std::fs::read(path).map_err(|e| CliError::Runtime(format!("cannot read {name}: {e}")))?
-    };
-    parse_actions_file(&name, &bytes).map_err(CliError::Runtime)
+    let bytes = files::read_bytes(path, "actions file", files::ACTIONS_LIMIT)?;
+    // A malformed file is the user's to fix (exit 2), as a bad --share code is; exit 1 means
+    // a wrong answer.
+    parse_actions_file(&path.display().to_string(), &bytes).map_err(CliError::Usage)
 }
 
 #[derive(Serialize)]
@@ -468,8 +450,7 @@ fn read_lesson_dir(dir: &Path) -> Result<LessonSource, CliError> {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
         if path.is_file() && (name.ends_with(".md") || name.ends_with(".toml")) {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| CliError::Runtime(format!("cannot read {}: {e}", path.display())))?;
+            let text = files::read_text(&path, "lesson file", files::LESSON_FILE_LIMIT)?;
             files.insert(name, text);
         }
     }

@@ -107,6 +107,17 @@ impl CliError {
     }
 }
 
+impl From<crate::files::InputError> for CliError {
+    /// A file the OS would not give (missing, no permission) is a runtime error, as before;
+    /// a file that is the wrong kind of thing, too large or not text is the user's to fix.
+    fn from(e: crate::files::InputError) -> CliError {
+        match e {
+            crate::files::InputError::Io { .. } => CliError::Runtime(e.to_string()),
+            _ => CliError::Usage(e.to_string()),
+        }
+    }
+}
+
 /// Result of a subcommand.
 pub type CliResult = Result<ExitCode, CliError>;
 

@@ -16,8 +16,9 @@ use labvisor_core::net::sim::Network;
 use labvisor_core::net::trace::Step;
 use serde::Serialize;
 
-use super::output::{print_json, Table};
+use super::output::{out, outln, print_json, Table};
 use super::{CliError, CliResult, Global};
+use crate::files;
 
 /// Network labs: NAT, NAT Network, port forwarding, host-only, routing, step by step.
 #[derive(Debug, clap::Args)]
@@ -83,8 +84,7 @@ fn scenario_errors(e: ScenarioErrors) -> CliError {
 
 fn load(file: &Path) -> Result<(String, Scenario), CliError> {
     let name = file.display().to_string();
-    let src = std::fs::read_to_string(file)
-        .map_err(|e| CliError::Runtime(format!("cannot read scenario {name}: {e}")))?;
+    let src = files::read_text(file, "scenario file", files::SCENARIO_LIMIT)?;
     let scenario = Scenario::parse(&name, &src).map_err(scenario_errors)?;
     Ok((name, scenario))
 }
@@ -166,14 +166,14 @@ fn run_scenario(file: &Path, global: &Global) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
     if !scenario.title.is_empty() {
-        println!("# {}", scenario.title.get(global.lang()));
-        println!();
+        outln!("# {}", scenario.title.get(global.lang()))?;
+        outln!()?;
     }
-    print!("{}", run.trace_text());
-    println!();
-    print!("{}", run.nat_text());
+    out!("{}", run.trace_text())?;
+    outln!()?;
+    out!("{}", run.nat_text())?;
     for w in &run.warnings {
-        println!("{w}");
+        outln!("{w}")?;
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -205,16 +205,16 @@ fn reach_matrix(file: &Path, global: &Global) -> CliResult {
         row.extend(m.cells[i].iter().map(|c| c.to_string()));
         t.row(row);
     }
-    print!("{}", t.render());
-    println!();
-    println!(
+    out!("{}", t.render())?;
+    outln!()?;
+    outln!(
         "{}",
         Text::new(
             "+ reachable directly   pf ADDR:PORT only through that port-forwarding rule   - unreachable",
             "+ 직접 연결됨   pf 주소:포트 그 포트 포워딩 규칙으로만 연결됨   - 연결 불가"
         )
         .get(lang)
-    );
+    )?;
     Ok(ExitCode::SUCCESS)
 }
 
@@ -251,7 +251,7 @@ fn example(
             for (n, src) in EXAMPLES {
                 t.row([n.to_string(), title(src)]);
             }
-            print!("{}", t.render());
+            out!("{}", t.render())?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -265,7 +265,7 @@ fn example(
     };
     let path = output.unwrap_or_else(|| PathBuf::from(format!("{name}.toml")));
     if path.as_os_str() == "-" {
-        print!("{src}");
+        out!("{src}")?;
         return Ok(ExitCode::SUCCESS);
     }
     if path.exists() && !force {
@@ -279,12 +279,12 @@ fn example(
     if global.json {
         print_json(&serde_json::json!({ "example": name, "written": path.display().to_string() }))?;
     } else {
-        println!(
+        outln!(
             "wrote {} ({}); run it with: labvisor net run {}",
             path.display(),
             title(src),
             path.display()
-        );
+        )?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,4 +1,12 @@
-//! Output helpers shared by the subcommands: aligned text tables and JSON.
+//! Output helpers shared by the subcommands: aligned text tables, JSON, and the one way every
+//! command writes to standard output ([`emit`], [`out!`], [`outln!`]) and standard error
+//! ([`to_stderr`], [`errln!`]).
+//!
+//! Nothing here panics when a stream cannot be written: a full disk or a closed descriptor on
+//! stdout becomes a [`CliError::Runtime`] (exit 1), a closed pipe (`… | head`) ends the output
+//! quietly, and a failing stderr is ignored, since there is nowhere left to report it.
+
+use std::io::Write as _;
 
 use labvisor_core::lang::Lang;
 use serde::Serialize;
@@ -27,9 +35,52 @@ pub fn yes_no(lang: Lang, value: bool) -> &'static str {
 pub fn print_json<T: Serialize + ?Sized>(value: &T) -> Result<(), CliError> {
     let text = serde_json::to_string_pretty(value)
         .map_err(|e| CliError::Runtime(format!("cannot encode JSON output: {e}")))?;
-    println!("{text}");
-    Ok(())
+    emit(&format!("{text}\n"))
 }
+
+/// Writes `text` to standard output and flushes it, so a failure shows at once.
+pub fn emit(text: &str) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Runtime(format!(
+            "cannot write to standard output: {}",
+            crate::files::os_reason(&e)
+        ))),
+        _ => Ok(()),
+    }
+}
+
+/// Writes `text` to standard error; a failure is ignored (there is nowhere left to report it).
+pub fn to_stderr(text: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = err.write_all(text.as_bytes()).and_then(|()| err.flush());
+}
+
+/// `print!` through [`emit`]: evaluates to `Result<(), CliError>`.
+macro_rules! out {
+    ($($arg:tt)*) => {
+        $crate::cli::output::emit(&format!($($arg)*))
+    };
+}
+
+/// `println!` through [`emit`]: evaluates to `Result<(), CliError>`.
+macro_rules! outln {
+    () => {
+        $crate::cli::output::emit("\n")
+    };
+    ($($arg:tt)*) => {
+        $crate::cli::output::emit(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+/// `eprintln!` through [`to_stderr`]: never fails, never panics.
+macro_rules! errln {
+    ($($arg:tt)*) => {
+        $crate::cli::output::to_stderr(&format!("{}\n", format_args!($($arg)*)))
+    };
+}
+
+pub(crate) use {errln, out, outln};
 
 /// A table whose columns are padded to line up; the last column is never padded.
 #[derive(Debug, Default)]

@@ -9,7 +9,7 @@ use labvisor_core::port::{
 };
 use serde::Serialize;
 
-use super::output::{pick, print_json, Table};
+use super::output::{out, pick, print_json, Table};
 use super::{CliError, CliResult, Global};
 
 /// Explain a port number or service: IANA range, privileges, services.
@@ -60,7 +60,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             if global.json {
                 print_json(&info)?;
             } else {
-                print!("{}", render_port(&info, lang));
+                out!("{}", render_port(&info, lang))?;
             }
         }
         None => {
@@ -78,7 +78,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             if global.json {
                 print_json(&catalog)?;
             } else {
-                print!("{}", render_catalog(&catalog, lang));
+                out!("{}", render_catalog(&catalog, lang))?;
             }
         }
     }

@@ -141,7 +141,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
             "booting it anyway: expect the decompressor's first message, then nothing.",
             "그래도 부팅합니다: 압축 해제 코드의 첫 메시지가 나온 뒤에는 아무것도 나오지 않을 것입니다.",
         );
-        eprintln!(
+        output::errln!(
             "labvisor: note: {} {}\nlabvisor: note: {}",
             vmm::host::PVM_EXPLANATION.get(lang),
             vmm::host::PVM_LINUX_EXPLANATION.get(lang),
@@ -190,7 +190,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     // With --json the report says it, and stderr is the very terminal that did not keep up.
     if report.console_dropped_bytes > 0 && !global.json {
         let bytes = report.console_dropped_bytes;
-        eprintln!(
+        output::errln!(
             "labvisor: {}",
             match lang {
                 Lang::En => format!("note: {bytes} bytes of console output were dropped: the terminal did not keep up"),
@@ -228,12 +228,12 @@ fn finish(report: &VmReport, lang: Lang, linux_on_pvm: bool) -> CliResult {
                 "the guest reset the VM (i8042); stopped",
                 "게스트가 VM을 리셋했습니다(i8042). 멈춥니다",
             );
-            eprintln!("\r\nlabvisor: {}", said.get(lang));
+            output::errln!("\r\nlabvisor: {}", said.get(lang));
             return Ok(ExitCode::SUCCESS);
         }
         Ending::ConsoleQuit => {
             let said = Text::new("VM stopped (Ctrl-A x)", "VM을 멈췄습니다(Ctrl-A x)");
-            eprintln!("\r\nlabvisor: {}", said.get(lang));
+            output::errln!("\r\nlabvisor: {}", said.get(lang));
             return Ok(ExitCode::SUCCESS);
         }
         Ending::Timeout { after_ms } if ko => {
@@ -360,7 +360,7 @@ fn check_fits_host(
         .iter()
         .find(|p| !(wider_than_host && matches!(p, Problem::VmWiderThanHost { .. })));
     if wider_than_host && refused.is_none() && !plan.problems.is_empty() {
-        eprintln!(
+        output::errln!(
             "labvisor: {}",
             Text::new(
                 "note: --wider-than-host: more vCPUs than host CPUs; they take turns on the CPUs there are",
@@ -407,11 +407,11 @@ fn check_fits_host(
         } = warning
         {
             if ko {
-                eprintln!(
+                output::errln!(
                     "labvisor: 참고: VM 몫으로 남은 CPU {available}개에 vCPU {requested}개({ratio:.1}배 오버커밋): 번갈아 실행됩니다"
                 );
             } else {
-                eprintln!(
+                output::errln!(
                     "labvisor: note: {requested} vCPUs on the {available} CPU(s) left for VMs ({ratio:.1}× overcommit): they take turns"
                 );
             }

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use labvisor_core::disk::storage::Storage;
 use serde::Serialize;
 
-use super::chain::{snapshots_dir, DiskChain, DiskError};
+use super::chain::{chain_snapshots_dir, snapshots_dir, DiskChain, DiskError};
 use super::file::FileStorage;
 
 /// What a backup copied.
@@ -39,6 +39,16 @@ pub enum BackupError {
     /// A destination file exists.
     #[error("{0} already exists; refusing to overwrite it")]
     Exists(String),
+    /// Destination inside the image's own snapshot directory.
+    #[error("{dest} is inside {src}'s own snapshot chain ({chain}): a copy there would join the chain and make the disk unopenable. Choose a directory outside it, on another disk")]
+    InsideChain {
+        /// Source.
+        src: String,
+        /// Destination directory.
+        dest: String,
+        /// The chain's directory.
+        chain: String,
+    },
     /// Destination not a directory.
     #[error("{0} is not a directory")]
     NotADirectory(String),
@@ -80,6 +90,15 @@ pub fn backup(
     let dest_meta = fs::metadata(dest_dir).map_err(|e| io_err(dest_dir, e))?;
     if !dest_meta.is_dir() {
         return Err(BackupError::NotADirectory(dest_dir.display().to_string()));
+    }
+    let chain_dir = fs::canonicalize(chain_snapshots_dir(src)).ok();
+    let dest_real = fs::canonicalize(dest_dir).map_err(|e| io_err(dest_dir, e))?;
+    if let Some(chain) = chain_dir.filter(|c| dest_real.starts_with(c)) {
+        return Err(BackupError::InsideChain {
+            src: src.display().to_string(),
+            dest: dest_dir.display().to_string(),
+            chain: chain.display().to_string(),
+        });
     }
     let src_meta = fs::metadata(src).map_err(|e| io_err(src, e))?;
     let same_device = src_meta.dev() == dest_meta.dev();

@@ -6,7 +6,7 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use labvisor_core::disk::image::{Format, Image, ImageError};
-use labvisor_core::disk::snapshot::{Chain, MergeReport, SnapshotError};
+use labvisor_core::disk::snapshot::{check_name, Chain, MergeReport, SnapshotError};
 use labvisor_core::disk::vdi::{HEADER_LEN, SIGNATURE};
 
 use super::file::FileStorage;
@@ -15,8 +15,9 @@ use super::random_uuid;
 /// Why a disk could not be opened or changed.
 #[derive(Debug, thiserror::Error)]
 pub enum DiskError {
-    /// A file could not be opened, created or removed.
-    #[error("{}: {source}", path.display())]
+    /// A file could not be opened, created or removed; an image another process holds
+    /// ([`super::file::in_use`]) reads "X is in use by …".
+    #[error("{}{}{}", path.display(), if source.kind() == io::ErrorKind::WouldBlock { " " } else { ": " }, crate::files::os_reason(source))]
     Io {
         /// The file.
         path: PathBuf,
@@ -39,6 +40,12 @@ pub enum DiskError {
         /// Why.
         source: SnapshotError,
     },
+    /// `--format raw` on a file that carries a VDI signature: writing would destroy its header.
+    #[error("{} carries a VDI header (signature 0xBEDA107F at offset 0x40), but --format raw was given: as raw, the guest's writes would overwrite that header and lose the image. Drop --format to open it as VDI, or add --force-format if it really is a raw disk whose bytes happen to look like a VDI", path.display())]
+    FormatContradicted {
+        /// The image file.
+        path: PathBuf,
+    },
     /// The snapshot directory holds images that do not form one chain.
     #[error("{}: {message}", path.display())]
     Chain {
@@ -57,7 +64,11 @@ impl DiskError {
             DiskError::Image {
                 source: ImageError::OutOfRange { .. },
                 ..
-            }
+            } | DiskError::FormatContradicted { .. }
+                | DiskError::Snapshot {
+                    source: SnapshotError::NameTooLong { .. },
+                    ..
+                }
         )
     }
 
@@ -74,6 +85,20 @@ impl DiskError {
             source,
         }
     }
+}
+
+/// Whether the file at `path` starts with a VDI header's signature (`0xBEDA107F` at 0x40).
+pub fn has_vdi_signature(path: &Path) -> Result<bool, DiskError> {
+    let storage = FileStorage::open(path, false).map_err(|e| DiskError::io(path, e))?;
+    let len = labvisor_core::disk::storage::Storage::len(&storage)
+        .map_err(|e| DiskError::image(path, e.into()))?;
+    if len < 0x44 {
+        return Ok(false);
+    }
+    let mut signature = [0u8; 4];
+    labvisor_core::disk::storage::Storage::read_at(&storage, 0x40, &mut signature)
+        .map_err(|e| DiskError::image(path, e.into()))?;
+    Ok(signature == SIGNATURE.to_le_bytes())
 }
 
 /// Guesses the format of an existing file: VDI if it carries the signature or the VDI text
@@ -98,7 +123,18 @@ pub fn probe_format(path: &Path) -> Result<Format, DiskError> {
     })
 }
 
-/// Where the snapshots of `base` live: `<base>.snapshots/`.
+/// Where the snapshots of `base` live: `<base>.snapshots/` beside the real file, so a disk
+/// opened through a symbolic link keeps one chain (a chain beside the link would leave writes
+/// through the real path changing the frozen base).
+pub fn chain_snapshots_dir(base: &Path) -> PathBuf {
+    let is_link = fs::symlink_metadata(base).is_ok_and(|m| m.file_type().is_symlink());
+    match is_link.then(|| fs::canonicalize(base)) {
+        Some(Ok(real)) => snapshots_dir(&real),
+        _ => snapshots_dir(base),
+    }
+}
+
+/// `<base>.snapshots/`, for `base` as written (see [`chain_snapshots_dir`] for an image's own).
 pub fn snapshots_dir(base: &Path) -> PathBuf {
     let mut name = base.file_name().unwrap_or_default().to_os_string();
     name.push(".snapshots");
@@ -129,7 +165,7 @@ impl DiskChain {
             Image::open(storage, format).map_err(|e| DiskError::image(path, e))
         };
         let mut images = vec![open_image(base, format)?];
-        let dir = snapshots_dir(base);
+        let dir = chain_snapshots_dir(base);
         if dir.is_dir() {
             let mut children = Vec::new();
             for entry in fs::read_dir(&dir).map_err(|e| DiskError::io(&dir, e))? {
@@ -222,13 +258,31 @@ impl DiskChain {
 
     /// Takes a snapshot named `name`: a new differencing image in the snapshots directory.
     pub fn take_snapshot(&mut self, name: &str) -> Result<PathBuf, DiskError> {
-        let dir = snapshots_dir(&self.base);
+        let snapshot_error = |source| DiskError::Snapshot {
+            path: self.base.clone(),
+            source,
+        };
+        check_name(name).map_err(snapshot_error)?;
+        let dir = chain_snapshots_dir(&self.base);
+        let created_dir = !dir.is_dir();
         fs::create_dir_all(&dir).map_err(|e| DiskError::io(&dir, e))?;
+        // A failure leaves the disk as it was: no snapshot file, no new empty directory.
+        let undo = |path: Option<&Path>| {
+            if let Some(path) = path {
+                let _ = fs::remove_file(path);
+            }
+            if created_dir {
+                let _ = fs::remove_dir(&dir);
+            }
+        };
         let uuid = random_uuid();
         let path = dir.join(format!("{{{uuid}}}.vdi"));
-        let storage = FileStorage::create_new(&path).map_err(|e| DiskError::io(&path, e))?;
+        let storage = FileStorage::create_new(&path).map_err(|e| {
+            undo(None);
+            DiskError::io(&path, e)
+        })?;
         if let Err(source) = self.chain.take(storage, uuid, random_uuid(), name) {
-            let _ = fs::remove_file(&path);
+            undo(Some(&path));
             return Err(DiskError::Snapshot {
                 path: self.base.clone(),
                 source,
@@ -259,7 +313,7 @@ impl DiskChain {
                 .map_err(|e| DiskError::image(&self.base, e.into()))?;
         }
         fs::remove_file(&path).map_err(|e| DiskError::io(&path, e))?;
-        let dir = snapshots_dir(&self.base);
+        let dir = chain_snapshots_dir(&self.base);
         if self.chain.snapshots() == 0 {
             // Only succeeds if empty: anything else in it is left alone.
             let _ = fs::remove_dir(&dir);

@@ -4,6 +4,12 @@
 //! with `fallocate` (falling back to writing zeros where the file system cannot), holes punched
 //! with `FALLOC_FL_PUNCH_HOLE`, and allocation queried with `SEEK_DATA`. Host bytes are the
 //! file's allocated blocks (`st_blocks × 512`), what `du` shows.
+//!
+//! Every image is locked while it is open, with `flock` as VirtualBox and QEMU lock theirs: a
+//! file opened for writing (or created) holds an exclusive lock, a file opened read-only a
+//! shared one, both taken without waiting. So two writers never interleave their block
+//! allocations, a reader never sees a half-done change, and whoever comes second is refused
+//! at once with [`in_use`]'s error instead of waiting.
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -11,7 +17,7 @@ use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use labvisor_core::disk::storage::{Storage, StorageError, StorageErrorKind};
-use rustix::fs::{FallocateFlags, SeekFrom};
+use rustix::fs::{FallocateFlags, FlockOperation, SeekFrom};
 
 /// A file holding an image.
 #[derive(Debug)]
@@ -31,15 +37,18 @@ impl FileStorage {
             .write(true)
             .create_new(true)
             .open(path)?;
+        lock(&file, true)?;
         Ok(FileStorage {
             file,
             path: path.to_path_buf(),
         })
     }
 
-    /// Opens an existing file, read-only unless `writable`.
+    /// Opens an existing regular file, read-only unless `writable`; a FIFO, device or
+    /// directory is refused at once (never waited on).
     pub fn open(path: &Path, writable: bool) -> io::Result<FileStorage> {
-        let file = OpenOptions::new().read(true).write(writable).open(path)?;
+        let file = crate::files::open_regular(path, OpenOptions::new().read(true).write(writable))?;
+        lock(&file, writable)?;
         Ok(FileStorage {
             file,
             path: path.to_path_buf(),
@@ -60,9 +69,38 @@ impl FileStorage {
         };
         StorageError::new(
             kind,
-            format!("{}: {what} at offset {offset}: {err}", self.path.display()),
+            // The caller names the file (every error path adds it): saying it here too would
+            // print it twice.
+            format!(
+                "{what} at offset {offset}: {}",
+                crate::files::os_reason(&err)
+            ),
         )
     }
+}
+
+/// Takes the lock of an open image: exclusive for a writer, shared for a reader, never
+/// waiting. A file system that has no locks at all is used unlocked.
+fn lock(file: &File, exclusive: bool) -> io::Result<()> {
+    let operation = if exclusive {
+        FlockOperation::NonBlockingLockExclusive
+    } else {
+        FlockOperation::NonBlockingLockShared
+    };
+    match rustix::fs::flock(file, operation) {
+        Ok(()) => Ok(()),
+        Err(e) if e == rustix::io::Errno::WOULDBLOCK => Err(in_use()),
+        Err(e) if is_unsupported(&e) || e == rustix::io::Errno::NOLCK => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// The error for an image another process holds: kind [`io::ErrorKind::WouldBlock`].
+pub fn in_use() -> io::Error {
+    io::Error::new(
+        io::ErrorKind::WouldBlock,
+        "is in use by another labvisor process (it holds the image's lock): wait until it ends, then try again",
+    )
 }
 
 fn is_unsupported(err: &rustix::io::Errno) -> bool {
@@ -153,6 +191,16 @@ impl Storage for FileStorage {
         }
     }
 
+    fn next_data(&self, offset: u64) -> Result<Option<u64>, StorageError> {
+        match rustix::fs::seek(&self.file, SeekFrom::Data(offset)) {
+            Ok(data) => Ok(Some(data)),
+            Err(e) if e == rustix::io::Errno::NXIO => Ok(None),
+            // No SEEK_DATA here: every byte may be data.
+            Err(e) if e == rustix::io::Errno::INVAL => Ok((offset < self.len()?).then_some(offset)),
+            Err(e) => Err(self.error("SEEK_DATA", offset, e.into())),
+        }
+    }
+
     fn flush(&mut self) -> Result<(), StorageError> {
         self.file.sync_data().map_err(|e| self.error("sync", 0, e))
     }
@@ -207,6 +255,12 @@ mod tests {
         assert_eq!(b, [7, 0]);
         let err = s.read_at(64 << 20, &mut b).unwrap_err();
         assert_eq!(err.kind, StorageErrorKind::UnexpectedEof);
-        assert!(err.message.contains("f.raw"), "{}", err.message);
+        assert_eq!(
+            err.message,
+            format!(
+                "read of 2 bytes at offset {}: failed to fill whole buffer",
+                64 << 20
+            )
+        );
     }
 }

@@ -19,7 +19,7 @@ pub mod chain;
 pub mod file;
 pub mod vm_disk;
 
-pub use chain::{probe_format, DiskChain, DiskError};
+pub use chain::{has_vdi_signature, probe_format, DiskChain, DiskError};
 pub use file::FileStorage;
 
 use labvisor_core::disk::vdi::Uuid;
