@@ -295,3 +295,66 @@ fn the_report_shows_what_the_image_cost_the_host_at_boot_and_at_the_end() {
     assert_eq!(grew, 4 << 20, "{disk}");
     assert_eq!(disk["bytes_written"], 4 << 20, "{disk}");
 }
+
+#[test]
+fn an_image_in_use_by_a_vm_is_refused_by_a_second_vm_and_by_labvisor_disk() {
+    if !kvm_available() {
+        return;
+    }
+    let dir = Scratch::new("locked");
+    let vdi = dir.path("vm.vdi");
+    create(&vdi, "16M", "dynamic");
+    // The first VM waits at its shell for commands on a pipe kept open.
+    let mut first = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args([
+            "vm",
+            "run",
+            "--timeout",
+            "60s",
+            "--disk",
+            &vdi,
+            "--run",
+            "disk",
+        ])
+        .env("LANG", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labvisor starts");
+    let mut shell = first.stdin.take().expect("piped");
+    // Its lock is taken before the guest boots; wait for the guest so the VM surely runs.
+    let mut stdout = first.stdout.take().expect("piped");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("read-write") {
+        let n = std::io::Read::read(&mut stdout, &mut buf).expect("console");
+        assert!(n > 0, "the first VM ended early: {}", text(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+
+    let second = labvisor(&["vm", "run", "--disk", &vdi, "--run", "poweroff"]);
+    let stderr = text(&second.stderr);
+    assert_eq!(second.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is in use by another labvisor process"),
+        "{stderr}"
+    );
+    let write = labvisor(&["disk", "write", &vdi, "--at", "0", "--len", "1M"]);
+    assert_ne!(write.status.code(), Some(0));
+    assert!(
+        text(&write.stderr).contains("is in use by another labvisor process"),
+        "{}",
+        text(&write.stderr)
+    );
+
+    std::io::Write::write_all(&mut shell, b"poweroff\n").unwrap();
+    drop(shell);
+    assert_eq!(first.wait().unwrap().code(), Some(0));
+    let after = labvisor(&["vm", "run", "--disk", &vdi, "--run", "poweroff"]);
+    assert_eq!(
+        after.status.code(),
+        Some(0),
+        "the lock went with the first VM"
+    );
+}

@@ -292,10 +292,30 @@ fn a_bad_kernel_file_gets_a_clear_error() {
     let missing = labvisor(&["vm", "run", "--kernel", "/nonexistent/bzImage"], "");
     assert_eq!(missing.status.code(), Some(2));
     assert!(
-        text(&missing.stderr).contains("cannot open kernel /nonexistent/bzImage"),
+        text(&missing.stderr).contains("cannot read kernel /nonexistent/bzImage"),
         "{}",
         text(&missing.stderr)
     );
+    // Special files are refused at once, not read without end or waited on.
+    let zero = labvisor(&["vm", "run", "--kernel", "/dev/zero"], "");
+    assert_eq!(zero.status.code(), Some(2));
+    assert!(
+        text(&zero.stderr)
+            .contains("/dev/zero is a character device; the kernel must be a regular file"),
+        "{}",
+        text(&zero.stderr)
+    );
+    let fifo = dir.join("fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if made.is_ok_and(|s| s.success()) {
+        let out = labvisor(&["vm", "run", "--kernel", fifo.to_str().unwrap()], "");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            text(&out.stderr).contains("named pipe"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

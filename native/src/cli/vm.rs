@@ -122,10 +122,34 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     }
     check_fits_host(args.mem, args.cpus, args.wider_than_host, lang)?;
 
-    let linux = match &args.kernel {
-        Some(path) => !is_elf(path)?,
-        None => false,
+    // Read here, bounded, and only from regular files: a kernel or initrd cannot be larger
+    // than the guest RAM it must fit in, and /dev/zero or a FIFO must not hang the VMM.
+    let read = |path: &std::path::Path, what| {
+        crate::files::read_bytes(path, what, args.mem).map_err(|e| CliError::Usage(e.to_string()))
     };
+    let kernel_file = args
+        .kernel
+        .as_deref()
+        .map(|p| read(p, "kernel"))
+        .transpose()?;
+    let initrd_file = args
+        .initrd
+        .as_deref()
+        .map(|p| read(p, "initrd"))
+        .transpose()?;
+    let (kernel_name, initrd_name) = (
+        args.kernel.as_ref().map(|p| p.display().to_string()),
+        args.initrd.as_ref().map(|p| p.display().to_string()),
+    );
+    let kernel = match (&kernel_file, &kernel_name) {
+        (Some(bytes), Some(name)) => Kernel { name, bytes },
+        _ => Kernel::embedded_guest(),
+    };
+    let initrd = match (&initrd_file, &initrd_name) {
+        (Some(bytes), Some(name)) => Some(vmm::boot::Image { name, bytes }),
+        _ => None,
+    };
+    let linux = !kernel.is_elf();
     if linux && args.run.is_some() {
         return Err(CliError::Usage(
             Text::new(
@@ -142,7 +166,8 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
             "그래도 부팅합니다: 압축 해제 코드의 첫 메시지가 나온 뒤에는 아무것도 나오지 않을 것입니다.",
         );
         output::errln!(
-            "labvisor: note: {} {}\nlabvisor: note: {}",
+            "labvisor: note: {} {} {}\nlabvisor: note: {}",
+            THIS_HOST_IS_PVM.get(lang),
             vmm::host::PVM_EXPLANATION.get(lang),
             vmm::host::PVM_LINUX_EXPLANATION.get(lang),
             anyway.get(lang)
@@ -161,17 +186,13 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     }
     let disks = open_disks(&args.disks)?;
 
-    let kernel = match &args.kernel {
-        Some(path) => Kernel::File(path),
-        None => Kernel::Elf(vmm::boot::EMBEDDED_GUEST),
-    };
     let config = VmConfig {
         mem_bytes: args.mem,
         cpus: if linux { 1 } else { args.cpus },
         kernel,
         workload: args.run.clone().unwrap_or_default(),
         cmdline: args.cmdline.clone(),
-        initrd: args.initrd.clone(),
+        initrd,
         timeout: args.timeout,
         console_to_stderr: global.json,
         attach_stdin: true,
@@ -200,6 +221,11 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     }
     finish(&report, lang, linux && kind == KvmKind::Pvm)
 }
+
+const THIS_HOST_IS_PVM: Text = Text::new(
+    "this host's KVM is PVM (kvm_pvm: no VT-x/AMD-V in the CPU).",
+    "이 호스트의 KVM은 PVM입니다(kvm_pvm: CPU에 VT-x/AMD-V가 없음).",
+);
 
 /// Opens every `--disk` before the VM starts, so a bad image is an error, not a guest surprise.
 fn open_disks(args: &[String]) -> Result<Vec<vmm::Disk>, CliError> {
@@ -290,6 +316,8 @@ fn finish(report: &VmReport, lang: Lang, linux_on_pvm: bool) -> CliResult {
     }
     if linux_on_pvm {
         msg.push_str(if ko { "\n이유: " } else { "\nwhy: " });
+        msg.push_str(THIS_HOST_IS_PVM.get(lang));
+        msg.push(' ');
         msg.push_str(vmm::host::PVM_EXPLANATION.get(lang));
         msg.push(' ');
         msg.push_str(vmm::host::PVM_LINUX_EXPLANATION.get(lang));
@@ -328,15 +356,6 @@ fn show_ms(ms: u64) -> String {
     } else {
         format!("{ms} ms")
     }
-}
-
-fn is_elf(path: &std::path::Path) -> Result<bool, CliError> {
-    use std::io::Read;
-    let mut magic = [0u8; 4];
-    let mut file = std::fs::File::open(path)
-        .map_err(|e| CliError::Usage(format!("cannot open kernel {}: {e}", path.display())))?;
-    let n = file.read(&mut magic).unwrap_or(0);
-    Ok(n == 4 && &magic == b"\x7fELF")
 }
 
 /// Refuses a VM that does not fit this host, by the course's sizing model

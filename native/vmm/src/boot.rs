@@ -9,7 +9,6 @@
 //!   CPU 0 at the 64-bit entry (`startup_64`, load address + 0x200) with `rsi` = zero page.
 
 use std::io::Cursor;
-use std::path::Path;
 
 use linux_loader::cmdline::Cmdline;
 use linux_loader::configurator::linux::LinuxBootConfigurator;
@@ -33,13 +32,34 @@ const E820_RESERVED: u32 = 2;
 pub const DEFAULT_LINUX_CMDLINE: &str =
     "console=ttyS0 earlyprintk=ttyS0 reboot=k panic=1 nokaslr i8042.noaux i8042.nomux i8042.dumbkbd rdinit=/init";
 
-/// Which kernel to boot.
-#[derive(Debug, Clone)]
-pub enum Kernel<'a> {
-    /// An ELF image in memory (the embedded guest).
-    Elf(&'a [u8]),
-    /// A file: ELF or bzImage, told apart by its first bytes.
-    File(&'a Path),
+/// A kernel or initrd image, already read: the VMM does no file I/O of its own, so the caller
+/// decides how much of what kind of file it will read.
+#[derive(Debug, Clone, Copy)]
+pub struct Image<'a> {
+    /// How errors name it (a path, or "the embedded guest").
+    pub name: &'a str,
+    pub bytes: &'a [u8],
+}
+
+/// Which kernel to boot: an ELF image uses Labvisor's protocol, anything else is taken for a
+/// Linux bzImage.
+pub type Kernel<'a> = Image<'a>;
+
+impl Image<'static> {
+    /// Labvisor's guest OS, built into the VMM.
+    pub fn embedded_guest() -> Image<'static> {
+        Image {
+            name: "the embedded guest",
+            bytes: EMBEDDED_GUEST,
+        }
+    }
+}
+
+impl Image<'_> {
+    /// Whether the image is an ELF file (Labvisor's boot protocol).
+    pub fn is_elf(&self) -> bool {
+        self.bytes.starts_with(b"\x7fELF")
+    }
 }
 
 /// What loading produced: the entry of each vCPU and the protocol used.
@@ -56,33 +76,24 @@ pub fn load(
     cpus: u8,
     workload: &str,
     cmdline: Option<&str>,
-    initrd: Option<&Path>,
+    initrd: Option<&Image>,
 ) -> Result<Loaded, VmmError> {
-    match kernel {
-        Kernel::Elf(bytes) => load_labvisor(
+    if kernel.is_elf() {
+        load_labvisor(
             mem,
-            &mut Cursor::new(*bytes),
-            "the embedded guest",
+            &mut Cursor::new(kernel.bytes),
+            kernel.name,
             cpus,
             workload,
-        ),
-        Kernel::File(path) => {
-            let bytes = std::fs::read(path).map_err(|e| {
-                VmmError::Config(format!("cannot read kernel {}: {e}", path.display()))
-            })?;
-            let name = path.display().to_string();
-            if bytes.starts_with(b"\x7fELF") {
-                load_labvisor(mem, &mut Cursor::new(&bytes[..]), &name, cpus, workload)
-            } else {
-                load_linux(
-                    mem,
-                    &bytes,
-                    &name,
-                    cmdline.unwrap_or(DEFAULT_LINUX_CMDLINE),
-                    initrd,
-                )
-            }
-        }
+        )
+    } else {
+        load_linux(
+            mem,
+            kernel.bytes,
+            kernel.name,
+            cmdline.unwrap_or(DEFAULT_LINUX_CMDLINE),
+            initrd,
+        )
     }
 }
 
@@ -145,7 +156,7 @@ fn load_linux(
     bytes: &[u8],
     name: &str,
     cmdline: &str,
-    initrd: Option<&Path>,
+    initrd: Option<&Image>,
 ) -> Result<Loaded, VmmError> {
     let loaded = BzImage::load(
         mem,
@@ -177,9 +188,8 @@ fn load_linux(
         .map_err(|e| VmmError::Host(format!("cannot place the command line: {e}")))?;
 
     let mem_end = mem.last_addr().raw_value() + 1;
-    if let Some(path) = initrd {
-        let data = std::fs::read(path)
-            .map_err(|e| VmmError::Config(format!("cannot read initrd {}: {e}", path.display())))?;
+    if let Some(initrd) = initrd {
+        let data = initrd.bytes;
         let size = data.len() as u64;
         let addr = mem_end
             .checked_sub(size)
@@ -188,11 +198,11 @@ fn load_linux(
             .ok_or_else(|| {
                 VmmError::Config(format!(
                     "initrd {} ({} MiB) does not fit in guest memory above the kernel; raise --mem",
-                    path.display(),
+                    initrd.name,
                     size >> 20
                 ))
             })?;
-        mem.write_slice(&data, GuestAddress(addr))
+        mem.write_slice(data, GuestAddress(addr))
             .map_err(|e| VmmError::Host(format!("cannot place the initrd: {e}")))?;
         params.hdr.ramdisk_image = addr as u32;
         params.hdr.ramdisk_size = size as u32;
@@ -268,7 +278,7 @@ mod tests {
                 panic!("QEMU needs XEN_ELFNOTE_PHYS32_ENTRY to boot the guest, found {other:?}")
             }
         }
-        let entries = load(&mem, &Kernel::Elf(EMBEDDED_GUEST), 3, "uptime", None, None)
+        let entries = load(&mem, &Image::embedded_guest(), 3, "uptime", None, None)
             .unwrap()
             .entries;
         assert_eq!(
@@ -284,19 +294,15 @@ mod tests {
     }
 
     #[test]
-    fn garbage_kernel_files_are_refused_with_their_name() {
-        let dir = std::env::temp_dir().join(format!("labvisor-boot-test-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
+    fn garbage_kernels_are_refused_with_their_name() {
         for (name, bytes) in [
             ("empty", &b""[..]),
             ("text", b"hello, not a kernel"),
             ("elf", b"\x7fELF\x02\x01\x01garbage"),
         ] {
-            let path = dir.join(name);
-            std::fs::write(&path, bytes).unwrap();
-            let err = load(&memory(), &Kernel::File(&path), 1, "", None, None).unwrap_err();
+            let kernel = Image { name, bytes };
+            let err = load(&memory(), &kernel, 1, "", None, None).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
-        let _ = std::fs::remove_dir_all(&dir);
     }
 }

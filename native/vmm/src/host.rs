@@ -154,13 +154,12 @@ VMM이 처음부터 롱 모드로 시작하고 예외나 인터럽트를 받지 
 /// Why a stock Linux kernel stops early on a PVM host, for people (English and Korean); said
 /// after [`PVM_EXPLANATION`].
 pub const PVM_LINUX_EXPLANATION: Text = Text::new(
-    "A stock Linux kernel is not built for that: its decompressor prints its first message, then takes its \
-first exception or interrupt, which cannot be delivered, and stops making progress. Labvisor's own guest OS \
-(`labvisor vm run` without --kernel) runs here; stock Linux needs a host with hardware-assisted KVM.",
-    "일반 리눅스 커널은 이를 위해 빌드되지 않았습니다: 압축 해제 코드(decompressor)가 첫 메시지를 출력한 뒤 \
-첫 예외나 인터럽트를 받는데, 이것을 전달할 수 없어 더 진행하지 못합니다. Labvisor 자체 게스트 OS(`--kernel` \
-없이 `labvisor vm run`)는 여기서 실행됩니다. 일반 리눅스를 부팅하려면 하드웨어 지원 KVM이 있는 호스트가 \
-필요합니다.",
+    "Here a stock Linux kernel's decompressor prints its first message, then takes its first exception or \
+interrupt, which PVM cannot deliver to it, and makes no more progress. Labvisor's own guest OS (`labvisor vm \
+run` without --kernel) runs here; stock Linux needs a host with hardware-assisted KVM.",
+    "여기서 일반 리눅스 커널은 압축 해제 코드(decompressor)가 첫 메시지를 출력한 뒤 첫 예외나 인터럽트를 \
+받는데, PVM이 이것을 전달하지 못해 더 진행하지 못합니다. Labvisor 자체 게스트 OS(`--kernel` 없이 `labvisor \
+vm run`)는 여기서 실행됩니다. 일반 리눅스를 부팅하려면 하드웨어 지원 KVM이 있는 호스트가 필요합니다.",
 );
 
 #[cfg(test)]

@@ -38,7 +38,6 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::fd::AsFd;
 use std::panic::AssertUnwindSafe;
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -77,7 +76,7 @@ pub struct VmConfig<'a> {
     pub kernel: boot::Kernel<'a>,
     pub workload: String,
     pub cmdline: Option<String>,
-    pub initrd: Option<PathBuf>,
+    pub initrd: Option<boot::Image<'a>>,
     pub timeout: Option<Duration>,
     /// Guest console output goes here (stdout, or stderr when stdout carries JSON).
     pub console_to_stderr: bool,
@@ -252,7 +251,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         config.cpus,
         &config.workload,
         config.cmdline.as_deref(),
-        config.initrd.as_deref(),
+        config.initrd.as_ref(),
     )?;
     cpu::write_boot_tables(&mem)?;
     let mut serial_irq = IrqLine::default();
