@@ -184,6 +184,9 @@ pub struct Decision {
     pub rule: Option<String>,
     /// Entries found expired while handling the packet.
     pub expired: Vec<Entry>,
+    /// The entry as this packet left it, when the packet ended it at once (see
+    /// [`Transition::killed`]): it is no longer in the table, and `slot` is stale.
+    pub killed: Option<Entry>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -637,6 +640,13 @@ impl NatTable {
     ) -> Decision {
         let transition = self.ct.update(slot, dir, flags, now);
         let after = self.ct.get(slot).map(|e| e.translate(dir)).unwrap_or(k);
+        let killed = match transition {
+            Some(t) if t.killed => self.ct.remove(slot),
+            _ => None,
+        };
+        if let Some(e) = &killed {
+            self.release(e);
+        }
         Decision {
             before: k,
             after,
@@ -646,6 +656,7 @@ impl NatTable {
             transition,
             rule: None,
             expired,
+            killed,
         }
     }
     #[allow(clippy::too_many_arguments)]
@@ -681,6 +692,7 @@ impl NatTable {
                     transition: None,
                     rule,
                     expired,
+                    killed: None,
                 })
             }
             Err(InsertError::Full { max }) => Err(NatDrop::TableFull { max }),
@@ -1010,6 +1022,39 @@ mod tests {
         assert_ne!(d.after.sport, 2222);
     }
 
+    #[test]
+    fn a_rst_answering_a_syn_ends_the_entry_at_once_and_still_gets_through() {
+        let mut n = NatTable::new(NatConfig::default());
+        let syn = Some(TcpFlags::SYN);
+        n.outbound(k(Proto::Tcp, A, 40000, X, 81), syn, EXT, Instant(0))
+            .unwrap();
+        let rst = Some(TcpFlags::RST.with(TcpFlags::ACK));
+        let d = n
+            .inbound(k(Proto::Tcp, X, 81, EXT, 40000), rst, None, Instant(1))
+            .unwrap();
+        assert_eq!(d.after, k(Proto::Tcp, X, 81, A, 40000));
+        assert_eq!(d.killed.map(|e| e.state), Some(State::Close));
+        assert!(n.conntrack().is_empty());
+        // Its port is free again.
+        let again = n
+            .outbound(k(Proto::Tcp, B, 40000, X, 81), syn, EXT, Instant(2))
+            .unwrap();
+        assert_eq!(again.after.sport, 40000);
+        // A RST after a reply was seen keeps the entry, in CLOSE for 10 s.
+        n.inbound(
+            k(Proto::Tcp, X, 81, EXT, 40000),
+            Some(TcpFlags::SYN.with(TcpFlags::ACK)),
+            None,
+            Instant(3),
+        )
+        .unwrap();
+        let d = n
+            .outbound(k(Proto::Tcp, B, 40000, X, 81), rst, EXT, Instant(4))
+            .unwrap();
+        assert_eq!(d.killed, None);
+        assert_eq!(state_and_timeout(&n, Instant(4)), (State::Close, 10));
+    }
+
     fn state_and_timeout(n: &NatTable, now: Instant) -> (State, u64) {
         let e = &n.conntrack().entries()[0];
         (e.state, e.remaining(now))
@@ -1082,25 +1127,61 @@ mod tests {
     }
 
     #[test]
-    fn udp_is_unreplied_for_30s_then_a_120s_stream() {
+    fn a_quick_udp_query_and_answer_stays_at_30s_and_is_not_assured() {
+        // Linux 6.18, measured: `udp 17 29 ... mark=0 use=1` after one query and one reply.
         let mut n = NatTable::new(NatConfig::default());
-        let q = udp(A, 40000, Ipv4Addr::new(8, 8, 8, 8), 53);
-        n.outbound(q, None, EXT, Instant(0)).unwrap();
+        let server = Ipv4Addr::new(203, 0, 113, 53);
+        n.outbound(udp(A, 40000, server, 53), None, EXT, Instant(0))
+            .unwrap();
         assert_eq!(
             n.conntrack_lines(Instant(1000))[0],
-            "udp 17 29 src=192.168.1.10 dst=8.8.8.8 sport=40000 dport=53 [UNREPLIED] src=8.8.8.8 dst=203.0.113.7 sport=53 dport=40000 mark=0 use=1"
+            "udp 17 29 src=192.168.1.10 dst=203.0.113.53 sport=40000 dport=53 [UNREPLIED] src=203.0.113.53 dst=203.0.113.7 sport=53 dport=40000 mark=0 use=1"
         );
-        let now = Instant(0).after(Duration::from_secs(29));
-        let d = n
-            .inbound(
-                udp(Ipv4Addr::new(8, 8, 8, 8), 53, EXT, 40000),
-                None,
-                None,
-                now,
-            )
+        let answer = n
+            .inbound(udp(server, 53, EXT, 40000), None, None, Instant(5))
             .unwrap();
+        assert_eq!(answer.transition, None);
+        assert_eq!(
+            n.conntrack_lines(Instant(1000))[0],
+            "udp 17 29 src=192.168.1.10 dst=203.0.113.53 sport=40000 dport=53 src=203.0.113.53 dst=203.0.113.7 sport=53 dport=40000 mark=0 use=1"
+        );
+        // More packets inside the first 2 s change nothing either.
+        n.outbound(udp(A, 40000, server, 53), None, EXT, Instant(2000))
+            .unwrap();
+        assert!(!n.conntrack().entries()[0].assured());
+        assert_eq!(n.conntrack().entries()[0].remaining(Instant(2000)), 30);
+    }
+
+    #[test]
+    fn udp_becomes_a_120s_assured_stream_with_traffic_after_2s_once_replied() {
+        let mut n = NatTable::new(NatConfig::default());
+        let q = udp(A, 40000, Ipv4Addr::new(8, 8, 8, 8), 53);
+        let r = udp(Ipv4Addr::new(8, 8, 8, 8), 53, EXT, 40000);
+        n.outbound(q, None, EXT, Instant(0)).unwrap();
+        // Unanswered packets after 2 s: still 30 s, not a stream.
+        n.outbound(q, None, EXT, Instant(2500)).unwrap();
+        assert!(!n.conntrack().entries()[0].assured());
+        // The first reply, late: seen now, but the reply itself does not make a stream.
+        let d = n.inbound(r, None, None, Instant(3000)).unwrap();
+        assert_eq!(d.transition, None);
+        assert_eq!(n.conntrack().entries()[0].remaining(Instant(3000)), 30);
+        // The next packet, either way: a stream.
+        let d = n.outbound(q, None, EXT, Instant(3100)).unwrap();
         assert!(d.transition.unwrap().became_assured);
-        assert_eq!(n.conntrack().entries()[0].remaining(now), 120);
+        assert_eq!(n.conntrack().entries()[0].remaining(Instant(3100)), 120);
+        // The 2 s count from the first packet, across refreshes.
+        let mut m = NatTable::new(NatConfig::default());
+        m.outbound(q, None, EXT, Instant(0)).unwrap();
+        m.inbound(r, None, None, Instant(1500)).unwrap();
+        m.outbound(q, None, EXT, Instant(2000)).unwrap();
+        assert!(!m.conntrack().entries()[0].assured());
+        m.inbound(r, None, None, Instant(2001)).unwrap();
+        assert!(m.conntrack().entries()[0].assured());
+    }
+
+    #[test]
+    fn an_unreplied_udp_flow_is_gone_after_30s() {
+        let q = udp(A, 40000, Ipv4Addr::new(8, 8, 8, 8), 53);
         // An unreplied flow is gone after 30 s, and a late reply no longer gets in.
         let mut m = NatTable::new(NatConfig::default());
         m.outbound(q, None, EXT, Instant(0)).unwrap();
