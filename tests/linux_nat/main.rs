@@ -31,7 +31,7 @@ use labvisor_core::net::nat::NatConfig;
 use labvisor_core::net::packet::{Proto, TcpFlags};
 use labvisor_core::net::scenario::Scenario;
 use labvisor_core::net::sim::{Action, Network, SendSpec};
-use labvisor_core::net::trace::{CtChange, Event};
+use labvisor_core::net::trace::{CtChange, Event, Step};
 
 use lab::{Lab, Node, SERVER};
 
@@ -284,7 +284,7 @@ impl<'a> Pair<'a> {
         Ok(())
     }
 
-    fn note(&mut self, steps: &[labvisor_core::net::trace::Step]) {
+    fn note(&mut self, steps: &[Step]) {
         for s in steps {
             if let Event::Conntrack { node, change, .. } = &s.event {
                 if node == Node::Router.name() {
@@ -308,7 +308,7 @@ impl<'a> Pair<'a> {
         ports: (u16, u16),
         flags: &str,
         answer: bool,
-    ) -> Result<(), String> {
+    ) -> Result<Vec<Step>, String> {
         self.sync()?;
         let to: Ipv4Addr = to.parse().map_err(|e| format!("{to}: {e}"))?;
         let mut spec = SendSpec::new(from.name(), to, proto, ports.1);
@@ -322,7 +322,7 @@ impl<'a> Pair<'a> {
             .apply(&Action::Send(spec))
             .map_err(|e| e.to_string())?;
         self.note(&steps);
-        Ok(())
+        Ok(steps)
     }
 
     /// The kernel's table and the model's, read at the same moment and compared.
@@ -391,6 +391,7 @@ fn udp_query(p: &mut Pair, from: Node, sport: u16) -> Result<(), String> {
 fn udp_query_to(p: &mut Pair, from: Node, sport: u16, dport: u16) -> Result<(), String> {
     real_udp_query(p.lab, from, sport, dport)?;
     p.send(from, SERVER, Proto::Udp, (sport, dport), "", true)
+        .map(drop)
 }
 
 fn udp_query_answer(p: &mut Pair) -> Result<(), String> {
@@ -539,7 +540,7 @@ fn unsolicited_inbound(p: &mut Pair) -> Result<(), String> {
             .map_err(|e| e.to_string())?;
         Ok(())
     })?;
-    p.send(
+    let steps = p.send(
         Node::Server,
         lab::ROUTER_WAN,
         Proto::Udp,
@@ -547,6 +548,13 @@ fn unsolicited_inbound(p: &mut Pair) -> Result<(), String> {
         "",
         false,
     )?;
+    let dropped_at_router = steps.iter().any(|s| {
+        matches!(&s.event, Event::Drop { node, reason, .. }
+            if node == Node::Router.name() && reason.starts_with("no connection"))
+    });
+    if !dropped_at_router {
+        return Err("the model did not drop the packet at the router for want of a mapping".into());
+    }
     if lab::join(listener)? {
         return Err("the kernel forwarded the unsolicited packet to h1".into());
     }
