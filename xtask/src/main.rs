@@ -7,6 +7,7 @@ mod bench_boot;
 mod bench_disk;
 mod guest;
 mod linux_guest;
+mod netns;
 mod serve;
 mod sh;
 mod test;

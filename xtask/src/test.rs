@@ -20,6 +20,7 @@ pub fn run(_args: Args) -> Result<()> {
         "-D",
         "warnings",
     ]))?;
+    crate::netns::ensure_tools();
     sh::run(cargo().args(["test", "--workspace"]))?;
     sh::ensure_rust_target("wasm32-unknown-unknown")?;
     sh::run(cargo().args([

@@ -53,7 +53,7 @@ impl Hash for FlowKey {
 }
 
 /// MurmurHash3's 64-bit finalizer: every input bit affects every output bit.
-const fn mix64(mut x: u64) -> u64 {
+pub(super) const fn mix64(mut x: u64) -> u64 {
     x ^= x >> 33;
     x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
     x ^= x >> 33;
@@ -178,9 +178,9 @@ pub struct Timeouts {
     pub tcp_time_wait: u32,
     /// `nf_conntrack_tcp_timeout_close`.
     pub tcp_close: u32,
-    /// `nf_conntrack_udp_timeout`: UDP before any reply.
+    /// `nf_conntrack_udp_timeout`: UDP until the flow is a stream (see [`UDP_STREAM_AFTER`]).
     pub udp: u32,
-    /// `nf_conntrack_udp_timeout_stream`: UDP once replies were seen.
+    /// `nf_conntrack_udp_timeout_stream`: UDP once the flow is a stream.
     pub udp_stream: u32,
     /// `nf_conntrack_icmp_timeout`.
     pub icmp: u32,
@@ -205,8 +205,9 @@ impl Default for Timeouts {
 }
 
 impl Timeouts {
-    /// The timeout for an entry in `state`; UDP depends on whether a reply was seen.
-    pub fn for_state(&self, state: State, seen_reply: bool) -> Duration {
+    /// The timeout for an entry in `state`; UDP depends on whether the flow is a stream
+    /// (replied to, and still active more than [`UDP_STREAM_AFTER`] after it began).
+    pub fn for_state(&self, state: State, stream: bool) -> Duration {
         let secs = match state {
             State::SynSent => self.tcp_syn_sent,
             State::SynRecv => self.tcp_syn_recv,
@@ -216,7 +217,7 @@ impl Timeouts {
             State::LastAck => self.tcp_last_ack,
             State::TimeWait => self.tcp_time_wait,
             State::Close => self.tcp_close,
-            State::Udp if seen_reply => self.udp_stream,
+            State::Udp if stream => self.udp_stream,
             State::Udp => self.udp,
             State::Icmp => self.icmp,
         };
@@ -224,12 +225,21 @@ impl Timeouts {
     }
 }
 
+/// How long after its first packet a replied UDP flow must still be active to count as a
+/// stream: Linux's `stream_ts` (`nf_conntrack_proto_udp.c`, `2 * HZ` after the entry is
+/// created). A query and its answer inside that window stay at the 30 s timeout and are never
+/// `[ASSURED]`; a packet after it, once a reply was seen, moves the entry to the 120 s stream
+/// timeout and makes it `[ASSURED]`.
+pub const UDP_STREAM_AFTER: Duration = Duration(2_000);
+
 const SEEN_REPLY: u8 = 1;
 const ASSURED: u8 = 2;
 /// Which side sent the first FIN (set: the reply side).
 const FIN_FROM_REPLY: u8 = 4;
 /// The entry holds a NAT binding (its source was translated by an outbound mapping).
 const HOLDS_BINDING: u8 = 8;
+/// UDP: [`UDP_STREAM_AFTER`] has run out since the entry's first packet.
+const STREAM_DUE: u8 = 16;
 
 /// One tracked connection. 40 bytes: the table's per-entry cost is this plus two index slots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -241,6 +251,11 @@ pub struct Entry {
     /// Current state.
     pub state: State,
     flags: u8,
+    /// UDP: milliseconds of [`UDP_STREAM_AFTER`] still to run after the entry's last packet
+    /// (0 once it has run out). Kept relative to the last packet, which is `expires` minus the
+    /// `udp` timeout until the flow is a stream, so the entry stays 40 bytes.
+    #[serde(default)]
+    stream_wait: u16,
     /// When the entry expires unless a packet refreshes it.
     pub expires: Instant,
 }
@@ -251,7 +266,8 @@ impl Entry {
         self.flags & SEEN_REPLY != 0
     }
 
-    /// Whether the connection is `[ASSURED]` (saw traffic both ways; Linux never early-drops it).
+    /// Whether the connection is `[ASSURED]` (Linux never early-drops it): TCP once the
+    /// handshake completed, UDP once it is a stream.
     pub fn assured(&self) -> bool {
         self.flags & ASSURED != 0
     }
@@ -340,6 +356,10 @@ pub struct Transition {
     pub to: State,
     /// Whether this packet made the entry `[ASSURED]`.
     pub became_assured: bool,
+    /// Whether the packet ends the entry at once: a TCP RST on a connection that never saw a
+    /// reply (Linux's `nf_conntrack_tcp_packet` kills it, "If only reply is a RST ... delete
+    /// the conntrack immediately"). The packet itself is still translated.
+    pub killed: bool,
 }
 
 /// The connection-tracking table.
@@ -449,6 +469,12 @@ impl ConnTrack {
         acc
     }
 
+    /// Whether `key` is one of the tuples of any entry, live or expired but not yet swept (a
+    /// new entry may not reuse it).
+    pub fn holds(&self, key: &FlowKey) -> bool {
+        self.index.contains_key(key)
+    }
+
     /// Whether `key` belongs to an entry live at `now` (changes nothing).
     pub fn peek(&self, key: &FlowKey, now: Instant) -> bool {
         self.index
@@ -504,11 +530,16 @@ impl ConnTrack {
             }
         }
         let expires = now.after(self.timeouts.for_state(state, false));
+        let stream_wait = match state {
+            State::Udp => UDP_STREAM_AFTER.0 as u16,
+            _ => 0,
+        };
         let slot = self.push(Entry {
             orig,
             reply,
             state,
             flags: 0,
+            stream_wait,
             expires,
         });
         Ok((slot, reclaimed))
@@ -573,7 +604,8 @@ impl ConnTrack {
     }
 
     /// Records a packet of the entry in `slot` travelling in `dir`: updates the state machine
-    /// and refreshes the timeout. Returns the state change, if any.
+    /// and refreshes the timeout. Returns the state change, if any. Like Linux, the protocol's
+    /// rules see whether a reply was seen *before* this packet.
     #[inline]
     pub fn update(
         &mut self,
@@ -586,12 +618,15 @@ impl ConnTrack {
         let e = self.entries.get_mut(slot)?;
         let from = e.state;
         let was_assured = e.flags & ASSURED != 0;
+        let replied_before = e.flags & SEEN_REPLY != 0;
         if dir == Dir::Reply {
             e.flags |= SEEN_REPLY;
         }
+        let mut killed = false;
         match (e.state, flags) {
             (State::Udp, _) => {
-                if e.flags & SEEN_REPLY != 0 {
+                udp_stream_clock(e, timeouts, now);
+                if replied_before && e.flags & STREAM_DUE != 0 {
                     e.flags |= ASSURED;
                 }
             }
@@ -606,16 +641,40 @@ impl ConnTrack {
                 if next == State::Established {
                     e.flags |= ASSURED;
                 }
+                killed = f.contains(TcpFlags::RST) && !replied_before;
             }
             (_, None) => {}
         }
-        e.expires = now.after(timeouts.for_state(e.state, e.flags & SEEN_REPLY != 0));
+        e.expires = now.after(timeouts.for_state(e.state, e.flags & ASSURED != 0));
         let became_assured = !was_assured && e.flags & ASSURED != 0;
-        (from != e.state || became_assured).then_some(Transition {
+        (from != e.state || became_assured || killed).then_some(Transition {
             from,
             to: e.state,
             became_assured,
+            killed,
         })
+    }
+}
+
+/// Runs a UDP entry's stream clock up to `now`: sets [`STREAM_DUE`] once more than
+/// [`UDP_STREAM_AFTER`] has passed since its first packet (Linux: `time_after(jiffies,
+/// stream_ts)`). Until then every packet refreshed it with the `udp` timeout, so its last
+/// packet was at `expires - udp`.
+fn udp_stream_clock(e: &mut Entry, timeouts: &Timeouts, now: Instant) {
+    if e.flags & STREAM_DUE != 0 {
+        return;
+    }
+    let last = Instant(
+        e.expires
+            .0
+            .saturating_sub(Duration::from_secs(timeouts.udp as u64).0),
+    );
+    let waited = now.since(last).0;
+    if waited > e.stream_wait as u64 {
+        e.flags |= STREAM_DUE;
+        e.stream_wait = 0;
+    } else {
+        e.stream_wait -= waited as u16;
     }
 }
 

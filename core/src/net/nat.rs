@@ -65,6 +65,43 @@ pub struct PortPool {
     pub last: u16,
 }
 
+/// How a NAT picks an external port when it cannot keep the source port.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PortChoice {
+    /// A port is taken while a binding holds it; the next free port of the pool after the last
+    /// one handed out is used. Predictable, so a lesson can say which port comes next.
+    #[default]
+    Sequential,
+    /// Linux's choice (`nf_nat_core.c`, `get_unique_tuple` and `nf_nat_l4proto_unique_tuple`):
+    /// a port is taken only while the whole reply tuple (remote address and port, external
+    /// address, port) is in use, so two hosts may share an external port towards different
+    /// servers. When the source port is taken, the search starts at a random offset in the
+    /// source port's class (1–511, 600–1023 or 1024–65535; ICMP identifiers 0–65535) and
+    /// goes up from there. Linux draws the offset from `get_random_u16()`; the model has no
+    /// random source, so it draws from `seed` and a count of draws: a deterministic stand-in
+    /// that lands on another port than Linux would, in the same range.
+    Linux {
+        /// Where the stand-in's draws start.
+        seed: u64,
+    },
+}
+
+/// The seed of [`NatConfig::linux`]'s port choice.
+pub const LINUX_PORT_SEED: u64 = 0x4c61_6276_6973_6f72;
+
+/// The ports Linux picks from when it must change a source port or ICMP identifier `port`
+/// (`nf_nat_l4proto_unique_tuple` without `--to-ports`).
+pub fn linux_port_class(proto: Proto, port: u16) -> PortPool {
+    let (first, last) = match (proto, port) {
+        (Proto::Icmp, _) => (0, 65535),
+        (_, 0..=511) => (1, 511),
+        (_, 512..=1023) => (600, 1023),
+        _ => (1024, 65535),
+    };
+    PortPool { first, last }
+}
+
 /// How a NAT behaves.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, rename_all = "kebab-case")]
@@ -83,6 +120,8 @@ pub struct NatConfig {
     pub max_entries: u32,
     /// Conntrack timeouts.
     pub timeouts: Timeouts,
+    /// How a port is picked when the source port cannot be kept.
+    pub port_choice: PortChoice,
 }
 
 impl Default for NatConfig {
@@ -101,13 +140,40 @@ impl Default for NatConfig {
             },
             max_entries: 65_536,
             timeouts: Timeouts::default(),
+            port_choice: PortChoice::Sequential,
         }
     }
 }
 
 impl NatConfig {
+    /// Linux as a router configures it: `iptables -t nat -A POSTROUTING -o OUTSIDE -j
+    /// MASQUERADE`, with DNAT rules (`-i OUTSIDE`) for port forwards; the profile the
+    /// differential test (`tests/linux_nat`) holds against the kernel. The source port is kept
+    /// unless the reply tuple is taken, then chosen as [`PortChoice::Linux`] says; so a
+    /// mapping is not guaranteed to be reused for another destination (address-and-port-
+    /// dependent mapping in RFC 4787's terms, though it looks endpoint-independent while
+    /// ports are kept); only exact replies get in (address-and-port-dependent filtering); no
+    /// hairpinning (a DNAT rule on `-i OUTSIDE` does not see inside hosts' packets).
+    pub fn linux() -> NatConfig {
+        NatConfig {
+            mapping: Behavior::AddressAndPortDependent,
+            filtering: Behavior::AddressAndPortDependent,
+            hairpin: false,
+            port_choice: PortChoice::Linux {
+                seed: LINUX_PORT_SEED,
+            },
+            ..NatConfig::default()
+        }
+    }
+
     /// The RFC 3489 name of this NAT's behaviour, or its RFC 4787 description.
     pub fn type_name(&self) -> String {
+        if let PortChoice::Linux { .. } = self.port_choice {
+            return format!(
+                "Linux MASQUERADE: ports kept unless taken, {} filtering",
+                self.filtering
+            );
+        }
         match cone_name(self.mapping, self.filtering) {
             Some(n) => n.to_string(),
             None => format!("{} mapping, {} filtering", self.mapping, self.filtering),
@@ -184,6 +250,9 @@ pub struct Decision {
     pub rule: Option<String>,
     /// Entries found expired while handling the packet.
     pub expired: Vec<Entry>,
+    /// The entry as this packet left it, when the packet ended it at once (see
+    /// [`Transition::killed`]): it is no longer in the table, and `slot` is stale.
+    pub killed: Option<Entry>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -215,6 +284,8 @@ pub struct NatTable {
     /// Address-dependent filtering: (binding, remote address) → entries that opened it.
     permits: HashMap<(u32, Ipv4Addr), u32, FxBuildHasher>,
     cursor: u16,
+    /// Draws made for [`PortChoice::Linux`] (not serialized: a table read back starts again).
+    draws: u64,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -252,6 +323,7 @@ impl NatTable {
         NatTable {
             ct: ConnTrack::new(config.timeouts.clone(), config.max_entries),
             cursor: config.pool.first,
+            draws: 0,
             config,
             forwards: Vec::new(),
             bindings: HashMap::default(),
@@ -391,9 +463,16 @@ impl NatTable {
                 .any(|r| r.proto == proto && r.host_port == port)
     }
 
-    /// The external port for a new outbound flow `k`: an existing binding where the mapping
-    /// behaviour allows reuse, the source port if free, else the next free pool port.
-    fn map_port(&mut self, k: &FlowKey) -> Result<u16, NatDrop> {
+    /// The external port for a new outbound flow `k` whose replies come from `dst:dport` to
+    /// `ext_ip`: an existing binding where the mapping behaviour allows reuse, the source port
+    /// if free, else a free port as [`PortChoice`] says.
+    fn map_port(
+        &mut self,
+        k: &FlowKey,
+        dst: Ipv4Addr,
+        dport: u16,
+        ext_ip: Ipv4Addr,
+    ) -> Result<u16, NatDrop> {
         match self.config.mapping {
             Behavior::EndpointIndependent => {
                 if let Some(b) = self.bindings.get(&bind_key(k.proto, k.sport)) {
@@ -416,6 +495,9 @@ impl NatTable {
             }
             Behavior::AddressAndPortDependent => {}
         }
+        if let PortChoice::Linux { seed } = self.config.port_choice {
+            return self.linux_port(k, dst, dport, ext_ip, seed);
+        }
         if self.config.preserve_ports && self.port_free(k.proto, k.sport) {
             return Ok(k.sport);
         }
@@ -435,6 +517,42 @@ impl NatTable {
             first,
             last,
         })
+    }
+
+    /// [`PortChoice::Linux`]: the source port unless the reply tuple is taken, else the first
+    /// free one from a drawn offset in the source port's class.
+    fn linux_port(
+        &mut self,
+        k: &FlowKey,
+        dst: Ipv4Addr,
+        dport: u16,
+        ext_ip: Ipv4Addr,
+        seed: u64,
+    ) -> Result<u16, NatDrop> {
+        let free = |port: u16| {
+            !self.ct.holds(&FlowKey {
+                proto: k.proto,
+                src: dst,
+                sport: if k.proto == Proto::Icmp { port } else { dport },
+                dst: ext_ip,
+                dport: port,
+            })
+        };
+        if self.config.preserve_ports && free(k.sport) {
+            return Ok(k.sport);
+        }
+        let PortPool { first, last } = linux_port_class(k.proto, k.sport);
+        let size = u32::from(last) - u32::from(first) + 1;
+        let offset = (super::conntrack::mix64(seed ^ self.draws) % u64::from(size)) as u32;
+        self.draws = self.draws.wrapping_add(1);
+        (0..size)
+            .map(|i| (u32::from(first) + (offset + i) % size) as u16)
+            .find(|&p| free(p))
+            .ok_or(NatDrop::PoolExhausted {
+                proto: k.proto,
+                first,
+                last,
+            })
     }
 
     /// Where an unsolicited packet `k` addressed to the NAT goes: a forwarding rule, or a
@@ -530,8 +648,8 @@ impl NatTable {
         } else {
             None
         };
-        let port = self.map_port(&k)?;
         let (dst, dport, rule) = dnat.unwrap_or((redirect.unwrap_or(k.dst), k.dport, None));
+        let port = self.map_port(&k, dst, dport, ext_ip)?;
         let reply = FlowKey {
             proto: k.proto,
             src: dst,
@@ -637,6 +755,13 @@ impl NatTable {
     ) -> Decision {
         let transition = self.ct.update(slot, dir, flags, now);
         let after = self.ct.get(slot).map(|e| e.translate(dir)).unwrap_or(k);
+        let killed = match transition {
+            Some(t) if t.killed => self.ct.remove(slot),
+            _ => None,
+        };
+        if let Some(e) = &killed {
+            self.release(e);
+        }
         Decision {
             before: k,
             after,
@@ -646,6 +771,7 @@ impl NatTable {
             transition,
             rule: None,
             expired,
+            killed,
         }
     }
     #[allow(clippy::too_many_arguments)]
@@ -681,6 +807,7 @@ impl NatTable {
                     transition: None,
                     rule,
                     expired,
+                    killed: None,
                 })
             }
             Err(InsertError::Full { max }) => Err(NatDrop::TableFull { max }),
@@ -796,6 +923,34 @@ mod tests {
             filtering,
             ..NatConfig::default()
         })
+    }
+
+    #[test]
+    fn the_linux_profile_keeps_ports_per_reply_tuple_and_draws_another_on_a_clash() {
+        let mut n = NatTable::new(NatConfig::linux());
+        let t = Instant(0);
+        // Two hosts, one source port, different server ports: the reply tuples differ, so both
+        // keep 40000 (a teaching NAT reserves the port for the first host).
+        let a = n.outbound(udp(A, 40000, X, 53), None, EXT, t).unwrap();
+        let b = n.outbound(udp(B, 40000, X, 5353), None, EXT, t).unwrap();
+        assert_eq!((a.after.sport, b.after.sport), (40000, 40000));
+        // The same server port: a clash, and another port of the same class, drawn.
+        let c = n.outbound(udp(B, 40000, X, 53), None, EXT, t).unwrap();
+        assert_ne!(c.after.sport, 40000);
+        assert!(c.after.sport >= 1024);
+        let d = n.outbound(udp(B, 700, X, 53), None, EXT, t).unwrap();
+        assert_eq!(d.after.sport, 700);
+        let e = n.outbound(udp(A, 700, X, 53), None, EXT, t).unwrap();
+        assert!((600..=1023).contains(&e.after.sport) && e.after.sport != 700);
+        // Deterministic: the same traffic draws the same ports.
+        let mut again = NatTable::new(NatConfig::linux());
+        again.outbound(udp(A, 40000, X, 53), None, EXT, t).unwrap();
+        again
+            .outbound(udp(B, 40000, X, 5353), None, EXT, t)
+            .unwrap();
+        let c2 = again.outbound(udp(B, 40000, X, 53), None, EXT, t).unwrap();
+        assert_eq!(c2.after.sport, c.after.sport);
+        assert!(n.config().type_name().starts_with("Linux MASQUERADE"));
     }
 
     /// RFC 4787 §4.1 and §5, tested on every combination: which external port the NAT picks
@@ -1010,6 +1165,39 @@ mod tests {
         assert_ne!(d.after.sport, 2222);
     }
 
+    #[test]
+    fn a_rst_answering_a_syn_ends_the_entry_at_once_and_still_gets_through() {
+        let mut n = NatTable::new(NatConfig::default());
+        let syn = Some(TcpFlags::SYN);
+        n.outbound(k(Proto::Tcp, A, 40000, X, 81), syn, EXT, Instant(0))
+            .unwrap();
+        let rst = Some(TcpFlags::RST.with(TcpFlags::ACK));
+        let d = n
+            .inbound(k(Proto::Tcp, X, 81, EXT, 40000), rst, None, Instant(1))
+            .unwrap();
+        assert_eq!(d.after, k(Proto::Tcp, X, 81, A, 40000));
+        assert_eq!(d.killed.map(|e| e.state), Some(State::Close));
+        assert!(n.conntrack().is_empty());
+        // Its port is free again.
+        let again = n
+            .outbound(k(Proto::Tcp, B, 40000, X, 81), syn, EXT, Instant(2))
+            .unwrap();
+        assert_eq!(again.after.sport, 40000);
+        // A RST after a reply was seen keeps the entry, in CLOSE for 10 s.
+        n.inbound(
+            k(Proto::Tcp, X, 81, EXT, 40000),
+            Some(TcpFlags::SYN.with(TcpFlags::ACK)),
+            None,
+            Instant(3),
+        )
+        .unwrap();
+        let d = n
+            .outbound(k(Proto::Tcp, B, 40000, X, 81), rst, EXT, Instant(4))
+            .unwrap();
+        assert_eq!(d.killed, None);
+        assert_eq!(state_and_timeout(&n, Instant(4)), (State::Close, 10));
+    }
+
     fn state_and_timeout(n: &NatTable, now: Instant) -> (State, u64) {
         let e = &n.conntrack().entries()[0];
         (e.state, e.remaining(now))
@@ -1082,25 +1270,61 @@ mod tests {
     }
 
     #[test]
-    fn udp_is_unreplied_for_30s_then_a_120s_stream() {
+    fn a_quick_udp_query_and_answer_stays_at_30s_and_is_not_assured() {
+        // Linux 6.18, measured: `udp 17 29 ... mark=0 use=1` after one query and one reply.
         let mut n = NatTable::new(NatConfig::default());
-        let q = udp(A, 40000, Ipv4Addr::new(8, 8, 8, 8), 53);
-        n.outbound(q, None, EXT, Instant(0)).unwrap();
+        let server = Ipv4Addr::new(203, 0, 113, 53);
+        n.outbound(udp(A, 40000, server, 53), None, EXT, Instant(0))
+            .unwrap();
         assert_eq!(
             n.conntrack_lines(Instant(1000))[0],
-            "udp 17 29 src=192.168.1.10 dst=8.8.8.8 sport=40000 dport=53 [UNREPLIED] src=8.8.8.8 dst=203.0.113.7 sport=53 dport=40000 mark=0 use=1"
+            "udp 17 29 src=192.168.1.10 dst=203.0.113.53 sport=40000 dport=53 [UNREPLIED] src=203.0.113.53 dst=203.0.113.7 sport=53 dport=40000 mark=0 use=1"
         );
-        let now = Instant(0).after(Duration::from_secs(29));
-        let d = n
-            .inbound(
-                udp(Ipv4Addr::new(8, 8, 8, 8), 53, EXT, 40000),
-                None,
-                None,
-                now,
-            )
+        let answer = n
+            .inbound(udp(server, 53, EXT, 40000), None, None, Instant(5))
             .unwrap();
+        assert_eq!(answer.transition, None);
+        assert_eq!(
+            n.conntrack_lines(Instant(1000))[0],
+            "udp 17 29 src=192.168.1.10 dst=203.0.113.53 sport=40000 dport=53 src=203.0.113.53 dst=203.0.113.7 sport=53 dport=40000 mark=0 use=1"
+        );
+        // More packets inside the first 2 s change nothing either.
+        n.outbound(udp(A, 40000, server, 53), None, EXT, Instant(2000))
+            .unwrap();
+        assert!(!n.conntrack().entries()[0].assured());
+        assert_eq!(n.conntrack().entries()[0].remaining(Instant(2000)), 30);
+    }
+
+    #[test]
+    fn udp_becomes_a_120s_assured_stream_with_traffic_after_2s_once_replied() {
+        let mut n = NatTable::new(NatConfig::default());
+        let q = udp(A, 40000, Ipv4Addr::new(8, 8, 8, 8), 53);
+        let r = udp(Ipv4Addr::new(8, 8, 8, 8), 53, EXT, 40000);
+        n.outbound(q, None, EXT, Instant(0)).unwrap();
+        // Unanswered packets after 2 s: still 30 s, not a stream.
+        n.outbound(q, None, EXT, Instant(2500)).unwrap();
+        assert!(!n.conntrack().entries()[0].assured());
+        // The first reply, late: seen now, but the reply itself does not make a stream.
+        let d = n.inbound(r, None, None, Instant(3000)).unwrap();
+        assert_eq!(d.transition, None);
+        assert_eq!(n.conntrack().entries()[0].remaining(Instant(3000)), 30);
+        // The next packet, either way: a stream.
+        let d = n.outbound(q, None, EXT, Instant(3100)).unwrap();
         assert!(d.transition.unwrap().became_assured);
-        assert_eq!(n.conntrack().entries()[0].remaining(now), 120);
+        assert_eq!(n.conntrack().entries()[0].remaining(Instant(3100)), 120);
+        // The 2 s count from the first packet, across refreshes.
+        let mut m = NatTable::new(NatConfig::default());
+        m.outbound(q, None, EXT, Instant(0)).unwrap();
+        m.inbound(r, None, None, Instant(1500)).unwrap();
+        m.outbound(q, None, EXT, Instant(2000)).unwrap();
+        assert!(!m.conntrack().entries()[0].assured());
+        m.inbound(r, None, None, Instant(2001)).unwrap();
+        assert!(m.conntrack().entries()[0].assured());
+    }
+
+    #[test]
+    fn an_unreplied_udp_flow_is_gone_after_30s() {
+        let q = udp(A, 40000, Ipv4Addr::new(8, 8, 8, 8), 53);
         // An unreplied flow is gone after 30 s, and a late reply no longer gets in.
         let mut m = NatTable::new(NatConfig::default());
         m.outbound(q, None, EXT, Instant(0)).unwrap();

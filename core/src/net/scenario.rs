@@ -16,6 +16,15 @@
 //! nic = [{ mode = "nat", forward = ["ssh,tcp,,2222,,22"] }]   # nat | natnetwork | bridged | hostonly | internal | none
 //! listen = ["tcp/22"]
 //!
+//! [[node]]
+//! name = "router"
+//! kind = "router"
+//! # profile: "teaching" (the default: RFC 4787 behaviours, each settable with mapping,
+//! # filtering, hairpin, preserve-ports, pool) or "linux" (iptables MASQUERADE, as the
+//! # differential test tests/linux_nat checks it against the kernel)
+//! nat = { outside = "wan", profile = "linux" }
+//! nic = [{ name = "lan", segment = "lan", ip = "192.168.1.1/24" }, { name = "wan", segment = "isp", ip = "203.0.113.7/24" }]
+//!
 //! [[step]]
 //! send = { from = "vm1", to = "8.8.8.8", proto = "udp", dport = 53, label = "dns query" }
 //! [[step]]
@@ -182,9 +191,29 @@ struct RawRoute {
     nic: String,
 }
 
+/// `profile = "..."` of a NAT: where its settings start from (the other keys override them).
+#[derive(Deserialize, Clone, Copy)]
+#[serde(rename_all = "kebab-case")]
+enum RawProfile {
+    /// [`NatConfig::default`]: RFC 4787's behaviours, set one by one.
+    Teaching,
+    /// [`NatConfig::linux`]: Linux MASQUERADE, as checked against the kernel.
+    Linux,
+}
+
+impl RawProfile {
+    fn config(profile: Option<RawProfile>) -> NatConfig {
+        match profile {
+            Some(RawProfile::Linux) => NatConfig::linux(),
+            Some(RawProfile::Teaching) | None => NatConfig::default(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RawNatConfig {
+    profile: Option<RawProfile>,
     mapping: Option<Behavior>,
     filtering: Option<Behavior>,
     hairpin: Option<bool>,
@@ -208,6 +237,7 @@ struct RawNat {
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "kebab-case")]
 struct RawNatConfigFlat {
+    profile: Option<RawProfile>,
     mapping: Option<Behavior>,
     filtering: Option<Behavior>,
     hairpin: Option<bool>,
@@ -580,8 +610,8 @@ impl Scenario {
                 }
             }
             let nat = n.nat.as_ref().map(|raw| {
-                let mut config = NatConfig::default();
                 let c = &raw.config;
+                let mut config = RawProfile::config(c.profile);
                 config.mapping = c.mapping.unwrap_or(config.mapping);
                 config.filtering = c.filtering.unwrap_or(config.filtering);
                 config.hairpin = c.hairpin.unwrap_or(config.hairpin);
@@ -621,7 +651,7 @@ impl Scenario {
             name_spans
                 .entry(format!("natnetwork {}", nn.name.get_ref()))
                 .or_insert(nn.name.span());
-            let mut config = NatConfig::default();
+            let mut config = RawProfile::config(nn.nat.as_ref().and_then(|c| c.profile));
             if let Some(c) = &nn.nat {
                 config.mapping = c.mapping.unwrap_or(config.mapping);
                 config.filtering = c.filtering.unwrap_or(config.filtering);

@@ -921,7 +921,13 @@ impl Network {
             after: after.clone(),
             rule: d.rule.clone(),
         }));
-        if let Some(e) = self
+        if let Some(e) = &d.killed {
+            steps.push(self.step(Event::Conntrack {
+                node: node.to_string(),
+                change: CtChange::Killed,
+                entry: e.conntrack_line(self.now),
+            }));
+        } else if let Some(e) = self
             .nats
             .get(node)
             .and_then(|t| t.conntrack().get(d.slot as usize))

@@ -54,6 +54,8 @@ pub enum CtChange {
     Update,
     /// The entry timed out.
     Expired,
+    /// A packet ended the entry at once (a TCP RST before any reply, as Linux does).
+    Killed,
 }
 
 /// One thing that happened.
@@ -248,7 +250,7 @@ impl fmt::Display for Event {
                 let c = match change {
                     CtChange::New => "[NEW]",
                     CtChange::Update => "[UPDATE]",
-                    CtChange::Expired => "[DESTROY]",
+                    CtChange::Expired | CtChange::Killed => "[DESTROY]",
                 };
                 write!(f, "{node}: conntrack {c} {entry}")
             }

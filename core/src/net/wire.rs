@@ -532,6 +532,7 @@ fn translate_icmp_error(
         transition: None,
         rule: None,
         expired: Vec::new(),
+        killed: None,
     })
 }
 
