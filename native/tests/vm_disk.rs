@@ -358,3 +358,95 @@ fn an_image_in_use_by_a_vm_is_refused_by_a_second_vm_and_by_labvisor_disk() {
         "the lock went with the first VM"
     );
 }
+
+/// A small tmpfs the test mounts (as root) and unmounts, so a full host disk is simulated
+/// without ever filling the real one.
+struct SmallFilesystem(PathBuf);
+
+impl SmallFilesystem {
+    fn mount(size: &str) -> Option<SmallFilesystem> {
+        let dir = std::env::temp_dir().join(format!("labvisor-full-disk-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            println!("SKIP: cannot mount a small tmpfs here (needs root), so the full-disk pause is not tested");
+            let _ = std::fs::remove_dir(&dir);
+            return None;
+        }
+        Some(SmallFilesystem(dir))
+    }
+}
+
+impl Drop for SmallFilesystem {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// FNV-1a 64 of the guest's data pattern over `0..len`, as the guest's `read` prints it.
+fn pattern_checksum(len: u64) -> String {
+    let hash = (0..len).fold(0xcbf2_9ce4_8422_2325u64, |h, i| {
+        (h ^ (i % 251 + 1)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("{hash:#018x}")
+}
+
+#[test]
+fn a_full_host_disk_pauses_the_vm_and_nothing_is_lost_when_space_comes_back() {
+    if !kvm_available() {
+        return;
+    }
+    let Some(small) = SmallFilesystem::mount("6m") else {
+        return;
+    };
+    let vdi = small.0.join("vm.vdi").display().to_string();
+    create(&vdi, "32M", "dynamic");
+    let filler = small.0.join("filler");
+    std::fs::write(&filler, vec![1u8; 3 << 20]).unwrap();
+
+    let mut vm = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["--json", "vm", "run", "--timeout", "60s", "--disk", &vdi])
+        .args(["--run", "fill 4M; sync; read 0 4M; poweroff"])
+        .env("LANG", "C")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labvisor starts");
+    // The console (stderr with --json) says when the VM pauses; then the host gets room back.
+    let mut console = vm.stderr.take().expect("piped");
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("[VM paused: disk0") {
+        let n = std::io::Read::read(&mut console, &mut buf).expect("console");
+        assert!(n > 0, "the VM ended without pausing: {}", text(&seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+    std::fs::remove_file(&filler).unwrap();
+    let mut rest = Vec::new();
+    std::io::Read::read_to_end(&mut console, &mut rest).unwrap();
+    seen.extend_from_slice(&rest);
+    let out = vm.wait_with_output().unwrap();
+    let console = text(&seen);
+    assert_eq!(out.status.code(), Some(0), "{console}");
+    assert!(console.contains("No space left on device"), "{console}");
+    assert!(console.contains("[VM resumed: disk0"), "{console}");
+    assert!(
+        console.contains(&format!("fnv1a64 {}", pattern_checksum(4 << 20))),
+        "every byte of the paused write reached the disk: {console}"
+    );
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["disks"][0]["pauses"], 1, "{report}");
+    assert_eq!(
+        report["disks"][0]["errors"], 0,
+        "the guest saw no error: {report}"
+    );
+    if qemu_img().is_some() {
+        qemu_img_clean(&vdi);
+    }
+}

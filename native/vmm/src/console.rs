@@ -68,9 +68,12 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
                         b'd' | b'D' => {
                             let _ = events.send(VmEvent::ShowDisks);
                         }
+                        b'r' | b'R' => {
+                            let _ = events.send(VmEvent::Resume);
+                        }
                         b'h' | b'H' => {
                             let mut err = std::io::stderr();
-                            let _ = write!(err, "\r\nC-a x    stop the VM\r\nC-a d    each disk's size and host usage\r\nC-a h    this help\r\nC-a C-a  send C-a\r\n");
+                            let _ = write!(err, "\r\nC-a x    stop the VM\r\nC-a d    each disk's size and host usage\r\nC-a r    retry writes paused for host space\r\nC-a h    this help\r\nC-a C-a  send C-a\r\n");
                         }
                         CTRL_A => bytes.push(CTRL_A),
                         _ => {}

@@ -156,6 +156,10 @@ pub enum VmEvent {
     ConsoleQuit,
     /// `Ctrl-A d`: print each disk's size and host usage.
     ShowDisks,
+    /// `Ctrl-A r`: retry writes paused for host space now.
+    Resume,
+    /// A disk's host ran out of space, or has room again.
+    Space(devices::block::SpaceEvent),
 }
 
 /// A boot mark with its time.
@@ -297,7 +301,6 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     })?;
     mark("vcpus_ready");
 
-    let (events_tx, events) = mpsc::channel::<VmEvent>();
     let input: InputQueue = Arc::default();
     // A descriptor of its own, so that a terminal that stops reading blocks only the console's
     // writer thread, never the VMM's other output through std's locked stdout or stderr.
@@ -318,6 +321,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let mut disk_reports = Vec::new();
     let mut disk_counters = Vec::new();
     let mut disk_backends: Vec<devices::block::SharedBackend> = Vec::new();
+    let mut gates = Vec::new();
+    let (events_tx, events) = mpsc::channel::<VmEvent>();
     let mut devices_in_slots: Vec<Option<Box<dyn devices::virtio_mmio::VirtioDevice>>> = Vec::new();
     for (slot, disk) in config.disks.into_iter().enumerate() {
         let counters = Arc::new(std::sync::Mutex::new(
@@ -335,9 +340,20 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         let backend: devices::block::SharedBackend = Arc::new(std::sync::Mutex::new(disk.backend));
         disk_counters.push(counters.clone());
         disk_backends.push(backend.clone());
-        devices_in_slots.push(Some(Box::new(devices::block::VirtioBlock::new(
-            backend, counters,
-        ))));
+        let tx = std::sync::Mutex::new(events_tx.clone());
+        let gate = Arc::new(devices::block::PauseGate::new(
+            format!("disk{slot}"),
+            move |event| {
+                let _ = tx
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .send(VmEvent::Space(event));
+            },
+        ));
+        gates.push(gate.clone());
+        devices_in_slots.push(Some(Box::new(
+            devices::block::VirtioBlock::new(backend, counters).pausing_at(gate),
+        )));
     }
     devices_in_slots.resize_with(layout::VIRTIO_SLOTS as usize, || None);
     let slots = devices_in_slots
@@ -410,6 +426,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
             VmEvent::Ended(e) => break e,
             VmEvent::ConsoleQuit => break Ending::ConsoleQuit,
             VmEvent::ShowDisks => show_disks(&disk_reports, &disk_backends),
+            VmEvent::Resume => gates.iter().for_each(|g| g.resume()),
+            VmEvent::Space(event) => show_space(&event, &disk_reports),
         }
     };
     let console_dropped_bytes = devices.console.finish(CONSOLE_DRAIN);
@@ -493,6 +511,28 @@ fn show_disks(reports: &[DiskReport], backends: &[devices::block::SharedBackend]
             None => write!(err, "\r\n[disk{} {}]\r\n", report.slot, report.name),
         };
     }
+}
+
+/// Says that the VM paused for host space, or runs again (VirtualBox's disk-full pause).
+fn show_space(event: &devices::block::SpaceEvent, reports: &[DiskReport]) {
+    use devices::block::SpaceEvent;
+    let name = |disk: &str| {
+        reports
+            .iter()
+            .find(|r| format!("disk{}", r.slot) == disk)
+            .map_or(String::new(), |r| format!(" ({})", r.name))
+    };
+    let mut err = std::io::stderr().lock();
+    let _ = match event {
+        SpaceEvent::Paused { disk, why } => write!(
+            err,
+            "\r\n[VM paused: {disk}{} has no room on the host: {why}. Free space on the host; the write is retried every second, or press Ctrl-A r. Nothing is lost.]\r\n",
+            name(disk)
+        ),
+        SpaceEvent::Resumed { disk } => {
+            write!(err, "\r\n[VM resumed: {disk}{} had room again]\r\n", name(disk))
+        }
+    };
 }
 
 /// The text a panic was raised with.

@@ -8,7 +8,10 @@
 //! writable status byte is completed with nothing written rather than guessed at. Each
 //! notification handles at most one queue's worth of chains.
 
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::Duration;
 use virtio_queue::desc::split::Descriptor;
+
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
@@ -110,7 +113,7 @@ pub struct DiskUsage {
 
 /// A backend shared by the device (for the guest's requests) and the VMM (for the usage
 /// figures at boot, on `Ctrl-A d` and at the end).
-pub type SharedBackend = std::sync::Arc<std::sync::Mutex<Box<dyn BlockBackend>>>;
+pub type SharedBackend = Arc<Mutex<Box<dyn BlockBackend>>>;
 
 /// What the device has done, for the report.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
@@ -123,32 +126,125 @@ pub struct BlockCounters {
     pub bytes_written: u64,
     /// Requests answered with IOERR or UNSUPP, and chains too malformed to answer.
     pub errors: u64,
+    /// Times the VM paused because the host had no room for a write.
+    pub pauses: u64,
+}
+
+impl BlockCounters {
+    fn add(&mut self, other: &BlockCounters) {
+        self.reads += other.reads;
+        self.writes += other.writes;
+        self.flushes += other.flushes;
+        self.discards += other.discards;
+        self.bytes_read += other.bytes_read;
+        self.bytes_written += other.bytes_written;
+        self.errors += other.errors;
+        self.pauses += other.pauses;
+    }
+}
+
+/// What happens to the VM when a disk's host runs out of space.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpaceEvent {
+    /// A write found no room: the vCPU waits (the VM is paused) and retries.
+    Paused { disk: String, why: String },
+    /// The write went through: the VM runs on.
+    Resumed { disk: String },
+}
+
+/// The pause VirtualBox calls `DrvVD_DISKFULL`: a write the host cannot store holds the vCPU
+/// that issued it, retried every [`RETRY`](PauseGate::RETRY) or at once on
+/// [`resume`](PauseGate::resume), instead of failing inside the guest. Nothing is lost: the
+/// write completes when space comes back.
+pub struct PauseGate {
+    disk: String,
+    paused: Mutex<bool>,
+    wake: Condvar,
+    notify: Box<dyn Fn(SpaceEvent) + Send + Sync>,
+}
+
+impl PauseGate {
+    /// How long a paused write waits before it tries again on its own.
+    pub const RETRY: Duration = Duration::from_secs(1);
+
+    /// A gate for disk `disk` that reports pauses and resumptions to `notify`.
+    pub fn new(disk: String, notify: impl Fn(SpaceEvent) + Send + Sync + 'static) -> PauseGate {
+        PauseGate {
+            disk,
+            paused: Mutex::new(false),
+            wake: Condvar::new(),
+            notify: Box::new(notify),
+        }
+    }
+
+    /// Waits until [`resume`](PauseGate::resume) or [`RETRY`](PauseGate::RETRY) has passed.
+    /// Returns whether this started a pause (the first failed try).
+    fn wait_for_room(&self, why: &str) -> bool {
+        let mut paused = self.paused.lock().unwrap_or_else(|p| p.into_inner());
+        let started = !*paused;
+        if started {
+            *paused = true;
+            (self.notify)(SpaceEvent::Paused {
+                disk: self.disk.clone(),
+                why: why.to_string(),
+            });
+        }
+        let _ = self
+            .wake
+            .wait_timeout(paused, Self::RETRY)
+            .unwrap_or_else(|p| p.into_inner());
+        started
+    }
+
+    /// A write went through: ends a pause, if there was one.
+    fn wrote(&self) {
+        let mut paused = self.paused.lock().unwrap_or_else(|p| p.into_inner());
+        if *paused {
+            *paused = false;
+            (self.notify)(SpaceEvent::Resumed {
+                disk: self.disk.clone(),
+            });
+        }
+    }
+
+    /// Retries a paused write now (`Ctrl-A r`).
+    pub fn resume(&self) {
+        self.wake.notify_all();
+    }
 }
 
 /// The virtio-blk device.
 pub struct VirtioBlock {
     backend: SharedBackend,
+    /// Where a write waits for host space; without one it fails with IOERR.
+    gate: Option<Arc<PauseGate>>,
     /// Fixed for the device's life, read without taking the backend's lock.
     capacity: u64,
     read_only: bool,
-    counters: std::sync::Arc<std::sync::Mutex<BlockCounters>>,
+    counters: Arc<Mutex<BlockCounters>>,
 }
 
 impl VirtioBlock {
     /// A device over `backend`. `counters` is shared with whoever reports them.
-    pub fn new(
-        backend: SharedBackend,
-        counters: std::sync::Arc<std::sync::Mutex<BlockCounters>>,
-    ) -> VirtioBlock {
+    pub fn new(backend: SharedBackend, counters: Arc<Mutex<BlockCounters>>) -> VirtioBlock {
         let (capacity, read_only) = {
             let b = backend.lock().unwrap_or_else(|p| p.into_inner());
             (b.capacity(), b.read_only())
         };
         VirtioBlock {
             backend,
+            gate: None,
             capacity,
             read_only,
             counters,
+        }
+    }
+
+    /// Pauses at `gate` when the host has no room for a write, instead of failing it.
+    pub fn pausing_at(self, gate: Arc<PauseGate>) -> VirtioBlock {
+        VirtioBlock {
+            gate: Some(gate),
+            ..self
         }
     }
 
@@ -175,8 +271,9 @@ impl VirtioBlock {
     /// Carries out one request; returns the status and the bytes written into the guest's
     /// buffers (data for IN and GET_ID).
     fn execute(&mut self, mem: &GuestMemoryMmap, req: &Request) -> (u8, u32) {
-        let shared = self.counters.clone();
-        let mut counters = shared.lock().unwrap_or_else(|p| p.into_inner());
+        // Counted locally and added at the end: a write may wait for host space, and the
+        // shared counters must stay readable meanwhile.
+        let mut counters = BlockCounters::default();
         let result = match req.kind {
             request::IN => self.transfer_in(mem, req, &mut counters),
             request::OUT if self.read_only => Err(status::IOERR),
@@ -204,13 +301,18 @@ impl VirtioBlock {
             }
             _ => Err(status::UNSUPP),
         };
-        match result {
+        let answer = match result {
             Ok(written) => (status::OK, written),
             Err(code) => {
                 counters.errors += 1;
                 (code, 0)
             }
-        }
+        };
+        self.counters
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .add(&counters);
+        answer
     }
 
     /// The byte range a data transfer covers, checked against the disk.
@@ -266,9 +368,23 @@ impl VirtioBlock {
                 .map_err(|_| status::IOERR)?;
             at += n;
         }
-        self.backend()
-            .write(offset, &bytes)
-            .map_err(|_| status::IOERR)?;
+        loop {
+            let result = self.backend().write(offset, &bytes);
+            match (result, &self.gate) {
+                (Ok(()), gate) => {
+                    if let Some(gate) = gate {
+                        gate.wrote();
+                    }
+                    break;
+                }
+                (Err(BlockError::NoSpace(why)), Some(gate)) => {
+                    if gate.wait_for_room(&why) {
+                        counters.pauses += 1;
+                    }
+                }
+                (Err(_), _) => return Err(status::IOERR),
+            }
+        }
         counters.writes += 1;
         counters.bytes_written += len;
         Ok(0)
@@ -441,7 +557,6 @@ mod tests {
     use super::*;
     use crate::devices::virtio_mmio::{reg, MmioTransport};
     use proptest::prelude::*;
-    use std::sync::{Arc, Mutex};
 
     /// A disk in memory.
     struct MemDisk {
