@@ -450,3 +450,58 @@ fn a_full_host_disk_pauses_the_vm_and_nothing_is_lost_when_space_comes_back() {
         qemu_img_clean(&vdi);
     }
 }
+
+#[test]
+fn killing_the_vm_during_writes_leaves_a_clean_image_with_every_flushed_byte() {
+    if !kvm_available() || qemu_img().is_none() {
+        return;
+    }
+    let dir = Scratch::new("kill");
+    let vdi = dir.path("vm.vdi");
+    // 2 MiB of 0x42 at 40 MiB is flushed before the kill; `fill` then writes 0..32 MiB.
+    let flushed = (0..2u64 << 20).fold(0xcbf2_9ce4_8422_2325u64, |h, _| {
+        (h ^ 0x42).wrapping_mul(0x100_0000_01b3)
+    });
+    let mut seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .subsec_nanos() as u64;
+    for round in 0..20 {
+        let _ = std::fs::remove_file(&vdi);
+        create(&vdi, "64M", "dynamic");
+        let mut vm = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+            .args(["vm", "run", "--timeout", "60s", "--disk", &vdi])
+            .args([
+                "--run",
+                "write 40M 2M 0x42; sync; echo flushed; fill 32M; poweroff",
+            ])
+            .env("LANG", "C")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("labvisor starts");
+        let mut console = vm.stdout.take().expect("piped");
+        let mut seen = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&seen).contains("\nflushed") {
+            let n = std::io::Read::read(&mut console, &mut buf).expect("console");
+            assert!(n > 0, "round {round}: the VM ended early: {}", text(&seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+        // A moment somewhere in the fill (about 0.25 s of writing natively).
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        std::thread::sleep(std::time::Duration::from_micros((seed >> 33) % 300_000));
+        let _ = vm.kill(); // SIGKILL
+        let _ = vm.wait();
+
+        qemu_img_clean(&vdi);
+        let console = run_vm(&[&vdi], "read 40M 2M; poweroff");
+        assert!(
+            console.contains(&format!("fnv1a64 {flushed:#018x}")),
+            "round {round}: the flushed 2 MiB read back whole: {console}"
+        );
+    }
+}

@@ -7,9 +7,10 @@
 //! free space first.
 //!
 //! Crash-safety order when a dynamic VDI allocates a block: the data block is written first
-//! (past the old end of the file), then the header's `blocks_allocated`, then the block-map
-//! entry. An interrupted allocation therefore leaves at worst a leaked block that nothing
-//! references, never an entry pointing at unwritten data or two entries sharing a block.
+//! (past the old end of the file), then the header's `blocks_allocated` and the block-map
+//! entry, in one write where they share a page (`commit_allocation`). An interrupted
+//! allocation therefore leaves at worst a leaked block that nothing references, never an entry
+//! pointing at unwritten data or two entries sharing a block.
 
 use serde::{Deserialize, Serialize};
 
@@ -251,6 +252,33 @@ pub struct ImageInfo {
     pub parent_uuid: Option<String>,
     /// The VDI's description (snapshot name).
     pub description: Option<String>,
+}
+
+/// Records an allocation: the header's `blocks_allocated` = `count` and the block-map entry at
+/// `entry_offset` = `slot`. Where both lie in one 4 KiB page (the first 896 blocks of an image
+/// with its map at 0x200) they go out in one `pwrite` of that page's span, so a process killed
+/// at any moment leaves both or neither: count and map never disagree, which `qemu-img check`
+/// would report as corruption. Beyond that, the count first, then the entry: an interrupted
+/// allocation then leaves the count one ahead, a leaked block and never a shared one.
+fn commit_allocation<S: Storage>(
+    storage: &mut S,
+    count: u32,
+    entry_offset: u64,
+    slot: u32,
+) -> Result<(), StorageError> {
+    const PAGE: u64 = 4096;
+    let end = entry_offset + 4;
+    if entry_offset > BLOCKS_ALLOCATED_OFFSET && BLOCKS_ALLOCATED_OFFSET / PAGE == (end - 1) / PAGE
+    {
+        let mut span = vec![0u8; (end - BLOCKS_ALLOCATED_OFFSET) as usize];
+        storage.read_at(BLOCKS_ALLOCATED_OFFSET, &mut span)?;
+        let last = span.len() - 4;
+        span[..4].copy_from_slice(&count.to_le_bytes());
+        span[last..].copy_from_slice(&slot.to_le_bytes());
+        return storage.write_at(BLOCKS_ALLOCATED_OFFSET, &span);
+    }
+    storage.write_at(BLOCKS_ALLOCATED_OFFSET, &count.to_le_bytes())?;
+    storage.write_at(entry_offset, &slot.to_le_bytes())
 }
 
 fn block_len() -> u64 {
@@ -634,12 +662,10 @@ impl<S: Storage> Image<S> {
             return Err(e.into());
         }
         let count = header.blocks_allocated + 1;
-        self.storage
-            .write_at(BLOCKS_ALLOCATED_OFFSET, &count.to_le_bytes())?;
+        let entry_offset = u64::from(header.offset_bmap) + block * 4;
+        commit_allocation(&mut self.storage, count, entry_offset, slot)?;
         header.blocks_allocated = count;
         *next_slot = slot + 1;
-        let entry_offset = u64::from(header.offset_bmap) + block * 4;
-        self.storage.write_at(entry_offset, &slot.to_le_bytes())?;
         bmap[block as usize] = slot;
         Ok(())
     }

@@ -770,3 +770,72 @@ fn block_pictures_summarise_the_map() {
     assert_eq!(block_picture(&states, 100), "##..z.#.");
     let _ = (vdi::BLOCK_SIZE, BLOCK_FREE);
 }
+
+/// A store that records where each write went.
+#[derive(Clone, Debug, Default)]
+struct Recording {
+    inner: MemStorage,
+    writes: Vec<(u64, usize)>,
+}
+
+impl Storage for Recording {
+    fn len(&self) -> Result<u64, super::storage::StorageError> {
+        self.inner.len()
+    }
+    fn read_at(&self, offset: u64, buf: &mut [u8]) -> Result<(), super::storage::StorageError> {
+        self.inner.read_at(offset, buf)
+    }
+    fn write_at(&mut self, offset: u64, data: &[u8]) -> Result<(), super::storage::StorageError> {
+        self.writes.push((offset, data.len()));
+        self.inner.write_at(offset, data)
+    }
+    fn set_len(&mut self, len: u64) -> Result<(), super::storage::StorageError> {
+        self.inner.set_len(len)
+    }
+    fn host_bytes(&self) -> Result<u64, super::storage::StorageError> {
+        self.inner.host_bytes()
+    }
+}
+
+#[test]
+fn an_allocations_count_and_map_entry_go_out_in_one_write_where_they_share_a_page() {
+    let spec = |virtual_size| CreateSpec {
+        format: Format::Vdi,
+        allocation: Allocation::Dynamic,
+        virtual_size,
+        uuid: uuid(1),
+        modification_uuid: uuid(2),
+    };
+    let mut img = Image::create(Recording::default(), spec(64 * MIB), &mut |_, _| {}).unwrap();
+    img.storage_mut().writes.clear();
+    img.write(3 * MIB, &pattern(4096, 7)).unwrap();
+    let writes = img.storage().writes.clone();
+    assert_eq!(
+        writes.len(),
+        2,
+        "the block's data, then count and entry together: {writes:?}"
+    );
+    assert_eq!(writes[0].1, MIB as usize);
+    assert_eq!(
+        writes[1],
+        (
+            vdi::BLOCKS_ALLOCATED_OFFSET,
+            (0x200 + 3 * 4 + 4 - vdi::BLOCKS_ALLOCATED_OFFSET) as usize
+        )
+    );
+    let reopened = Image::open(img.storage().inner.clone(), Format::Vdi).unwrap();
+    let mut back = vec![0u8; 4096];
+    reopened.read(3 * MIB, &mut back).unwrap();
+    assert_eq!(back, pattern(4096, 7));
+    assert_eq!(reopened.header().unwrap().blocks_allocated, 1);
+
+    // Past the first page of the map the two go out one after the other.
+    let mut big = Image::create(Recording::default(), spec(2 * GIB), &mut |_, _| {}).unwrap();
+    big.storage_mut().writes.clear();
+    big.write(1500 * MIB, &pattern(512, 3)).unwrap();
+    let offsets: Vec<u64> = big.storage().writes.iter().skip(1).map(|w| w.0).collect();
+    assert_eq!(
+        offsets,
+        vec![vdi::BLOCKS_ALLOCATED_OFFSET, 0x200 + 1500 * 4]
+    );
+}
