@@ -505,3 +505,94 @@ fn killing_the_vm_during_writes_leaves_a_clean_image_with_every_flushed_byte() {
         );
     }
 }
+
+#[test]
+fn ctrl_a_s_freezes_the_image_and_later_writes_go_to_a_snapshot() {
+    if !kvm_available() {
+        return;
+    }
+    if !Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+    {
+        println!("SKIP: no `script` (util-linux) to give vm run a terminal for Ctrl-A s");
+        return;
+    }
+    let dir = Scratch::new("live-snapshot");
+    let vdi = dir.path("vm.vdi");
+    create(&vdi, "16M", "dynamic");
+    // `script` gives labvisor a terminal, so Ctrl-A works as a learner would type it.
+    let command = format!(
+        "{} vm run --timeout 60s --disk {vdi} --run 'write 0 1M 0x11'",
+        env!("CARGO_BIN_EXE_labvisor")
+    );
+    let mut vm = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("LANG", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("script starts");
+    let mut keys = vm.stdin.take().expect("piped");
+    let mut screen = vm.stdout.take().expect("piped");
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str, seen: &mut Vec<u8>| {
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(seen).contains(needle) {
+            let n = std::io::Read::read(&mut screen, &mut buf).expect("screen");
+            assert!(n > 0, "no `{needle}` on the screen: {}", text(seen));
+            seen.extend_from_slice(&buf[..n]);
+        }
+    };
+    wait_for("Type `help`", &mut seen);
+    std::io::Write::write_all(&mut keys, b"\x01s").unwrap();
+    wait_for("[snapshot of disk0", &mut seen);
+    std::io::Write::write_all(&mut keys, b"write 0 1M 0x22\rpoweroff\r").unwrap();
+    wait_for("powering off", &mut seen);
+    drop(keys);
+    // It must exit on its own: restoring the terminal once waited for a key press.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(status) = vm.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = vm.kill();
+            panic!(
+                "vm run did not exit after the guest powered off: {}",
+                text(&seen)
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    };
+    assert!(status.success(), "{}", text(&seen));
+
+    let snapshots: Vec<_> = std::fs::read_dir(format!("{vdi}.snapshots"))
+        .expect("the snapshot's image sits beside the disk")
+        .collect();
+    assert_eq!(snapshots.len(), 1);
+    // The chain reads the new bytes; the frozen base still holds the old ones.
+    let sum = |byte: u64| {
+        let h = (0..1u64 << 20).fold(0xcbf2_9ce4_8422_2325u64, |h, _| {
+            (h ^ byte).wrapping_mul(0x100_0000_01b3)
+        });
+        format!("fnv1a64 {h:#018x}")
+    };
+    let now = run_vm(&[&vdi], "read 0 1M; poweroff");
+    assert!(now.contains(&sum(0x22)), "{now}");
+    let raw = dir.path("base.raw");
+    if qemu_img().is_some() {
+        let out = Command::new("qemu-img")
+            .args(["convert", "-O", "raw", &vdi, &raw])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let base = std::fs::read(&raw).unwrap();
+        assert!(
+            base[..1 << 20].iter().all(|&b| b == 0x11),
+            "the base image kept what it held at the snapshot"
+        );
+    }
+}

@@ -159,6 +159,25 @@ impl BlockBackend for VmDisk {
         }
     }
 
+    fn snapshot(&mut self) -> Result<String, BlockError> {
+        if self.scratch.is_some() {
+            return Err(BlockError::Io(
+                "this disk runs with ,snapshot: its writes are thrown away at the end anyway"
+                    .into(),
+            ));
+        }
+        if self.read_only {
+            return Err(BlockError::Io(
+                "this disk is read-only: nothing changes to keep apart".into(),
+            ));
+        }
+        let name = format!("live snapshot {}", self.chain.chain().snapshots() + 1);
+        self.chain
+            .take_snapshot(&name)
+            .map(|path| path.display().to_string())
+            .map_err(|e| BlockError::Io(e.to_string()))
+    }
+
     fn usage(&self) -> Option<DiskUsage> {
         let images = self.chain.chain().images();
         let newest = self.chain.chain().newest().info().ok()?;

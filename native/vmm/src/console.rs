@@ -20,23 +20,45 @@ use super::VmEvent;
 const CTRL_A: u8 = 0x01;
 
 /// Puts the terminal in raw mode for as long as it lives.
+///
+/// It works on a descriptor of its own: the stdin thread holds std's stdin lock while it waits
+/// in `read`, so restoring the mode through that lock would wait for a key press before
+/// `vm run` could exit.
 pub struct RawTerminal {
-    active: bool,
+    terminal: Option<Tty>,
+}
+
+/// A descriptor of the terminal, owned for as long as the value lives.
+struct Tty(std::os::fd::OwnedFd);
+
+// SAFETY: `tty_fd` returns the descriptor this value owns, open for its whole life; it was
+// duplicated from stdin after `is_terminal` said stdin is a terminal.
+unsafe impl Terminal for Tty {
+    fn tty_fd(&self) -> std::os::fd::RawFd {
+        use std::os::fd::AsRawFd;
+        self.0.as_raw_fd()
+    }
 }
 
 impl RawTerminal {
     /// Raw mode if stdin is a terminal; a no-op otherwise.
     pub fn enter() -> RawTerminal {
+        use std::os::fd::AsFd;
         let stdin = std::io::stdin();
-        let active = stdin.is_terminal() && stdin.lock().set_raw_mode().is_ok();
-        RawTerminal { active }
+        let terminal = stdin
+            .is_terminal()
+            .then(|| stdin.as_fd().try_clone_to_owned().ok())
+            .flatten()
+            .map(Tty)
+            .filter(|t| t.set_raw_mode().is_ok());
+        RawTerminal { terminal }
     }
 }
 
 impl Drop for RawTerminal {
     fn drop(&mut self) {
-        if self.active {
-            let _ = std::io::stdin().lock().set_canon_mode();
+        if let Some(terminal) = &self.terminal {
+            let _ = terminal.set_canon_mode();
         }
     }
 }
@@ -71,9 +93,12 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
                         b'r' | b'R' => {
                             let _ = events.send(VmEvent::Resume);
                         }
+                        b's' | b'S' => {
+                            let _ = events.send(VmEvent::Snapshot);
+                        }
                         b'h' | b'H' => {
                             let mut err = std::io::stderr();
-                            let _ = write!(err, "\r\nC-a x    stop the VM\r\nC-a d    each disk's size and host usage\r\nC-a r    retry writes paused for host space\r\nC-a h    this help\r\nC-a C-a  send C-a\r\n");
+                            let _ = write!(err, "\r\nC-a x    stop the VM\r\nC-a d    each disk's size and host usage\r\nC-a r    retry writes paused for host space\r\nC-a s    take a live snapshot of every disk\r\nC-a h    this help\r\nC-a C-a  send C-a\r\n");
                         }
                         CTRL_A => bytes.push(CTRL_A),
                         _ => {}

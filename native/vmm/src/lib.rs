@@ -158,6 +158,8 @@ pub enum VmEvent {
     ShowDisks,
     /// `Ctrl-A r`: retry writes paused for host space now.
     Resume,
+    /// `Ctrl-A s`: take a live snapshot of every disk.
+    Snapshot,
     /// A disk's host ran out of space, or has room again.
     Space(devices::block::SpaceEvent),
 }
@@ -427,6 +429,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
             VmEvent::ConsoleQuit => break Ending::ConsoleQuit,
             VmEvent::ShowDisks => show_disks(&disk_reports, &disk_backends),
             VmEvent::Resume => gates.iter().for_each(|g| g.resume()),
+            VmEvent::Snapshot => take_snapshots(&disk_reports, &disk_backends),
             VmEvent::Space(event) => show_space(&event, &disk_reports),
         }
     };
@@ -509,6 +512,33 @@ fn show_disks(reports: &[DiskReport], backends: &[devices::block::SharedBackend]
                 u.blocks_total
             ),
             None => write!(err, "\r\n[disk{} {}]\r\n", report.slot, report.name),
+        };
+    }
+}
+
+/// `Ctrl-A s`: a live snapshot of each disk, between two of the guest's requests (the
+/// backend's lock keeps them apart), as VirtualBox takes one of a running VM.
+fn take_snapshots(reports: &[DiskReport], backends: &[devices::block::SharedBackend]) {
+    let mut err = std::io::stderr().lock();
+    if reports.is_empty() {
+        let _ = write!(
+            err,
+            "\r\n[no disks to snapshot: start the VM with --disk FILE]\r\n"
+        );
+    }
+    for (report, backend) in reports.iter().zip(backends) {
+        let taken = backend.lock().unwrap_or_else(|p| p.into_inner()).snapshot();
+        let _ = match taken {
+            Ok(now) => write!(
+                err,
+                "\r\n[snapshot of disk{} {}: what it holds now is frozen; writes go to {now}]\r\n",
+                report.slot, report.name
+            ),
+            Err(e) => write!(
+                err,
+                "\r\n[no snapshot of disk{} {}: {e}]\r\n",
+                report.slot, report.name
+            ),
         };
     }
 }

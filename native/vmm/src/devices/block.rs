@@ -95,6 +95,11 @@ pub trait BlockBackend: Send {
     fn usage(&self) -> Option<DiskUsage> {
         None
     }
+    /// Takes a live snapshot: what is written so far is frozen and later writes go to a new
+    /// image. Returns where they go now, for the console.
+    fn snapshot(&mut self) -> Result<String, BlockError> {
+        Err(BlockError::Io("this disk cannot take snapshots".into()))
+    }
 }
 
 /// A disk's size as the guest sees it and what it costs on the host: the figures the disk
