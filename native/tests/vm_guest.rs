@@ -447,3 +447,35 @@ fn a_terminal_that_stops_reading_does_not_stall_the_guest() {
         "what the terminal could not take is counted: {report}"
     );
 }
+
+#[test]
+fn the_vm_ends_when_piped_commands_run_out() {
+    if !kvm_available() {
+        return;
+    }
+    // Before, `vm run --run uptime </dev/null` waited at the guest's prompt forever.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["vm", "run", "--run", "uptime"])
+        .env("LANG", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labvisor starts");
+    let mut input = child.stdin.take().expect("piped");
+    input.write_all(b"echo from the pipe\n").unwrap();
+    drop(input);
+    let status = wait_or_kill(&mut child, std::time::Duration::from_secs(30));
+    let out = child.wait_with_output().unwrap();
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert_eq!(status, Some(0), "{stderr}");
+    assert!(stdout.contains("up "), "{stdout}");
+    assert!(
+        stdout.contains("\r\nfrom the pipe\r\n"),
+        "the piped command ran first: {stdout}"
+    );
+    assert!(
+        stderr.contains("standard input ended while the guest waited for more commands"),
+        "{stderr}"
+    );
+}

@@ -257,6 +257,14 @@ fn finish(report: &VmReport, lang: Lang, linux_on_pvm: bool) -> CliResult {
             output::errln!("\r\nlabvisor: {}", said.get(lang));
             return Ok(ExitCode::SUCCESS);
         }
+        Ending::InputEnded => {
+            let said = Text::new(
+                "standard input ended while the guest waited for more commands: stopped (end the input with `poweroff STATUS` to choose the exit status)",
+                "게스트가 다음 명령을 기다리는데 표준 입력이 끝났습니다. 멈춥니다(종료 상태를 정하려면 입력 끝에 `poweroff STATUS`를 넣으세요)",
+            );
+            output::errln!("\r\nlabvisor: {}", said.get(lang));
+            return Ok(ExitCode::SUCCESS);
+        }
         Ending::ConsoleQuit => {
             let said = Text::new("VM stopped (Ctrl-A x)", "VM을 멈췄습니다(Ctrl-A x)");
             output::errln!("\r\nlabvisor: {}", said.get(lang));

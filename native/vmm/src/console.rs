@@ -73,7 +73,10 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
         let mut escape = false;
         loop {
             let n = match stdin.read(&mut buf) {
-                Ok(0) | Err(_) => return,
+                Ok(0) | Err(_) => {
+                    input.lock().unwrap_or_else(|p| p.into_inner()).ended = true;
+                    return;
+                }
                 Ok(n) => n,
             };
             let mut bytes = Vec::with_capacity(n);
@@ -109,7 +112,11 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
                     bytes.push(b);
                 }
             }
-            input.lock().unwrap_or_else(|p| p.into_inner()).extend(bytes);
+            input
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .bytes
+                .extend(bytes);
         }
     });
 }

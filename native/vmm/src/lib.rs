@@ -144,6 +144,9 @@ pub enum Ending {
     Timeout { after_ms: u64 },
     /// The user pressed `Ctrl-A x`.
     ConsoleQuit,
+    /// Standard input (a pipe or a file) ended, and Labvisor's guest kept waiting for more, as
+    /// a shell ends at the end of its script.
+    InputEnded,
     /// A VMM thread (a vCPU, and the device code it runs) panicked: a bug in the VMM, ended
     /// cleanly instead of leaving the other threads running.
     VmmPanic { thread: String, message: String },
@@ -364,7 +367,15 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         .collect::<Result<Vec<_>, _>>()
         .map_err(|e| VmmError::Config(e.to_string()))?;
     let devices = Arc::new(Devices::new(
-        SerialConsole::new(sink, input.clone(), serial_irq),
+        {
+            let console = SerialConsole::new(sink, input.clone(), serial_irq);
+            // Only Labvisor's guest reads the line status just to wait for input.
+            if loaded.linux {
+                console
+            } else {
+                console.ending_with_input()
+            }
+        },
         ControlDevice::new(
             epoch,
             loaded.entries.len() as u32,
@@ -603,8 +614,7 @@ fn run_vcpu(index: u8, mut vcpu: VcpuFd, devices: &Devices, exits: &ExitCounts) 
             }
             Ok(VcpuExit::IoIn(port, data)) => {
                 exits.io_in.fetch_add(1, Ordering::Relaxed);
-                devices.pio_read(port, data);
-                Action::Continue
+                devices.pio_read(port, data)
             }
             Ok(VcpuExit::MmioRead(addr, data)) => {
                 exits.mmio_read.fetch_add(1, Ordering::Relaxed);
@@ -670,6 +680,7 @@ fn run_vcpu(index: u8, mut vcpu: VcpuFd, devices: &Devices, exits: &ExitCounts) 
             Action::Idle(d) => std::thread::sleep(d),
             Action::PowerOff(status) => return Ending::PowerOff { status },
             Action::Reset => return Ending::Reset,
+            Action::InputEnded => return Ending::InputEnded,
         }
     }
 }

@@ -37,6 +37,8 @@ pub enum Action {
     Idle(Duration),
     PowerOff(u8),
     Reset,
+    /// Standard input ended and the guest keeps waiting for more.
+    InputEnded,
 }
 
 /// Raised by the i8042 when the guest pulses the reset line.
@@ -99,12 +101,16 @@ impl Devices {
     }
 
     /// `in` from `port`.
-    pub fn pio_read(&self, port: u16, data: &mut [u8]) {
+    pub fn pio_read(&self, port: u16, data: &mut [u8]) -> Action {
         match port {
             p if (serial::COM1_BASE..serial::COM1_BASE + serial::COM1_PORTS).contains(&p)
                 && data.len() == 1 =>
             {
-                data[0] = self.console.read((p - serial::COM1_BASE) as u8);
+                let (value, input_ended) = self.console.read((p - serial::COM1_BASE) as u8);
+                data[0] = value;
+                if input_ended {
+                    return Action::InputEnded;
+                }
             }
             I8042_DATA | I8042_COMMAND if data.len() == 1 => {
                 data[0] = self
@@ -118,6 +124,7 @@ impl Devices {
                 self.unclaimed.fetch_add(1, Ordering::Relaxed);
             }
         }
+        Action::Continue
     }
 
     /// `out` to `port`.

@@ -85,13 +85,33 @@ impl ConsoleOut {
     }
 }
 
-/// Keystrokes waiting for room in the UART's receive FIFO.
-pub type InputQueue = Arc<Mutex<VecDeque<u8>>>;
+/// Keystrokes waiting for room in the UART's receive FIFO, and whether standard input has
+/// ended (a pipe or file at its end; a terminal never ends).
+#[derive(Debug, Default)]
+pub struct Input {
+    pub bytes: VecDeque<u8>,
+    pub ended: bool,
+}
+
+/// The input shared by the stdin thread and the UART.
+pub type InputQueue = Arc<Mutex<Input>>;
+
+/// How long a guest must find nothing to read, after the last byte of an ended input, before
+/// the VM ends: the guest's shell polls every half millisecond, so this is hundreds of polls.
+const STARVED_FOR: Duration = Duration::from_millis(300);
+/// The line-status register and its data-ready bit.
+const LSR: u8 = 5;
+const LSR_DATA_READY: u8 = 0x01;
 
 /// The UART plus the input queue feeding it.
 pub struct SerialConsole {
     uart: Mutex<Serial<IrqLine, NoEvents, ConsoleOut>>,
     input: InputQueue,
+    /// End the VM when the guest keeps polling for input that has ended (Labvisor's guest
+    /// only: another kernel may read the line status for other reasons).
+    end_with_input: bool,
+    /// Since when the guest has found nothing to read after the input ended.
+    starved_since: Mutex<Option<std::time::Instant>>,
 }
 
 impl SerialConsole {
@@ -106,6 +126,17 @@ impl SerialConsole {
         SerialConsole {
             uart: Mutex::new(Serial::new(irq, out)),
             input,
+            end_with_input: false,
+            starved_since: Mutex::new(None),
+        }
+    }
+
+    /// Ends the VM (see [`SerialConsole::read`]) once the guest has read everything of an
+    /// input that ended and keeps asking for more.
+    pub fn ending_with_input(self) -> SerialConsole {
+        SerialConsole {
+            end_with_input: true,
+            ..self
         }
     }
 
@@ -113,19 +144,38 @@ impl SerialConsole {
         self.uart.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// A guest read of register `offset`.
-    pub fn read(&self, offset: u8) -> u8 {
+    /// A guest read of register `offset`, and whether the VM should end because the guest
+    /// has been waiting for input that will never come ([`STARVED_FOR`] after it ended).
+    pub fn read(&self, offset: u8) -> (u8, bool) {
         let mut uart = self.uart();
         let room = uart.fifo_capacity();
+        let mut input = self.input.lock().unwrap_or_else(|p| p.into_inner());
         if room > 0 {
-            let mut input = self.input.lock().unwrap_or_else(|p| p.into_inner());
-            let n = room.min(input.len());
+            let n = room.min(input.bytes.len());
             if n > 0 {
-                let bytes: Vec<u8> = input.drain(..n).collect();
+                let bytes: Vec<u8> = input.bytes.drain(..n).collect();
                 let _ = uart.enqueue_raw_bytes(&bytes);
             }
         }
-        uart.read(offset)
+        let value = uart.read(offset);
+        let starved = self.end_with_input
+            && offset == LSR
+            && value & LSR_DATA_READY == 0
+            && input.ended
+            && input.bytes.is_empty();
+        let mut since = self.starved_since.lock().unwrap_or_else(|p| p.into_inner());
+        let done = match (*since, starved) {
+            (_, false) => {
+                *since = None;
+                false
+            }
+            (None, true) => {
+                *since = Some(std::time::Instant::now());
+                false
+            }
+            (Some(at), true) => at.elapsed() >= STARVED_FOR,
+        };
+        (value, done)
     }
 
     /// A guest write of `value` to register `offset`.
@@ -200,10 +250,33 @@ mod tests {
         assert_eq!(&*sink.0.lock().unwrap(), b"hello\n");
         assert_eq!(console.last_lines(1), vec!["hello".to_string()]);
 
-        input.lock().unwrap().extend(b"hi");
-        assert_eq!(console.read(5) & 1, 1, "data ready");
-        assert_eq!(console.read(0), b'h');
-        assert_eq!(console.read(0), b'i');
-        assert_eq!(console.read(5) & 1, 0, "drained");
+        input.lock().unwrap().bytes.extend(b"hi");
+        assert_eq!(console.read(5).0 & 1, 1, "data ready");
+        assert_eq!(console.read(0).0, b'h');
+        assert_eq!(console.read(0).0, b'i');
+        assert_eq!(console.read(5).0 & 1, 0, "drained");
+    }
+
+    #[test]
+    fn a_guest_waiting_for_input_that_ended_is_told_apart_from_one_still_reading() {
+        let input: InputQueue = Arc::default();
+        let console = SerialConsole::new(Box::new(io::sink()), input.clone(), IrqLine::default())
+            .ending_with_input();
+        input.lock().unwrap().bytes.extend(b"x");
+        input.lock().unwrap().ended = true;
+        assert_eq!(console.read(LSR), (LSR_DATA_READY | 0x60, false));
+        assert_eq!(console.read(0), (b'x', false));
+        assert!(!console.read(LSR).1, "the starving has just begun");
+        std::thread::sleep(STARVED_FOR);
+        assert!(console.read(LSR).1, "nothing more will come");
+        let open: InputQueue = Arc::default();
+        let waiting =
+            SerialConsole::new(Box::new(io::sink()), open, IrqLine::default()).ending_with_input();
+        waiting.read(LSR);
+        std::thread::sleep(STARVED_FOR);
+        assert!(
+            !waiting.read(LSR).1,
+            "an open input may still bring something"
+        );
     }
 }
