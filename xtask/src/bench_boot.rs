@@ -513,7 +513,7 @@ fn wait_with_timeout(
 /// qemu-utils of the same version, and these machines come with a newer qemu-utils, so the
 /// pair is installed at qemu-system-x86's version in one call (shared/reference.md, "Debian
 /// QEMU packages"); qemu-img and qemu-io keep working for the disk tests.
-fn ensure_qemu() -> Result<()> {
+pub(crate) fn ensure_qemu() -> Result<()> {
     let have = |program: &str| {
         Command::new(program)
             .arg("--version")

@@ -5,6 +5,7 @@
 
 mod bench_boot;
 mod bench_disk;
+mod bench_vm_disk;
 mod guest;
 mod linux_guest;
 mod netns;
@@ -38,6 +39,9 @@ enum Task {
     /// Boot the embedded guest N times and print start-to-banner, start-to-exit and VMM memory,
     /// against QEMU microvm booting the same ELF where it can.
     BenchBoot(bench_boot::Args),
+    /// A real VM's disk: sequential and random writes on raw, fixed and dynamic VDI images,
+    /// labvisor against QEMU microvm on the same images (MB/s, writes/s and ratios).
+    BenchVmDisk(bench_vm_disk::Args),
     /// Builds the browser app as a static site in target/site/ (wasm32, wasm-bindgen, wasm-opt).
     BuildWeb(web::BuildArgs),
     /// Builds the site and serves it on http://127.0.0.1:8080/ for learning locally.
@@ -55,6 +59,7 @@ fn main() -> anyhow::Result<()> {
         Task::Guest(args) => guest::run(args),
         Task::LinuxGuest(args) => linux_guest::run(args).map(|_| ()),
         Task::BenchBoot(args) => bench_boot::run(args),
+        Task::BenchVmDisk(args) => bench_vm_disk::run(args),
         Task::BuildWeb(args) => web::build(&args).map(drop),
         Task::Serve(args) => serve::run(args),
         Task::TestWeb => web_test::run(),

@@ -149,10 +149,17 @@ pub struct BootInfo {
     pub control_base: u64,
     pub virtio_base: u64,
     pub virtio_slots: u32,
+    /// Bytes between two virtio-mmio slots.
+    pub virtio_stride: u64,
     /// The workload (`--run`), or the PVH command line.
     pub workload: &'static str,
     pub booted_by: &'static str,
 }
+
+/// QEMU microvm's virtio-mmio window: 24 transports of 512 bytes from 0xfeb0_0000.
+const QEMU_MICROVM_VIRTIO_BASE: u64 = 0xfeb0_0000;
+const QEMU_MICROVM_VIRTIO_SLOTS: u32 = 24;
+const QEMU_MICROVM_VIRTIO_STRIDE: u64 = 0x200;
 
 /// Longest workload text read from either loader.
 const MAX_WORKLOAD: usize = labvisor_guest_abi::memory::WORKLOAD_MAX;
@@ -189,6 +196,7 @@ impl BootInfo {
             control_base: 0,
             virtio_base: 0,
             virtio_slots: 0,
+            virtio_stride: labvisor_guest_abi::virtio::SLOT_SIZE,
             workload: "",
             booted_by: "unknown loader",
         };
@@ -212,6 +220,7 @@ impl BootInfo {
                     control_base: info.control_base,
                     virtio_base: info.virtio_base,
                     virtio_slots: info.virtio_slots,
+                    virtio_stride: labvisor_guest_abi::virtio::SLOT_SIZE,
                     workload: static_str(info.workload_addr, info.workload_len as usize),
                     booted_by: "Labvisor VMM",
                 }
@@ -239,10 +248,15 @@ impl BootInfo {
                 } else {
                     ""
                 };
+                // PVH says nothing of devices; the VMM that uses it here is QEMU's microvm, whose
+                // virtio-mmio transports sit at a fixed place (hw/i386/microvm.c).
                 BootInfo {
                     mem_bytes,
                     workload,
                     booted_by: "PVH loader",
+                    virtio_base: QEMU_MICROVM_VIRTIO_BASE,
+                    virtio_slots: QEMU_MICROVM_VIRTIO_SLOTS,
+                    virtio_stride: QEMU_MICROVM_VIRTIO_STRIDE,
                     ..fallback
                 }
             }

@@ -19,9 +19,9 @@ pub struct Disk {
 }
 
 /// Brings up the first virtio-blk device among the slots.
-pub fn find(virtio_base: u64, slots: u32) -> Option<Disk> {
-    (0..slots.min(32)).find_map(|slot| {
-        let at = virtio::probe(virtio_base, slot)?;
+pub fn find(boot: &crate::boot::BootInfo) -> Option<Disk> {
+    (0..boot.virtio_slots.min(32)).find_map(|slot| {
+        let at = virtio::probe(boot.virtio_base, boot.virtio_stride, slot)?;
         (at.device_id == 2)
             .then(|| blk::open(at.base))
             .flatten()
@@ -56,7 +56,7 @@ const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 pub fn execute(disk: Option<&mut Disk>, name: &str, rest: &str) -> bool {
     if !matches!(
         name,
-        "disk" | "write" | "read" | "fill" | "zero" | "trim" | "sync"
+        "disk" | "write" | "read" | "fill" | "randwrite" | "zero" | "trim" | "sync"
     ) {
         return false;
     }
@@ -65,7 +65,13 @@ pub fn execute(disk: Option<&mut Disk>, name: &str, rest: &str) -> bool {
         return true;
     };
     let args: alloc::vec::Vec<&str> = rest.split_whitespace().collect();
-    let sizes: Option<alloc::vec::Vec<u64>> = args.iter().take(2).map(|a| parse_size(a)).collect();
+    // Offsets and sizes come first; what follows them (a pattern) is parsed where it is used.
+    let size_at = |i: usize| args.get(i).and_then(|a| parse_size(a));
+    let sizes: Option<alloc::vec::Vec<u64>> = match name {
+        "fill" => size_at(0).map(|s| alloc::vec![s]),
+        "randwrite" => Some(alloc::vec::Vec::new()),
+        _ => args.iter().take(2).map(|a| parse_size(a)).collect(),
+    };
     let result = match (name, sizes.as_deref(), args.len()) {
         ("disk", _, 0) => {
             info(disk);
@@ -89,6 +95,26 @@ pub fn execute(disk: Option<&mut Disk>, name: &str, rest: &str) -> bool {
             }
         }
         ("fill", Some(&[size]), 1) => write(disk, 0, size, None, true),
+        ("fill", Some(&[size]), 2) => match parse_byte(args[1]) {
+            Some(p) => write(disk, 0, size, Some(p), true),
+            None => {
+                kprintln!(
+                    "fill: PATTERN must be a byte, 0-255 or 0x00-0xff, not `{}`",
+                    args[1]
+                );
+                return true;
+            }
+        },
+        ("randwrite", _, 1) => match args[0].parse::<u32>() {
+            Ok(count) if count > 0 => random_writes(disk, count),
+            _ => {
+                kprintln!(
+                    "randwrite: COUNT must be a number of 4 KiB writes, not `{}`",
+                    args[0]
+                );
+                return true;
+            }
+        },
         ("read", Some(&[offset, size]), 2) => read(disk, offset, size),
         ("zero" | "trim", Some(&[offset, size]), 2) => release(disk, name == "trim", offset, size),
         _ => {
@@ -106,7 +132,8 @@ fn usage(name: &str) -> &'static str {
     match name {
         "write" => "usage: write OFFSET SIZE [PATTERN]  (e.g. write 1M 64K, write 0 4K 0xff)",
         "read" => "usage: read OFFSET SIZE",
-        "fill" => "usage: fill SIZE  (sequential writes from offset 0, e.g. fill 64M)",
+        "fill" => "usage: fill SIZE [PATTERN]  (sequential writes from offset 0, e.g. fill 64M)",
+        "randwrite" => "usage: randwrite COUNT  (4 KiB writes at random places)",
         "zero" => "usage: zero OFFSET SIZE",
         "trim" => "usage: trim OFFSET SIZE",
         _ => "takes no arguments",
@@ -172,14 +199,17 @@ fn write(
     timed: bool,
 ) -> Result<(), blk::BlkError> {
     in_range(disk, offset, size)?;
-    let mut buf = vec![0u8; MAX_CHUNK.min(size as usize)];
+    // A fixed pattern is laid out once, so the time is the disk's, not the pattern's.
+    let mut buf = vec![pattern.unwrap_or(0); MAX_CHUNK.min(size as usize)];
     let start = control::clock_ns();
     let mut done = 0u64;
     while done < size {
         let n = (size - done).min(buf.len() as u64) as usize;
         let at = offset + done;
-        for (i, b) in buf[..n].iter_mut().enumerate() {
-            *b = pattern.unwrap_or_else(|| pattern_byte(at + i as u64));
+        if pattern.is_none() {
+            for (i, b) in buf[..n].iter_mut().enumerate() {
+                *b = pattern_byte(at + i as u64);
+            }
         }
         disk.blk.write(at, &buf[..n])?;
         done += n as u64;
@@ -194,6 +224,36 @@ fn write(
         );
     } else {
         kprintln!("wrote {size} bytes at {offset}");
+    }
+    Ok(())
+}
+
+/// COUNT writes of 4 KiB at pseudo-random 4 KiB-aligned places (the same places every run),
+/// timed: the small random writes a database or a package manager makes.
+fn random_writes(disk: &mut Disk, count: u32) -> Result<(), blk::BlkError> {
+    const PIECE: u64 = 4096;
+    let pieces = disk.blk.capacity / PIECE;
+    if pieces == 0 {
+        return Err(blk::BlkError::Io);
+    }
+    let buf = vec![0x5au8; PIECE as usize];
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let start = control::clock_ns();
+    for _ in 0..count {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        disk.blk.write((x % pieces) * PIECE, &buf)?;
+    }
+    let took = control::clock_ns().saturating_sub(start);
+    if took > 0 {
+        let per_second = f64::from(count) / (took as f64 / 1e9);
+        kprintln!(
+            "wrote {count} random 4 KiB pieces in {} ({per_second:.0} writes/s)",
+            Duration(took)
+        );
+    } else {
+        kprintln!("wrote {count} random 4 KiB pieces");
     }
     Ok(())
 }

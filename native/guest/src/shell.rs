@@ -52,7 +52,14 @@ const HELP: &[(&str, &str)] = &[
         "write SIZE bytes at OFFSET (K/M/G; whole 512-byte sectors)",
     ),
     ("read OFFSET SIZE", "read and print a checksum (FNV-1a 64)"),
-    ("fill SIZE", "write SIZE bytes from offset 0 and show MB/s"),
+    (
+        "fill SIZE [PAT]",
+        "write SIZE bytes from offset 0 and show MB/s",
+    ),
+    (
+        "randwrite COUNT",
+        "COUNT 4 KiB writes at random places, timed",
+    ),
     (
         "zero OFFSET SIZE",
         "make bytes read as zero (the host keeps its blocks)",
@@ -70,7 +77,7 @@ const HELP: &[(&str, &str)] = &[
 
 /// Runs the boot workload, then the interactive shell. Never returns.
 pub fn run(boot: &BootInfo) -> ! {
-    let mut disk = disk::find(boot.virtio_base, boot.virtio_slots);
+    let mut disk = disk::find(boot);
     let workload = boot.workload.trim();
     if !workload.is_empty() {
         for command in workload.split(';') {
@@ -208,7 +215,7 @@ fn devices(boot: &BootInfo) {
         kprintln!("control     absent (powering off through isa-debug-exit 0xf4 or the i8042)");
     }
     for index in 0..boot.virtio_slots.min(32) {
-        match virtio::probe(boot.virtio_base, index) {
+        match virtio::probe(boot.virtio_base, boot.virtio_stride, index) {
             Some(slot) => kprintln!(
                 "virtio{index}     virtio-mmio v{} at {:#x}: {}",
                 slot.version,

@@ -317,10 +317,16 @@ impl Blk {
             fence(Ordering::SeqCst);
             mmio_write32(self.base + reg::QUEUE_NOTIFY, 0);
             // Labvisor's VMM completes the request during the notify; another VMM may take a
-            // moment, so wait, but not forever.
-            let mut waited = 0;
+            // moment (QEMU hands it to a thread), so wait, but not forever: a second through
+            // the control device's idle, or a long spin without it.
+            let limit: u64 = if control::present() {
+                20_000
+            } else {
+                50_000_000
+            };
+            let mut waited = 0u64;
             while read_volatile(addr_of!(q.used_idx)) == self.last_used {
-                if waited > 20_000 {
+                if waited > limit {
                     return Err(BlkError::NoAnswer);
                 }
                 control::idle(50);

@@ -1,7 +1,7 @@
 //! Probing the virtio-mmio slots the VMM announces (virtio 1.2 §4.2.2). Drivers for blk and
 //! net come with those devices.
 
-use labvisor_guest_abi::virtio::{MAGIC, REG_DEVICE_ID, REG_MAGIC_VALUE, REG_VERSION, SLOT_SIZE};
+use labvisor_guest_abi::virtio::{MAGIC, REG_DEVICE_ID, REG_MAGIC_VALUE, REG_VERSION};
 
 use super::mmio_read32;
 
@@ -13,9 +13,10 @@ pub struct Slot {
     pub device_id: u32,
 }
 
-/// Reads slot `index` of the window at `base`; `None` when no transport answers there.
-pub fn probe(base: u64, index: u32) -> Option<Slot> {
-    let at = base + u64::from(index) * SLOT_SIZE;
+/// Reads slot `index` of the window at `base` (slots `stride` bytes apart); `None` when no
+/// transport answers there.
+pub fn probe(base: u64, stride: u64, index: u32) -> Option<Slot> {
+    let at = base + u64::from(index) * stride;
     if mmio_read32(at + REG_MAGIC_VALUE) != MAGIC {
         return None;
     }
