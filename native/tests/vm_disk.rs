@@ -596,3 +596,48 @@ fn ctrl_a_s_freezes_the_image_and_later_writes_go_to_a_snapshot() {
         );
     }
 }
+
+#[test]
+fn hostile_requests_from_the_guest_get_errors_and_the_disk_keeps_working() {
+    if !kvm_available() {
+        return;
+    }
+    let dir = Scratch::new("hostile");
+    let vdi = dir.path("vm.vdi");
+    create(&vdi, "16M", "dynamic");
+    let out = labvisor(&[
+        "--json",
+        "vm",
+        "run",
+        "--timeout",
+        "60s",
+        "--disk",
+        &vdi,
+        "--run",
+        "blk-hostile; write 0 4K; read 0 4K; poweroff",
+    ]);
+    let console = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{console}");
+    for case in [
+        "a read past the end",
+        "a 4 GiB write buffer",
+        "a read-only status byte",
+        "no status byte",
+    ] {
+        assert!(
+            console.contains(&format!("hostile: {case}: IOERR or no status")),
+            "{case}: {console}"
+        );
+    }
+    assert!(
+        console.contains("hostile: the disk still answers"),
+        "{console}"
+    );
+    assert!(console.contains("wrote 4096 bytes at 0"), "{console}");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["disks"][0]["errors"], 4, "{report}");
+    assert_eq!(
+        report["disks"][0]["bytes_written"], 4096,
+        "the 4 GiB write wrote nothing"
+    );
+}

@@ -283,6 +283,39 @@ impl Blk {
     }
 
     fn request(&mut self, kind: u32, sector: u64, data: Data) -> Result<(), BlkError> {
+        // SAFETY: the queue memory belongs to this driver (CLAIMED) and no request is in
+        // flight; only addresses of its header, range and status are taken here.
+        let (header, range, status) = unsafe {
+            (
+                addr_of!(QUEUE.header) as u64,
+                addr_of!(QUEUE.range) as u64,
+                addr_of!(QUEUE.status) as u64,
+            )
+        };
+        let data = match data {
+            Data::None => None,
+            Data::ToDevice(b) => Some((b.as_ptr() as u64, b.len() as u32, 0)),
+            Data::FromDevice(b) => Some((b.as_mut_ptr() as u64, b.len() as u32, DESC_WRITE)),
+            Data::Range => Some((range, 16, 0)),
+        };
+        let mut chain = [(header, 16, 0); 3];
+        let mut n = 1;
+        if let Some(d) = data {
+            chain[n] = d;
+            n += 1;
+        }
+        chain[n] = (status, 1, DESC_WRITE);
+        self.submit(kind, sector, &chain[..=n])
+    }
+
+    /// Puts the header (`kind`, `sector`) in place, offers `chain` (address, length, flags;
+    /// NEXT is added), notifies and waits for the answer in the status byte.
+    fn submit(
+        &mut self,
+        kind: u32,
+        sector: u64,
+        chain: &[(u64, u32, u16)],
+    ) -> Result<(), BlkError> {
         // SAFETY: the queue memory belongs to this driver (CLAIMED) and one request at a
         // time is in flight; the device reads it only between the notify and the used-ring
         // update the loop below waits for. Buffers are identity-mapped RAM.
@@ -292,24 +325,15 @@ impl Blk {
             q.header[4..8].copy_from_slice(&0u32.to_le_bytes());
             q.header[8..16].copy_from_slice(&sector.to_le_bytes());
             q.status = 0xff;
-            let mut n = 0usize;
-            let mut push = |addr: u64, len: usize, flags: u16| {
-                q.desc[n] = Desc {
+            for (i, &(addr, len, flags)) in chain.iter().enumerate() {
+                let last = i + 1 == chain.len();
+                q.desc[i] = Desc {
                     addr,
-                    len: len as u32,
-                    flags,
-                    next: (n + 1) as u16,
+                    len,
+                    flags: if last { flags } else { flags | DESC_NEXT },
+                    next: (i + 1) as u16,
                 };
-                n += 1;
-            };
-            push(addr_of!(q.header) as u64, 16, DESC_NEXT);
-            match data {
-                Data::None => {}
-                Data::ToDevice(b) => push(b.as_ptr() as u64, b.len(), DESC_NEXT),
-                Data::FromDevice(b) => push(b.as_mut_ptr() as u64, b.len(), DESC_NEXT | DESC_WRITE),
-                Data::Range => push(addr_of!(q.range) as u64, 16, DESC_NEXT),
             }
-            push(addr_of!(q.status) as u64, 1, DESC_WRITE);
             let slot = usize::from(q.avail_idx % QUEUE_SIZE);
             write_volatile(addr_of_mut!(q.avail_ring[slot]), 0);
             fence(Ordering::SeqCst);
@@ -339,6 +363,69 @@ impl Blk {
                 2 => Err(BlkError::Unsupported),
                 _ => Err(BlkError::Io),
             }
+        }
+    }
+
+    /// Sends a request a well-behaved driver never would (for the hidden `blk-hostile`
+    /// command): the device must answer IOERR or leave the status untouched, and keep working.
+    pub fn hostile(&mut self, case: Hostile, scratch: &mut [u8; 512]) -> Result<(), BlkError> {
+        // SAFETY: only the status byte's address is taken; no request is in flight.
+        let status = unsafe { addr_of!(QUEUE.status) as u64 };
+        // SAFETY: as above, the header's address.
+        let header = unsafe { addr_of!(QUEUE.header) as u64 };
+        let buf = scratch.as_mut_ptr() as u64;
+        match case {
+            Hostile::PastTheEnd => self.submit(
+                T_IN,
+                self.capacity / SECTOR,
+                &[
+                    (header, 16, 0),
+                    (buf, 512, DESC_WRITE),
+                    (status, 1, DESC_WRITE),
+                ],
+            ),
+            Hostile::HugeLength => self.submit(
+                T_OUT,
+                0,
+                &[(header, 16, 0), (buf, u32::MAX, 0), (status, 1, DESC_WRITE)],
+            ),
+            Hostile::ReadOnlyStatus => self.submit(
+                T_IN,
+                0,
+                &[(header, 16, 0), (buf, 512, DESC_WRITE), (status, 1, 0)],
+            ),
+            Hostile::NoStatus => self.submit(T_OUT, 0, &[(header, 16, 0), (buf, 512, 0)]),
+        }
+    }
+}
+
+/// The malformed requests of [`Blk::hostile`].
+#[derive(Clone, Copy)]
+pub enum Hostile {
+    /// A read of the sector just past the end.
+    PastTheEnd,
+    /// A write whose buffer claims 4 GiB.
+    HugeLength,
+    /// A status byte the device may not write.
+    ReadOnlyStatus,
+    /// No status descriptor at all: the chain ends with the data.
+    NoStatus,
+}
+
+impl Hostile {
+    pub const ALL: [Hostile; 4] = [
+        Hostile::PastTheEnd,
+        Hostile::HugeLength,
+        Hostile::ReadOnlyStatus,
+        Hostile::NoStatus,
+    ];
+
+    pub fn describe(self) -> &'static str {
+        match self {
+            Hostile::PastTheEnd => "a read past the end",
+            Hostile::HugeLength => "a 4 GiB write buffer",
+            Hostile::ReadOnlyStatus => "a read-only status byte",
+            Hostile::NoStatus => "no status byte",
         }
     }
 }
