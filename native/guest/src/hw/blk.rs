@@ -5,57 +5,19 @@
 use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
 use core::sync::atomic::{fence, AtomicBool, Ordering};
 
-use labvisor_guest_abi::virtio::{REG_DEVICE_ID, REG_MAGIC_VALUE};
-
 use super::{control, mmio_read32, mmio_read64, mmio_write32};
 
 const QUEUE_SIZE: u16 = 16;
 /// The unit of `sector`.
-pub const SECTOR: u64 = 512;
+pub const SECTOR: u64 = ABI_SECTOR;
 /// Most bytes one request moves (the device's size_max).
 pub const MAX_CHUNK: usize = 1 << 20;
 
-mod reg {
-    pub const DEVICE_FEATURES: u64 = 0x010;
-    pub const DEVICE_FEATURES_SEL: u64 = 0x014;
-    pub const DRIVER_FEATURES: u64 = 0x020;
-    pub const DRIVER_FEATURES_SEL: u64 = 0x024;
-    pub const QUEUE_SEL: u64 = 0x030;
-    pub const QUEUE_NUM_MAX: u64 = 0x034;
-    pub const QUEUE_NUM: u64 = 0x038;
-    pub const QUEUE_READY: u64 = 0x044;
-    pub const QUEUE_NOTIFY: u64 = 0x050;
-    pub const STATUS: u64 = 0x070;
-    pub const QUEUE_DESC_LOW: u64 = 0x080;
-    pub const QUEUE_DESC_HIGH: u64 = 0x084;
-    pub const QUEUE_DRIVER_LOW: u64 = 0x090;
-    pub const QUEUE_DRIVER_HIGH: u64 = 0x094;
-    pub const QUEUE_DEVICE_LOW: u64 = 0x0a0;
-    pub const QUEUE_DEVICE_HIGH: u64 = 0x0a4;
-    pub const CONFIG: u64 = 0x100;
-}
-
-const F_RO: u64 = 1 << 5;
-const F_FLUSH: u64 = 1 << 9;
-const F_DISCARD: u64 = 1 << 13;
-const F_WRITE_ZEROES: u64 = 1 << 14;
-const F_VERSION_1: u64 = 1 << 32;
-
-const S_ACKNOWLEDGE: u32 = 1;
-const S_DRIVER: u32 = 2;
-const S_DRIVER_OK: u32 = 4;
-const S_FEATURES_OK: u32 = 8;
+use labvisor_guest_abi::virtio::blk::{feature, request, SECTOR as ABI_SECTOR};
+use labvisor_guest_abi::virtio::{reg, status, F_VERSION_1};
 
 const DESC_NEXT: u16 = 1;
 const DESC_WRITE: u16 = 2;
-
-/// Request types.
-const T_IN: u32 = 0;
-const T_OUT: u32 = 1;
-const T_FLUSH: u32 = 4;
-const T_GET_ID: u32 = 8;
-const T_DISCARD: u32 = 11;
-const T_WRITE_ZEROES: u32 = 13;
 
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -144,8 +106,8 @@ pub struct Blk {
 /// Brings up the block device at slot address `base`, if it is one and no other driver
 /// already owns the queue memory.
 pub fn open(base: u64) -> Option<Blk> {
-    if mmio_read32(base + REG_MAGIC_VALUE) != labvisor_guest_abi::virtio::MAGIC
-        || mmio_read32(base + REG_DEVICE_ID) != 2
+    if mmio_read32(base + reg::MAGIC_VALUE) != labvisor_guest_abi::virtio::MAGIC
+        || mmio_read32(base + reg::DEVICE_ID) != labvisor_guest_abi::virtio::blk::DEVICE_ID
         || CLAIMED.swap(true, Ordering::AcqRel)
     {
         return None;
@@ -159,21 +121,22 @@ pub fn open(base: u64) -> Option<Blk> {
 
 fn init(base: u64) -> Option<Blk> {
     mmio_write32(base + reg::STATUS, 0);
-    mmio_write32(base + reg::STATUS, S_ACKNOWLEDGE);
-    mmio_write32(base + reg::STATUS, S_ACKNOWLEDGE | S_DRIVER);
+    mmio_write32(base + reg::STATUS, status::ACKNOWLEDGE);
+    mmio_write32(base + reg::STATUS, status::ACKNOWLEDGE | status::DRIVER);
     let mut offered = 0u64;
     for sel in 0..2u32 {
         mmio_write32(base + reg::DEVICE_FEATURES_SEL, sel);
         offered |= u64::from(mmio_read32(base + reg::DEVICE_FEATURES)) << (32 * sel);
     }
-    let wanted = offered & (F_VERSION_1 | F_RO | F_FLUSH | F_DISCARD | F_WRITE_ZEROES);
+    let wanted = offered
+        & (F_VERSION_1 | feature::RO | feature::FLUSH | feature::DISCARD | feature::WRITE_ZEROES);
     for sel in 0..2u32 {
         mmio_write32(base + reg::DRIVER_FEATURES_SEL, sel);
         mmio_write32(base + reg::DRIVER_FEATURES, (wanted >> (32 * sel)) as u32);
     }
-    let status = S_ACKNOWLEDGE | S_DRIVER | S_FEATURES_OK;
+    let status = status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK;
     mmio_write32(base + reg::STATUS, status);
-    if mmio_read32(base + reg::STATUS) & S_FEATURES_OK == 0 {
+    if mmio_read32(base + reg::STATUS) & status::FEATURES_OK == 0 {
         return None;
     }
     mmio_write32(base + reg::QUEUE_SEL, 0);
@@ -201,14 +164,14 @@ fn init(base: u64) -> Option<Blk> {
     if mmio_read32(base + reg::QUEUE_READY) != 1 {
         return None;
     }
-    mmio_write32(base + reg::STATUS, status | S_DRIVER_OK);
+    mmio_write32(base + reg::STATUS, status | status::DRIVER_OK);
     Some(Blk {
         base,
         capacity: mmio_read64(base + reg::CONFIG).saturating_mul(SECTOR),
-        read_only: wanted & F_RO != 0,
-        discard: wanted & F_DISCARD != 0,
-        write_zeroes: wanted & F_WRITE_ZEROES != 0,
-        flush: wanted & F_FLUSH != 0,
+        read_only: wanted & feature::RO != 0,
+        discard: wanted & feature::DISCARD != 0,
+        write_zeroes: wanted & feature::WRITE_ZEROES != 0,
+        flush: wanted & feature::FLUSH != 0,
         // SAFETY: as above; the device has not used the queue yet.
         last_used: unsafe { read_volatile(addr_of!(QUEUE.used_idx)) },
     })
@@ -235,7 +198,7 @@ impl Blk {
     /// Reads `buf.len()` bytes at byte `offset` (whole sectors, at most [`MAX_CHUNK`]).
     pub fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), BlkError> {
         self.check(offset, buf.len())?;
-        self.request(T_IN, offset / SECTOR, Data::FromDevice(buf))
+        self.request(request::IN, offset / SECTOR, Data::FromDevice(buf))
     }
 
     /// Writes `data` at byte `offset` (whole sectors, at most [`MAX_CHUNK`]).
@@ -244,7 +207,7 @@ impl Blk {
         if self.read_only {
             return Err(BlkError::ReadOnly);
         }
-        self.request(T_OUT, offset / SECTOR, Data::ToDevice(data))
+        self.request(request::OUT, offset / SECTOR, Data::ToDevice(data))
     }
 
     /// Makes every completed write durable on the host.
@@ -252,12 +215,12 @@ impl Blk {
         if !self.flush {
             return Err(BlkError::Unsupported);
         }
-        self.request(T_FLUSH, 0, Data::None)
+        self.request(request::FLUSH, 0, Data::None)
     }
 
     /// The device's id string.
     pub fn id(&mut self, buf: &mut [u8; 20]) -> Result<(), BlkError> {
-        self.request(T_GET_ID, 0, Data::FromDevice(buf))
+        self.request(request::GET_ID, 0, Data::FromDevice(buf))
     }
 
     /// DISCARD (`trim`: the host may give the blocks back) or WRITE_ZEROES (`zero`) of `len`
@@ -278,7 +241,11 @@ impl Blk {
             range[8..12].copy_from_slice(&sectors.to_le_bytes());
             range[12..16].copy_from_slice(&0u32.to_le_bytes());
         }
-        let kind = if trim { T_DISCARD } else { T_WRITE_ZEROES };
+        let kind = if trim {
+            request::DISCARD
+        } else {
+            request::WRITE_ZEROES
+        };
         self.request(kind, 0, Data::Range)
     }
 
@@ -376,7 +343,7 @@ impl Blk {
         let buf = scratch.as_mut_ptr() as u64;
         match case {
             Hostile::PastTheEnd => self.submit(
-                T_IN,
+                request::IN,
                 self.capacity / SECTOR,
                 &[
                     (header, 16, 0),
@@ -385,16 +352,16 @@ impl Blk {
                 ],
             ),
             Hostile::HugeLength => self.submit(
-                T_OUT,
+                request::OUT,
                 0,
                 &[(header, 16, 0), (buf, u32::MAX, 0), (status, 1, DESC_WRITE)],
             ),
             Hostile::ReadOnlyStatus => self.submit(
-                T_IN,
+                request::IN,
                 0,
                 &[(header, 16, 0), (buf, 512, DESC_WRITE), (status, 1, 0)],
             ),
-            Hostile::NoStatus => self.submit(T_OUT, 0, &[(header, 16, 0), (buf, 512, 0)]),
+            Hostile::NoStatus => self.submit(request::OUT, 0, &[(header, 16, 0), (buf, 512, 0)]),
         }
     }
 }

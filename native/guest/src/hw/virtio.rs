@@ -1,7 +1,7 @@
 //! Probing the virtio-mmio slots the VMM announces (virtio 1.2 §4.2.2). Drivers for blk and
 //! net come with those devices.
 
-use labvisor_guest_abi::virtio::{MAGIC, REG_DEVICE_ID, REG_MAGIC_VALUE, REG_VERSION};
+use labvisor_guest_abi::virtio::{reg, MAGIC};
 
 use super::mmio_read32;
 
@@ -17,13 +17,13 @@ pub struct Slot {
 /// transport answers there.
 pub fn probe(base: u64, stride: u64, index: u32) -> Option<Slot> {
     let at = base + u64::from(index) * stride;
-    if mmio_read32(at + REG_MAGIC_VALUE) != MAGIC {
+    if mmio_read32(at + reg::MAGIC_VALUE) != MAGIC {
         return None;
     }
     Some(Slot {
         base: at,
-        version: mmio_read32(at + REG_VERSION),
-        device_id: mmio_read32(at + REG_DEVICE_ID),
+        version: mmio_read32(at + reg::VERSION),
+        device_id: mmio_read32(at + reg::DEVICE_ID),
     })
 }
 

@@ -17,10 +17,7 @@ use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
 
 use super::virtio_mmio::VirtioDevice;
 
-/// virtio device id of a block device.
-pub const DEVICE_ID: u32 = 2;
-/// The unit of `sector` fields, whatever the disk's block size.
-pub const SECTOR: u64 = 512;
+pub use labvisor_guest_abi::virtio::blk::{feature, request, status, DEVICE_ID, SECTOR};
 /// Entries in the request queue.
 pub const QUEUE_SIZE: u16 = 256;
 /// Largest data transfer one request may ask for (the `size_max` × `seg_max` the device
@@ -28,34 +25,6 @@ pub const QUEUE_SIZE: u16 = 256;
 pub const MAX_REQUEST_BYTES: u64 = 4 << 20;
 /// Most data segments one request may have.
 pub const SEG_MAX: u32 = 128;
-
-/// Feature bits (virtio 1.2 §5.2.3).
-pub mod feature {
-    pub const SIZE_MAX: u64 = 1 << 1;
-    pub const SEG_MAX: u64 = 1 << 2;
-    pub const RO: u64 = 1 << 5;
-    pub const BLK_SIZE: u64 = 1 << 6;
-    pub const FLUSH: u64 = 1 << 9;
-    pub const DISCARD: u64 = 1 << 13;
-    pub const WRITE_ZEROES: u64 = 1 << 14;
-}
-
-/// Request types.
-pub mod request {
-    pub const IN: u32 = 0;
-    pub const OUT: u32 = 1;
-    pub const FLUSH: u32 = 4;
-    pub const GET_ID: u32 = 8;
-    pub const DISCARD: u32 = 11;
-    pub const WRITE_ZEROES: u32 = 13;
-}
-
-/// Status byte values.
-pub mod status {
-    pub const OK: u8 = 0;
-    pub const IOERR: u8 = 1;
-    pub const UNSUPP: u8 = 2;
-}
 
 /// Bytes of the device id `GET_ID` returns.
 pub const ID_BYTES: usize = 20;

@@ -14,53 +14,11 @@
 use virtio_queue::{Queue, QueueT};
 use vm_memory::{GuestAddress, GuestMemoryMmap};
 
-/// "virt", little-endian (the guest looks for the same constant).
-pub const MAGIC_VALUE: u32 = labvisor_guest_abi::virtio::MAGIC;
-/// Register layout version 2 (virtio 1.0 and later).
-pub const VERSION: u32 = 2;
+pub use labvisor_guest_abi::virtio::{
+    reg, status, F_VERSION_1 as VIRTIO_F_VERSION_1, MAGIC as MAGIC_VALUE, VERSION,
+};
 /// PCI-style vendor id for Labvisor's devices ("LV").
 pub const VENDOR_ID: u32 = 0x4c56;
-
-/// Register offsets (virtio 1.2 §4.2.2); the first three are the ones the guest probes.
-pub mod reg {
-    pub use labvisor_guest_abi::virtio::{
-        REG_DEVICE_ID as DEVICE_ID, REG_MAGIC_VALUE as MAGIC_VALUE, REG_VERSION as VERSION,
-    };
-    pub const VENDOR_ID: u64 = 0x00c;
-    pub const DEVICE_FEATURES: u64 = 0x010;
-    pub const DEVICE_FEATURES_SEL: u64 = 0x014;
-    pub const DRIVER_FEATURES: u64 = 0x020;
-    pub const DRIVER_FEATURES_SEL: u64 = 0x024;
-    pub const QUEUE_SEL: u64 = 0x030;
-    pub const QUEUE_NUM_MAX: u64 = 0x034;
-    pub const QUEUE_NUM: u64 = 0x038;
-    pub const QUEUE_READY: u64 = 0x044;
-    pub const QUEUE_NOTIFY: u64 = 0x050;
-    pub const INTERRUPT_STATUS: u64 = 0x060;
-    pub const INTERRUPT_ACK: u64 = 0x064;
-    pub const STATUS: u64 = 0x070;
-    pub const QUEUE_DESC_LOW: u64 = 0x080;
-    pub const QUEUE_DESC_HIGH: u64 = 0x084;
-    pub const QUEUE_DRIVER_LOW: u64 = 0x090;
-    pub const QUEUE_DRIVER_HIGH: u64 = 0x094;
-    pub const QUEUE_DEVICE_LOW: u64 = 0x0a0;
-    pub const QUEUE_DEVICE_HIGH: u64 = 0x0a4;
-    pub const CONFIG_GENERATION: u64 = 0x0fc;
-    pub const CONFIG: u64 = 0x100;
-}
-
-/// Device status bits (virtio 1.2 §2.1).
-pub mod status {
-    pub const ACKNOWLEDGE: u32 = 1;
-    pub const DRIVER: u32 = 2;
-    pub const DRIVER_OK: u32 = 4;
-    pub const FEATURES_OK: u32 = 8;
-    pub const NEEDS_RESET: u32 = 0x40;
-    pub const FAILED: u32 = 0x80;
-}
-
-/// `VIRTIO_F_VERSION_1`: every device offers it; the transport is modern-only.
-pub const VIRTIO_F_VERSION_1: u64 = 1 << 32;
 /// Interrupt status bit: a used buffer was added.
 pub const INT_USED_RING: u32 = 1;
 
