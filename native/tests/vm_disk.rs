@@ -3,30 +3,12 @@
 //! blocks, zeroing keeps them, trimming gives them back), checked by `qemu-img` where it is
 //! installed.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
 
-fn kvm_available() -> bool {
-    if Path::new("/dev/kvm").exists() {
-        true
-    } else {
-        println!("SKIP: no /dev/kvm");
-        false
-    }
-}
+mod common;
 
-fn labvisor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_labvisor"))
-        .args(args)
-        .env("LANG", "C")
-        .stdin(Stdio::null())
-        .output()
-        .expect("labvisor runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+use common::{fnv1a, kvm_available, labvisor, read_until, text};
 
 /// A directory for one test's images, removed at the end.
 struct Scratch(PathBuf);
@@ -326,12 +308,7 @@ fn an_image_in_use_by_a_vm_is_refused_by_a_second_vm_and_by_labvisor_disk() {
     // Its lock is taken before the guest boots; wait for the guest so the VM surely runs.
     let mut stdout = first.stdout.take().expect("piped");
     let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("read-write") {
-        let n = std::io::Read::read(&mut stdout, &mut buf).expect("console");
-        assert!(n > 0, "the first VM ended early: {}", text(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
+    read_until(&mut stdout, "read-write", &mut seen);
 
     let second = labvisor(&["vm", "run", "--disk", &vdi, "--run", "poweroff"]);
     let stderr = text(&second.stderr);
@@ -388,12 +365,9 @@ impl Drop for SmallFilesystem {
     }
 }
 
-/// FNV-1a 64 of the guest's data pattern over `0..len`, as the guest's `read` prints it.
+/// The guest's data pattern over `0..len`, as its `read` checksums it.
 fn pattern_checksum(len: u64) -> String {
-    let hash = (0..len).fold(0xcbf2_9ce4_8422_2325u64, |h, i| {
-        (h ^ (i % 251 + 1)).wrapping_mul(0x100_0000_01b3)
-    });
-    format!("{hash:#018x}")
+    fnv1a((0..len).map(|i| (i % 251) as u8 + 1))
 }
 
 #[test]
@@ -421,12 +395,7 @@ fn a_full_host_disk_pauses_the_vm_and_nothing_is_lost_when_space_comes_back() {
     // The console (stderr with --json) says when the VM pauses; then the host gets room back.
     let mut console = vm.stderr.take().expect("piped");
     let mut seen = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !String::from_utf8_lossy(&seen).contains("[VM paused: disk0") {
-        let n = std::io::Read::read(&mut console, &mut buf).expect("console");
-        assert!(n > 0, "the VM ended without pausing: {}", text(&seen));
-        seen.extend_from_slice(&buf[..n]);
-    }
+    read_until(&mut console, "[VM paused: disk0", &mut seen);
     std::fs::remove_file(&filler).unwrap();
     let mut rest = Vec::new();
     std::io::Read::read_to_end(&mut console, &mut rest).unwrap();
@@ -437,7 +406,7 @@ fn a_full_host_disk_pauses_the_vm_and_nothing_is_lost_when_space_comes_back() {
     assert!(console.contains("No space left on device"), "{console}");
     assert!(console.contains("[VM resumed: disk0"), "{console}");
     assert!(
-        console.contains(&format!("fnv1a64 {}", pattern_checksum(4 << 20))),
+        console.contains(&pattern_checksum(4 << 20)),
         "every byte of the paused write reached the disk: {console}"
     );
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -459,9 +428,7 @@ fn killing_the_vm_during_writes_leaves_a_clean_image_with_every_flushed_byte() {
     let dir = Scratch::new("kill");
     let vdi = dir.path("vm.vdi");
     // 2 MiB of 0x42 at 40 MiB is flushed before the kill; `fill` then writes 0..32 MiB.
-    let flushed = (0..2u64 << 20).fold(0xcbf2_9ce4_8422_2325u64, |h, _| {
-        (h ^ 0x42).wrapping_mul(0x100_0000_01b3)
-    });
+    let flushed = fnv1a(std::iter::repeat_n(0x42, 2 << 20));
     let mut seed = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -483,12 +450,7 @@ fn killing_the_vm_during_writes_leaves_a_clean_image_with_every_flushed_byte() {
             .expect("labvisor starts");
         let mut console = vm.stdout.take().expect("piped");
         let mut seen = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !String::from_utf8_lossy(&seen).contains("\nflushed") {
-            let n = std::io::Read::read(&mut console, &mut buf).expect("console");
-            assert!(n > 0, "round {round}: the VM ended early: {}", text(&seen));
-            seen.extend_from_slice(&buf[..n]);
-        }
+        read_until(&mut console, "\nflushed", &mut seen);
         // A moment somewhere in the fill (about 0.25 s of writing natively).
         seed = seed
             .wrapping_mul(6364136223846793005)
@@ -500,7 +462,7 @@ fn killing_the_vm_during_writes_leaves_a_clean_image_with_every_flushed_byte() {
         qemu_img_clean(&vdi);
         let console = run_vm(&[&vdi], "read 40M 2M; poweroff");
         assert!(
-            console.contains(&format!("fnv1a64 {flushed:#018x}")),
+            console.contains(&flushed),
             "round {round}: the flushed 2 MiB read back whole: {console}"
         );
     }
@@ -538,14 +500,7 @@ fn ctrl_a_s_freezes_the_image_and_later_writes_go_to_a_snapshot() {
     let mut keys = vm.stdin.take().expect("piped");
     let mut screen = vm.stdout.take().expect("piped");
     let mut seen = Vec::new();
-    let mut wait_for = |needle: &str, seen: &mut Vec<u8>| {
-        let mut buf = [0u8; 4096];
-        while !String::from_utf8_lossy(seen).contains(needle) {
-            let n = std::io::Read::read(&mut screen, &mut buf).expect("screen");
-            assert!(n > 0, "no `{needle}` on the screen: {}", text(seen));
-            seen.extend_from_slice(&buf[..n]);
-        }
-    };
+    let mut wait_for = |needle: &str, seen: &mut Vec<u8>| read_until(&mut screen, needle, seen);
     wait_for("Type `help`", &mut seen);
     std::io::Write::write_all(&mut keys, b"\x01s").unwrap();
     wait_for("[snapshot of disk0", &mut seen);
@@ -574,12 +529,7 @@ fn ctrl_a_s_freezes_the_image_and_later_writes_go_to_a_snapshot() {
         .collect();
     assert_eq!(snapshots.len(), 1);
     // The chain reads the new bytes; the frozen base still holds the old ones.
-    let sum = |byte: u64| {
-        let h = (0..1u64 << 20).fold(0xcbf2_9ce4_8422_2325u64, |h, _| {
-            (h ^ byte).wrapping_mul(0x100_0000_01b3)
-        });
-        format!("fnv1a64 {h:#018x}")
-    };
+    let sum = |byte: u8| fnv1a(std::iter::repeat_n(byte, 1 << 20));
     let now = run_vm(&[&vdi], "read 0 1M; poweroff");
     assert!(now.contains(&sum(0x22)), "{now}");
     let raw = dir.path("base.raw");

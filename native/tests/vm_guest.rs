@@ -4,35 +4,13 @@
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-fn kvm_available() -> bool {
-    if std::path::Path::new("/dev/kvm").exists() {
-        true
-    } else {
-        println!("SKIP: no /dev/kvm");
-        false
-    }
-}
+mod common;
 
-/// Runs `labvisor` with `args`, feeding `stdin`, and returns its output.
+use common::{kvm_available, text, wait_or_kill};
+
+/// Runs `labvisor` with `args`, feeding it `stdin`.
 fn labvisor(args: &[&str], stdin: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
-        .args(args)
-        .env("LANG", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("labvisor starts");
-    let mut input = child.stdin.take().expect("stdin is piped");
-    input
-        .write_all(stdin.as_bytes())
-        .expect("stdin takes the commands");
-    drop(input);
-    child.wait_with_output().expect("labvisor finishes")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    common::labvisor_with_input(args, stdin)
 }
 
 #[test]
@@ -371,22 +349,6 @@ fn reboot_through_the_i8042_ends_the_vm() {
         stderr.contains("the guest reset the VM (i8042)"),
         "{stderr}"
     );
-}
-
-/// Waits for `child` up to `limit`, killing it after that: a regression must fail, not hang.
-fn wait_or_kill(child: &mut std::process::Child, limit: std::time::Duration) -> Option<i32> {
-    let deadline = std::time::Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().expect("labvisor can be waited for") {
-            return status.code();
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("labvisor did not end within {limit:?}");
-        }
-        std::thread::sleep(std::time::Duration::from_millis(20));
-    }
 }
 
 #[test]

@@ -1,14 +1,14 @@
 //! Native and emulated execution on a PVM host (`vm run --pvm-mode`), and how a guest fault
 //! ends the VM. Each VM is a `labvisor` child process, as in `vm_guest.rs`.
 
-use std::process::{Command, Output, Stdio};
+mod common;
 
+use common::labvisor;
 use labvisor::vmm::{host, pvm};
 
 /// Whether this host is the PVM build with the native opt-in; says why not otherwise.
 fn native_pvm_host() -> bool {
-    if !std::path::Path::new("/dev/kvm").exists() {
-        println!("SKIP: no /dev/kvm");
+    if !common::kvm_available() {
         return false;
     }
     if host::kvm_kind() != host::KvmKind::Pvm {
@@ -22,15 +22,6 @@ fn native_pvm_host() -> bool {
             false
         }
     }
-}
-
-fn labvisor(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_labvisor"))
-        .args(args)
-        .env("LANG", "C")
-        .stdin(Stdio::null())
-        .output()
-        .expect("labvisor runs")
 }
 
 /// Runs `vm run --json` with `args` and returns the report and the console (stderr).

@@ -1,0 +1,83 @@
+//! What the real-VM tests share: running `labvisor` as a child process (one VM per process, so
+//! KVM's resources are always released), waiting for it without hanging, reading its console.
+#![allow(dead_code)] // each test file uses its own part
+
+use std::io::{Read, Write};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Whether `/dev/kvm` exists; says `SKIP:` when it does not.
+pub fn kvm_available() -> bool {
+    if std::path::Path::new("/dev/kvm").exists() {
+        true
+    } else {
+        println!("SKIP: no /dev/kvm");
+        false
+    }
+}
+
+pub fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `labvisor` with `args` and nothing on its standard input.
+pub fn labvisor(args: &[&str]) -> Output {
+    labvisor_with_input(args, "")
+}
+
+/// Runs `labvisor` with `args`, feeding it `stdin`.
+pub fn labvisor_with_input(args: &[&str], stdin: &str) -> Output {
+    let mut child = spawn(args);
+    let mut input = child.stdin.take().expect("stdin is piped");
+    input
+        .write_all(stdin.as_bytes())
+        .expect("stdin takes the commands");
+    drop(input);
+    child.wait_with_output().expect("labvisor finishes")
+}
+
+/// Starts `labvisor` with `args`, every stream piped.
+pub fn spawn(args: &[&str]) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(args)
+        .env("LANG", "C")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("labvisor starts")
+}
+
+/// Waits for `child` up to `limit`, killing it after that: a regression must fail, not hang.
+pub fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<i32> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().expect("the child can be waited for") {
+            return status.code();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the process did not end within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Reads `stream` into `seen` until `needle` appears; fails if the stream ends first.
+pub fn read_until(stream: &mut impl Read, needle: &str, seen: &mut Vec<u8>) {
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(seen).contains(needle) {
+        let n = stream.read(&mut buf).expect("the console can be read");
+        assert!(n > 0, "`{needle}` never came: {}", text(seen));
+        seen.extend_from_slice(&buf[..n]);
+    }
+}
+
+/// FNV-1a 64 of `bytes`, printed as the guest's `read` prints it.
+pub fn fnv1a(bytes: impl Iterator<Item = u8>) -> String {
+    let hash = bytes.fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3)
+    });
+    format!("fnv1a64 {hash:#018x}")
+}
