@@ -20,7 +20,7 @@
 //! bounds: ≤ 125 ms to guest init, ≤ 5 MiB).
 
 use std::io::Read;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
@@ -83,12 +83,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    sh::run(cargo().args(["build", "--release", "-p", "labvisor"]))?;
-    let labvisor = sh::workspace_root().join("target/release/labvisor");
-    let elf = crate::guest::build()?;
-    let hash = sh::output(Command::new("sha256sum").arg(&elf))
-        .map(|o| o.split_whitespace().next().unwrap_or("?").to_string())
-        .unwrap_or_else(|e| format!("(sha256sum failed: {e:#})"));
+    let (labvisor, elf, hash) = build_vmm_and_guest()?;
 
     let pvm = labvisor_json(&labvisor, &["doctor"])
         .map(|r| r["verdict"] == "pvm_kvm")
@@ -491,7 +486,19 @@ fn guest_compute_ms(console: &str) -> Option<f64> {
 }
 
 /// Waits for `child` up to `limit`; kills it after that. `None`: it had to be killed.
-fn wait_with_timeout(
+/// Builds `labvisor` (release) and the guest ELF every VMM boots; returns their paths and the
+/// ELF's SHA-256, printed so that runs can be matched to the file they measured.
+pub(crate) fn build_vmm_and_guest() -> Result<(PathBuf, PathBuf, String)> {
+    sh::run(cargo().args(["build", "--release", "-p", "labvisor"]))?;
+    let labvisor = sh::workspace_root().join("target/release/labvisor");
+    let elf = crate::guest::build()?;
+    let hash = sh::output(Command::new("sha256sum").arg(&elf))
+        .map(|o| o.split_whitespace().next().unwrap_or("?").to_string())
+        .unwrap_or_else(|e| format!("(sha256sum failed: {e:#})"));
+    Ok((labvisor, elf, hash))
+}
+
+pub(crate) fn wait_with_timeout(
     child: &mut std::process::Child,
     limit: Duration,
 ) -> Result<Option<Option<i32>>> {

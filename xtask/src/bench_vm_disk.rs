@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::sh::{self, cargo};
+use crate::sh;
 
 /// Options of `cargo xtask bench-vm-disk`.
 #[derive(Debug, clap::Args)]
@@ -165,12 +165,7 @@ pub fn run(args: Args) -> Result<()> {
     if args.runs == 0 {
         bail!("--runs must be at least 1");
     }
-    sh::run(cargo().args(["build", "--release", "-p", "labvisor"]))?;
-    let labvisor = sh::workspace_root().join("target/release/labvisor");
-    let elf = crate::guest::build()?;
-    let hash = sh::output(Command::new("sha256sum").arg(&elf))
-        .map(|o| o.split_whitespace().next().unwrap_or("?").to_string())
-        .unwrap_or_else(|e| format!("(sha256sum failed: {e:#})"));
+    let (labvisor, elf, hash) = crate::bench_boot::build_vmm_and_guest()?;
     let pvm = std::path::Path::new("/sys/module/kvm_pvm").exists();
     let mut vmms = vec![Vmm::LabvisorNative];
     if pvm {
@@ -371,16 +366,8 @@ fn time_workload(
         }
         lines
     });
-    let deadline = start + LIMIT;
-    loop {
-        if child.try_wait()?.is_some() {
-            break;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            bail!("`{}` did not finish within {LIMIT:?}", sh::describe(&cmd));
-        }
-        std::thread::sleep(Duration::from_millis(2));
+    if crate::bench_boot::wait_with_timeout(&mut child, LIMIT)?.is_none() {
+        bail!("`{}` did not finish within {LIMIT:?}", sh::describe(&cmd));
     }
     let lines = reader.join().unwrap_or_default();
     let echo = format!("labvisor# {}", row.timed);
