@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::action::Action;
 use crate::key;
 use crate::model::*;
-use crate::text::Bilingual;
+use labvisor_core::lang::Bilingual;
 
 /// The outcome of grading one attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

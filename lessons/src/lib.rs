@@ -28,16 +28,16 @@ pub mod load;
 pub mod model;
 mod netgrade;
 pub mod size;
-pub mod text;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub use action::{Action, ActionLog};
 pub use grade::{grade, Grade, Verdict};
+/// Lesson text in both languages: the core's own type (a missing language is a lint error).
+pub use labvisor_core::lang::Bilingual;
 pub use load::{load_lesson, LessonSource, Problem, Severity};
 pub use model::{Engine, Exercise, Lesson};
-pub use text::Bilingual;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

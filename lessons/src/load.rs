@@ -14,7 +14,7 @@ use crate::action::Action;
 use crate::key;
 use crate::model::*;
 use crate::size::parse_size;
-use crate::text::Bilingual;
+use labvisor_core::lang::Bilingual;
 
 /// The files of one lesson folder.
 #[derive(Clone, Debug, Default)]

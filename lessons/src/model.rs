@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::action::{Action, NicMode, Proto};
-use crate::text::Bilingual;
+use labvisor_core::lang::Bilingual;
 
 /// A validated lesson.
 #[derive(Clone, Debug, Serialize, Deserialize)]

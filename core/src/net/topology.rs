@@ -18,6 +18,7 @@ use super::nat::NatConfig;
 use super::packet::Proto;
 use super::route::{Route, RoutingTable};
 use super::vbox::{DhcpServer, Mode};
+use crate::lang::{Explain, Lang};
 
 /// What kind of machine a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -332,6 +333,26 @@ pub enum NameError {
     /// Another node has it.
     #[error("there is already a node named {0:?}")]
     Taken(String),
+}
+
+impl Explain for NameError {
+    fn explain_in(&self, lang: Lang) -> String {
+        use NameError::*;
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Empty => "이름은 비워 둘 수 없습니다".into(),
+            TooLong(n, len) => {
+                format!("이름 {n:?}은(는) {len}자입니다. 최대 {MAX_NAME}자까지 쓸 수 있습니다")
+            }
+            BadChar(n, c) => format!(
+                "이름 {n:?}에 {c:?}이(가) 있습니다. 글자, 숫자, '-', '_', '.'만 쓸 수 있습니다"
+            ),
+            BadStart(n) => format!("이름 {n:?}은(는) 글자나 숫자로 시작해야 합니다"),
+            Taken(n) => format!("{n:?}라는 이름의 노드가 이미 있습니다"),
+        }
+    }
 }
 
 /// The rule for a node's name: 1 to [`MAX_NAME`] letters (any script, so `우분투` is fine),

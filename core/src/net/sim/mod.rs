@@ -38,6 +38,9 @@ use super::topology::{
 use super::trace::{CtChange, DropCause, Event, Step};
 use super::vbox::{self, Mode};
 
+mod error;
+pub use error::ActionError;
+
 /// Where a forwarding rule lives.
 ///
 /// Externally tagged (serde's default), so that postcard can read it back: share links and
@@ -214,40 +217,6 @@ pub struct Removal {
     /// The forwarding rules removed: the NICs' own (NAT mode) and those of NAT Networks and
     /// routers that forward to one of the removed NICs' addresses.
     pub rules: Vec<(RuleTarget, PortForward)>,
-}
-
-/// Why an action could not be applied.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ActionError {
-    /// A node name that does not exist.
-    #[error("unknown node {0:?}")]
-    UnknownNode(String),
-    /// A NIC name that does not exist.
-    #[error("node {node:?} has no NIC {nic:?}")]
-    UnknownNic {
-        /// The node.
-        node: String,
-        /// The NIC.
-        nic: String,
-    },
-    /// A forwarding rule could not be added or removed.
-    #[error("{0}")]
-    Rule(String),
-    /// A name that breaks the naming rule, or is taken.
-    #[error("{0}")]
-    Name(NameError),
-    /// The node is not a VM (only VMs are created, renamed and removed here).
-    #[error("{0:?} is a {1}, not a VM: only VMs can be changed this way")]
-    NotAVm(String, NodeKind),
-    /// A NAT Network too small for its gateway, DHCP server and a guest.
-    #[error("a NAT Network needs room for the gateway .1, the DHCP server .3 and guests from .4: {0} is smaller than a /29")]
-    TooSmall(Ipv4Net),
-    /// A VM has no room for another adapter.
-    #[error("{0} already has {MAX_ADAPTERS} network adapters, the most a VirtualBox VM has")]
-    TooManyNics(String),
-    /// The change makes the topology invalid.
-    #[error("the change makes the topology invalid: {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<Problem>),
 }
 
 /// The hop budget of one journey; more means a routing loop.
