@@ -12,6 +12,7 @@ use labvisor_core::net::sim::ActionError;
 use labvisor_core::net::topology::{NameError, NodeKind};
 use labvisor_core::net::trace::DropCause;
 use labvisor_core::port::PortError;
+use labvisor_core::size::SizeError;
 use labvisor_core::sizing::{Problem, SizingError, Warning};
 
 fn s(text: &str) -> String {
@@ -115,10 +116,14 @@ fn sizing_errors() -> Table<SizingError> {
     use SizingError::*;
     Table {
         name: "sizing::SizingError",
-        variants: 7,
+        variants: 8,
         samples: vec![
             BadSize { input: s("16Q") },
             SizeOutOfRange { input: s("0G") },
+            DecimalSize {
+                input: s("16GB"),
+                bytes: 16_000_000_000,
+            },
             BadPercent { input: s("120%") },
             BadVmSpec { input: s("2") },
             EmptyVm {
@@ -136,6 +141,7 @@ fn sizing_errors() -> Table<SizingError> {
             EmptyVm { .. } => 4,
             EmptyHost { .. } => 5,
             BadCount { .. } => 6,
+            DecimalSize { .. } => 7,
         },
     }
 }
@@ -236,6 +242,35 @@ fn port_errors() -> Table<PortError> {
             NotANumber { .. } => 1,
             OutOfRange { .. } => 2,
             UnknownService { .. } => 3,
+        },
+    }
+}
+
+fn size_errors() -> Table<SizeError> {
+    use SizeError::*;
+    Table {
+        name: "size::SizeError",
+        variants: 6,
+        samples: vec![
+            Empty,
+            NotANumber { text: s("lots") },
+            Negative { text: s("-5G") },
+            UnknownUnit {
+                text: s("5X"),
+                unit: s("X"),
+            },
+            TooLarge {
+                text: s("99999999T"),
+            },
+            NotWholeBytes { text: s("1.3B") },
+        ],
+        variant: |e| match e {
+            Empty => 0,
+            NotANumber { .. } => 1,
+            Negative { .. } => 2,
+            UnknownUnit { .. } => 3,
+            TooLarge { .. } => 4,
+            NotWholeBytes { .. } => 5,
         },
     }
 }
@@ -369,6 +404,7 @@ fn every_variant_of_every_explained_type_says_itself_in_both_languages() {
     both_languages_say_it(&addr_errors());
     both_languages_say_it(&split_errors());
     both_languages_say_it(&port_errors());
+    both_languages_say_it(&size_errors());
     both_languages_say_it(&drop_causes());
     both_languages_say_it(&name_errors());
     both_languages_say_it(&action_errors());

@@ -14,6 +14,7 @@ impl Explain for SizingError {
         match self {
             BadSize { input } => format!("크기 {input:?}을(를) 읽을 수 없습니다. 512M, 16G처럼 숫자 뒤에 단위 M, G, T를 붙입니다(이진 단위: 1G = 1024 MiB). 단위가 없는 숫자는 MiB입니다"),
             SizeOutOfRange { input } => format!("크기 {input:?}은(는) 1 MiB와 1 EiB 사이의 MiB 단위 정수가 아닙니다"),
+            DecimalSize { input, bytes } => format!("크기 {input:?}은(는) {bytes} 바이트로, MiB 단위 정수가 아닙니다. GB, MB, TB는 십진 단위입니다(1GB = 10^9 바이트, 드라이브를 파는 방식). VirtualBox의 \"GB\"는 GiB이므로 16G처럼 G로 적으세요"),
             BadPercent { input } => format!("예약 비율 {input:?}은(는) 백분율이 아닙니다. 20%처럼 0–100 사이의 정수를 적습니다(%는 빼도 됩니다)"),
             BadVmSpec { input } => format!("VM {input:?}을(를) 읽을 수 없습니다. 1:2G나 web=2:4G:20G처럼 [이름=]vCPU:RAM[:디스크] 형식으로 적습니다"),
             EmptyVm { name, what } => format!("VM {name:?}의 {what}이(가) 0입니다. VM에는 vCPU가 1개 이상, RAM이 0보다 많이 있어야 합니다"),

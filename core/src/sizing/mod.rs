@@ -19,6 +19,8 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::size::{ByteSize, SizeError, Unit, MIB};
+
 mod explain;
 
 /// Why a size, percentage or VM specification cannot be read.
@@ -36,6 +38,14 @@ pub enum SizingError {
     SizeOutOfRange {
         /// The input.
         input: String,
+    },
+    /// A decimal size (`16GB`) that is not a whole number of MiB.
+    #[error("size {input:?} is {bytes} bytes, not a whole number of MiB: GB, MB and TB are decimal (1GB = 10^9 bytes, as drives are sold); for VirtualBox's \"GB\", which are GiB, write G, such as 16G")]
+    DecimalSize {
+        /// The input.
+        input: String,
+        /// The bytes it reads as.
+        bytes: u64,
     },
     /// A percentage that is not 0-100.
     #[error("reserve {input:?} is not a percentage: expected a whole number 0-100, optionally followed by %, such as 20%")]
@@ -71,74 +81,38 @@ pub enum SizingError {
     },
 }
 
-const MIB_PER_UNIT: &[(&str, u64)] = &[
-    ("m", 1),
-    ("mb", 1),
-    ("mib", 1),
-    ("g", 1024),
-    ("gb", 1024),
-    ("gib", 1024),
-    ("t", 1024 * 1024),
-    ("tb", 1024 * 1024),
-    ("tib", 1024 * 1024),
-];
-
-/// Parses a memory or disk size into MiB. Units are binary, as in VirtualBox (which writes MB
-/// and means MiB): `512M` = 512, `16G` = 16384, `1.5G` = 1536. A bare number is MiB.
+/// Parses a memory or disk size into MiB, by the crate's one rule ([`crate::size`]): `512M` =
+/// 512, `16G` = `16GiB` = 16384, `1.5G` = 1536, and a bare number is MiB. `16GB` is decimal,
+/// 16 × 10⁹ bytes, which is not a whole number of MiB: VirtualBox's "16 GB" of RAM is `16G`.
 pub fn parse_size_mib(input: &str) -> Result<u64, SizingError> {
-    let bad = || SizingError::BadSize {
-        input: input.to_string(),
-    };
-    let out_of_range = || SizingError::SizeOutOfRange {
-        input: input.to_string(),
-    };
-    let s = input.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let unit = unit.trim().to_ascii_lowercase();
-    let multiplier = if unit.is_empty() {
-        1
-    } else {
-        MIB_PER_UNIT
-            .iter()
-            .find(|(u, _)| *u == unit)
-            .map(|(_, m)| *m)
-            .ok_or_else(bad)?
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() && fraction.is_empty() {
-        return Err(bad());
+    let input_owned = || input.to_string();
+    let (size, unit) = ByteSize::parse_with(input, Unit::MIB).map_err(|e| match e {
+        SizeError::TooLarge { .. } | SizeError::NotWholeBytes { .. } => {
+            SizingError::SizeOutOfRange {
+                input: input_owned(),
+            }
+        }
+        _ => SizingError::BadSize {
+            input: input_owned(),
+        },
+    })?;
+    let bytes = size.bytes();
+    if bytes % MIB != 0 {
+        return Err(match unit {
+            Unit::Decimal(_) => SizingError::DecimalSize {
+                input: input_owned(),
+                bytes,
+            },
+            _ => SizingError::SizeOutOfRange {
+                input: input_owned(),
+            },
+        });
     }
-    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    if whole.len() > 18 || fraction.len() > 6 {
-        return Err(out_of_range());
-    }
-    let whole: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| bad())?
-    };
-    let scale = 10u64.pow(fraction.len() as u32);
-    let fraction: u64 = if fraction.is_empty() {
-        0
-    } else {
-        fraction.parse().map_err(|_| bad())?
-    };
-    let scaled = whole
-        .checked_mul(scale)
-        .and_then(|w| w.checked_add(fraction))
-        .and_then(|v| v.checked_mul(multiplier))
-        .ok_or_else(out_of_range)?;
-    if scaled % scale != 0 {
-        return Err(out_of_range());
-    }
-    let mib = scaled / scale;
+    let mib = bytes / MIB;
     if mib == 0 || mib > (1 << 40) {
-        return Err(out_of_range());
+        return Err(SizingError::SizeOutOfRange {
+            input: input_owned(),
+        });
     }
     Ok(mib)
 }

@@ -176,6 +176,15 @@ fn notations() {
     assert_eq!(parse_size_mib("1.5G"), Ok(1536));
     assert_eq!(parse_size_mib("2048"), Ok(2048));
     assert_eq!(parse_size_mib("1T"), Ok(1024 * 1024));
+    // The one rule (crate::size): GB are decimal, a whole number of MiB only when it happens to be.
+    assert_eq!(parse_size_mib("16384MB"), Ok(15625));
+    assert_eq!(
+        parse_size_mib("16GB"),
+        Err(SizingError::DecimalSize {
+            input: "16GB".into(),
+            bytes: 16_000_000_000
+        })
+    );
     assert_eq!(format_mib(u64::MAX), format!("{} MiB", u64::MAX));
     assert_eq!(format_mib(u64::MAX - 1023), "18014398509481983 GiB");
     assert!(matches!(
