@@ -79,7 +79,7 @@ pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
             hint: None,
             trace: vec![format!(
                 "kind {:?} is graded by simulating it in {}, which this build does not include yet; {} step(s) not replayed",
-                exercise.spec.kind(),
+                exercise.spec.kind().name(),
                 engine.module(),
                 actions.len()
             )],

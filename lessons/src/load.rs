@@ -262,12 +262,12 @@ pub fn load_lesson(source: &LessonSource) -> Result<Lesson, Vec<Problem>> {
     let lab_kind = parsed.lab.get_ref().kind.trim();
     if lab_kind.is_empty() {
         report.error(parsed.lab.span(), "the lab has no `kind`");
-    } else if !crate::model::LAB_KINDS.contains(&lab_kind) {
+    } else if LabKind::from_name(lab_kind).is_none() {
         report.error(
             parsed.lab.span(),
             format!(
                 "unknown lab kind {lab_kind:?}: expected one of {}",
-                crate::model::LAB_KINDS.join(", ")
+                names(LabKind::ALL.map(LabKind::name))
             ),
         );
     }
@@ -311,20 +311,24 @@ pub fn load_lesson(source: &LessonSource) -> Result<Lesson, Vec<Problem>> {
     })
 }
 
+/// A list of names as an error message gives them: `a, b, c`.
+fn names<const N: usize>(list: [&str; N]) -> String {
+    list.join(", ")
+}
+
 /// Which optional fields each kind uses (besides id, kind, prompt, solution, hints, attempts).
-fn fields_of(kind: &str) -> &'static [&'static str] {
+fn fields_of(kind: ExerciseKind) -> &'static [&'static str] {
     match kind {
-        "choice" => &["options", "correct"],
-        "classify-address" | "classify-port" => &["subject", "ask"],
-        "classify-hypervisor" => &["subject", "ask"],
-        "host-reserve" => &["host", "reserve-percent", "ask"],
-        "host-sizing" => &["host", "reserve-percent", "vm-count"],
-        "nat-source" => &["network"],
-        "net-mode" | "port-forward" => &["network", "goals"],
-        "disk-fit" => &["host-disk", "vms"],
-        "disk-compact" => &["image", "target-allocated"],
-        "disk-restore" => &["vm", "lives-on", "disks"],
-        _ => &[],
+        ExerciseKind::Choice => &["options", "correct"],
+        ExerciseKind::ClassifyAddress | ExerciseKind::ClassifyPort => &["subject", "ask"],
+        ExerciseKind::ClassifyHypervisor => &["subject", "ask"],
+        ExerciseKind::HostReserve => &["host", "reserve-percent", "ask"],
+        ExerciseKind::HostSizing => &["host", "reserve-percent", "vm-count"],
+        ExerciseKind::NatSource => &["network"],
+        ExerciseKind::NetMode | ExerciseKind::PortForward => &["network", "goals"],
+        ExerciseKind::DiskFit => &["host-disk", "vms"],
+        ExerciseKind::DiskCompact => &["image", "target-allocated"],
+        ExerciseKind::DiskRestore => &["vm", "lives-on", "disks"],
     }
 }
 
@@ -344,17 +348,17 @@ fn validate_exercise(
             what("ids are lowercase words joined by dashes, e.g. `ssh-to-vm2`"),
         );
     }
-    let kind = ex.kind.get_ref().as_str();
-    if !KINDS.contains(&kind) {
+    let kind_name = ex.kind.get_ref().as_str();
+    let Some(kind) = ExerciseKind::from_name(kind_name) else {
         report.error(
             ex.kind.span(),
             what(&format!(
-                "unknown exercise kind {kind:?}; known kinds: {}",
-                KINDS.join(", ")
+                "unknown exercise kind {kind_name:?}; known kinds: {}",
+                names(ExerciseKind::ALL.map(ExerciseKind::name))
             )),
         );
         return None;
-    }
+    };
 
     // Fields that mean nothing for this kind are most likely a mistake (a field of another kind).
     let present: [(&str, Option<Range<usize>>); 14] = [
@@ -389,7 +393,8 @@ fn validate_exercise(
                 report.error(
                     span,
                     what(&format!(
-                        "`{field}` has no meaning for kind {kind:?} (it uses: {})",
+                        "`{field}` has no meaning for kind {:?} (it uses: {})",
+                        kind.name(),
                         fields_of(kind).join(", ")
                     )),
                 );
@@ -434,7 +439,7 @@ fn validate_exercise(
     }
 
     let solution = match &ex.solution {
-        Some(solution) if !solution.get_ref().is_empty() || kind == "net-mode" => {
+        Some(solution) if !solution.get_ref().is_empty() || kind == ExerciseKind::NetMode => {
             check_actions(
                 solution.get_ref(),
                 solution.span(),
@@ -499,13 +504,16 @@ fn validate_exercise(
 fn required<'a, T>(
     field: &'a Option<Spanned<T>>,
     name: &str,
-    kind: &str,
+    kind: ExerciseKind,
     at: &Range<usize>,
     report: &mut Reporter<'_>,
     what: &dyn Fn(&str) -> String,
 ) -> Option<&'a Spanned<T>> {
     if field.is_none() {
-        report.error(at.clone(), what(&format!("kind {kind:?} needs `{name}`")));
+        report.error(
+            at.clone(),
+            what(&format!("kind {:?} needs `{name}`", kind.name())),
+        );
     }
     field.as_ref()
 }
@@ -536,7 +544,7 @@ fn parse_choice<T: Copy>(
 
 fn build_spec(
     ex: &ExerciseFile,
-    kind: &str,
+    kind: ExerciseKind,
     at: &Range<usize>,
     report: &mut Reporter<'_>,
     what: &dyn Fn(&str) -> String,
@@ -552,7 +560,7 @@ fn build_spec(
         }
     };
     match kind {
-        "choice" => {
+        ExerciseKind::Choice => {
             let correct = required(&ex.correct, "correct", kind, at, report, what)?;
             if ex.options.len() < 2 {
                 report.error(
@@ -602,7 +610,7 @@ fn build_spec(
                 correct: correct.get_ref().clone(),
             })
         }
-        "classify-address" => {
+        ExerciseKind::ClassifyAddress => {
             let subject = required(&ex.subject, "subject", kind, at, report, what)?;
             let ask = required(&ex.ask, "ask", kind, at, report, what)?;
             if let Err(e) = key::address(subject.get_ref()) {
@@ -622,7 +630,7 @@ fn build_spec(
                 ask,
             })
         }
-        "classify-port" => {
+        ExerciseKind::ClassifyPort => {
             let subject = required(&ex.subject, "subject", kind, at, report, what)?;
             let ask_field = required(&ex.ask, "ask", kind, at, report, what)?;
             let ask = parse_choice(
@@ -646,7 +654,7 @@ fn build_spec(
                 ask,
             })
         }
-        "classify-hypervisor" => {
+        ExerciseKind::ClassifyHypervisor => {
             let subject = required(&ex.subject, "subject", kind, at, report, what)?;
             if let Some(ask) = &ex.ask {
                 parse_choice(ask, &[("type", ())], report, what)?;
@@ -658,7 +666,7 @@ fn build_spec(
                 subject: subject.get_ref().clone(),
             })
         }
-        "host-reserve" => {
+        ExerciseKind::HostReserve => {
             let host = required(&ex.host, "host", kind, at, report, what)?;
             let ask = required(&ex.ask, "ask", kind, at, report, what)?;
             let ask = parse_choice(
@@ -676,7 +684,7 @@ fn build_spec(
                 ask,
             })
         }
-        "host-sizing" => {
+        ExerciseKind::HostSizing => {
             let host = required(&ex.host, "host", kind, at, report, what)?;
             let count = required(&ex.vm_count, "vm-count", kind, at, report, what)?;
             Some(Spec::HostSizing {
@@ -685,7 +693,7 @@ fn build_spec(
                 vm_count: *count.get_ref(),
             })
         }
-        "nat-source" => {
+        ExerciseKind::NatSource => {
             let network = required(&ex.network, "network", kind, at, report, what)?;
             let net = network.get_ref();
             if net.kind != NetworkKind::HomeRouter {
@@ -728,7 +736,7 @@ fn build_spec(
                 network: net.clone(),
             })
         }
-        "net-mode" | "port-forward" => {
+        ExerciseKind::NetMode | ExerciseKind::PortForward => {
             let network = required(&ex.network, "network", kind, at, report, what)?;
             let net = network.get_ref();
             if net.kind != NetworkKind::Virtualbox {
@@ -789,7 +797,7 @@ fn build_spec(
                 }
             }
             let goals = ex.goals.iter().map(|g| g.get_ref().clone()).collect();
-            Some(if kind == "net-mode" {
+            Some(if kind == ExerciseKind::NetMode {
                 Spec::NetMode {
                     network: net.clone(),
                     goals,
@@ -801,7 +809,7 @@ fn build_spec(
                 }
             })
         }
-        "disk-fit" => {
+        ExerciseKind::DiskFit => {
             let disk = required(&ex.host_disk, "host-disk", kind, at, report, what)?;
             let vms = required(&ex.vms, "vms", kind, at, report, what)?;
             let d = disk.get_ref();
@@ -818,7 +826,7 @@ fn build_spec(
                 vms: vms.get_ref().clone(),
             })
         }
-        "disk-compact" => {
+        ExerciseKind::DiskCompact => {
             let image = required(&ex.image, "image", kind, at, report, what)?;
             let target = required(
                 &ex.target_allocated,
@@ -842,7 +850,7 @@ fn build_spec(
                 target_allocated: target.get_ref().clone(),
             })
         }
-        "disk-restore" => {
+        ExerciseKind::DiskRestore => {
             let vm = required(&ex.vm, "vm", kind, at, report, what)?;
             let lives_on = required(&ex.lives_on, "lives-on", kind, at, report, what)?;
             let disks = required(&ex.disks, "disks", kind, at, report, what)?;
@@ -861,7 +869,6 @@ fn build_spec(
                 disks: disks.get_ref().clone(),
             })
         }
-        _ => None,
     }
 }
 
@@ -869,20 +876,21 @@ fn build_spec(
 fn check_actions(
     actions: &[Action],
     span: Range<usize>,
-    kind: &str,
+    kind: ExerciseKind,
     spec: Option<&Spec>,
     report: &mut Reporter<'_>,
     whose: &str,
 ) {
     for (i, action) in actions.iter().enumerate() {
         let step = i + 1;
-        if !crate::model::steps_of(kind).contains(&action.name()) {
+        if !kind.steps().contains(&action.name()) {
             report.error(
                 span.clone(),
                 format!(
-                    "{whose}, step {step}: `{}` is not a step of kind {kind:?} (allowed: {})",
+                    "{whose}, step {step}: `{}` is not a step of kind {:?} (allowed: {})",
                     action.name(),
-                    crate::model::steps_of(kind).join(", ")
+                    kind.name(),
+                    kind.steps().join(", ")
                 ),
             );
             continue;
