@@ -104,6 +104,43 @@ pub struct NodeSpec {
     pub listen: Vec<(Proto, u16)>,
 }
 
+/// The name of a NAT table and of its segment, typed: a node's own NAT (a router, or a VM's
+/// `vm1/nat1` engine) or a NAT Network's, written `natnet/NAME`. The one place that name is
+/// formatted and read back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NatId {
+    /// A node's NAT, by the node's (or engine's) name.
+    Node(String),
+    /// A NAT Network's, by the network's name.
+    NatNetwork(String),
+}
+
+impl NatId {
+    const NAT_NETWORK: &'static str = "natnet/";
+
+    /// The id a table name stands for: `natnet/lab` is NAT Network `lab`, anything else a node.
+    pub fn parse(name: &str) -> NatId {
+        match name.strip_prefix(Self::NAT_NETWORK) {
+            Some(net) => NatId::NatNetwork(net.to_string()),
+            None => NatId::Node(name.to_string()),
+        }
+    }
+
+    /// The NAT Network `name`'s id.
+    pub fn nat_network(name: &str) -> NatId {
+        NatId::NatNetwork(name.to_string())
+    }
+}
+
+impl fmt::Display for NatId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NatId::Node(name) => f.write_str(name),
+            NatId::NatNetwork(name) => write!(f, "{}{name}", Self::NAT_NETWORK),
+        }
+    }
+}
+
 /// A VirtualBox NAT Network ("NatNetwork"): a shared NAT router for several VMs.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NatNetworkSpec {
@@ -609,4 +646,18 @@ pub fn warnings(t: &Topology) -> Vec<Problem> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nat_id_reads_back_from_its_table_name() {
+        for id in [NatId::nat_network("lab"), NatId::Node("router".into())] {
+            assert_eq!(NatId::parse(&id.to_string()), id);
+        }
+        assert_eq!(NatId::nat_network("lab").to_string(), "natnet/lab");
+        assert_eq!(NatId::parse("vm1/nat1"), NatId::Node("vm1/nat1".into()));
+    }
 }

@@ -28,8 +28,8 @@ use crate::lang::{Lang, Text};
 use super::forward::PortForward;
 use super::route::Route;
 use super::topology::{
-    Attach, Fabric, Lease, Nic, Node, NodeKind, Problem, Role, Segment, SegmentKind, Severity,
-    Topology,
+    Attach, Fabric, Lease, NatId, Nic, Node, NodeKind, Problem, Role, Segment, SegmentKind,
+    Severity, Topology,
 };
 
 /// A VirtualBox network attachment mode.
@@ -114,6 +114,10 @@ fn with_prefix(ip: Ipv4Addr, net: Ipv4Net) -> Ipv4Net {
 /// What Windows hosts call the first host-only adapter; the next ones end in ` #2`, ` #3`, ….
 pub const WINDOWS_HOST_ONLY: &str = "VirtualBox Host-Only Ethernet Adapter";
 
+/// The first host-only adapter VirtualBox creates on Linux and macOS, the one a host-only NIC
+/// is attached to when no other is named.
+pub const DEFAULT_HOST_ONLY: &str = "vboxnet0";
+
 /// The host-only network `vboxnetK` (Linux and macOS hosts): 192.168.(56+K).0/24. On Windows
 /// the same adapters are called "VirtualBox Host-Only Ethernet Adapter" (K = 0) and
 /// "VirtualBox Host-Only Ethernet Adapter #N" (K = N - 1).
@@ -193,7 +197,10 @@ pub fn rewire(t: &Topology, previous: &[Lease]) -> Result<Fabric, Vec<Problem>> 
 
     // NAT Networks first, so VMs can join them.
     for nn in &t.nat_networks {
-        let seg = w.segment(&format!("natnet/{}", nn.name), SegmentKind::NatNetwork);
+        let seg = w.segment(
+            &NatId::nat_network(&nn.name).to_string(),
+            SegmentKind::NatNetwork,
+        );
         let gw = host(nn.cidr.trunc(), 1);
         w.dhcp.insert(
             seg,
@@ -216,7 +223,7 @@ pub fn rewire(t: &Topology, previous: &[Lease]) -> Result<Fabric, Vec<Problem>> 
         let host_idx = t.nodes.iter().position(|n| n.name == nn.host).unwrap_or(0);
         engines.push((
             engine_node(
-                &format!("natnet/{}", nn.name),
+                &NatId::nat_network(&nn.name).to_string(),
                 host_idx,
                 None,
                 seg,
@@ -284,9 +291,9 @@ pub fn rewire(t: &Topology, previous: &[Lease]) -> Result<Fabric, Vec<Problem>> 
                                 None
                             }
                         },
-                        Mode::NatNetwork(n) => {
-                            Some(w.segment(&format!("natnet/{n}"), SegmentKind::NatNetwork))
-                        }
+                        Mode::NatNetwork(n) => Some(
+                            w.segment(&NatId::nat_network(n).to_string(), SegmentKind::NatNetwork),
+                        ),
                         Mode::Bridged => {
                             let host_spec = &t.nodes[host_idx];
                             match host_spec.nics.iter().find_map(|n| match &n.attach {

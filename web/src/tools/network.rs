@@ -24,10 +24,11 @@ use labvisor_core::net::sim::{
     Action, ActionError, Network, Removal, RuleTarget, SendSpec, MAX_ADAPTERS,
 };
 use labvisor_core::net::topology::{
-    Attach, Fabric, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role, SegmentKind, Topology,
+    Attach, Fabric, NatId, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role, SegmentKind,
+    Topology,
 };
 use labvisor_core::net::trace::{Event, Step};
-use labvisor_core::net::vbox::{Mode, WINDOWS_HOST_ONLY};
+use labvisor_core::net::vbox::{Mode, DEFAULT_HOST_ONLY, WINDOWS_HOST_ONLY};
 use yew::prelude::*;
 use yew::Event as DomEvent;
 
@@ -152,16 +153,16 @@ fn design(t: &mut Topology, edit: &NetEdit) -> Result<(), EditError> {
             mapping,
             filtering,
         } => {
-            let config = match nat.strip_prefix("natnet/") {
-                Some(net) => t
+            let config = match NatId::parse(nat) {
+                NatId::NatNetwork(net) => t
                     .nat_networks
                     .iter_mut()
                     .find(|n| n.name == net)
                     .map(|n| &mut n.config),
-                None => t
+                NatId::Node(node) => t
                     .nodes
                     .iter_mut()
-                    .find(|n| &n.name == nat)
+                    .find(|n| n.name == node)
                     .and_then(|n| n.nat.as_mut())
                     .map(|n| &mut n.config),
             }
@@ -181,7 +182,11 @@ pub fn configurable_nats(t: &Topology) -> Vec<String> {
         .iter()
         .filter(|n| n.nat.is_some())
         .map(|n| n.name.clone())
-        .chain(t.nat_networks.iter().map(|n| format!("natnet/{}", n.name)))
+        .chain(
+            t.nat_networks
+                .iter()
+                .map(|n| NatId::nat_network(&n.name).to_string()),
+        )
         .collect()
 }
 
@@ -307,7 +312,7 @@ pub fn mode_from_key(key: &str, t: &Topology) -> Option<Mode> {
                 .map_or_else(|| "NatNetwork".to_string(), |n| n.name.clone()),
         ),
         "bridged" => Mode::Bridged,
-        "hostonly" => Mode::HostOnly("vboxnet0".into()),
+        "hostonly" => Mode::HostOnly(DEFAULT_HOST_ONLY.into()),
         "internal" => Mode::Internal("intnet".into()),
         _ => return None,
     })
@@ -649,7 +654,7 @@ fn submit(
 fn network_names(t: &Topology, key: &str) -> Vec<String> {
     let mut names: Vec<String> = match key {
         "natnetwork" => t.nat_networks.iter().map(|n| n.name.clone()).collect(),
-        "hostonly" => ["vboxnet0", "vboxnet1", WINDOWS_HOST_ONLY]
+        "hostonly" => [DEFAULT_HOST_ONLY, "vboxnet1", WINDOWS_HOST_ONLY]
             .map(String::from)
             .to_vec(),
         _ => vec!["intnet".into()],

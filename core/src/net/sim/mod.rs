@@ -33,7 +33,8 @@ use super::forward::PortForward;
 use super::nat::{Decision, NatConfig, NatTable};
 use super::packet::{Packet, Proto, TcpFlags, Transport, Unreachable};
 use super::topology::{
-    check_name, Attach, Fabric, NameError, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
+    check_name, Attach, Fabric, NameError, NatId, NicSpec, NodeKind, NodeSpec, Problem, Role,
+    Topology,
 };
 use super::trace::{CtChange, DropCause, Event, Step};
 use super::vbox::{self, Mode};
@@ -320,7 +321,7 @@ impl Network {
         }
         for nn in &self.topology.nat_networks {
             wanted.push((
-                format!("natnet/{}", nn.name),
+                NatId::nat_network(&nn.name).to_string(),
                 nn.config.clone(),
                 nn.forwards.clone(),
             ));
@@ -511,7 +512,7 @@ impl Network {
                 });
                 self.rewire(t)?;
                 Ok(vec![self.step(Event::Config {
-                    node: format!("natnet/{name}"),
+                    node: NatId::nat_network(name).to_string(),
                     change: format!("NAT Network {name} {} created on {host}", cidr.trunc()),
                 })])
             }
@@ -705,7 +706,7 @@ impl Network {
                     .iter_mut()
                     .find(|n| &n.name == name)
                     .ok_or_else(|| ActionError::UnknownNode(format!("natnetwork {name}")))?;
-                (&mut nn.forwards, format!("natnet/{name}"))
+                (&mut nn.forwards, NatId::nat_network(name).to_string())
             }
             RuleTarget::Router { name } => {
                 let n = t
