@@ -253,30 +253,9 @@ pub fn forward_edit(
     }))
 }
 
-/// The packet that tests the NAT's filtering: an outside host other than the one `nat`'s most
-/// recent connection talks to sends to that connection's mapped address and port. `None`
-/// when the NAT has no connection or there is no such host.
+/// The packet that tests the NAT's filtering, as the core builds it for the lab's network.
 pub fn filter_probe(lab: &Lab, nat: &str) -> Option<SendSpec> {
-    let entry = lab.network.nats().get(nat)?.conntrack().entries().last()?;
-    let (inside, remote) = (entry.orig.src, entry.orig.dst);
-    let (mapped_ip, mapped_port) = (entry.reply.dst, entry.reply.dport);
-    let fabric = lab.network.fabric();
-    let sender = fabric.nodes.iter().find(|n| {
-        matches!(
-            n.role,
-            Role::Machine {
-                kind: NodeKind::Server | NodeKind::Router
-            }
-        ) && n.name != nat
-            && !n.owns(inside)
-            && !n.owns(remote)
-            && !n.owns(mapped_ip)
-            && !n.addrs().is_empty()
-    })?;
-    let mut spec = SendSpec::new(&sender.name, mapped_ip, entry.orig.proto, mapped_port);
-    spec.sport = 50_001;
-    spec.label = "unsolicited".into();
-    Some(spec)
+    lab.network.filter_probe(nat)
 }
 
 /// A test packet typed by the learner.

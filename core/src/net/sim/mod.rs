@@ -40,6 +40,7 @@ use super::trace::{CtChange, DropCause, Event, Step};
 use super::vbox::{self, Mode};
 
 mod error;
+mod probe;
 pub use error::ActionError;
 
 /// Where a forwarding rule lives.
