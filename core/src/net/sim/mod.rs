@@ -33,12 +33,12 @@ use super::forward::PortForward;
 use super::nat::{Decision, NatConfig, NatTable};
 use super::packet::{Packet, Proto, TcpFlags, Transport, Unreachable};
 use super::topology::{
-    check_name, Attach, Fabric, NameError, NatId, NicSpec, NodeKind, NodeSpec, Problem, Role,
-    Topology,
+    Attach, Fabric, NatId, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
 };
 use super::trace::{CtChange, DropCause, Event, Step};
 use super::vbox::{self, Mode};
 
+mod edit;
 mod error;
 mod path;
 mod probe;
@@ -364,183 +364,15 @@ impl Network {
                 let r = rules.remove(i);
                 Ok(format!("remove forwarding rule {r}"))
             }),
-            Action::SetMode { vm, nic, mode } => {
-                let mut t = self.topology.clone();
-                let node = t
-                    .nodes
-                    .iter_mut()
-                    .find(|n| &n.name == vm)
-                    .ok_or_else(|| ActionError::UnknownNode(vm.clone()))?;
-                let spec = node
-                    .nics
-                    .iter_mut()
-                    .find(|n| &n.name == nic)
-                    .ok_or_else(|| ActionError::UnknownNic {
-                        node: vm.clone(),
-                        nic: nic.clone(),
-                    })?;
-                let before = match &spec.attach {
-                    Attach::Vbox(m) => m.to_string(),
-                    Attach::Segment(s) => format!("segment {s}"),
-                };
-                // A static address is the guest's own configuration: it stays, as it would
-                // in the guest when the cable moves. Leased addresses are leased again.
-                spec.attach = Attach::Vbox(mode.clone());
-                let leases_before = self.fabric.leases.clone();
-                self.rewire(t)?;
-                let mut steps = vec![self.step(Event::Config {
-                    node: vm.clone(),
-                    change: format!("{nic}: attachment {before} -> {mode}"),
-                })];
-                steps.extend(self.lease_steps().into_iter().filter(|s| {
-                    match &s.event {
-                        Event::Lease {
-                            node, nic: n, addr, ..
-                        } => !leases_before
-                            .iter()
-                            .any(|l| &l.node == node && &l.nic == n && &l.addr == addr),
-                        _ => false,
-                    }
-                }));
-                Ok(steps)
-            }
-            Action::AddVm { name, host } => {
-                check_name(name).map_err(ActionError::Name)?;
-                if self.topology.node(name).is_some() {
-                    return Err(ActionError::Name(NameError::Taken(name.clone())));
-                }
-                let mut t = self.topology.clone();
-                t.nodes.push(NodeSpec {
-                    name: name.clone(),
-                    kind: NodeKind::Vm,
-                    host: Some(host.clone()),
-                    nics: vec![nic_spec(
-                        "eth0",
-                        Mode::Nat {
-                            forwards: Vec::new(),
-                        },
-                    )],
-                    routes: Vec::new(),
-                    nat: None,
-                    listen: vec![(super::packet::Proto::Tcp, 22)],
-                });
-                self.rewire_with_leases(t, name, format!("created on {host}, eth0 on NAT"))
-            }
-            Action::RemoveVm { name } => {
-                let removal = self.removal(name, None)?;
-                let mut t = self.topology.clone();
-                t.nodes.retain(|n| &n.name != name);
-                drop_rules(&mut t, &removal.rules);
-                self.rewire(t)?;
-                Ok(vec![self.step(Event::Config {
-                    node: name.clone(),
-                    change: format!("deleted{}", removal.summary()),
-                })])
-            }
-            Action::RenameVm { from, to } => {
-                check_name(to).map_err(ActionError::Name)?;
-                self.vm(from)?;
-                if self.topology.node(to).is_some() {
-                    return Err(ActionError::Name(NameError::Taken(to.clone())));
-                }
-                let mut t = self.topology.clone();
-                for n in &mut t.nodes {
-                    if &n.name == from {
-                        n.name = to.clone();
-                    }
-                }
-                // The DHCP servers know the VM by its MAC address, which a rename keeps.
-                let mut leases = self.fabric.leases.clone();
-                for l in leases.iter_mut().filter(|l| &l.node == from) {
-                    l.node = to.clone();
-                }
-                self.rewire_keeping(t, &leases)?;
-                Ok(vec![self.step(Event::Config {
-                    node: to.clone(),
-                    change: format!("renamed from {from}"),
-                })])
-            }
-            Action::SetHost { vm, host } => {
-                self.vm(vm)?;
-                let mut t = self.topology.clone();
-                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
-                    n.host = Some(host.clone());
-                }
-                self.rewire_with_leases(t, vm, format!("now runs on {host}"))
-            }
-            Action::AddNic { vm, mode } => {
-                let spec = self.vm(vm)?;
-                if spec.nics.len() >= MAX_ADAPTERS {
-                    return Err(ActionError::TooManyNics(vm.clone()));
-                }
-                let name = (0..)
-                    .map(|i| format!("eth{i}"))
-                    .find(|n| spec.nics.iter().all(|x| &x.name != n))
-                    .unwrap_or_default();
-                let mut t = self.topology.clone();
-                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
-                    n.nics.push(nic_spec(&name, mode.clone()));
-                }
-                self.rewire_with_leases(t, vm, format!("new NIC {name} attached to {mode}"))
-            }
-            Action::RemoveNic { vm, nic } => {
-                let removal = self.removal(vm, Some(nic))?;
-                let mut t = self.topology.clone();
-                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
-                    n.nics.retain(|x| &x.name != nic);
-                }
-                drop_rules(&mut t, &removal.rules);
-                self.rewire(t)?;
-                Ok(vec![self.step(Event::Config {
-                    node: vm.clone(),
-                    change: format!("NIC {nic} removed{}", removal.summary()),
-                })])
-            }
-            Action::AddNatNetwork { name, cidr, host } => {
-                check_name(name).map_err(ActionError::Name)?;
-                if self.topology.nat_networks.iter().any(|n| &n.name == name) {
-                    return Err(ActionError::Name(NameError::Taken(name.clone())));
-                }
-                if cidr.prefix_len() > 29 {
-                    return Err(ActionError::TooSmall(*cidr));
-                }
-                let mut t = self.topology.clone();
-                t.nat_networks.push(super::topology::NatNetworkSpec {
-                    name: name.clone(),
-                    cidr: cidr.trunc(),
-                    host: host.clone(),
-                    forwards: Vec::new(),
-                    config: NatConfig::default(),
-                });
-                self.rewire(t)?;
-                Ok(vec![self.step(Event::Config {
-                    node: NatId::nat_network(name).to_string(),
-                    change: format!("NAT Network {name} {} created on {host}", cidr.trunc()),
-                })])
-            }
-            Action::SetAddress { vm, nic, addr } => {
-                let spec = self.vm(vm)?;
-                if !spec.nics.iter().any(|x| &x.name == nic) {
-                    return Err(ActionError::UnknownNic {
-                        node: vm.clone(),
-                        nic: nic.clone(),
-                    });
-                }
-                let mut t = self.topology.clone();
-                if let Some(x) = t
-                    .nodes
-                    .iter_mut()
-                    .find(|n| &n.name == vm)
-                    .and_then(|n| n.nics.iter_mut().find(|x| &x.name == nic))
-                {
-                    x.addr = *addr;
-                }
-                let change = match addr {
-                    Some(a) => format!("{nic}: static address {a}"),
-                    None => format!("{nic}: address from DHCP"),
-                };
-                self.rewire_with_leases(t, vm, change)
-            }
+            Action::SetMode { vm, nic, mode } => self.set_mode(vm, nic, mode),
+            Action::AddVm { name, host } => self.add_vm(name, host),
+            Action::RemoveVm { name } => self.remove_vm(name),
+            Action::RenameVm { from, to } => self.rename_vm(from, to),
+            Action::SetHost { vm, host } => self.set_host(vm, host),
+            Action::AddNic { vm, mode } => self.add_nic(vm, mode),
+            Action::RemoveNic { vm, nic } => self.remove_nic(vm, nic),
+            Action::AddNatNetwork { name, cidr, host } => self.add_nat_network(name, cidr, host),
+            Action::SetAddress { vm, nic, addr } => self.set_address(vm, nic, addr),
         }
     }
 
