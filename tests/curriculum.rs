@@ -50,7 +50,8 @@ fn every_lesson_exists_in_both_languages_and_every_exercise_has_a_reference_solu
                 exercise.id
             );
             assert!(
-                !exercise.solution.is_empty() || exercise.spec.kind() == "net-mode",
+                !exercise.solution.is_empty()
+                    || exercise.spec.kind() == labvisor_lessons::model::ExerciseKind::NetMode,
                 "{}/{} has no reference solution",
                 lesson.id,
                 exercise.id

@@ -77,11 +77,15 @@ impl Text {
     }
 }
 
-/// Text in both languages, owned: for text read at run time (a scenario file's title). A file
-/// written in one language leaves `ko` empty, and [`Bilingual::get`] falls back to English.
+/// Text in both languages, owned: for text read at run time (a scenario file's title, a
+/// lesson) and for [`Explain`]'s sentences, which carry the values they explain. A file
+/// written in one language leaves the other empty: [`Bilingual::missing`] says which, and
+/// [`Bilingual::get`] falls back to English.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Bilingual {
     /// The English text.
+    #[serde(default)]
     pub en: String,
     /// The Korean text (empty when not translated).
     #[serde(default)]
@@ -108,6 +112,34 @@ impl Bilingual {
     /// Whether there is no text in either language.
     pub fn is_empty(&self) -> bool {
         self.en.is_empty() && self.ko.is_empty()
+    }
+
+    /// The languages whose text is empty or only white space.
+    pub fn missing(&self) -> Vec<Lang> {
+        let mut missing = Vec::new();
+        if self.en.trim().is_empty() {
+            missing.push(Lang::En);
+        }
+        if self.ko.trim().is_empty() {
+            missing.push(Lang::Ko);
+        }
+        missing
+    }
+}
+
+/// A result, warning or error that a learner sees, saying itself in both languages.
+///
+/// The core is the one voice: every type a front end shows to a learner implements this beside
+/// its definition, and the front ends (the CLI, the browser) print the sentence as it is and
+/// add only their own labels around it ("warning:", a flag to try). For an error type with a
+/// `Display`, the English is the `Display` form.
+pub trait Explain {
+    /// The explanation in `lang`: one or more sentences naming the values involved.
+    fn explain_in(&self, lang: Lang) -> String;
+
+    /// The explanation in both languages.
+    fn explain(&self) -> Bilingual {
+        Bilingual::new(self.explain_in(Lang::En), self.explain_in(Lang::Ko))
     }
 }
 
@@ -146,5 +178,7 @@ mod tests {
         assert_eq!(en_only.get(Lang::Ko), "port");
         assert!(!en_only.is_empty());
         assert!(Bilingual::default().is_empty());
+        assert_eq!(en_only.missing(), vec![Lang::Ko]);
+        assert_eq!(Bilingual::default().missing(), vec![Lang::En, Lang::Ko]);
     }
 }

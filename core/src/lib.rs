@@ -10,12 +10,15 @@
 //!
 //! Reading top-down:
 //!
-//! - [`lang`]: the two languages every explanation is written in.
+//! - [`lang`]: the two languages, and [`lang::Explain`], how every result, warning and error
+//!   says itself in both.
 //! - [`hypervisor`]: type 1 and type 2 hypervisors, the virtualization techniques, and a
 //!   classification quiz.
 //! - [`addr`]: strict IPv4 parsing, classes A–E, the IANA special-purpose registry and CIDR
 //!   arithmetic.
 //! - [`port`]: TCP/UDP ports, the RFC 6335 ranges and a catalog of common services.
+//! - [`size`]: the one parser of sizes (`16G`, `256GB`) and its rule: binary letters, decimal
+//!   `…B` units.
 //! - [`sizing`]: planning VMs on a host, leaving the host its reserve.
 //! - [`disk`]: virtual disks in real VDI and raw formats: dynamic vs fixed, overcommit,
 //!   compaction, snapshots and backups.
@@ -30,4 +33,5 @@ pub mod hypervisor;
 pub mod lang;
 pub mod net;
 pub mod port;
+pub mod size;
 pub mod sizing;

@@ -10,7 +10,7 @@ use serde::Serialize;
 use crate::action::Action;
 use crate::key;
 use crate::model::*;
-use crate::text::Bilingual;
+use labvisor_core::lang::Bilingual;
 
 /// The outcome of grading one attempt.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -79,7 +79,7 @@ pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
             hint: None,
             trace: vec![format!(
                 "kind {:?} is graded by simulating it in {}, which this build does not include yet; {} step(s) not replayed",
-                exercise.spec.kind(),
+                exercise.spec.kind().name(),
                 engine.module(),
                 actions.len()
             )],

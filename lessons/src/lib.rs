@@ -6,7 +6,8 @@
 //!
 //! - [`curriculum`]: the embedded lessons, loaded once.
 //! - [`load`]: reading and validating one lesson folder; every problem with file:line:column.
-//! - [`model`]: what a lesson and an exercise are; [`model::Spec`] lists the exercise kinds.
+//! - [`model`]: what a lesson and an exercise are; [`model::Spec`] holds each exercise kind's
+//!   fields, [`kind`] names the exercise and lab kinds.
 //! - [`action`]: what a learner does, as a serializable log (TOML, JSON, postcard).
 //! - [`grade`](mod@grade): replaying a log against an exercise: pass or fail, the mistake and its hint,
 //!   and a trace. Deterministic, no I/O.
@@ -23,21 +24,22 @@ pub mod action;
 mod diskgrade;
 pub mod grade;
 pub mod key;
+pub mod kind;
 pub mod lint;
 pub mod load;
 pub mod model;
 mod netgrade;
 pub mod size;
-pub mod text;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 pub use action::{Action, ActionLog};
 pub use grade::{grade, Grade, Verdict};
+/// Lesson text in both languages: the core's own type (a missing language is a lint error).
+pub use labvisor_core::lang::Bilingual;
 pub use load::{load_lesson, LessonSource, Problem, Severity};
 pub use model::{Engine, Exercise, Lesson};
-pub use text::Bilingual;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/embedded.rs"));

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
 use crate::action::{Action, NicMode, Proto};
-use crate::text::Bilingual;
+pub use crate::kind::{ExerciseKind, LabKind};
+use labvisor_core::lang::Bilingual;
 
 /// A validated lesson.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -36,31 +37,24 @@ impl Lesson {
     }
 }
 
-/// The lab kinds a lesson may name, each a view of the browser app (the one "Open the lab"
-/// goes to); the lab's `commands` do the same in a terminal.
-pub const LAB_KINDS: [&str; 9] = [
-    "address-explorer",
-    "disk-failure",
-    "disk-pool",
-    "doctor",
-    "host-plan",
-    "image-instances",
-    "net-matrix",
-    "net-trace",
-    "port-explorer",
-];
-
 /// The lab a player shows next to the prose.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct Lab {
-    /// Which interactive view the player opens, one of [`LAB_KINDS`].
+    /// Which interactive view the player opens: a [`LabKind`] name (checked by the loader).
     pub kind: String,
     /// What to do in it.
     pub description: Bilingual,
     /// `labvisor` commands that do the same in a terminal.
     #[serde(default)]
     pub commands: Vec<String>,
+}
+
+impl Lab {
+    /// The lab's kind; `None` only for a lesson the loader refused.
+    pub fn lab_kind(&self) -> Option<LabKind> {
+        LabKind::from_name(self.kind.trim())
+    }
 }
 
 /// A validated exercise.
@@ -269,27 +263,27 @@ pub enum Spec {
 }
 
 impl Spec {
-    /// The kind's name as written in lesson files.
-    pub fn kind(&self) -> &'static str {
+    /// The exercise's kind.
+    pub fn kind(&self) -> ExerciseKind {
         match self {
-            Spec::Choice { .. } => "choice",
-            Spec::ClassifyAddress { .. } => "classify-address",
-            Spec::ClassifyPort { .. } => "classify-port",
-            Spec::ClassifyHypervisor { .. } => "classify-hypervisor",
-            Spec::HostReserve { .. } => "host-reserve",
-            Spec::HostSizing { .. } => "host-sizing",
-            Spec::NatSource { .. } => "nat-source",
-            Spec::NetMode { .. } => "net-mode",
-            Spec::PortForward { .. } => "port-forward",
-            Spec::DiskFit { .. } => "disk-fit",
-            Spec::DiskCompact { .. } => "disk-compact",
-            Spec::DiskRestore { .. } => "disk-restore",
+            Spec::Choice { .. } => ExerciseKind::Choice,
+            Spec::ClassifyAddress { .. } => ExerciseKind::ClassifyAddress,
+            Spec::ClassifyPort { .. } => ExerciseKind::ClassifyPort,
+            Spec::ClassifyHypervisor { .. } => ExerciseKind::ClassifyHypervisor,
+            Spec::HostReserve { .. } => ExerciseKind::HostReserve,
+            Spec::HostSizing { .. } => ExerciseKind::HostSizing,
+            Spec::NatSource { .. } => ExerciseKind::NatSource,
+            Spec::NetMode { .. } => ExerciseKind::NetMode,
+            Spec::PortForward { .. } => ExerciseKind::PortForward,
+            Spec::DiskFit { .. } => ExerciseKind::DiskFit,
+            Spec::DiskCompact { .. } => ExerciseKind::DiskCompact,
+            Spec::DiskRestore { .. } => ExerciseKind::DiskRestore,
         }
     }
 
     /// The steps a learner may take in this exercise, e.g. `["add-forward", "remove-forward"]`.
     pub fn steps(&self) -> &'static [&'static str] {
-        steps_of(self.kind())
+        self.kind().steps()
     }
 
     /// The engine grading needs beyond the foundation, if any.
@@ -305,42 +299,6 @@ impl Spec {
         }
     }
 }
-
-/// The steps (action names) a learner may take in an exercise of `kind`; what a player
-/// offers as buttons. Empty for an unknown kind.
-pub fn steps_of(kind: &str) -> &'static [&'static str] {
-    match kind {
-        "choice"
-        | "classify-address"
-        | "classify-port"
-        | "classify-hypervisor"
-        | "host-reserve"
-        | "nat-source" => &["answer"],
-        "host-sizing" => &["add-vm"],
-        "net-mode" => &["set-mode", "add-nic"],
-        "port-forward" => &["add-forward", "remove-forward"],
-        "disk-fit" => &["create-disk"],
-        "disk-compact" => &["zero-free-space", "compact"],
-        "disk-restore" => &["snapshot", "backup", "host-disk-fails", "restore"],
-        _ => &[],
-    }
-}
-
-/// Every exercise kind a lesson file may name.
-pub const KINDS: &[&str] = &[
-    "choice",
-    "classify-address",
-    "classify-port",
-    "classify-hypervisor",
-    "host-reserve",
-    "host-sizing",
-    "nat-source",
-    "net-mode",
-    "port-forward",
-    "disk-fit",
-    "disk-compact",
-    "disk-restore",
-];
 
 /// What a classify-address exercise asks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -431,7 +431,9 @@ fn virtualbox_topology(
                     },
                     NicMode::NatNetwork => Mode::NatNetwork(NAT_NETWORK.into()),
                     NicMode::Bridged => Mode::Bridged,
-                    NicMode::HostOnly => Mode::HostOnly("vboxnet0".into()),
+                    NicMode::HostOnly => {
+                        Mode::HostOnly(labvisor_core::net::vbox::DEFAULT_HOST_ONLY.into())
+                    }
                     NicMode::Internal => Mode::Internal("intnet".into()),
                     NicMode::NotAttached => Mode::NotAttached,
                 }),

@@ -1,42 +1,17 @@
-//! Sizes as lessons write them. The distinction matters to the lessons themselves: disk makers
-//! count decimal units (`256GB` = 256 × 10⁹ bytes), VirtualBox and Labvisor binary ones
-//! (`128G` = `128GiB` = 128 × 2³⁰ bytes).
+//! Sizes as lessons write them, read by the core's one parser ([`labvisor_core::size`]): `K`,
+//! `M`, `G`, `T` and `GiB` are binary, as VirtualBox counts (`128G` = 128 × 2³⁰ bytes); `KB`,
+//! `MB`, `GB`, `TB` are decimal, as disk makers count (`256GB` = 256 × 10⁹ bytes). Lesson 07
+//! teaches the difference.
 
-/// Parses `256GB` (decimal), `128G` or `128GiB` (binary), `512M`, `4K`, `1T`, or a plain byte
-/// count, into bytes.
+use labvisor_core::lang::{Explain, Lang};
+use labvisor_core::size::ByteSize;
+
+/// Parses `256GB` (decimal), `128G` or `128GiB` (binary), `512M`, `4K`, `1T`, `1.5G`, or a
+/// plain byte count, into bytes; the error is the core's sentence (English, as lint reports are).
 pub fn parse_size(text: &str) -> Result<u64, String> {
-    let trimmed = text.trim();
-    let digits_end = trimmed
-        .find(|c: char| !c.is_ascii_digit())
-        .unwrap_or(trimmed.len());
-    let (number, unit) = trimmed.split_at(digits_end);
-    if number.is_empty() {
-        return Err(format!(
-            "size {text:?} must start with a number, e.g. `128G` or `256GB`"
-        ));
-    }
-    let value: u64 = number
-        .parse()
-        .map_err(|_| format!("size {text:?} is too large"))?;
-    let multiplier: u64 = match unit.trim() {
-        "" | "B" => 1,
-        "K" | "KiB" => 1 << 10,
-        "M" | "MiB" => 1 << 20,
-        "G" | "GiB" => 1 << 30,
-        "T" | "TiB" => 1 << 40,
-        "KB" => 1_000,
-        "MB" => 1_000_000,
-        "GB" => 1_000_000_000,
-        "TB" => 1_000_000_000_000,
-        other => {
-            return Err(format!(
-                "size {text:?} has unknown unit {other:?}: use K/M/G/T (binary, as VirtualBox counts) or KB/MB/GB/TB (decimal, as disk makers count)"
-            ))
-        }
-    };
-    value
-        .checked_mul(multiplier)
-        .ok_or_else(|| format!("size {text:?} is too large"))
+    text.parse::<ByteSize>()
+        .map(ByteSize::bytes)
+        .map_err(|e| e.explain_in(Lang::En))
 }
 
 #[cfg(test)]
@@ -54,10 +29,8 @@ mod tests {
 
     #[test]
     fn rejects_nonsense_with_the_value() {
-        assert!(parse_size("G").unwrap_err().contains("\"G\""));
-        assert!(parse_size("12Q")
-            .unwrap_err()
-            .contains("unknown unit \"Q\""));
+        assert!(parse_size("G").unwrap_err().contains("`G`"));
+        assert!(parse_size("12Q").unwrap_err().contains("unknown unit `Q`"));
         assert!(parse_size("99999999999T")
             .unwrap_err()
             .contains("too large"));

@@ -179,7 +179,7 @@ fn errors_are_specific_and_exit_codes_distinguish_usage_from_runtime() {
     insta::assert_snapshot!(transcript(
         &dir,
         &[
-            "disk create a.vdi --size 128GB",
+            "disk create a.vdi --size 128Q",
             "disk create a.vdi --size lots",
             "disk create a.vdi --size 1000",
             "disk create a.vdi --size 8M",

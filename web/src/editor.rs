@@ -12,7 +12,7 @@
 
 use std::rc::Rc;
 
-use labvisor_core::lang::{Lang, Text};
+use labvisor_core::lang::{Explain, Lang, Text};
 use labvisor_core::net::forward::PortForward;
 use labvisor_core::sizing::{self, format_mib};
 use labvisor_lessons::action::{Action, Allocation, ForwardRule, NicMode, Proto};
@@ -1197,7 +1197,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         let mut probe = ["rule", "tcp", "", "1", "10.0.2.4", "1"];
         probe[k] = &typed[k];
         if let Err(e) = parse(probe) {
-            problems.push((field, e.problem.describe_in(lang)));
+            problems.push((field, e.problem.explain_in(lang)));
         }
     }
     let rules = rules_after(steps);

@@ -13,7 +13,7 @@
 //!   discard, delete a file) plus compaction.
 //! - [`vdi`] and [`raw`]: the on-disk formats as pure encode/decode/check functions.
 //! - [`storage`]: the byte store below an image; files in the native crate, memory here.
-//! - [`size`]: `128G`-style sizes.
+//! - [`size`]: `128G`-style sizes (the crate's one size parser, [`crate::size`], re-exported).
 //!
 //! Everything is sans-IO: UUIDs and bytes come from the caller, and the same code writes the
 //! same bytes into memory (tests, the browser) and into real files (`labvisor disk`).
@@ -22,7 +22,7 @@ pub mod backup;
 pub mod image;
 pub mod pool;
 pub mod raw;
-pub mod size;
+pub use crate::size;
 pub mod snapshot;
 pub mod storage;
 pub mod vdi;

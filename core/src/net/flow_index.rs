@@ -7,7 +7,7 @@
 //! per lookup once the table outgrows the caches. Removal shifts the following slots back
 //! (no tombstones), so lookups never slow down as flows come and go.
 
-use super::conntrack::FlowKey;
+use super::flow::{mix64, FlowKey};
 use super::packet::Proto;
 
 /// The largest entry slot the value can carry (`slot << 3 | proto << 1 | dir` in 32 bits,
@@ -36,15 +36,6 @@ const fn proto_code(p: Proto) -> u32 {
         Proto::Tcp => 2,
         Proto::Udp => 3,
     }
-}
-
-/// MurmurHash3's 64-bit finalizer: every input bit affects every output bit.
-const fn mix64(mut x: u64) -> u64 {
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    x ^= x >> 33;
-    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    x ^ (x >> 33)
 }
 
 /// The key's two words and its protocol code.

@@ -13,7 +13,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use super::packet::Proto;
-use crate::lang::Lang;
+use crate::lang::{Explain, Lang};
 
 /// One forwarding rule: connections to `host_ip:host_port` go to `guest_ip:guest_port`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -98,9 +98,9 @@ const NATNET_FORM: &str = "\"ssh:tcp:[]:1022:[10.0.2.4]:22\"";
 const QEMU_EN: &str = "expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport (e.g. \"tcp:127.0.0.1:2222-:22\")";
 const QEMU_KO: &str = "QEMU 문법은 [tcp|udp]:[호스트주소]:호스트포트-[게스트주소]:게스트포트입니다(예: \"tcp:127.0.0.1:2222-:22\")";
 
-impl ForwardProblem {
+impl Explain for ForwardProblem {
     /// The problem in `lang`; the English is the `Display` form.
-    pub fn describe_in(&self, lang: Lang) -> String {
+    fn explain_in(&self, lang: Lang) -> String {
         use ForwardProblem::*;
         match (self, lang) {
             (VboxFieldCount(n), Lang::En) => format!("expected 6 comma-separated fields name,proto,hostip,hostport,guestip,guestport (e.g. {VBOX_FORM}), found {n}"),
@@ -135,7 +135,7 @@ impl ForwardProblem {
 
 impl fmt::Display for ForwardProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.describe_in(Lang::En))
+        f.write_str(&self.explain_in(Lang::En))
     }
 }
 
@@ -434,7 +434,7 @@ mod tests {
         let mut seen = Vec::new();
         for input in inputs {
             let e = PortForward::parse_any(input).unwrap_err();
-            let ko = e.problem.describe_in(Lang::Ko);
+            let ko = e.problem.explain_in(Lang::Ko);
             for english in [
                 "expected", "port ", "address", "field", "needs", "must", "syntax",
             ] {

@@ -33,6 +33,7 @@ pub use ipnet::Ipv4Net;
 
 pub mod clock;
 pub mod conntrack;
+mod flow;
 mod flow_index;
 pub mod forward;
 pub mod nat;

@@ -543,7 +543,7 @@ impl NatTable {
         }
         let PortPool { first, last } = linux_port_class(k.proto, k.sport);
         let size = u32::from(last) - u32::from(first) + 1;
-        let offset = (super::conntrack::mix64(seed ^ self.draws) % u64::from(size)) as u32;
+        let offset = (super::flow::mix64(seed ^ self.draws) % u64::from(size)) as u32;
         self.draws = self.draws.wrapping_add(1);
         (0..size)
             .map(|i| (u32::from(first) + (offset + i) % size) as u16)

@@ -435,7 +435,11 @@ fn parse_mode(s: &str, network: Option<&str>, forwards: Vec<PortForward>) -> Res
             Mode::NatNetwork(network.unwrap_or("NatNetwork").to_string())
         }
         "bridged" => Mode::Bridged,
-        "hostonly" | "host-only" => Mode::HostOnly(network.unwrap_or("vboxnet0").to_string()),
+        "hostonly" | "host-only" => Mode::HostOnly(
+            network
+                .unwrap_or(super::vbox::DEFAULT_HOST_ONLY)
+                .to_string(),
+        ),
         "internal" | "intnet" => Mode::Internal(network.unwrap_or("intnet").to_string()),
         "none" | "not-attached" => Mode::NotAttached,
         other => {

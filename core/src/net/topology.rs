@@ -18,6 +18,7 @@ use super::nat::NatConfig;
 use super::packet::Proto;
 use super::route::{Route, RoutingTable};
 use super::vbox::{DhcpServer, Mode};
+use crate::lang::{Explain, Lang};
 
 /// What kind of machine a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -101,6 +102,43 @@ pub struct NodeSpec {
     /// Services listening (answered by SYN-ACK or a UDP reply; others get RST or ICMP port
     /// unreachable).
     pub listen: Vec<(Proto, u16)>,
+}
+
+/// The name of a NAT table and of its segment, typed: a node's own NAT (a router, or a VM's
+/// `vm1/nat1` engine) or a NAT Network's, written `natnet/NAME`. The one place that name is
+/// formatted and read back.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum NatId {
+    /// A node's NAT, by the node's (or engine's) name.
+    Node(String),
+    /// A NAT Network's, by the network's name.
+    NatNetwork(String),
+}
+
+impl NatId {
+    const NAT_NETWORK: &'static str = "natnet/";
+
+    /// The id a table name stands for: `natnet/lab` is NAT Network `lab`, anything else a node.
+    pub fn parse(name: &str) -> NatId {
+        match name.strip_prefix(Self::NAT_NETWORK) {
+            Some(net) => NatId::NatNetwork(net.to_string()),
+            None => NatId::Node(name.to_string()),
+        }
+    }
+
+    /// The NAT Network `name`'s id.
+    pub fn nat_network(name: &str) -> NatId {
+        NatId::NatNetwork(name.to_string())
+    }
+}
+
+impl fmt::Display for NatId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NatId::Node(name) => f.write_str(name),
+            NatId::NatNetwork(name) => write!(f, "{}{name}", Self::NAT_NETWORK),
+        }
+    }
 }
 
 /// A VirtualBox NAT Network ("NatNetwork"): a shared NAT router for several VMs.
@@ -332,6 +370,26 @@ pub enum NameError {
     /// Another node has it.
     #[error("there is already a node named {0:?}")]
     Taken(String),
+}
+
+impl Explain for NameError {
+    fn explain_in(&self, lang: Lang) -> String {
+        use NameError::*;
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            Empty => "이름은 비워 둘 수 없습니다".into(),
+            TooLong(n, len) => {
+                format!("이름 {n:?}은(는) {len}자입니다. 최대 {MAX_NAME}자까지 쓸 수 있습니다")
+            }
+            BadChar(n, c) => format!(
+                "이름 {n:?}에 {c:?}이(가) 있습니다. 글자, 숫자, '-', '_', '.'만 쓸 수 있습니다"
+            ),
+            BadStart(n) => format!("이름 {n:?}은(는) 글자나 숫자로 시작해야 합니다"),
+            Taken(n) => format!("{n:?}라는 이름의 노드가 이미 있습니다"),
+        }
+    }
 }
 
 /// The rule for a node's name: 1 to [`MAX_NAME`] letters (any script, so `우분투` is fine),
@@ -588,4 +646,18 @@ pub fn warnings(t: &Topology) -> Vec<Problem> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nat_id_reads_back_from_its_table_name() {
+        for id in [NatId::nat_network("lab"), NatId::Node("router".into())] {
+            assert_eq!(NatId::parse(&id.to_string()), id);
+        }
+        assert_eq!(NatId::nat_network("lab").to_string(), "natnet/lab");
+        assert_eq!(NatId::parse("vm1/nat1"), NatId::Node("vm1/nat1".into()));
+    }
 }

@@ -17,6 +17,8 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
+use crate::lang::{Explain, Lang, Text};
+
 use super::clock::Instant;
 use super::packet::Packet;
 
@@ -42,6 +44,48 @@ pub enum DropCause {
     PortClosed,
     /// The journey exceeded the hop budget (a routing loop).
     Loop,
+}
+
+impl Explain for DropCause {
+    fn explain_in(&self, lang: Lang) -> String {
+        use DropCause::*;
+        let text = match self {
+            NoRoute => Text::new(
+                "No route in the routing table matches the destination.",
+                "목적지로 가는 경로가 라우팅 테이블에 없습니다.",
+            ),
+            NoArp => Text::new(
+                "The next hop did not answer ARP on the link.",
+                "같은 링크에서 다음 홉이 ARP에 응답하지 않았습니다.",
+            ),
+            TtlExceeded => Text::new(
+                "The TTL reached zero, so the packet was discarded.",
+                "TTL이 0이 되어 패킷이 버려졌습니다.",
+            ),
+            NotForwarding => Text::new(
+                "A host that is not a router received a packet for another destination and discarded it.",
+                "라우터가 아닌 호스트가 다른 목적지로 가는 패킷을 받아서 버렸습니다.",
+            ),
+            NotAttached => Text::new(
+                "The NIC is not attached to anything (the cable is unplugged).",
+                "NIC가 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
+            ),
+            NoAddress => Text::new("The NIC has no IP address.", "NIC에 IP 주소가 없습니다."),
+            Nat => Text::new(
+                "The NAT refused it: no mapping lets it in, a filter stopped it, the port pool or the table is full, or hairpinning is off.",
+                "NAT가 거부했습니다. 들어오게 해 주는 매핑이 없거나, 필터링에 걸렸거나, 포트 풀이나 테이블이 가득 찼거나, 헤어핀이 꺼져 있습니다.",
+            ),
+            PortClosed => Text::new(
+                "Nothing listens on that port, so the answer is a refusal (a TCP RST or an ICMP port unreachable).",
+                "그 포트에서 기다리는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
+            ),
+            Loop => Text::new(
+                "The packet went round in circles (a routing loop).",
+                "패킷이 같은 곳을 맴돌았습니다(라우팅 루프).",
+            ),
+        };
+        text.get(lang).to_string()
+    }
 }
 
 /// A conntrack change.

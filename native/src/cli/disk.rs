@@ -77,7 +77,8 @@ struct FileArg {
 struct CreateArgs {
     /// The image file to create.
     file: PathBuf,
-    /// Size the guest sees, e.g. 128G, 512M (binary units: 1G = 1024 MiB).
+    /// Size the guest sees, e.g. 128G, 512M (binary units, as VirtualBox counts: 1G = 1024 MiB;
+    /// 128GB is decimal, 128 × 10^9 bytes, as drives are sold).
     #[arg(long, value_parser = parse_size)]
     size: ByteSize,
     /// dynamic: grows as the guest writes; fixed: takes the whole size now, so writes never pay for allocation.

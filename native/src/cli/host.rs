@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use labvisor_core::lang::Lang;
+use labvisor_core::lang::{Explain, Lang};
 use labvisor_core::sizing::{
     self, format_mib, Host, Percent, Plan, Policy, Problem, VmRequest, Warning,
 };
@@ -70,8 +70,9 @@ pub fn run(command: HostCommand, global: &Global) -> CliResult {
     }
 }
 
-fn usage(e: impl std::fmt::Display) -> CliError {
-    CliError::Usage(e.to_string())
+/// A usage error: the option, then the core's sentence in the learner's language.
+fn usage(lang: Lang, option: &str, e: &impl Explain) -> CliError {
+    CliError::Usage(format!("{option}{}", e.explain_in(lang)))
 }
 
 fn run_plan(args: PlanArgs, global: &Global) -> CliResult {
@@ -79,25 +80,25 @@ fn run_plan(args: PlanArgs, global: &Global) -> CliResult {
     let cpus = args
         .cpus
         .as_deref()
-        .map(|c| sizing::parse_cpu_count(c).map_err(|e| usage(format!("--cpus: {e}"))))
+        .map(|c| sizing::parse_cpu_count(c).map_err(|e| usage(lang, "--cpus: ", &e)))
         .transpose()?;
     let mem = args
         .mem
         .as_deref()
-        .map(|m| sizing::parse_size_mib(m).map_err(|e| usage(format!("--mem: {e}"))))
+        .map(|m| sizing::parse_size_mib(m).map_err(|e| usage(lang, "--mem: ", &e)))
         .transpose()?;
     let disk = args
         .disk
         .as_deref()
-        .map(|d| sizing::parse_size_mib(d).map_err(|e| usage(format!("--disk: {e}"))))
+        .map(|d| sizing::parse_size_mib(d).map_err(|e| usage(lang, "--disk: ", &e)))
         .transpose()?;
-    let reserve = Percent::parse(&args.reserve).map_err(|e| usage(format!("--reserve: {e}")))?;
+    let reserve = Percent::parse(&args.reserve).map_err(|e| usage(lang, "--reserve: ", &e))?;
     let vms = args
         .vms
         .iter()
         .enumerate()
         .map(|(i, spec)| {
-            VmRequest::parse(spec, &format!("vm{}", i + 1)).map_err(|e| usage(format!("--vm: {e}")))
+            VmRequest::parse(spec, &format!("vm{}", i + 1)).map_err(|e| usage(lang, "--vm: ", &e))
         })
         .collect::<Result<Vec<_>, _>>()?;
 
@@ -113,7 +114,7 @@ fn run_plan(args: PlanArgs, global: &Global) -> CliResult {
             (source, cpus.unwrap_or(this_cpus), mem.unwrap_or(this_mem))
         }
     };
-    let host = Host::new(cpus, mem, disk).map_err(usage)?;
+    let host = Host::new(cpus, mem, disk).map_err(|e| usage(lang, "", &e))?;
     let policy = Policy {
         reserve,
         allow_ram_overcommit: args.allow_ram_overcommit,
@@ -237,15 +238,11 @@ fn render(report: &PlanReport, lang: Lang) -> String {
         out.push_str(pick(lang, "Fits: no.", "배치 가능: 아니요."));
         out.push('\n');
         for problem in &p.problems {
-            out.push_str(&format!("- {}\n", problem_text(problem, lang)));
+            out.push_str(&format!("- {}\n", problem_line(problem, lang)));
         }
     }
     for warning in &p.warnings {
-        out.push_str(&format!(
-            "- {}: {}\n",
-            pick(lang, "warning", "경고"),
-            warning_text(warning, lang)
-        ));
+        out.push_str(&format!("- {}\n", warning_line(warning, lang)));
     }
     if let Some(split) = p.even_split {
         out.push_str(&match lang {
@@ -268,60 +265,28 @@ fn render(report: &PlanReport, lang: Lang) -> String {
     out
 }
 
-fn problem_text(problem: &Problem, lang: Lang) -> String {
-    match (problem, lang) {
-        (Problem::RamOvercommit { requested_mib, available_mib }, Lang::En) => format!(
-            "the VMs ask for {} RAM but only {} is left after the host's reserve; guests that use their memory would push the host into swapping (use --allow-ram-overcommit to plan it anyway)",
-            format_mib(*requested_mib),
-            format_mib(*available_mib)
+/// A problem as the plan prints it: the core's sentence, and for RAM overcommit the flag that
+/// plans it anyway.
+pub fn problem_line(problem: &Problem, lang: Lang) -> String {
+    let sentence = problem.explain_in(lang);
+    match problem {
+        Problem::RamOvercommit { .. } => format!(
+            "{sentence} {}",
+            pick(
+                lang,
+                "(use --allow-ram-overcommit to plan it anyway)",
+                "(그래도 계획하려면 --allow-ram-overcommit)"
+            )
         ),
-        (Problem::RamOvercommit { requested_mib, available_mib }, Lang::Ko) => format!(
-            "VM들이 RAM {}를 요구하지만 호스트 몫을 빼면 {}만 남습니다. 게스트가 메모리를 다 쓰면 호스트가 스와핑에 빠집니다 (그래도 계획하려면 --allow-ram-overcommit)",
-            format_mib(*requested_mib),
-            format_mib(*available_mib)
-        ),
-        (Problem::NoCpuLeft { host_cpus, reserved }, Lang::En) => {
-            format!("the reserve keeps {reserved} of {host_cpus} logical CPUs for the host, leaving none for VMs")
-        }
-        (Problem::NoCpuLeft { host_cpus, reserved }, Lang::Ko) => {
-            format!("호스트 몫으로 논리 CPU {host_cpus}개 중 {reserved}개를 남기면 VM에 줄 CPU가 없습니다")
-        }
-        (Problem::VmWiderThanHost { vm, vcpus, host_cpus }, Lang::En) => {
-            format!("{vm} asks for {vcpus} vCPUs but the host has only {host_cpus} logical CPUs; VirtualBox refuses such a VM")
-        }
-        (Problem::VmWiderThanHost { vm, vcpus, host_cpus }, Lang::Ko) => {
-            format!("{vm}은(는) vCPU {vcpus}개를 요구하지만 호스트의 논리 CPU는 {host_cpus}개뿐입니다. VirtualBox는 이런 VM을 거부합니다")
-        }
+        _ => sentence,
     }
 }
 
-fn warning_text(warning: &Warning, lang: Lang) -> String {
-    match (warning, lang) {
-        (Warning::VcpuOvercommit { requested, available, ratio }, Lang::En) => format!(
-            "{requested} vCPUs on {available} CPUs (overcommit {ratio}:1): vCPUs are threads that take turns, so busy VMs slow each other down"
-        ),
-        (Warning::VcpuOvercommit { requested, available, ratio }, Lang::Ko) => format!(
-            "CPU {available}개에 vCPU {requested}개 (오버커밋 {ratio}:1): vCPU는 번갈아 실행되는 스레드라서 바쁜 VM끼리 서로 느려집니다"
-        ),
-        (Warning::RamOvercommitAllowed { requested_mib, available_mib }, Lang::En) => format!(
-            "RAM overcommitted: {} promised, {} available; fine only while guests leave memory unused",
-            format_mib(*requested_mib),
-            format_mib(*available_mib)
-        ),
-        (Warning::RamOvercommitAllowed { requested_mib, available_mib }, Lang::Ko) => format!(
-            "RAM 오버커밋: {} 약속, {} 사용 가능. 게스트가 메모리를 다 쓰지 않을 때만 괜찮습니다",
-            format_mib(*requested_mib),
-            format_mib(*available_mib)
-        ),
-        (Warning::DiskOvercommit { requested_mib, host_mib }, Lang::En) => format!(
-            "virtual disks total {} on {} of host disk: works with dynamically allocated images until they fill up, impossible with fixed-size ones",
-            format_mib(*requested_mib),
-            format_mib(*host_mib)
-        ),
-        (Warning::DiskOvercommit { requested_mib, host_mib }, Lang::Ko) => format!(
-            "가상 디스크 합계 {}, 호스트 디스크 {}: 동적 할당 이미지는 가득 차기 전까지 가능하지만 고정 크기 이미지는 불가능합니다",
-            format_mib(*requested_mib),
-            format_mib(*host_mib)
-        ),
-    }
+/// A warning as the plan prints it: a label and the core's sentence.
+pub fn warning_line(warning: &Warning, lang: Lang) -> String {
+    format!(
+        "{}: {}",
+        pick(lang, "warning", "경고"),
+        warning.explain_in(lang)
+    )
 }

@@ -5,7 +5,7 @@ use std::net::Ipv4Addr;
 use std::process::ExitCode;
 
 use labvisor_core::addr::{self, Cidr, CidrInfo, Ipv4Info};
-use labvisor_core::lang::Lang;
+use labvisor_core::lang::{Explain, Lang};
 use serde::Serialize;
 
 use super::output::{out, pick, print_json, yes_no, Table};
@@ -69,7 +69,7 @@ fn too_many_parts(n: &str) -> String {
 /// Runs `labvisor ip`.
 pub fn run(args: Args, global: &Global) -> CliResult {
     let lang = global.lang();
-    let usage = |e: &dyn std::fmt::Display| CliError::Usage(e.to_string());
+    let usage = |e: &dyn Explain| CliError::Usage(e.explain_in(lang));
     let (address, prefix) = addr::parse_address_and_prefix(&args.address).map_err(|e| usage(&e))?;
     let cidr = prefix
         .map(|p| Cidr::new(address, p))

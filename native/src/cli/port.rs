@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use labvisor_core::lang::Lang;
+use labvisor_core::lang::{Explain, Lang};
 use labvisor_core::port::{
     self, PortInfo, PortRange, Service, EPHEMERAL_RANGES, LINUX_UNPRIVILEGED_PORT_START,
 };
@@ -56,7 +56,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
     let lang = global.lang();
     match args.query {
         Some(query) => {
-            let info = port::lookup(&query).map_err(|e| CliError::Usage(e.to_string()))?;
+            let info = port::lookup(&query).map_err(|e| CliError::Usage(e.explain_in(lang)))?;
             if global.json {
                 print_json(&info)?;
             } else {

@@ -1,7 +1,7 @@
 //! The IPv4 classifier and subnet calculator: a view of `labvisor_core::addr`.
 
-use labvisor_core::addr::{self, AddrError, Cidr, Class, Ipv4Info, Scope, SplitError};
-use labvisor_core::lang::{Lang, Text};
+use labvisor_core::addr::{self, Cidr, Class, Ipv4Info, Scope};
+use labvisor_core::lang::{Explain, Lang, Text};
 use yew::prelude::*;
 
 use super::common::{facts, input_number, input_value, yes_no, ToolPage};
@@ -55,7 +55,7 @@ pub fn Ipv4Tool() -> Html {
     let example =
         |ex: &'static str| edit_lab(&app, move |lab, _: MouseEvent| lab.ipv4.input = ex.into());
 
-    let error = parsed.as_ref().err().map(|e| addr_error(lang, e));
+    let error = parsed.as_ref().err().map(|e| e.explain_in(lang));
     let prefix = match &parsed {
         Ok((_, Some(p))) => Some(*p),
         Ok((a, None)) => Class::of(*a).default_prefix(),
@@ -196,7 +196,7 @@ fn mono(s: String) -> Html {
 
 fn compare(lang: Lang, a: std::net::Ipv4Addr, other: &str, prefix: u8) -> Html {
     match addr::parse_ipv4(other.trim()) {
-        Err(e) => html! { <p class="lv-field-error" role="status">{ addr_error(lang, &e) }</p> },
+        Err(e) => html! { <p class="lv-field-error" role="status">{ e.explain_in(lang) }</p> },
         Ok(b) => {
             let same = addr::same_subnet(a, b, prefix);
             let (class, icon, text) = if same {
@@ -219,7 +219,7 @@ fn split(lang: Lang, a: std::net::Ipv4Addr, prefix: u8, n: u8) -> Html {
         return html! {};
     };
     match cidr.split(u32::from(n)) {
-        Err(e) => html! { <p class="lv-field-error" role="status">{ split_error(lang, &e) }</p> },
+        Err(e) => html! { <p class="lv-field-error" role="status">{ e.explain_in(lang) }</p> },
         Ok(subnets) => html! {
             <div class="lv-table-wrap" tabindex="0">
                 <table class="lv-table">
@@ -243,33 +243,6 @@ fn split(lang: Lang, a: std::net::Ipv4Addr, prefix: u8, n: u8) -> Html {
                 </table>
             </div>
         },
-    }
-}
-
-/// The core's error in the learner's language (the core's own text is English).
-pub fn addr_error(lang: Lang, e: &AddrError) -> String {
-    if lang == Lang::En {
-        return e.to_string();
-    }
-    match e {
-        AddrError::Empty => "주소가 비어 있습니다. 192.168.0.10처럼 0-255 사이 숫자 네 개를 점으로 구분해 입력하세요.".into(),
-        AddrError::WrongPartCount { input, found } => format!("{input:?}에는 부분이 {found}개 있습니다. 0-255 사이 숫자 네 개를 점으로 구분해야 합니다 (예: 192.168.0.10)."),
-        AddrError::EmptyPart { input, position } => format!("{input:?}의 {position}번째 부분이 비어 있습니다. 점과 점 사이에는 0-255 숫자가 있어야 합니다."),
-        AddrError::NotDecimal { input, part } => format!("{input:?}의 {part:?}는 10진수가 아닙니다. 숫자 0-9만 쓰세요."),
-        AddrError::LeadingZero { input, part, canonical } => format!("{input:?}의 {part:?}는 앞에 0이 붙어 있습니다. {canonical}로 쓰세요 (일부 소프트웨어는 앞의 0을 8진수로 읽습니다)."),
-        AddrError::OctetOutOfRange { input, part } => format!("{input:?}의 {part}는 범위를 벗어났습니다. IPv4 주소의 각 부분은 0-255입니다."),
-        AddrError::PrefixNotNumber { input, prefix } => format!("{input:?}의 프리픽스 {prefix:?}는 숫자가 아닙니다. /0부터 /32까지 쓸 수 있습니다."),
-        AddrError::PrefixTooLong { input, prefix } => format!("{input:?}의 프리픽스 /{prefix}는 너무 깁니다. IPv4 프리픽스는 /0부터 /32까지입니다."),
-        AddrError::MissingPrefix { input } => format!("{input:?}에 프리픽스 길이가 없습니다. 192.168.0.0/24처럼 주소/프리픽스로 쓰세요."),
-    }
-}
-
-fn split_error(lang: Lang, e: &SplitError) -> String {
-    match (lang, e) {
-        (Lang::En, e) => e.to_string(),
-        (Lang::Ko, SplitError::Zero { block }) => format!("{block}를 0개로 나눌 수는 없습니다. 1 이상을 입력하세요."),
-        (Lang::Ko, SplitError::TooMany { block, prefix, requested, max }) => format!("{block}를 {requested}개로 나눌 수 없습니다. /{prefix}는 최대 {max}개(/32 단위)로 나뉩니다."),
-        (Lang::Ko, SplitError::TooManyToList { requested }) => format!("서브넷 {requested}개는 한 번에 보여 줄 수 없습니다."),
     }
 }
 

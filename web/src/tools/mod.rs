@@ -14,7 +14,8 @@ pub(crate) mod network;
 mod ports;
 mod sizing;
 
-pub use ipv4::addr_error;
+pub use network::{render_error, EditError};
+pub use sizing::{problem_text, warning_text};
 
 /// How a tool presents itself on the home page.
 pub struct ToolInfo {

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use std::net::Ipv4Addr;
 
-use labvisor_core::lang::{Lang, Text};
+use labvisor_core::lang::{Explain, Lang, Text};
 use labvisor_core::net::forward::{ForwardError, PortForward};
 use labvisor_core::net::nat::{cone_name, Behavior};
 use labvisor_core::net::packet::Proto;
@@ -24,11 +24,11 @@ use labvisor_core::net::sim::{
     Action, ActionError, Network, Removal, RuleTarget, SendSpec, MAX_ADAPTERS,
 };
 use labvisor_core::net::topology::{
-    Attach, Fabric, NameError, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role, SegmentKind,
+    Attach, Fabric, NatId, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role, SegmentKind,
     Topology,
 };
-use labvisor_core::net::trace::{DropCause, Event, Step};
-use labvisor_core::net::vbox::{Mode, WINDOWS_HOST_ONLY};
+use labvisor_core::net::trace::{Event, Step};
+use labvisor_core::net::vbox::{Mode, DEFAULT_HOST_ONLY, WINDOWS_HOST_ONLY};
 use yew::prelude::*;
 use yew::Event as DomEvent;
 
@@ -153,16 +153,16 @@ fn design(t: &mut Topology, edit: &NetEdit) -> Result<(), EditError> {
             mapping,
             filtering,
         } => {
-            let config = match nat.strip_prefix("natnet/") {
-                Some(net) => t
+            let config = match NatId::parse(nat) {
+                NatId::NatNetwork(net) => t
                     .nat_networks
                     .iter_mut()
                     .find(|n| n.name == net)
                     .map(|n| &mut n.config),
-                None => t
+                NatId::Node(node) => t
                     .nodes
                     .iter_mut()
-                    .find(|n| &n.name == nat)
+                    .find(|n| n.name == node)
                     .and_then(|n| n.nat.as_mut())
                     .map(|n| &mut n.config),
             }
@@ -182,7 +182,11 @@ pub fn configurable_nats(t: &Topology) -> Vec<String> {
         .iter()
         .filter(|n| n.nat.is_some())
         .map(|n| n.name.clone())
-        .chain(t.nat_networks.iter().map(|n| format!("natnet/{}", n.name)))
+        .chain(
+            t.nat_networks
+                .iter()
+                .map(|n| NatId::nat_network(&n.name).to_string()),
+        )
         .collect()
 }
 
@@ -249,30 +253,9 @@ pub fn forward_edit(
     }))
 }
 
-/// The packet that tests the NAT's filtering: an outside host other than the one `nat`'s most
-/// recent connection talks to sends to that connection's mapped address and port. `None`
-/// when the NAT has no connection or there is no such host.
+/// The packet that tests the NAT's filtering, as the core builds it for the lab's network.
 pub fn filter_probe(lab: &Lab, nat: &str) -> Option<SendSpec> {
-    let entry = lab.network.nats().get(nat)?.conntrack().entries().last()?;
-    let (inside, remote) = (entry.orig.src, entry.orig.dst);
-    let (mapped_ip, mapped_port) = (entry.reply.dst, entry.reply.dport);
-    let fabric = lab.network.fabric();
-    let sender = fabric.nodes.iter().find(|n| {
-        matches!(
-            n.role,
-            Role::Machine {
-                kind: NodeKind::Server | NodeKind::Router
-            }
-        ) && n.name != nat
-            && !n.owns(inside)
-            && !n.owns(remote)
-            && !n.owns(mapped_ip)
-            && !n.addrs().is_empty()
-    })?;
-    let mut spec = SendSpec::new(&sender.name, mapped_ip, entry.orig.proto, mapped_port);
-    spec.sport = 50_001;
-    spec.label = "unsolicited".into();
-    Some(spec)
+    lab.network.filter_probe(nat)
 }
 
 /// A test packet typed by the learner.
@@ -308,7 +291,7 @@ pub fn mode_from_key(key: &str, t: &Topology) -> Option<Mode> {
                 .map_or_else(|| "NatNetwork".to_string(), |n| n.name.clone()),
         ),
         "bridged" => Mode::Bridged,
-        "hostonly" => Mode::HostOnly("vboxnet0".into()),
+        "hostonly" => Mode::HostOnly(DEFAULT_HOST_ONLY.into()),
         "internal" => Mode::Internal("intnet".into()),
         _ => return None,
     })
@@ -650,7 +633,7 @@ fn submit(
 fn network_names(t: &Topology, key: &str) -> Vec<String> {
     let mut names: Vec<String> = match key {
         "natnetwork" => t.nat_networks.iter().map(|n| n.name.clone()).collect(),
-        "hostonly" => ["vboxnet0", "vboxnet1", WINDOWS_HOST_ONLY]
+        "hostonly" => [DEFAULT_HOST_ONLY, "vboxnet1", WINDOWS_HOST_ONLY]
             .map(String::from)
             .to_vec(),
         _ => vec!["intnet".into()],
@@ -1369,7 +1352,7 @@ fn step_detail(lang: Lang, step: &Step) -> Html {
                 // In Korean the cause leads; the engine's own sentence (English, with the
                 // specifics) follows in small print.
                 if lang == Lang::Ko {
-                    <p>{ drop_cause_ko(*cause) }</p>
+                    <p>{ cause.explain_in(lang) }</p>
                     <p class="lv-muted lv-small-text" lang="en">{ reason.clone() }</p>
                 } else {
                     <p>{ reason.clone() }</p>
@@ -1381,21 +1364,6 @@ fn step_detail(lang: Lang, step: &Step) -> Html {
                 <p class="lv-mono">{ other.to_string() }</p>
             </div>
         },
-    }
-}
-
-/// Why a packet died, in Korean: the engine's own `reason` is English.
-fn drop_cause_ko(cause: DropCause) -> &'static str {
-    match cause {
-        DropCause::NoRoute => "목적지로 가는 경로가 라우팅 테이블에 없습니다.",
-        DropCause::NoArp => "같은 링크에서 다음 홉이 ARP에 응답하지 않았습니다.",
-        DropCause::TtlExceeded => "TTL이 0이 되어 패킷이 버려졌습니다.",
-        DropCause::NotForwarding => "라우터가 아닌 호스트가 다른 목적지로 가는 패킷을 받아서 버렸습니다.",
-        DropCause::NotAttached => "NIC가 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
-        DropCause::NoAddress => "NIC에 IP 주소가 없습니다.",
-        DropCause::Nat => "NAT가 거부했습니다. 들어오게 해 주는 매핑이 없거나, 필터링에 걸렸거나, 포트 풀이나 테이블이 가득 찼거나, 헤어핀이 꺼져 있습니다.",
-        DropCause::PortClosed => "그 포트에서 기다리는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
-        DropCause::Loop => "패킷이 같은 곳을 맴돌았습니다(라우팅 루프).",
     }
 }
 
@@ -1755,22 +1723,8 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
         (_, EditError::Scenario(s)) => s.clone(),
         (Lang::En, EditError::Topology(p)) => format!("The change makes the topology invalid: {}", problems(p)),
         (Lang::Ko, EditError::Topology(p)) => format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p)),
-        (Lang::En, EditError::Action(action, err)) => {
-            format!("{}: {err}", scenario::describe_in(action, lang))
-        }
-        (Lang::Ko, EditError::Action(action, err)) => {
-            let what = scenario::describe_in(action, lang);
-            let why = match err {
-                ActionError::UnknownNode(n) => format!("{n:?}라는 노드가 없습니다"),
-                ActionError::UnknownNic { node, nic } => format!("{node}에는 {nic:?}라는 NIC가 없습니다"),
-                ActionError::Rule(m) => format!("포워딩 규칙을 바꿀 수 없습니다 ({m})"),
-                ActionError::Name(n) => name_error_ko(n),
-                ActionError::NotAVm(n, k) => format!("{n:?}은(는) VM이 아니라 {k}입니다. 이렇게 바꿀 수 있는 것은 VM뿐입니다"),
-                ActionError::TooSmall(net) => format!("NAT 네트워크에는 게이트웨이 .1, DHCP 서버 .3, 게스트용 .4부터의 주소가 필요합니다. {net}은(는) /29보다 작습니다"),
-                ActionError::TooManyNics(vm) => format!("{vm}에는 이미 네트워크 어댑터가 {MAX_ADAPTERS}개 있습니다. VirtualBox VM의 최대 개수입니다"),
-                ActionError::Invalid(p) => format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p)),
-            };
-            format!("{what}: {why}")
+        (_, EditError::Action(action, err)) => {
+            format!("{}: {}", scenario::describe_in(action, lang), err.explain_in(lang))
         }
         (Lang::En, EditError::NoHost) => "A VM needs a host to run on, and this topology has no host.".into(),
         (Lang::Ko, EditError::NoHost) => "VM은 실행될 호스트가 필요한데 이 토폴로지에는 호스트가 없습니다.".into(),
@@ -1780,7 +1734,7 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
         (Lang::Ko, EditError::Rule(fe)) => format!(
             "포트 포워딩 규칙 {:?}이(가) 올바르지 않습니다: {}",
             fe.input,
-            fe.problem.describe_in(lang)
+            fe.problem.explain_in(lang)
         ),
         (Lang::En, EditError::Conflict { rule, with, .. }) => format!(
             "cannot add rule {rule}: {}",
@@ -1802,22 +1756,6 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
         (Lang::Ko, EditError::Port(p)) => format!("포트 {p:?}는 1–65535 범위의 숫자가 아닙니다"),
         (Lang::En, EditError::TooMany) => format!("The lab keeps at most {} edits: undo one first.", crate::lab::MAX_NET_EDITS),
         (Lang::Ko, EditError::TooMany) => format!("실습은 편집을 최대 {}개까지 보관합니다. 먼저 하나를 되돌리세요.", crate::lab::MAX_NET_EDITS),
-    }
-}
-
-/// The Korean for the core's refusal of a name.
-fn name_error_ko(e: &NameError) -> String {
-    match e {
-        NameError::Empty => "이름은 비워 둘 수 없습니다".into(),
-        NameError::TooLong(n, len) => format!(
-            "이름 {n:?}은(는) {len}자입니다. 최대 {}자까지 쓸 수 있습니다",
-            labvisor_core::net::topology::MAX_NAME
-        ),
-        NameError::BadChar(n, c) => {
-            format!("이름 {n:?}에 {c:?}이(가) 있습니다. 글자, 숫자, '-', '_', '.'만 쓸 수 있습니다")
-        }
-        NameError::BadStart(n) => format!("이름 {n:?}은(는) 글자나 숫자로 시작해야 합니다"),
-        NameError::Taken(n) => format!("{n:?}라는 이름의 노드가 이미 있습니다"),
     }
 }
 

@@ -1,7 +1,7 @@
 //! The port lookup: a view of `labvisor_core::port`.
 
-use labvisor_core::lang::{Lang, Text};
-use labvisor_core::port::{self, PortError, PortInfo, PortRange};
+use labvisor_core::lang::{Explain, Lang, Text};
+use labvisor_core::port::{self, PortInfo, PortRange};
 use yew::prelude::*;
 
 use super::common::{facts, input_value, yes_no, ToolPage};
@@ -24,7 +24,7 @@ pub fn PortsTool() -> Html {
     );
     let on_input = edit_lab(&app, |lab, e: InputEvent| lab.ports.query = input_value(&e));
     let pick = |q: String| edit_lab(&app, move |lab, _: MouseEvent| lab.ports.query = q.clone());
-    let error = result.as_ref().err().map(|e| port_error(lang, e));
+    let error = result.as_ref().err().map(|e| e.explain_in(lang));
     html! {
         <ToolPage title={TITLE} intro={INTRO} goal={GOAL} goal_done={goal_met(result.as_ref().ok())}>
             <section class="lv-panel lv-tool-input">
@@ -124,16 +124,6 @@ fn services(lang: Lang, info: &PortInfo) -> Html {
             }
             <p class="lv-note">{ CUSTOMARY.get(lang) }</p>
         </section>
-    }
-}
-
-fn port_error(lang: Lang, e: &PortError) -> String {
-    match (lang, e) {
-        (Lang::En, e) => e.to_string(),
-        (Lang::Ko, PortError::Empty) => "포트가 비어 있습니다. 0-65535 숫자나 ssh 같은 서비스 이름을 입력하세요.".into(),
-        (Lang::Ko, PortError::NotANumber { input }) => format!("{input:?}는 포트 번호가 아닙니다. 0-65535 숫자만 쓰세요."),
-        (Lang::Ko, PortError::OutOfRange { input }) => format!("포트 {input}는 범위를 벗어났습니다. TCP·UDP 포트는 16비트 숫자(0-65535)입니다."),
-        (Lang::Ko, PortError::UnknownService { input }) => format!("알 수 없는 서비스 {input:?}입니다. 0-65535 포트 번호나 ssh, http, mysql 같은 서비스 이름을 입력하세요."),
     }
 }
 

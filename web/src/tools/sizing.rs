@@ -1,7 +1,7 @@
 //! Host sizing: sliders for the host and its VMs, and bars showing the host's reserve, each
 //! VM's share and any overcommit. The plan itself is `labvisor_core::sizing::plan`.
 
-use labvisor_core::lang::{Lang, Text};
+use labvisor_core::lang::{Explain, Lang, Text};
 use labvisor_core::sizing::{
     self, format_mib, Host, Percent, Plan, Policy, Problem, VmRequest, Warning,
 };
@@ -295,44 +295,14 @@ fn bar(
     }
 }
 
-fn problem_text(lang: Lang, p: &Problem) -> String {
-    match (lang, p) {
-        (Lang::En, Problem::RamOvercommit { requested_mib, available_mib }) => format!(
-            "the VMs ask for {} of RAM but only {} is left after the host's reserve. Guests that touch all their memory would push the host into swapping or the OOM killer.",
-            format_mib(*requested_mib), format_mib(*available_mib)),
-        (Lang::Ko, Problem::RamOvercommit { requested_mib, available_mib }) => format!(
-            "VM들이 메모리 {}를 요청하지만 호스트 예약분을 빼면 {}만 남습니다. 게스트가 메모리를 다 쓰면 호스트가 스왑하거나 OOM 킬러가 동작합니다.",
-            format_mib(*requested_mib), format_mib(*available_mib)),
-        (Lang::En, Problem::NoCpuLeft { host_cpus, reserved }) => format!(
-            "the reserve keeps {reserved} of the host's {host_cpus} CPUs: none is left for VMs."),
-        (Lang::Ko, Problem::NoCpuLeft { host_cpus, reserved }) => format!(
-            "예약분이 호스트 CPU {host_cpus}개 중 {reserved}개를 차지해 VM에 남는 CPU가 없습니다."),
-        (Lang::En, Problem::VmWiderThanHost { vm, vcpus, host_cpus }) => format!(
-            "{vm} has {vcpus} vCPUs but the host has only {host_cpus} logical CPUs; VirtualBox refuses to start such a VM."),
-        (Lang::Ko, Problem::VmWiderThanHost { vm, vcpus, host_cpus }) => format!(
-            "{vm}의 vCPU는 {vcpus}개인데 호스트의 논리 CPU는 {host_cpus}개뿐입니다. VirtualBox는 이런 VM을 시작하지 않습니다."),
-    }
+/// A problem as the plan shows it (after the "Error:" label): the core's sentence.
+pub fn problem_text(lang: Lang, p: &Problem) -> String {
+    p.explain_in(lang)
 }
 
-fn warning_text(lang: Lang, w: &Warning) -> String {
-    match (lang, w) {
-        (Lang::En, Warning::VcpuOvercommit { requested, available, ratio }) => format!(
-            "{requested} vCPUs on {available} CPUs left for VMs (overcommit {ratio:.2}:1). Allowed: vCPUs are threads that take turns, but busy VMs slow each other down."),
-        (Lang::Ko, Warning::VcpuOvercommit { requested, available, ratio }) => format!(
-            "VM용 CPU {available}개에 vCPU {requested}개(오버커밋 {ratio:.2}:1). 허용은 됩니다. vCPU는 번갈아 실행되는 스레드이지만, 바쁜 VM끼리 서로 느려집니다."),
-        (Lang::En, Warning::RamOvercommitAllowed { requested_mib, available_mib }) => format!(
-            "RAM overcommitted on purpose: {} promised, {} available. Fine only while the guests do not use it all.",
-            format_mib(*requested_mib), format_mib(*available_mib)),
-        (Lang::Ko, Warning::RamOvercommitAllowed { requested_mib, available_mib }) => format!(
-            "의도적인 메모리 오버커밋: {} 약속, {} 사용 가능. 게스트가 모두 쓰지 않는 동안에만 괜찮습니다.",
-            format_mib(*requested_mib), format_mib(*available_mib)),
-        (Lang::En, Warning::DiskOvercommit { requested_mib, host_mib }) => format!(
-            "virtual disks total {} on a {} host disk: fine while dynamically allocated images are not full.",
-            format_mib(*requested_mib), format_mib(*host_mib)),
-        (Lang::Ko, Warning::DiskOvercommit { requested_mib, host_mib }) => format!(
-            "가상 디스크 합계 {}, 호스트 디스크 {}: 동적 할당 이미지가 가득 차지 않는 동안에만 괜찮습니다.",
-            format_mib(*requested_mib), format_mib(*host_mib)),
-    }
+/// A warning as the plan shows it (after the "Warning:" label): the core's sentence.
+pub fn warning_text(lang: Lang, w: &Warning) -> String {
+    w.explain_in(lang)
 }
 
 const TITLE: Text = Text::new("Host sizing", "호스트 자원 배분");

@@ -1,13 +1,25 @@
-//! Byte sizes as people type them: `128G`, `10M`, `1.5G`, `4096`.
+//! Sizes as people type them: `128G`, `10M`, `1.5G`, `4096`, `256GB`. The crate's one size
+//! parser: RAM in [`crate::sizing`], disks in [`crate::disk`] and the lessons all read sizes
+//! here, with one rule.
 //!
-//! Multiples are binary (1 K = 1024 bytes), as in VirtualBox and `qemu-img`. `KB`, `MB`, `GB`
-//! and `TB` are refused rather than guessed at, because in storage marketing they mean powers
-//! of 1000 and a 128 GB SSD is not 128 GiB.
+//! **The rule.** A unit is a letter K, M, G or T, optionally followed by `iB` or `B`:
+//!
+//! - `K`, `M`, `G`, `T` and `KiB`, `MiB`, `GiB`, `TiB` are **binary** (IEC 80000-13): 1G = 1GiB
+//!   = 2³⁰ bytes. This is what VirtualBox and `qemu-img` mean: VirtualBox's dialogs write "GB"
+//!   and count GiB, so a size copied from VirtualBox is written `G`.
+//! - `KB`, `MB`, `GB`, `TB` are **decimal** (SI): 1GB = 10⁹ bytes. This is what a drive's label
+//!   means: a "256 GB" SSD holds 256 × 10⁹ bytes, about 238.4 GiB.
+//! - `B` or no unit is bytes, unless the caller names another unit for a bare number (RAM
+//!   sizes read a bare number as MiB, as VirtualBox's `--memory` does).
+//!
+//! Units are case-insensitive. Lesson 07 (disk allocation) teaches the difference.
 
 use std::fmt;
 use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
+
+use crate::lang::{Explain, Lang};
 
 /// 1 KiB.
 pub const KIB: u64 = 1 << 10;
@@ -50,25 +62,13 @@ pub enum SizeError {
         /// What was given.
         text: String,
     },
-    /// A unit that is not one of B, K, M, G, T (optionally with `iB`).
-    #[error("unknown unit `{unit}` in `{text}`: use B, K, M, G or T (binary: 1K = 1024 bytes)")]
+    /// A unit that is not one of the rule's.
+    #[error("unknown unit `{unit}` in `{text}`: use K, M, G, T or KiB, MiB, GiB, TiB (binary: 1G = 1024 MiB, as VirtualBox counts) or KB, MB, GB, TB (decimal: 1GB = 10^9 bytes, as drives are sold)")]
     UnknownUnit {
         /// What was given.
         text: String,
         /// The unit part.
         unit: String,
-    },
-    /// KB, MB, GB, TB: decimal in most places, binary in some, so refused.
-    #[error("ambiguous unit `{unit}` in `{text}`: Labvisor sizes are binary, write `{binary}` or `{binary}iB` (1{binary} = {bytes} bytes)")]
-    AmbiguousUnit {
-        /// What was given.
-        text: String,
-        /// The unit part.
-        unit: String,
-        /// The binary unit letter to use instead.
-        binary: char,
-        /// Bytes in one binary unit.
-        bytes: u64,
     },
     /// More than 2^64 - 1 bytes.
     #[error("`{text}` is too large: the largest size is 16 EiB - 1 byte")]
@@ -87,7 +87,16 @@ pub enum SizeError {
 impl FromStr for ByteSize {
     type Err = SizeError;
 
+    /// A size in bytes; a bare number is bytes.
     fn from_str(input: &str) -> Result<ByteSize, SizeError> {
+        ByteSize::parse_with(input, Unit::Bytes).map(|(size, _)| size)
+    }
+}
+
+impl ByteSize {
+    /// Parses a size under the module's rule, reading a bare number in `bare` (RAM: MiB), and
+    /// says which unit it was written in.
+    pub fn parse_with(input: &str, bare: Unit) -> Result<(ByteSize, Unit), SizeError> {
         let text = input.trim();
         if text.is_empty() {
             return Err(SizeError::Empty);
@@ -99,19 +108,23 @@ impl FromStr for ByteSize {
         let number_end = text
             .find(|c: char| !(c.is_ascii_digit() || c == '.'))
             .unwrap_or(text.len());
-        let (number, unit) = text.split_at(number_end);
-        let unit = unit.trim();
-        let (whole, fraction) = match number.split_once('.') {
-            Some((w, f)) => (w, f),
-            None => (number, ""),
-        };
+        let (number, unit_text) = text.split_at(number_end);
+        let unit_text = unit_text.trim();
+        let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
         if whole.is_empty() && fraction.is_empty()
             || fraction.contains('.')
             || (whole.is_empty() && !number.starts_with('.'))
         {
             return Err(SizeError::NotANumber { text: owned() });
         }
-        let multiplier = unit_multiplier(text, unit)?;
+        let unit = match unit_text {
+            "" => bare,
+            u => Unit::parse(u).ok_or_else(|| SizeError::UnknownUnit {
+                text: owned(),
+                unit: u.to_string(),
+            })?,
+        };
+        let multiplier = u128::from(unit.bytes());
         let too_large = || SizeError::TooLarge { text: owned() };
         let whole_value: u128 = if whole.is_empty() {
             0
@@ -121,52 +134,70 @@ impl FromStr for ByteSize {
         if fraction.len() > 30 {
             return Err(SizeError::NotWholeBytes { text: owned() });
         }
-        let mut total = whole_value
-            .checked_mul(u128::from(multiplier))
-            .ok_or_else(too_large)?;
+        let mut total = whole_value.checked_mul(multiplier).ok_or_else(too_large)?;
         if !fraction.is_empty() {
             let scale = 10u128.pow(fraction.len() as u32);
             let digits: u128 = fraction
                 .parse()
                 .map_err(|_| SizeError::NotANumber { text: owned() })?;
-            let scaled = digits * u128::from(multiplier);
+            let scaled = digits * multiplier;
             if scaled % scale != 0 {
                 return Err(SizeError::NotWholeBytes { text: owned() });
             }
             total += scaled / scale;
         }
-        u64::try_from(total).map(ByteSize).map_err(|_| too_large())
+        let size = u64::try_from(total)
+            .map(ByteSize)
+            .map_err(|_| too_large())?;
+        Ok((size, unit))
     }
 }
 
-fn unit_multiplier(text: &str, unit: &str) -> Result<u64, SizeError> {
-    let upper = unit.to_ascii_uppercase();
-    let letter_bytes = |c: char| match c {
-        'K' => Some(KIB),
-        'M' => Some(MIB),
-        'G' => Some(GIB),
-        'T' => Some(TIB),
-        _ => None,
-    };
-    match upper.as_str() {
-        "" | "B" => return Ok(1),
-        _ => {}
+/// A unit a size is written in, under the module's rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Unit {
+    /// Bytes: `B`, or no unit.
+    Bytes,
+    /// A binary unit, 1024 to this power: `K` = 1, `M` = 2, `G` = 3, `T` = 4 (`G`, `GiB`).
+    Binary(u8),
+    /// A decimal unit, 1000 to this power (`GB`).
+    Decimal(u8),
+}
+
+impl Unit {
+    /// `KiB` is 1024: the binary unit of this power.
+    pub const KIB: Unit = Unit::Binary(1);
+    /// 1 MiB.
+    pub const MIB: Unit = Unit::Binary(2);
+
+    /// Bytes in one of this unit.
+    pub fn bytes(self) -> u64 {
+        match self {
+            Unit::Bytes => 1,
+            Unit::Binary(power) => 1024u64.pow(u32::from(power)),
+            Unit::Decimal(power) => 1000u64.pow(u32::from(power)),
+        }
     }
-    let mut chars = upper.chars();
-    let first = chars.next().unwrap_or(' ');
-    let rest: String = chars.collect();
-    match (letter_bytes(first), rest.as_str()) {
-        (Some(bytes), "" | "IB") => Ok(bytes),
-        (Some(bytes), "B") => Err(SizeError::AmbiguousUnit {
-            text: text.to_string(),
-            unit: unit.to_string(),
-            binary: first,
-            bytes,
-        }),
-        _ => Err(SizeError::UnknownUnit {
-            text: text.to_string(),
-            unit: unit.to_string(),
-        }),
+
+    /// Reads a unit as typed (`G`, `gib`, `GB`); `None` when it is none of the rule's.
+    pub fn parse(unit: &str) -> Option<Unit> {
+        let upper = unit.to_ascii_uppercase();
+        if upper.is_empty() || upper == "B" {
+            return Some(Unit::Bytes);
+        }
+        let mut chars = upper.chars();
+        let power = match chars.next()? {
+            'K' => 1,
+            'M' => 2,
+            'G' => 3,
+            'T' => 4,
+            _ => return None,
+        };
+        match chars.as_str() {
+            "" | "IB" => Some(Unit::Binary(power)),
+            "B" => Some(Unit::Decimal(power)),
+            _ => None,
+        }
     }
 }
 
@@ -185,6 +216,24 @@ impl fmt::Display for ByteSize {
             }
         }
         write!(f, "{} B", self.0)
+    }
+}
+
+impl Explain for SizeError {
+    fn explain_in(&self, lang: Lang) -> String {
+        use SizeError::*;
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        const FORM: &str = "128G, 10M, 4096처럼 숫자 뒤에 단위를 붙이거나 붙이지 않고 적습니다";
+        match self {
+            Empty => format!("크기가 비어 있습니다. {FORM}"),
+            NotANumber { text } => format!("`{text}`은(는) 크기가 아닙니다. {FORM}"),
+            Negative { text } => format!("`{text}`은(는) 음수입니다. 크기는 0보다 작을 수 없습니다"),
+            UnknownUnit { text, unit } => format!("`{text}`의 단위 `{unit}`을(를) 알 수 없습니다. K, M, G, T 또는 KiB, MiB, GiB, TiB(이진 단위: 1G = 1024 MiB, VirtualBox가 세는 방식)나 KB, MB, GB, TB(십진 단위: 1GB = 10^9 바이트, 드라이브를 파는 방식)를 씁니다"),
+            TooLarge { text } => format!("`{text}`은(는) 너무 큽니다. 가장 큰 크기는 16 EiB - 1 바이트입니다"),
+            NotWholeBytes { text } => format!("`{text}`은(는) 바이트 단위의 정수가 아닙니다"),
+        }
     }
 }
 
@@ -212,6 +261,24 @@ mod tests {
     }
 
     #[test]
+    fn decimal_units_are_a_drives_and_binary_ones_virtualboxs() {
+        assert_eq!(parse("256GB"), Ok(256_000_000_000));
+        assert_eq!(parse("256gb"), Ok(256_000_000_000));
+        assert_eq!(parse("1KB"), Ok(1000));
+        assert_eq!(parse("2TB"), Ok(2_000_000_000_000));
+        assert_eq!(parse("128GiB"), parse("128G"));
+        assert_eq!(parse("128G"), Ok(137_438_953_472));
+        assert_eq!(
+            ByteSize::parse_with("2048", Unit::MIB),
+            Ok((ByteSize(2048 * MIB), Unit::MIB))
+        );
+        assert_eq!(
+            ByteSize::parse_with("16GB", Unit::MIB),
+            Ok((ByteSize(16_000_000_000), Unit::Decimal(3)))
+        );
+    }
+
+    #[test]
     fn rejects_nonsense_with_the_reason() {
         assert_eq!(parse(""), Err(SizeError::Empty));
         assert!(matches!(parse("G"), Err(SizeError::NotANumber { .. })));
@@ -221,10 +288,6 @@ mod tests {
         assert!(matches!(parse("5X"), Err(SizeError::UnknownUnit { .. })));
         assert!(matches!(parse("5 GBs"), Err(SizeError::UnknownUnit { .. })));
         assert!(matches!(
-            parse("128GB"),
-            Err(SizeError::AmbiguousUnit { binary: 'G', .. })
-        ));
-        assert!(matches!(
             parse("99999999T"),
             Err(SizeError::TooLarge { .. })
         ));
@@ -232,8 +295,8 @@ mod tests {
             parse("1.3B"),
             Err(SizeError::NotWholeBytes { .. })
         ));
-        let message = parse("128GB").unwrap_err().to_string();
-        assert!(message.contains("write `G` or `GiB`"), "{message}");
+        let message = parse("5X").unwrap_err().to_string();
+        assert!(message.contains("decimal: 1GB = 10^9 bytes"), "{message}");
     }
 
     #[test]

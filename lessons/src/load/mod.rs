@@ -14,7 +14,10 @@ use crate::action::Action;
 use crate::key;
 use crate::model::*;
 use crate::size::parse_size;
-use crate::text::Bilingual;
+use labvisor_core::lang::Bilingual;
+
+mod spec;
+use spec::build_spec;
 
 /// The files of one lesson folder.
 #[derive(Clone, Debug, Default)]
@@ -262,12 +265,12 @@ pub fn load_lesson(source: &LessonSource) -> Result<Lesson, Vec<Problem>> {
     let lab_kind = parsed.lab.get_ref().kind.trim();
     if lab_kind.is_empty() {
         report.error(parsed.lab.span(), "the lab has no `kind`");
-    } else if !crate::model::LAB_KINDS.contains(&lab_kind) {
+    } else if LabKind::from_name(lab_kind).is_none() {
         report.error(
             parsed.lab.span(),
             format!(
                 "unknown lab kind {lab_kind:?}: expected one of {}",
-                crate::model::LAB_KINDS.join(", ")
+                names(LabKind::ALL.map(LabKind::name))
             ),
         );
     }
@@ -311,20 +314,24 @@ pub fn load_lesson(source: &LessonSource) -> Result<Lesson, Vec<Problem>> {
     })
 }
 
+/// A list of names as an error message gives them: `a, b, c`.
+fn names<const N: usize>(list: [&str; N]) -> String {
+    list.join(", ")
+}
+
 /// Which optional fields each kind uses (besides id, kind, prompt, solution, hints, attempts).
-fn fields_of(kind: &str) -> &'static [&'static str] {
+fn fields_of(kind: ExerciseKind) -> &'static [&'static str] {
     match kind {
-        "choice" => &["options", "correct"],
-        "classify-address" | "classify-port" => &["subject", "ask"],
-        "classify-hypervisor" => &["subject", "ask"],
-        "host-reserve" => &["host", "reserve-percent", "ask"],
-        "host-sizing" => &["host", "reserve-percent", "vm-count"],
-        "nat-source" => &["network"],
-        "net-mode" | "port-forward" => &["network", "goals"],
-        "disk-fit" => &["host-disk", "vms"],
-        "disk-compact" => &["image", "target-allocated"],
-        "disk-restore" => &["vm", "lives-on", "disks"],
-        _ => &[],
+        ExerciseKind::Choice => &["options", "correct"],
+        ExerciseKind::ClassifyAddress | ExerciseKind::ClassifyPort => &["subject", "ask"],
+        ExerciseKind::ClassifyHypervisor => &["subject", "ask"],
+        ExerciseKind::HostReserve => &["host", "reserve-percent", "ask"],
+        ExerciseKind::HostSizing => &["host", "reserve-percent", "vm-count"],
+        ExerciseKind::NatSource => &["network"],
+        ExerciseKind::NetMode | ExerciseKind::PortForward => &["network", "goals"],
+        ExerciseKind::DiskFit => &["host-disk", "vms"],
+        ExerciseKind::DiskCompact => &["image", "target-allocated"],
+        ExerciseKind::DiskRestore => &["vm", "lives-on", "disks"],
     }
 }
 
@@ -344,17 +351,17 @@ fn validate_exercise(
             what("ids are lowercase words joined by dashes, e.g. `ssh-to-vm2`"),
         );
     }
-    let kind = ex.kind.get_ref().as_str();
-    if !KINDS.contains(&kind) {
+    let kind_name = ex.kind.get_ref().as_str();
+    let Some(kind) = ExerciseKind::from_name(kind_name) else {
         report.error(
             ex.kind.span(),
             what(&format!(
-                "unknown exercise kind {kind:?}; known kinds: {}",
-                KINDS.join(", ")
+                "unknown exercise kind {kind_name:?}; known kinds: {}",
+                names(ExerciseKind::ALL.map(ExerciseKind::name))
             )),
         );
         return None;
-    }
+    };
 
     // Fields that mean nothing for this kind are most likely a mistake (a field of another kind).
     let present: [(&str, Option<Range<usize>>); 14] = [
@@ -389,7 +396,8 @@ fn validate_exercise(
                 report.error(
                     span,
                     what(&format!(
-                        "`{field}` has no meaning for kind {kind:?} (it uses: {})",
+                        "`{field}` has no meaning for kind {:?} (it uses: {})",
+                        kind.name(),
                         fields_of(kind).join(", ")
                     )),
                 );
@@ -434,7 +442,7 @@ fn validate_exercise(
     }
 
     let solution = match &ex.solution {
-        Some(solution) if !solution.get_ref().is_empty() || kind == "net-mode" => {
+        Some(solution) if !solution.get_ref().is_empty() || kind == ExerciseKind::NetMode => {
             check_actions(
                 solution.get_ref(),
                 solution.span(),
@@ -499,13 +507,16 @@ fn validate_exercise(
 fn required<'a, T>(
     field: &'a Option<Spanned<T>>,
     name: &str,
-    kind: &str,
+    kind: ExerciseKind,
     at: &Range<usize>,
     report: &mut Reporter<'_>,
     what: &dyn Fn(&str) -> String,
 ) -> Option<&'a Spanned<T>> {
     if field.is_none() {
-        report.error(at.clone(), what(&format!("kind {kind:?} needs `{name}`")));
+        report.error(
+            at.clone(),
+            what(&format!("kind {:?} needs `{name}`", kind.name())),
+        );
     }
     field.as_ref()
 }
@@ -534,355 +545,25 @@ fn parse_choice<T: Copy>(
     found
 }
 
-fn build_spec(
-    ex: &ExerciseFile,
-    kind: &str,
-    at: &Range<usize>,
-    report: &mut Reporter<'_>,
-    what: &dyn Fn(&str) -> String,
-) -> Option<Spec> {
-    let percent = |report: &mut Reporter<'_>| -> Option<u8> {
-        match &ex.reserve_percent {
-            Some(p) if *p.get_ref() >= 100 => {
-                report.error(p.span(), what("`reserve-percent` must be below 100"));
-                None
-            }
-            Some(p) => Some(*p.get_ref()),
-            None => Some(20),
-        }
-    };
-    match kind {
-        "choice" => {
-            let correct = required(&ex.correct, "correct", kind, at, report, what)?;
-            if ex.options.len() < 2 {
-                report.error(
-                    at.clone(),
-                    what("a choice needs at least two `[[exercises.options]]`"),
-                );
-            }
-            let mut ids = BTreeSet::new();
-            for option in &ex.options {
-                let o = option.get_ref();
-                if !ids.insert(o.id.as_str()) {
-                    report.error(
-                        option.span(),
-                        what(&format!("option id {:?} is used twice", o.id)),
-                    );
-                }
-                report.translations(
-                    option.span(),
-                    &what(&format!("option {:?}", o.id)),
-                    &Bilingual::new(o.en.clone(), o.ko.clone()),
-                );
-            }
-            if !ids.contains(correct.get_ref().as_str()) {
-                report.error(
-                    correct.span(),
-                    what(&format!(
-                        "`correct = {:?}` names no option",
-                        correct.get_ref()
-                    )),
-                );
-            }
-            for hint in &ex.hints {
-                if let Some(option) = hint.get_ref().mistake.strip_prefix("answer:") {
-                    if !ids.contains(option) {
-                        report.error(
-                            hint.span(),
-                            what(&format!(
-                                "the hint for {:?} names no option",
-                                hint.get_ref().mistake
-                            )),
-                        );
-                    }
-                }
-            }
-            Some(Spec::Choice {
-                options: ex.options.iter().map(|o| o.get_ref().clone()).collect(),
-                correct: correct.get_ref().clone(),
-            })
-        }
-        "classify-address" => {
-            let subject = required(&ex.subject, "subject", kind, at, report, what)?;
-            let ask = required(&ex.ask, "ask", kind, at, report, what)?;
-            if let Err(e) = key::address(subject.get_ref()) {
-                report.error(subject.span(), what(&e));
-            }
-            let ask = parse_choice(
-                ask,
-                &[
-                    ("scope", AddressQuestion::Scope),
-                    ("class", AddressQuestion::Class),
-                ],
-                report,
-                what,
-            )?;
-            Some(Spec::ClassifyAddress {
-                subject: subject.get_ref().clone(),
-                ask,
-            })
-        }
-        "classify-port" => {
-            let subject = required(&ex.subject, "subject", kind, at, report, what)?;
-            let ask_field = required(&ex.ask, "ask", kind, at, report, what)?;
-            let ask = parse_choice(
-                ask_field,
-                &[
-                    ("range", PortQuestion::Range),
-                    ("port-of-service", PortQuestion::PortOfService),
-                ],
-                report,
-                what,
-            )?;
-            let checked = match ask {
-                PortQuestion::Range => key::port_range(subject.get_ref()).map(|_| ()),
-                PortQuestion::PortOfService => key::service_port(subject.get_ref()).map(|_| ()),
-            };
-            if let Err(e) = checked {
-                report.error(subject.span(), what(&e));
-            }
-            Some(Spec::ClassifyPort {
-                subject: subject.get_ref().clone(),
-                ask,
-            })
-        }
-        "classify-hypervisor" => {
-            let subject = required(&ex.subject, "subject", kind, at, report, what)?;
-            if let Some(ask) = &ex.ask {
-                parse_choice(ask, &[("type", ())], report, what)?;
-            }
-            if let Err(e) = key::hypervisor(subject.get_ref()) {
-                report.error(subject.span(), what(&e));
-            }
-            Some(Spec::ClassifyHypervisor {
-                subject: subject.get_ref().clone(),
-            })
-        }
-        "host-reserve" => {
-            let host = required(&ex.host, "host", kind, at, report, what)?;
-            let ask = required(&ex.ask, "ask", kind, at, report, what)?;
-            let ask = parse_choice(
-                ask,
-                &[
-                    ("cpus", ReserveQuestion::Cpus),
-                    ("ram-mib", ReserveQuestion::RamMib),
-                ],
-                report,
-                what,
-            )?;
-            Some(Spec::HostReserve {
-                host: *host.get_ref(),
-                reserve_percent: percent(report)?,
-                ask,
-            })
-        }
-        "host-sizing" => {
-            let host = required(&ex.host, "host", kind, at, report, what)?;
-            let count = required(&ex.vm_count, "vm-count", kind, at, report, what)?;
-            Some(Spec::HostSizing {
-                host: *host.get_ref(),
-                reserve_percent: percent(report)?,
-                vm_count: *count.get_ref(),
-            })
-        }
-        "nat-source" => {
-            let network = required(&ex.network, "network", kind, at, report, what)?;
-            let net = network.get_ref();
-            if net.kind != NetworkKind::HomeRouter {
-                report.error(
-                    network.span(),
-                    what("a nat-source exercise needs `network.kind = \"home-router\"`"),
-                );
-            }
-            if net.router_public_ip.is_none() {
-                report.error(
-                    network.span(),
-                    what("the home router needs `router-public-ip`"),
-                );
-            }
-            for host in net.pcs.iter().chain(&net.servers) {
-                if let Err(e) = key::address(&host.ip) {
-                    report.error(network.span(), what(&format!("node {:?}: {e}", host.name)));
-                }
-            }
-            match &net.send {
-                None => report.error(
-                    network.span(),
-                    what("needs `network.send`: the packet to follow"),
-                ),
-                Some(send) => {
-                    for node in [&send.from, &send.to] {
-                        if !net.node_names().contains(&node.as_str()) {
-                            report.error(
-                                network.span(),
-                                what(&format!(
-                                    "`send` names unknown node {node:?}; nodes: {}",
-                                    net.node_names().join(", ")
-                                )),
-                            );
-                        }
-                    }
-                }
-            }
-            Some(Spec::NatSource {
-                network: net.clone(),
-            })
-        }
-        "net-mode" | "port-forward" => {
-            let network = required(&ex.network, "network", kind, at, report, what)?;
-            let net = network.get_ref();
-            if net.kind != NetworkKind::Virtualbox {
-                report.error(
-                    network.span(),
-                    what("needs `network.kind = \"virtualbox\"`"),
-                );
-            }
-            for vm in &net.vms {
-                for listen in &vm.listens {
-                    let ok = listen.split_once('/').is_some_and(|(p, n)| {
-                        matches!(p, "tcp" | "udp") && n.parse::<u16>().is_ok()
-                    });
-                    if !ok {
-                        report.error(
-                            network.span(),
-                            what(&format!(
-                                "vm {:?} listens on {listen:?}: write `tcp/22` or `udp/53`",
-                                vm.name
-                            )),
-                        );
-                    }
-                }
-            }
-            if ex.goals.is_empty() {
-                report.error(at.clone(), what("needs at least one `[[exercises.goals]]`"));
-            }
-            let names = net.node_names();
-            for goal in &ex.goals {
-                let g = goal.get_ref();
-                for node in [&g.from, &g.to] {
-                    if !names.contains(&node.as_str()) {
-                        report.error(
-                            goal.span(),
-                            what(&format!(
-                                "goal names unknown node {node:?}; nodes: {}",
-                                names.join(", ")
-                            )),
-                        );
-                    }
-                }
-                if let Some(dial) = &g.dial {
-                    let ok = dial.split_once(':').is_some_and(|(node, port)| {
-                        (names.contains(&node) || node.parse::<std::net::Ipv4Addr>().is_ok())
-                            && port.parse::<u16>().is_ok()
-                    });
-                    if !ok {
-                        report.error(
-                            goal.span(),
-                            what(&format!(
-                                "`dial = {dial:?}` must be `node:port` with a known node, or `address:port` (e.g. `127.0.0.1:2222`)"
-                            )),
-                        );
-                    }
-                }
-                if g.proto != crate::action::Proto::Icmp && g.port.is_none() {
-                    report.error(goal.span(), what("a tcp or udp goal needs `port`"));
-                }
-            }
-            let goals = ex.goals.iter().map(|g| g.get_ref().clone()).collect();
-            Some(if kind == "net-mode" {
-                Spec::NetMode {
-                    network: net.clone(),
-                    goals,
-                }
-            } else {
-                Spec::PortForward {
-                    network: net.clone(),
-                    goals,
-                }
-            })
-        }
-        "disk-fit" => {
-            let disk = required(&ex.host_disk, "host-disk", kind, at, report, what)?;
-            let vms = required(&ex.vms, "vms", kind, at, report, what)?;
-            let d = disk.get_ref();
-            for size in std::iter::once(&d.capacity).chain(d.used.as_ref()) {
-                if let Err(e) = parse_size(size) {
-                    report.error(disk.span(), what(&e));
-                }
-            }
-            if vms.get_ref().is_empty() {
-                report.error(vms.span(), what("`vms` lists no VM"));
-            }
-            Some(Spec::DiskFit {
-                host_disk: d.clone(),
-                vms: vms.get_ref().clone(),
-            })
-        }
-        "disk-compact" => {
-            let image = required(&ex.image, "image", kind, at, report, what)?;
-            let target = required(
-                &ex.target_allocated,
-                "target-allocated",
-                kind,
-                at,
-                report,
-                what,
-            )?;
-            let i = image.get_ref();
-            for size in [&i.size, &i.written, &i.deleted] {
-                if let Err(e) = parse_size(size) {
-                    report.error(image.span(), what(&e));
-                }
-            }
-            if let Err(e) = parse_size(target.get_ref()) {
-                report.error(target.span(), what(&e));
-            }
-            Some(Spec::DiskCompact {
-                image: i.clone(),
-                target_allocated: target.get_ref().clone(),
-            })
-        }
-        "disk-restore" => {
-            let vm = required(&ex.vm, "vm", kind, at, report, what)?;
-            let lives_on = required(&ex.lives_on, "lives-on", kind, at, report, what)?;
-            let disks = required(&ex.disks, "disks", kind, at, report, what)?;
-            if !disks.get_ref().contains(lives_on.get_ref()) {
-                report.error(
-                    lives_on.span(),
-                    what(&format!(
-                        "`lives-on = {:?}` is not in `disks`",
-                        lives_on.get_ref()
-                    )),
-                );
-            }
-            Some(Spec::DiskRestore {
-                vm: vm.get_ref().clone(),
-                lives_on: lives_on.get_ref().clone(),
-                disks: disks.get_ref().clone(),
-            })
-        }
-        _ => None,
-    }
-}
-
 /// Checks that every step is allowed in this kind and names known nodes.
 fn check_actions(
     actions: &[Action],
     span: Range<usize>,
-    kind: &str,
+    kind: ExerciseKind,
     spec: Option<&Spec>,
     report: &mut Reporter<'_>,
     whose: &str,
 ) {
     for (i, action) in actions.iter().enumerate() {
         let step = i + 1;
-        if !crate::model::steps_of(kind).contains(&action.name()) {
+        if !kind.steps().contains(&action.name()) {
             report.error(
                 span.clone(),
                 format!(
-                    "{whose}, step {step}: `{}` is not a step of kind {kind:?} (allowed: {})",
+                    "{whose}, step {step}: `{}` is not a step of kind {:?} (allowed: {})",
                     action.name(),
-                    crate::model::steps_of(kind).join(", ")
+                    kind.name(),
+                    kind.steps().join(", ")
                 ),
             );
             continue;

@@ -33,10 +33,16 @@ use super::forward::PortForward;
 use super::nat::{Decision, NatConfig, NatTable};
 use super::packet::{Packet, Proto, TcpFlags, Transport, Unreachable};
 use super::topology::{
-    check_name, Attach, Fabric, NameError, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
+    Attach, Fabric, NatId, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
 };
 use super::trace::{CtChange, DropCause, Event, Step};
 use super::vbox::{self, Mode};
+
+mod edit;
+mod error;
+mod path;
+mod probe;
+pub use error::ActionError;
 
 /// Where a forwarding rule lives.
 ///
@@ -216,40 +222,6 @@ pub struct Removal {
     pub rules: Vec<(RuleTarget, PortForward)>,
 }
 
-/// Why an action could not be applied.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ActionError {
-    /// A node name that does not exist.
-    #[error("unknown node {0:?}")]
-    UnknownNode(String),
-    /// A NIC name that does not exist.
-    #[error("node {node:?} has no NIC {nic:?}")]
-    UnknownNic {
-        /// The node.
-        node: String,
-        /// The NIC.
-        nic: String,
-    },
-    /// A forwarding rule could not be added or removed.
-    #[error("{0}")]
-    Rule(String),
-    /// A name that breaks the naming rule, or is taken.
-    #[error("{0}")]
-    Name(NameError),
-    /// The node is not a VM (only VMs are created, renamed and removed here).
-    #[error("{0:?} is a {1}, not a VM: only VMs can be changed this way")]
-    NotAVm(String, NodeKind),
-    /// A NAT Network too small for its gateway, DHCP server and a guest.
-    #[error("a NAT Network needs room for the gateway .1, the DHCP server .3 and guests from .4: {0} is smaller than a /29")]
-    TooSmall(Ipv4Net),
-    /// A VM has no room for another adapter.
-    #[error("{0} already has {MAX_ADAPTERS} network adapters, the most a VirtualBox VM has")]
-    TooManyNics(String),
-    /// The change makes the topology invalid.
-    #[error("the change makes the topology invalid: {}", .0.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; "))]
-    Invalid(Vec<Problem>),
-}
-
 /// The hop budget of one journey; more means a routing loop.
 const MAX_HOPS: u32 = 64;
 
@@ -351,7 +323,7 @@ impl Network {
         }
         for nn in &self.topology.nat_networks {
             wanted.push((
-                format!("natnet/{}", nn.name),
+                NatId::nat_network(&nn.name).to_string(),
                 nn.config.clone(),
                 nn.forwards.clone(),
             ));
@@ -392,183 +364,15 @@ impl Network {
                 let r = rules.remove(i);
                 Ok(format!("remove forwarding rule {r}"))
             }),
-            Action::SetMode { vm, nic, mode } => {
-                let mut t = self.topology.clone();
-                let node = t
-                    .nodes
-                    .iter_mut()
-                    .find(|n| &n.name == vm)
-                    .ok_or_else(|| ActionError::UnknownNode(vm.clone()))?;
-                let spec = node
-                    .nics
-                    .iter_mut()
-                    .find(|n| &n.name == nic)
-                    .ok_or_else(|| ActionError::UnknownNic {
-                        node: vm.clone(),
-                        nic: nic.clone(),
-                    })?;
-                let before = match &spec.attach {
-                    Attach::Vbox(m) => m.to_string(),
-                    Attach::Segment(s) => format!("segment {s}"),
-                };
-                // A static address is the guest's own configuration: it stays, as it would
-                // in the guest when the cable moves. Leased addresses are leased again.
-                spec.attach = Attach::Vbox(mode.clone());
-                let leases_before = self.fabric.leases.clone();
-                self.rewire(t)?;
-                let mut steps = vec![self.step(Event::Config {
-                    node: vm.clone(),
-                    change: format!("{nic}: attachment {before} -> {mode}"),
-                })];
-                steps.extend(self.lease_steps().into_iter().filter(|s| {
-                    match &s.event {
-                        Event::Lease {
-                            node, nic: n, addr, ..
-                        } => !leases_before
-                            .iter()
-                            .any(|l| &l.node == node && &l.nic == n && &l.addr == addr),
-                        _ => false,
-                    }
-                }));
-                Ok(steps)
-            }
-            Action::AddVm { name, host } => {
-                check_name(name).map_err(ActionError::Name)?;
-                if self.topology.node(name).is_some() {
-                    return Err(ActionError::Name(NameError::Taken(name.clone())));
-                }
-                let mut t = self.topology.clone();
-                t.nodes.push(NodeSpec {
-                    name: name.clone(),
-                    kind: NodeKind::Vm,
-                    host: Some(host.clone()),
-                    nics: vec![nic_spec(
-                        "eth0",
-                        Mode::Nat {
-                            forwards: Vec::new(),
-                        },
-                    )],
-                    routes: Vec::new(),
-                    nat: None,
-                    listen: vec![(super::packet::Proto::Tcp, 22)],
-                });
-                self.rewire_with_leases(t, name, format!("created on {host}, eth0 on NAT"))
-            }
-            Action::RemoveVm { name } => {
-                let removal = self.removal(name, None)?;
-                let mut t = self.topology.clone();
-                t.nodes.retain(|n| &n.name != name);
-                drop_rules(&mut t, &removal.rules);
-                self.rewire(t)?;
-                Ok(vec![self.step(Event::Config {
-                    node: name.clone(),
-                    change: format!("deleted{}", removal.summary()),
-                })])
-            }
-            Action::RenameVm { from, to } => {
-                check_name(to).map_err(ActionError::Name)?;
-                self.vm(from)?;
-                if self.topology.node(to).is_some() {
-                    return Err(ActionError::Name(NameError::Taken(to.clone())));
-                }
-                let mut t = self.topology.clone();
-                for n in &mut t.nodes {
-                    if &n.name == from {
-                        n.name = to.clone();
-                    }
-                }
-                // The DHCP servers know the VM by its MAC address, which a rename keeps.
-                let mut leases = self.fabric.leases.clone();
-                for l in leases.iter_mut().filter(|l| &l.node == from) {
-                    l.node = to.clone();
-                }
-                self.rewire_keeping(t, &leases)?;
-                Ok(vec![self.step(Event::Config {
-                    node: to.clone(),
-                    change: format!("renamed from {from}"),
-                })])
-            }
-            Action::SetHost { vm, host } => {
-                self.vm(vm)?;
-                let mut t = self.topology.clone();
-                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
-                    n.host = Some(host.clone());
-                }
-                self.rewire_with_leases(t, vm, format!("now runs on {host}"))
-            }
-            Action::AddNic { vm, mode } => {
-                let spec = self.vm(vm)?;
-                if spec.nics.len() >= MAX_ADAPTERS {
-                    return Err(ActionError::TooManyNics(vm.clone()));
-                }
-                let name = (0..)
-                    .map(|i| format!("eth{i}"))
-                    .find(|n| spec.nics.iter().all(|x| &x.name != n))
-                    .unwrap_or_default();
-                let mut t = self.topology.clone();
-                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
-                    n.nics.push(nic_spec(&name, mode.clone()));
-                }
-                self.rewire_with_leases(t, vm, format!("new NIC {name} attached to {mode}"))
-            }
-            Action::RemoveNic { vm, nic } => {
-                let removal = self.removal(vm, Some(nic))?;
-                let mut t = self.topology.clone();
-                if let Some(n) = t.nodes.iter_mut().find(|n| &n.name == vm) {
-                    n.nics.retain(|x| &x.name != nic);
-                }
-                drop_rules(&mut t, &removal.rules);
-                self.rewire(t)?;
-                Ok(vec![self.step(Event::Config {
-                    node: vm.clone(),
-                    change: format!("NIC {nic} removed{}", removal.summary()),
-                })])
-            }
-            Action::AddNatNetwork { name, cidr, host } => {
-                check_name(name).map_err(ActionError::Name)?;
-                if self.topology.nat_networks.iter().any(|n| &n.name == name) {
-                    return Err(ActionError::Name(NameError::Taken(name.clone())));
-                }
-                if cidr.prefix_len() > 29 {
-                    return Err(ActionError::TooSmall(*cidr));
-                }
-                let mut t = self.topology.clone();
-                t.nat_networks.push(super::topology::NatNetworkSpec {
-                    name: name.clone(),
-                    cidr: cidr.trunc(),
-                    host: host.clone(),
-                    forwards: Vec::new(),
-                    config: NatConfig::default(),
-                });
-                self.rewire(t)?;
-                Ok(vec![self.step(Event::Config {
-                    node: format!("natnet/{name}"),
-                    change: format!("NAT Network {name} {} created on {host}", cidr.trunc()),
-                })])
-            }
-            Action::SetAddress { vm, nic, addr } => {
-                let spec = self.vm(vm)?;
-                if !spec.nics.iter().any(|x| &x.name == nic) {
-                    return Err(ActionError::UnknownNic {
-                        node: vm.clone(),
-                        nic: nic.clone(),
-                    });
-                }
-                let mut t = self.topology.clone();
-                if let Some(x) = t
-                    .nodes
-                    .iter_mut()
-                    .find(|n| &n.name == vm)
-                    .and_then(|n| n.nics.iter_mut().find(|x| &x.name == nic))
-                {
-                    x.addr = *addr;
-                }
-                let change = match addr {
-                    Some(a) => format!("{nic}: static address {a}"),
-                    None => format!("{nic}: address from DHCP"),
-                };
-                self.rewire_with_leases(t, vm, change)
-            }
+            Action::SetMode { vm, nic, mode } => self.set_mode(vm, nic, mode),
+            Action::AddVm { name, host } => self.add_vm(name, host),
+            Action::RemoveVm { name } => self.remove_vm(name),
+            Action::RenameVm { from, to } => self.rename_vm(from, to),
+            Action::SetHost { vm, host } => self.set_host(vm, host),
+            Action::AddNic { vm, mode } => self.add_nic(vm, mode),
+            Action::RemoveNic { vm, nic } => self.remove_nic(vm, nic),
+            Action::AddNatNetwork { name, cidr, host } => self.add_nat_network(name, cidr, host),
+            Action::SetAddress { vm, nic, addr } => self.set_address(vm, nic, addr),
         }
     }
 
@@ -736,7 +540,7 @@ impl Network {
                     .iter_mut()
                     .find(|n| &n.name == name)
                     .ok_or_else(|| ActionError::UnknownNode(format!("natnetwork {name}")))?;
-                (&mut nn.forwards, format!("natnet/{name}"))
+                (&mut nn.forwards, NatId::nat_network(name).to_string())
             }
             RuleTarget::Router { name } => {
                 let n = t
@@ -1208,313 +1012,6 @@ impl Network {
                 }
             }
         }
-    }
-
-    /// Follows `pkt` from `node` until it is delivered or dropped.
-    fn travel(
-        &mut self,
-        mut node: usize,
-        mut pkt: Packet,
-        mut from: From_,
-        answer: bool,
-        steps: &mut Vec<Step>,
-    ) {
-        for _ in 0..MAX_HOPS {
-            let role = self.fabric.nodes[node].role.clone();
-            if let Role::NatEngine { host, vm } = role {
-                if from == From_::HostStack {
-                    // Inbound, already translated: out onto the engine's segment.
-                    match self.l2_next(node, 0, pkt.dst, &pkt, steps) {
-                        Some((n, k)) => {
-                            node = n;
-                            from = From_::Nic(k);
-                            continue;
-                        }
-                        None => return,
-                    }
-                }
-                let gw = self.fabric.nodes[node].nics[0].addr.map(|a| a.addr());
-                let dns = self.fabric.nodes[node].nics[0]
-                    .addr
-                    .map(|a| Ipv4Addr::from_bits(a.network().to_bits() + 3));
-                let nat_mode = vm.is_some();
-                if pkt.is_icmp_error() {
-                    if let Some(mut p) = self.nat_icmp_error(node, &pkt, steps) {
-                        if let Some(src) = self.source_for(host, p.dst) {
-                            p.src = src;
-                        }
-                        steps.push(self.step(Event::HostStack {
-                            engine: self.fabric.nodes[node].name.clone(),
-                            host: self.fabric.nodes[host].name.clone(),
-                            into_host: true,
-                            packet: p.clone(),
-                        }));
-                        pkt = p;
-                        node = host;
-                        from = From_::Engine;
-                        continue;
-                    }
-                }
-                let tracked = pkt.ports().is_some_and(|(sport, dport)| {
-                    let key = FlowKey {
-                        proto: pkt.proto(),
-                        src: pkt.src,
-                        dst: pkt.dst,
-                        sport,
-                        dport,
-                    };
-                    self.nats
-                        .get(&self.fabric.nodes[node].name)
-                        .is_some_and(|t| t.tracks(&key, self.now))
-                });
-                if !tracked
-                    && (Some(pkt.dst) == gw && !nat_mode || (nat_mode && Some(pkt.dst) == dns))
-                {
-                    self.deliver(node, pkt, answer, steps);
-                    return;
-                }
-                if pkt.ttl <= 1 {
-                    self.ttl_exceeded(node, Some(0), &pkt, steps);
-                    return;
-                }
-                pkt.ttl -= 1;
-                // VirtualBox NAT: the gateway address is the host's loopback.
-                let redirect = (nat_mode && Some(pkt.dst) == gw).then_some(Ipv4Addr::LOCALHOST);
-                let ext = match self.source_for(host, redirect.unwrap_or(pkt.dst)) {
-                    Some(ext) => ext,
-                    // A reply on a tracked connection is translated by its conntrack entry,
-                    // which already holds the outside address: the host needs no route to
-                    // the gateway address the guest answers.
-                    None if tracked => Ipv4Addr::UNSPECIFIED,
-                    None => {
-                        let t = Transport::Unreachable {
-                            why: Unreachable::Net,
-                            quoted: pkt.quote(),
-                        };
-                        self.drop_(
-                            node,
-                            pkt.clone(),
-                            DropCause::NoRoute,
-                            format!("the host has no route to {}", pkt.dst),
-                            steps,
-                        );
-                        self.icmp_error(node, Some(0), &pkt, t, steps);
-                        return;
-                    }
-                };
-                match self.nat_step(node, &pkt, steps, |t, k, f, now| {
-                    t.outbound_to(k, f, ext, redirect, now)
-                }) {
-                    Ok(p) => {
-                        steps.push(self.step(Event::HostStack {
-                            engine: self.fabric.nodes[node].name.clone(),
-                            host: self.fabric.nodes[host].name.clone(),
-                            into_host: true,
-                            packet: p.clone(),
-                        }));
-                        pkt = p;
-                        node = host;
-                        from = From_::Engine;
-                        continue;
-                    }
-                    Err(why) => {
-                        self.drop_(node, pkt, DropCause::Nat, why, steps);
-                        return;
-                    }
-                }
-            }
-
-            // A machine.
-            let n = self.fabric.nodes[node].clone();
-            let kind = match n.role {
-                Role::Machine { kind } => kind,
-                Role::NatEngine { .. } => NodeKind::Router,
-            };
-            // The router's NAT, inbound: traffic addressed to its outside address.
-            if let (Some(o), From_::Nic(i)) = (n.nat_outside, from) {
-                let outside_ip = n.nics[o].addr.map(|a| a.addr());
-                if i == o && Some(pkt.dst) == outside_ip {
-                    if pkt.is_icmp_error() {
-                        if let Some(p) = self.nat_icmp_error(node, &pkt, steps) {
-                            pkt = p;
-                        }
-                    } else if pkt.ports().is_some() {
-                        match self
-                            .nat_step(node, &pkt, steps, |t, k, f, now| t.inbound(k, f, None, now))
-                        {
-                            Ok(p) => pkt = p,
-                            Err(why)
-                                if why.starts_with("no connection")
-                                    && (n.owns(pkt.dst)
-                                        && matches!(
-                                            pkt.transport,
-                                            Transport::EchoRequest { .. }
-                                        )) => {}
-                            Err(why) => {
-                                self.drop_(node, pkt, DropCause::Nat, why, steps);
-                                return;
-                            }
-                        }
-                    }
-                } else if i != o && Some(pkt.dst) == outside_ip && pkt.ports().is_some() {
-                    // Hairpinning: an inside host addressed the outside address.
-                    match self.nat_step(node, &pkt, steps, |t, k, f, now| {
-                        t.outbound(k, f, outside_ip.unwrap_or(k.dst), now)
-                    }) {
-                        Ok(p) => pkt = p,
-                        Err(why) => {
-                            self.drop_(node, pkt, DropCause::Nat, why, steps);
-                            return;
-                        }
-                    }
-                }
-            }
-            // A host's VirtualBox NAT engines: replies and port-forwarded traffic to the host.
-            if kind == NodeKind::Host && self.is_local(node, pkt.dst, from) && pkt.ports().is_some()
-            {
-                if let Some((engine, p)) = self.host_to_engine(node, &pkt, steps) {
-                    steps.push(self.step(Event::HostStack {
-                        engine: self.fabric.nodes[engine].name.clone(),
-                        host: n.name.clone(),
-                        into_host: false,
-                        packet: p.clone(),
-                    }));
-                    pkt = p;
-                    node = engine;
-                    from = From_::HostStack;
-                    continue;
-                }
-            }
-            if kind == NodeKind::Host && pkt.is_icmp_error() && self.is_local(node, pkt.dst, from) {
-                for engine in self.engines_of(node) {
-                    if let Some(p) = self.nat_icmp_error(engine, &pkt, steps) {
-                        steps.push(self.step(Event::HostStack {
-                            engine: self.fabric.nodes[engine].name.clone(),
-                            host: n.name.clone(),
-                            into_host: false,
-                            packet: p.clone(),
-                        }));
-                        pkt = p;
-                        node = engine;
-                        from = From_::HostStack;
-                        break;
-                    }
-                }
-                if from == From_::HostStack {
-                    continue;
-                }
-            }
-            if self.is_local(node, pkt.dst, from) {
-                self.deliver(node, pkt, answer, steps);
-                return;
-            }
-            let ingress = match from {
-                From_::Nic(i) => Some(i),
-                _ => None,
-            };
-            if ingress.is_some() {
-                if !n.forwarding {
-                    self.drop_(
-                        node,
-                        pkt,
-                        DropCause::NotForwarding,
-                        format!(
-                            "{} is not the destination and is not a router (IP forwarding is off)",
-                            n.name
-                        ),
-                        steps,
-                    );
-                    return;
-                }
-                if pkt.ttl <= 1 {
-                    self.ttl_exceeded(node, ingress, &pkt, steps);
-                    return;
-                }
-                pkt.ttl -= 1;
-            }
-            let Some(route) = n.routes.lookup(pkt.dst).cloned() else {
-                let reason = format!(
-                    "no route to {} (the routing table has no matching entry and no default route)",
-                    pkt.dst
-                );
-                self.drop_(node, pkt.clone(), DropCause::NoRoute, reason, steps);
-                if ingress.is_some() {
-                    self.icmp_error(
-                        node,
-                        ingress,
-                        &pkt,
-                        Transport::Unreachable {
-                            why: Unreachable::Net,
-                            quoted: pkt.quote(),
-                        },
-                        steps,
-                    );
-                }
-                return;
-            };
-            steps.push(self.step(Event::Route {
-                node: n.name.clone(),
-                route: route.to_string(),
-            }));
-            let Some(egress) = n.nic_index(&route.nic) else {
-                return;
-            };
-            // The router's NAT, outbound.
-            if let Some(o) = n.nat_outside {
-                if egress == o && ingress.is_some_and(|i| i != o) && !pkt.is_icmp_error() {
-                    let ext = n.nics[o]
-                        .addr
-                        .map(|a| a.addr())
-                        .unwrap_or(Ipv4Addr::UNSPECIFIED);
-                    match self
-                        .nat_step(node, &pkt, steps, |t, k, f, now| t.outbound(k, f, ext, now))
-                    {
-                        Ok(p) => pkt = p,
-                        Err(why) => {
-                            self.drop_(node, pkt, DropCause::Nat, why, steps);
-                            return;
-                        }
-                    }
-                } else if egress == o && ingress.is_some_and(|i| i != o) {
-                    // An ICMP error from inside about an inbound (forwarded) flow.
-                    if let Some(p) = self.nat_icmp_error(node, &pkt, steps) {
-                        pkt = p;
-                        if let Some(a) = n.nics[o].addr {
-                            pkt.src = a.addr();
-                        }
-                    }
-                }
-            }
-            let next_hop = route.via.unwrap_or(pkt.dst);
-            match self.l2_next(node, egress, next_hop, &pkt, steps) {
-                Some((m, k)) => {
-                    node = m;
-                    from = From_::Nic(k);
-                }
-                None => {
-                    if ingress.is_some() {
-                        self.icmp_error(
-                            node,
-                            ingress,
-                            &pkt,
-                            Transport::Unreachable {
-                                why: Unreachable::Host,
-                                quoted: pkt.quote(),
-                            },
-                            steps,
-                        );
-                    }
-                    return;
-                }
-            }
-        }
-        self.drop_(
-            node,
-            pkt,
-            DropCause::Loop,
-            format!("more than {MAX_HOPS} hops: a routing loop"),
-            steps,
-        );
     }
 
     /// Finds `next_hop` on the segment of `node`'s NIC `nic` (ARP) and records the transmission.

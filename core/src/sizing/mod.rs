@@ -19,6 +19,10 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::size::{ByteSize, SizeError, Unit, MIB};
+
+mod explain;
+
 /// Why a size, percentage or VM specification cannot be read.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 #[serde(tag = "error", rename_all = "snake_case")]
@@ -34,6 +38,14 @@ pub enum SizingError {
     SizeOutOfRange {
         /// The input.
         input: String,
+    },
+    /// A decimal size (`16GB`) that is not a whole number of MiB.
+    #[error("size {input:?} is {bytes} bytes, not a whole number of MiB: GB, MB and TB are decimal (1GB = 10^9 bytes, as drives are sold); for VirtualBox's \"GB\", which are GiB, write G, such as 16G")]
+    DecimalSize {
+        /// The input.
+        input: String,
+        /// The bytes it reads as.
+        bytes: u64,
     },
     /// A percentage that is not 0-100.
     #[error("reserve {input:?} is not a percentage: expected a whole number 0-100, optionally followed by %, such as 20%")]
@@ -69,74 +81,38 @@ pub enum SizingError {
     },
 }
 
-const MIB_PER_UNIT: &[(&str, u64)] = &[
-    ("m", 1),
-    ("mb", 1),
-    ("mib", 1),
-    ("g", 1024),
-    ("gb", 1024),
-    ("gib", 1024),
-    ("t", 1024 * 1024),
-    ("tb", 1024 * 1024),
-    ("tib", 1024 * 1024),
-];
-
-/// Parses a memory or disk size into MiB. Units are binary, as in VirtualBox (which writes MB
-/// and means MiB): `512M` = 512, `16G` = 16384, `1.5G` = 1536. A bare number is MiB.
+/// Parses a memory or disk size into MiB, by the crate's one rule ([`crate::size`]): `512M` =
+/// 512, `16G` = `16GiB` = 16384, `1.5G` = 1536, and a bare number is MiB. `16GB` is decimal,
+/// 16 × 10⁹ bytes, which is not a whole number of MiB: VirtualBox's "16 GB" of RAM is `16G`.
 pub fn parse_size_mib(input: &str) -> Result<u64, SizingError> {
-    let bad = || SizingError::BadSize {
-        input: input.to_string(),
-    };
-    let out_of_range = || SizingError::SizeOutOfRange {
-        input: input.to_string(),
-    };
-    let s = input.trim();
-    let split = s
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let unit = unit.trim().to_ascii_lowercase();
-    let multiplier = if unit.is_empty() {
-        1
-    } else {
-        MIB_PER_UNIT
-            .iter()
-            .find(|(u, _)| *u == unit)
-            .map(|(_, m)| *m)
-            .ok_or_else(bad)?
-    };
-    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    if whole.is_empty() && fraction.is_empty() {
-        return Err(bad());
+    let input_owned = || input.to_string();
+    let (size, unit) = ByteSize::parse_with(input, Unit::MIB).map_err(|e| match e {
+        SizeError::TooLarge { .. } | SizeError::NotWholeBytes { .. } => {
+            SizingError::SizeOutOfRange {
+                input: input_owned(),
+            }
+        }
+        _ => SizingError::BadSize {
+            input: input_owned(),
+        },
+    })?;
+    let bytes = size.bytes();
+    if bytes % MIB != 0 {
+        return Err(match unit {
+            Unit::Decimal(_) => SizingError::DecimalSize {
+                input: input_owned(),
+                bytes,
+            },
+            _ => SizingError::SizeOutOfRange {
+                input: input_owned(),
+            },
+        });
     }
-    if !whole.bytes().all(|b| b.is_ascii_digit()) || !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(bad());
-    }
-    if whole.len() > 18 || fraction.len() > 6 {
-        return Err(out_of_range());
-    }
-    let whole: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().map_err(|_| bad())?
-    };
-    let scale = 10u64.pow(fraction.len() as u32);
-    let fraction: u64 = if fraction.is_empty() {
-        0
-    } else {
-        fraction.parse().map_err(|_| bad())?
-    };
-    let scaled = whole
-        .checked_mul(scale)
-        .and_then(|w| w.checked_add(fraction))
-        .and_then(|v| v.checked_mul(multiplier))
-        .ok_or_else(out_of_range)?;
-    if scaled % scale != 0 {
-        return Err(out_of_range());
-    }
-    let mib = scaled / scale;
+    let mib = bytes / MIB;
     if mib == 0 || mib > (1 << 40) {
-        return Err(out_of_range());
+        return Err(SizingError::SizeOutOfRange {
+            input: input_owned(),
+        });
     }
     Ok(mib)
 }
@@ -572,290 +548,4 @@ pub fn plan(host: &Host, vms: &[VmRequest], policy: &Policy) -> Plan {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    fn vm(spec: &str) -> VmRequest {
-        VmRequest::parse(spec, "vm").unwrap()
-    }
-
-    #[test]
-    fn course_example_eight_cpus_two_for_the_host_six_vms() {
-        let host = Host::new(8, 16 * 1024, None).unwrap();
-        let vms: Vec<VmRequest> = (1..=6)
-            .map(|i| VmRequest::new(format!("vm{i}"), 1, 2048, None).unwrap())
-            .collect();
-        let p = plan(&host, &vms, &Policy::default());
-        assert_eq!(p.reserve.cpus, 2);
-        assert_eq!(p.available.cpus, 6);
-        // 20 % of 16384 MiB = 3276.8, rounded up.
-        assert_eq!(p.reserve.ram_mib, 3277);
-        assert_eq!(p.available.ram_mib, 13107);
-        assert!(p.fits, "{:?}", p.problems);
-        assert!(p.warnings.is_empty());
-        assert_eq!(
-            p.left,
-            Resources {
-                cpus: 0,
-                ram_mib: 13107 - 6 * 2048
-            }
-        );
-        assert_eq!(
-            p.even_split,
-            Some(EvenSplit {
-                vms: 6,
-                vcpus_each: 1,
-                ram_mib_each: 2184
-            })
-        );
-    }
-
-    #[test]
-    fn vcpu_overcommit_is_a_warning_with_its_ratio() {
-        let host = Host::new(8, 16 * 1024, None).unwrap();
-        let p = plan(
-            &host,
-            &[vm("4:2G"), vm("4:2G"), vm("1:1G")],
-            &Policy::default(),
-        );
-        assert!(p.fits);
-        assert_eq!(
-            p.warnings,
-            vec![Warning::VcpuOvercommit {
-                requested: 9,
-                available: 6,
-                ratio: 1.5
-            }]
-        );
-    }
-
-    #[test]
-    fn ram_overcommit_is_an_error_unless_allowed() {
-        let host = Host::new(4, 8 * 1024, None).unwrap();
-        let vms = [vm("1:4G"), vm("1:4G")];
-        let p = plan(&host, &vms, &Policy::default());
-        assert!(!p.fits);
-        assert_eq!(
-            p.problems,
-            vec![Problem::RamOvercommit {
-                requested_mib: 8192,
-                available_mib: 6553
-            }]
-        );
-        let lenient = Policy {
-            allow_ram_overcommit: true,
-            ..Policy::default()
-        };
-        let p = plan(&host, &vms, &lenient);
-        assert!(p.fits);
-        assert!(matches!(
-            p.warnings[0],
-            Warning::RamOvercommitAllowed { .. }
-        ));
-    }
-
-    #[test]
-    fn impossible_requests_are_explained() {
-        let tiny = Host::new(1, 1024, None).unwrap();
-        let p = plan(&tiny, &[vm("2:256M")], &Policy::default());
-        assert!(!p.fits);
-        assert!(p.problems.contains(&Problem::NoCpuLeft {
-            host_cpus: 1,
-            reserved: 1
-        }));
-        assert!(p.problems.contains(&Problem::VmWiderThanHost {
-            vm: "vm".into(),
-            vcpus: 2,
-            host_cpus: 1
-        }));
-        assert_eq!(p.even_split, None);
-    }
-
-    #[test]
-    fn disk_overcommit_is_a_warning() {
-        // The course: a 256G SSD can hold two 128G dynamically allocated disks and more.
-        let host = Host::new(8, 16384, Some(256 * 1024)).unwrap();
-        let p = plan(
-            &host,
-            &[vm("1:1G:128G"), vm("1:1G:128G"), vm("1:1G:128G")],
-            &Policy::default(),
-        );
-        assert!(p.fits);
-        assert_eq!(
-            p.warnings,
-            vec![Warning::DiskOvercommit {
-                requested_mib: 384 * 1024,
-                host_mib: 256 * 1024
-            }]
-        );
-    }
-
-    #[test]
-    fn reserve_is_a_parameter() {
-        let host = Host::new(8, 10000, None).unwrap();
-        let none = plan(
-            &host,
-            &[],
-            &Policy {
-                reserve: Percent::parse("0%").unwrap(),
-                ..Policy::default()
-            },
-        );
-        assert_eq!(
-            none.available,
-            Resources {
-                cpus: 8,
-                ram_mib: 10000
-            }
-        );
-        let all = plan(
-            &host,
-            &[],
-            &Policy {
-                reserve: Percent::parse("100").unwrap(),
-                ..Policy::default()
-            },
-        );
-        assert_eq!(
-            all.available,
-            Resources {
-                cpus: 0,
-                ram_mib: 0
-            }
-        );
-        let quarter = plan(
-            &host,
-            &[],
-            &Policy {
-                reserve: Percent::new(25).unwrap(),
-                ..Policy::default()
-            },
-        );
-        assert_eq!(
-            quarter.reserve,
-            Resources {
-                cpus: 2,
-                ram_mib: 2500
-            }
-        );
-    }
-
-    #[test]
-    fn notations() {
-        assert_eq!(parse_size_mib("16G"), Ok(16384));
-        assert_eq!(parse_size_mib("16GiB"), Ok(16384));
-        assert_eq!(parse_size_mib("512m"), Ok(512));
-        assert_eq!(parse_size_mib("1.5G"), Ok(1536));
-        assert_eq!(parse_size_mib("2048"), Ok(2048));
-        assert_eq!(parse_size_mib("1T"), Ok(1024 * 1024));
-        assert_eq!(format_mib(u64::MAX), format!("{} MiB", u64::MAX));
-        assert_eq!(format_mib(u64::MAX - 1023), "18014398509481983 GiB");
-        assert!(matches!(
-            parse_size_mib("1.3M"),
-            Err(SizingError::SizeOutOfRange { .. })
-        ));
-        assert!(matches!(
-            parse_size_mib("0G"),
-            Err(SizingError::SizeOutOfRange { .. })
-        ));
-        assert!(matches!(
-            parse_size_mib("16Q"),
-            Err(SizingError::BadSize { .. })
-        ));
-        assert!(matches!(
-            parse_size_mib("G"),
-            Err(SizingError::BadSize { .. })
-        ));
-        assert!(matches!(
-            parse_size_mib("1.2.3G"),
-            Err(SizingError::BadSize { .. })
-        ));
-        assert!(matches!(
-            parse_size_mib("-1G"),
-            Err(SizingError::BadSize { .. })
-        ));
-        assert!(matches!(
-            parse_size_mib("99999999999999999999T"),
-            Err(SizingError::SizeOutOfRange { .. })
-        ));
-
-        assert_eq!(Percent::parse("20%").map(Percent::value), Ok(20));
-        assert!(Percent::parse("101%").is_err());
-        assert!(Percent::parse("-5").is_err());
-        assert!(Percent::parse("%").is_err());
-
-        assert_eq!(
-            VmRequest::parse("web=2:4G:20G", "vm1").unwrap(),
-            VmRequest::new("web", 2, 4096, Some(20480)).unwrap()
-        );
-        assert_eq!(VmRequest::parse("1:2G", "vm3").unwrap().name, "vm3");
-        assert!(matches!(
-            VmRequest::parse("0:2G", "vm"),
-            Err(SizingError::EmptyVm { .. })
-        ));
-        assert!(matches!(
-            VmRequest::parse("2G", "vm"),
-            Err(SizingError::BadVmSpec { .. })
-        ));
-        assert!(matches!(
-            VmRequest::parse("=1:2G", "vm"),
-            Err(SizingError::BadVmSpec { .. })
-        ));
-        assert!(matches!(
-            VmRequest::parse("x:2G", "vm"),
-            Err(SizingError::BadVmSpec { .. })
-        ));
-        assert_eq!(parse_cpu_count("8"), Ok(8));
-        assert!(
-            parse_cpu_count("0").is_err()
-                && parse_cpu_count("-2").is_err()
-                && parse_cpu_count("70000").is_err()
-        );
-
-        assert_eq!(format_mib(2048), "2 GiB");
-        assert_eq!(format_mib(1536), "1.5 GiB");
-        assert_eq!(format_mib(3277), "3277 MiB");
-        assert_eq!(format_mib(512), "512 MiB");
-    }
-
-    #[test]
-    fn plan_serializes() {
-        let host = Host::new(8, 16384, None).unwrap();
-        let p = plan(&host, &[vm("1:2G")], &Policy::default());
-        let json = serde_json::to_value(&p).unwrap();
-        assert_eq!(json["policy"]["reserve"], 20);
-        assert_eq!(json["reserve"]["cpus"], 2);
-        let back: Plan = serde_json::from_value(json).unwrap();
-        assert_eq!(back, p);
-    }
-
-    proptest! {
-        #[test]
-        fn parsers_never_panic(s in "\\PC*") {
-            let _ = parse_size_mib(&s);
-            let _ = Percent::parse(&s);
-            let _ = VmRequest::parse(&s, "vm");
-            let _ = parse_cpu_count(&s);
-        }
-
-        #[test]
-        fn plan_accounts_for_everything(
-            cpus in 1u32..=512, ram in 1u64..=(1 << 22), pct in 0u8..=100,
-            vms in proptest::collection::vec((1u32..=64, 1u64..=65536), 0..12),
-        ) {
-            let host = Host::new(cpus, ram, None).unwrap();
-            let vms: Vec<VmRequest> = vms.iter().map(|&(c, r)| VmRequest::new("vm", c, r, None).unwrap()).collect();
-            let policy = Policy { reserve: Percent::new(pct).unwrap(), allow_ram_overcommit: false };
-            let p = plan(&host, &vms, &policy);
-            prop_assert_eq!(p.reserve.cpus + p.available.cpus, u64::from(cpus));
-            prop_assert_eq!(p.reserve.ram_mib + p.available.ram_mib, ram);
-            prop_assert!(p.reserve.cpus * 100 >= u64::from(cpus) * u64::from(pct));
-            prop_assert!((p.reserve.cpus.saturating_sub(1)) * 100 < u64::from(cpus) * u64::from(pct) || p.reserve.cpus == 0);
-            prop_assert_eq!(p.fits, p.problems.is_empty());
-            if p.fits && !vms.is_empty() {
-                prop_assert!(p.requested.ram_mib <= p.available.ram_mib);
-            }
-        }
-    }
-}
+mod tests;

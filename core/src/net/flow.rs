@@ -1,0 +1,73 @@
+//! A flow's identity ([`FlowKey`]) and the one hash mixer the engine uses ([`mix64`]). Below
+//! both the conntrack table and its index, so neither imports the other for its key.
+
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::net::Ipv4Addr;
+
+use serde::{Deserialize, Serialize};
+
+use super::packet::Proto;
+
+/// A flow's identity in one direction: protocol, addresses and ports (ICMP echo: the
+/// identifier as both ports, as conntrack does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct FlowKey {
+    /// Protocol.
+    pub proto: Proto,
+    /// Source address.
+    pub src: Ipv4Addr,
+    /// Destination address.
+    pub dst: Ipv4Addr,
+    /// Source port.
+    pub sport: u16,
+    /// Destination port.
+    pub dport: u16,
+}
+
+impl Hash for FlowKey {
+    // One well-mixed word instead of five small writes: this is the hot path's only hash,
+    // and FxHash alone spreads these keys (addresses and ports that differ in a few low
+    // bits) poorly over hashbrown's buckets.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let addrs = ((self.src.to_bits() as u64) << 32) | self.dst.to_bits() as u64;
+        let rest =
+            ((self.sport as u64) << 24) | ((self.dport as u64) << 8) | self.proto.number() as u64;
+        state.write_u64(mix64(addrs ^ mix64(rest)));
+    }
+}
+
+/// MurmurHash3's 64-bit finalizer: every input bit affects every output bit.
+pub(crate) const fn mix64(mut x: u64) -> u64 {
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    x ^= x >> 33;
+    x = x.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    x ^ (x >> 33)
+}
+
+impl FlowKey {
+    /// The key a reply to this flow would carry if nothing translated it.
+    pub const fn reversed(self) -> FlowKey {
+        FlowKey {
+            proto: self.proto,
+            src: self.dst,
+            dst: self.src,
+            sport: self.dport,
+            dport: self.sport,
+        }
+    }
+}
+
+impl fmt::Display for FlowKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.proto {
+            Proto::Icmp => write!(f, "icmp {} > {} id {}", self.src, self.dst, self.sport),
+            p => write!(
+                f,
+                "{p} {}:{} > {}:{}",
+                self.src, self.sport, self.dst, self.dport
+            ),
+        }
+    }
+}

@@ -1,0 +1,456 @@
+//! One voice: every result, warning and error a learner sees explains itself in the core, in
+//! both languages, and the CLI and the browser print that same sentence.
+//!
+//! Table-driven: [`samples`] holds one value of every variant of every explained type, and each
+//! type's `variant` function is an exhaustive `match`, so a new variant does not compile until
+//! it has a sample here.
+
+use labvisor_core::addr::{AddrError, SplitError};
+use labvisor_core::lang::{Explain, Lang};
+use labvisor_core::net::forward::{ForwardProblem, Side};
+use labvisor_core::net::sim::ActionError;
+use labvisor_core::net::topology::{NameError, NodeKind};
+use labvisor_core::net::trace::DropCause;
+use labvisor_core::port::PortError;
+use labvisor_core::size::SizeError;
+use labvisor_core::sizing::{Problem, SizingError, Warning};
+
+fn s(text: &str) -> String {
+    text.to_string()
+}
+
+/// One sample of every variant of one type, checked to cover them all.
+struct Table<T> {
+    name: &'static str,
+    variants: usize,
+    samples: Vec<T>,
+    variant: fn(&T) -> usize,
+}
+
+impl<T: Explain> Table<T> {
+    fn check(&self) -> Vec<(String, &T)> {
+        let mut seen: Vec<usize> = self.samples.iter().map(self.variant).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        assert_eq!(
+            seen,
+            (0..self.variants).collect::<Vec<_>>(),
+            "{}: a variant has no sample",
+            self.name
+        );
+        self.samples
+            .iter()
+            .map(|v| (self.name.to_string(), v))
+            .collect()
+    }
+}
+
+fn both_languages_say_it<T: Explain>(table: &Table<T>) {
+    for (name, value) in table.check() {
+        let both = value.explain();
+        assert!(
+            both.missing().is_empty(),
+            "{name}: {both:?} lacks a language"
+        );
+        assert_ne!(both.en, both.ko, "{name}: the Korean is the English");
+        assert_eq!(value.explain_in(Lang::En), both.en);
+        assert_eq!(value.explain_in(Lang::Ko), both.ko);
+    }
+}
+
+fn sizing_problems() -> Table<Problem> {
+    Table {
+        name: "sizing::Problem",
+        variants: 3,
+        samples: vec![
+            Problem::RamOvercommit {
+                requested_mib: 8192,
+                available_mib: 6553,
+            },
+            Problem::NoCpuLeft {
+                host_cpus: 1,
+                reserved: 1,
+            },
+            Problem::VmWiderThanHost {
+                vm: s("web"),
+                vcpus: 8,
+                host_cpus: 4,
+            },
+        ],
+        variant: |p| match p {
+            Problem::RamOvercommit { .. } => 0,
+            Problem::NoCpuLeft { .. } => 1,
+            Problem::VmWiderThanHost { .. } => 2,
+        },
+    }
+}
+
+fn sizing_warnings() -> Table<Warning> {
+    Table {
+        name: "sizing::Warning",
+        variants: 3,
+        samples: vec![
+            Warning::VcpuOvercommit {
+                requested: 4,
+                available: 3,
+                ratio: 1.33,
+            },
+            Warning::RamOvercommitAllowed {
+                requested_mib: 8192,
+                available_mib: 6144,
+            },
+            Warning::DiskOvercommit {
+                requested_mib: 20480,
+                host_mib: 10240,
+            },
+        ],
+        variant: |w| match w {
+            Warning::VcpuOvercommit { .. } => 0,
+            Warning::RamOvercommitAllowed { .. } => 1,
+            Warning::DiskOvercommit { .. } => 2,
+        },
+    }
+}
+
+fn sizing_errors() -> Table<SizingError> {
+    use SizingError::*;
+    Table {
+        name: "sizing::SizingError",
+        variants: 8,
+        samples: vec![
+            BadSize { input: s("16Q") },
+            SizeOutOfRange { input: s("0G") },
+            DecimalSize {
+                input: s("16GB"),
+                bytes: 16_000_000_000,
+            },
+            BadPercent { input: s("120%") },
+            BadVmSpec { input: s("2") },
+            EmptyVm {
+                name: s("vm1"),
+                what: s("vcpus"),
+            },
+            EmptyHost { what: s("ram") },
+            BadCount { input: s("many") },
+        ],
+        variant: |e| match e {
+            BadSize { .. } => 0,
+            SizeOutOfRange { .. } => 1,
+            BadPercent { .. } => 2,
+            BadVmSpec { .. } => 3,
+            EmptyVm { .. } => 4,
+            EmptyHost { .. } => 5,
+            BadCount { .. } => 6,
+            DecimalSize { .. } => 7,
+        },
+    }
+}
+
+fn addr_errors() -> Table<AddrError> {
+    use AddrError::*;
+    let input = s("10.0.010.1");
+    Table {
+        name: "addr::AddrError",
+        variants: 9,
+        samples: vec![
+            Empty,
+            WrongPartCount {
+                input: s("1.2.3"),
+                found: 3,
+            },
+            EmptyPart {
+                input: s("1..2.3"),
+                position: 2,
+            },
+            NotDecimal {
+                input: s("1.x.2.3"),
+                part: s("x"),
+            },
+            LeadingZero {
+                input: input.clone(),
+                part: s("010"),
+                canonical: s("10"),
+            },
+            OctetOutOfRange {
+                input: s("1.2.3.256"),
+                part: s("256"),
+            },
+            PrefixNotNumber {
+                input: s("1.2.3.4/x"),
+                prefix: s("x"),
+            },
+            PrefixTooLong {
+                input: s("1.2.3.4/33"),
+                prefix: s("33"),
+            },
+            MissingPrefix { input },
+        ],
+        variant: |e| match e {
+            Empty => 0,
+            WrongPartCount { .. } => 1,
+            EmptyPart { .. } => 2,
+            NotDecimal { .. } => 3,
+            LeadingZero { .. } => 4,
+            OctetOutOfRange { .. } => 5,
+            PrefixNotNumber { .. } => 6,
+            PrefixTooLong { .. } => 7,
+            MissingPrefix { .. } => 8,
+        },
+    }
+}
+
+fn split_errors() -> Table<SplitError> {
+    use SplitError::*;
+    Table {
+        name: "addr::SplitError",
+        variants: 3,
+        samples: vec![
+            Zero {
+                block: s("10.0.0.0/24"),
+            },
+            TooMany {
+                block: s("10.0.0.0/30"),
+                prefix: 30,
+                requested: 8,
+                max: 4,
+            },
+            TooManyToList { requested: 100_000 },
+        ],
+        variant: |e| match e {
+            Zero { .. } => 0,
+            TooMany { .. } => 1,
+            TooManyToList { .. } => 2,
+        },
+    }
+}
+
+fn port_errors() -> Table<PortError> {
+    use PortError::*;
+    Table {
+        name: "port::PortError",
+        variants: 4,
+        samples: vec![
+            Empty,
+            NotANumber { input: s("2x") },
+            OutOfRange { input: s("70000") },
+            UnknownService {
+                input: s("gopher2"),
+            },
+        ],
+        variant: |e| match e {
+            Empty => 0,
+            NotANumber { .. } => 1,
+            OutOfRange { .. } => 2,
+            UnknownService { .. } => 3,
+        },
+    }
+}
+
+fn size_errors() -> Table<SizeError> {
+    use SizeError::*;
+    Table {
+        name: "size::SizeError",
+        variants: 6,
+        samples: vec![
+            Empty,
+            NotANumber { text: s("lots") },
+            Negative { text: s("-5G") },
+            UnknownUnit {
+                text: s("5X"),
+                unit: s("X"),
+            },
+            TooLarge {
+                text: s("99999999T"),
+            },
+            NotWholeBytes { text: s("1.3B") },
+        ],
+        variant: |e| match e {
+            Empty => 0,
+            NotANumber { .. } => 1,
+            Negative { .. } => 2,
+            UnknownUnit { .. } => 3,
+            TooLarge { .. } => 4,
+            NotWholeBytes { .. } => 5,
+        },
+    }
+}
+
+fn drop_causes() -> Table<DropCause> {
+    use DropCause::*;
+    Table {
+        name: "trace::DropCause",
+        variants: 9,
+        samples: vec![
+            NoRoute,
+            NoArp,
+            TtlExceeded,
+            NotForwarding,
+            NotAttached,
+            NoAddress,
+            Nat,
+            PortClosed,
+            Loop,
+        ],
+        variant: |c| match c {
+            NoRoute => 0,
+            NoArp => 1,
+            TtlExceeded => 2,
+            NotForwarding => 3,
+            NotAttached => 4,
+            NoAddress => 5,
+            Nat => 6,
+            PortClosed => 7,
+            Loop => 8,
+        },
+    }
+}
+
+fn name_errors() -> Table<NameError> {
+    use NameError::*;
+    Table {
+        name: "topology::NameError",
+        variants: 5,
+        samples: vec![
+            Empty,
+            TooLong(s("a-very-long-name-that-goes-on-and-on"), 36),
+            BadChar(s("vm 1"), ' '),
+            BadStart(s("-vm")),
+            Taken(s("vm1")),
+        ],
+        variant: |e| match e {
+            Empty => 0,
+            TooLong(..) => 1,
+            BadChar(..) => 2,
+            BadStart(..) => 3,
+            Taken(..) => 4,
+        },
+    }
+}
+
+fn action_errors() -> Table<ActionError> {
+    use ActionError::*;
+    Table {
+        name: "sim::ActionError",
+        variants: 8,
+        samples: vec![
+            UnknownNode(s("vm9")),
+            UnknownNic {
+                node: s("vm1"),
+                nic: s("eth7"),
+            },
+            Rule(s("no rule named \"ssh\"")),
+            Name(NameError::Taken(s("vm1"))),
+            NotAVm(s("pc"), NodeKind::Host),
+            TooSmall("10.0.2.0/30".parse().unwrap()),
+            TooManyNics(s("vm1")),
+            Invalid(Vec::new()),
+        ],
+        variant: |e| match e {
+            UnknownNode(_) => 0,
+            UnknownNic { .. } => 1,
+            Rule(_) => 2,
+            Name(_) => 3,
+            NotAVm(..) => 4,
+            TooSmall(_) => 5,
+            TooManyNics(_) => 6,
+            Invalid(_) => 7,
+        },
+    }
+}
+
+fn forward_problems() -> Table<ForwardProblem> {
+    use ForwardProblem::*;
+    Table {
+        name: "forward::ForwardProblem",
+        variants: 13,
+        samples: vec![
+            VboxFieldCount(4),
+            NatNetworkFieldCount(3),
+            NoName,
+            NotForwardable(s("icmp")),
+            PortZero(Side::Host),
+            NotAPort(Side::Guest, s("ssh")),
+            NotAnAddress(Side::Host, s("localhost")),
+            NotBracketed(Side::Guest),
+            GuestAddressRequired,
+            QemuNoDash,
+            QemuHostPart,
+            QemuGuestPart,
+            UnknownSyntax,
+        ],
+        variant: |p| match p {
+            VboxFieldCount(_) => 0,
+            NatNetworkFieldCount(_) => 1,
+            NoName => 2,
+            NotForwardable(_) => 3,
+            PortZero(_) => 4,
+            NotAPort(..) => 5,
+            NotAnAddress(..) => 6,
+            NotBracketed(_) => 7,
+            GuestAddressRequired => 8,
+            QemuNoDash => 9,
+            QemuHostPart => 10,
+            QemuGuestPart => 11,
+            UnknownSyntax => 12,
+        },
+    }
+}
+
+#[test]
+fn every_variant_of_every_explained_type_says_itself_in_both_languages() {
+    both_languages_say_it(&sizing_problems());
+    both_languages_say_it(&sizing_warnings());
+    both_languages_say_it(&sizing_errors());
+    both_languages_say_it(&addr_errors());
+    both_languages_say_it(&split_errors());
+    both_languages_say_it(&port_errors());
+    both_languages_say_it(&size_errors());
+    both_languages_say_it(&drop_causes());
+    both_languages_say_it(&name_errors());
+    both_languages_say_it(&action_errors());
+    both_languages_say_it(&forward_problems());
+}
+
+#[test]
+fn the_cli_and_the_browser_print_the_cores_sizing_sentences() {
+    use labvisor::cli::host::{problem_line, warning_line};
+    use labvisor_web::tools::{problem_text, warning_text};
+    for lang in [Lang::En, Lang::Ko] {
+        for (_, p) in sizing_problems().check() {
+            let core = p.explain_in(lang);
+            assert_eq!(problem_text(lang, p), core);
+            assert!(
+                problem_line(p, lang).starts_with(&core),
+                "{lang:?}: the CLI rewords {p:?}"
+            );
+        }
+        for (_, w) in sizing_warnings().check() {
+            let core = w.explain_in(lang);
+            assert_eq!(warning_text(lang, w), core);
+            assert!(
+                warning_line(w, lang).ends_with(&core),
+                "{lang:?}: the CLI rewords {w:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_browser_says_the_cores_action_errors() {
+    use labvisor_core::net::scenario::describe_in;
+    use labvisor_core::net::sim::Action;
+    use labvisor_web::tools::{render_error, EditError};
+    let action = Action::RemoveVm { name: s("vm9") };
+    for lang in [Lang::En, Lang::Ko] {
+        for (_, e) in action_errors().check() {
+            let shown = render_error(
+                lang,
+                &EditError::Action(Box::new(action.clone()), e.clone()),
+            );
+            assert_eq!(
+                shown,
+                format!("{}: {}", describe_in(&action, lang), e.explain_in(lang))
+            );
+        }
+    }
+}
