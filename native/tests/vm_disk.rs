@@ -187,27 +187,44 @@ fn read_only_and_snapshot_disks_leave_the_image_unchanged() {
         "{console}"
     );
 
-    let scratch_images = || -> Vec<String> {
-        std::fs::read_dir(std::env::temp_dir())
-            .unwrap()
-            .filter_map(|e| e.ok())
-            .map(|e| e.file_name().to_string_lossy().into_owned())
-            .filter(|n| n.starts_with("labvisor-snapshot-"))
-            .collect()
-    };
-    let scratch_before = scratch_images();
+    // The temporary differencing image goes to $TMPDIR: a directory of this test's own.
+    let tmp = dir.0.join("tmp");
+    std::fs::create_dir_all(&tmp).unwrap();
     let snap = format!("{vdi},snapshot");
-    let console = run_vm(&[&snap], "write 0 4K 0x11; read 0 4K; poweroff");
+    let out = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["vm", "run", "--timeout", "60s", "--disk", &snap])
+        .args(["--run", "write 0 4K 0x11; read 0 4K; poweroff"])
+        .env("LANG", "C")
+        .env("TMPDIR", &tmp)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let console = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{console}");
     assert!(console.contains("wrote 4096 bytes at 0"), "{console}");
     assert_eq!(
         std::fs::read(&vdi).unwrap(),
         before,
         "the snapshot's writes went to a temporary image"
     );
-    assert_eq!(
-        scratch_images(),
-        scratch_before,
-        "the temporary image is removed at the end"
+    let left: Vec<_> = std::fs::read_dir(&tmp).unwrap().collect();
+    assert!(
+        left.is_empty(),
+        "the temporary image is removed at the end: {left:?}"
+    );
+    // And it really is made there: with nowhere to make it, the VM does not start.
+    let nowhere = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["vm", "run", "--disk", &snap, "--run", "poweroff"])
+        .env("LANG", "C")
+        .env("TMPDIR", dir.0.join("missing"))
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_ne!(nowhere.status.code(), Some(0));
+    assert!(
+        text(&nowhere.stderr).contains("missing"),
+        "{}",
+        text(&nowhere.stderr)
     );
 }
 
