@@ -270,7 +270,19 @@ fn special_files_and_endless_input_are_refused_not_read() {
 }
 
 /// Holds `path`'s image lock as another labvisor process would.
-fn hold_lock(path: &Path, exclusive: bool) -> File {
+/// A lock on an image, held as another labvisor process would hold it.
+struct HeldLock(File);
+
+impl Drop for HeldLock {
+    fn drop(&mut self) {
+        // Unlocked explicitly, not by closing: a child another test thread is forking at this
+        // moment shares the open file, and closing ours would leave the lock held by its copy
+        // until that child execs.
+        let _ = rustix::fs::flock(&self.0, rustix::fs::FlockOperation::Unlock);
+    }
+}
+
+fn hold_lock(path: &Path, exclusive: bool) -> HeldLock {
     use rustix::fs::{flock, FlockOperation};
     let file = File::open(path).unwrap();
     let op = if exclusive {
@@ -279,7 +291,7 @@ fn hold_lock(path: &Path, exclusive: bool) -> File {
         FlockOperation::NonBlockingLockShared
     };
     flock(&file, op).unwrap();
-    file
+    HeldLock(file)
 }
 
 #[test]
