@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 mod common;
 
-use common::{fnv1a, kvm_available, labvisor, read_until, text};
+use common::{fnv1a, kvm_available, labvisor, read_until, text, vm_json};
 
 /// A directory for one test's images, removed at the end.
 struct Scratch(PathBuf);
@@ -272,19 +272,8 @@ fn the_report_shows_what_the_image_cost_the_host_at_boot_and_at_the_end() {
     let dir = Scratch::new("report");
     let vdi = dir.path("vm.vdi");
     create(&vdi, "32M", "dynamic");
-    let out = labvisor(&[
-        "--json",
-        "vm",
-        "run",
-        "--timeout",
-        "60s",
-        "--disk",
-        &vdi,
-        "--run",
-        "fill 4M; poweroff",
-    ]);
-    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("a report");
+    let (report, console, status) = vm_json(&["--disk", &vdi, "--run", "fill 4M; poweroff"]);
+    assert_eq!(status, Some(0), "{console}");
     let disk = &report["disks"][0];
     assert_eq!(disk["capacity_bytes"], 32 << 20);
     assert_eq!(disk["usage_at_boot"]["blocks_used"], 0, "{disk}");
@@ -304,23 +293,16 @@ fn an_image_in_use_by_a_vm_is_refused_by_a_second_vm_and_by_labvisor_disk() {
     let vdi = dir.path("vm.vdi");
     create(&vdi, "16M", "dynamic");
     // The first VM waits at its shell for commands on a pipe kept open.
-    let mut first = Command::new(env!("CARGO_BIN_EXE_labvisor"))
-        .args([
-            "vm",
-            "run",
-            "--timeout",
-            "60s",
-            "--disk",
-            &vdi,
-            "--run",
-            "disk",
-        ])
-        .env("LANG", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("labvisor starts");
+    let mut first = common::spawn(&[
+        "vm",
+        "run",
+        "--timeout",
+        "60s",
+        "--disk",
+        &vdi,
+        "--run",
+        "disk",
+    ]);
     let mut shell = first.stdin.take().expect("piped");
     // Its lock is taken before the guest boots; wait for the guest so the VM surely runs.
     let mut stdout = first.stdout.take().expect("piped");
@@ -400,15 +382,17 @@ fn a_full_host_disk_pauses_the_vm_and_nothing_is_lost_when_space_comes_back() {
     let filler = small.0.join("filler");
     std::fs::write(&filler, vec![1u8; 3 << 20]).unwrap();
 
-    let mut vm = Command::new(env!("CARGO_BIN_EXE_labvisor"))
-        .args(["--json", "vm", "run", "--timeout", "60s", "--disk", &vdi])
-        .args(["--run", "fill 4M; sync; read 0 4M; poweroff"])
-        .env("LANG", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("labvisor starts");
+    let mut vm = common::spawn_without_input(&[
+        "--json",
+        "vm",
+        "run",
+        "--timeout",
+        "60s",
+        "--disk",
+        &vdi,
+        "--run",
+        "fill 4M; sync; read 0 4M; poweroff",
+    ]);
     // The console (stderr with --json) says when the VM pauses; then the host gets room back.
     let mut console = vm.stderr.take().expect("piped");
     let mut seen = Vec::new();
@@ -453,18 +437,16 @@ fn killing_the_vm_during_writes_leaves_a_clean_image_with_every_flushed_byte() {
     for round in 0..20 {
         let _ = std::fs::remove_file(&vdi);
         create(&vdi, "64M", "dynamic");
-        let mut vm = Command::new(env!("CARGO_BIN_EXE_labvisor"))
-            .args(["vm", "run", "--timeout", "60s", "--disk", &vdi])
-            .args([
-                "--run",
-                "write 40M 2M 0x42; sync; echo flushed; fill 32M; poweroff",
-            ])
-            .env("LANG", "C")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("labvisor starts");
+        let mut vm = common::spawn_without_input(&[
+            "vm",
+            "run",
+            "--timeout",
+            "60s",
+            "--disk",
+            &vdi,
+            "--run",
+            "write 40M 2M 0x42; sync; echo flushed; fill 32M; poweroff",
+        ]);
         let mut console = vm.stdout.take().expect("piped");
         let mut seen = Vec::new();
         read_until(&mut console, "\nflushed", &mut seen);
@@ -572,19 +554,13 @@ fn hostile_requests_from_the_guest_get_errors_and_the_disk_keeps_working() {
     let dir = Scratch::new("hostile");
     let vdi = dir.path("vm.vdi");
     create(&vdi, "16M", "dynamic");
-    let out = labvisor(&[
-        "--json",
-        "vm",
-        "run",
-        "--timeout",
-        "60s",
+    let (report, console, status) = vm_json(&[
         "--disk",
         &vdi,
         "--run",
         "blk-hostile; write 0 4K; read 0 4K; poweroff",
     ]);
-    let console = text(&out.stderr);
-    assert_eq!(out.status.code(), Some(0), "{console}");
+    assert_eq!(status, Some(0), "{console}");
     for case in [
         "a read past the end",
         "a 4 GiB write buffer",
@@ -601,7 +577,6 @@ fn hostile_requests_from_the_guest_get_errors_and_the_disk_keeps_working() {
         "{console}"
     );
     assert!(console.contains("wrote 4096 bytes at 0"), "{console}");
-    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["disks"][0]["errors"], 4, "{report}");
     assert_eq!(
         report["disks"][0]["bytes_written"], 4096,

@@ -2,7 +2,7 @@
 //! process per VM so KVM's resources are always released, and drives its serial console.
 
 use std::io::Write;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Output};
 
 mod common;
 
@@ -357,14 +357,8 @@ fn a_panic_in_a_vmm_thread_ends_the_vm_with_its_message() {
         return;
     }
     // No --timeout: before, the other vCPU kept the VM running forever. Mark 2 is the banner.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
-        .args(["vm", "run", "--cpus", "2", "--panic-at-mark", "2"])
-        .env("LANG", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("labvisor starts");
+    let mut child =
+        common::spawn_without_input(&["vm", "run", "--cpus", "2", "--panic-at-mark", "2"]);
     let status = wait_or_kill(&mut child, std::time::Duration::from_secs(60));
     let out = child.wait_with_output().expect("output");
     let stderr = text(&out.stderr);
@@ -386,14 +380,8 @@ fn a_terminal_that_stops_reading_does_not_stall_the_guest() {
         return;
     }
     // The console (stderr with --json) goes to a pipe nobody reads: 2 MiB of output fill it.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
-        .args(["--json", "vm", "run", "--run", "flood 2048; poweroff 4"])
-        .env("LANG", "C")
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("labvisor starts");
+    let mut child =
+        common::spawn_without_input(&["--json", "vm", "run", "--run", "flood 2048; poweroff 4"]);
     let mut stdout = child.stdout.take().expect("piped");
     let report = std::thread::spawn(move || {
         let mut bytes = Vec::new();
@@ -416,14 +404,7 @@ fn the_vm_ends_when_piped_commands_run_out() {
         return;
     }
     // Before, `vm run --run uptime </dev/null` waited at the guest's prompt forever.
-    let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
-        .args(["vm", "run", "--run", "uptime"])
-        .env("LANG", "C")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("labvisor starts");
+    let mut child = common::spawn(&["vm", "run", "--run", "uptime"]);
     let mut input = child.stdin.take().expect("piped");
     input.write_all(b"echo from the pipe\n").unwrap();
     drop(input);

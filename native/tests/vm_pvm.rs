@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::labvisor;
+use common::{labvisor, vm_json as report};
 use labvisor::vmm::{host, pvm};
 
 /// Whether this host is the PVM build with the native opt-in; says why not otherwise.
@@ -22,17 +22,6 @@ fn native_pvm_host() -> bool {
             false
         }
     }
-}
-
-/// Runs `vm run --json` with `args` and returns the report and the console (stderr).
-fn report(args: &[&str]) -> (serde_json::Value, String, Option<i32>) {
-    let mut all = vec!["--json", "vm", "run", "--timeout", "60s"];
-    all.extend_from_slice(args);
-    let out = labvisor(&all);
-    let console = String::from_utf8_lossy(&out.stderr).into_owned();
-    let report = serde_json::from_slice(&out.stdout)
-        .unwrap_or_else(|e| panic!("no report ({e}); stderr: {console}"));
-    (report, console, out.status.code())
 }
 
 fn insn_emulation(report: &serde_json::Value) -> u64 {

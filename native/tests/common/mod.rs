@@ -48,6 +48,25 @@ pub fn spawn(args: &[&str]) -> Child {
         .expect("labvisor starts")
 }
 
+/// Starts `labvisor` with `args` and its standard input already at its end.
+pub fn spawn_without_input(args: &[&str]) -> Child {
+    let mut child = spawn(args);
+    drop(child.stdin.take());
+    child
+}
+
+/// Runs `labvisor --json vm run --timeout 60s ARGS` and returns its report, its console (stderr
+/// with `--json`) and its exit status.
+pub fn vm_json(args: &[&str]) -> (serde_json::Value, String, Option<i32>) {
+    let mut all = vec!["--json", "vm", "run", "--timeout", "60s"];
+    all.extend_from_slice(args);
+    let out = labvisor(&all);
+    let console = text(&out.stderr);
+    let report = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("no report ({e}); stderr: {console}"));
+    (report, console, out.status.code())
+}
+
 /// Waits for `child` up to `limit`, killing it after that: a regression must fail, not hang.
 pub fn wait_or_kill(child: &mut Child, limit: Duration) -> Option<i32> {
     let deadline = Instant::now() + limit;
