@@ -121,6 +121,22 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
     });
 }
 
+/// Where console output goes: stdout, or stderr when stdout carries `--json`, through a
+/// descriptor of its own, so that a terminal that stops reading blocks only the console's
+/// writer thread, never the VMM's other output through std's locked stdout or stderr.
+pub fn terminal_sink(to_stderr: bool) -> Result<Box<dyn Write + Send>, crate::VmmError> {
+    use std::os::fd::AsFd;
+    let terminal = if to_stderr {
+        std::io::stderr().as_fd().try_clone_to_owned()
+    } else {
+        std::io::stdout().as_fd().try_clone_to_owned()
+    }
+    .map_err(|e| {
+        crate::VmmError::Host(format!("cannot duplicate the console's descriptor: {e}"))
+    })?;
+    Ok(Box::new(std::fs::File::from(terminal)))
+}
+
 /// Output waiting for the terminal, shared by the vCPUs (through the UART) and the writer
 /// thread.
 #[derive(Default)]

@@ -12,6 +12,7 @@
 //!   structures.
 //! - [`cpu`]: vCPU state: CPUID, long mode from the first instruction, entry registers.
 //! - [`devices`]: serial console, i8042, Labvisor's control device, virtio-mmio slots.
+//! - [`disks`]: the VM's disks in their slots, and what the console and the report show of them.
 //! - [`console`]: the terminal (raw mode, `Ctrl-A x`, stdin).
 //! - [`host`]: what kind of KVM this host has (hardware-assisted or PVM).
 //! - [`pvm`]: on this host's PVM build, switching vCPUs from instruction emulation to native
@@ -29,14 +30,13 @@ pub mod boot;
 pub mod console;
 pub mod cpu;
 pub mod devices;
+pub mod disks;
 pub mod host;
 pub mod layout;
 pub mod memory;
 pub mod pvm;
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::os::fd::AsFd;
 use std::panic::AssertUnwindSafe;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
@@ -93,32 +93,7 @@ pub struct VmConfig<'a> {
     pub disks: Vec<Disk>,
 }
 
-/// A disk for the VM: a virtio-blk device over `backend`.
-pub struct Disk {
-    /// How the report names it (the image's path).
-    pub name: String,
-    pub backend: Box<dyn devices::block::BlockBackend>,
-}
-
-impl std::fmt::Debug for Disk {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Disk").field("name", &self.name).finish()
-    }
-}
-
-/// What a disk did during the run.
-#[derive(Debug, Clone, Serialize)]
-pub struct DiskReport {
-    pub name: String,
-    pub slot: u32,
-    pub capacity_bytes: u64,
-    pub read_only: bool,
-    /// What the image cost the host when the VM started, and when it ended.
-    pub usage_at_boot: Option<devices::block::DiskUsage>,
-    pub usage_at_end: Option<devices::block::DiskUsage>,
-    #[serde(flatten)]
-    pub counters: devices::block::BlockCounters,
-}
+pub use disks::{Disk, DiskReport};
 
 /// How the VM ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -263,20 +238,11 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         config.initrd.as_ref(),
     )?;
     cpu::write_boot_tables(&mem)?;
-    let mut serial_irq = IrqLine::default();
-    if loaded.linux {
-        // Linux wants an interrupt controller, a timer and the UART's IRQ 4; our guest polls
-        // and needs none of them.
-        let _ = vm.set_tss_address(0xfffb_d000);
-        if vm.create_irq_chip().is_ok() {
-            let _ = vm.create_pit2(kvm_bindings::kvm_pit_config::default());
-            if let Ok(fd) = vmm_sys_util::eventfd::EventFd::new(libc::EFD_NONBLOCK) {
-                if vm.register_irqfd(&fd, SERIAL_IRQ).is_ok() {
-                    serial_irq = IrqLine::wired(fd);
-                }
-            }
-        }
-    }
+    let serial_irq = if loaded.linux {
+        wire_linux_interrupts(&vm)
+    } else {
+        IrqLine::default()
+    };
     mark("kernel_loaded");
 
     let mut vcpus = Vec::new();
@@ -307,59 +273,9 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     mark("vcpus_ready");
 
     let input: InputQueue = Arc::default();
-    // A descriptor of its own, so that a terminal that stops reading blocks only the console's
-    // writer thread, never the VMM's other output through std's locked stdout or stderr.
-    let terminal = if config.console_to_stderr {
-        std::io::stderr().as_fd().try_clone_to_owned()
-    } else {
-        std::io::stdout().as_fd().try_clone_to_owned()
-    }
-    .map_err(|e| VmmError::Host(format!("cannot duplicate the console's descriptor: {e}")))?;
-    let sink: Box<dyn Write + Send> = Box::new(std::fs::File::from(terminal));
-    if config.disks.len() > layout::VIRTIO_SLOTS as usize {
-        return Err(VmmError::Config(format!(
-            "{} disks asked for; the VM has {} virtio slots",
-            config.disks.len(),
-            layout::VIRTIO_SLOTS
-        )));
-    }
-    let mut disk_reports = Vec::new();
-    let mut disk_counters = Vec::new();
-    let mut disk_backends: Vec<devices::block::SharedBackend> = Vec::new();
-    let mut gates = Vec::new();
+    let sink = console::terminal_sink(config.console_to_stderr)?;
     let (events_tx, events) = mpsc::channel::<VmEvent>();
-    let mut devices_in_slots: Vec<Option<Box<dyn devices::virtio_mmio::VirtioDevice>>> = Vec::new();
-    for (slot, disk) in config.disks.into_iter().enumerate() {
-        let counters = Arc::new(std::sync::Mutex::new(
-            devices::block::BlockCounters::default(),
-        ));
-        disk_reports.push(DiskReport {
-            name: disk.name,
-            slot: slot as u32,
-            capacity_bytes: disk.backend.capacity(),
-            read_only: disk.backend.read_only(),
-            usage_at_boot: disk.backend.usage(),
-            usage_at_end: None,
-            counters: Default::default(),
-        });
-        let backend: devices::block::SharedBackend = Arc::new(std::sync::Mutex::new(disk.backend));
-        disk_counters.push(counters.clone());
-        disk_backends.push(backend.clone());
-        let tx = std::sync::Mutex::new(events_tx.clone());
-        let gate = Arc::new(devices::block::PauseGate::new(
-            format!("disk{slot}"),
-            move |event| {
-                let _ = tx
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .send(VmEvent::Space(event));
-            },
-        ));
-        gates.push(gate.clone());
-        devices_in_slots.push(Some(Box::new(
-            devices::block::VirtioBlock::new(backend, counters).pausing_at(gate),
-        )));
-    }
+    let (disks, mut devices_in_slots) = disks::Attached::attach(config.disks, &events_tx)?;
     devices_in_slots.resize_with(layout::VIRTIO_SLOTS as usize, || None);
     let slots = devices_in_slots
         .into_iter()
@@ -393,80 +309,24 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         console::spawn_stdin_reader(input, events_tx.clone());
     }
     for (index, vcpu) in vcpus {
-        let devices = devices.clone();
-        let exits = exits.clone();
-        let tx = events_tx.clone();
-        std::thread::Builder::new()
-            .name(format!("vcpu{index}"))
-            .spawn(move || {
-                let ending = std::panic::catch_unwind(AssertUnwindSafe(|| {
-                    run_vcpu(index, vcpu, &devices, &exits)
-                }))
-                .unwrap_or_else(|panic| Ending::VmmPanic {
-                    thread: format!("vcpu{index}"),
-                    message: panic_message(panic.as_ref()),
-                });
-                let _ = tx.send(VmEvent::Ended(ending));
-            })
-            .map_err(|e| VmmError::Host(format!("cannot start the vCPU {index} thread: {e}")))?;
+        spawn_vcpu(
+            index,
+            vcpu,
+            devices.clone(),
+            exits.clone(),
+            events_tx.clone(),
+        )?;
     }
     drop(events_tx);
 
-    let deadline = config.timeout.map(|t| (Instant::now() + t, t));
-    let ending = loop {
-        let event = match deadline {
-            Some((at, t)) => {
-                match events.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                    Ok(e) => e,
-                    Err(_) => {
-                        break Ending::Timeout {
-                            after_ms: t.as_millis() as u64,
-                        }
-                    }
-                }
-            }
-            None => match events.recv() {
-                Ok(e) => e,
-                Err(_) => {
-                    break Ending::Crashed {
-                        cpu: 0,
-                        reason: "every vCPU thread ended without a reason".into(),
-                    }
-                }
-            },
-        };
-        match event {
-            VmEvent::Ended(e) => break e,
-            VmEvent::ConsoleQuit => break Ending::ConsoleQuit,
-            VmEvent::ShowDisks => show_disks(&disk_reports, &disk_backends),
-            VmEvent::Resume => gates.iter().for_each(|g| g.resume()),
-            VmEvent::Snapshot => take_snapshots(&disk_reports, &disk_backends),
-            VmEvent::Space(event) => show_space(&event, &disk_reports),
-        }
-    };
+    let ending = wait_for_end(&events, config.timeout, &disks);
     let console_dropped_bytes = devices.console.finish(CONSOLE_DRAIN);
 
-    let mut kvm_stats = BTreeMap::new();
-    for file in &stats_files {
-        for (name, value) in read_kvm_stats(file) {
-            *kvm_stats.entry(name).or_insert(0u64) += value;
-        }
-    }
-    kvm_stats.retain(|_, v| *v != 0);
+    let kvm_stats = sum_kvm_stats(&stats_files);
     let guest_resident = memory::resident_bytes(&mem);
     let last_console_lines = devices.console.last_lines(12);
     let rss = memory::process_rss_bytes();
-    let mut marks: Vec<MarkReport> = vmm_marks
-        .into_iter()
-        .map(|(n, at)| MarkReport {
-            name: n.into(),
-            at_ms: at,
-        })
-        .collect();
-    marks.extend(devices.control.marks().into_iter().map(|m| MarkReport {
-        name: mark_name(m.id),
-        at_ms: m.at_ns as f64 / 1e6,
-    }));
+    let marks = all_marks(vmm_marks, &devices.control);
     let report = VmReport {
         ending,
         host_kvm,
@@ -485,15 +345,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         vmm_overhead_bytes: rss.saturating_sub(guest_resident),
         last_console_lines,
         console_dropped_bytes,
-        disks: disk_reports
-            .into_iter()
-            .zip(disk_counters.iter().zip(&disk_backends))
-            .map(|(report, (counters, backend))| DiskReport {
-                counters: *counters.lock().unwrap_or_else(|p| p.into_inner()),
-                usage_at_end: backend.lock().unwrap_or_else(|p| p.into_inner()).usage(),
-                ..report
-            })
-            .collect(),
+        disks: disks.into_reports(),
     };
     // Other vCPU threads may still be running guest code, and KVM keeps the memory slot:
     // the mapping must outlive them, i.e. the process. One VM per process (the CLI; tests
@@ -502,78 +354,114 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     Ok(report)
 }
 
-/// `Ctrl-A d`: each disk's size and what it costs the host now, on stderr (raw-mode line ends).
-fn show_disks(reports: &[DiskReport], backends: &[devices::block::SharedBackend]) {
-    let mut err = std::io::stderr().lock();
-    if reports.is_empty() {
-        let _ = write!(err, "\r\n[no disks: start the VM with --disk FILE]\r\n");
+/// Linux wants an interrupt controller, a timer and the UART's IRQ 4 (Labvisor's guest polls
+/// and needs none of them): the in-kernel irqchip and PIT where KVM offers them, and the
+/// UART's line wired to the irqchip through an eventfd. Returns the line, unwired if KVM
+/// refused.
+fn wire_linux_interrupts(vm: &VmFd) -> IrqLine {
+    let _ = vm.set_tss_address(0xfffb_d000);
+    if vm.create_irq_chip().is_err() {
+        return IrqLine::default();
     }
-    for (report, backend) in reports.iter().zip(backends) {
-        let usage = backend.lock().unwrap_or_else(|p| p.into_inner()).usage();
-        let _ = match usage {
-            Some(u) => write!(
-                err,
-                "\r\n[disk{} {}: {} MiB virtual, file {} MiB, host {} MiB, blocks {} of {} used]\r\n",
-                report.slot,
-                report.name,
-                u.virtual_bytes >> 20,
-                u.file_bytes >> 20,
-                u.host_bytes >> 20,
-                u.blocks_used,
-                u.blocks_total
-            ),
-            None => write!(err, "\r\n[disk{} {}]\r\n", report.slot, report.name),
-        };
+    let _ = vm.create_pit2(kvm_bindings::kvm_pit_config::default());
+    match vmm_sys_util::eventfd::EventFd::new(libc::EFD_NONBLOCK) {
+        Ok(fd) if vm.register_irqfd(&fd, SERIAL_IRQ).is_ok() => IrqLine::wired(fd),
+        _ => IrqLine::default(),
     }
 }
 
-/// `Ctrl-A s`: a live snapshot of each disk, between two of the guest's requests (the
-/// backend's lock keeps them apart), as VirtualBox takes one of a running VM.
-fn take_snapshots(reports: &[DiskReport], backends: &[devices::block::SharedBackend]) {
-    let mut err = std::io::stderr().lock();
-    if reports.is_empty() {
-        let _ = write!(
-            err,
-            "\r\n[no disks to snapshot: start the VM with --disk FILE]\r\n"
-        );
-    }
-    for (report, backend) in reports.iter().zip(backends) {
-        let taken = backend.lock().unwrap_or_else(|p| p.into_inner()).snapshot();
-        let _ = match taken {
-            Ok(now) => write!(
-                err,
-                "\r\n[snapshot of disk{} {}: what it holds now is frozen; writes go to {now}]\r\n",
-                report.slot, report.name
-            ),
-            Err(e) => write!(
-                err,
-                "\r\n[no snapshot of disk{} {}: {e}]\r\n",
-                report.slot, report.name
-            ),
-        };
-    }
+/// Starts the thread that runs vCPU `index`. A panic in it (or in the device code it runs)
+/// becomes the `vmm_panic` ending instead of leaving the other threads running.
+fn spawn_vcpu(
+    index: u8,
+    vcpu: VcpuFd,
+    devices: Arc<Devices>,
+    exits: Arc<ExitCounts>,
+    events: mpsc::Sender<VmEvent>,
+) -> Result<(), VmmError> {
+    std::thread::Builder::new()
+        .name(format!("vcpu{index}"))
+        .spawn(move || {
+            let ending = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                run_vcpu(index, vcpu, &devices, &exits)
+            }))
+            .unwrap_or_else(|panic| Ending::VmmPanic {
+                thread: format!("vcpu{index}"),
+                message: panic_message(panic.as_ref()),
+            });
+            let _ = events.send(VmEvent::Ended(ending));
+        })
+        .map(drop)
+        .map_err(|e| VmmError::Host(format!("cannot start the vCPU {index} thread: {e}")))
 }
 
-/// Says that the VM paused for host space, or runs again (VirtualBox's disk-full pause).
-fn show_space(event: &devices::block::SpaceEvent, reports: &[DiskReport]) {
-    use devices::block::SpaceEvent;
-    let name = |disk: &str| {
-        reports
-            .iter()
-            .find(|r| format!("disk{}", r.slot) == disk)
-            .map_or(String::new(), |r| format!(" ({})", r.name))
-    };
-    let mut err = std::io::stderr().lock();
-    let _ = match event {
-        SpaceEvent::Paused { disk, why } => write!(
-            err,
-            "\r\n[VM paused: {disk}{} has no room on the host: {why}. Free space on the host; the write is retried every second, or press Ctrl-A r. Nothing is lost.]\r\n",
-            name(disk)
-        ),
-        SpaceEvent::Resumed { disk } => {
-            write!(err, "\r\n[VM resumed: {disk}{} had room again]\r\n", name(disk))
+/// Waits for the event that ends the VM, or the timeout, answering the console's requests
+/// about disks on the way.
+fn wait_for_end(
+    events: &mpsc::Receiver<VmEvent>,
+    timeout: Option<Duration>,
+    disks: &disks::Attached,
+) -> Ending {
+    let deadline = timeout.map(|t| (Instant::now() + t, t));
+    loop {
+        let event = match deadline {
+            Some((at, t)) => {
+                match events.recv_timeout(at.saturating_duration_since(Instant::now())) {
+                    Ok(e) => e,
+                    Err(_) => {
+                        return Ending::Timeout {
+                            after_ms: t.as_millis() as u64,
+                        }
+                    }
+                }
+            }
+            None => match events.recv() {
+                Ok(e) => e,
+                Err(_) => {
+                    return Ending::Crashed {
+                        cpu: 0,
+                        reason: "every vCPU thread ended without a reason".into(),
+                    }
+                }
+            },
+        };
+        match event {
+            VmEvent::Ended(e) => return e,
+            VmEvent::ConsoleQuit => return Ending::ConsoleQuit,
+            VmEvent::ShowDisks => disks.show_usage(),
+            VmEvent::Resume => disks.resume(),
+            VmEvent::Snapshot => disks.take_snapshots(),
+            VmEvent::Space(event) => disks.show_space(&event),
         }
-    };
+    }
+}
+
+/// The VMM's own boot marks, then the guest's as the control device timed them.
+fn all_marks(vmm_marks: Vec<(&'static str, f64)>, control: &ControlDevice) -> Vec<MarkReport> {
+    let guest = control.marks().into_iter().map(|m| MarkReport {
+        name: mark_name(m.id),
+        at_ms: m.at_ns as f64 / 1e6,
+    });
+    vmm_marks
+        .into_iter()
+        .map(|(name, at_ms)| MarkReport {
+            name: name.into(),
+            at_ms,
+        })
+        .chain(guest)
+        .collect()
+}
+
+/// KVM's counters summed over the vCPUs, the non-zero ones.
+fn sum_kvm_stats(files: &[std::fs::File]) -> BTreeMap<String, u64> {
+    let mut stats = BTreeMap::new();
+    for file in files {
+        for (name, value) in read_kvm_stats(file) {
+            *stats.entry(name).or_insert(0u64) += value;
+        }
+    }
+    stats.retain(|_, v| *v != 0);
+    stats
 }
 
 /// The text a panic was raised with.
