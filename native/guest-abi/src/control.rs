@@ -34,6 +34,10 @@ pub const REG_MEM_BYTES: u64 = 0x30;
 /// 8 bytes, write: print a buffer of guest memory on the console ([`console_write`]).
 pub const REG_CONSOLE_WRITE: u64 = 0x38;
 
+/// 8 bytes (or two 4-byte halves), read: 64 fresh random bits from the host's `getrandom`,
+/// different on every read (seeds for the guest's TCP sequence numbers and ports).
+pub const REG_RANDOM: u64 = 0x40;
+
 /// Longest idle one `IDLE_US` write gets.
 pub const MAX_IDLE_US: u32 = 10_000;
 /// Most bytes one `CONSOLE_WRITE` prints.

@@ -1,7 +1,7 @@
 //! The virtio-mmio slots (virtio 1.2 §4.2.2): a window of [`SLOTS`] transports after the
 //! control device, [`SLOT_SIZE`] bytes apart; the transport's registers and status bits; and
-//! what a block device and its driver say to each other ([`blk`]). The VMM's devices and the
-//! guest's drivers both name them from here.
+//! what a block device and a network device say to their drivers ([`blk`], [`net`]). The
+//! VMM's devices and the guest's drivers both name them from here.
 
 use crate::control;
 
@@ -96,4 +96,42 @@ pub mod blk {
         pub const IOERR: u8 = 1;
         pub const UNSUPP: u8 = 2;
     }
+}
+
+/// virtio-net (virtio 1.2 §5.1): device id, features, queues, the per-frame header and the
+/// config layout. With `VIRTIO_F_VERSION_1` the header is always [`net::HEADER_LEN`] bytes
+/// (`num_buffers` included), before every frame in both directions.
+pub mod net {
+    /// The device id of a network device.
+    pub const DEVICE_ID: u32 = 1;
+    /// The receive queue's index.
+    pub const RX_QUEUE: u16 = 0;
+    /// The transmit queue's index.
+    pub const TX_QUEUE: u16 = 1;
+    /// Bytes of `virtio_net_hdr` under VERSION_1: flags, gso_type, hdr_len, gso_size,
+    /// csum_start, csum_offset, num_buffers.
+    pub const HEADER_LEN: usize = 12;
+    /// The longest Ethernet frame (without FCS) at the default MTU of 1500.
+    pub const MAX_FRAME: usize = 1514;
+    /// `gso_type` of a frame without segmentation offload.
+    pub const GSO_NONE: u8 = 0;
+
+    /// Feature bits.
+    pub mod feature {
+        /// The device's config holds a MAC address.
+        pub const MAC: u64 = 1 << 5;
+        /// The device's config holds a link status.
+        pub const STATUS: u64 = 1 << 16;
+    }
+
+    /// Offsets within the device's config space.
+    pub mod config {
+        /// 6 bytes: the MAC address.
+        pub const MAC: u64 = 0;
+        /// 2 bytes: [`super::LINK_UP`] when the link is up.
+        pub const STATUS: u64 = 6;
+    }
+
+    /// The `status` config field's link-up bit.
+    pub const LINK_UP: u16 = 1;
 }
