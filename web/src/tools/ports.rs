@@ -64,6 +64,9 @@ fn summary(lang: Lang, info: &PortInfo) -> Html {
         <section class="lv-panel" aria-labelledby="lv-port-title">
             <h2 id="lv-port-title">{ PORT.get(lang) }{ " " }<span class="lv-mono">{ n }</span></h2>
             { range_bar(lang, info.range, n) }
+            if let Some(note) = info.note {
+                <p class="lv-port-note">{ note.get(lang) }</p>
+            }
             <p>{ info.range.explanation().get(lang) }</p>
             { facts(lang, &[
                 (RANGE, html! { <>{ info.range.name().get(lang) }{ format!(" ({}–{})", info.range_bounds.0, info.range_bounds.1) }</> }),
