@@ -362,7 +362,7 @@ fn forward_problems() -> Table<ForwardProblem> {
     use ForwardProblem::*;
     Table {
         name: "forward::ForwardProblem",
-        variants: 13,
+        variants: 14,
         samples: vec![
             VboxFieldCount(4),
             NatNetworkFieldCount(3),
@@ -376,6 +376,8 @@ fn forward_problems() -> Table<ForwardProblem> {
             QemuNoDash,
             QemuHostPart,
             QemuGuestPart,
+            DockerForm(1),
+            DockerForm(4),
             UnknownSyntax,
         ],
         variant: |p| match p {
@@ -391,7 +393,8 @@ fn forward_problems() -> Table<ForwardProblem> {
             QemuNoDash => 9,
             QemuHostPart => 10,
             QemuGuestPart => 11,
-            UnknownSyntax => 12,
+            DockerForm(_) => 12,
+            UnknownSyntax => 13,
         },
     }
 }
