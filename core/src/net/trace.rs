@@ -77,7 +77,7 @@ impl Explain for DropCause {
             ),
             PortClosed => Text::new(
                 "Nothing listens on that port, so the answer is a refusal (a TCP RST or an ICMP port unreachable).",
-                "그 포트에서 기다리는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
+                "그 포트에서 대기(listen)하는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
             ),
             Loop => Text::new(
                 "The packet went round in circles (a routing loop).",
