@@ -68,7 +68,7 @@ impl Explain for DropCause {
             ),
             NotAttached => Text::new(
                 "The NIC is not attached to anything (the cable is unplugged).",
-                "NIC가 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
+                "NIC이 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
             ),
             NoAddress => Text::new("The NIC has no IP address.", "NIC에 IP 주소가 없습니다."),
             Nat => Text::new(
