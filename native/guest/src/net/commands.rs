@@ -9,12 +9,12 @@ use smoltcp::phy::ChecksumCapabilities;
 use smoltcp::socket::{dns, icmp, tcp};
 use smoltcp::wire::{DnsQueryType, Icmpv4Packet, Icmpv4Repr, IpAddress, Ipv4Address};
 
-use super::http;
 use super::service::{Kind, Service};
 use super::Stack;
 use crate::hw::control;
 use crate::kprintln;
 use crate::shell::Elapsed;
+use labvisor_guest::http;
 
 const SECOND: u64 = 1_000_000_000;
 /// Most response bytes `get` keeps; the rest is counted, not stored.

@@ -11,7 +11,6 @@
 //! [`control::random_u64`]; time from [`control::monotonic_ns`].
 
 pub mod commands;
-pub mod http;
 mod service;
 mod session;
 

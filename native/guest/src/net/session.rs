@@ -1,8 +1,8 @@
 //! The TCP shell on port 23: the console's shell, offered in plain text to whoever connects
 //! (telnet's port and telnet's lack of encryption; `nc` works as well as `telnet`).
 //!
-//! A session turns received bytes into command lines (telnet's option negotiation is
-//! skipped, not answered), queues them for the shell, and sends back what the shell's
+//! A session turns received bytes into command lines ([`LineReader`]: telnet's option
+//! negotiation is skipped, not answered), queues them for the shell, and sends back what the shell's
 //! commands printed. Everything a peer can make it hold is bounded: the line, the queue of
 //! lines, the output not yet sent.
 
@@ -11,12 +11,12 @@ use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
 
+use labvisor_guest::telnet::LineReader;
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{self, State};
 
 use super::SHELL_PORT;
 
-const LINE_MAX: usize = 256;
 /// Lines typed ahead of the shell.
 const QUEUE_MAX: usize = 16;
 /// Output waiting for the peer's window; past it, a command's output is cut.
@@ -25,28 +25,10 @@ const BANNER: &[u8] =
     b"Labvisor guest OS: TCP shell (plain text, unencrypted). `help` lists commands, `exit` leaves.\r\n";
 pub const PROMPT: &[u8] = b"labvisor# ";
 
-/// Telnet's interpret-as-command byte and the commands that take an option byte.
-const IAC: u8 = 0xff;
-const SB: u8 = 250;
-const SE: u8 = 240;
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum Telnet {
-    Data,
-    /// After IAC.
-    Command,
-    /// After IAC WILL/WONT/DO/DONT: one option byte follows.
-    Option,
-    /// Inside IAC SB ... IAC SE.
-    Subnegotiation,
-    SubnegotiationIac,
-}
-
 pub struct Session {
     handle: SocketHandle,
     greeted: bool,
-    line: String,
-    telnet: Telnet,
+    reader: LineReader,
     commands: VecDeque<String>,
     outbox: VecDeque<u8>,
     /// The shell is running one of this session's commands.
@@ -64,8 +46,7 @@ impl Session {
         Session {
             handle,
             greeted: false,
-            line: String::new(),
-            telnet: Telnet::Data,
+            reader: LineReader::new(),
             commands: VecDeque::new(),
             outbox: VecDeque::new(),
             busy: false,
@@ -75,8 +56,7 @@ impl Session {
 
     fn reset(&mut self) {
         self.greeted = false;
-        self.line.clear();
-        self.telnet = Telnet::Data;
+        self.reader.reset();
         self.commands.clear();
         self.outbox.clear();
         self.closing = false;
@@ -110,7 +90,13 @@ impl Session {
                 break;
             }
             moved = true;
-            received[..n].iter().for_each(|&b| self.take(b));
+            for &byte in &received[..n] {
+                if let Some(line) = self.reader.feed(byte) {
+                    if self.commands.len() < QUEUE_MAX {
+                        self.commands.push_back(line);
+                    }
+                }
+            }
         }
         while !self.outbox.is_empty() && socket.can_send() {
             let (front, _) = self.outbox.as_slices();
@@ -128,47 +114,6 @@ impl Session {
             socket.close();
         }
         moved
-    }
-
-    /// One received byte through telnet's framing and the line editor.
-    fn take(&mut self, byte: u8) {
-        self.telnet = match (self.telnet, byte) {
-            (Telnet::Data, IAC) => Telnet::Command,
-            (Telnet::Data, _) => {
-                self.edit(byte);
-                Telnet::Data
-            }
-            (Telnet::Command, IAC) => {
-                self.edit(byte);
-                Telnet::Data
-            }
-            (Telnet::Command, SB) => Telnet::Subnegotiation,
-            (Telnet::Command, 251..=254) => Telnet::Option,
-            (Telnet::Command, _) | (Telnet::Option, _) => Telnet::Data,
-            (Telnet::Subnegotiation, IAC) => Telnet::SubnegotiationIac,
-            (Telnet::Subnegotiation, _) => Telnet::Subnegotiation,
-            (Telnet::SubnegotiationIac, SE) => Telnet::Data,
-            (Telnet::SubnegotiationIac, _) => Telnet::Subnegotiation,
-        };
-    }
-
-    fn edit(&mut self, byte: u8) {
-        match byte {
-            b'\r' | b'\n' => {
-                // `\r\n` (telnet) and `\n` (nc) both end a line; the empty line between a
-                // `\r` and its `\n` is not a command.
-                if !self.line.is_empty() && self.commands.len() < QUEUE_MAX {
-                    self.commands.push_back(core::mem::take(&mut self.line));
-                } else {
-                    self.line.clear();
-                }
-            }
-            0x08 | 0x7f => {
-                self.line.pop();
-            }
-            0x20..=0x7e if self.line.len() < LINE_MAX => self.line.push(byte as char),
-            _ => {}
-        }
     }
 
     /// The next line to run, unless one is running or the session is closing.
