@@ -317,7 +317,11 @@ fn get(stack: &mut Stack, text: &str) {
             });
         }
         if now - last_progress > 10 * SECOND {
-            break Err("no data for 10 s");
+            break Err(if was_connected {
+                "no data for 10 s"
+            } else {
+                "no answer to the connection request within 10 s"
+            });
         }
         if !moved {
             control::idle(100);
