@@ -28,6 +28,7 @@ const BUFFER: usize = 2048;
 const _: () = assert!(HEADER_LEN + MAX_FRAME <= BUFFER);
 
 const DESC_WRITE: u16 = 2;
+const AVAIL_NO_INTERRUPT: u16 = 1;
 
 #[repr(C)]
 #[derive(Clone, Copy, Default)]
@@ -67,7 +68,8 @@ impl Queue {
         buffers.resize(usize::from(QUEUE_SIZE), [0u8; BUFFER]);
         let mut rings = Box::new(Rings {
             desc: [Desc::default(); QUEUE_SIZE as usize],
-            avail_flags: 0,
+            // The driver polls: the device need not interrupt it (virtio 1.2 §2.7.7).
+            avail_flags: AVAIL_NO_INTERRUPT,
             avail_idx: 0,
             avail_ring: [0; QUEUE_SIZE as usize],
             avail_used_event: 0,

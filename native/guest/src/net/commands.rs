@@ -226,7 +226,7 @@ pub(super) fn ping(stack: &mut Stack, rest: &str) {
                         kprintln!(
                             "{} bytes from {from}: icmp_seq={seq} time={}",
                             data.len() + 8,
-                            Elapsed(control::monotonic_ns() - sent_at)
+                            Elapsed(control::monotonic_ns().saturating_sub(sent_at))
                         );
                         return true;
                     }
@@ -316,7 +316,7 @@ fn get(stack: &mut Stack, text: &str) {
                 "the connection was refused"
             });
         }
-        if now - last_progress > 10 * SECOND {
+        if now.saturating_sub(last_progress) > 10 * SECOND {
             break Err(if was_connected {
                 "no data for 10 s"
             } else {
@@ -342,7 +342,11 @@ fn get(stack: &mut Stack, text: &str) {
         }
         kprintln!("get: {why} (showing what arrived)");
     }
-    print_response(&response, dropped, control::monotonic_ns() - started);
+    print_response(
+        &response,
+        dropped,
+        control::monotonic_ns().saturating_sub(started),
+    );
 }
 
 fn print_response(bytes: &[u8], dropped: usize, nanos: u64) {
