@@ -222,9 +222,9 @@ impl Explain for GuestDrop {
             GuestDrop::ArpNotOurs(ip) => {
                 format!("{ip}에 대한 ARP 요청: 이 링크에 그 주소를 가진 장치가 없습니다")
             }
-            GuestDrop::Ip(e) => format!("잘못된 IPv4 패킷: {e}"),
+            GuestDrop::Ip(e) => e.explain_in(lang),
             GuestDrop::BadChecksum { proto } => format!("{proto} 체크섬이 틀렸습니다"),
-            GuestDrop::Dhcp(e) => format!("DHCP 서버가 받아들일 수 없는 메시지: {e}"),
+            GuestDrop::Dhcp(e) => format!("DHCP: {}", e.explain_in(lang)),
             GuestDrop::IcmpElsewhere(ip) => {
                 format!("{ip}로 가는 ping: NAT 엔진은 자기 주소로 오는 ping에만 응답합니다")
             }
@@ -237,7 +237,7 @@ impl Explain for GuestDrop {
             GuestDrop::HostLoopbackOff(ip) => {
                 format!("{ip}은(는) 호스트의 루프백인데, 호스트 루프백이 꺼져 있습니다")
             }
-            GuestDrop::Nat(n) => format!("NAT가 버렸습니다: {n}"),
+            GuestDrop::Nat(n) => format!("NAT가 버렸습니다: {}", n.explain_in(lang)),
         }
     }
 }

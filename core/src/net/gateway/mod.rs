@@ -519,3 +519,6 @@ fn check_udp(k: &FlowKey, segment: &[u8]) -> Result<(), GuestDrop> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;
