@@ -20,7 +20,7 @@
 //! - [`Gateway::port_in_use`]: the host could not bind the port the table chose; the table
 //!   avoids it and chooses again, so the port the table shows is the port the host used.
 //! - [`ethernet`], [`arp`] (RFC 826), [`dhcp`] (RFC 2131/2132), [`icmp`] (RFC 792 echo),
-//!   [`ipv4`] (the packets the engine writes), [`pcap`] (libpcap files), [`drop`] (reasons).
+//!   [`ipv4`] (the packets the engine writes), [`pcap`] (libpcap files), [`drops`] (reasons and counters).
 //!
 //! Invariants: no input panics; every frame gets exactly one verdict and every drop is
 //! counted; the guest can never claim the engine's addresses (ARP spoofing is dropped); the
@@ -29,7 +29,7 @@
 
 pub mod arp;
 pub mod dhcp;
-pub mod drop;
+pub mod drops;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
@@ -42,7 +42,7 @@ use ipnet::Ipv4Net;
 
 use self::arp::{ArpOp, ArpPacket};
 use self::dhcp::{DhcpRequest, DhcpService};
-pub use self::drop::{DropCounts, DropKind, GuestDrop};
+pub use self::drops::{DropCounts, DropKind, GuestDrop};
 pub use self::ethernet::Mac;
 use self::ethernet::{EthernetHeader, ETHERTYPE_ARP, ETHERTYPE_IPV4, HEADER_LEN};
 use super::clock::{Duration, Instant};
