@@ -316,7 +316,8 @@ impl Gateway {
         let ip = HEADER_LEN..HEADER_LEN + p.len;
         let l4 = HEADER_LEN + p.l4;
         let segment = &packet[p.l4..p.len];
-        if k.proto == Proto::Udp && k.dport == dhcp::SERVER_PORT {
+        let to_server = k.dst.is_broadcast() || k.dst == self.gateway_ip();
+        if k.proto == Proto::Udp && k.dport == dhcp::SERVER_PORT && to_server {
             return self.dhcp_request(eth, udp_payload(segment)?, now);
         }
         if k.proto == Proto::Icmp {

@@ -334,6 +334,18 @@ fn a_request_for_another_address_gets_a_nak_and_release_ends_the_lease() {
     assert_eq!(option(&nak, 53), Some(vec![6]), "DHCPNAK");
     assert_eq!(&nak[16..20], &[0, 0, 0, 0]);
     assert_eq!(option(&nak, 51), None, "a NAK carries no lease");
+    // Renewing (RFC 2131 §4.3.2): unicast from the leased address, ciaddr set, no option 50.
+    let mut renew = dhcp_message(3, &[]);
+    renew[12..16].copy_from_slice(&GUEST);
+    let renewal = udp_frame_from(GUEST, 68, GW, 67, &renew);
+    let ack = verified_udp(&reply(gw.from_guest(&renewal, Instant(1000)))).3;
+    assert_eq!(option(&ack, 53), Some(vec![5]), "DHCPACK");
+    assert_eq!(&ack[12..16], &GUEST, "ciaddr echoed");
+    assert_eq!(
+        gw.guest_ip(T0.after(LEASE_TIME)),
+        Some(GUEST.into()),
+        "renewed"
+    );
     // A REQUEST naming another server is not ours to answer.
     let other = dhcp_message(3, &[(50, &GUEST), (54, &[10, 0, 2, 4])]);
     assert_eq!(gw.from_guest(&dhcp_frame(&other), T0), Verdict::Consumed);
@@ -489,6 +501,24 @@ fn with_host_loopback_off_the_gateway_is_unreachable_but_the_internet_is_not() {
     let b = host_bound(gw.from_guest(&tcp_from_guest(40001, REMOTE, 80, Seg::Syn, b""), T0));
     assert_eq!(b.decision.after.src, HOST);
     assert_eq!(b.decision.after.dst, Ipv4Addr::from(REMOTE));
+    // A port forward still works: the guest answers 10.0.2.2 on a flow the table tracks.
+    lease(&mut gw, T0);
+    gw.add_forward(PortForward::parse_qemu("tcp:127.0.0.1:2323-:23").unwrap())
+        .unwrap();
+    let client = FlowKey {
+        proto: Proto::Tcp,
+        src: Ipv4Addr::LOCALHOST,
+        sport: 50000,
+        dst: Ipv4Addr::LOCALHOST,
+        dport: 2323,
+    };
+    gw.from_host(client, Some(TcpFlags::SYN), T0).unwrap();
+    let answer = tcp_from_guest(23, GW, 50000, Seg::SynAck, b"");
+    assert_eq!(
+        host_bound(gw.from_guest(&answer, T0)).decision.dir,
+        Dir::Reply
+    );
+    assert_eq!(gw.drops().get(DropKind::HostLoopbackOff), 1);
 }
 
 #[test]
