@@ -542,7 +542,7 @@ fn guest_drops() -> Table<GuestDrop> {
     let mac = Mac([0x52, 0x54, 0x00, 0x12, 0x35, 0x02]);
     Table {
         name: "gateway::GuestDrop",
-        variants: 16,
+        variants: 17,
         samples: vec![
             FrameTooShort { len: 3 },
             FrameTooLong {
@@ -568,6 +568,13 @@ fn guest_drops() -> Table<GuestDrop> {
             },
             Unroutable(Ipv4Addr::new(10, 0, 2, 77)),
             HostLoopbackOff(gw),
+            TcpNoConnection(FlowKey {
+                proto: Proto::Tcp,
+                src: Ipv4Addr::new(10, 0, 2, 15),
+                dst: gw,
+                sport: 40000,
+                dport: 8000,
+            }),
             Nat(NatDrop::TableFull { max: 8 }),
         ],
         variant: |d| match d {
@@ -586,7 +593,8 @@ fn guest_drops() -> Table<GuestDrop> {
             NotDns { .. } => 12,
             Unroutable(_) => 13,
             HostLoopbackOff(_) => 14,
-            Nat(_) => 15,
+            TcpNoConnection(_) => 15,
+            Nat(_) => 16,
         },
     }
 }

@@ -354,6 +354,10 @@ impl Gateway {
         } else {
             (self.config.host_addr, None)
         };
+        let opens = p.flags.is_some_and(|f| f.contains(TcpFlags::SYN));
+        if k.proto == Proto::Tcp && !opens && !self.nat.tracks(&k, now) {
+            return Err(GuestDrop::TcpNoConnection(k));
+        }
         let payload = match k.proto {
             Proto::Udp => {
                 check_udp(&k, segment)?;

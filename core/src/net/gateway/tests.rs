@@ -491,6 +491,22 @@ fn the_segments_the_host_makes_for_the_guest_move_the_conntrack_state() {
 }
 
 #[test]
+fn a_tcp_segment_without_syn_opens_nothing() {
+    let mut gw = gateway();
+    lease(&mut gw, T0);
+    let stray = tcp_from_guest(40000, REMOTE, 80, Seg::Ack, b"data");
+    assert!(matches!(
+        dropped(gw.from_guest(&stray, T0)),
+        GuestDrop::TcpNoConnection(_)
+    ));
+    assert!(
+        gw.nat().conntrack().is_empty(),
+        "no five-day entry for a stray ACK"
+    );
+    assert_eq!(gw.drops().get(DropKind::TcpNoConnection), 1);
+}
+
+#[test]
 fn with_host_loopback_off_the_gateway_is_unreachable_but_the_internet_is_not() {
     let mut config = GatewayConfig::virtualbox(HOST);
     config.host_loopback = false;
@@ -728,7 +744,7 @@ fn valid_frames() -> Vec<Vec<u8>> {
         dhcp_frame(&dhcp_message(3, &[(50, &GUEST), (54, &GW)])),
         ping_from_guest(GW, 1, 1, b"data"),
         tcp_from_guest(40000, GW, 8000, Seg::Syn, b""),
-        tcp_from_guest(40000, REMOTE, 80, Seg::Ack, b"payload"),
+        tcp_from_guest(40000, REMOTE, 80, Seg::Syn, b"payload"),
         udp_from_guest(33000, DNS, 53, b"query"),
         udp_from_guest(5000, REMOTE, 7, b"datagram"),
     ]
