@@ -9,6 +9,8 @@
 
 use std::net::Ipv4Addr;
 
+use serde::{Deserialize, Serialize};
+
 use super::ethernet::Mac;
 use crate::lang::{Explain, Lang};
 use crate::net::clock::{Duration, Instant};
@@ -318,7 +320,7 @@ impl DhcpRequest {
 }
 
 /// A lease the server holds for a client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     /// The client.
     pub mac: Mac,
@@ -342,7 +344,7 @@ pub struct DhcpReply {
 }
 
 /// The DHCP server of one NAT link: its model and its leases (at most one per pool address).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DhcpService {
     server: DhcpServer,
     netmask: Ipv4Addr,

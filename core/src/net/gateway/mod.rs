@@ -39,6 +39,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::ops::Range;
 
 use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
 
 use self::arp::{ArpOp, ArpPacket};
 use self::dhcp::{DhcpRequest, DhcpService};
@@ -70,7 +71,7 @@ pub fn engine_mac(ip: Ipv4Addr) -> Mac {
 pub const LEASE_TIME: Duration = Duration::from_secs(24 * 3600);
 
 /// A NAT link's layout and policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewayConfig {
     /// The link's network (10.0.2.0/24).
     pub network: Ipv4Net,
@@ -156,7 +157,7 @@ pub struct DnsQuery {
 
 /// A VirtualBox-style NAT engine's link state: its DHCP leases, the guest's MAC, the NAT
 /// table and the drop counters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Gateway {
     config: GatewayConfig,
     dhcp: DhcpService,

@@ -521,13 +521,7 @@ fn with_host_loopback_off_the_gateway_is_unreachable_but_the_internet_is_not() {
     lease(&mut gw, T0);
     gw.add_forward(PortForward::parse_qemu("tcp:127.0.0.1:2323-:23").unwrap())
         .unwrap();
-    let client = FlowKey {
-        proto: Proto::Tcp,
-        src: Ipv4Addr::LOCALHOST,
-        sport: 50000,
-        dst: Ipv4Addr::LOCALHOST,
-        dport: 2323,
-    };
+    let client = client_to(Proto::Tcp, 2323);
     gw.from_host(client, Some(TcpFlags::SYN), T0).unwrap();
     let answer = tcp_from_guest(23, GW, 50000, Seg::SynAck, b"");
     assert_eq!(
@@ -625,18 +619,61 @@ fn addresses_no_one_owns_are_unroutable() {
     assert_eq!(gw.drops().get(DropKind::Unroutable), 4);
 }
 
+/// A host-side client at 127.0.0.1:50000 connecting to the host's `port`.
+fn client_to(proto: Proto, port: u16) -> FlowKey {
+    FlowKey {
+        proto,
+        src: Ipv4Addr::LOCALHOST,
+        sport: 50000,
+        dst: Ipv4Addr::LOCALHOST,
+        dport: port,
+    }
+}
+
+#[test]
+fn a_udp_forward_round_trip_goes_through_the_table_both_ways() {
+    let mut gw = gateway();
+    lease(&mut gw, T0);
+    gw.add_forward(PortForward::parse_qemu("udp:127.0.0.1:5353-:53").unwrap())
+        .unwrap();
+    let d = gw.from_host(client_to(Proto::Udp, 5353), None, T0).unwrap();
+    let ((_, to_mac), from, to, payload) = verified_udp(&gw.udp_to_guest(&d.after, b"q").unwrap());
+    assert_eq!(to_mac, Mac(GUEST_MAC));
+    assert_eq!(
+        (from.to_string(), to.to_string()),
+        ("10.0.2.2:50000".into(), "10.0.2.15:53".into())
+    );
+    assert_eq!(payload, b"q");
+    let answer = udp_from_guest(53, GW, 50000, b"a");
+    let Verdict::Udp(b) = gw.from_guest(&answer, Instant(5)) else {
+        panic!("not UDP")
+    };
+    assert_eq!(b.decision.dir, Dir::Reply);
+    assert_eq!(
+        b.decision.after.to_string(),
+        "udp 127.0.0.1:5353 > 127.0.0.1:50000"
+    );
+    assert_eq!(&answer[b.payload], b"a");
+}
+
+#[test]
+fn the_links_state_travels_as_json() {
+    let mut gw = gateway();
+    lease(&mut gw, T0);
+    host_bound(gw.from_guest(&tcp_from_guest(40000, GW, 8000, Seg::Syn, b""), T0));
+    gw.from_guest(&[0; 3], T0);
+    let back: Gateway = serde_json::from_str(&serde_json::to_string(&gw).unwrap()).unwrap();
+    assert_eq!(back.guest_ip(T0), Some(GUEST.into()));
+    assert_eq!(back.nat().conntrack_lines(T0), gw.nat().conntrack_lines(T0));
+    assert_eq!(back.drops(), gw.drops());
+}
+
 #[test]
 fn a_port_forward_reaches_the_guests_dhcp_address_from_the_gateway() {
     let mut gw = gateway();
     let rule = PortForward::parse_vbox("shell,tcp,127.0.0.1,2323,,23").unwrap();
     gw.add_forward(rule.clone()).unwrap();
-    let client = FlowKey {
-        proto: Proto::Tcp,
-        src: Ipv4Addr::LOCALHOST,
-        sport: 50000,
-        dst: Ipv4Addr::LOCALHOST,
-        dport: 2323,
-    };
+    let client = client_to(Proto::Tcp, 2323);
     assert_eq!(gw.forward_target(&rule, T0), None, "no lease yet");
     assert!(matches!(
         gw.from_host(client, Some(TcpFlags::SYN), T0),
