@@ -52,7 +52,7 @@ use super::forward::PortForward;
 use super::nat::{Behavior, Decision, NatConfig, NatTable};
 use super::packet::{Proto, TcpFlags};
 use super::vbox::{nat_network_for_adapter, DhcpServer};
-use super::wire::{self, be16, transport_sum};
+use super::wire::{self, be16, transport_sum, Parsed};
 
 /// The first five octets of the NAT engine's MACs; the sixth is the last octet of the address
 /// it answers for, so 10.0.2.2 is at 52:54:00:12:35:02 and 10.0.2.3 at 52:54:00:12:35:03.
@@ -312,38 +312,67 @@ impl Gateway {
         now: Instant,
     ) -> Result<Verdict, GuestDrop> {
         let p = wire::parse(packet).map_err(GuestDrop::Ip)?;
+        self.check_source(p.key.src, [eth.src, eth.src])?;
+        if self.is_for_engine(&p.key) {
+            self.for_engine(eth, &packet[p.l4..p.len], &p, now)
+        } else {
+            self.through_host(&packet[p.l4..p.len], &p, now)
+        }
+    }
+
+    /// DHCP (broadcast or to the server), pings, and anything for the DNS address: the engine
+    /// answers these itself or hands them to its DNS proxy.
+    fn is_for_engine(&self, k: &FlowKey) -> bool {
+        let dhcp = k.proto == Proto::Udp
+            && k.dport == dhcp::SERVER_PORT
+            && (k.dst.is_broadcast() || k.dst == self.gateway_ip());
+        dhcp || k.proto == Proto::Icmp || Some(k.dst) == self.dns_ip()
+    }
+
+    /// What [`Gateway::is_for_engine`] picked out, given the transport `segment`.
+    fn for_engine(
+        &mut self,
+        eth: &EthernetHeader,
+        segment: &[u8],
+        p: &Parsed,
+        now: Instant,
+    ) -> Result<Verdict, GuestDrop> {
+        let k = &p.key;
+        match k.proto {
+            Proto::Icmp if self.is_ours(k.dst) => {
+                let macs = (engine_mac(k.dst), eth.src);
+                icmp::echo_reply(macs, k.dst, k.src, segment).map(Verdict::Reply)
+            }
+            Proto::Icmp => Err(GuestDrop::IcmpElsewhere(k.dst)),
+            Proto::Udp if k.dport == dhcp::SERVER_PORT && Some(k.dst) != self.dns_ip() => {
+                check_udp(k, segment)?;
+                self.dhcp_request(eth, udp_payload(segment)?, now)
+            }
+            Proto::Udp if k.dport == 53 => {
+                check_udp(k, segment)?;
+                let len = udp_payload(segment)?.len();
+                let start = HEADER_LEN + p.l4 + 8;
+                Ok(Verdict::Dns(DnsQuery {
+                    query: *k,
+                    payload: start..start + len,
+                }))
+            }
+            proto => Err(GuestDrop::NotDns {
+                dns: k.dst,
+                proto,
+                port: k.dport,
+            }),
+        }
+    }
+
+    /// A TCP segment or UDP datagram leaving through the host: the NAT table decides it.
+    fn through_host(
+        &mut self,
+        segment: &[u8],
+        p: &Parsed,
+        now: Instant,
+    ) -> Result<Verdict, GuestDrop> {
         let k = p.key;
-        self.check_source(k.src, [eth.src, eth.src])?;
-        let ip = HEADER_LEN..HEADER_LEN + p.len;
-        let l4 = HEADER_LEN + p.l4;
-        let segment = &packet[p.l4..p.len];
-        let to_server = k.dst.is_broadcast() || k.dst == self.gateway_ip();
-        if k.proto == Proto::Udp && k.dport == dhcp::SERVER_PORT && to_server {
-            return self.dhcp_request(eth, udp_payload(segment)?, now);
-        }
-        if k.proto == Proto::Icmp {
-            if !self.is_ours(k.dst) {
-                return Err(GuestDrop::IcmpElsewhere(k.dst));
-            }
-            let macs = (engine_mac(k.dst), eth.src);
-            return icmp::echo_reply(macs, k.dst, k.src, segment).map(Verdict::Reply);
-        }
-        if Some(k.dst) == self.dns_ip() {
-            if k.proto != Proto::Udp || k.dport != 53 {
-                return Err(GuestDrop::NotDns {
-                    dns: k.dst,
-                    proto: k.proto,
-                    port: k.dport,
-                });
-            }
-            let payload = udp_payload(segment)?;
-            check_udp(&k, segment)?;
-            let start = l4 + 8;
-            return Ok(Verdict::Dns(DnsQuery {
-                query: k,
-                payload: start..start + payload.len(),
-            }));
-        }
         if self.unroutable(k.dst) {
             return Err(GuestDrop::Unroutable(k.dst));
         }
@@ -359,6 +388,8 @@ impl Gateway {
         if k.proto == Proto::Tcp && !opens && !self.nat.tracks(&k, now) {
             return Err(GuestDrop::TcpNoConnection(k));
         }
+        let ip = HEADER_LEN..HEADER_LEN + p.len;
+        let l4 = HEADER_LEN + p.l4;
         let payload = match k.proto {
             Proto::Udp => {
                 check_udp(&k, segment)?;

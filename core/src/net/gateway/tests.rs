@@ -393,6 +393,13 @@ fn dhcp_messages_are_parsed_strictly() {
         Err(DhcpError::UnknownMessageType(9))
     );
     let mut gw = gateway();
+    let mut corrupt = dhcp_frame(&dhcp_message(1, &[]));
+    let last = corrupt.len() - 2;
+    corrupt[last] ^= 0x10;
+    assert_eq!(
+        dropped(gw.from_guest(&corrupt, T0)),
+        GuestDrop::BadChecksum { proto: Proto::Udp }
+    );
     let offer_from_guest = dhcp_frame(&dhcp_message(2, &[]));
     assert!(matches!(
         dropped(gw.from_guest(&offer_from_guest, T0)),
