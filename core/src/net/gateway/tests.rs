@@ -856,4 +856,39 @@ proptest! {
         message.extend_from_slice(&body);
         one_verdict_and_counted(&mut gw, &dhcp_frame(&message))?;
     }
+
+    /// Any sequence of client messages from a few clients keeps the leases within the pool:
+    /// each address held at most once, only pool addresses, never the engine's own.
+    #[test]
+    fn dhcp_leases_stay_within_the_pool(
+        steps in proptest::collection::vec((1u8..9, 0u8..3, 0u8..4, 0u64..200_000), 1..40),
+    ) {
+        use super::dhcp::{DhcpRequest, DhcpService};
+        let mut config = GatewayConfig::virtualbox(HOST);
+        config.dhcp.last = Ipv4Addr::new(10, 0, 2, 16);
+        let mut server = DhcpService::new(config.dhcp.clone(), config.network.netmask(), LEASE_TIME);
+        let mut now = T0;
+        for (kind, client, ask, later) in steps {
+            now = Instant(now.0 + later);
+            let mut message = dhcp_message(kind, &[]);
+            message[33] = client;
+            let asked = [None, Some([10, 0, 2, 15]), Some([10, 0, 2, 16]), Some(GW)][ask as usize];
+            if let Some(ip) = asked {
+                message.pop();
+                message.extend_from_slice(&[50, 4]);
+                message.extend_from_slice(&ip);
+                message.push(255);
+            }
+            let Ok(req) = DhcpRequest::parse(&message) else { continue };
+            let _ = server.handle(&req, now);
+            let held: Vec<Ipv4Addr> = server.leases().iter().map(|l| l.ip).collect();
+            let mut unique = held.clone();
+            unique.sort();
+            unique.dedup();
+            prop_assert_eq!(unique.len(), held.len(), "an address leased twice: {:?}", held);
+            for ip in held {
+                prop_assert!(ip == Ipv4Addr::new(10, 0, 2, 15) || ip == Ipv4Addr::new(10, 0, 2, 16));
+            }
+        }
+    }
 }
