@@ -8,7 +8,7 @@
 //! address and port. Filtering decides which *unsolicited* inbound packets a binding admits.
 //! Source ports are preserved when free, otherwise allocated from [`PortPool`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -21,6 +21,7 @@ use super::conntrack::{
 };
 use super::forward::PortForward;
 use super::packet::{Proto, TcpFlags};
+use crate::lang::{Explain, Lang};
 
 /// An RFC 4787 behaviour, used for both mapping (§4.1) and filtering (§5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -231,6 +232,35 @@ pub enum NatDrop {
     Clash(String),
 }
 
+impl Explain for NatDrop {
+    fn explain_in(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            NatDrop::PoolExhausted { proto, first, last } => format!(
+                "포트 풀 {first}-{last}에 남은 {proto} 포트가 없습니다: NAT의 매핑이 바닥났습니다"
+            ),
+            NatDrop::TableFull { max } => format!(
+                "conntrack 테이블이 가득 찼습니다({max}개): 항목이 만료될 때까지 새 연결을 버립니다"
+            ),
+            NatDrop::NoMapping { proto, port } => format!(
+                "{proto} 포트 {port}에 연결도, 매핑도, 포트 포워딩 규칙도 없습니다: 요청하지 않은 인바운드 패킷입니다"
+            ),
+            NatDrop::Filtered {
+                nat_type,
+                port,
+                admits,
+            } => format!("필터링됨: {nat_type} NAT는 포트 {port}에 다음만 받아들입니다: {admits}"),
+            NatDrop::HairpinOff => "헤어피닝이 꺼져 있습니다: 내부 호스트끼리 외부 주소를 거쳐 닿을 수 없습니다"
+                .to_string(),
+            NatDrop::Clash(tuple) => {
+                format!("변환된 튜플 {tuple}을(를) 이미 다른 연결이 쓰고 있습니다")
+            }
+        }
+    }
+}
+
 /// What the NAT did with a packet.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Decision {
@@ -286,6 +316,9 @@ pub struct NatTable {
     cursor: u16,
     /// Draws made for [`PortChoice::Linux`] (not serialized: a table read back starts again).
     draws: u64,
+    /// `bind_key`s of external ports the host could not bind (see [`NatTable::avoid_port`]);
+    /// not serialized: they describe the host of this run.
+    avoided: HashSet<u32, FxBuildHasher>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -324,6 +357,7 @@ impl NatTable {
             ct: ConnTrack::new(config.timeouts.clone(), config.max_entries),
             cursor: config.pool.first,
             draws: 0,
+            avoided: HashSet::default(),
             config,
             forwards: Vec::new(),
             bindings: HashMap::default(),
@@ -381,6 +415,23 @@ impl NatTable {
             + map_bytes(&self.bindings)
             + map_bytes(&self.by_internal)
             + map_bytes(&self.permits)
+    }
+
+    /// Never hands out external port `port` for `proto` again: a NAT whose outside is a real
+    /// host's stack learns this way that the host could not bind that port (another program
+    /// holds it). Mappings already holding it are not changed.
+    pub fn avoid_port(&mut self, proto: Proto, port: u16) {
+        self.avoided.insert(bind_key(proto, port));
+    }
+
+    /// Removes the connection `key` belongs to (either tuple), releasing its binding; returns
+    /// it. For a NAT whose outside is a real host: the host could not open the socket the
+    /// entry stands for, so the entry must not outlive it.
+    pub fn forget(&mut self, key: &FlowKey) -> Option<Entry> {
+        let (slot, _) = self.ct.find(key)?;
+        let e = self.ct.remove(slot)?;
+        self.release(&e);
+        Some(e)
     }
 
     /// Removes entries expired at `now`, releasing their bindings; returns them.
@@ -457,6 +508,7 @@ impl NatTable {
 
     fn port_free(&self, proto: Proto, port: u16) -> bool {
         !self.bindings.contains_key(&bind_key(proto, port))
+            && !self.avoided.contains(&bind_key(proto, port))
             && !self
                 .forwards
                 .iter()
@@ -530,13 +582,14 @@ impl NatTable {
         seed: u64,
     ) -> Result<u16, NatDrop> {
         let free = |port: u16| {
-            !self.ct.holds(&FlowKey {
-                proto: k.proto,
-                src: dst,
-                sport: if k.proto == Proto::Icmp { port } else { dport },
-                dst: ext_ip,
-                dport: port,
-            })
+            !self.avoided.contains(&bind_key(k.proto, port))
+                && !self.ct.holds(&FlowKey {
+                    proto: k.proto,
+                    src: dst,
+                    sport: if k.proto == Proto::Icmp { port } else { dport },
+                    dst: ext_ip,
+                    dport: port,
+                })
         };
         if self.config.preserve_ports && free(k.sport) {
             return Ok(k.sport);

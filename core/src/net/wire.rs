@@ -23,6 +23,7 @@ use super::clock::Instant;
 use super::conntrack::FlowKey;
 use super::nat::{Decision, NatDrop, NatTable};
 use super::packet::{Proto, TcpFlags};
+use crate::lang::{Explain, Lang};
 
 /// Why a packet could not be translated.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -92,6 +93,43 @@ pub enum WireError {
     Nat(NatDrop),
 }
 
+impl Explain for WireError {
+    fn explain_in(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            WireError::Truncated { what, need, have } => {
+                format!("잘린 {what}: {need}바이트가 필요한데 {have}바이트뿐입니다")
+            }
+            WireError::NotIpv4(v) => format!("IP 버전 {v}: 4여야 합니다"),
+            WireError::BadLength { what, value } => format!("있을 수 없는 {what}: {value}"),
+            WireError::BadChecksum { found, expected } => format!(
+                "IPv4 헤더 체크섬 {found:#06x}이(가) 틀렸습니다(올바른 값 {expected:#06x})"
+            ),
+            WireError::Fragment { offset, more } => format!(
+                "조각난 패킷(오프셋 {offset}, 추가 조각 {more}): 변환하지 않습니다"
+            ),
+            WireError::Protocol(p) => format!(
+                "IP 프로토콜 {p}은(는) 변환하지 않습니다(TCP 6, UDP 17, ICMP 에코 1만 변환)"
+            ),
+            WireError::IcmpType(t) => format!(
+                "ICMP 타입 {t}은(는) 변환하지 않습니다(에코 요청 8, 에코 응답 0, 오류 3·11·12만 변환)"
+            ),
+            WireError::BadIcmpChecksum { found, expected } => format!(
+                "ICMP 체크섬 {found:#06x}이(가) 틀렸습니다(올바른 값 {expected:#06x})"
+            ),
+            WireError::Quoted(e) => {
+                format!("ICMP 오류가 인용한 패킷: {}", e.explain_in(lang))
+            }
+            WireError::Unrelated(k) => {
+                format!("{k}을(를) 인용한 ICMP 오류는 추적 중인 어떤 연결에도 속하지 않습니다")
+            }
+            WireError::Nat(n) => format!("NAT가 버렸습니다: {}", n.explain_in(lang)),
+        }
+    }
+}
+
 /// Which way the packet crosses the NAT.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
@@ -101,7 +139,7 @@ pub enum Direction {
     Inbound,
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
+pub(super) fn be16(b: &[u8], at: usize) -> u16 {
     match b.get(at..at + 2) {
         Some(x) => u16::from_be_bytes([x[0], x[1]]),
         None => 0,
@@ -114,7 +152,7 @@ fn put16(b: &mut [u8], at: usize, v: u16) {
     }
 }
 
-fn ip_at(b: &[u8], at: usize) -> Ipv4Addr {
+pub(super) fn ip_at(b: &[u8], at: usize) -> Ipv4Addr {
     match b.get(at..at + 4) {
         Some(x) => Ipv4Addr::new(x[0], x[1], x[2], x[3]),
         None => Ipv4Addr::UNSPECIFIED,
@@ -132,6 +170,27 @@ pub fn ones_sum(data: &[u8]) -> u16 {
         sum += (*last as u32) << 8;
     }
     fold(sum)
+}
+
+/// The Internet checksum of `data` (RFC 1071): the complement of its [`ones_sum`], the value
+/// a header's checksum field holds when the field itself was summed as zero.
+pub fn checksum(data: &[u8]) -> u16 {
+    !ones_sum(data)
+}
+
+/// The one's-complement sum of a TCP or UDP `segment` together with its IPv4 pseudo-header
+/// (source, destination, protocol, length: RFC 768, RFC 793): `0xffff` when the segment's
+/// checksum is right, and the complement of the checksum to write when that field is zero.
+pub fn transport_sum(src: Ipv4Addr, dst: Ipv4Addr, proto: Proto, segment: &[u8]) -> u16 {
+    let (s, d) = (src.to_bits(), dst.to_bits());
+    let pseudo = (s >> 16)
+        + (s & 0xffff)
+        + (d >> 16)
+        + (d & 0xffff)
+        + u32::from(proto.number())
+        // A segment is at most 65 535 bytes (it lives in an IPv4 packet); more cannot occur.
+        + (segment.len() as u32 & 0xffff);
+    fold(pseudo + u32::from(ones_sum(segment)))
 }
 
 fn fold(mut s: u32) -> u16 {
