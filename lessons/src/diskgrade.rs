@@ -6,12 +6,12 @@
 use std::collections::BTreeMap;
 
 use labvisor_core::disk::backup::{backup, restore};
-use labvisor_core::disk::image::{Allocation as EngineAlloc, CreateSpec, Format, Image};
+use labvisor_core::disk::image::{Allocation, CreateSpec, Format, Image};
 use labvisor_core::disk::pool::{Pool, PoolError};
 use labvisor_core::disk::storage::MemStorage;
 use labvisor_core::disk::vdi::Uuid;
 
-use crate::action::{Action, Allocation};
+use crate::action::Action;
 use crate::grade::Judgement;
 use crate::model::{HostDiskSpec, ImageSpec};
 use crate::size::parse_size;
@@ -33,13 +33,6 @@ fn bytes(n: u64) -> String {
         )
     } else {
         format!("{n} bytes ({:.1} MiB)", n as f64 / f64::from(1u32 << 20))
-    }
-}
-
-fn engine_alloc(a: Allocation) -> EngineAlloc {
-    match a {
-        Allocation::Dynamic => EngineAlloc::Dynamic,
-        Allocation::Fixed => EngineAlloc::Fixed,
     }
 }
 
@@ -85,7 +78,7 @@ pub(crate) fn disk_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action]) 
             Allocation::Dynamic => "dynamic",
             Allocation::Fixed => "fixed",
         };
-        match pool.create_disk(vm, virtual_size, engine_alloc(*alloc), uuid(i)) {
+        match pool.create_disk(vm, virtual_size, *alloc, uuid(i)) {
             Ok(()) => {
                 let taken = pool
                     .disk(vm)
@@ -147,7 +140,7 @@ pub(crate) fn disk_compact(image: &ImageSpec, target: &str, actions: &[Action]) 
     let mut trace = Vec::new();
     let spec = CreateSpec {
         format: Format::Vdi,
-        allocation: EngineAlloc::Dynamic,
+        allocation: Allocation::Dynamic,
         virtual_size,
         uuid: uuid(0),
         modification_uuid: uuid(0),
@@ -255,7 +248,7 @@ pub(crate) fn disk_restore(
         .get_mut(lives_on)
         .ok_or_else(|| format!("no disk {lives_on:?}"))
         .and_then(|pool| {
-            pool.create_disk(vm, 16 << 30, EngineAlloc::Dynamic, uuid(0))
+            pool.create_disk(vm, 16 << 30, Allocation::Dynamic, uuid(0))
                 .and_then(|()| pool.guest_write(vm, 0, DATA).map(|_| ()))
                 .map_err(|e| e.to_string())
         });

@@ -625,7 +625,7 @@ fn check_actions(
                             span.clone(),
                             format!(
                                 "{whose}, step {step}: rule {:?} is for unknown VM {vm:?}; this exercise has: {}",
-                                rule.name,
+                                rule.rule.name,
                                 names.join(", ")
                             ),
                         );

@@ -342,7 +342,7 @@ fn net_goals(
                     );
             }
         }
-        if g.proto != crate::action::Proto::Icmp && g.port.is_none() {
+        if g.proto != labvisor_core::net::packet::Proto::Icmp && g.port.is_none() {
             report.error(goal.span(), what("a tcp or udp goal needs `port`"));
         }
     }
