@@ -11,7 +11,7 @@ use labvisor_core::net::packet::Proto;
 use labvisor_core::net::vbox::Mode;
 
 use crate::action::Action;
-pub use crate::kind::{ExerciseKind, LabKind};
+pub use crate::kind_names::{ExerciseKind, LabKind};
 use labvisor_core::lang::Bilingual;
 
 /// A validated lesson.
@@ -77,7 +77,7 @@ pub struct Exercise {
     pub attempts: Vec<Attempt>,
     /// Where its `[[exercises]]` table is, for messages.
     #[serde(skip)]
-    pub location: crate::load::Location,
+    pub location: crate::source::Location,
 }
 
 impl Exercise {

@@ -412,7 +412,7 @@ pub fn parse_actions_file(name: &str, bytes: &[u8]) -> Result<ActionsFile, Strin
             actions: Vec<Action>,
         }
         let parsed: TomlLog = toml::from_str(text).map_err(|e| {
-            let (line, column) = crate::load::line_column(text, e.span().map_or(0, |s| s.start));
+            let (line, column) = crate::source::line_column(text, e.span().map_or(0, |s| s.start));
             format!("{name}:{line}:{column}: {}", e.message().trim())
         })?;
         return Ok(match (parsed.lesson, parsed.exercise) {

@@ -18,7 +18,7 @@ use labvisor_core::net::trace::{DropCause, Event, Step};
 use labvisor_core::net::vbox::Mode;
 
 use crate::action::{mode_name, Action, ForwardStep, LESSON_NAT_NETWORK};
-use crate::grade::Judgement;
+use crate::kind::common::Judgement;
 use crate::model::{Goal, NetworkSpec};
 
 /// The host's address when the exercise does not give one (documentation range, RFC 5737).
@@ -89,7 +89,7 @@ fn render(steps: &[Step], trace: &mut Vec<String>) {
 // --- nat-source ------------------------------------------------------------------------------
 
 /// What does the server see as the source of the exercise's packet?
-pub(crate) fn nat_source(
+pub(in crate::kind) fn nat_source(
     net: &NetworkSpec,
     answer: Option<String>,
     mut trace: Vec<String>,
@@ -225,6 +225,15 @@ struct Lab {
 }
 
 impl Lab {
+    /// The NICs of `vm`, named by step `step`.
+    fn nics_of(&mut self, vm: &str, step: usize) -> Result<&mut Vec<Mode>, String> {
+        self.vms
+            .iter_mut()
+            .find(|v| v.0 == vm)
+            .map(|v| &mut v.1)
+            .ok_or(format!("step {step}: no VM {vm:?}"))
+    }
+
     fn uses_nat_network(&self) -> bool {
         self.vms
             .iter()
@@ -267,12 +276,7 @@ fn apply(net: &NetworkSpec, actions: &[Action], trace: &mut Vec<String>) -> Resu
         let step = i + 1;
         match action {
             Action::SetMode { vm, nic, mode } => {
-                let nics = lab
-                    .vms
-                    .iter_mut()
-                    .find(|v| &v.0 == vm)
-                    .map(|v| &mut v.1)
-                    .ok_or(format!("step {step}: no VM {vm:?}"))?;
+                let nics = lab.nics_of(vm, step)?;
                 let slot = nics
                     .get_mut(usize::from(*nic).wrapping_sub(1))
                     .ok_or(format!("step {step}: {vm} has no NIC {nic}"))?;
@@ -280,12 +284,7 @@ fn apply(net: &NetworkSpec, actions: &[Action], trace: &mut Vec<String>) -> Resu
                 trace.push(format!("step {step}: {vm} NIC {nic} → {}", mode_name(mode)));
             }
             Action::AddNic { vm, mode } => {
-                let nics = lab
-                    .vms
-                    .iter_mut()
-                    .find(|v| &v.0 == vm)
-                    .map(|v| &mut v.1)
-                    .ok_or(format!("step {step}: no VM {vm:?}"))?;
+                let nics = lab.nics_of(vm, step)?;
                 nics.push(mode.clone());
                 trace.push(format!(
                     "step {step}: {vm} gets NIC {} on {}",
@@ -586,18 +585,15 @@ fn run_goals<'g>(
 }
 
 /// Attach NICs so every goal is reachable.
-pub(crate) fn net_mode(net: &NetworkSpec, goals: &[Goal], actions: &[Action]) -> Judgement {
+pub(in crate::kind) fn net_mode(
+    net: &NetworkSpec,
+    goals: &[Goal],
+    actions: &[Action],
+) -> Judgement {
     let mut trace = Vec::new();
-    match run_goals(net, goals, actions, &mut trace) {
-        Err(e) => {
-            trace.push(e);
-            Judgement::fail("invalid-attempt", trace)
-        }
-        Ok(None) => {
-            trace.push("every goal reached: correct".into());
-            Judgement::pass(trace)
-        }
-        Ok(Some(Failure { goal, .. })) => {
+    match first_failure(net, goals, actions, &mut trace) {
+        Err(judgement) => judgement,
+        Ok(Failure { goal, .. }) => {
             let is_vm = |n: &str| net.vms.iter().any(|v| v.name == n);
             let mistake = if is_vm(&goal.from) && is_vm(&goal.to) {
                 "vms-isolated"
@@ -613,8 +609,32 @@ pub(crate) fn net_mode(net: &NetworkSpec, goals: &[Goal], actions: &[Action]) ->
     }
 }
 
+/// The first goal not reached; when every goal is, or the attempt cannot run, the judgement.
+fn first_failure<'g>(
+    net: &NetworkSpec,
+    goals: &'g [Goal],
+    actions: &[Action],
+    trace: &mut Vec<String>,
+) -> Result<Failure<'g>, Judgement> {
+    match run_goals(net, goals, actions, trace) {
+        Err(e) => {
+            trace.push(e);
+            Err(Judgement::fail("invalid-attempt", std::mem::take(trace)))
+        }
+        Ok(None) => {
+            trace.push("every goal reached: correct".into());
+            Err(Judgement::pass(std::mem::take(trace)))
+        }
+        Ok(Some(failure)) => Ok(failure),
+    }
+}
+
 /// Add forwarding rules so every goal is reachable.
-pub(crate) fn port_forward(net: &NetworkSpec, goals: &[Goal], actions: &[Action]) -> Judgement {
+pub(in crate::kind) fn port_forward(
+    net: &NetworkSpec,
+    goals: &[Goal],
+    actions: &[Action],
+) -> Judgement {
     let mut trace = Vec::new();
     let mut rules: Vec<&PortForward> = Vec::new();
     for action in actions {
@@ -632,20 +652,13 @@ pub(crate) fn port_forward(net: &NetworkSpec, goals: &[Goal], actions: &[Action]
             rules.push(rule);
         }
     }
-    match run_goals(net, goals, actions, &mut trace) {
-        Err(e) => {
-            trace.push(e);
-            Judgement::fail("invalid-attempt", trace)
-        }
-        Ok(None) => {
-            trace.push("every goal reached: correct".into());
-            Judgement::pass(trace)
-        }
-        Ok(Some(Failure {
+    match first_failure(net, goals, actions, &mut trace) {
+        Err(judgement) => judgement,
+        Ok(Failure {
             goal,
             outcome,
             rules,
-        })) => {
+        }) => {
             let dialed: Option<u16> = goal
                 .dial
                 .as_ref()
