@@ -718,7 +718,7 @@ impl Scenario {
         {
             // Problems the wiring finds, located at the node they name (unknown hosts were
             // already reported above, at the reference itself).
-            let problems = super::vbox::wire(&topology).err().unwrap_or_default();
+            let problems = super::wiring::wire(&topology).err().unwrap_or_default();
             for p in problems
                 .into_iter()
                 .filter(|p| !p.message.starts_with("unknown host"))

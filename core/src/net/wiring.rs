@@ -1,4 +1,5 @@
-//! The wiring: a described [`Topology`] in, a [`Fabric`] out, in the phases VirtualBox itself
+//! The wiring: a described [`Topology`] in, a [`Fabric`] out, with VirtualBox's modes and
+//! addressing ([`crate::net::vbox`]), in the phases VirtualBox itself
 //! goes through: NAT Networks, then each machine's NICs in their modes (creating NAT engines
 //! and host-only adapters on the way), DHCP leases, routing tables, and a last check for
 //! duplicate addresses. Every phase records its problems and the wiring goes on, so that
@@ -9,14 +10,13 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use super::{
-    host, host_only_network, nat_network_for_adapter, with_prefix, DhcpServer, Mode,
-    WINDOWS_HOST_ONLY,
-};
 use crate::net::route::{Route, RoutingTable};
 use crate::net::topology::{
     Attach, Fabric, Lease, NatId, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role, Segment,
     SegmentKind, Severity, Topology,
+};
+use crate::net::vbox::{
+    host_only_network, nat_network_for_adapter, DhcpServer, Mode, WINDOWS_HOST_ONLY,
 };
 
 /// Wires a topology: creates segments, NAT engines and host-only adapters, hands out DHCP
@@ -504,6 +504,16 @@ impl<'t> Wiring<'t> {
             }
         }
     }
+}
+
+/// The `n`-th address of `net`.
+fn host(net: Ipv4Net, n: u32) -> Ipv4Addr {
+    Ipv4Addr::from_bits(net.network().to_bits().wrapping_add(n))
+}
+
+/// `ip` with `net`'s prefix length.
+fn with_prefix(ip: Ipv4Addr, net: Ipv4Net) -> Ipv4Net {
+    Ipv4Net::new(ip, net.prefix_len()).unwrap_or(net)
 }
 
 fn engine_node(name: &str, host: usize, vm: Option<String>, seg: usize, addr: Ipv4Net) -> Node {
