@@ -47,7 +47,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::lang::{Bilingual, Lang};
+use crate::lang::{Bilingual, Explain, Lang, Text};
 
 use super::clock::Duration;
 use super::forward::PortForward;
@@ -56,9 +56,9 @@ use super::packet::{Proto, TcpFlags};
 use super::route::Route;
 use super::sim::{Action, Network, RuleTarget, SendSpec};
 use super::topology::{
-    Attach, NatNetworkSpec, NicSpec, NodeKind, NodeSpec, Problem, RouterNat, Topology,
+    Attach, Issue, NatNetworkSpec, NicSpec, NodeKind, NodeSpec, Problem, RouterNat, Topology,
 };
-use super::trace::Step;
+use super::trace::{Event, Step};
 use super::vbox::{DhcpServer, Mode};
 
 /// The ready examples (`labvisor net example NAME`), embedded so the browser has them too.
@@ -133,8 +133,8 @@ pub struct Scenario {
 pub struct Run {
     /// DHCP leases at start-up.
     pub leases: Vec<Step>,
-    /// Per action: its one-line description and what happened.
-    pub actions: Vec<(String, Vec<Step>)>,
+    /// Per action: the action and what happened.
+    pub actions: Vec<(Action, Vec<Step>)>,
     /// Warnings about the topology (e.g. privileged host ports).
     pub warnings: Vec<Problem>,
     /// The network at the end (NAT tables, clock).
@@ -721,7 +721,7 @@ impl Scenario {
             let problems = super::wiring::wire(&topology).err().unwrap_or_default();
             for p in problems
                 .into_iter()
-                .filter(|p| !p.message.starts_with("unknown host"))
+                .filter(|p| !matches!(p.issue, Issue::UnknownHost { .. }))
             {
                 let span = name_spans
                     .iter()
@@ -733,7 +733,7 @@ impl Scenario {
                     .max_by_key(|(name, _)| name.len())
                     .map(|(_, s)| s.clone())
                     .unwrap_or(0..0);
-                ctx.error(span, format!("{}: {}", p.at, p.message));
+                ctx.error(span, p.explain_in(Lang::En));
             }
         }
         if !ctx.errors.is_empty() {
@@ -767,7 +767,7 @@ impl Scenario {
         let mut actions = Vec::new();
         for (line, action) in &self.actions {
             match network.apply(action) {
-                Ok(steps) => actions.push((describe(action), steps)),
+                Ok(steps) => actions.push((action.clone(), steps)),
                 Err(e) => {
                     return Err(ScenarioErrors(vec![ScenarioError {
                         file: file.into(),
@@ -1048,31 +1048,45 @@ fn edit_step(s: &RawStep, names: &mut Vec<String>) -> Result<Option<Action>, Str
 }
 
 impl Run {
-    /// The trace as text: leases, then each action with its steps, then warnings.
+    /// The trace as text, in English: leases, then each action with its steps.
     pub fn trace_text(&self) -> String {
+        self.trace_text_in(Lang::En)
+    }
+
+    /// The trace as text in `lang`: the headings and the action lines in `lang`, the steps as
+    /// the engine prints them (tcpdump's and conntrack's notation), and in Korean every drop
+    /// followed by its cause explained.
+    pub fn trace_text_in(&self, lang: Lang) -> String {
         let mut s = String::new();
         if !self.leases.is_empty() {
-            s.push_str("== start: DHCP\n");
-            s.push_str(&super::trace::render(&self.leases));
+            let start = Text::new("start", "시작").get(lang);
+            s.push_str(&format!("== {start}: DHCP\n"));
+            s.push_str(&render_in(&self.leases, lang));
         }
-        for (i, (what, steps)) in self.actions.iter().enumerate() {
-            s.push_str(&format!("== {}: {what}\n", i + 1));
-            s.push_str(&super::trace::render(steps));
+        for (i, (action, steps)) in self.actions.iter().enumerate() {
+            s.push_str(&format!("== {}: {}\n", i + 1, describe_in(action, lang)));
+            s.push_str(&render_in(steps, lang));
         }
         s
     }
 
     /// The final NAT tables as text, both like `conntrack -L` and like Cisco's
-    /// `show ip nat translations`.
+    /// `show ip nat translations`, in English.
     pub fn nat_text(&self) -> String {
+        self.nat_text_in(Lang::En)
+    }
+
+    /// The final NAT tables as text, the headings in `lang`; the tables themselves are the
+    /// tools' own output.
+    pub fn nat_text_in(&self, lang: Lang) -> String {
         let now = self.network.now();
         let mut s = String::new();
         for (name, table) in self.network.nats() {
-            s.push_str(&format!(
-                "== {name} NAT ({}), {} connection(s) at t={now}\n",
-                table.config().type_name(),
-                table.conntrack().len()
-            ));
+            let (kind, count) = (table.config().type_name(), table.conntrack().len());
+            s.push_str(&match lang {
+                Lang::En => format!("== {name} NAT ({kind}), {count} connection(s) at t={now}\n"),
+                Lang::Ko => format!("== {name} NAT ({kind}), t={now}에 연결 {count}개\n"),
+            });
             for r in table.forwards() {
                 s.push_str(&format!("forward {r}\n"));
             }
@@ -1096,4 +1110,17 @@ impl Run {
         }
         s
     }
+}
+
+/// Steps one per line; in Korean a drop is followed by its cause, explained.
+fn render_in(steps: &[Step], lang: Lang) -> String {
+    let mut s = String::new();
+    for step in steps {
+        s.push_str(&step.to_string());
+        s.push('\n');
+        if let (Lang::Ko, Event::Drop { cause, .. }) = (lang, &step.event) {
+            s.push_str(&format!("{:>9}  ↳ {}\n", "", cause.explain_in(lang)));
+        }
+    }
+    s
 }

@@ -1713,9 +1713,14 @@ fn behaviour_from_key(key: &str) -> Option<Behavior> {
 /// An edit error in the learner's language. The core's messages are English; the Korean
 /// rendering says the same with the core's detail (which names the exact value) kept.
 pub fn render_error(lang: Lang, e: &EditError) -> String {
+    // English keeps each problem's "error:" label, as the engine prints it; Korean gives the
+    // core's sentence.
     let problems = |p: &[Problem]| {
         p.iter()
-            .map(|p| p.to_string())
+            .map(|p| match lang {
+                Lang::En => p.to_string(),
+                Lang::Ko => p.explain_in(lang),
+            })
             .collect::<Vec<_>>()
             .join("; ")
     };
