@@ -8,13 +8,16 @@
 use labvisor_core::addr::{AddrError, SplitError};
 use labvisor_core::lang::{Explain, Lang};
 use labvisor_core::net::conntrack::FlowKey;
+use labvisor_core::net::forward::PortForward;
 use labvisor_core::net::forward::{ForwardProblem, Side};
 use labvisor_core::net::gateway::dhcp::{DhcpError, MessageType};
 use labvisor_core::net::gateway::{GuestDrop, Mac};
 use labvisor_core::net::nat::NatDrop;
 use labvisor_core::net::packet::Proto;
 use labvisor_core::net::sim::ActionError;
-use labvisor_core::net::topology::{NameError, NodeKind};
+use labvisor_core::net::topology::{
+    Issue, NameError, NodeKind, Problem as TopologyProblem, Severity,
+};
 use labvisor_core::net::trace::DropCause;
 use labvisor_core::net::wire::WireError;
 use labvisor_core::port::PortError;
@@ -602,6 +605,118 @@ fn guest_drops() -> Table<GuestDrop> {
     }
 }
 
+fn topology_issues() -> Table<Issue> {
+    use Issue::*;
+    let rule = |text: &str| PortForward::parse_vbox(text).unwrap();
+    let ip = |text: &str| text.parse().unwrap();
+    Table {
+        name: "topology::Issue",
+        variants: 27,
+        samples: vec![
+            BadName(NameError::BadStart(s("-vm"))),
+            DuplicateNode,
+            DuplicateNic,
+            VmOnSegment { segment: s("lan") },
+            ModeOnMachine {
+                kind: NodeKind::Router,
+                mode: s("bridged"),
+            },
+            GatewayOutsideSubnet {
+                gateway: ip("10.0.9.1"),
+                subnet: "10.0.0.0/24".parse().unwrap(),
+            },
+            DhcpWithoutAddress,
+            DhcpPoolOutside {
+                first: ip("10.0.1.10"),
+                last: ip("10.0.1.20"),
+                subnet: "10.0.0.0/24".parse().unwrap(),
+            },
+            UnknownNatNetwork { name: s("lab") },
+            VmWithoutHost,
+            UnknownHost { name: s("pc9") },
+            NotAHost {
+                name: s("router"),
+                kind: NodeKind::Router,
+            },
+            HostOfNonVm {
+                kind: NodeKind::Server,
+            },
+            NatOnNonRouter {
+                kind: NodeKind::Host,
+            },
+            UnknownNatOutside { nic: s("wan") },
+            RouteUnknownNic {
+                route: s("default via 10.0.0.1 dev eth9"),
+                nic: s("eth9"),
+            },
+            DuplicateNatNetwork,
+            NatNetworkTooSmall {
+                cidr: "10.0.2.0/30".parse().unwrap(),
+            },
+            ForwardOutside {
+                rule: s("ssh"),
+                guest: ip("192.168.1.5"),
+                cidr: "10.0.2.0/24".parse().unwrap(),
+            },
+            ForwardWithoutGuest { rule: s("ssh") },
+            ForwardConflict {
+                rule: rule("ssh,tcp,,2222,,22"),
+                with: rule("ssh,tcp,,2200,,22"),
+            },
+            ForwardConflict {
+                rule: rule("web,tcp,,2222,,80"),
+                with: rule("ssh,tcp,,2222,,22"),
+            },
+            PrivilegedPort {
+                rule: s("web"),
+                port: 80,
+            },
+            AdapterBeyondNat { adapter: 300 },
+            BridgedWithoutLan { host: s("pc") },
+            NotHostOnlyName { name: s("eth0") },
+            DhcpExhausted {
+                server: ip("10.0.2.2"),
+                first: ip("10.0.2.15"),
+                last: ip("10.0.2.15"),
+            },
+            AddressInUse {
+                addr: ip("10.0.0.5"),
+                other: s("vm1 eth0"),
+                segment: s("intnet/lab"),
+            },
+        ],
+        variant: |i| match i {
+            BadName(_) => 0,
+            DuplicateNode => 1,
+            DuplicateNic => 2,
+            VmOnSegment { .. } => 3,
+            ModeOnMachine { .. } => 4,
+            GatewayOutsideSubnet { .. } => 5,
+            DhcpWithoutAddress => 6,
+            DhcpPoolOutside { .. } => 7,
+            UnknownNatNetwork { .. } => 8,
+            VmWithoutHost => 9,
+            UnknownHost { .. } => 10,
+            NotAHost { .. } => 11,
+            HostOfNonVm { .. } => 12,
+            NatOnNonRouter { .. } => 13,
+            UnknownNatOutside { .. } => 14,
+            RouteUnknownNic { .. } => 15,
+            DuplicateNatNetwork => 16,
+            NatNetworkTooSmall { .. } => 17,
+            ForwardOutside { .. } => 18,
+            ForwardWithoutGuest { .. } => 19,
+            ForwardConflict { .. } => 20,
+            PrivilegedPort { .. } => 21,
+            AdapterBeyondNat { .. } => 22,
+            BridgedWithoutLan { .. } => 23,
+            NotHostOnlyName { .. } => 24,
+            DhcpExhausted { .. } => 25,
+            AddressInUse { .. } => 26,
+        },
+    }
+}
+
 #[test]
 fn every_variant_of_every_explained_type_says_itself_in_both_languages() {
     both_languages_say_it(&sizing_problems());
@@ -619,6 +734,39 @@ fn every_variant_of_every_explained_type_says_itself_in_both_languages() {
     both_languages_say_it(&wire_errors());
     both_languages_say_it(&dhcp_errors());
     both_languages_say_it(&guest_drops());
+    both_languages_say_it(&topology_issues());
+}
+
+#[test]
+fn the_cli_and_the_browser_print_the_cores_topology_problems() {
+    use labvisor::cli::net::problem_line;
+    use labvisor_web::tools::{render_error, EditError};
+    for lang in [Lang::En, Lang::Ko] {
+        for (_, issue) in topology_issues().check() {
+            for severity in [Severity::Error, Severity::Warning] {
+                let problem = TopologyProblem {
+                    severity,
+                    at: s("vm1 eth0"),
+                    issue: issue.clone(),
+                };
+                let core = problem.explain_in(lang);
+                assert!(core.starts_with("vm1 eth0: "), "{core}");
+                assert!(
+                    problem_line(&problem, lang).ends_with(&core),
+                    "{lang:?}: the CLI rewords {issue:?}"
+                );
+                if lang == Lang::En {
+                    // English keeps the engine's own line, label and all.
+                    assert_eq!(problem_line(&problem, lang), problem.to_string());
+                }
+                let shown = render_error(lang, &EditError::Topology(vec![problem.clone()]));
+                assert!(
+                    shown.ends_with(&core),
+                    "{lang:?}: the browser rewords {issue:?}"
+                );
+            }
+        }
+    }
 }
 
 #[test]

@@ -171,7 +171,7 @@ fn traces_serialize_and_replay_identically() {
     let b = s.run("nat-network.toml").unwrap();
     assert_eq!(a.trace_text(), b.trace_text());
     let json = serde_json::to_string(&a.actions).unwrap();
-    let back: Vec<(String, Vec<Step>)> = serde_json::from_str(&json).unwrap();
+    let back: Vec<(Action, Vec<Step>)> = serde_json::from_str(&json).unwrap();
     assert_eq!(back, a.actions);
     // The whole network state survives a round trip and keeps working the same way.
     let state = serde_json::to_string(&a.network).unwrap();

@@ -7,12 +7,15 @@
 //! - [`curriculum`]: the embedded lessons, loaded once.
 //! - [`load`]: reading and validating one lesson folder; every problem with file:line:column.
 //! - [`model`]: what a lesson and an exercise are; [`model::Spec`] holds each exercise kind's
-//!   fields, [`kind`] names the exercise and lab kinds.
+//!   fields.
+//! - [`kind`]: one module per exercise kind (`choice`, `classify`, `host`, `net`, `disk`), each
+//!   owning its fields' checks, the steps it takes and its grader; [`kind::ExerciseKind`] and
+//!   [`kind::LabKind`] name the kinds.
 //! - [`action`]: what a learner does, as a serializable log (TOML, JSON, postcard).
 //! - [`grade`](mod@grade): replaying a log against an exercise: pass or fail, the mistake and its hint,
 //!   and a trace. Deterministic, no I/O.
 //! - [`key`]: the answer key, taken from `labvisor-core`'s model; the network and disk kinds
-//!   are graded by simulation in `core::net` (module `netgrade`) and `core::disk` (`diskgrade`).
+//!   are graded by simulation in `core::net` (`kind::net`) and `core::disk` (`kind::disk`).
 //! - [`lint`]: replaying every reference solution and wrong attempt, as `labvisor lesson lint`
 //!   and the curriculum snapshot tests do.
 //! - [`glossary`]: the course's terms in both languages and the Korean wordings lint refuses.
@@ -22,16 +25,16 @@
 #![warn(missing_docs)]
 
 pub mod action;
-mod diskgrade;
 pub mod glossary;
 pub mod grade;
 pub mod key;
 pub mod kind;
+mod kind_names;
 pub mod lint;
 pub mod load;
 pub mod model;
-mod netgrade;
 pub mod size;
+mod source;
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

@@ -7,8 +7,11 @@
 use serde::{Deserialize, Serialize};
 use toml::Spanned;
 
-use crate::action::{Action, NicMode, Proto};
-pub use crate::kind::{ExerciseKind, LabKind};
+use labvisor_core::net::packet::Proto;
+use labvisor_core::net::vbox::Mode;
+
+use crate::action::Action;
+pub use crate::kind_names::{ExerciseKind, LabKind};
 use labvisor_core::lang::Bilingual;
 
 /// A validated lesson.
@@ -74,7 +77,7 @@ pub struct Exercise {
     pub attempts: Vec<Attempt>,
     /// Where its `[[exercises]]` table is, for messages.
     #[serde(skip)]
-    pub location: crate::load::Location,
+    pub location: crate::source::Location,
 }
 
 impl Exercise {
@@ -453,8 +456,9 @@ pub struct Send {
 pub struct VmSpec {
     /// Its name.
     pub name: String,
-    /// Its NICs' attachment modes, NIC 1 first.
-    pub nics: Vec<NicMode>,
+    /// Its NICs' attachment modes, NIC 1 first, by kind as action logs name them.
+    #[serde(with = "crate::action::wire::mode_kinds")]
+    pub nics: Vec<Mode>,
     /// Services listening in the guest, `tcp/22`.
     #[serde(default)]
     pub listens: Vec<String>,

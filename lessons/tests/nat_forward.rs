@@ -2,7 +2,9 @@
 //! (`VBoxManage modifyvm VM --natpf1`); when several VMs are on NAT the grader cannot tell
 //! whose adapter a rule is for, and says so instead of guessing.
 
-use labvisor_lessons::action::{Action, ForwardRule, NicMode, Proto};
+use labvisor_core::net::forward::PortForward;
+use labvisor_core::net::packet::Proto;
+use labvisor_lessons::action::{lesson_mode, Action, ForwardStep};
 use labvisor_lessons::model::{Exercise, Goal, NetworkKind, NetworkSpec, Spec, VmSpec};
 use labvisor_lessons::{grade, Bilingual, Verdict};
 
@@ -22,7 +24,7 @@ fn exercise(vms: &[&str]) -> Exercise {
                     .iter()
                     .map(|name| VmSpec {
                         name: (*name).into(),
-                        nics: vec![NicMode::Nat],
+                        nics: vec![lesson_mode("nat").expect("a mode")],
                         listens: vec!["tcp/22".into()],
                     })
                     .collect(),
@@ -43,13 +45,15 @@ fn exercise(vms: &[&str]) -> Exercise {
 }
 
 fn rule(name: &str, host_port: u16, vm: Option<&str>) -> Action {
-    Action::AddForward(ForwardRule {
-        name: name.into(),
-        proto: Proto::Tcp,
-        host_ip: None,
-        host_port,
-        guest_ip: None,
-        guest_port: 22,
+    Action::AddForward(ForwardStep {
+        rule: PortForward {
+            name: name.into(),
+            proto: Proto::Tcp,
+            host_ip: None,
+            host_port,
+            guest_ip: None,
+            guest_port: 22,
+        },
         vm: vm.map(Into::into),
     })
 }

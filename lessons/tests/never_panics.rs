@@ -3,7 +3,11 @@
 
 use std::collections::BTreeMap;
 
-use labvisor_lessons::action::{parse_actions_file, Action, ForwardRule, NicMode, Proto};
+use labvisor_core::disk::image::Allocation;
+use labvisor_core::net::forward::PortForward;
+use labvisor_core::net::packet::Proto;
+use labvisor_core::net::vbox::Mode;
+use labvisor_lessons::action::{lesson_mode, parse_actions_file, Action, ForwardStep};
 use labvisor_lessons::{curriculum, grade, load_lesson, LessonSource};
 use proptest::prelude::*;
 
@@ -19,15 +23,16 @@ fn source(toml: String) -> LessonSource {
     }
 }
 
-fn mode() -> impl Strategy<Value = NicMode> {
-    prop_oneof![
-        Just(NicMode::Nat),
-        Just(NicMode::NatNetwork),
-        Just(NicMode::Bridged),
-        Just(NicMode::HostOnly),
-        Just(NicMode::Internal),
-        Just(NicMode::NotAttached),
-    ]
+fn mode() -> impl Strategy<Value = Mode> {
+    prop::sample::select(vec![
+        "nat",
+        "nat-network",
+        "bridged",
+        "host-only",
+        "internal",
+        "not-attached",
+    ])
+    .prop_map(|name| lesson_mode(name).expect("a mode's name"))
 }
 
 fn name() -> impl Strategy<Value = String> {
@@ -53,13 +58,15 @@ fn action() -> impl Strategy<Value = Action> {
         (name(), mode()).prop_map(|(vm, mode)| Action::AddNic { vm, mode }),
         (name(), any::<bool>(), any::<u16>(), 0u8..8, any::<u16>()).prop_map(
             |(name, tcp, host_port, last, guest_port)| {
-                Action::AddForward(ForwardRule {
-                    name,
-                    proto: if tcp { Proto::Tcp } else { Proto::Udp },
-                    host_ip: None,
-                    host_port,
-                    guest_ip: Some(format!("10.0.2.{last}")),
-                    guest_port,
+                Action::AddForward(ForwardStep {
+                    rule: PortForward {
+                        name,
+                        proto: if tcp { Proto::Tcp } else { Proto::Udp },
+                        host_ip: None,
+                        host_port,
+                        guest_ip: Some(std::net::Ipv4Addr::new(10, 0, 2, last)),
+                        guest_port,
+                    },
                     vm: None,
                 })
             }
@@ -70,9 +77,9 @@ fn action() -> impl Strategy<Value = Action> {
                 vm,
                 size,
                 alloc: if dynamic {
-                    labvisor_lessons::action::Allocation::Dynamic
+                    Allocation::Dynamic
                 } else {
-                    labvisor_lessons::action::Allocation::Fixed
+                    Allocation::Fixed
                 },
             }
         }),

@@ -173,3 +173,31 @@ fn titles_follow_the_language() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("valid JSON");
     assert_eq!(v["title"], "포트 포워딩으로 NAT 모드 VM에 SSH 접속하기");
 }
+
+#[test]
+fn the_trace_speaks_korean_where_the_words_are_the_cores() {
+    use labvisor_core::lang::{Explain, Lang};
+    use labvisor_core::net::trace::DropCause;
+    let dir = scratch("ko-trace");
+    labvisor(&dir, &["net", "example", "port-forward-ssh"]);
+    let ko = labvisor(
+        &dir,
+        &["--lang", "ko", "net", "run", "port-forward-ssh.toml"],
+    );
+    let en = labvisor(&dir, &["net", "run", "port-forward-ssh.toml"]);
+    assert!(ko.starts_with("exit: 0"), "{ko}");
+    assert!(ko.contains("\n== 시작: DHCP\n") && en.contains("\n== start: DHCP\n"));
+    assert!(ko.contains("\n== 1: pc → 10.0.2.15:22 tcp 전송\n"), "{ko}");
+    // Each drop is followed by its cause in the core's Korean; English has no such line.
+    for cause in [DropCause::NoRoute, DropCause::PortClosed] {
+        assert!(
+            ko.contains(&format!("↳ {}\n", cause.explain_in(Lang::Ko))),
+            "{ko}"
+        );
+    }
+    assert!(!en.contains('↳'), "{en}");
+    assert!(ko.contains("에 연결 2개"), "{ko}");
+    // The packets themselves are tcpdump's notation in both.
+    let packet = "home-router: DROP 192.168.1.10.41000 > 10.0.2.15.22: Flags [S]";
+    assert!(ko.contains(packet) && en.contains(packet));
+}

@@ -12,10 +12,13 @@
 
 use std::rc::Rc;
 
+use labvisor_core::disk::image::Allocation;
 use labvisor_core::lang::{Explain, Lang, Text};
 use labvisor_core::net::forward::PortForward;
+use labvisor_core::net::packet::Proto;
+use labvisor_core::net::vbox::Mode;
 use labvisor_core::sizing::{self, format_mib};
-use labvisor_lessons::action::{Action, Allocation, ForwardRule, NicMode, Proto};
+use labvisor_lessons::action::{lesson_mode, lesson_modes, mode_name, Action, ForwardStep};
 use labvisor_lessons::model::{HostSpec, NetworkSpec, Spec};
 use yew::prelude::*;
 
@@ -75,7 +78,7 @@ pub fn sentence(lang: Lang, step: &Action) -> String {
             )
         }
         Action::SetMode { vm, nic, mode } => {
-            let mode = mode_text(*mode).get(lang);
+            let mode = mode_text(mode).get(lang);
             say!(
                 lang,
                 "Attach NIC {nic} of {vm} to {mode}",
@@ -83,28 +86,26 @@ pub fn sentence(lang: Lang, step: &Action) -> String {
             )
         }
         Action::AddNic { vm, mode } => {
-            let mode = mode_text(*mode).get(lang);
+            let mode = mode_text(mode).get(lang);
             say!(
                 lang,
                 "Add a NIC to {vm}, attached to {mode}",
                 "{vm}에 NIC을 추가해 {mode}에 연결"
             )
         }
-        Action::AddForward(r) => {
+        Action::AddForward(ForwardStep { rule: r, vm }) => {
             let (name, proto, hp, gp) = (&r.name, proto_text(r.proto), r.host_port, r.guest_port);
             // Blank addresses: every address of the host; the guest's DHCP address.
-            let hip = r
-                .host_ip
-                .as_deref()
-                .map(|ip| format!("{ip} "))
-                .unwrap_or_default();
-            let gip = r.guest_ip.as_deref().unwrap_or(DHCP_ADDRESS.get(lang));
+            let hip = r.host_ip.map(|ip| format!("{ip} ")).unwrap_or_default();
+            let gip = r
+                .guest_ip
+                .map_or_else(|| DHCP_ADDRESS.get(lang).to_string(), |ip| ip.to_string());
             let rule = say!(
                 lang,
                 "Forward {proto} host {hip}port {hp} to guest {gip} port {gp} (rule “{name}”)",
                 "{proto} 호스트 {hip}포트 {hp}을(를) 게스트 {gip} 포트 {gp}로 포워딩 (규칙 “{name}”)"
             );
-            match &r.vm {
+            match vm {
                 Some(vm) => say!(lang, "{rule}, on {vm}", "{rule}, {vm}에"),
                 None => rule,
             }
@@ -142,25 +143,16 @@ pub fn sentence(lang: Lang, step: &Action) -> String {
 }
 
 /// The attachment mode as VirtualBox's settings dialog names it.
-fn mode_text(mode: NicMode) -> Text {
+fn mode_text(mode: &Mode) -> Text {
     match mode {
-        NicMode::Nat => Text::new("NAT", "NAT"),
-        NicMode::NatNetwork => Text::new("NAT Network", "NAT 네트워크"),
-        NicMode::Bridged => Text::new("Bridged Adapter", "어댑터에 브리지"),
-        NicMode::HostOnly => Text::new("Host-only Adapter", "호스트 전용 어댑터"),
-        NicMode::Internal => Text::new("Internal Network", "내부 네트워크"),
-        NicMode::NotAttached => Text::new("Not attached", "연결 안 됨"),
+        Mode::Nat { .. } => Text::new("NAT", "NAT"),
+        Mode::NatNetwork(_) => Text::new("NAT Network", "NAT 네트워크"),
+        Mode::Bridged => Text::new("Bridged Adapter", "어댑터에 브리지"),
+        Mode::HostOnly(_) => Text::new("Host-only Adapter", "호스트 전용 어댑터"),
+        Mode::Internal(_) => Text::new("Internal Network", "내부 네트워크"),
+        Mode::NotAttached => Text::new("Not attached", "연결 안 됨"),
     }
 }
-
-const MODES: [(NicMode, &str); 6] = [
-    (NicMode::Nat, "nat"),
-    (NicMode::NatNetwork, "nat-network"),
-    (NicMode::Bridged, "bridged"),
-    (NicMode::HostOnly, "host-only"),
-    (NicMode::Internal, "internal"),
-    (NicMode::NotAttached, "not-attached"),
-];
 
 fn alloc_text(alloc: Allocation) -> Text {
     match alloc {
@@ -226,13 +218,7 @@ const FIELD_IDS: [&str; 16] = [
 /// The form fields that make `step`, with their values (the first is the one to focus); `None`
 /// for the steps made by a button, which have nothing to change.
 fn fields_of(step: &Action) -> Option<Vec<(usize, String)>> {
-    let mode = |m: &NicMode| {
-        MODES
-            .iter()
-            .find(|(k, _)| k == m)
-            .map_or("", |(_, v)| *v)
-            .to_string()
-    };
+    let mode = |m: &Mode| mode_name(m).to_string();
     Some(match step {
         Action::AddVm {
             name,
@@ -247,16 +233,17 @@ fn fields_of(step: &Action) -> Option<Vec<(usize, String)>> {
             vec![(VM, vm.clone()), (NIC, nic.to_string()), (MODE, mode(m))]
         }
         Action::AddNic { vm, mode: m } => vec![(NIC_VM, vm.clone()), (NIC_MODE, mode(m))],
-        Action::AddForward(rule) => {
+        Action::AddForward(ForwardStep { rule, vm }) => {
+            let address = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string());
             let mut fields = vec![
                 (NAME, rule.name.clone()),
                 (PROTO, proto_text(rule.proto).to_ascii_lowercase()),
-                (HOST_IP, rule.host_ip.clone().unwrap_or_default()),
+                (HOST_IP, address(rule.host_ip).unwrap_or_default()),
                 (HOST_PORT, rule.host_port.to_string()),
-                (GUEST_IP, rule.guest_ip.clone().unwrap_or_default()),
+                (GUEST_IP, address(rule.guest_ip).unwrap_or_default()),
                 (GUEST_PORT, rule.guest_port.to_string()),
             ];
-            if let Some(vm) = &rule.vm {
+            if let Some(vm) = vm {
                 fields.push((VM, vm.clone()));
             }
             fields
@@ -1047,8 +1034,8 @@ fn host_sizing(c: &Ctx, host: &HostSpec, percent: u8, vm_count: u32, steps: &[Ac
 }
 
 /// Each VM's NIC modes after `steps` (steps that name no such VM or NIC change nothing).
-fn nics_after(network: &NetworkSpec, steps: &[Action]) -> Vec<(String, Vec<NicMode>)> {
-    let mut vms: Vec<(String, Vec<NicMode>)> = network
+fn nics_after(network: &NetworkSpec, steps: &[Action]) -> Vec<(String, Vec<Mode>)> {
+    let mut vms: Vec<(String, Vec<Mode>)> = network
         .vms
         .iter()
         .map(|v| (v.name.clone(), v.nics.clone()))
@@ -1061,12 +1048,12 @@ fn nics_after(network: &NetworkSpec, steps: &[Action]) -> Vec<(String, Vec<NicMo
                     .find(|v| &v.0 == vm)
                     .and_then(|v| v.1.get_mut(usize::from(*nic).wrapping_sub(1)))
                 {
-                    *slot = *mode;
+                    *slot = mode.clone();
                 }
             }
             Action::AddNic { vm, mode } => {
                 if let Some(v) = vms.iter_mut().find(|v| &v.0 == vm) {
-                    v.1.push(*mode);
+                    v.1.push(mode.clone());
                 }
             }
             _ => {}
@@ -1079,15 +1066,14 @@ fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
     let lang = c.lang;
     let now = nics_after(network, steps);
     let vms: Vec<(String, String)> = now.iter().map(|v| (v.0.clone(), v.0.clone())).collect();
-    let modes: Vec<(String, String)> = MODES
+    let modes: Vec<(String, String)> = lesson_modes()
         .iter()
-        .map(|(m, v)| (v.to_string(), mode_text(*m).get(lang).to_string()))
+        .map(|m| (mode_name(m).to_string(), mode_text(m).get(lang).to_string()))
         .collect();
     let mode_of = |value: String| {
-        MODES
-            .iter()
-            .find(|m| m.1 == value)
-            .map_or(NicMode::Nat, |m| m.0)
+        lesson_mode(&value).unwrap_or(Mode::Nat {
+            forwards: Vec::new(),
+        })
     };
     let vm = c.pick(VM, &vms);
     let nics: Vec<(String, String)> = now
@@ -1099,7 +1085,7 @@ fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
                 .map(|(i, m)| {
                     (
                         (i + 1).to_string(),
-                        format!("NIC {} ({})", i + 1, mode_text(*m).get(lang)),
+                        format!("NIC {} ({})", i + 1, mode_text(m).get(lang)),
                     )
                 })
                 .collect()
@@ -1123,7 +1109,7 @@ fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         <ul class="lv-nic-state" aria-label={NICS_NOW.get(lang).to_string()}>
             { for now.iter().map(|(vm, nics)| html! {
                 <li><strong>{ vm.clone() }</strong>{ ": " }
-                    { nics.iter().enumerate().map(|(i, m)| format!("NIC {} {}", i + 1, mode_text(*m).get(lang))).collect::<Vec<_>>().join(" · ") }
+                    { nics.iter().enumerate().map(|(i, m)| format!("NIC {} {}", i + 1, mode_text(m).get(lang))).collect::<Vec<_>>().join(" · ") }
                 </li>
             }) }
         </ul>
@@ -1147,11 +1133,11 @@ fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
 }
 
 /// The rule in force after `steps`.
-fn rules_after(steps: &[Action]) -> Vec<ForwardRule> {
-    let mut rules: Vec<ForwardRule> = Vec::new();
+fn rules_after(steps: &[Action]) -> Vec<PortForward> {
+    let mut rules: Vec<PortForward> = Vec::new();
     for step in steps {
         match step {
-            Action::AddForward(rule) => rules.push(rule.clone()),
+            Action::AddForward(step) => rules.push(step.rule.clone()),
             Action::RemoveForward { name } => rules.retain(|r| &r.name != name),
             _ => {}
         }
@@ -1166,13 +1152,13 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
     let nat_network = network
         .vms
         .iter()
-        .any(|v| v.nics.contains(&NicMode::NatNetwork));
+        .any(|v| v.nics.iter().any(|m| matches!(m, Mode::NatNetwork(_))));
     // Without a NAT Network, NAT-mode rules live on one VM's adapter: with several VMs on NAT
     // the learner says which (every one of them is 10.0.2.15 inside, so the address cannot).
     let nat_vms: Vec<(String, String)> = network
         .vms
         .iter()
-        .filter(|v| v.nics.contains(&NicMode::Nat))
+        .filter(|v| v.nics.iter().any(|m| matches!(m, Mode::Nat { .. })))
         .map(|v| (v.name.clone(), v.name.clone()))
         .collect();
     let rule_vm = (!nat_network && nat_vms.len() > 1).then(|| c.pick(VM, &nat_vms));
@@ -1201,23 +1187,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         }
     }
     let rules = rules_after(steps);
-    let existing: Vec<PortForward> = rules
-        .iter()
-        .filter_map(|r| {
-            let (hp, gp) = (r.host_port.to_string(), r.guest_port.to_string());
-            let proto = if r.proto == Proto::Udp { "udp" } else { "tcp" };
-            let (hip, gip) = (r.host_ip.as_deref(), r.guest_ip.as_deref());
-            parse([
-                &r.name,
-                proto,
-                hip.unwrap_or(""),
-                &hp,
-                gip.unwrap_or(""),
-                &gp,
-            ])
-            .ok()
-        })
-        .collect();
+    let existing = &rules;
     let t: Vec<&str> = typed.iter().map(String::as_str).collect();
     // The core's conflict rules look at the name and the host side only, so a clash shows as
     // soon as those are typed. Asked rule by rule, so the message can say which one clashes.
@@ -1243,17 +1213,8 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         }
     }
     let step = match parse([t[0], t[1], t[2], t[3], t[4], t[5]]) {
-        Ok(rule) if problems.is_empty() => Some(Action::AddForward(ForwardRule {
-            name: rule.name,
-            proto: if rule.proto == labvisor_core::net::packet::Proto::Udp {
-                Proto::Udp
-            } else {
-                Proto::Tcp
-            },
-            host_ip: rule.host_ip.map(|a| a.to_string()),
-            host_port: rule.host_port,
-            guest_ip: rule.guest_ip.map(|a| a.to_string()),
-            guest_port: rule.guest_port,
+        Ok(rule) if problems.is_empty() => Some(Action::AddForward(ForwardStep {
+            rule,
             vm: rule_vm.clone(),
         })),
         _ => None,
@@ -1275,7 +1236,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         <ul class="lv-nic-state" aria-label={NICS_NOW.get(lang).to_string()}>
             if !host_ip.is_empty() { <li>{ say!(lang, "host: {host_ip}", "호스트: {host_ip}") }</li> }
             { for network.vms.iter().map(|v| {
-                let modes = v.nics.iter().map(|m| mode_text(*m).get(lang)).collect::<Vec<_>>().join(", ");
+                let modes = v.nics.iter().map(|m| mode_text(m).get(lang)).collect::<Vec<_>>().join(", ");
                 let listens = v.listens.join(", ");
                 html! { <li><strong>{ v.name.clone() }</strong>{ ": " }{ modes }
                     if !listens.is_empty() { { say!(lang, ", listens on {listens}", ", 대기 중: {listens}") } }
@@ -1395,13 +1356,8 @@ mod tests {
 
     #[test]
     fn every_step_reads_as_a_sentence_in_both_languages() {
-        let rule = Action::AddForward(ForwardRule {
-            name: "ssh".into(),
-            proto: Proto::Tcp,
-            host_ip: None,
-            host_port: 2222,
-            guest_ip: Some("10.0.2.5".into()),
-            guest_port: 22,
+        let rule = Action::AddForward(ForwardStep {
+            rule: PortForward::parse_vbox("ssh,tcp,,2222,10.0.2.5,22").unwrap(),
             vm: None,
         });
         assert_eq!(
@@ -1444,16 +1400,16 @@ mod tests {
         let after = nics_after(network, &ex.solution);
         assert_eq!(
             after,
-            vec![("vm1".to_string(), vec![NicMode::Nat, NicMode::HostOnly])]
+            vec![(
+                "vm1".to_string(),
+                ["nat", "host-only"]
+                    .map(|m| lesson_mode(m).unwrap())
+                    .to_vec()
+            )]
         );
         let add = |name: &str| {
-            Action::AddForward(ForwardRule {
-                name: name.into(),
-                proto: Proto::Tcp,
-                host_ip: None,
-                host_port: 1,
-                guest_ip: None,
-                guest_port: 1,
+            Action::AddForward(ForwardStep {
+                rule: PortForward::parse_vbox(&format!("{name},tcp,,1,,1")).unwrap(),
                 vm: None,
             })
         };

@@ -14,9 +14,10 @@
 //!   add/remove a forwarding rule, change a NIC's mode) and returns the [`trace`] of each.
 //! - [`trace`]: what happened, step by step: every hop, routing decision, translation,
 //!   conntrack change and drop with its reason. Readable text, stable, serde-serializable.
+//! - [`wiring`]: a described topology wired into a [`topology::Fabric`]: NAT engines, NAT
+//!   Networks and host-only adapters created, DHCP leases, routes.
 //! - [`topology`]: nodes, NICs, segments; the description and the wired [`topology::Fabric`].
-//! - [`vbox`]: VirtualBox's attachment modes, their default addressing and DHCP, and the
-//!   wiring that creates NAT engines, NAT Networks and host-only adapters.
+//! - [`vbox`]: VirtualBox's attachment modes, their default addressing and DHCP.
 //! - [`route`]: routing tables, longest-prefix match.
 //! - [`nat`]: NAPT with RFC 4787 mapping and filtering behaviours, hairpinning, port pools.
 //! - [`forward`]: port-forwarding rules in VirtualBox and QEMU syntax.
@@ -51,3 +52,4 @@ pub mod topology;
 pub mod trace;
 pub mod vbox;
 pub mod wire;
+pub mod wiring;

@@ -3,16 +3,19 @@
 //! A scenario file (TOML) describes a lab (hosts, routers, servers, VirtualBox VMs and their
 //! attachment modes) and a list of steps (send a packet, wait, add or remove a forwarding
 //! rule, change a NIC's mode, create, rename or remove a VM or a NIC, give a NIC an address).
-//! See `labvisor net example --list` for ready ones; titles print in `--lang`.
+//! See `labvisor net example --list` for ready ones. With `--lang ko` the titles, the trace's
+//! headings and action lines, every drop's cause and the topology's problems print in Korean;
+//! the packets and tables keep tcpdump's, conntrack's and Cisco's own notation.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::Subcommand;
-use labvisor_core::lang::Text;
+use labvisor_core::lang::{Explain, Lang, Text};
 use labvisor_core::net::reach;
-use labvisor_core::net::scenario::{Scenario, ScenarioErrors, EXAMPLES};
+use labvisor_core::net::scenario::{self, Scenario, ScenarioErrors, EXAMPLES};
 use labvisor_core::net::sim::Network;
+use labvisor_core::net::topology::{Problem, Severity};
 use labvisor_core::net::trace::Step;
 use serde::Serialize;
 
@@ -98,7 +101,7 @@ struct JsonStep<'a> {
 
 #[derive(Serialize)]
 struct JsonAction<'a> {
-    action: &'a str,
+    action: String,
     steps: Vec<JsonStep<'a>>,
 }
 
@@ -144,7 +147,7 @@ fn run_scenario(file: &Path, global: &Global) -> CliResult {
                 .actions
                 .iter()
                 .map(|(a, steps)| JsonAction {
-                    action: a,
+                    action: scenario::describe(a),
                     steps: json_steps(steps),
                 })
                 .collect(),
@@ -169,21 +172,32 @@ fn run_scenario(file: &Path, global: &Global) -> CliResult {
         outln!("# {}", scenario.title.get(global.lang()))?;
         outln!()?;
     }
-    out!("{}", run.trace_text())?;
+    let lang = global.lang();
+    out!("{}", run.trace_text_in(lang))?;
     outln!()?;
-    out!("{}", run.nat_text())?;
+    out!("{}", run.nat_text_in(lang))?;
     for w in &run.warnings {
-        outln!("{w}")?;
+        outln!("{}", problem_line(w, lang))?;
     }
     Ok(ExitCode::SUCCESS)
 }
 
+/// A topology problem as the CLI prints it: the severity as a label, then the core's sentence.
+pub fn problem_line(problem: &Problem, lang: Lang) -> String {
+    let label = match problem.severity {
+        Severity::Error => Text::new("error", "오류"),
+        Severity::Warning => Text::new("warning", "경고"),
+    };
+    format!("{}: {}", label.get(lang), problem.explain_in(lang))
+}
+
 fn reach_matrix(file: &Path, global: &Global) -> CliResult {
     let (_, scenario) = load(file)?;
+    let lang = global.lang();
     let network = Network::new(scenario.topology.clone()).map_err(|p| {
         CliError::Usage(
             p.iter()
-                .map(|p| p.to_string())
+                .map(|p| problem_line(p, lang))
                 .collect::<Vec<_>>()
                 .join("\n"),
         )
@@ -194,7 +208,6 @@ fn reach_matrix(file: &Path, global: &Global) -> CliResult {
         return Ok(ExitCode::SUCCESS);
     }
     let mut t = Table::new();
-    let lang = global.lang();
     let mut header = vec![Text::new("from \\ to", "출발 \\ 도착")
         .get(lang)
         .to_string()];

@@ -55,10 +55,12 @@ impl Explain for ActionError {
             NotAVm(n, k) => format!("{n:?}은(는) VM이 아니라 {k}입니다. 이렇게 바꿀 수 있는 것은 VM뿐입니다"),
             TooSmall(net) => format!("NAT 네트워크에는 게이트웨이 .1, DHCP 서버 .3, 그리고 .4부터 게스트가 쓸 주소가 필요합니다. {net}은(는) /29보다 작습니다"),
             TooManyNics(vm) => format!("{vm}에는 이미 네트워크 어댑터가 {MAX_ADAPTERS}개 있습니다. VirtualBox VM이 가질 수 있는 최대 개수입니다"),
-            // The topology's problems are English sentences built as they are found.
             Invalid(p) => format!(
                 "이 변경은 토폴로지를 잘못되게 만듭니다: {}",
-                p.iter().map(|p| p.to_string()).collect::<Vec<_>>().join("; ")
+                p.iter()
+                    .map(|p| p.explain_in(lang))
+                    .collect::<Vec<_>>()
+                    .join("; ")
             ),
         }
     }

@@ -1,7 +1,7 @@
 //! The engine: runs packets through a wired topology, hop by hop, and records a trace.
 //!
 //! ```text
-//! Network::new(topology)       wire it (vbox), create NAT tables
+//! Network::new(topology)       wire it (wiring), create NAT tables
 //!   .apply(Action::Send(..))   -> Vec<Step>: the packet's journey, and the answer's
 //!   .apply(Action::Advance(..))-> Vec<Step>: conntrack entries that expired
 //!   .apply(Action::AddForward{..} | RemoveForward{..} | SetMode{..})
@@ -36,7 +36,8 @@ use super::topology::{
     Attach, Fabric, NatId, NicSpec, NodeKind, NodeSpec, Problem, Role, Topology,
 };
 use super::trace::{CtChange, DropCause, Event, Step};
-use super::vbox::{self, Mode};
+use super::vbox::Mode;
+use super::wiring;
 
 mod edit;
 mod error;
@@ -249,7 +250,7 @@ pub struct Network {
 impl Network {
     /// Wires `topology` and starts its clock at zero.
     pub fn new(topology: Topology) -> Result<Network, Vec<Problem>> {
-        let fabric = vbox::wire(&topology)?;
+        let fabric = wiring::wire(&topology)?;
         let mut net = Network {
             topology,
             fabric,
@@ -496,7 +497,7 @@ impl Network {
         t: Topology,
         leases: &[super::topology::Lease],
     ) -> Result<(), ActionError> {
-        let fabric = vbox::rewire(&t, leases).map_err(ActionError::Invalid)?;
+        let fabric = wiring::rewire(&t, leases).map_err(ActionError::Invalid)?;
         self.topology = t;
         self.fabric = fabric;
         let old = std::mem::take(&mut self.nats);

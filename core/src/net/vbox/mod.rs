@@ -1,5 +1,5 @@
-//! VirtualBox's attachment modes with their default addressing, the DHCP model, and the
-//! wiring that turns a described [`Topology`] into a [`Fabric`].
+//! VirtualBox's attachment modes with their default addressing and the DHCP model, which the
+//! wiring ([`crate::net::wiring`]) uses to turn a described topology into a fabric.
 //!
 //! What the wiring creates, per the VirtualBox manual (chapter 6):
 //!
@@ -25,9 +25,6 @@ use serde::{Deserialize, Serialize};
 use crate::lang::{Lang, Text};
 
 use super::forward::PortForward;
-
-mod wiring;
-pub use wiring::{rewire, wire};
 
 /// A VirtualBox network attachment mode.
 ///
@@ -109,18 +106,15 @@ impl DhcpServer {
     }
 }
 
+/// The `n`-th address of `net`.
+pub(crate) fn host(net: Ipv4Net, n: u32) -> Ipv4Addr {
+    Ipv4Addr::from_bits(net.network().to_bits().wrapping_add(n))
+}
+
 /// The network a NAT-mode adapter gets: 10.0.(n+1).0/24 for adapter n (1-based).
 pub fn nat_network_for_adapter(adapter: usize) -> Option<Ipv4Net> {
     let third = u8::try_from(adapter + 1).ok()?;
     Ipv4Net::new(Ipv4Addr::new(10, 0, third, 0), 24).ok()
-}
-
-fn host(net: Ipv4Net, n: u32) -> Ipv4Addr {
-    Ipv4Addr::from_bits(net.network().to_bits().wrapping_add(n))
-}
-
-fn with_prefix(ip: Ipv4Addr, net: Ipv4Net) -> Ipv4Net {
-    Ipv4Net::new(ip, net.prefix_len()).unwrap_or(net)
 }
 
 /// What Windows hosts call the first host-only adapter; the next ones end in ` #2`, ` #3`, ….

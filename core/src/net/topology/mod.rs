@@ -20,6 +20,9 @@ use super::route::{Route, RoutingTable};
 use super::vbox::{DhcpServer, Mode};
 use crate::lang::{Explain, Lang};
 
+mod problem;
+pub use problem::{Issue, Problem, Severity};
+
 /// What kind of machine a node is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -163,37 +166,6 @@ pub struct Topology {
     pub nodes: Vec<NodeSpec>,
     /// NAT Networks.
     pub nat_networks: Vec<NatNetworkSpec>,
-}
-
-/// How serious a [`Problem`] is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The topology cannot run.
-    Error,
-    /// It runs, but probably not as meant.
-    Warning,
-}
-
-/// One thing wrong with a topology.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Problem {
-    /// Error or warning.
-    pub severity: Severity,
-    /// Which element (`vm1 eth0`, `natnetwork NatNetwork`).
-    pub at: String,
-    /// What is wrong, and what was expected.
-    pub message: String,
-}
-
-impl fmt::Display for Problem {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let sev = match self.severity {
-            Severity::Error => "error",
-            Severity::Warning => "warning",
-        };
-        write!(f, "{sev}: {}: {}", self.at, self.message)
-    }
 }
 
 /// What a node is in the fabric.
@@ -426,192 +398,170 @@ impl Topology {
     pub fn check(&self) -> Vec<Problem> {
         let mut out = Vec::new();
         for (i, n) in self.nodes.iter().enumerate() {
+            let at = format!("node {}", n.name);
             if let Err(why) = check_name(&n.name) {
-                push_err(&mut out, format!("node {}", n.name), why.to_string());
+                out.push(Problem::error(&at, Issue::BadName(why)));
             }
             if self.nodes[..i].iter().any(|m| m.name == n.name) {
-                push_err(
-                    &mut out,
-                    format!("node {}", n.name),
-                    "another node has the same name".into(),
-                );
+                out.push(Problem::error(&at, Issue::DuplicateNode));
             }
             for (j, nic) in n.nics.iter().enumerate() {
-                let at = format!("{} {}", n.name, nic.name);
-                if n.nics[..j].iter().any(|m| m.name == nic.name) {
-                    push_err(
-                        &mut out,
-                        at.clone(),
-                        "another NIC of this node has the same name".into(),
-                    );
-                }
-                match (&nic.attach, n.kind) {
-                    (Attach::Vbox(_), NodeKind::Vm) | (Attach::Segment(_), NodeKind::Host | NodeKind::Router | NodeKind::Server) => {}
-                    (Attach::Segment(s), NodeKind::Vm) => push_err(&mut out, at.clone(), format!("a VM's NIC is attached in a VirtualBox mode (nat, natnetwork, bridged, hostonly, internal, none), not to segment {s:?}")),
-                    (Attach::Vbox(m), k) => push_err(&mut out, at.clone(), format!("only VMs have VirtualBox attachment modes; this {k} has mode {m}: plug it into a segment")),
-                }
-                if let (Some(addr), Some(gw)) = (nic.addr, nic.gateway) {
-                    if !addr.trunc().contains(&gw) {
-                        push_err(
-                            &mut out,
-                            at.clone(),
-                            format!("gateway {gw} is outside the NIC's subnet {}", addr.trunc()),
-                        );
-                    }
-                }
-                if let Some(d) = &nic.dhcp {
-                    if nic.addr.is_none() {
-                        push_err(
-                            &mut out,
-                            at.clone(),
-                            "a DHCP server needs a static address on its NIC".into(),
-                        );
-                    }
-                    if let Some(addr) = nic.addr {
-                        if !addr.trunc().contains(&d.first)
-                            || !addr.trunc().contains(&d.last)
-                            || d.first > d.last
-                        {
-                            push_err(
-                                &mut out,
-                                at.clone(),
-                                format!(
-                                    "DHCP pool {}-{} is not a range inside {}",
-                                    d.first,
-                                    d.last,
-                                    addr.trunc()
-                                ),
-                            );
-                        }
-                    }
-                }
-                if let Attach::Vbox(Mode::Nat { forwards }) = &nic.attach {
-                    check_forwards(forwards, &at, &mut out);
-                }
-                if let Attach::Vbox(Mode::NatNetwork(net)) = &nic.attach {
-                    if !self.nat_networks.iter().any(|x| &x.name == net) {
-                        push_err(
-                            &mut out,
-                            at.clone(),
-                            format!("unknown NAT Network {net:?}: declare it in [[natnetwork]]"),
-                        );
-                    }
-                }
+                self.check_nic(n, j, nic, &mut out);
             }
-            match (n.kind, &n.host) {
-                (NodeKind::Vm, None) => push_err(
-                    &mut out,
-                    format!("node {}", n.name),
-                    "a VM needs the host that runs it (host = \"...\")".into(),
-                ),
-                (NodeKind::Vm, Some(h)) => match self.node(h) {
-                    None => push_err(
-                        &mut out,
-                        format!("node {}", n.name),
-                        format!("unknown host {h:?}"),
-                    ),
-                    Some(hn) if hn.kind != NodeKind::Host => push_err(
-                        &mut out,
-                        format!("node {}", n.name),
-                        format!("{h:?} is a {}, not a host", hn.kind),
-                    ),
-                    _ => {}
-                },
-                (k, Some(_)) => push_err(
-                    &mut out,
-                    format!("node {}", n.name),
-                    format!("only VMs run on a host; this is a {k}"),
-                ),
-                _ => {}
+            if let Some(issue) = self.host_issue(n) {
+                out.push(Problem::error(&at, issue));
             }
             if let Some(nat) = &n.nat {
                 if n.kind != NodeKind::Router {
-                    push_err(
-                        &mut out,
-                        format!("node {}", n.name),
-                        format!("only routers do NAT; this is a {}", n.kind),
-                    );
+                    out.push(Problem::error(&at, Issue::NatOnNonRouter { kind: n.kind }));
                 }
                 if !n.nics.iter().any(|x| x.name == nat.outside) {
-                    push_err(
-                        &mut out,
-                        format!("node {}", n.name),
-                        format!("NAT outside NIC {:?} is not one of its NICs", nat.outside),
-                    );
+                    let nic = nat.outside.clone();
+                    out.push(Problem::error(&at, Issue::UnknownNatOutside { nic }));
                 }
-                check_forwards(&nat.forwards, &format!("node {}", n.name), &mut out);
+                check_forwards(&nat.forwards, &at, &mut out);
             }
-            for r in &n.routes {
-                if !n.nics.iter().any(|x| x.name == r.nic) {
-                    push_err(
-                        &mut out,
-                        format!("node {}", n.name),
-                        format!("route {r} uses unknown NIC {:?}", r.nic),
-                    );
-                }
+            for r in n
+                .routes
+                .iter()
+                .filter(|r| !n.nics.iter().any(|x| x.name == r.nic))
+            {
+                let (route, nic) = (r.to_string(), r.nic.clone());
+                out.push(Problem::error(&at, Issue::RouteUnknownNic { route, nic }));
             }
         }
         for (i, nn) in self.nat_networks.iter().enumerate() {
-            let at = format!("natnetwork {}", nn.name);
-            if self.nat_networks[..i].iter().any(|m| m.name == nn.name) {
-                push_err(
-                    &mut out,
-                    at.clone(),
-                    "another NAT Network has the same name".into(),
-                );
-            }
-            if nn.cidr.prefix_len() > 29 {
-                push_err(
-                    &mut out,
-                    at.clone(),
-                    format!("{} is smaller than a /29: no room for the gateway .1, the DHCP server .3 and guests from .4", nn.cidr),
-                );
-            }
-            match self.node(&nn.host) {
-                Some(h) if h.kind == NodeKind::Host => {}
-                _ => push_err(&mut out, at.clone(), format!("unknown host {:?}", nn.host)),
-            }
-            for r in &nn.forwards {
-                match r.guest_ip {
-                    Some(ip) if nn.cidr.contains(&ip) => {}
-                    Some(ip) => push_err(
-                        &mut out,
-                        at.clone(),
-                        format!(
-                            "rule {:?} forwards to {ip}, outside the network {}",
-                            r.name, nn.cidr
-                        ),
-                    ),
-                    None => push_err(
-                        &mut out,
-                        at.clone(),
-                        format!("rule {:?} must name the guest address", r.name),
-                    ),
-                }
-            }
-            check_forwards(&nn.forwards, &at, &mut out);
+            self.check_nat_network(i, nn, &mut out);
         }
         out
     }
-}
 
-fn push_err(out: &mut Vec<Problem>, at: String, message: String) {
-    out.push(Problem {
-        severity: Severity::Error,
-        at,
-        message,
-    });
+    /// The `j`-th NIC of `n`: a unique name, an attachment that suits the machine, a gateway
+    /// and a DHCP pool inside its subnet, a NAT Network that exists, rules that do not clash.
+    fn check_nic(&self, n: &NodeSpec, j: usize, nic: &NicSpec, out: &mut Vec<Problem>) {
+        let at = format!("{} {}", n.name, nic.name);
+        let mut error = |issue| out.push(Problem::error(&at, issue));
+        if n.nics[..j].iter().any(|m| m.name == nic.name) {
+            error(Issue::DuplicateNic);
+        }
+        match (&nic.attach, n.kind) {
+            (Attach::Vbox(_), NodeKind::Vm)
+            | (Attach::Segment(_), NodeKind::Host | NodeKind::Router | NodeKind::Server) => {}
+            (Attach::Segment(s), NodeKind::Vm) => error(Issue::VmOnSegment { segment: s.clone() }),
+            (Attach::Vbox(m), kind) => error(Issue::ModeOnMachine {
+                kind,
+                mode: m.to_string(),
+            }),
+        }
+        if let (Some(addr), Some(gateway)) = (nic.addr, nic.gateway) {
+            if !addr.trunc().contains(&gateway) {
+                let subnet = addr.trunc();
+                error(Issue::GatewayOutsideSubnet { gateway, subnet });
+            }
+        }
+        if let Some(d) = &nic.dhcp {
+            match nic.addr.map(|a| a.trunc()) {
+                None => error(Issue::DhcpWithoutAddress),
+                Some(subnet)
+                    if !subnet.contains(&d.first)
+                        || !subnet.contains(&d.last)
+                        || d.first > d.last =>
+                {
+                    let (first, last) = (d.first, d.last);
+                    error(Issue::DhcpPoolOutside {
+                        first,
+                        last,
+                        subnet,
+                    });
+                }
+                Some(_) => {}
+            }
+        }
+        match &nic.attach {
+            Attach::Vbox(Mode::Nat { forwards }) => check_forwards(forwards, &at, out),
+            Attach::Vbox(Mode::NatNetwork(net))
+                if !self.nat_networks.iter().any(|x| &x.name == net) =>
+            {
+                let name = net.clone();
+                out.push(Problem::error(&at, Issue::UnknownNatNetwork { name }));
+            }
+            _ => {}
+        }
+    }
+
+    /// What is wrong with where `n` runs: a VM needs a host that is one; nothing else has one.
+    fn host_issue(&self, n: &NodeSpec) -> Option<Issue> {
+        match (n.kind, &n.host) {
+            (NodeKind::Vm, None) => Some(Issue::VmWithoutHost),
+            (NodeKind::Vm, Some(h)) => match self.node(h) {
+                None => Some(Issue::UnknownHost { name: h.clone() }),
+                Some(hn) if hn.kind != NodeKind::Host => Some(Issue::NotAHost {
+                    name: h.clone(),
+                    kind: hn.kind,
+                }),
+                _ => None,
+            },
+            (kind, Some(_)) => Some(Issue::HostOfNonVm { kind }),
+            _ => None,
+        }
+    }
+
+    /// The `i`-th NAT Network: a unique name, room for its fixed addresses, a host, rules that
+    /// forward inside it and do not clash.
+    fn check_nat_network(&self, i: usize, nn: &NatNetworkSpec, out: &mut Vec<Problem>) {
+        let at = format!("natnetwork {}", nn.name);
+        if self.nat_networks[..i].iter().any(|m| m.name == nn.name) {
+            out.push(Problem::error(&at, Issue::DuplicateNatNetwork));
+        }
+        if nn.cidr.prefix_len() > 29 {
+            out.push(Problem::error(
+                &at,
+                Issue::NatNetworkTooSmall { cidr: nn.cidr },
+            ));
+        }
+        match self.node(&nn.host) {
+            Some(h) if h.kind == NodeKind::Host => {}
+            _ => out.push(Problem::error(
+                &at,
+                Issue::UnknownHost {
+                    name: nn.host.clone(),
+                },
+            )),
+        }
+        for r in &nn.forwards {
+            let rule = r.name.clone();
+            match r.guest_ip {
+                Some(ip) if nn.cidr.contains(&ip) => {}
+                Some(guest) => out.push(Problem::error(
+                    &at,
+                    Issue::ForwardOutside {
+                        rule,
+                        guest,
+                        cidr: nn.cidr,
+                    },
+                )),
+                None => out.push(Problem::error(&at, Issue::ForwardWithoutGuest { rule })),
+            }
+        }
+        check_forwards(&nn.forwards, &at, out);
+    }
 }
 
 /// Conflicting forwarding rules are errors.
 fn check_forwards(rules: &[PortForward], at: &str, out: &mut Vec<Problem>) {
     for (i, r) in rules.iter().enumerate() {
-        if let Some(why) = r.conflict_with(&rules[..i]) {
-            push_err(
-                out,
-                at.to_string(),
-                format!("rule {:?} conflicts: {why}", r.name),
-            );
+        let earlier = &rules[..i];
+        if let Some(with) = earlier
+            .iter()
+            .find(|o| r.conflict_with(std::slice::from_ref(o)).is_some())
+        {
+            out.push(Problem::error(
+                at,
+                Issue::ForwardConflict {
+                    rule: r.clone(),
+                    with: with.clone(),
+                },
+            ));
         }
     }
 }
@@ -624,10 +574,10 @@ pub fn warnings(t: &Topology) -> Vec<Problem> {
             out.push(Problem {
                 severity: Severity::Warning,
                 at,
-                message: format!(
-                    "rule {:?} listens on host port {} (below 1024): on a Linux host VirtualBox, run as a user, cannot open it (net.ipv4.ip_unprivileged_port_start = 1024)",
-                    r.name, r.host_port
-                ),
+                issue: Issue::PrivilegedPort {
+                    rule: r.name.clone(),
+                    port: r.host_port,
+                },
             });
         }
     };

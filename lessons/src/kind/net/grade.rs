@@ -9,7 +9,7 @@ use std::net::Ipv4Addr;
 use ipnet::Ipv4Net;
 use labvisor_core::net::forward::PortForward;
 use labvisor_core::net::nat::NatConfig;
-use labvisor_core::net::packet::Proto as NetProto;
+use labvisor_core::net::packet::Proto;
 use labvisor_core::net::sim::{Network, SendSpec};
 use labvisor_core::net::topology::{
     Attach, NatNetworkSpec, NicSpec, NodeKind, NodeSpec, RouterNat, Topology,
@@ -17,33 +17,14 @@ use labvisor_core::net::topology::{
 use labvisor_core::net::trace::{DropCause, Event, Step};
 use labvisor_core::net::vbox::Mode;
 
-use crate::action::{Action, ForwardRule, NicMode, Proto};
-use crate::grade::Judgement;
+use crate::action::{mode_name, Action, ForwardStep, LESSON_NAT_NETWORK};
+use crate::kind::common::Judgement;
 use crate::model::{Goal, NetworkSpec};
 
 /// The host's address when the exercise does not give one (documentation range, RFC 5737).
 const DEFAULT_HOST_IP: &str = "203.0.113.20";
 /// The internet machine every virtualbox topology includes, on the host's segment.
 const INTERNET_NODE: &str = "internet";
-/// The NAT Network every `nat-network` NIC joins, VirtualBox's default name.
-const NAT_NETWORK: &str = "NatNetwork";
-
-fn proto(p: Proto) -> NetProto {
-    match p {
-        Proto::Tcp => NetProto::Tcp,
-        Proto::Udp => NetProto::Udp,
-        Proto::Icmp => NetProto::Icmp,
-    }
-}
-
-fn proto_name(p: Proto) -> &'static str {
-    match p {
-        Proto::Tcp => "tcp",
-        Proto::Udp => "udp",
-        Proto::Icmp => "icmp",
-    }
-}
-
 /// `a.b.c.d` → `a.b.c.n`.
 fn host_in_24(addr: Ipv4Addr, n: u8) -> Ipv4Addr {
     let [a, b, c, _] = addr.octets();
@@ -80,7 +61,7 @@ fn node(name: &str, kind: NodeKind, nics: Vec<NicSpec>) -> NodeSpec {
 }
 
 /// `tcp/22` → (TCP, 22).
-fn parse_service(text: &str) -> Result<(NetProto, u16), Vec<String>> {
+fn parse_service(text: &str) -> Result<(Proto, u16), Vec<String>> {
     let invalid = || {
         vec![format!(
             "invalid service {text:?}: expected proto/port, like \"tcp/22\""
@@ -108,7 +89,7 @@ fn render(steps: &[Step], trace: &mut Vec<String>) {
 // --- nat-source ------------------------------------------------------------------------------
 
 /// What does the server see as the source of the exercise's packet?
-pub(crate) fn nat_source(
+pub(in crate::kind) fn nat_source(
     net: &NetworkSpec,
     answer: Option<String>,
     mut trace: Vec<String>,
@@ -162,7 +143,7 @@ pub(crate) fn nat_source(
             );
             if send.to == server.name {
                 server_ip = Some(ip);
-                machine.listen.push((proto(send.proto), send.dport));
+                machine.listen.push((send.proto, send.dport));
             }
             topology.nodes.push(machine);
         }
@@ -175,7 +156,7 @@ pub(crate) fn nat_source(
         Ok(b) => b,
         Err(problems) => return Judgement::fail("invalid-exercise", problems),
     };
-    let mut spec = SendSpec::new(&send.from, server_ip, proto(send.proto), send.dport);
+    let mut spec = SendSpec::new(&send.from, server_ip, send.proto, send.dport);
     spec.sport = send.sport;
     let steps = match network.send(&spec) {
         Ok(steps) => steps,
@@ -239,34 +220,42 @@ pub(crate) fn nat_source(
 
 /// The learner's topology after their steps: NIC modes and forwarding rules.
 struct Lab {
-    vms: Vec<(String, Vec<NicMode>, Vec<String>)>,
-    rules: Vec<ForwardRule>,
+    vms: Vec<(String, Vec<Mode>, Vec<String>)>,
+    rules: Vec<ForwardStep>,
 }
 
 impl Lab {
+    /// The NICs of `vm`, named by step `step`.
+    fn nics_of(&mut self, vm: &str, step: usize) -> Result<&mut Vec<Mode>, String> {
+        self.vms
+            .iter_mut()
+            .find(|v| v.0 == vm)
+            .map(|v| &mut v.1)
+            .ok_or(format!("step {step}: no VM {vm:?}"))
+    }
+
     fn uses_nat_network(&self) -> bool {
-        self.vms.iter().any(|v| v.1.contains(&NicMode::NatNetwork))
+        self.vms
+            .iter()
+            .any(|v| v.1.iter().any(|m| matches!(m, Mode::NatNetwork(_))))
     }
 
     /// Whether `rule` lives on the NAT Network rather than on a VM's NAT adapter: a rule that
     /// names no VM does, when a VM is on the NAT Network.
-    fn on_nat_network(&self, rule: &ForwardRule) -> bool {
+    fn on_nat_network(&self, rule: &ForwardStep) -> bool {
         rule.vm.is_none() && self.uses_nat_network()
     }
 
     /// `rule` in the syntax of where it lands, as VBoxManage takes it there: on a NAT Network
     /// `name:tcp:[host-ip]:port:[guest-ip]:port`, on a VM's NAT (`modifyvm --natpf1`)
     /// `name,tcp,host-ip,port,guest-ip,port`, where the guest address may stay empty.
-    fn rule_text(&self, rule: &ForwardRule) -> String {
-        let (name, proto, host_port, guest_port) = (
-            &rule.name,
-            proto_name(rule.proto),
-            rule.host_port,
-            rule.guest_port,
-        );
-        let host_ip = rule.host_ip.as_deref().unwrap_or("");
-        let guest_ip = rule.guest_ip.as_deref().unwrap_or("");
-        if self.on_nat_network(rule) {
+    fn rule_text(&self, step: &ForwardStep) -> String {
+        let rule = &step.rule;
+        let (name, proto, host_port, guest_port) =
+            (&rule.name, rule.proto, rule.host_port, rule.guest_port);
+        let address = |a: Option<Ipv4Addr>| a.map(|a| a.to_string()).unwrap_or_default();
+        let (host_ip, guest_ip) = (address(rule.host_ip), address(rule.guest_ip));
+        if self.on_nat_network(step) {
             format!("{name}:{proto}:[{host_ip}]:{host_port}:[{guest_ip}]:{guest_port}")
         } else {
             format!("{name},{proto},{host_ip},{host_port},{guest_ip},{guest_port}")
@@ -287,33 +276,20 @@ fn apply(net: &NetworkSpec, actions: &[Action], trace: &mut Vec<String>) -> Resu
         let step = i + 1;
         match action {
             Action::SetMode { vm, nic, mode } => {
-                let nics = lab
-                    .vms
-                    .iter_mut()
-                    .find(|v| &v.0 == vm)
-                    .map(|v| &mut v.1)
-                    .ok_or(format!("step {step}: no VM {vm:?}"))?;
+                let nics = lab.nics_of(vm, step)?;
                 let slot = nics
                     .get_mut(usize::from(*nic).wrapping_sub(1))
                     .ok_or(format!("step {step}: {vm} has no NIC {nic}"))?;
-                *slot = *mode;
-                trace.push(format!(
-                    "step {step}: {vm} NIC {nic} → {}",
-                    mode_name(*mode)
-                ));
+                *slot = mode.clone();
+                trace.push(format!("step {step}: {vm} NIC {nic} → {}", mode_name(mode)));
             }
             Action::AddNic { vm, mode } => {
-                let nics = lab
-                    .vms
-                    .iter_mut()
-                    .find(|v| &v.0 == vm)
-                    .map(|v| &mut v.1)
-                    .ok_or(format!("step {step}: no VM {vm:?}"))?;
-                nics.push(*mode);
+                let nics = lab.nics_of(vm, step)?;
+                nics.push(mode.clone());
                 trace.push(format!(
                     "step {step}: {vm} gets NIC {} on {}",
                     nics.len(),
-                    mode_name(*mode)
+                    mode_name(mode)
                 ));
             }
             Action::AddForward(rule) => {
@@ -327,23 +303,12 @@ fn apply(net: &NetworkSpec, actions: &[Action], trace: &mut Vec<String>) -> Resu
             }
             Action::RemoveForward { name } => {
                 trace.push(format!("step {step}: remove forward {name:?}"));
-                lab.rules.retain(|r| &r.name != name);
+                lab.rules.retain(|r| &r.rule.name != name);
             }
             other => trace.push(format!("step {step}: `{}` ignored", other.name())),
         }
     }
     Ok(lab)
-}
-
-fn mode_name(mode: NicMode) -> &'static str {
-    match mode {
-        NicMode::Nat => "nat",
-        NicMode::NatNetwork => "nat-network",
-        NicMode::Bridged => "bridged",
-        NicMode::HostOnly => "host-only",
-        NicMode::Internal => "internal",
-        NicMode::NotAttached => "not-attached",
-    }
 }
 
 /// The engine topology of a virtualbox exercise after the learner's steps: the host, an
@@ -366,17 +331,17 @@ fn virtualbox_topology(
         vec![segment_nic("eth0", "wan", internet_ip, None)],
     );
     internet.listen = vec![
-        (NetProto::Tcp, 22),
-        (NetProto::Tcp, 80),
-        (NetProto::Tcp, 443),
-        (NetProto::Udp, 53),
+        (Proto::Tcp, 22),
+        (Proto::Tcp, 80),
+        (Proto::Tcp, 443),
+        (Proto::Udp, 53),
     ];
     topology.nodes.push(internet);
     let uses_nat_network = lab.uses_nat_network();
     let nat_vms: Vec<&str> = lab
         .vms
         .iter()
-        .filter(|v| v.1.contains(&NicMode::Nat))
+        .filter(|v| v.1.iter().any(|m| matches!(m, Mode::Nat { .. })))
         .map(|v| v.0.as_str())
         .collect();
     // Where each rule goes: the NAT adapter of the VM it names; else the NAT Network when a VM
@@ -385,9 +350,7 @@ fn virtualbox_topology(
     let mut on_vm: BTreeMap<&str, Vec<PortForward>> = BTreeMap::new();
     let mut on_nat_network = Vec::new();
     for rule in &lab.rules {
-        let text = lab.rule_text(rule);
-        let forward =
-            PortForward::parse_any(&text).map_err(|e| vec![format!("forward {text:?}: {e}")])?;
+        let forward = rule.rule.clone();
         let vm = match (&rule.vm, nat_vms.as_slice()) {
             _ if lab.on_nat_network(rule) => {
                 on_nat_network.push(forward);
@@ -397,20 +360,20 @@ fn virtualbox_topology(
             (Some(vm), _) => {
                 return Err(vec![format!(
                     "rule {:?} is for {vm}, which has no NIC on NAT to hold it",
-                    rule.name
+                    rule.rule.name
                 )])
             }
             (None, [only]) => only,
             (None, []) => {
                 return Err(vec![format!(
                     "rule {:?} needs a VM on NAT or a NAT Network to live on; no NIC is on either",
-                    rule.name
+                    rule.rule.name
                 )])
             }
             (None, several) => {
                 return Err(vec![format!(
                     "rule {:?} does not say which VM's NAT adapter holds it, and {} are on NAT",
-                    rule.name,
+                    rule.rule.name,
                     several.join(", ")
                 )])
             }
@@ -426,16 +389,10 @@ fn virtualbox_topology(
                 name: format!("eth{i}"),
                 attach: Attach::Vbox(match mode {
                     // The first NAT adapter takes the rules, as `--natpf1` does.
-                    NicMode::Nat => Mode::Nat {
+                    Mode::Nat { .. } => Mode::Nat {
                         forwards: rules_here.take().unwrap_or_default(),
                     },
-                    NicMode::NatNetwork => Mode::NatNetwork(NAT_NETWORK.into()),
-                    NicMode::Bridged => Mode::Bridged,
-                    NicMode::HostOnly => {
-                        Mode::HostOnly(labvisor_core::net::vbox::DEFAULT_HOST_ONLY.into())
-                    }
-                    NicMode::Internal => Mode::Internal("intnet".into()),
-                    NicMode::NotAttached => Mode::NotAttached,
+                    other => other.clone(),
                 }),
                 addr: None,
                 gateway: None,
@@ -452,7 +409,7 @@ fn virtualbox_topology(
     }
     if uses_nat_network {
         topology.nat_networks.push(NatNetworkSpec {
-            name: NAT_NETWORK.into(),
+            name: LESSON_NAT_NETWORK.into(),
             cidr: "10.0.2.0/24".parse().expect("a valid network"),
             host: "host".into(),
             forwards: on_nat_network,
@@ -501,7 +458,7 @@ fn send_goal(
     trace: &mut Vec<String>,
 ) -> Outcome {
     let mut copy = network.clone();
-    let mut spec = SendSpec::new(&goal.from, dst, proto(goal.proto), dport);
+    let mut spec = SendSpec::new(&goal.from, dst, goal.proto, dport);
     spec.sport = 49152;
     let steps = match copy.send(&spec) {
         Ok(steps) => steps,
@@ -545,7 +502,7 @@ fn send_goal(
 struct Failure<'g> {
     goal: &'g Goal,
     outcome: Outcome,
-    rules: Vec<ForwardRule>,
+    rules: Vec<PortForward>,
 }
 
 /// Runs every goal; returns the first failing one.
@@ -593,7 +550,7 @@ fn run_goals<'g>(
                 .map(|d| format!("{d} → "))
                 .unwrap_or_default(),
             goal.to,
-            proto_name(goal.proto),
+            goal.proto,
             goal.port.map(|p| format!("/{p}")).unwrap_or_default()
         );
         if targets.is_empty() {
@@ -601,7 +558,7 @@ fn run_goals<'g>(
             return Ok(Some(Failure {
                 goal,
                 outcome: Outcome::Stopped,
-                rules: lab.rules,
+                rules: lab.rules.into_iter().map(|step| step.rule).collect(),
             }));
         }
         let mut last = Outcome::Stopped;
@@ -619,7 +576,7 @@ fn run_goals<'g>(
             return Ok(Some(Failure {
                 goal,
                 outcome: last,
-                rules: lab.rules,
+                rules: lab.rules.into_iter().map(|step| step.rule).collect(),
             }));
         }
         trace.push(format!("{label}: reached"));
@@ -628,18 +585,15 @@ fn run_goals<'g>(
 }
 
 /// Attach NICs so every goal is reachable.
-pub(crate) fn net_mode(net: &NetworkSpec, goals: &[Goal], actions: &[Action]) -> Judgement {
+pub(in crate::kind) fn net_mode(
+    net: &NetworkSpec,
+    goals: &[Goal],
+    actions: &[Action],
+) -> Judgement {
     let mut trace = Vec::new();
-    match run_goals(net, goals, actions, &mut trace) {
-        Err(e) => {
-            trace.push(e);
-            Judgement::fail("invalid-attempt", trace)
-        }
-        Ok(None) => {
-            trace.push("every goal reached: correct".into());
-            Judgement::pass(trace)
-        }
-        Ok(Some(Failure { goal, .. })) => {
+    match first_failure(net, goals, actions, &mut trace) {
+        Err(judgement) => judgement,
+        Ok(Failure { goal, .. }) => {
             let is_vm = |n: &str| net.vms.iter().any(|v| v.name == n);
             let mistake = if is_vm(&goal.from) && is_vm(&goal.to) {
                 "vms-isolated"
@@ -655,42 +609,56 @@ pub(crate) fn net_mode(net: &NetworkSpec, goals: &[Goal], actions: &[Action]) ->
     }
 }
 
+/// The first goal not reached; when every goal is, or the attempt cannot run, the judgement.
+fn first_failure<'g>(
+    net: &NetworkSpec,
+    goals: &'g [Goal],
+    actions: &[Action],
+    trace: &mut Vec<String>,
+) -> Result<Failure<'g>, Judgement> {
+    match run_goals(net, goals, actions, trace) {
+        Err(e) => {
+            trace.push(e);
+            Err(Judgement::fail("invalid-attempt", std::mem::take(trace)))
+        }
+        Ok(None) => {
+            trace.push("every goal reached: correct".into());
+            Err(Judgement::pass(std::mem::take(trace)))
+        }
+        Ok(Some(failure)) => Ok(failure),
+    }
+}
+
 /// Add forwarding rules so every goal is reachable.
-pub(crate) fn port_forward(net: &NetworkSpec, goals: &[Goal], actions: &[Action]) -> Judgement {
+pub(in crate::kind) fn port_forward(
+    net: &NetworkSpec,
+    goals: &[Goal],
+    actions: &[Action],
+) -> Judgement {
     let mut trace = Vec::new();
-    let mut rules: Vec<&ForwardRule> = Vec::new();
+    let mut rules: Vec<&PortForward> = Vec::new();
     for action in actions {
-        if let Action::AddForward(rule) = action {
+        if let Action::AddForward(ForwardStep { rule, .. }) = action {
             if let Some(other) = rules
                 .iter()
                 .find(|r| r.host_port == rule.host_port && r.proto == rule.proto)
             {
                 trace.push(format!(
                     "rules {:?} and {:?} both claim {}/{} on the host",
-                    other.name,
-                    rule.name,
-                    rule.host_port,
-                    proto_name(rule.proto)
+                    other.name, rule.name, rule.host_port, rule.proto
                 ));
                 return Judgement::fail("rule-conflict", trace);
             }
             rules.push(rule);
         }
     }
-    match run_goals(net, goals, actions, &mut trace) {
-        Err(e) => {
-            trace.push(e);
-            Judgement::fail("invalid-attempt", trace)
-        }
-        Ok(None) => {
-            trace.push("every goal reached: correct".into());
-            Judgement::pass(trace)
-        }
-        Ok(Some(Failure {
+    match first_failure(net, goals, actions, &mut trace) {
+        Err(judgement) => judgement,
+        Ok(Failure {
             goal,
             outcome,
             rules,
-        })) => {
+        }) => {
             let dialed: Option<u16> = goal
                 .dial
                 .as_ref()

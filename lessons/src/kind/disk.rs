@@ -1,4 +1,5 @@
-//! Grading the disk kinds in `core::disk`: images are really created in the engine's in-memory
+//! `disk-fit`, `disk-compact`, `disk-restore`: their fields, checked when a lesson loads, and
+//! their grading in `core::disk`: images are really created in the engine's in-memory
 //! storage (fixed images reserve their space, dynamic ones grow block by block), the guest's
 //! writes, deletes and zero-fills really happen, and a host disk really fails. The engine's
 //! numbers decide pass or fail.
@@ -6,15 +7,90 @@
 use std::collections::BTreeMap;
 
 use labvisor_core::disk::backup::{backup, restore};
-use labvisor_core::disk::image::{Allocation as EngineAlloc, CreateSpec, Format, Image};
+use labvisor_core::disk::image::{Allocation, CreateSpec, Format, Image};
 use labvisor_core::disk::pool::{Pool, PoolError};
 use labvisor_core::disk::storage::MemStorage;
 use labvisor_core::disk::vdi::Uuid;
 
-use crate::action::{Action, Allocation};
-use crate::grade::Judgement;
-use crate::model::{HostDiskSpec, ImageSpec};
+use super::common::{Fields, Judgement};
+use crate::action::Action;
+use crate::model::{HostDiskSpec, ImageSpec, Spec};
 use crate::size::parse_size;
+
+/// A host disk and the VMs' disks to fit on it.
+pub(super) fn build_fit(f: &mut Fields<'_, '_>) -> Option<Spec> {
+    let ex = f.ex;
+    let disk = f.required(&ex.host_disk, "host-disk")?;
+    let vms = f.required(&ex.vms, "vms")?;
+    let d = disk.get_ref();
+    for size in std::iter::once(&d.capacity).chain(d.used.as_ref()) {
+        if let Err(e) = parse_size(size) {
+            f.error(disk.span(), &e);
+        }
+    }
+    if vms.get_ref().is_empty() {
+        f.error(vms.span(), "`vms` lists no VM");
+    }
+    Some(Spec::DiskFit {
+        host_disk: d.clone(),
+        vms: vms.get_ref().clone(),
+    })
+}
+
+/// An image to compact down to a target.
+pub(super) fn build_compact(f: &mut Fields<'_, '_>) -> Option<Spec> {
+    let ex = f.ex;
+    let image = f.required(&ex.image, "image")?;
+    let target = f.required(&ex.target_allocated, "target-allocated")?;
+    let i = image.get_ref();
+    for size in [&i.size, &i.written, &i.deleted] {
+        if let Err(e) = parse_size(size) {
+            f.error(image.span(), &e);
+        }
+    }
+    if let Err(e) = parse_size(target.get_ref()) {
+        f.error(target.span(), &e);
+    }
+    Some(Spec::DiskCompact {
+        image: i.clone(),
+        target_allocated: target.get_ref().clone(),
+    })
+}
+
+/// A VM's disk, where it lives, and the disks available.
+pub(super) fn build_restore(f: &mut Fields<'_, '_>) -> Option<Spec> {
+    let ex = f.ex;
+    let vm = f.required(&ex.vm, "vm")?;
+    let lives_on = f.required(&ex.lives_on, "lives-on")?;
+    let disks = f.required(&ex.disks, "disks")?;
+    if !disks.get_ref().contains(lives_on.get_ref()) {
+        f.error(
+            lives_on.span(),
+            &format!("`lives-on = {:?}` is not in `disks`", lives_on.get_ref()),
+        );
+    }
+    Some(Spec::DiskRestore {
+        vm: vm.get_ref().clone(),
+        lives_on: lives_on.get_ref().clone(),
+        disks: disks.get_ref().clone(),
+    })
+}
+
+/// What is wrong with a step of a disk exercise beyond its VM: a disk the exercise does not
+/// have, a size that does not read.
+pub(super) fn step_problem(spec: &Spec, action: &Action) -> Option<String> {
+    match (action, spec) {
+        (
+            Action::Backup { to: disk, .. } | Action::Restore { from: disk, .. },
+            Spec::DiskRestore { disks, .. },
+        ) if !disks.contains(disk) => Some(format!(
+            "unknown disk {disk:?}; this exercise has: {}",
+            disks.join(", ")
+        )),
+        (Action::CreateDisk { size, .. }, _) => parse_size(size).err(),
+        _ => None,
+    }
+}
 
 /// A deterministic UUID for the n-th image an exercise creates.
 fn uuid(n: usize) -> Uuid {
@@ -36,15 +112,8 @@ fn bytes(n: u64) -> String {
     }
 }
 
-fn engine_alloc(a: Allocation) -> EngineAlloc {
-    match a {
-        Allocation::Dynamic => EngineAlloc::Dynamic,
-        Allocation::Fixed => EngineAlloc::Fixed,
-    }
-}
-
 /// Create a disk for every VM on the host disk.
-pub(crate) fn disk_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action]) -> Judgement {
+pub(super) fn grade_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action]) -> Judgement {
     let mut trace = Vec::new();
     let sizes = parse_size(&host.capacity).and_then(|c| {
         let used = host
@@ -85,7 +154,7 @@ pub(crate) fn disk_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action]) 
             Allocation::Dynamic => "dynamic",
             Allocation::Fixed => "fixed",
         };
-        match pool.create_disk(vm, virtual_size, engine_alloc(*alloc), uuid(i)) {
+        match pool.create_disk(vm, virtual_size, *alloc, uuid(i)) {
             Ok(()) => {
                 let taken = pool
                     .disk(vm)
@@ -131,7 +200,7 @@ pub(crate) fn disk_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action]) 
 }
 
 /// Give the space of deleted files back to the host.
-pub(crate) fn disk_compact(image: &ImageSpec, target: &str, actions: &[Action]) -> Judgement {
+pub(super) fn grade_compact(image: &ImageSpec, target: &str, actions: &[Action]) -> Judgement {
     let parsed = (|| {
         Ok::<_, String>((
             parse_size(&image.size)?,
@@ -147,7 +216,7 @@ pub(crate) fn disk_compact(image: &ImageSpec, target: &str, actions: &[Action]) 
     let mut trace = Vec::new();
     let spec = CreateSpec {
         format: Format::Vdi,
-        allocation: EngineAlloc::Dynamic,
+        allocation: Allocation::Dynamic,
         virtual_size,
         uuid: uuid(0),
         modification_uuid: uuid(0),
@@ -238,7 +307,7 @@ pub(crate) fn disk_compact(image: &ImageSpec, target: &str, actions: &[Action]) 
 }
 
 /// Survive the host disk's failure and restore the VM.
-pub(crate) fn disk_restore(
+pub(super) fn grade_restore(
     vm: &str,
     lives_on: &str,
     disks: &[String],
@@ -255,7 +324,7 @@ pub(crate) fn disk_restore(
         .get_mut(lives_on)
         .ok_or_else(|| format!("no disk {lives_on:?}"))
         .and_then(|pool| {
-            pool.create_disk(vm, 16 << 30, EngineAlloc::Dynamic, uuid(0))
+            pool.create_disk(vm, 16 << 30, Allocation::Dynamic, uuid(0))
                 .and_then(|()| pool.guest_write(vm, 0, DATA).map(|_| ()))
                 .map_err(|e| e.to_string())
         });
@@ -288,43 +357,18 @@ pub(crate) fn disk_restore(
                     None => trace.push(format!("step {step}: no disk {lives_on}")),
                 }
             }
-            Action::Backup { vm, to } => {
-                let Some(mut destination) = pools.remove(to) else {
-                    trace.push(format!("step {step}: no disk {to:?}"));
-                    continue;
-                };
-                let result = if to == lives_on {
-                    // Backing up onto the very disk the VM lives on: the engine refuses a
-                    // copy into the same failure domain.
-                    let source = destination.clone();
-                    backup(&source, vm, &mut destination)
-                } else {
-                    match pools.get(lives_on) {
-                        Some(source) => backup(source, vm, &mut destination),
-                        None => {
-                            pools.insert(to.clone(), destination);
-                            continue;
-                        }
-                    }
-                };
-                match result {
-                    Ok(report) => {
-                        copies_elsewhere |= to != lives_on;
-                        trace.push(format!(
-                            "step {step}: core disk: backup of {vm} ({} image(s), {}) from {} to {}",
-                            report.images,
-                            bytes(report.bytes),
-                            report.from_domain,
-                            report.to_domain
-                        ));
-                    }
-                    Err(e) => {
-                        same_domain_backup |= to == lives_on;
-                        trace.push(format!("step {step}: core disk: backup refused: {e}"));
-                    }
+            Action::Backup { vm, to } => match backup_step(&mut pools, vm, to, lives_on) {
+                BackupStep::Copied(line) => {
+                    copies_elsewhere |= to != lives_on;
+                    trace.push(format!("step {step}: {line}"));
                 }
-                pools.insert(to.clone(), destination);
-            }
+                BackupStep::Refused(line) => {
+                    same_domain_backup |= to == lives_on;
+                    trace.push(format!("step {step}: {line}"));
+                }
+                BackupStep::NoDisk => trace.push(format!("step {step}: no disk {to:?}")),
+                BackupStep::NoSource => {}
+            },
             Action::HostDiskFails => {
                 if let Some(pool) = pools.get_mut(lives_on) {
                     let lost = pool.disk(vm).map(|c| c.images().len()).unwrap_or(0);
@@ -337,40 +381,9 @@ pub(crate) fn disk_restore(
                 }
             }
             Action::Restore { vm, from } => {
-                if !failed {
-                    trace.push(format!(
-                        "step {step}: nothing to restore: {lives_on} has not failed"
-                    ));
-                    continue;
-                }
-                if from == lives_on {
-                    trace.push(format!(
-                        "step {step}: core disk: {from} has failed; nothing on it can be read"
-                    ));
-                    continue;
-                }
-                let (Some(source), Some(mut target)) =
-                    (pools.get(from).cloned(), pools.remove(lives_on))
-                else {
-                    trace.push(format!("step {step}: no disk {from:?}"));
-                    continue;
-                };
-                target.replace_disk();
-                match restore(&source, vm, &mut target) {
-                    Ok(report) => {
-                        let mut buf = vec![0u8; DATA.len()];
-                        let intact = target.guest_read(vm, 0, &mut buf).is_ok() && buf == DATA;
-                        restored = intact;
-                        trace.push(format!(
-                            "step {step}: core disk: {vm} restored from {} onto a new {lives_on} ({} image(s)); data {}",
-                            report.from_domain,
-                            report.images,
-                            if intact { "intact" } else { "lost" }
-                        ));
-                    }
-                    Err(e) => trace.push(format!("step {step}: core disk: restore failed: {e}")),
-                }
-                pools.insert(lives_on.to_string(), target);
+                let (intact, line) = restore_step(&mut pools, vm, from, lives_on, failed, DATA);
+                restored = intact.unwrap_or(restored);
+                trace.push(format!("step {step}: {line}"));
             }
             other => trace.push(format!("step {step}: `{}` ignored", other.name())),
         }
@@ -392,4 +405,99 @@ pub(crate) fn disk_restore(
         "no-copy"
     };
     Judgement::fail(mistake, trace)
+}
+
+/// How a backup step went.
+enum BackupStep {
+    /// The engine's report of the copy.
+    Copied(String),
+    /// Why the engine refused (a copy onto the disk the VM lives on is in the same failure
+    /// domain).
+    Refused(String),
+    /// The exercise has no disk `to`.
+    NoDisk,
+    /// The VM's own disk is gone (lost in a restore from a disk that does not exist).
+    NoSource,
+}
+
+/// Copies `vm`'s images from `lives_on` to `to`.
+fn backup_step(
+    pools: &mut BTreeMap<String, Pool>,
+    vm: &str,
+    to: &str,
+    lives_on: &str,
+) -> BackupStep {
+    let Some(mut destination) = pools.remove(to) else {
+        return BackupStep::NoDisk;
+    };
+    let result = if to == lives_on {
+        // Backing up onto the very disk the VM lives on: the engine refuses a copy into the
+        // same failure domain.
+        let source = destination.clone();
+        backup(&source, vm, &mut destination)
+    } else {
+        match pools.get(lives_on) {
+            Some(source) => backup(source, vm, &mut destination),
+            None => {
+                pools.insert(to.to_string(), destination);
+                return BackupStep::NoSource;
+            }
+        }
+    };
+    pools.insert(to.to_string(), destination);
+    match result {
+        Ok(report) => BackupStep::Copied(format!(
+            "core disk: backup of {vm} ({} image(s), {}) from {} to {}",
+            report.images,
+            bytes(report.bytes),
+            report.from_domain,
+            report.to_domain
+        )),
+        Err(e) => BackupStep::Refused(format!("core disk: backup refused: {e}")),
+    }
+}
+
+/// Restores `vm` from `from` onto a new `lives_on` once that has failed: whether `data` came
+/// back intact (`None` when no restore ran), and what happened.
+fn restore_step(
+    pools: &mut BTreeMap<String, Pool>,
+    vm: &str,
+    from: &str,
+    lives_on: &str,
+    failed: bool,
+    data: &[u8],
+) -> (Option<bool>, String) {
+    if !failed {
+        return (
+            None,
+            format!("nothing to restore: {lives_on} has not failed"),
+        );
+    }
+    if from == lives_on {
+        return (
+            None,
+            format!("core disk: {from} has failed; nothing on it can be read"),
+        );
+    }
+    let (Some(source), Some(mut target)) = (pools.get(from).cloned(), pools.remove(lives_on))
+    else {
+        return (None, format!("no disk {from:?}"));
+    };
+    target.replace_disk();
+    let outcome = match restore(&source, vm, &mut target) {
+        Ok(report) => {
+            let mut buf = vec![0u8; data.len()];
+            let intact = target.guest_read(vm, 0, &mut buf).is_ok() && buf == data;
+            let line = format!(
+                "core disk: {vm} restored from {} onto a new {lives_on} ({} image(s)); data {}",
+                report.from_domain,
+                report.images,
+                if intact { "intact" } else { "lost" }
+            );
+            (Some(intact), line)
+        }
+        Err(e) => (None, format!("core disk: restore failed: {e}")),
+    };
+    pools.insert(lives_on.to_string(), target);
+    outcome
 }

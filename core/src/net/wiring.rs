@@ -1,4 +1,5 @@
-//! The wiring: a described [`Topology`] in, a [`Fabric`] out, in the phases VirtualBox itself
+//! The wiring: a described [`Topology`] in, a [`Fabric`] out, with VirtualBox's modes and
+//! addressing ([`crate::net::vbox`]), in the phases VirtualBox itself
 //! goes through: NAT Networks, then each machine's NICs in their modes (creating NAT engines
 //! and host-only adapters on the way), DHCP leases, routing tables, and a last check for
 //! duplicate addresses. Every phase records its problems and the wiring goes on, so that
@@ -9,15 +10,12 @@ use std::net::Ipv4Addr;
 
 use ipnet::Ipv4Net;
 
-use super::{
-    host, host_only_network, nat_network_for_adapter, with_prefix, DhcpServer, Mode,
-    WINDOWS_HOST_ONLY,
-};
 use crate::net::route::{Route, RoutingTable};
 use crate::net::topology::{
-    Attach, Fabric, Lease, NatId, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role, Segment,
-    SegmentKind, Severity, Topology,
+    Attach, Fabric, Issue, Lease, NatId, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role,
+    Segment, SegmentKind, Topology,
 };
+use crate::net::vbox::{host, host_only_network, nat_network_for_adapter, DhcpServer, Mode};
 
 /// Wires a topology: creates segments, NAT engines and host-only adapters, hands out DHCP
 /// leases and builds routing tables. Reports every problem at once.
@@ -99,12 +97,8 @@ impl<'t> Wiring<'t> {
         i
     }
 
-    fn error(&mut self, at: String, message: String) {
-        self.problems.push(Problem {
-            severity: Severity::Error,
-            at,
-            message,
-        });
+    fn error(&mut self, at: String, issue: Issue) {
+        self.problems.push(Problem::error(at, issue));
     }
 
     /// NAT Networks first, so VMs can join them: a segment, its DHCP server at .3 and its NAT
@@ -232,10 +226,7 @@ impl<'t> Wiring<'t> {
         at: String,
     ) -> Option<usize> {
         let Some(net) = nat_network_for_adapter(adapter) else {
-            self.error(
-                at,
-                format!("adapter {adapter} is beyond what NAT numbering supports"),
-            );
+            self.error(at, Issue::AdapterBeyondNat { adapter });
             return None;
         };
         let name = format!("{}/nat{adapter}", spec.name);
@@ -263,11 +254,8 @@ impl<'t> Wiring<'t> {
         match lan {
             Some(s) => Some(self.segment(&s, SegmentKind::Lan)),
             None => {
-                let message = format!(
-                    "bridged to host {:?}, which has no NIC on a LAN",
-                    host_spec.name
-                );
-                self.error(at, message);
+                let host = host_spec.name.clone();
+                self.error(at, Issue::BridgedWithoutLan { host });
                 None
             }
         }
@@ -277,10 +265,8 @@ impl<'t> Wiring<'t> {
     /// own adapter at .1 the first time a VM names it.
     fn host_only(&mut self, name: &str, host_idx: usize, at: String) -> Option<usize> {
         let Some(net) = host_only_network(name) else {
-            self.error(
-                at,
-                format!("host-only network {name:?} is not a host-only adapter's name: expected vboxnetN (Linux, macOS) or \"{WINDOWS_HOST_ONLY}\" / \"{WINDOWS_HOST_ONLY} #N\" (Windows)"),
-            );
+            let name = name.to_string();
+            self.error(at, Issue::NotHostOnlyName { name });
             return None;
         };
         let existed = self.segments.contains_key(name);
@@ -429,10 +415,11 @@ impl<'t> Wiring<'t> {
             }
             None => self.error(
                 format!("{node_name} {nic_name}"),
-                format!(
-                    "the DHCP server {} has no free address left in {}-{}",
-                    server.server, server.first, server.last
-                ),
+                Issue::DhcpExhausted {
+                    server: server.server,
+                    first: server.first,
+                    last: server.last,
+                },
             ),
         }
     }
@@ -487,17 +474,24 @@ impl<'t> Wiring<'t> {
                 let who = format!("{} {}", node.name, nic.name);
                 if let Some(other) = seen.insert(addr.addr(), who.clone()) {
                     let seg_name = self.fabric.segments[seg].name.clone();
+                    let (addr, segment) = (addr.addr(), seg_name);
                     self.error(
                         who,
-                        format!(
-                            "address {} is already used by {other} on segment {seg_name}",
-                            addr.addr()
-                        ),
+                        Issue::AddressInUse {
+                            addr,
+                            other,
+                            segment,
+                        },
                     );
                 }
             }
         }
     }
+}
+
+/// `ip` with `net`'s prefix length.
+fn with_prefix(ip: Ipv4Addr, net: Ipv4Net) -> Ipv4Net {
+    Ipv4Net::new(ip, net.prefix_len()).unwrap_or(net)
 }
 
 fn engine_node(name: &str, host: usize, vm: Option<String>, seg: usize, addr: Ipv4Net) -> Node {

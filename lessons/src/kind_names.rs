@@ -73,6 +73,23 @@ impl ExerciseKind {
         Self::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// The fields of `[[exercises]]` this kind uses, besides the ones every kind has (id, kind,
+    /// prompt, solution, hints, attempts).
+    pub fn fields(self) -> &'static [&'static str] {
+        use ExerciseKind::*;
+        match self {
+            Choice => &["options", "correct"],
+            ClassifyAddress | ClassifyPort | ClassifyHypervisor => &["subject", "ask"],
+            HostReserve => &["host", "reserve-percent", "ask"],
+            HostSizing => &["host", "reserve-percent", "vm-count"],
+            NatSource => &["network"],
+            NetMode | PortForward => &["network", "goals"],
+            DiskFit => &["host-disk", "vms"],
+            DiskCompact => &["image", "target-allocated"],
+            DiskRestore => &["vm", "lives-on", "disks"],
+        }
+    }
+
     /// The steps (action names) a learner may take: what a player offers as buttons.
     pub fn steps(self) -> &'static [&'static str] {
         use ExerciseKind::*;

@@ -4,7 +4,15 @@
 //! --actions`) and postcard (compact bytes for share links). Enums are externally tagged so that
 //! all three formats can read them back; postcard cannot decode internally tagged enums.
 
+use labvisor_core::disk::image::Allocation;
+use labvisor_core::net::forward::PortForward;
+use labvisor_core::net::vbox::Mode;
 use serde::{Deserialize, Serialize};
+
+mod v2;
+pub(crate) mod wire;
+
+pub use wire::{lesson_mode, lesson_modes, mode_name, LESSON_INTERNAL_NETWORK, LESSON_NAT_NETWORK};
 
 /// One step a learner takes.
 ///
@@ -31,18 +39,20 @@ pub enum Action {
         vm: String,
         /// Which NIC, from 1.
         nic: u8,
-        /// The attachment mode.
-        mode: NicMode,
+        /// The attachment mode; logs name only its kind (`nat-network`), see [`lesson_mode`].
+        #[serde(with = "wire::mode_kind")]
+        mode: Mode,
     },
     /// Add a NIC to a VM, attached to `mode`.
     AddNic {
         /// The VM.
         vm: String,
-        /// The attachment mode of the new NIC.
-        mode: NicMode,
+        /// The attachment mode of the new NIC, by kind as in [`Action::SetMode`].
+        #[serde(with = "wire::mode_kind")]
+        mode: Mode,
     },
     /// Add a port-forwarding rule, with VirtualBox's fields.
-    AddForward(ForwardRule),
+    AddForward(ForwardStep),
     /// Remove the forwarding rule called `name`.
     RemoveForward {
         /// The rule's name.
@@ -130,70 +140,19 @@ impl Action {
     }
 }
 
-/// A VirtualBox NIC attachment mode.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum NicMode {
-    /// NAT: a private router per VM NIC.
-    Nat,
-    /// NAT Network: a virtual router shared by several VMs.
-    NatNetwork,
-    /// Bridged to the host's LAN.
-    Bridged,
-    /// Host-only network with the host.
-    HostOnly,
-    /// Internal network between VMs only.
-    Internal,
-    /// No cable plugged in.
-    NotAttached,
-}
-
-/// A port-forwarding rule with VirtualBox's fields (`name,proto,host-ip,host-port,guest-ip,guest-port`).
+/// A port-forwarding rule with VirtualBox's fields, and the VM whose NAT adapter holds it.
+///
+/// Written flat, as VirtualBox lists a rule: `{ name = "ssh", proto = "tcp", host-port = 2222,
+/// guest-ip = "10.0.2.5", guest-port = 22 }`; `host-ip`, `guest-ip` and `vm` may be left out.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub struct ForwardRule {
-    /// The rule's name, e.g. `ssh`.
-    pub name: String,
-    /// `tcp` or `udp`.
-    pub proto: Proto,
-    /// The host address to listen on; empty means every address of the host.
-    // No `skip_serializing_if`: postcard is not self-describing and needs every field.
-    #[serde(default)]
-    pub host_ip: Option<String>,
-    /// The port on the host.
-    pub host_port: u16,
-    /// The guest's address (required on a NAT Network, optional on NAT).
-    #[serde(default)]
-    pub guest_ip: Option<String>,
-    /// The port in the guest.
-    pub guest_port: u16,
+#[serde(try_from = "wire::ForwardFields", into = "wire::ForwardFields")]
+pub struct ForwardStep {
+    /// The rule (TCP or UDP, with a name VBoxManage can take).
+    pub rule: PortForward,
     /// NAT mode: the VM whose NAT adapter holds the rule, for when several VMs are on NAT.
     /// VirtualBox keeps NAT-mode rules per VM (`VBoxManage modifyvm vm2 --natpf1 ...`), and
     /// every VM on NAT has the same guest address, 10.0.2.15, so the address cannot say which.
-    #[serde(default)]
     pub vm: Option<String>,
-}
-
-/// A transport protocol a forwarding rule or a goal names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Proto {
-    /// TCP.
-    Tcp,
-    /// UDP.
-    Udp,
-    /// ICMP echo (ping); only for goals.
-    Icmp,
-}
-
-/// How a virtual disk image takes space on the host.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Allocation {
-    /// Grows as the guest writes.
-    Dynamic,
-    /// Takes its whole size at creation.
-    Fixed,
 }
 
 /// A learner's attempt at one exercise: what a share link carries and `lesson check` reads.
@@ -209,8 +168,10 @@ pub struct ActionLog {
 
 /// The layout of [`ActionLog::to_postcard`], its first byte. postcard writes no field names,
 /// so a log made before a step changed shape would read back wrong or not at all: the byte
-/// turns that into "made by another version". 2: forwarding rules name their VM.
-pub const LOG_FORMAT: u8 = 2;
+/// turns that into "made by another version". 2: forwarding rules name their VM. 3: the
+/// core's types: protocols in the core's order, rule addresses as IPv4 addresses rather than
+/// text. Format 2 is still read ([`v2`]).
+pub const LOG_FORMAT: u8 = 3;
 
 impl ActionLog {
     /// The log as compact bytes: [`LOG_FORMAT`], then postcard.
@@ -225,15 +186,8 @@ impl ActionLog {
     pub fn from_postcard(bytes: &[u8]) -> Result<ActionLog, String> {
         match bytes.split_first() {
             None => Err("empty: no action log".into()),
-            Some((&LOG_FORMAT, body)) => {
-                let mut de = postcard::Deserializer::from_bytes(body);
-                ActionLog::deserialize(&mut de).map_err(|e| {
-                    // Where the decoder stopped: the format byte, then what it consumed.
-                    let rest = de.finalize().map(<[u8]>::len).unwrap_or(0);
-                    let read = 1 + body.len() - rest;
-                    format!("after byte {read} of {}: {}", bytes.len(), postcard_reason(&e))
-                })
-            }
+            Some((&LOG_FORMAT, body)) => decode_body::<ActionLog>(body),
+            Some((&v2::FORMAT, body)) => decode_body::<v2::ActionLog>(body)?.try_into(),
             Some((other, _)) => Err(format!(
                 "made by another version of Labvisor (action log format {other}; this one reads {LOG_FORMAT})"
             )),
@@ -256,6 +210,21 @@ impl ActionLog {
         ActionLog::from_postcard(&bytes)
             .map_err(|e| format!("share code does not hold an action log: {e}"))
     }
+}
+
+/// Decodes a log's postcard body (what follows the format byte), saying where it broke.
+fn decode_body<'de, T: Deserialize<'de>>(body: &'de [u8]) -> Result<T, String> {
+    let mut de = postcard::Deserializer::from_bytes(body);
+    T::deserialize(&mut de).map_err(|e| {
+        // Where the decoder stopped: the format byte, then what it consumed.
+        let rest = de.finalize().map(<[u8]>::len).unwrap_or(0);
+        let read = 1 + body.len() - rest;
+        format!(
+            "after byte {read} of {}: {}",
+            body.len() + 1,
+            postcard_reason(&e)
+        )
+    })
 }
 
 /// A postcard error in words a learner can act on (the library's own are about Rust types).
@@ -319,13 +288,8 @@ mod tests {
             lesson: "port-forwarding".into(),
             exercise: "ssh-to-vm2".into(),
             actions: vec![
-                Action::AddForward(ForwardRule {
-                    name: "ssh".into(),
-                    proto: Proto::Tcp,
-                    host_ip: None,
-                    host_port: 2222,
-                    guest_ip: Some("10.0.2.5".into()),
-                    guest_port: 22,
+                Action::AddForward(ForwardStep {
+                    rule: PortForward::parse_vbox("ssh,tcp,,2222,10.0.2.5,22").unwrap(),
                     vm: None,
                 }),
                 Action::HostDiskFails,
@@ -404,6 +368,9 @@ mod tests {
             err.contains("another version") && err.contains("format 1"),
             "{err}"
         );
+        bytes[0] = LOG_FORMAT + 1;
+        let err = ActionLog::from_postcard(&bytes).unwrap_err();
+        assert!(err.contains(&format!("format {}", LOG_FORMAT + 1)), "{err}");
     }
 }
 
@@ -445,7 +412,7 @@ pub fn parse_actions_file(name: &str, bytes: &[u8]) -> Result<ActionsFile, Strin
             actions: Vec<Action>,
         }
         let parsed: TomlLog = toml::from_str(text).map_err(|e| {
-            let (line, column) = crate::load::line_column(text, e.span().map_or(0, |s| s.start));
+            let (line, column) = crate::source::line_column(text, e.span().map_or(0, |s| s.start));
             format!("{name}:{line}:{column}: {}", e.message().trim())
         })?;
         return Ok(match (parsed.lesson, parsed.exercise) {
@@ -519,5 +486,56 @@ mod file_tests {
         let err = parse_actions_file("a.toml", b"actions = [\n  { answer = 22 },\n]").unwrap_err();
         assert!(err.starts_with("a.toml:2:"), "{err}");
         assert!(parse_actions_file("a.bin", &[0xff, 0xff]).is_err());
+    }
+}
+
+#[cfg(test)]
+mod old_format_tests {
+    use super::*;
+
+    /// Made by format 2's code from `action-log-v2.json`, one of every kind of step.
+    const V2_LOG: &[u8] = include_bytes!("../../tests/fixtures/action-log-v2.bin");
+    const V2_JSON: &str = include_str!("../../tests/fixtures/action-log-v2.json");
+
+    #[test]
+    fn a_format_2_log_reads_as_the_same_steps() {
+        assert_eq!(V2_LOG[0], 2);
+        let from_bytes = ActionLog::from_postcard(V2_LOG).unwrap();
+        let from_json: ActionLog = serde_json::from_str(V2_JSON).unwrap();
+        assert_eq!(from_bytes, from_json);
+        assert_eq!(from_bytes.actions.len(), 19);
+        let rewritten = ActionLog::from_postcard(&from_bytes.to_postcard()).unwrap();
+        assert_eq!(rewritten, from_json);
+    }
+
+    #[test]
+    fn a_cut_format_2_log_is_an_error_not_a_panic() {
+        for cut in 0..V2_LOG.len() {
+            assert!(ActionLog::from_postcard(&V2_LOG[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn the_json_spelling_is_unchanged() {
+        let log: ActionLog = serde_json::from_str(V2_JSON).unwrap();
+        let again: serde_json::Value = serde_json::to_value(&log).unwrap();
+        let before: serde_json::Value = serde_json::from_str(V2_JSON).unwrap();
+        assert_eq!(again, before);
+    }
+
+    #[test]
+    fn a_rule_vboxmanage_would_refuse_is_refused_when_read() {
+        let read = |rule: &str| {
+            serde_json::from_str::<Action>(&format!(r#"{{"add-forward":{rule}}}"#))
+                .unwrap_err()
+                .to_string()
+        };
+        let err = read(r#"{"name":"p","proto":"icmp","host-port":1,"guest-port":1}"#);
+        assert!(err.contains("tcp or udp"), "{err}");
+        let err = read(r#"{"name":"a,b","proto":"tcp","host-port":1,"guest-port":1}"#);
+        assert!(err.contains("cannot hold them"), "{err}");
+        let err =
+            read(r#"{"name":"ssh","proto":"tcp","host-ip":"10.0.2","host-port":1,"guest-port":1}"#);
+        assert!(err.contains("address"), "{err}");
     }
 }

@@ -1,0 +1,412 @@
+//! Reading and validating lessons. Sans-IO: callers hand in the files' text (embedded at build
+//! time, or read from a directory by `labvisor lesson lint`), and get back a [`Lesson`] or every
+//! problem found, each with file, line and column.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::ops::Range;
+
+use labvisor_core::lang::{Bilingual, Lang};
+use toml::Spanned;
+
+use crate::action::Action;
+use crate::kind::{self, Fields};
+use crate::model::*;
+use crate::source::{language_name, Reporter};
+pub use crate::source::{line_column, Location, Problem, Severity};
+
+/// The files of one lesson folder.
+#[derive(Clone, Debug, Default)]
+pub struct LessonSource {
+    /// How to show the folder in messages, e.g. `lessons/content/03-nat`.
+    pub dir: String,
+    /// The folder's name, e.g. `03-nat`.
+    pub folder: String,
+    /// File name → contents (`lesson.toml`, `en.md`, `ko.md`).
+    pub files: BTreeMap<String, String>,
+}
+
+/// Splits `03-nat` into `(3, "nat")`.
+pub fn split_folder(folder: &str) -> Option<(u8, &str)> {
+    let (number, slug) = folder.split_once('-')?;
+    if number.len() != 2 || !number.bytes().all(|b| b.is_ascii_digit()) || slug.is_empty() {
+        return None;
+    }
+    Some((number.parse().ok()?, slug))
+}
+
+fn is_kebab(id: &str) -> bool {
+    !id.is_empty()
+        && !id.starts_with('-')
+        && !id.ends_with('-')
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Loads and validates one lesson. Every problem is reported, not just the first.
+pub fn load_lesson(source: &LessonSource) -> Result<Lesson, Vec<Problem>> {
+    let mut problems = Vec::new();
+    let file = |name: &str| format!("{}/{name}", source.dir);
+    let whole_file = |name: &str, message: String| Problem {
+        file: file(name),
+        line: 0,
+        column: 0,
+        severity: Severity::Error,
+        message,
+    };
+
+    let folder_parts = split_folder(&source.folder);
+    if folder_parts.is_none() {
+        problems.push(Problem {
+            file: source.dir.clone(),
+            line: 0,
+            column: 0,
+            severity: Severity::Error,
+            message: format!(
+                "lesson folder {:?} must be named NN-id, e.g. `03-nat` (two digits, a dash, the lesson id)",
+                source.folder
+            ),
+        });
+    }
+
+    let prose = read_prose(source, &mut problems);
+
+    let Some(toml_text) = source.files.get("lesson.toml") else {
+        problems.push(whole_file(
+            "lesson.toml",
+            "lesson.toml does not exist: every lesson needs its id, title, lab and exercises there"
+                .into(),
+        ));
+        return Err(problems);
+    };
+    let mut report = Reporter {
+        file: file("lesson.toml"),
+        text: toml_text,
+        problems: Vec::new(),
+    };
+    let parsed: LessonFile = match toml::from_str(toml_text) {
+        Ok(parsed) => parsed,
+        Err(err) => {
+            let span = err.span().unwrap_or(0..0);
+            report.error(span, err.message().trim().to_string());
+            problems.append(&mut report.problems);
+            return Err(problems);
+        }
+    };
+
+    let id = parsed.id.get_ref().clone();
+    if let Some((_, slug)) = folder_parts {
+        if id != slug {
+            report.error(
+                parsed.id.span(),
+                format!(
+                    "lesson id {id:?} must match its folder name {:?} (without the number)",
+                    source.folder
+                ),
+            );
+        }
+    }
+    report.translations(parsed.title.span(), "the title", parsed.title.get_ref());
+    report.translations(
+        parsed.lab.span(),
+        "the lab description",
+        &parsed.lab.get_ref().description,
+    );
+    let lab_kind = parsed.lab.get_ref().kind.trim();
+    if lab_kind.is_empty() {
+        report.error(parsed.lab.span(), "the lab has no `kind`");
+    } else if LabKind::from_name(lab_kind).is_none() {
+        report.error(
+            parsed.lab.span(),
+            format!(
+                "unknown lab kind {lab_kind:?}: expected one of {}",
+                names(LabKind::ALL.map(LabKind::name))
+            ),
+        );
+    }
+
+    if parsed.exercises.len() < 2 {
+        report.error(
+            parsed.id.span(),
+            format!(
+                "a lesson needs at least two exercises, this one has {}",
+                parsed.exercises.len()
+            ),
+        );
+    }
+    let mut seen = BTreeSet::new();
+    let mut exercises = Vec::new();
+    for exercise in &parsed.exercises {
+        let ex_id = exercise.get_ref().id.get_ref();
+        if !seen.insert(ex_id.clone()) {
+            report.error(
+                exercise.get_ref().id.span(),
+                format!("exercise id {ex_id:?} is used twice in this lesson"),
+            );
+        }
+        if let Some(valid) = validate_exercise(exercise, &mut report) {
+            exercises.push(valid);
+        }
+    }
+
+    problems.append(&mut report.problems);
+    if problems.iter().any(|p| p.severity == Severity::Error) {
+        return Err(problems);
+    }
+    Ok(Lesson {
+        number: folder_parts.map_or(0, |(n, _)| n),
+        folder: source.folder.clone(),
+        id,
+        title: parsed.title.into_inner(),
+        prose,
+        lab: parsed.lab.into_inner(),
+        exercises,
+    })
+}
+
+/// The lesson's explanation, `en.md` and `ko.md`, each present and not empty.
+fn read_prose(source: &LessonSource, problems: &mut Vec<Problem>) -> Bilingual {
+    let whole_file = |name: &str, message: String| Problem {
+        file: format!("{}/{name}", source.dir),
+        line: 0,
+        column: 0,
+        severity: Severity::Error,
+        message,
+    };
+    let mut prose = Bilingual::default();
+    for (lang, name) in [(Lang::En, "en.md"), (Lang::Ko, "ko.md")] {
+        match source.files.get(name) {
+            Some(text) if !text.trim().is_empty() => match lang {
+                Lang::En => prose.en = text.clone(),
+                Lang::Ko => prose.ko = text.clone(),
+            },
+            Some(_) => problems.push(whole_file(
+                name,
+                format!(
+                    "{name} is empty: the {} explanation is missing",
+                    language_name(lang)
+                ),
+            )),
+            None => problems.push(whole_file(
+                name,
+                format!(
+                    "missing {} translation: {name} does not exist",
+                    language_name(lang)
+                ),
+            )),
+        }
+    }
+    prose
+}
+
+/// A list of names as an error message gives them: `a, b, c`.
+fn names<const N: usize>(list: [&str; N]) -> String {
+    list.join(", ")
+}
+
+fn validate_exercise(
+    spanned: &Spanned<ExerciseFile>,
+    report: &mut Reporter<'_>,
+) -> Option<Exercise> {
+    let ex = spanned.get_ref();
+    let at = spanned.span();
+    let id = ex.id.get_ref().clone();
+    let errors_before = report.problems.len();
+    let what = |thing: &str| format!("exercise {id:?}: {thing}");
+
+    if !is_kebab(&id) {
+        report.error(
+            ex.id.span(),
+            what("ids are lowercase words joined by dashes, e.g. `ssh-to-vm2`"),
+        );
+    }
+    let kind_name = ex.kind.get_ref().as_str();
+    let Some(kind) = ExerciseKind::from_name(kind_name) else {
+        report.error(
+            ex.kind.span(),
+            what(&format!(
+                "unknown exercise kind {kind_name:?}; known kinds: {}",
+                names(ExerciseKind::ALL.map(ExerciseKind::name))
+            )),
+        );
+        return None;
+    };
+    let mut fields = Fields {
+        ex,
+        kind,
+        at: at.clone(),
+        report,
+    };
+    check_fields_of_kind(&mut fields);
+    let prompt = match &ex.prompt {
+        Some(prompt) => {
+            fields.translations(prompt.span(), "the prompt", prompt.get_ref());
+            prompt.get_ref().clone()
+        }
+        None => {
+            fields.error(at.clone(), "has no `prompt`");
+            Bilingual::default()
+        }
+    };
+    let spec = kind::build(&mut fields);
+    let hint_keys = check_hints(&mut fields);
+    let solution = check_solution(&mut fields, spec.as_ref());
+    check_attempts(&mut fields, spec.as_ref(), &hint_keys);
+
+    if report.problems.len() > errors_before {
+        return None;
+    }
+    Some(Exercise {
+        id,
+        prompt,
+        spec: spec?,
+        hints: ex.hints.iter().map(|h| h.get_ref().clone()).collect(),
+        solution,
+        attempts: ex.attempts.iter().map(|a| a.get_ref().clone()).collect(),
+        location: report.location(at),
+    })
+}
+
+/// Fields that mean nothing for this kind are most likely a mistake (a field of another kind).
+fn check_fields_of_kind(f: &mut Fields<'_, '_>) {
+    let ex = f.ex;
+    let present: [(&str, Option<Range<usize>>); 16] = [
+        ("subject", ex.subject.as_ref().map(Spanned::span)),
+        ("ask", ex.ask.as_ref().map(Spanned::span)),
+        ("correct", ex.correct.as_ref().map(Spanned::span)),
+        ("options", ex.options.first().map(Spanned::span)),
+        ("host", ex.host.as_ref().map(Spanned::span)),
+        (
+            "reserve-percent",
+            ex.reserve_percent.as_ref().map(Spanned::span),
+        ),
+        ("vm-count", ex.vm_count.as_ref().map(Spanned::span)),
+        ("network", ex.network.as_ref().map(Spanned::span)),
+        ("goals", ex.goals.first().map(Spanned::span)),
+        ("host-disk", ex.host_disk.as_ref().map(Spanned::span)),
+        ("vms", ex.vms.as_ref().map(Spanned::span)),
+        ("image", ex.image.as_ref().map(Spanned::span)),
+        (
+            "target-allocated",
+            ex.target_allocated.as_ref().map(Spanned::span),
+        ),
+        ("vm", ex.vm.as_ref().map(Spanned::span)),
+        ("lives-on", ex.lives_on.as_ref().map(Spanned::span)),
+        ("disks", ex.disks.as_ref().map(Spanned::span)),
+    ];
+    let uses = f.kind.fields();
+    for (field, span) in present {
+        if let Some(span) = span.filter(|_| !uses.contains(&field)) {
+            let thing = format!(
+                "`{field}` has no meaning for kind {:?} (it uses: {})",
+                f.kind.name(),
+                uses.join(", ")
+            );
+            f.error(span, &thing);
+        }
+    }
+}
+
+/// Hints: every text in both languages, one catch-all, no key twice. Returns the keys.
+fn check_hints(f: &mut Fields<'_, '_>) -> BTreeSet<String> {
+    let mut keys = BTreeSet::new();
+    for hint in &f.ex.hints {
+        let h = hint.get_ref();
+        if !keys.insert(h.mistake.clone()) {
+            f.error(
+                hint.span(),
+                &format!("two hints answer the mistake {:?}", h.mistake),
+            );
+        }
+        f.translations(
+            hint.span(),
+            &format!("the hint for {:?}", h.mistake),
+            &h.text(),
+        );
+    }
+    if !keys.contains("*") {
+        f.error(
+            f.at.clone(),
+            "needs a catch-all hint: `[[exercises.hints]]` with `mistake = \"*\"`",
+        );
+    }
+    keys
+}
+
+/// The reference solution: present, not empty (unless the starting state already passes, as a
+/// net-mode exercise may), every step valid.
+fn check_solution(f: &mut Fields<'_, '_>, spec: Option<&Spec>) -> Vec<Action> {
+    match &f.ex.solution {
+        Some(solution) if !solution.get_ref().is_empty() || f.kind == ExerciseKind::NetMode => {
+            let whose = f.what("the reference solution");
+            check_actions(f, solution.get_ref(), solution.span(), spec, &whose);
+            solution.get_ref().clone()
+        }
+        Some(solution) => {
+            f.error(solution.span(), "the reference solution is empty");
+            Vec::new()
+        }
+        None => {
+            f.error(
+                f.at.clone(),
+                "has no reference solution: add `solution = [...]`",
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// The typical wrong attempts: at least one, every step valid, each expecting a mistake that
+/// has a hint of its own.
+fn check_attempts(f: &mut Fields<'_, '_>, spec: Option<&Spec>, hint_keys: &BTreeSet<String>) {
+    if f.ex.attempts.is_empty() {
+        f.error(f.at.clone(), "needs at least one typical wrong attempt (`[[exercises.attempts]]`) so lint and the snapshot tests can check its hint");
+    }
+    for attempt in &f.ex.attempts {
+        let a = attempt.get_ref();
+        let whose = f.what(&format!("attempt {:?}", a.name));
+        check_actions(f, &a.actions, attempt.span(), spec, &whose);
+        if a.mistake == "*" || !hint_keys.contains(&a.mistake) {
+            f.error(
+                attempt.span(),
+                &format!(
+                    "attempt {:?} expects the mistake {:?}, which has no hint of its own",
+                    a.name, a.mistake
+                ),
+            );
+        }
+    }
+}
+
+/// Checks that every step is allowed in this kind and names what the exercise has.
+fn check_actions(
+    f: &mut Fields<'_, '_>,
+    actions: &[Action],
+    span: Range<usize>,
+    spec: Option<&Spec>,
+    whose: &str,
+) {
+    let kind = f.kind;
+    for (i, action) in actions.iter().enumerate() {
+        let step = i + 1;
+        if !kind.steps().contains(&action.name()) {
+            f.report.error(
+                span.clone(),
+                format!(
+                    "{whose}, step {step}: `{}` is not a step of kind {:?} (allowed: {})",
+                    action.name(),
+                    kind.name(),
+                    kind.steps().join(", ")
+                ),
+            );
+            continue;
+        }
+        for problem in spec
+            .map(|spec| kind::step_problems(spec, action))
+            .unwrap_or_default()
+        {
+            f.report
+                .error(span.clone(), format!("{whose}, step {step}: {problem}"));
+        }
+    }
+}
