@@ -8,8 +8,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use labvisor_core::disk::size::{ByteSize, MIB};
 use labvisor_core::lang::Lang;
 
-use super::output::{outln, print_json, Table};
-use super::{CliError, Global};
+use crate::cli::output::{outln, print_json, Table};
+use crate::cli::{CliError, Global};
 use crate::disk::bench::{self, BenchRow, BenchSpec, Variant, Workload};
 
 /// Options of `labvisor disk bench`.
