@@ -4,13 +4,15 @@
 
 use ipnet::Ipv4Net;
 
-use super::{drop_rules, nic_spec, ActionError, Network, MAX_ADAPTERS};
+use super::{drop_rules, nic_spec, ActionError, Network, Removal, RuleTarget, MAX_ADAPTERS};
+use crate::net::forward::PortForward;
 use crate::net::nat::NatConfig;
 use crate::net::topology::{
-    check_name, Attach, NameError, NatId, NatNetworkSpec, NodeKind, NodeSpec,
+    check_name, Attach, NameError, NatId, NatNetworkSpec, NodeKind, NodeSpec, Topology,
 };
 use crate::net::trace::{Event, Step};
 use crate::net::vbox::Mode;
+use crate::net::wiring;
 
 impl Network {
     /// Re-attaches a NIC in another mode; its new lease is a step.
@@ -221,5 +223,194 @@ impl Network {
             None => format!("{nic}: address from DHCP"),
         };
         self.rewire_with_leases(t, vm, change)
+    }
+}
+
+impl Network {
+    /// The VM named `name`, or why there is none.
+    pub(super) fn vm(&self, name: &str) -> Result<&NodeSpec, ActionError> {
+        let n = self
+            .topology
+            .node(name)
+            .ok_or_else(|| ActionError::UnknownNode(name.to_string()))?;
+        if n.kind != NodeKind::Vm {
+            return Err(ActionError::NotAVm(name.to_string(), n.kind));
+        }
+        Ok(n)
+    }
+
+    /// What removing the VM `vm` (or only its NIC `nic`) takes with it: the NICs, their own
+    /// forwarding rules, and the rules of NAT Networks and routers that forward to one of
+    /// their addresses. (VirtualBox keeps a NAT Network's rules when a VM is deleted; here
+    /// they go with it, because a freed address is leased to the next VM that asks, and the
+    /// rule would silently lead there.)
+    pub fn removal(&self, vm: &str, nic: Option<&str>) -> Result<Removal, ActionError> {
+        let spec = self.vm(vm)?;
+        if let Some(nic) = nic {
+            if !spec.nics.iter().any(|x| x.name == nic) {
+                return Err(ActionError::UnknownNic {
+                    node: vm.to_string(),
+                    nic: nic.to_string(),
+                });
+            }
+        }
+        let mut out = Removal::default();
+        let mut addrs = Vec::new();
+        let node = self.fabric.node_index(vm).map(|i| &self.fabric.nodes[i]);
+        for x in spec.nics.iter().filter(|x| nic.is_none_or(|n| n == x.name)) {
+            let Attach::Vbox(mode) = &x.attach else {
+                continue;
+            };
+            out.nics.push((x.name.clone(), mode.clone()));
+            if let Mode::Nat { forwards } = mode {
+                let target = RuleTarget::VmNic {
+                    vm: vm.to_string(),
+                    nic: x.name.clone(),
+                };
+                out.rules
+                    .extend(forwards.iter().map(|r| (target.clone(), r.clone())));
+            }
+            if let Some(a) = node
+                .and_then(|n| n.nics.iter().find(|f| f.name == x.name))
+                .and_then(|f| f.addr)
+            {
+                addrs.push((a.addr(), mode.clone()));
+            }
+        }
+        for (ip, mode) in addrs {
+            match mode {
+                Mode::NatNetwork(net) => {
+                    if let Some(nn) = self.topology.nat_networks.iter().find(|n| n.name == net) {
+                        for r in nn.forwards.iter().filter(|r| r.guest_ip == Some(ip)) {
+                            out.rules
+                                .push((RuleTarget::NatNetwork { name: net.clone() }, r.clone()));
+                        }
+                    }
+                }
+                Mode::Bridged => {
+                    for n in &self.topology.nodes {
+                        for r in n
+                            .nat
+                            .iter()
+                            .flat_map(|nat| &nat.forwards)
+                            .filter(|r| r.guest_ip == Some(ip))
+                        {
+                            out.rules.push((
+                                RuleTarget::Router {
+                                    name: n.name.clone(),
+                                },
+                                r.clone(),
+                            ));
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rewires to `t` and reports the change on `node` with the DHCP leases it brought.
+    pub(super) fn rewire_with_leases(
+        &mut self,
+        t: Topology,
+        node: &str,
+        change: String,
+    ) -> Result<Vec<Step>, ActionError> {
+        let leases_before = self.fabric.leases.clone();
+        self.rewire(t)?;
+        let mut steps = vec![self.step(Event::Config {
+            node: node.to_string(),
+            change,
+        })];
+        steps.extend(self.lease_steps().into_iter().filter(|s| {
+            match &s.event {
+                Event::Lease {
+                    node, nic, addr, ..
+                } => !leases_before
+                    .iter()
+                    .any(|l| &l.node == node && &l.nic == nic && &l.addr == addr),
+                _ => false,
+            }
+        }));
+        Ok(steps)
+    }
+
+    pub(super) fn rewire(&mut self, t: Topology) -> Result<(), ActionError> {
+        let leases = self.fabric.leases.clone();
+        self.rewire_keeping(t, &leases)
+    }
+
+    /// Rewires to `t`; guests keep the `leases` that still hold on their networks.
+    pub(super) fn rewire_keeping(
+        &mut self,
+        t: Topology,
+        leases: &[crate::net::topology::Lease],
+    ) -> Result<(), ActionError> {
+        let fabric = wiring::rewire(&t, leases).map_err(ActionError::Invalid)?;
+        self.topology = t;
+        self.fabric = fabric;
+        let old = std::mem::take(&mut self.nats);
+        self.sync_nats(old);
+        Ok(())
+    }
+
+    pub(super) fn edit_rules(
+        &mut self,
+        target: &RuleTarget,
+        edit: impl FnOnce(&mut Vec<PortForward>) -> Result<String, ActionError>,
+    ) -> Result<Vec<Step>, ActionError> {
+        let mut t = self.topology.clone();
+        let (rules, node) = match target {
+            RuleTarget::VmNic { vm, nic } => {
+                let n = t
+                    .nodes
+                    .iter_mut()
+                    .find(|n| &n.name == vm)
+                    .ok_or_else(|| ActionError::UnknownNode(vm.clone()))?;
+                let spec = n.nics.iter_mut().find(|x| &x.name == nic).ok_or_else(|| {
+                    ActionError::UnknownNic {
+                        node: vm.clone(),
+                        nic: nic.clone(),
+                    }
+                })?;
+                match &mut spec.attach {
+                    Attach::Vbox(Mode::Nat { forwards }) => (forwards, format!("{vm} {nic}")),
+                    other => {
+                        let m = match other {
+                            Attach::Vbox(m) => m.to_string(),
+                            Attach::Segment(s) => format!("segment {s}"),
+                        };
+                        return Err(ActionError::Rule(format!("{vm} {nic} is attached as {m}: port forwarding needs NAT mode (or a NAT Network's rules)")));
+                    }
+                }
+            }
+            RuleTarget::NatNetwork { name } => {
+                let nn = t
+                    .nat_networks
+                    .iter_mut()
+                    .find(|n| &n.name == name)
+                    .ok_or_else(|| ActionError::UnknownNode(format!("natnetwork {name}")))?;
+                (&mut nn.forwards, NatId::nat_network(name).to_string())
+            }
+            RuleTarget::Router { name } => {
+                let n = t
+                    .nodes
+                    .iter_mut()
+                    .find(|n| &n.name == name)
+                    .ok_or_else(|| ActionError::UnknownNode(name.clone()))?;
+                match &mut n.nat {
+                    Some(nat) => (&mut nat.forwards, name.clone()),
+                    None => {
+                        return Err(ActionError::Rule(format!(
+                            "router {name:?} does no NAT, so it has no forwarding rules"
+                        )))
+                    }
+                }
+            }
+        };
+        let change = edit(rules)?;
+        self.rewire(t)?;
+        Ok(vec![self.step(Event::Config { node, change })])
     }
 }

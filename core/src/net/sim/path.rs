@@ -392,3 +392,190 @@ impl Network {
         Some(pkt)
     }
 }
+
+impl Network {
+    /// The source address a node uses towards `dst`: the address of the NIC its route uses.
+    pub(super) fn source_for(&self, node: usize, dst: Ipv4Addr) -> Option<Ipv4Addr> {
+        let n = self.fabric.nodes.get(node)?;
+        if dst.is_loopback() {
+            return Some(Ipv4Addr::LOCALHOST);
+        }
+        if n.owns(dst) {
+            return Some(dst);
+        }
+        let r = n.routes.lookup(dst)?;
+        n.nics
+            .iter()
+            .find(|x| x.name == r.nic)?
+            .addr
+            .map(|a| a.addr())
+    }
+
+    pub(super) fn engines_of(&self, host: usize) -> Vec<usize> {
+        self.fabric
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| matches!(n.role, Role::NatEngine { host: h, .. } if h == host))
+            .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// The one guest address behind a NAT-mode engine.
+    pub(super) fn engine_guest(&self, engine: usize) -> Option<Ipv4Addr> {
+        let seg = self.fabric.nodes.get(engine)?.nics.first()?.segment?;
+        self.fabric
+            .on_segment(seg)
+            .filter(|&(n, _)| n != engine)
+            .find_map(|(n, k)| self.fabric.nodes[n].nics[k].addr.map(|a| a.addr()))
+    }
+
+    pub(super) fn is_local(&self, node: usize, dst: Ipv4Addr, from: From_) -> bool {
+        let n = &self.fabric.nodes[node];
+        n.owns(dst) || (dst.is_loopback() && matches!(from, From_::Local | From_::Engine))
+    }
+
+    pub(super) fn deliver(
+        &mut self,
+        node: usize,
+        pkt: Packet,
+        answer: bool,
+        steps: &mut Vec<Step>,
+    ) {
+        match self.answer(node, &pkt) {
+            Ok(reply) => {
+                steps.push(self.step(Event::Deliver {
+                    node: self.fabric.nodes[node].name.clone(),
+                    packet: pkt,
+                }));
+                if let (true, Some(r)) = (answer, reply) {
+                    steps.push(self.step(Event::Send {
+                        node: self.fabric.nodes[node].name.clone(),
+                        packet: r.clone(),
+                    }));
+                    self.travel(node, r, From_::Local, false, steps);
+                }
+            }
+            Err((cause, reason, transport)) => {
+                self.drop_(node, pkt.clone(), cause, reason, steps);
+                if answer {
+                    let r = Packet::new(pkt.dst, pkt.src, transport);
+                    steps.push(self.step(Event::Send {
+                        node: self.fabric.nodes[node].name.clone(),
+                        packet: r.clone(),
+                    }));
+                    self.travel(node, r, From_::Local, false, steps);
+                }
+            }
+        }
+    }
+
+    /// Finds `next_hop` on the segment of `node`'s NIC `nic` (ARP) and records the transmission.
+    pub(super) fn l2_next(
+        &self,
+        node: usize,
+        nic: usize,
+        next_hop: Ipv4Addr,
+        pkt: &Packet,
+        steps: &mut Vec<Step>,
+    ) -> Option<(usize, usize)> {
+        let n = &self.fabric.nodes[node];
+        let x = n.nics.get(nic)?;
+        let Some(seg) = x.segment else {
+            self.drop_(
+                node,
+                pkt.clone(),
+                DropCause::NotAttached,
+                format!("{} is not attached (no cable plugged in)", x.name),
+                steps,
+            );
+            return None;
+        };
+        if x.addr.is_none() {
+            self.drop_(
+                node,
+                pkt.clone(),
+                DropCause::NoAddress,
+                format!("{} has no IPv4 address", x.name),
+                steps,
+            );
+            return None;
+        }
+        let found = self.fabric.on_segment(seg).find(|&(m, k)| {
+            m != node
+                && self.fabric.nodes[m].nics[k]
+                    .addr
+                    .is_some_and(|a| a.addr() == next_hop)
+        });
+        match found {
+            Some((m, k)) => {
+                steps.push(self.step(Event::Transmit {
+                    from: n.name.clone(),
+                    from_nic: x.name.clone(),
+                    to: self.fabric.nodes[m].name.clone(),
+                    to_nic: self.fabric.nodes[m].nics[k].name.clone(),
+                    segment: self.fabric.segments[seg].name.clone(),
+                    packet: pkt.clone(),
+                }));
+                Some((m, k))
+            }
+            None => {
+                let seg_name = &self.fabric.segments[seg].name;
+                self.drop_(
+                    node,
+                    pkt.clone(),
+                    DropCause::NoArp,
+                    format!(
+                        "no ARP reply for {next_hop} on {seg_name}: nobody has that address there"
+                    ),
+                    steps,
+                );
+                None
+            }
+        }
+    }
+
+    /// A packet addressed to the host that belongs to one of its NAT engines: a reply to a
+    /// guest's connection, or a port-forwarded connection.
+    pub(super) fn host_to_engine(
+        &mut self,
+        host: usize,
+        pkt: &Packet,
+        steps: &mut Vec<Step>,
+    ) -> Option<(usize, Packet)> {
+        let (sport, dport) = pkt.ports()?;
+        let key = FlowKey {
+            proto: pkt.proto(),
+            src: pkt.src,
+            dst: pkt.dst,
+            sport,
+            dport,
+        };
+        let engines = self.engines_of(host);
+        let now = self.now;
+        let tracked = engines.iter().copied().find(|e| {
+            self.nats
+                .get(&self.fabric.nodes[*e].name)
+                .is_some_and(|t| t.tracks(&key, now))
+        });
+        let chosen = tracked.or_else(|| {
+            engines.iter().copied().find(|e| {
+                self.nats
+                    .get(&self.fabric.nodes[*e].name)
+                    .is_some_and(|t| t.would_admit(&key))
+            })
+        })?;
+        // VirtualBox's NAT engines proxy forwarded connections: the guest sees them coming
+        // from the gateway address.
+        let proxy = self.fabric.nodes[chosen].nics[0].addr.map(|a| a.addr());
+        let guest = match &self.fabric.nodes[chosen].role {
+            Role::NatEngine { vm: Some(_), .. } => self.engine_guest(chosen),
+            _ => None,
+        };
+        self.nat_step(chosen, pkt, steps, |t, k, f, now| {
+            t.inbound_as(k, f, guest, proxy, now)
+        })
+        .ok()
+        .map(|p| (chosen, p))
+    }
+}
