@@ -154,7 +154,7 @@ pub enum Action {
     /// Create a VM on `host`, as VirtualBox's wizard does: one NIC (`eth0`, adapter 1) on
     /// NAT. It runs an SSH server (listens on tcp/22), so there is something to connect to.
     AddVm {
-        /// Its name (see [`check_name`]).
+        /// Its name (see [`check_name`](crate::net::topology::check_name)).
         name: String,
         /// The host that runs it.
         host: String,
@@ -169,7 +169,7 @@ pub enum Action {
     RenameVm {
         /// Its name now.
         from: String,
-        /// Its new name (see [`check_name`]).
+        /// Its new name (see [`check_name`](crate::net::topology::check_name)).
         to: String,
     },
     /// Move a VM to another host.
@@ -196,7 +196,7 @@ pub enum Action {
     /// Create a NAT Network (`VBoxManage natnetwork add --netname NAME --network CIDR
     /// --dhcp on`): gateway .1, DHCP server .3, guests from .4.
     AddNatNetwork {
-        /// Its name (see [`check_name`]).
+        /// Its name (see [`check_name`](crate::net::topology::check_name)).
         name: String,
         /// Its network, at most a /29 (the gateway, the DHCP server and guests need room).
         cidr: Ipv4Net,
