@@ -142,10 +142,28 @@ pub(super) fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
             chain_host_bytes,
         });
     }
+    out!(
+        "{}",
+        base_table(&a.file, &base, &states, &picture, global).render()
+    )?;
+    if !snapshots.is_empty() {
+        print_snapshots(&snapshots, chain_host_bytes, global)?;
+    }
+    Ok(())
+}
+
+/// `disk info`'s table for the base image: sizes, what the host spends, the block map.
+fn base_table(
+    file: &Path,
+    base: &ImageInfo,
+    states: &[labvisor_core::disk::image::BlockState],
+    picture: &str,
+    global: &Global,
+) -> Table {
     let mut t = Table::new();
     let ko = global.lang() == Lang::Ko;
     let label = |en: &str, k: &str| if ko { k.to_string() } else { en.to_string() };
-    t.row([label("file", "파일"), a.file.display().to_string()]);
+    t.row([label("file", "파일"), file.display().to_string()]);
     t.row([label("format", "형식"), kind_text(global, base.kind)]);
     t.row([
         label("virtual size", "가상 크기"),
@@ -205,42 +223,49 @@ pub(super) fn info(a: FileArg, global: &Global) -> Result<(), CliError> {
             format!("칸 하나 = 블록 {cell}개: # 데이터, + 일부, z 0으로 표시, . 쓴 적 없음"),
         ),
     ]);
-    out!("{}", t.render())?;
-    if !snapshots.is_empty() {
-        outln!()?;
-        let n = snapshots.len();
-        outln!(
-            "{}",
-            say(
-                global,
-                format!("Snapshots ({n}), oldest first; the guest writes to the last one:"),
-                format!("스냅샷 {n}개 (오래된 것부터). 게스트는 마지막 것에 씁니다:"),
-            )
-        )?;
-        let mut t = Table::new();
-        if ko {
-            t.row(["이름", "블록", "호스트 사용량", "파일"]);
-        } else {
-            t.row(["name", "blocks", "host bytes", "file"]);
-        }
-        for s in &snapshots {
-            t.row([
-                s.info.description.clone().unwrap_or_default(),
-                s.info.blocks_used.to_string(),
-                size_text(s.info.host_bytes),
-                s.file.clone(),
-            ]);
-        }
-        out!("{}", t.render())?;
-        let all = size_text(chain_host_bytes);
-        outln!(
-            "{}",
-            say(
-                global,
-                format!("All images together: {all} on the host."),
-                format!("모든 이미지 합계: 호스트 사용량 {all}."),
-            )
-        )?;
+    t
+}
+
+/// The snapshot chain above the base image, oldest first, and what all images cost together.
+fn print_snapshots(
+    snapshots: &[ChainEntry],
+    chain_host_bytes: u64,
+    global: &Global,
+) -> Result<(), CliError> {
+    let ko = global.lang() == Lang::Ko;
+    outln!()?;
+    let n = snapshots.len();
+    outln!(
+        "{}",
+        say(
+            global,
+            format!("Snapshots ({n}), oldest first; the guest writes to the last one:"),
+            format!("스냅샷 {n}개 (오래된 것부터). 게스트는 마지막 것에 씁니다:"),
+        )
+    )?;
+    let mut t = Table::new();
+    if ko {
+        t.row(["이름", "블록", "호스트 사용량", "파일"]);
+    } else {
+        t.row(["name", "blocks", "host bytes", "file"]);
     }
+    for s in snapshots {
+        t.row([
+            s.info.description.clone().unwrap_or_default(),
+            s.info.blocks_used.to_string(),
+            size_text(s.info.host_bytes),
+            s.file.clone(),
+        ]);
+    }
+    out!("{}", t.render())?;
+    let all = size_text(chain_host_bytes);
+    outln!(
+        "{}",
+        say(
+            global,
+            format!("All images together: {all} on the host."),
+            format!("모든 이미지 합계: 호스트 사용량 {all}."),
+        )
+    )?;
     Ok(())
 }
