@@ -12,6 +12,7 @@
 
 pub mod block;
 pub mod control;
+pub mod net;
 pub mod serial;
 pub mod virtio_mmio;
 
