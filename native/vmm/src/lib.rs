@@ -34,6 +34,7 @@ pub mod disks;
 pub mod host;
 pub mod layout;
 pub mod memory;
+pub mod netback;
 pub mod pvm;
 
 use std::collections::BTreeMap;

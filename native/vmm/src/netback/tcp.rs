@@ -1,0 +1,336 @@
+//! The guest's TCP, terminated on the host by smoltcp and spliced to host `TcpStream`s.
+//!
+//! smoltcp runs with `any_ip`, so it takes segments for any destination; it has no wildcard
+//! listen, so a guest SYN that the NAT admitted first gets a socket listening on exactly its
+//! (destination, port), with its SYN-ACK held back (`pause_synack`) until the host's
+//! non-blocking `connect()` succeeds. A refused connect aborts the socket, which answers the
+//! guest with a RST; a SYN the NAT refused finds no socket, and smoltcp answers that with a
+//! RST too. A forwarded connection runs the other way: the host accepted it, and smoltcp
+//! connects from the gateway to the guest's port; if the guest refuses, the host client is
+//! reset (SO_LINGER 0). Delayed ACKs are off and buffers are [`BUFFER_BYTES`] so that
+//! loopback speed is not lost in the engine.
+
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, Shutdown, SocketAddr, SocketAddrV4};
+
+use mio::{Interest, Registry, Token};
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::socket::tcp::{self, State};
+use smoltcp::time::Instant;
+use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, IpEndpoint};
+
+use super::wire::EngineWire;
+use super::{FlowNat, GuestSide};
+
+/// Each direction's buffer in the engine, per connection.
+pub const BUFFER_BYTES: usize = 256 * 1024;
+
+/// One spliced connection.
+pub(super) struct TcpFlow {
+    pub(super) side: GuestSide,
+    pub(super) nat: FlowNat,
+    handle: SocketHandle,
+    host: mio::net::TcpStream,
+    /// The host connection is up (an outbound `connect()` completed, or it was accepted).
+    host_connected: bool,
+    host_read_done: bool,
+    host_write_done: bool,
+    /// The guest's side reached ESTABLISHED at least once.
+    guest_established: bool,
+}
+
+/// The engine: smoltcp's interface and sockets, and the flows they belong to.
+pub(super) struct TcpEngine {
+    iface: Interface,
+    pub(super) wire: EngineWire,
+    sockets: SocketSet<'static>,
+    flows: HashMap<Token, TcpFlow>,
+    by_side: HashMap<GuestSide, Token>,
+}
+
+/// Why a flow ended, for the NAT's bookkeeping.
+pub(super) struct Ended {
+    pub(super) nat: FlowNat,
+}
+
+impl TcpEngine {
+    /// An engine answering as the gateway `gateway_mac`/`gateway_ip` on a /24, with frames of
+    /// at most `mtu` bytes of IP.
+    pub(super) fn new(gateway_mac: [u8; 6], gateway_ip: Ipv4Addr, mtu: usize) -> TcpEngine {
+        let mut wire = EngineWire {
+            rx: Default::default(),
+            tx: Vec::new(),
+            mtu,
+        };
+        let mut config = Config::new(HardwareAddress::Ethernet(EthernetAddress(gateway_mac)));
+        config.random_seed = random_seed();
+        let mut iface = Interface::new(config, &mut wire, Instant::ZERO);
+        iface.set_any_ip(true);
+        iface.update_ip_addrs(|addrs| {
+            let _ = addrs.push(IpCidr::new(gateway_ip.into(), 24));
+        });
+        TcpEngine {
+            iface,
+            wire,
+            sockets: SocketSet::new(Vec::new()),
+            flows: HashMap::new(),
+            by_side: HashMap::new(),
+        }
+    }
+
+    fn new_socket() -> tcp::Socket<'static> {
+        let mut socket = tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0u8; BUFFER_BYTES]),
+            tcp::SocketBuffer::new(vec![0u8; BUFFER_BYTES]),
+        );
+        socket.set_ack_delay(None);
+        socket.set_nagle_enabled(false);
+        socket
+    }
+
+    /// A guest SYN the NAT admitted: connect to `target` from `bind` on the host and listen
+    /// for the guest on (remote, remote port) with the SYN-ACK held.
+    pub(super) fn open_outbound(
+        &mut self,
+        token: Token,
+        side: GuestSide,
+        nat: FlowNat,
+        bind: SocketAddrV4,
+        target: SocketAddrV4,
+        registry: &Registry,
+    ) -> std::io::Result<()> {
+        let host = connect_from(bind, target)?;
+        let mut host = mio::net::TcpStream::from_std(host);
+        registry.register(&mut host, token, Interest::READABLE | Interest::WRITABLE)?;
+        let mut socket = Self::new_socket();
+        socket
+            .listen(IpEndpoint::new(side.remote.into(), side.remote_port))
+            .map_err(|e| std::io::Error::other(format!("smoltcp listen: {e}")))?;
+        socket.pause_synack(true);
+        let handle = self.sockets.add(socket);
+        self.insert(token, side, nat, handle, host, false);
+        Ok(())
+    }
+
+    /// A host client accepted on a forward: connect into the guest from the gateway.
+    pub(super) fn open_inbound(
+        &mut self,
+        token: Token,
+        side: GuestSide,
+        nat: FlowNat,
+        mut host: mio::net::TcpStream,
+        guest_ip: Ipv4Addr,
+        registry: &Registry,
+    ) -> std::io::Result<()> {
+        registry.register(&mut host, token, Interest::READABLE | Interest::WRITABLE)?;
+        let mut socket = Self::new_socket();
+        socket
+            .connect(
+                self.iface.context(),
+                IpEndpoint::new(guest_ip.into(), side.guest_port),
+                IpEndpoint::new(side.remote.into(), side.remote_port),
+            )
+            .map_err(|e| std::io::Error::other(format!("smoltcp connect: {e}")))?;
+        let handle = self.sockets.add(socket);
+        self.insert(token, side, nat, handle, host, true);
+        Ok(())
+    }
+
+    fn insert(
+        &mut self,
+        token: Token,
+        side: GuestSide,
+        nat: FlowNat,
+        handle: SocketHandle,
+        host: mio::net::TcpStream,
+        host_connected: bool,
+    ) {
+        self.by_side.insert(side, token);
+        self.flows.insert(
+            token,
+            TcpFlow {
+                side,
+                nat,
+                handle,
+                host,
+                host_connected,
+                host_read_done: false,
+                host_write_done: false,
+                guest_established: false,
+            },
+        );
+    }
+
+    /// The NAT keys of the flow a frame to the guest belongs to.
+    pub(super) fn nat_of(&self, side: &GuestSide) -> Option<&FlowNat> {
+        self.by_side
+            .get(side)
+            .and_then(|t| self.flows.get(t))
+            .map(|f| &f.nat)
+    }
+
+    /// Runs smoltcp and moves data between every flow and its host socket until nothing
+    /// moves; flows that ended are removed and returned.
+    pub(super) fn poll(&mut self, now: Instant, registry: &Registry) -> Vec<Ended> {
+        let mut ended = Vec::new();
+        for _ in 0..16 {
+            self.iface.poll(now, &mut self.wire, &mut self.sockets);
+            let mut moved = false;
+            let tokens: Vec<Token> = self.flows.keys().copied().collect();
+            for token in tokens {
+                let Some(flow) = self.flows.get_mut(&token) else {
+                    continue;
+                };
+                let socket = self.sockets.get_mut::<tcp::Socket>(flow.handle);
+                // Judged after smoltcp's poll, so the RST of an abort has gone out.
+                if finished(flow, socket) {
+                    let flow = self.flows.remove(&token).expect("present");
+                    self.remove(flow, registry, &mut ended);
+                    continue;
+                }
+                moved |= splice(flow, socket);
+            }
+            if !moved {
+                break;
+            }
+        }
+        ended
+    }
+
+    fn remove(&mut self, mut flow: TcpFlow, registry: &Registry, ended: &mut Vec<Ended>) {
+        self.by_side.remove(&flow.side);
+        self.sockets.remove(flow.handle);
+        let _ = registry.deregister(&mut flow.host);
+        if !(flow.host_read_done && flow.host_write_done) {
+            // The guest reset or refused the connection: the host peer sees a RST, not an
+            // orderly close.
+            let _ = socket2::SockRef::from(&flow.host).set_linger(Some(std::time::Duration::ZERO));
+        }
+        ended.push(Ended { nat: flow.nat });
+    }
+
+    /// Aborts every flow whose NAT entry is gone (expired): the guest gets a RST, the host
+    /// peer too.
+    pub(super) fn abort(&mut self, side: &GuestSide) {
+        if let Some(flow) = self.by_side.get(side).and_then(|t| self.flows.get_mut(t)) {
+            self.sockets.get_mut::<tcp::Socket>(flow.handle).abort();
+            flow.host_read_done = false;
+        }
+    }
+
+    /// How long smoltcp may sleep before it has timers to run.
+    pub(super) fn poll_delay(&mut self, now: Instant) -> Option<std::time::Duration> {
+        self.iface
+            .poll_delay(now, &self.sockets)
+            .map(|d| std::time::Duration::from_micros(d.total_micros()))
+    }
+}
+
+/// Moves what can move between the guest's socket and the host's; returns whether anything
+/// did.
+fn splice(flow: &mut TcpFlow, socket: &mut tcp::Socket) -> bool {
+    let mut moved = false;
+    if !flow.host_connected {
+        match flow.host.take_error() {
+            Ok(None) if flow.host.peer_addr().is_ok() => {
+                flow.host_connected = true;
+                socket.pause_synack(false);
+                moved = true;
+            }
+            Ok(None) => return false,
+            Ok(Some(_)) | Err(_) => {
+                // Refused or unreachable: the guest gets a RST.
+                socket.abort();
+                flow.host_read_done = true;
+                flow.host_write_done = true;
+                return true;
+            }
+        }
+    }
+    if socket.state() == State::Established {
+        flow.guest_established = true;
+    }
+    // Guest → host.
+    while socket.can_recv() {
+        let wrote = socket.recv(|buf| match flow.host.write(buf) {
+            Ok(n) => (n, Ok(n)),
+            Err(e) => (0, Err(e)),
+        });
+        match wrote {
+            Ok(Ok(n)) if n > 0 => moved = true,
+            Ok(Err(e)) if e.kind() != ErrorKind::WouldBlock => {
+                socket.abort();
+                return true;
+            }
+            _ => break,
+        }
+    }
+    if !socket.may_recv()
+        && socket.recv_queue() == 0
+        && flow.guest_established
+        && !flow.host_write_done
+    {
+        let _ = flow.host.shutdown(Shutdown::Write);
+        flow.host_write_done = true;
+        moved = true;
+    }
+    // Host → guest.
+    while !flow.host_read_done && socket.can_send() {
+        let read = socket.send(|buf| match flow.host.read(buf) {
+            Ok(n) => (n, Ok(n)),
+            Err(e) => (0, Err(e)),
+        });
+        match read {
+            Ok(Ok(0)) => {
+                flow.host_read_done = true;
+                socket.close();
+                moved = true;
+            }
+            Ok(Ok(_)) => moved = true,
+            Ok(Err(e)) if e.kind() == ErrorKind::WouldBlock => break,
+            Ok(Err(_)) => {
+                socket.abort();
+                return true;
+            }
+            Err(_) => break,
+        }
+    }
+    moved
+}
+
+/// Whether a flow is over: the guest's side closed (or never opened), with nothing left for
+/// the host.
+fn finished(flow: &TcpFlow, socket: &tcp::Socket) -> bool {
+    match socket.state() {
+        State::Closed | State::TimeWait => socket.recv_queue() == 0 || flow.host_write_done,
+        _ => false,
+    }
+}
+
+/// A non-blocking TCP connection from `bind` to `target`, started; it completes (or fails)
+/// later, reported through the socket's writability and `SO_ERROR`. `SO_REUSEADDR` lets the
+/// NAT's port be reused towards another destination, as the table allows.
+fn connect_from(bind: SocketAddrV4, target: SocketAddrV4) -> std::io::Result<std::net::TcpStream> {
+    use socket2::{Domain, Protocol, Socket, Type};
+    let socket = Socket::new(Domain::IPV4, Type::STREAM, Some(Protocol::TCP))?;
+    socket.set_nonblocking(true)?;
+    socket.set_reuse_address(true)?;
+    socket.set_tcp_nodelay(true)?;
+    socket.bind(&SocketAddr::V4(bind).into())?;
+    match socket.connect(&SocketAddr::V4(target).into()) {
+        Ok(()) => {}
+        Err(e) if e.raw_os_error() == Some(libc::EINPROGRESS) => {}
+        Err(e) => return Err(e),
+    }
+    Ok(socket.into())
+}
+
+/// A seed for smoltcp's initial sequence numbers and ports, different in every run (the
+/// standard library's hasher keys come from the OS's randomness).
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u64(std::process::id().into());
+    h.finish()
+}

@@ -1,0 +1,493 @@
+//! The backend driven from the host side: a smoltcp stack stands in for the guest (10.0.2.15,
+//! gateway 10.0.2.2) and talks through the real virtio-net device's queues, driven by
+//! [`HostDriver`]. Every host socket is on 127.0.0.1.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream, UdpSocket};
+use std::time::{Duration, Instant};
+
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
+use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::socket::{tcp as stcp, udp as sudp};
+use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint};
+use vm_memory::{GuestAddress, GuestMemoryMmap};
+
+use super::*;
+use crate::devices::net::driver::{memory_bytes, HostDriver};
+use crate::devices::net::{VirtioNet, DEFAULT_MAC, RX_QUEUE};
+use crate::devices::virtio_mmio::MmioTransport;
+
+const BUFFER: u32 = 2048;
+
+fn config(forwards: &[&str]) -> NetConfig {
+    NetConfig {
+        mac: DEFAULT_MAC,
+        forwards: forwards
+            .iter()
+            .map(|f| PortForward::parse_any(f).unwrap())
+            .collect(),
+        dns_upstream: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 53),
+        host_loopback: true,
+        mtu: 1500,
+        nat: NatConfig::default(),
+    }
+}
+
+/// The guest: smoltcp over the host-side driver of the device.
+struct Guest {
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    nic: Nic,
+    handle: NetHandle,
+    epoch: Instant,
+}
+
+struct Nic(HostDriver);
+
+impl phy::Device for Nic {
+    type RxToken<'a> = GuestRx;
+    type TxToken<'a> = GuestTx<'a>;
+    fn receive(&mut self, _: smoltcp::time::Instant) -> Option<(GuestRx, GuestTx<'_>)> {
+        let frame = self.0.receive_one()?;
+        Some((GuestRx(frame), GuestTx(&mut self.0)))
+    }
+    fn transmit(&mut self, _: smoltcp::time::Instant) -> Option<GuestTx<'_>> {
+        Some(GuestTx(&mut self.0))
+    }
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ethernet;
+        caps.max_transmission_unit = 1514;
+        caps
+    }
+}
+
+struct GuestRx(Vec<u8>);
+impl phy::RxToken for GuestRx {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(&self.0)
+    }
+}
+struct GuestTx<'a>(&'a mut HostDriver);
+impl phy::TxToken for GuestTx<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut frame = vec![0u8; len];
+        let r = f(&mut frame);
+        self.0.send(&frame);
+        r
+    }
+}
+
+/// A driver that hands frames out one at a time, for smoltcp's `receive`.
+trait OneByOne {
+    fn receive_one(&mut self) -> Option<Vec<u8>>;
+}
+thread_local! {
+    static PENDING: std::cell::RefCell<std::collections::VecDeque<Vec<u8>>> = Default::default();
+}
+impl OneByOne for HostDriver {
+    fn receive_one(&mut self) -> Option<Vec<u8>> {
+        PENDING.with(|p| {
+            let mut p = p.borrow_mut();
+            if p.is_empty() {
+                p.extend(self.receive());
+            }
+            p.pop_front()
+        })
+    }
+}
+
+fn boot(config: NetConfig) -> Guest {
+    try_boot(config).unwrap()
+}
+
+fn try_boot(config: NetConfig) -> Result<Guest, NetError> {
+    let mem = GuestMemoryMmap::from_ranges(&[(GuestAddress(0), memory_bytes(BUFFER))]).unwrap();
+    let link = Arc::new(Link::default());
+    let device = VirtioNet::new(config.mac, link.clone());
+    let transport = Arc::new(Mutex::new(
+        MmioTransport::new(Some(Box::new(device)), mem.clone()).unwrap(),
+    ));
+    let backend = NetBackend::bind(config)?;
+    let t = transport.clone();
+    let handle = backend.start(link, move || {
+        lock(&t).poll(RX_QUEUE);
+    })?;
+    let driver = HostDriver::start(transport, mem, BUFFER).unwrap();
+    let mut nic = Nic(driver);
+    let mut iface = Interface::new(
+        Config::new(EthernetAddress(DEFAULT_MAC).into()),
+        &mut nic,
+        smoltcp::time::Instant::ZERO,
+    );
+    iface.update_ip_addrs(|a| {
+        let _ = a.push(IpCidr::new(GUEST_IP.into(), 24));
+    });
+    iface
+        .routes_mut()
+        .add_default_ipv4_route(GATEWAY_IP)
+        .unwrap();
+    Ok(Guest {
+        iface,
+        sockets: SocketSet::new(Vec::new()),
+        nic,
+        handle,
+        epoch: Instant::now(),
+    })
+}
+
+impl Guest {
+    fn poll(&mut self) {
+        let now = smoltcp::time::Instant::from_micros(self.epoch.elapsed().as_micros() as i64);
+        self.iface.poll(now, &mut self.nic, &mut self.sockets);
+    }
+
+    /// Polls until `done` holds, for at most 10 s.
+    fn until(&mut self, what: &str, mut done: impl FnMut(&mut Guest) -> bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !done(self) {
+            assert!(Instant::now() < deadline, "timed out waiting for {what}");
+            self.poll();
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+
+    fn tcp_socket(&mut self) -> SocketHandle {
+        let socket = stcp::Socket::new(
+            stcp::SocketBuffer::new(vec![0; 65536]),
+            stcp::SocketBuffer::new(vec![0; 65536]),
+        );
+        self.sockets.add(socket)
+    }
+
+    fn tcp(&mut self, h: SocketHandle) -> &mut stcp::Socket<'static> {
+        self.sockets.get_mut::<stcp::Socket>(h)
+    }
+
+    fn connect(&mut self, h: SocketHandle, to: (Ipv4Addr, u16), from_port: u16) {
+        let cx = self.iface.context();
+        self.sockets
+            .get_mut::<stcp::Socket>(h)
+            .connect(cx, IpEndpoint::new(to.0.into(), to.1), from_port)
+            .unwrap();
+    }
+
+    fn udp_socket(&mut self, port: u16) -> SocketHandle {
+        let mut socket = sudp::Socket::new(
+            sudp::PacketBuffer::new(vec![sudp::PacketMetadata::EMPTY; 8], vec![0; 8192]),
+            sudp::PacketBuffer::new(vec![sudp::PacketMetadata::EMPTY; 8], vec![0; 8192]),
+        );
+        socket.bind(port).unwrap();
+        self.sockets.add(socket)
+    }
+
+    fn udp(&mut self, h: SocketHandle) -> &mut sudp::Socket<'static> {
+        self.sockets.get_mut::<sudp::Socket>(h)
+    }
+
+    /// Reads what the guest's socket has until `want` bytes arrived.
+    fn read_tcp(&mut self, h: SocketHandle, want: usize) -> Vec<u8> {
+        let mut got = Vec::new();
+        self.until("TCP data in the guest", |g| {
+            let s = g.tcp(h);
+            while s.can_recv() {
+                s.recv(|b| {
+                    got.extend_from_slice(b);
+                    (b.len(), ())
+                })
+                .unwrap();
+            }
+            got.len() >= want
+        });
+        got
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+#[test]
+fn guest_tcp_to_the_gateway_reaches_the_hosts_loopback_from_the_port_the_table_shows() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let serve = std::thread::spawn(move || {
+        let (mut conn, peer) = server.accept().unwrap();
+        let mut request = [0u8; 5];
+        conn.read_exact(&mut request).unwrap();
+        conn.write_all(b"world").unwrap();
+        (request, peer)
+    });
+    let mut guest = boot(config(&[]));
+    let h = guest.tcp_socket();
+    guest.connect(h, (GATEWAY_IP, port), 40_001);
+    guest.until("the connection", |g| g.tcp(h).may_send());
+    guest.tcp(h).send_slice(b"hello").unwrap();
+    assert_eq!(guest.read_tcp(h, 5), b"world");
+    let (request, peer) = serve.join().unwrap();
+    assert_eq!(&request, b"hello");
+    let text = guest.handle.table_text();
+    assert!(
+        text.contains(&format!("dport={port}")) && text.contains("FIN_WAIT"),
+        "the flow is in the table, closing (the server closed first): {text}"
+    );
+    assert!(
+        text.contains(&format!("127.0.0.1:{}", peer.port())),
+        "the table's inside global is the port the server saw ({peer}): {text}"
+    );
+    let report = guest.handle.finish(DEFAULT_MAC);
+    let states: Vec<String> = report
+        .decisions
+        .iter()
+        .filter_map(|d| d.transition.as_ref().map(|t| format!("{:?}", t.to)))
+        .collect();
+    assert!(
+        states.iter().any(|s| s == "Established"),
+        "the NAT saw the handshake complete: {states:?}"
+    );
+}
+
+#[test]
+fn a_refused_connection_is_a_reset_in_the_guest() {
+    let mut guest = boot(config(&[]));
+    let h = guest.tcp_socket();
+    guest.connect(h, (GATEWAY_IP, free_port()), 40_002);
+    guest.until("the reset", |g| g.tcp(h).state() == stcp::State::Closed);
+    let report = guest.handle.finish(DEFAULT_MAC);
+    assert!(!report.decisions.is_empty(), "the SYN went through the NAT");
+}
+
+#[test]
+fn without_host_loopback_the_gateway_refuses_and_counts_it() {
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut guest = boot(NetConfig {
+        host_loopback: false,
+        ..config(&[])
+    });
+    let h = guest.tcp_socket();
+    guest.connect(h, (GATEWAY_IP, port), 40_003);
+    guest.until("the reset", |g| g.tcp(h).state() == stcp::State::Closed);
+    let report = guest.handle.finish(DEFAULT_MAC);
+    assert!(report
+        .drops
+        .keys()
+        .any(|k| k.contains("--no-host-loopback")));
+    assert!(report.conntrack.is_empty(), "no flow was admitted");
+}
+
+#[test]
+fn udp_to_the_gateway_gets_its_reply_through_one_host_socket() {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut guest = boot(config(&[]));
+    let h = guest.udp_socket(5000);
+    // The first datagram may wait in smoltcp for ARP: send until the server hears one.
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let (n, from) = loop {
+        assert!(Instant::now() < deadline, "no datagram reached the host");
+        if guest.udp(h).can_send() {
+            let _ = guest
+                .udp(h)
+                .send_slice(b"ping", IpEndpoint::new(GATEWAY_IP.into(), port));
+        }
+        guest.poll();
+        if let Ok(got) = server.recv_from(&mut buf) {
+            break got;
+        }
+    };
+    assert_eq!(&buf[..n], b"ping");
+    server.send_to(b"pong", from).unwrap();
+    let mut reply = None;
+    guest.until("the reply", |g| {
+        if let Ok((data, meta)) = g.udp(h).recv() {
+            reply = Some((data.to_vec(), meta.endpoint));
+        }
+        reply.is_some()
+    });
+    let (data, endpoint) = reply.unwrap();
+    assert_eq!(data, b"pong");
+    assert_eq!(
+        endpoint,
+        IpEndpoint::new(IpAddress::Ipv4(GATEWAY_IP), port),
+        "the reply comes from the gateway"
+    );
+    let text = guest.handle.table_text();
+    assert!(
+        text.contains(&format!("127.0.0.1:{}", from.port())),
+        "the external port is the one the host used: {text}"
+    );
+}
+
+#[test]
+fn dns_to_10_0_2_3_goes_to_the_upstream_and_answers_from_10_0_2_3() {
+    let resolver = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let SocketAddr::V4(upstream) = resolver.local_addr().unwrap() else {
+        unreachable!()
+    };
+    let answer = std::thread::spawn(move || {
+        let mut buf = [0u8; 512];
+        let (n, from) = resolver.recv_from(&mut buf).unwrap();
+        let mut reply = buf[..n].to_vec();
+        reply.extend_from_slice(b"-answered");
+        resolver.send_to(&reply, from).unwrap();
+    });
+    let mut guest = boot(NetConfig {
+        dns_upstream: upstream,
+        ..config(&[])
+    });
+    let h = guest.udp_socket(5353);
+    let mut reply = None;
+    let mut sent = false;
+    guest.until("the DNS answer", |g| {
+        if !sent && g.udp(h).can_send() {
+            sent = g
+                .udp(h)
+                .send_slice(b"query", IpEndpoint::new(DNS_IP.into(), 53))
+                .is_ok();
+        }
+        if let Ok((data, meta)) = g.udp(h).recv() {
+            reply = Some((data.to_vec(), meta.endpoint));
+        }
+        reply.is_some()
+    });
+    answer.join().unwrap();
+    let (data, endpoint) = reply.unwrap();
+    assert_eq!(data, b"query-answered");
+    assert_eq!(endpoint, IpEndpoint::new(IpAddress::Ipv4(DNS_IP), 53));
+}
+
+#[test]
+fn a_forward_reaches_the_guests_service_from_the_gateway() {
+    let port = free_port();
+    let rule = format!("shell,tcp,127.0.0.1,{port},,23");
+    let mut guest = boot(config(&[&rule]));
+    let h = guest.tcp_socket();
+    guest.tcp(h).listen(23).unwrap();
+    // The guest must have sent something for the backend to know its MAC.
+    guest.poll();
+    let client = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(b"uptime\n").unwrap();
+        let mut answer = [0u8; 9];
+        c.read_exact(&mut answer).unwrap();
+        answer
+    });
+    guest.until("the forwarded connection", |g| g.tcp(h).may_recv());
+    let remote = guest.tcp(h).remote_endpoint().unwrap();
+    assert_eq!(
+        remote.addr,
+        IpAddress::Ipv4(GATEWAY_IP),
+        "proxied from 10.0.2.2"
+    );
+    assert_eq!(guest.read_tcp(h, 7), b"uptime\n");
+    guest.tcp(h).send_slice(b"up 1 min\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client.is_finished() {
+        assert!(Instant::now() < deadline);
+        guest.poll();
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    assert_eq!(&client.join().unwrap(), b"up 1 min\n");
+    let text = guest.handle.table_text();
+    assert!(text.contains(&format!("forward {rule}")), "{text}");
+    assert!(text.contains("10.0.2.15:23"), "{text}");
+}
+
+#[test]
+fn a_forward_to_a_closed_guest_port_resets_the_host_client() {
+    let port = free_port();
+    let mut guest = boot(config(&[&format!("shell,tcp,127.0.0.1,{port},,23")]));
+    // Any frame teaches the backend the guest's MAC; smoltcp answers the SYN with a RST.
+    let h = guest.udp_socket(9);
+    let _ = guest
+        .udp(h)
+        .send_slice(b"x", IpEndpoint::new(GATEWAY_IP.into(), 9));
+    guest.poll();
+    let client = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        let mut buf = [0u8; 1];
+        c.read(&mut buf).map_err(|e| e.kind())
+    });
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client.is_finished() {
+        assert!(Instant::now() < deadline);
+        guest.poll();
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    assert_eq!(
+        client.join().unwrap(),
+        Err(std::io::ErrorKind::ConnectionReset)
+    );
+}
+
+#[test]
+fn a_udp_forward_carries_a_round_trip() {
+    let port = UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut guest = boot(config(&[&format!("echo,udp,127.0.0.1,{port},,7")]));
+    let h = guest.udp_socket(7);
+    let _ = guest
+        .udp(h)
+        .send_slice(b"hi", IpEndpoint::new(GATEWAY_IP.into(), 9));
+    for _ in 0..20 {
+        guest.poll();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_millis(20)))
+        .unwrap();
+    let mut buf = [0u8; 64];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let n = loop {
+        assert!(Instant::now() < deadline, "no echo came back");
+        client.send_to(b"marco", ("127.0.0.1", port)).unwrap();
+        for _ in 0..20 {
+            guest.poll();
+            if let Ok((data, meta)) = guest.udp(h).recv() {
+                let (data, to) = (data.to_vec(), meta.endpoint);
+                guest.udp(h).send_slice(&data, to).unwrap();
+            }
+            std::thread::sleep(Duration::from_micros(500));
+        }
+        if let Ok((n, _)) = client.recv_from(&mut buf) {
+            break n;
+        }
+    };
+    assert_eq!(&buf[..n], b"marco");
+}
+
+#[test]
+fn a_forward_on_a_port_in_use_is_an_error_before_anything_runs() {
+    let taken = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = taken.local_addr().unwrap().port();
+    let err = NetBackend::bind(config(&[&format!("tcp:127.0.0.1:{port}-:23")]))
+        .err()
+        .expect("the port is taken");
+    let text = err.to_string();
+    assert!(text.contains("already uses that port"), "{text}");
+    assert!(text.contains(&port.to_string()), "{text}");
+}
+
+#[test]
+fn a_forward_without_a_host_address_listens_on_loopback_only() {
+    let port = free_port();
+    let backend = NetBackend::bind(config(&[&format!("shell,tcp,,{port},,23")])).unwrap();
+    assert_eq!(
+        backend.listening()[0].1,
+        SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)
+    );
+}

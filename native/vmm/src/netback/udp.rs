@@ -1,0 +1,89 @@
+//! The guest's UDP: one host `UdpSocket` per flow, bound to the external port the NAT chose
+//! and connected to the destination, so the kernel itself filters replies from anyone else.
+//! A reply is checked against the NAT table again before it is turned into a frame: once the
+//! table has expired the flow, replies are dropped, as a real NAT drops them.
+
+use std::collections::HashMap;
+use std::io::ErrorKind;
+use std::net::SocketAddrV4;
+
+use mio::{Interest, Registry, Token};
+
+use super::{FlowNat, GuestSide};
+
+/// The longest datagram carried (the largest IPv4 UDP payload).
+const MAX_DATAGRAM: usize = 65_507;
+
+pub(super) struct UdpFlow {
+    pub(super) side: GuestSide,
+    pub(super) nat: FlowNat,
+    socket: mio::net::UdpSocket,
+}
+
+/// The UDP flows, by token and by the guest's side.
+#[derive(Default)]
+pub(super) struct UdpFlows {
+    flows: HashMap<Token, UdpFlow>,
+    by_side: HashMap<GuestSide, Token>,
+    scratch: Vec<u8>,
+}
+
+impl UdpFlows {
+    /// The flow of a guest datagram, if it has one.
+    pub(super) fn get(&self, side: &GuestSide) -> Option<&UdpFlow> {
+        self.by_side.get(side).and_then(|t| self.flows.get(t))
+    }
+
+    /// A new flow: a socket bound to `bind`, connected to `target`.
+    pub(super) fn open(
+        &mut self,
+        token: Token,
+        side: GuestSide,
+        nat: FlowNat,
+        bind: SocketAddrV4,
+        target: SocketAddrV4,
+        registry: &Registry,
+    ) -> std::io::Result<&UdpFlow> {
+        let socket = std::net::UdpSocket::bind(bind)?;
+        socket.connect(target)?;
+        socket.set_nonblocking(true)?;
+        let mut socket = mio::net::UdpSocket::from_std(socket);
+        registry.register(&mut socket, token, Interest::READABLE)?;
+        self.by_side.insert(side, token);
+        Ok(self
+            .flows
+            .entry(token)
+            .or_insert(UdpFlow { side, nat, socket }))
+    }
+
+    /// Sends a guest datagram's payload on its flow's socket. A full socket buffer drops it,
+    /// as UDP may.
+    pub(super) fn send(flow: &UdpFlow, payload: &[u8]) -> bool {
+        flow.socket.send(payload).is_ok()
+    }
+
+    /// Every datagram waiting on flow `token`'s socket, to `each` with the flow.
+    pub(super) fn receive(&mut self, token: Token, mut each: impl FnMut(&UdpFlow, &[u8])) {
+        let Some(flow) = self.flows.get(&token) else {
+            return;
+        };
+        self.scratch.resize(MAX_DATAGRAM, 0);
+        loop {
+            match flow.socket.recv(&mut self.scratch) {
+                Ok(n) => each(flow, &self.scratch[..n]),
+                Err(e) if e.kind() == ErrorKind::WouldBlock => break,
+                // An ICMP error from the host's stack (port unreachable): nothing to carry.
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Closes the flow of `side` (its NAT entry expired).
+    pub(super) fn close(&mut self, side: &GuestSide, registry: &Registry) {
+        if let Some(token) = self.by_side.remove(side) {
+            if let Some(mut flow) = self.flows.remove(&token) {
+                let _ = registry.deregister(&mut flow.socket);
+            }
+        }
+    }
+}
