@@ -412,6 +412,19 @@ impl ConnTrack {
         self.index.contains_key(key)
     }
 
+    /// The slot of the entry `key` is a tuple of, and which tuple, live or expired but not yet
+    /// swept (changes nothing).
+    #[inline]
+    pub fn find(&self, key: &FlowKey) -> Option<(usize, Dir)> {
+        let v = self.index.get(key)?;
+        let dir = if v & 1 == 1 {
+            Dir::Reply
+        } else {
+            Dir::Original
+        };
+        Some(((v >> 1) as usize, dir))
+    }
+
     /// Whether `key` belongs to an entry live at `now` (changes nothing).
     pub fn peek(&self, key: &FlowKey, now: Instant) -> bool {
         self.index
@@ -424,14 +437,8 @@ impl ConnTrack {
     /// and returned as the second value, so the caller can report it.
     #[inline]
     pub fn lookup(&mut self, key: &FlowKey, now: Instant) -> (Option<(usize, Dir)>, Option<Entry>) {
-        let Some(v) = self.index.get(key) else {
+        let Some((slot, dir)) = self.find(key) else {
             return (None, None);
-        };
-        let slot = (v >> 1) as usize;
-        let dir = if v & 1 == 1 {
-            Dir::Reply
-        } else {
-            Dir::Original
         };
         match self.entries.get(slot) {
             Some(e) if e.expires > now => (Some((slot, dir)), None),

@@ -22,6 +22,9 @@
 //! - [`forward`]: port-forwarding rules in VirtualBox and QEMU syntax.
 //! - [`conntrack`]: the connection-tracking table, Linux's TCP states and timeouts.
 //! - [`wire`]: the same NAT table applied to real IPv4 packets in bytes, checksums fixed.
+//! - [`gateway`]: a real VM's NAT link, sans-IO: Ethernet, ARP, DHCP, ping and the
+//!   classification of guest frames into what the host's sockets must do, through the same
+//!   table; pcap files.
 //! - [`packet`]: IPv4 + TCP/UDP/ICMP as values, printed like tcpdump.
 //! - [`clock`]: virtual time.
 //!
@@ -36,6 +39,7 @@ pub mod conntrack;
 mod flow;
 mod flow_index;
 pub mod forward;
+pub mod gateway;
 pub mod nat;
 pub mod packet;
 pub mod reach;

@@ -8,7 +8,7 @@
 //! address and port. Filtering decides which *unsolicited* inbound packets a binding admits.
 //! Source ports are preserved when free, otherwise allocated from [`PortPool`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::Ipv4Addr;
 
@@ -286,6 +286,9 @@ pub struct NatTable {
     cursor: u16,
     /// Draws made for [`PortChoice::Linux`] (not serialized: a table read back starts again).
     draws: u64,
+    /// `bind_key`s of external ports the host could not bind (see [`NatTable::avoid_port`]);
+    /// not serialized: they describe the host of this run.
+    avoided: HashSet<u32, FxBuildHasher>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -324,6 +327,7 @@ impl NatTable {
             ct: ConnTrack::new(config.timeouts.clone(), config.max_entries),
             cursor: config.pool.first,
             draws: 0,
+            avoided: HashSet::default(),
             config,
             forwards: Vec::new(),
             bindings: HashMap::default(),
@@ -381,6 +385,23 @@ impl NatTable {
             + map_bytes(&self.bindings)
             + map_bytes(&self.by_internal)
             + map_bytes(&self.permits)
+    }
+
+    /// Never hands out external port `port` for `proto` again: a NAT whose outside is a real
+    /// host's stack learns this way that the host could not bind that port (another program
+    /// holds it). Mappings already holding it are not changed.
+    pub fn avoid_port(&mut self, proto: Proto, port: u16) {
+        self.avoided.insert(bind_key(proto, port));
+    }
+
+    /// Removes the connection `key` belongs to (either tuple), releasing its binding; returns
+    /// it. For a NAT whose outside is a real host: the host could not open the socket the
+    /// entry stands for, so the entry must not outlive it.
+    pub fn forget(&mut self, key: &FlowKey) -> Option<Entry> {
+        let (slot, _) = self.ct.find(key)?;
+        let e = self.ct.remove(slot)?;
+        self.release(&e);
+        Some(e)
     }
 
     /// Removes entries expired at `now`, releasing their bindings; returns them.
@@ -457,6 +478,7 @@ impl NatTable {
 
     fn port_free(&self, proto: Proto, port: u16) -> bool {
         !self.bindings.contains_key(&bind_key(proto, port))
+            && !self.avoided.contains(&bind_key(proto, port))
             && !self
                 .forwards
                 .iter()
@@ -530,13 +552,14 @@ impl NatTable {
         seed: u64,
     ) -> Result<u16, NatDrop> {
         let free = |port: u16| {
-            !self.ct.holds(&FlowKey {
-                proto: k.proto,
-                src: dst,
-                sport: if k.proto == Proto::Icmp { port } else { dport },
-                dst: ext_ip,
-                dport: port,
-            })
+            !self.avoided.contains(&bind_key(k.proto, port))
+                && !self.ct.holds(&FlowKey {
+                    proto: k.proto,
+                    src: dst,
+                    sport: if k.proto == Proto::Icmp { port } else { dport },
+                    dst: ext_ip,
+                    dport: port,
+                })
         };
         if self.config.preserve_ports && free(k.sport) {
             return Ok(k.sport);

@@ -101,7 +101,7 @@ pub enum Direction {
     Inbound,
 }
 
-fn be16(b: &[u8], at: usize) -> u16 {
+pub(super) fn be16(b: &[u8], at: usize) -> u16 {
     match b.get(at..at + 2) {
         Some(x) => u16::from_be_bytes([x[0], x[1]]),
         None => 0,
@@ -114,7 +114,7 @@ fn put16(b: &mut [u8], at: usize, v: u16) {
     }
 }
 
-fn ip_at(b: &[u8], at: usize) -> Ipv4Addr {
+pub(super) fn ip_at(b: &[u8], at: usize) -> Ipv4Addr {
     match b.get(at..at + 4) {
         Some(x) => Ipv4Addr::new(x[0], x[1], x[2], x[3]),
         None => Ipv4Addr::UNSPECIFIED,
@@ -132,6 +132,27 @@ pub fn ones_sum(data: &[u8]) -> u16 {
         sum += (*last as u32) << 8;
     }
     fold(sum)
+}
+
+/// The Internet checksum of `data` (RFC 1071): the complement of its [`ones_sum`], the value
+/// a header's checksum field holds when the field itself was summed as zero.
+pub fn checksum(data: &[u8]) -> u16 {
+    !ones_sum(data)
+}
+
+/// The one's-complement sum of a TCP or UDP `segment` together with its IPv4 pseudo-header
+/// (source, destination, protocol, length: RFC 768, RFC 793): `0xffff` when the segment's
+/// checksum is right, and the complement of the checksum to write when that field is zero.
+pub fn transport_sum(src: Ipv4Addr, dst: Ipv4Addr, proto: Proto, segment: &[u8]) -> u16 {
+    let (s, d) = (src.to_bits(), dst.to_bits());
+    let pseudo = (s >> 16)
+        + (s & 0xffff)
+        + (d >> 16)
+        + (d & 0xffff)
+        + u32::from(proto.number())
+        // A segment is at most 65 535 bytes (it lives in an IPv4 packet); more cannot occur.
+        + (segment.len() as u32 & 0xffff);
+    fold(pseudo + u32::from(ones_sum(segment)))
 }
 
 fn fold(mut s: u32) -> u16 {

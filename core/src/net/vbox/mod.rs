@@ -94,6 +94,21 @@ pub struct DhcpServer {
     pub dns: Option<Ipv4Addr>,
 }
 
+impl DhcpServer {
+    /// The DHCP server of a NAT adapter's engine on `net` (10.0.2.0/24 for adapter 1): the
+    /// engine itself at .2 is server and gateway, DNS at .3, and the one guest gets .15.
+    pub fn nat_adapter(net: Ipv4Net) -> DhcpServer {
+        let gw = host(net, 2);
+        DhcpServer {
+            server: gw,
+            first: host(net, 15),
+            last: host(net, 15),
+            gateway: Some(gw),
+            dns: Some(host(net, 3)),
+        }
+    }
+}
+
 /// The network a NAT-mode adapter gets: 10.0.(n+1).0/24 for adapter n (1-based).
 pub fn nat_network_for_adapter(adapter: usize) -> Option<Ipv4Net> {
     let third = u8::try_from(adapter + 1).ok()?;

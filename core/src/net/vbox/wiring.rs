@@ -240,14 +240,8 @@ impl<'t> Wiring<'t> {
         };
         let name = format!("{}/nat{adapter}", spec.name);
         let seg = self.segment(&name, SegmentKind::Nat);
-        let gw = host(net, 2);
-        let server = DhcpServer {
-            server: gw,
-            first: host(net, 15),
-            last: host(net, 15),
-            gateway: Some(gw),
-            dns: Some(host(net, 3)),
-        };
+        let server = DhcpServer::nat_adapter(net);
+        let gw = server.server;
         self.dhcp.insert(seg, (server, net));
         self.engines.push(engine_node(
             &name,
