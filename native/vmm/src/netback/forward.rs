@@ -1,19 +1,21 @@
 //! Port forwards: each rule's host listener, bound before the VM boots, and what the backend
-//! does when a host client arrives: the NAT admits it with `inbound_as` (the guest sees it
-//! come from the gateway, as VirtualBox proxies it), then TCP is connected into the guest
-//! through the engine and UDP datagrams are carried both ways.
+//! does when a host client arrives: the gateway's table admits it (the guest's DHCP address
+//! where the rule has none, and the gateway as the source the guest sees, as VirtualBox
+//! proxies forwarded connections), then TCP is connected into the guest through the engine
+//! and UDP datagrams are carried both ways.
 
 use std::io::ErrorKind;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 
 use labvisor_core::net::conntrack::FlowKey;
 use labvisor_core::net::forward::PortForward;
 use labvisor_core::net::packet::Proto;
+use mio::{Interest, Registry, Token};
 
-use super::{lock, reversed, wire, Backend, FlowNat, GuestSide, GATEWAY_IP, GATEWAY_MAC};
-use std::net::SocketAddrV4;
+use super::nat::HostDrop;
+use super::{lock, Backend, GuestSide, NetError};
 
-/// A forward listener, bound before boot.
+/// A forward's host socket.
 pub(super) enum ListenSocket {
     Tcp(mio::net::TcpListener),
     Udp(mio::net::UdpSocket),
@@ -23,6 +25,48 @@ pub(super) struct Listener {
     pub(super) rule: PortForward,
     pub(super) addr: SocketAddrV4,
     pub(super) socket: ListenSocket,
+}
+
+impl Listener {
+    /// Listens for `rule` on its host address, 127.0.0.1 when it names none.
+    pub(super) fn bind(rule: &PortForward) -> Result<Listener, NetError> {
+        let addr = SocketAddrV4::new(rule.host_ip.unwrap_or(Ipv4Addr::LOCALHOST), rule.host_port);
+        let failed = |source: std::io::Error| NetError::Listen {
+            rule: rule.to_string(),
+            addr,
+            hint: match source.kind() {
+                ErrorKind::AddrInUse => {
+                    ": something on the host already uses that port; choose another host port"
+                }
+                ErrorKind::PermissionDenied => {
+                    ": ports below 1024 need root on Linux; use 1024 or above"
+                }
+                ErrorKind::AddrNotAvailable => ": that address is not one of this host's",
+                _ => "",
+            },
+            source,
+        };
+        let socket = match rule.proto {
+            Proto::Udp => {
+                ListenSocket::Udp(mio::net::UdpSocket::bind(SocketAddr::V4(addr)).map_err(failed)?)
+            }
+            _ => ListenSocket::Tcp(
+                mio::net::TcpListener::bind(SocketAddr::V4(addr)).map_err(failed)?,
+            ),
+        };
+        Ok(Listener {
+            rule: rule.clone(),
+            addr,
+            socket,
+        })
+    }
+
+    pub(super) fn register(&mut self, registry: &Registry, token: Token) -> std::io::Result<()> {
+        match &mut self.socket {
+            ListenSocket::Tcp(s) => registry.register(s, token, Interest::READABLE),
+            ListenSocket::Udp(s) => registry.register(s, token, Interest::READABLE),
+        }
+    }
 }
 
 impl Backend {
@@ -42,99 +86,67 @@ impl Backend {
             let (stream, client) = match listener.accept() {
                 Ok(pair) => pair,
                 Err(e) if e.kind() == ErrorKind::WouldBlock => return,
-                Err(_) => return self.dropped("tcp forward: accept failed"),
+                Err(_) => return self.host_drop(HostDrop::SocketRefused),
             };
             let SocketAddr::V4(client) = client else {
                 continue;
             };
-            let key = FlowKey {
-                proto: Proto::Tcp,
-                src: *client.ip(),
-                sport: client.port(),
-                dst: *self.listeners[index].addr.ip(),
-                dport: self.listeners[index].addr.port(),
+            let key = arrival(client, self.listeners[index].addr, Proto::Tcp);
+            // Refused by the table (no guest address yet, table full): the client's
+            // connection is dropped, which closes it.
+            let Ok(d) = lock(&self.nat).host_received(key, Some(0x02)) else {
+                continue;
             };
-            let decision = lock(&self.nat).inbound(key, Some(0x02), true);
-            let d = match decision {
-                Ok(d) => d,
-                Err(e) => {
-                    self.dropped(format!("tcp forward: {e}"));
-                    continue;
-                }
-            };
-            let side = GuestSide {
-                proto: Proto::Tcp,
-                guest_port: d.after.dport,
-                remote: d.after.src,
-                remote_port: d.after.sport,
-            };
-            let nat = FlowNat {
-                orig: key,
-                from_guest: reversed(d.after),
-                to_guest: key,
-                ext_ip: GATEWAY_IP,
-            };
+            self.learn_guest(d.after.dst);
+            let side = GuestSide::received(&d.after);
             let token = self.token();
             let registry = self.poll.registry();
-            match self
+            if self
                 .tcp
-                .open_inbound(token, side, nat, stream, d.after.dst, registry)
+                .open_inbound(token, side, key, stream, d.after.dst, registry)
+                .is_ok()
             {
-                Ok(()) => {
-                    self.by_orig.insert(key, side);
-                }
-                Err(_) => self.dropped("tcp forward: the engine could not connect to the guest"),
+                self.by_orig.insert(key, side);
             }
         }
     }
 
-    pub(super) fn forward_udp(&mut self, index: usize) {
+    fn forward_udp(&mut self, index: usize) {
         let mut buf = vec![0u8; 65_536];
         loop {
             let ListenSocket::Udp(socket) = &self.listeners[index].socket else {
                 return;
             };
             let (n, client) = match socket.recv_from(&mut buf) {
-                Ok(got) => got,
-                Err(e) if e.kind() == ErrorKind::WouldBlock => return,
+                Ok((n, SocketAddr::V4(client))) => (n, client),
+                Ok(_) => continue,
                 Err(_) => return,
             };
-            let (SocketAddr::V4(client_v4), Some(guest_mac)) = (client, self.guest_mac) else {
-                self.dropped(
-                    "udp forward: the guest has not sent a frame yet (its MAC is unknown)",
-                );
+            let key = arrival(client, self.listeners[index].addr, Proto::Udp);
+            let mut nat = lock(&self.nat);
+            let Ok(d) = nat.host_received(key, None) else {
                 continue;
             };
-            let key = FlowKey {
-                proto: Proto::Udp,
-                src: *client_v4.ip(),
-                sport: client_v4.port(),
-                dst: *self.listeners[index].addr.ip(),
-                dport: self.listeners[index].addr.port(),
-            };
-            let decision = lock(&self.nat).inbound(key, None, true);
-            let d = match decision {
-                Ok(d) => d,
-                Err(e) => {
-                    self.dropped(format!("udp forward: {e}"));
-                    continue;
+            let frame = nat.gateway.udp_to_guest(&d.after, &buf[..n]);
+            drop(nat);
+            match frame {
+                Ok(f) => {
+                    self.by_orig.insert(key, GuestSide::received(&d.after));
+                    self.send_to_guest(f);
                 }
-            };
-            let side = GuestSide {
-                proto: Proto::Udp,
-                guest_port: d.after.dport,
-                remote: d.after.src,
-                remote_port: d.after.sport,
-            };
-            self.udp_peers.insert(side, (index, client));
-            self.by_orig.insert(key, side);
-            let frame = wire::udp_frame(
-                (GATEWAY_MAC, guest_mac),
-                (d.after.src, d.after.sport),
-                (d.after.dst, d.after.dport),
-                &buf[..n],
-            );
-            self.send_to_guest(frame);
+                Err(_) => self.host_drop(HostDrop::FrameNotBuilt),
+            }
         }
+    }
+}
+
+/// The key of a packet from `client` arriving at the forward listening on `at`.
+fn arrival(client: SocketAddrV4, at: SocketAddrV4, proto: Proto) -> FlowKey {
+    FlowKey {
+        proto,
+        src: *client.ip(),
+        sport: client.port(),
+        dst: *at.ip(),
+        dport: at.port(),
     }
 }

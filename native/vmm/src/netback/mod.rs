@@ -1,22 +1,25 @@
 //! The user-mode NAT backend behind the virtio-net device, in VirtualBox's NAT layout: the
-//! guest is 10.0.2.15, the gateway 10.0.2.2 (the host's loopback, unless turned off) and the
-//! DNS proxy 10.0.2.3. No root, no TAP device: the guest's traffic becomes ordinary host
-//! sockets, as with VirtualBox NAT, QEMU `-netdev user` and slirp4netns.
+//! guest leases 10.0.2.15 by DHCP, the gateway is 10.0.2.2 (the host's loopback, unless
+//! turned off) and the DNS proxy 10.0.2.3. No root, no TAP device: the guest's traffic
+//! becomes ordinary host sockets, as with VirtualBox NAT, QEMU `-netdev user` and slirp4netns.
 //!
-//! **The core decides, the backend does the I/O.** Every flow is admitted, mapped and expired
-//! by the core's [`NatTable`] (`outbound_to` for the guest's flows, `inbound_as` for
-//! forwarded ones, with Linux conntrack's states and timeouts), and its host socket is bound
-//! to the external port the table chose, so the port the table shows is the port the host
-//! used. Every frame of a flow, both ways, goes through the table, which keeps its state
-//! current (`SYN_SENT` … `ESTABLISHED` … `TIME_WAIT`); a flow whose entry expires is closed.
+//! **The core decides, the backend does the I/O.** Every guest frame goes to the core's
+//! [`Gateway`] first, which answers ARP, DHCP and ping itself, drops (and counts) whatever
+//! is malformed or not allowed, and runs every TCP and UDP flow through its `NatTable`
+//! (Linux conntrack's states and timeouts). A new flow's host socket is bound to exactly the
+//! external port the table chose (if the host cannot bind it, the table chooses again), so
+//! the port the table shows is the port the host used. Segments the engine makes for the
+//! guest are shown to the table too, so its states follow the connection; a flow whose entry
+//! expires is closed.
 //!
 //! One thread runs an event loop on epoll through `mio`: the device wakes it when the guest
-//! sends, host sockets wake it when they have data. Guest TCP is terminated by smoltcp
-//! ([`tcp`]), UDP uses a host socket per flow ([`udp`]), DNS to 10.0.2.3:53 is a UDP flow to
-//! the configured upstream resolver. Forward listeners are bound before the VM boots, so a
-//! port in use is an error before anything starts. The backend never blocks: a socket that
-//! cannot take more leaves the data in smoltcp's window (TCP) or drops the datagram (UDP).
+//! sends, host sockets when they have data. Guest TCP is terminated by smoltcp ([`tcp`]), UDP
+//! uses a host socket per flow ([`udp`]), DNS queries go to the configured upstream through a
+//! socket per query flow, and forwards ([`forward`]) listen on host ports bound before the VM
+//! boots. The loop never blocks on a socket: one that cannot take more leaves the data in
+//! smoltcp's window (TCP) or drops the datagram (UDP), counted.
 
+mod capture;
 mod forward;
 mod nat;
 mod tcp;
@@ -24,36 +27,39 @@ mod udp;
 mod wire;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
-use std::io::ErrorKind;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use labvisor_core::net::conntrack::FlowKey;
 use labvisor_core::net::forward::PortForward;
-use labvisor_core::net::nat::{Decision, NatConfig, NatTable};
+use labvisor_core::net::gateway::{
+    engine_mac, DropCounts, Gateway, GatewayConfig, GuestDrop, HostBound, Verdict,
+};
+use labvisor_core::net::nat::Decision;
 use labvisor_core::net::packet::Proto;
-use mio::{Events, Interest, Poll, Token, Waker};
+use mio::{Events, Poll, Token, Waker};
 use serde::Serialize;
 
 use crate::devices::net::{Link, NetCounters};
+use capture::Capture;
 use forward::{ListenSocket, Listener};
-use nat::NatState;
-use wire::GuestFrame;
+use nat::{HostDrop, NatState};
 
-/// The guest's address (VirtualBox's first NAT NIC).
+/// The guest's address (VirtualBox's first NAT NIC), which the DHCP server leases.
 pub const GUEST_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 15);
 /// The gateway, which is also the host's loopback.
 pub const GATEWAY_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 2);
 /// The DNS proxy.
 pub const DNS_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 3);
-/// The gateway's hardware address (QEMU's slirp uses the same: 52:55 then the IP).
-pub const GATEWAY_MAC: [u8; 6] = [0x52, 0x55, 0x0a, 0x00, 0x02, 0x02];
 
 const WAKE: Token = Token(0);
 const FIRST_FLOW: usize = 1 << 16;
 const EXPIRY_EVERY: Duration = Duration::from_millis(500);
+/// How often the table may choose again when the host cannot bind its port.
+const BIND_TRIES: usize = 8;
 
 /// What the network looks like.
 #[derive(Debug, Clone)]
@@ -62,11 +68,33 @@ pub struct NetConfig {
     pub forwards: Vec<PortForward>,
     /// Where DNS queries to 10.0.2.3:53 go.
     pub dns_upstream: SocketAddrV4,
-    /// Whether 10.0.2.2 reaches the host's 127.0.0.1.
-    pub host_loopback: bool,
-    /// Bytes of IP in a frame (1500 on a real Ethernet).
+    /// Bytes of IP in a frame the engine sends (1500 on a real Ethernet).
     pub mtu: usize,
-    pub nat: NatConfig,
+    /// Layout, host loopback and NAT behaviour.
+    pub gateway: GatewayConfig,
+    /// Where to write the guest's frames as a pcap file.
+    pub pcap: Option<PathBuf>,
+}
+
+impl NetConfig {
+    /// VirtualBox's first NAT adapter, 10.0.2.2 reaching the host's loopback when
+    /// `host_loopback`.
+    pub fn virtualbox(
+        forwards: Vec<PortForward>,
+        dns_upstream: SocketAddrV4,
+        host_loopback: bool,
+    ) -> NetConfig {
+        let mut gateway = GatewayConfig::virtualbox(Ipv4Addr::UNSPECIFIED);
+        gateway.host_loopback = host_loopback;
+        NetConfig {
+            mac: crate::devices::net::DEFAULT_MAC,
+            forwards,
+            dns_upstream,
+            mtu: 1500,
+            gateway,
+            pcap: None,
+        }
+    }
 }
 
 /// Why the network could not start.
@@ -81,6 +109,11 @@ pub enum NetError {
     },
     #[error("port forward {rule}: the NAT refused it: {why}")]
     Rule { rule: String, why: String },
+    #[error("cannot write the capture file {path}: {source}")]
+    Capture {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("the network backend could not start: {0}")]
     Start(std::io::Error),
 }
@@ -94,21 +127,29 @@ pub(crate) struct GuestSide {
     remote_port: u16,
 }
 
-/// How a flow's packets are presented to the NAT table.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct FlowNat {
-    /// The entry's original tuple (what expiry reports).
-    orig: FlowKey,
-    /// The key of the guest's packets, and of packets towards the guest.
-    from_guest: FlowKey,
-    to_guest: FlowKey,
-    ext_ip: Ipv4Addr,
+impl GuestSide {
+    /// The side of a packet the guest sent with key `k`.
+    fn sent(k: &FlowKey) -> GuestSide {
+        GuestSide {
+            proto: k.proto,
+            guest_port: k.sport,
+            remote: k.dst,
+            remote_port: k.dport,
+        }
+    }
+
+    /// The side of a packet the guest receives with key `k`.
+    fn received(k: &FlowKey) -> GuestSide {
+        GuestSide::sent(&k.reversed())
+    }
 }
 
 /// What the network did, for `--json`.
 #[derive(Debug, Clone, Serialize)]
 pub struct NetReport {
     pub mac: String,
+    /// The guest's DHCP lease at the end, if it took one.
+    pub guest_ip: Option<Ipv4Addr>,
     pub device: NetCounters,
     pub nat_type: String,
     pub forwards: Vec<String>,
@@ -119,66 +160,50 @@ pub struct NetReport {
     /// The NAT's decisions: each new flow and each state change, in order.
     pub decisions: Vec<Decision>,
     pub decisions_not_kept: u64,
-    /// Frames and packets dropped, by reason.
-    pub drops: BTreeMap<String, u64>,
+    /// Guest frames the gateway dropped, by reason.
+    pub guest_drops: DropCounts,
+    /// What the host side dropped, by reason.
+    pub host_drops: BTreeMap<String, u64>,
+    /// Frames written to the `--pcap` file.
+    pub captured_frames: u64,
 }
 
 /// The backend, its forward listeners bound, not yet running.
 pub struct NetBackend {
     config: NetConfig,
     listeners: Vec<Listener>,
-    table: NatTable,
+    gateway: Gateway,
+    capture: Option<Capture>,
 }
 
 impl NetBackend {
-    /// Checks the rules with the NAT and binds every forward's host port: a port in use is
-    /// an error now, before the VM boots. A rule without a host address listens on
-    /// 127.0.0.1 only (see [`NetBackend::listening`]).
+    /// Checks the rules with the NAT, binds every forward's host port (a port in use is an
+    /// error now, before the VM boots; a rule without a host address listens on 127.0.0.1
+    /// only, see [`NetBackend::listening`]) and opens the capture file.
     pub fn bind(config: NetConfig) -> Result<NetBackend, NetError> {
-        let mut table = NatTable::new(config.nat.clone());
+        let mut gateway = Gateway::new(config.gateway.clone());
         let mut listeners = Vec::new();
         for rule in &config.forwards {
-            table
+            gateway
                 .add_forward(rule.clone())
                 .map_err(|why| NetError::Rule {
                     rule: rule.to_string(),
                     why,
                 })?;
-            let addr =
-                SocketAddrV4::new(rule.host_ip.unwrap_or(Ipv4Addr::LOCALHOST), rule.host_port);
-            let failed = |source: std::io::Error| NetError::Listen {
-                rule: rule.to_string(),
-                addr,
-                hint: match source.kind() {
-                    ErrorKind::AddrInUse => {
-                        ": something on the host already uses that port; choose another host port"
-                    }
-                    ErrorKind::PermissionDenied => {
-                        ": ports below 1024 need root on Linux; use 1024 or above"
-                    }
-                    ErrorKind::AddrNotAvailable => ": that address is not one of this host's",
-                    _ => "",
-                },
-                source,
-            };
-            let socket = match rule.proto {
-                Proto::Udp => ListenSocket::Udp(
-                    mio::net::UdpSocket::bind(SocketAddr::V4(addr)).map_err(failed)?,
-                ),
-                _ => ListenSocket::Tcp(
-                    mio::net::TcpListener::bind(SocketAddr::V4(addr)).map_err(failed)?,
-                ),
-            };
-            listeners.push(Listener {
-                rule: rule.clone(),
-                addr,
-                socket,
-            });
+            listeners.push(Listener::bind(rule)?);
         }
+        let capture = match &config.pcap {
+            Some(path) => Some(Capture::create(path).map_err(|source| NetError::Capture {
+                path: path.clone(),
+                source,
+            })?),
+            None => None,
+        };
         Ok(NetBackend {
             config,
             listeners,
-            table,
+            gateway,
+            capture,
         })
     }
 
@@ -190,8 +215,8 @@ impl NetBackend {
             .collect()
     }
 
-    /// Starts the backend's thread on `link`; `deliver` makes the device take frames queued
-    /// for the guest (it polls the RX queue).
+    /// Starts the backend's thread on `link`; `deliver` makes the device take the frames
+    /// queued for the guest (it polls the RX queue).
     pub fn start(
         self,
         link: Arc<Link>,
@@ -203,25 +228,16 @@ impl NetBackend {
         link.on_guest_frames(move || {
             let _ = wake.wake();
         });
-        let nat = Arc::new(Mutex::new(NatState {
-            table: self.table,
-            epoch: std::time::Instant::now(),
-            decisions: Vec::new(),
-            decisions_not_kept: 0,
-            drops: BTreeMap::new(),
-        }));
-        let stop = Arc::new(AtomicBool::new(false));
         let mut listeners = self.listeners;
         for (i, l) in listeners.iter_mut().enumerate() {
-            let token = Token(1 + i);
-            let registered = match &mut l.socket {
-                ListenSocket::Tcp(s) => poll.registry().register(s, token, Interest::READABLE),
-                ListenSocket::Udp(s) => poll.registry().register(s, token, Interest::READABLE),
-            };
-            registered.map_err(NetError::Start)?;
+            l.register(poll.registry(), Token(1 + i))
+                .map_err(NetError::Start)?;
         }
+        let nat = Arc::new(Mutex::new(NatState::new(self.gateway)));
+        let stop = Arc::new(AtomicBool::new(false));
+        let gateway_mac = engine_mac(GATEWAY_IP).0;
         let backend = Backend {
-            tcp: tcp::TcpEngine::new(GATEWAY_MAC, GATEWAY_IP, self.config.mtu),
+            tcp: tcp::TcpEngine::new(gateway_mac, GATEWAY_IP, self.config.mtu),
             udp: udp::UdpFlows::default(),
             poll,
             link: link.clone(),
@@ -229,10 +245,10 @@ impl NetBackend {
             nat: nat.clone(),
             listeners,
             next_token: FIRST_FLOW,
-            guest_mac: None,
-            udp_peers: HashMap::new(),
+            known_guest: None,
             by_orig: HashMap::new(),
             inbox: VecDeque::new(),
+            capture: self.capture,
             stop: stop.clone(),
             config: self.config,
         };
@@ -256,7 +272,7 @@ pub struct NetHandle {
     stop: Arc<AtomicBool>,
     nat: Arc<Mutex<NatState>>,
     link: Arc<Link>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<Option<Capture>>>,
 }
 
 impl NetHandle {
@@ -269,36 +285,30 @@ impl NetHandle {
     pub fn finish(mut self, mac: [u8; 6]) -> NetReport {
         self.stop.store(true, Ordering::SeqCst);
         let _ = self.waker.wake();
-        if let Some(t) = self.thread.take() {
-            let _ = t.join();
-        }
+        let capture = self.thread.take().and_then(|t| t.join().ok()).flatten();
+        let captured_frames = capture.map_or(0, Capture::finish);
         let nat = lock(&self.nat);
         let now = nat.now();
+        let table = nat.gateway.nat();
         NetReport {
             mac: mac.map(|b| format!("{b:02x}")).join(":"),
+            guest_ip: nat.gateway.guest_ip(now),
             device: self.link.counters(),
-            nat_type: nat.table.config().type_name(),
-            forwards: nat.table.forwards().iter().map(|r| r.to_string()).collect(),
-            conntrack: nat.table.conntrack_lines(now),
-            translations: nat.table.cisco_rows(),
+            nat_type: table.config().type_name(),
+            forwards: table.forwards().iter().map(|r| r.to_string()).collect(),
+            conntrack: table.conntrack_lines(now),
+            translations: table.cisco_rows(),
             decisions: nat.decisions.clone(),
             decisions_not_kept: nat.decisions_not_kept,
-            drops: nat.drops.clone(),
+            guest_drops: nat.gateway.drops().clone(),
+            host_drops: nat.host_drops(),
+            captured_frames,
         }
     }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
-}
-
-/// Where a new flow of the guest goes on the host: the address the NAT rewrites the
-/// destination to (`redirect`), the external address it maps the source to, and the port
-/// to connect to when it differs from the guest's (the DNS upstream's).
-struct Route {
-    redirect: Option<Ipv4Addr>,
-    ext_ip: Ipv4Addr,
-    port: Option<u16>,
 }
 
 /// The backend thread's state.
@@ -312,24 +322,23 @@ struct Backend {
     udp: udp::UdpFlows,
     listeners: Vec<Listener>,
     next_token: usize,
-    guest_mac: Option<[u8; 6]>,
-    /// Forwarded UDP flows: the guest's side → (listener, client).
-    udp_peers: HashMap<GuestSide, (usize, SocketAddr)>,
+    /// The guest's MAC and address as the engine last learned them.
+    known_guest: Option<([u8; 6], Ipv4Addr)>,
     /// A flow's side by its entry's original tuple, to close it when the entry expires.
     by_orig: HashMap<FlowKey, GuestSide>,
     inbox: VecDeque<Vec<u8>>,
+    capture: Option<Capture>,
     stop: Arc<AtomicBool>,
 }
 
 impl Backend {
-    fn run(mut self) {
+    fn run(mut self) -> Option<Capture> {
         let mut events = Events::with_capacity(256);
         let mut last_expiry = std::time::Instant::now();
         while !self.stop.load(Ordering::SeqCst) {
-            let now = smoltcp_now(&self.nat);
             let timeout = self
                 .tcp
-                .poll_delay(now)
+                .poll_delay(self.smoltcp_now())
                 .map_or(EXPIRY_EVERY, |d| d.min(EXPIRY_EVERY));
             if self.poll.poll(&mut events, Some(timeout)).is_err() {
                 std::thread::sleep(Duration::from_millis(1));
@@ -351,6 +360,12 @@ impl Backend {
                 (self.deliver)();
             }
         }
+        self.capture
+    }
+
+    fn smoltcp_now(&self) -> smoltcp::time::Instant {
+        let elapsed = lock(&self.nat).epoch.elapsed();
+        smoltcp::time::Instant::from_micros(elapsed.as_micros() as i64)
     }
 
     fn token(&mut self) -> Token {
@@ -358,334 +373,236 @@ impl Backend {
         Token(self.next_token)
     }
 
+    fn host_drop(&self, why: HostDrop) {
+        lock(&self.nat).host_drop(why);
+    }
+
     fn guest_frames(&mut self) {
         let mut inbox = std::mem::take(&mut self.inbox);
         self.link.take_from_guest(&mut inbox);
         for frame in inbox.drain(..) {
+            if let Some(c) = &mut self.capture {
+                c.frame(&frame);
+            }
             self.guest_frame(frame);
         }
         self.inbox = inbox;
     }
 
     fn send_to_guest(&mut self, frame: Vec<u8>) {
+        if let Some(c) = &mut self.capture {
+            c.frame(&frame);
+        }
         self.link.send_to_guest(frame);
     }
 
-    fn dropped(&self, why: impl Into<String>) {
-        lock(&self.nat).count_drop(why);
-    }
-
-    /// One frame from the guest.
+    /// One frame from the guest: the gateway's verdict, carried out.
     fn guest_frame(&mut self, frame: Vec<u8>) {
-        if frame.len() >= 12 {
-            let mut src = [0u8; 6];
-            src.copy_from_slice(&frame[6..12]);
-            self.learn_guest_mac(src);
-        }
-        match wire::classify(&frame) {
-            GuestFrame::Arp {
-                sender_ip, target, ..
-            } => {
-                if sender_ip == GATEWAY_IP || sender_ip == DNS_IP {
-                    self.dropped("ARP claiming the gateway's or DNS proxy's address");
-                } else if target == GATEWAY_IP || target == DNS_IP {
+        let verdict = lock(&self.nat).guest_sent(&frame);
+        match verdict {
+            Verdict::Reply(reply) => self.send_to_guest(reply),
+            Verdict::Drop(GuestDrop::HostLoopbackOff(_)) => {
+                // A refusal, not silence: smoltcp answers a SYN to where nothing listens with
+                // a RST, as a host with the port closed would.
+                if let Some((key, _)) = wire::tcp_key(&frame) {
+                    self.learn_guest(key.src);
                     self.tcp.wire.rx.push_back(frame);
-                } else {
-                    self.dropped("ARP for an address the NAT does not own");
                 }
             }
-            GuestFrame::Tcp { src, .. } | GuestFrame::Udp { src, .. } if src != GUEST_IP => {
-                self.dropped("source address is not the guest's (10.0.2.15)")
+            // smoltcp asks for the guest's address only when it had no frame from it yet (a
+            // forward before the guest spoke): the guest's answer is for it too.
+            Verdict::Consumed if wire::is_arp_reply(&frame) => self.tcp.wire.rx.push_back(frame),
+            Verdict::Consumed | Verdict::Drop(_) => {}
+            Verdict::Tcp(bound) => self.tcp_from_guest(frame, bound),
+            Verdict::Udp(bound) => self.udp_from_guest(&frame, bound),
+            Verdict::Dns(query) => {
+                let payload = &frame[query.payload.clone()];
+                let target = self.config.dns_upstream;
+                let side = GuestSide::sent(&query.query);
+                if self.udp.get(&side).is_none() {
+                    let bind = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+                    let token = self.token();
+                    let (orig, registry) = (query.query, self.poll.registry());
+                    if self
+                        .udp
+                        .open(token, side, orig, bind, target, registry)
+                        .is_err()
+                    {
+                        return self.host_drop(HostDrop::SocketRefused);
+                    }
+                }
+                self.udp_send(&side, payload);
             }
-            GuestFrame::Tcp {
-                dst,
-                sport,
-                dport,
-                flags,
-                ..
-            } => self.tcp_from_guest(frame, dst, sport, dport, flags),
-            GuestFrame::Udp {
-                dst,
-                sport,
-                dport,
-                payload,
-                ..
-            } => {
-                let (at, len) = payload;
-                self.udp_from_guest(&frame[at..at + len], dst, sport, dport);
-            }
-            GuestFrame::Icmp { dst } if dst == GATEWAY_IP || dst == DNS_IP => {
-                // smoltcp answers echo requests to the addresses it owns.
-                self.tcp.wire.rx.push_back(frame);
-            }
-            GuestFrame::Icmp { .. } => self.dropped("ICMP beyond the gateway is not carried"),
-            GuestFrame::Unusable(why) => self.dropped(why),
         }
     }
 
-    /// The guest's hardware address, from its frames: smoltcp is told it with an ARP reply
-    /// so that it never has to ask (and drop frames while it asks).
-    fn learn_guest_mac(&mut self, mac: [u8; 6]) {
-        let unicast = mac[0] & 1 == 0;
-        if unicast && self.guest_mac != Some(mac) {
-            self.guest_mac = Some(mac);
-            let arp = wire::arp_reply(mac, GUEST_IP, (GATEWAY_MAC, GATEWAY_IP));
-            self.tcp.wire.rx.push_back(arp);
-        }
-    }
-
-    /// Where a new flow to `dst:port` goes, or why it may not.
-    fn route(&self, dst: Ipv4Addr, port: u16, proto: Proto) -> Result<Route, &'static str> {
-        if dst == GATEWAY_IP {
-            if !self.config.host_loopback {
-                return Err("10.0.2.2 does not reach the host (--no-host-loopback)");
-            }
-            return Ok(Route {
-                redirect: Some(Ipv4Addr::LOCALHOST),
-                ext_ip: Ipv4Addr::LOCALHOST,
-                port: None,
-            });
-        }
-        if dst == DNS_IP {
-            if proto != Proto::Udp || port != 53 {
-                return Err("10.0.2.3 answers DNS over UDP port 53 only");
-            }
-            let upstream = self.config.dns_upstream;
-            return Ok(Route {
-                redirect: Some(*upstream.ip()),
-                ext_ip: if upstream.ip().is_loopback() {
-                    Ipv4Addr::LOCALHOST
-                } else {
-                    Ipv4Addr::UNSPECIFIED
-                },
-                port: Some(upstream.port()),
-            });
-        }
-        if dst.is_loopback() || dst.is_broadcast() || dst.is_multicast() || dst.is_unspecified() {
-            return Err("destination is not a unicast address beyond the NAT");
-        }
-        Ok(Route {
-            redirect: None,
-            ext_ip: Ipv4Addr::UNSPECIFIED,
-            port: None,
-        })
-    }
-
-    fn tcp_from_guest(&mut self, frame: Vec<u8>, dst: Ipv4Addr, sport: u16, dport: u16, flags: u8) {
-        let side = GuestSide {
-            proto: Proto::Tcp,
-            guest_port: sport,
-            remote: dst,
-            remote_port: dport,
+    /// Tells smoltcp the guest's hardware address with an ARP reply, whenever the engine
+    /// learns a new one, so that it never has to ask (and drop frames while it asks).
+    fn learn_guest(&mut self, ip: Ipv4Addr) {
+        let Some(mac) = lock(&self.nat).gateway.guest_mac() else {
+            return;
         };
-        if let Some(nat) = self.tcp.nat_of(&side).copied() {
-            if let Err(e) = lock(&self.nat).outbound(nat.from_guest, Some(flags), nat.ext_ip, None)
-            {
-                self.dropped(format!("tcp: {e}"));
-            }
-            self.tcp.wire.rx.push_back(frame);
-            return;
+        if self.known_guest != Some((mac.0, ip)) {
+            self.known_guest = Some((mac.0, ip));
+            let gateway = (engine_mac(GATEWAY_IP).0, GATEWAY_IP);
+            self.tcp
+                .wire
+                .rx
+                .push_back(wire::arp_reply(mac.0, ip, gateway));
         }
-        let syn_only = flags & 0x12 == 0x02;
-        if !syn_only {
-            // No connection: smoltcp answers with a RST (no socket listens there).
-            self.dropped("TCP segment of no connection (answered with RST)");
-            self.tcp.wire.rx.push_back(frame);
-            return;
+    }
+
+    fn tcp_from_guest(&mut self, frame: Vec<u8>, bound: HostBound) {
+        let d = &bound.decision;
+        self.learn_guest(d.before.src);
+        let syn = bound.flags.is_some_and(|f| f.0 & 0x12 == 0x02);
+        if d.created && syn {
+            self.open_tcp(bound.clone());
         }
-        match self.route(dst, dport, Proto::Tcp) {
-            Ok(route) => self.open_tcp(side, route, flags),
-            Err(why) => self.dropped(why),
-        }
-        // With a listening socket smoltcp answers it (once the host connects); without one,
-        // with a RST.
+        // With a listening socket smoltcp answers (once the host connects); without one, as
+        // for a segment of no connection, with a RST.
         self.tcp.wire.rx.push_back(frame);
     }
 
-    fn open_tcp(&mut self, side: GuestSide, route: Route, flags: u8) {
-        let key = FlowKey {
-            proto: Proto::Tcp,
-            src: GUEST_IP,
-            sport: side.guest_port,
-            dst: side.remote,
-            dport: side.remote_port,
-        };
-        let decision = lock(&self.nat).outbound(key, Some(flags), route.ext_ip, route.redirect);
-        let d = match decision {
-            Ok(d) => d,
-            Err(e) => return self.dropped(format!("tcp: {e}")),
-        };
-        let nat = FlowNat {
-            orig: key,
-            from_guest: key,
-            to_guest: reversed(d.after),
-            ext_ip: route.ext_ip,
-        };
-        let bind = SocketAddrV4::new(d.after.src, d.after.sport);
-        let target = SocketAddrV4::new(d.after.dst, d.after.dport);
-        let token = self.token();
-        match self
-            .tcp
-            .open_outbound(token, side, nat, bind, target, self.poll.registry())
-        {
-            Ok(()) => {
-                self.by_orig.insert(key, side);
+    /// Opens the host side of a new guest connection from the port the table chose, asking
+    /// the table again while the host has that port in use.
+    fn open_tcp(&mut self, mut bound: HostBound) {
+        let flags = bound.flags.map(|f| f.0);
+        for _ in 0..BIND_TRIES {
+            let d = &bound.decision;
+            let side = GuestSide::sent(&d.before);
+            let bind = SocketAddrV4::new(d.after.src, d.after.sport);
+            let target = SocketAddrV4::new(d.after.dst, d.after.dport);
+            let token = self.token();
+            let registry = self.poll.registry();
+            match self
+                .tcp
+                .open_outbound(token, side, d.before, bind, target, registry)
+            {
+                Ok(()) => {
+                    self.by_orig.insert(d.before, side);
+                    return;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                    match lock(&self.nat).port_in_use(d, flags) {
+                        Ok(again) => bound.decision = again,
+                        Err(_) => return,
+                    }
+                }
+                // Refused at once (nothing listens on a loopback port): smoltcp resets.
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => return,
+                Err(_) => return self.host_drop(HostDrop::SocketRefused),
             }
-            Err(e) => self.dropped(format!(
-                "tcp: the host could not connect from {bind}: {}",
-                e.kind()
-            )),
         }
     }
 
     fn run_tcp(&mut self) {
-        let now = smoltcp_now(&self.nat);
-        let ended = self.tcp.poll(now, self.poll.registry());
-        for e in ended {
-            self.by_orig.remove(&e.nat.orig);
+        let now = self.smoltcp_now();
+        for orig in self.tcp.poll(now, self.poll.registry()) {
+            self.by_orig.remove(&orig);
         }
         let frames = std::mem::take(&mut self.tcp.wire.tx);
         for frame in frames {
-            if let Some((src, sport, dport, flags)) = wire::tcp_to_guest(&frame) {
-                let side = GuestSide {
-                    proto: Proto::Tcp,
-                    guest_port: dport,
-                    remote: src,
-                    remote_port: sport,
-                };
-                if let Some(nat) = self.tcp.nat_of(&side).copied() {
-                    let _ = lock(&self.nat).inbound(nat.to_guest, Some(flags), false);
-                }
+            if let Some((key, flags)) = wire::tcp_key(&frame) {
+                lock(&self.nat).track_to_guest(key, flags);
             }
             self.send_to_guest(frame);
         }
     }
 
-    fn udp_from_guest(&mut self, payload: &[u8], dst: Ipv4Addr, sport: u16, dport: u16) {
-        let side = GuestSide {
-            proto: Proto::Udp,
-            guest_port: sport,
-            remote: dst,
-            remote_port: dport,
-        };
-        let key = FlowKey {
-            proto: Proto::Udp,
-            src: GUEST_IP,
-            sport,
-            dst,
-            dport,
-        };
-        if let Some(&(listener, client)) = self.udp_peers.get(&side) {
-            let _ = lock(&self.nat).outbound(key, None, GATEWAY_IP, None);
-            if let ListenSocket::Udp(s) = &self.listeners[listener].socket {
-                let _ = s.send_to(payload, client);
-            }
-            return;
-        }
-        if let Some(flow) = self.udp.get(&side) {
-            let _ = lock(&self.nat).outbound(key, None, flow.nat.ext_ip, None);
-            if !udp::UdpFlows::send(flow, payload) {
-                self.dropped("udp: the host socket did not take the datagram");
-            }
-            return;
-        }
-        if dst.is_broadcast() && dport == 67 {
-            self.dropped("DHCP (the guest has a fixed lease of 10.0.2.15)");
-            return;
-        }
-        let route = match self.route(dst, dport, Proto::Udp) {
-            Ok(r) => r,
-            Err(why) => return self.dropped(why),
-        };
-        let decision = lock(&self.nat).outbound(key, None, route.ext_ip, route.redirect);
-        let d = match decision {
-            Ok(d) => d,
-            Err(e) => return self.dropped(format!("udp: {e}")),
-        };
-        let nat = FlowNat {
-            orig: key,
-            from_guest: key,
-            to_guest: reversed(d.after),
-            ext_ip: route.ext_ip,
-        };
-        let bind = SocketAddrV4::new(d.after.src, d.after.sport);
-        let target = SocketAddrV4::new(d.after.dst, route.port.unwrap_or(d.after.dport));
-        let token = self.token();
-        match self
-            .udp
-            .open(token, side, nat, bind, target, self.poll.registry())
-        {
-            Ok(flow) => {
-                if !udp::UdpFlows::send(flow, payload) {
-                    self.dropped("udp: the host socket did not take the datagram");
+    fn udp_from_guest(&mut self, frame: &[u8], bound: HostBound) {
+        let d = &bound.decision;
+        self.learn_guest(d.before.src);
+        let payload = &frame[bound.payload.clone()];
+        let side = GuestSide::sent(&d.before);
+        if d.dir == labvisor_core::net::conntrack::Dir::Reply {
+            // The guest answering a forwarded datagram: back out of the rule's listener.
+            let to = SocketAddrV4::new(d.after.dst, d.after.dport);
+            let from = SocketAddrV4::new(d.after.src, d.after.sport);
+            if let Some(l) = self.listeners.iter().find(|l| l.addr == from) {
+                if let ListenSocket::Udp(s) = &l.socket {
+                    let _ = s.send_to(payload, SocketAddr::V4(to));
                 }
-                self.by_orig.insert(key, side);
             }
-            Err(e) => self.dropped(format!("udp: the host could not bind {bind}: {}", e.kind())),
+            return;
+        }
+        if self.udp.get(&side).is_none() {
+            let mut d = bound.decision.clone();
+            for _ in 0..BIND_TRIES {
+                let bind = SocketAddrV4::new(d.after.src, d.after.sport);
+                let target = SocketAddrV4::new(d.after.dst, d.after.dport);
+                let token = self.token();
+                let registry = self.poll.registry();
+                match self.udp.open(token, side, d.before, bind, target, registry) {
+                    Ok(_) => {
+                        self.by_orig.insert(d.before, side);
+                        break;
+                    }
+                    Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                        match lock(&self.nat).port_in_use(&d, None) {
+                            Ok(again) => d = again,
+                            Err(_) => return,
+                        }
+                    }
+                    Err(_) => return self.host_drop(HostDrop::SocketRefused),
+                }
+            }
+        }
+        self.udp_send(&side, payload);
+    }
+
+    fn udp_send(&mut self, side: &GuestSide, payload: &[u8]) {
+        if let Some(flow) = self.udp.get(side) {
+            if !udp::UdpFlows::send(flow, payload) {
+                self.host_drop(HostDrop::UdpSendFull);
+            }
         }
     }
 
-    /// Datagrams on a flow's socket: replies for the guest, if the NAT still has the flow.
+    /// Datagrams on a flow's socket: replies for the guest, if the NAT still admits them.
+    /// DNS answers come from 10.0.2.3:53, whatever the upstream's address.
     fn udp_replies(&mut self, token: Token) {
-        let Some(guest_mac) = self.guest_mac else {
-            return;
-        };
         let mut frames = Vec::new();
         let nat = &self.nat;
-        self.udp.receive(token, |flow, payload| {
+        self.udp.receive(token, |flow, from, payload| {
             let mut state = lock(nat);
-            if state.inbound(flow.nat.to_guest, None, false).is_err() {
-                state.count_drop("udp: a reply after the NAT forgot the flow");
-                return;
+            let to_guest = if flow.side.remote == DNS_IP {
+                Ok(flow.orig.reversed())
+            } else {
+                let key = FlowKey {
+                    proto: Proto::Udp,
+                    src: *from.ip(),
+                    sport: from.port(),
+                    dst: *flow.local.ip(),
+                    dport: flow.local.port(),
+                };
+                state.host_received(key, None).map(|d| d.after)
+            };
+            let frame = to_guest.and_then(|k| state.gateway.udp_to_guest(&k, payload));
+            match frame {
+                Ok(f) => frames.push(f),
+                Err(_) => state.host_drop(HostDrop::FrameNotBuilt),
             }
-            frames.push(wire::udp_frame(
-                (GATEWAY_MAC, guest_mac),
-                (flow.side.remote, flow.side.remote_port),
-                (GUEST_IP, flow.side.guest_port),
-                payload,
-            ));
         });
         for f in frames {
             self.send_to_guest(f);
         }
     }
 
-    /// Closes the flows whose entries the table expired.
+    /// Closes the flows whose entries the table expired, and DNS flows idle as long.
     fn expire(&mut self) {
-        let gone = {
-            let mut nat = lock(&self.nat);
-            let now = nat.now();
-            nat.table.expire(now)
-        };
+        let gone = lock(&self.nat).expire();
         for entry in gone {
             let Some(side) = self.by_orig.remove(&entry.orig) else {
                 continue;
             };
             match side.proto {
                 Proto::Tcp => self.tcp.abort(&side),
-                _ => {
-                    self.udp.close(&side, self.poll.registry());
-                    self.udp_peers.remove(&side);
-                }
+                _ => self.udp.close(&side, self.poll.registry()),
             }
         }
+        self.udp.close_idle(udp::DNS_IDLE, self.poll.registry());
     }
-}
-
-/// The key of a packet going the other way.
-fn reversed(k: FlowKey) -> FlowKey {
-    FlowKey {
-        proto: k.proto,
-        src: k.dst,
-        sport: k.dport,
-        dst: k.src,
-        dport: k.sport,
-    }
-}
-
-fn smoltcp_now(nat: &Mutex<NatState>) -> smoltcp::time::Instant {
-    let elapsed = lock(nat).epoch.elapsed();
-    smoltcp::time::Instant::from_micros(elapsed.as_micros() as i64)
 }
 
 #[cfg(test)]

@@ -1,38 +1,69 @@
-//! The NAT as the backend uses it: the core's table, what it decided (for the report) and
-//! what was dropped, behind one lock shared with the VMM (`Ctrl-A n`, the report).
+//! The core's [`Gateway`] as the backend uses it: the NAT engine's sans-IO half (ARP, DHCP,
+//! ping, the NAT table, drop counters), what the table decided (for the report) and what the
+//! host side dropped, behind one lock shared with the VMM (`Ctrl-A n`, the report). Every
+//! call takes the time from one epoch, so the table's timeouts run in real time.
 
 use std::collections::BTreeMap;
-use std::net::Ipv4Addr;
 
 use labvisor_core::net::clock::Instant as NatInstant;
-use labvisor_core::net::conntrack::FlowKey;
-use labvisor_core::net::nat::{Decision, NatDrop, NatTable};
+use labvisor_core::net::conntrack::{Entry, FlowKey};
+use labvisor_core::net::gateway::{Gateway, GuestDrop, Verdict};
+use labvisor_core::net::nat::Decision;
 use labvisor_core::net::packet::TcpFlags;
-
-use super::{GATEWAY_IP, GUEST_IP};
 
 /// Decisions kept for the report; later ones are counted.
 const DECISIONS_KEPT: usize = 1000;
 
-/// The NAT and what it decided, shared with the VMM for `Ctrl-A n` and the report.
+/// Why the host side dropped something the gateway had let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum HostDrop {
+    /// The host refused a socket (bind or connect failed for another reason than a port in
+    /// use).
+    SocketRefused,
+    /// A host UDP socket's buffer was full.
+    UdpSendFull,
+    /// A frame the engine made could not be built (cannot happen for sane lengths).
+    FrameNotBuilt,
+}
+
+impl HostDrop {
+    fn name(self) -> &'static str {
+        match self {
+            HostDrop::SocketRefused => "host-socket-refused",
+            HostDrop::UdpSendFull => "host-udp-send-full",
+            HostDrop::FrameNotBuilt => "frame-not-built",
+        }
+    }
+}
+
 pub(super) struct NatState {
-    pub(super) table: NatTable,
+    pub(super) gateway: Gateway,
     pub(super) epoch: std::time::Instant,
     pub(super) decisions: Vec<Decision>,
     pub(super) decisions_not_kept: u64,
-    pub(super) drops: BTreeMap<String, u64>,
+    pub(super) host_drops: BTreeMap<HostDrop, u64>,
 }
 
 impl NatState {
+    pub(super) fn new(gateway: Gateway) -> NatState {
+        NatState {
+            gateway,
+            epoch: std::time::Instant::now(),
+            decisions: Vec::new(),
+            decisions_not_kept: 0,
+            host_drops: BTreeMap::new(),
+        }
+    }
+
     pub(super) fn now(&self) -> NatInstant {
         NatInstant(self.epoch.elapsed().as_millis() as u64)
     }
 
-    pub(super) fn count_drop(&mut self, why: impl Into<String>) {
-        *self.drops.entry(why.into()).or_insert(0) += 1;
+    pub(super) fn host_drop(&mut self, why: HostDrop) {
+        *self.host_drops.entry(why).or_insert(0) += 1;
     }
 
-    pub(super) fn record(&mut self, decision: &Decision) {
+    fn record(&mut self, decision: &Decision) {
         if decision.created || decision.transition.is_some() {
             if self.decisions.len() < DECISIONS_KEPT {
                 self.decisions.push(decision.clone());
@@ -42,43 +73,67 @@ impl NatState {
         }
     }
 
-    /// A packet from the guest of a known or new flow.
-    pub(super) fn outbound(
+    /// One frame from the guest.
+    pub(super) fn guest_sent(&mut self, frame: &[u8]) -> Verdict {
+        let now = self.now();
+        let verdict = self.gateway.from_guest(frame, now);
+        if let Verdict::Tcp(b) | Verdict::Udp(b) = &verdict {
+            self.record(&b.decision);
+        }
+        verdict
+    }
+
+    /// A packet a host socket received for the guest (a reply, or a forwarded connection's).
+    pub(super) fn host_received(
         &mut self,
         key: FlowKey,
         flags: Option<u8>,
-        ext_ip: Ipv4Addr,
-        redirect: Option<Ipv4Addr>,
-    ) -> Result<Decision, NatDrop> {
+    ) -> Result<Decision, GuestDrop> {
         let now = self.now();
-        let d = self
-            .table
-            .outbound_to(key, flags.map(TcpFlags), ext_ip, redirect, now)?;
+        let d = self.gateway.from_host(key, flags.map(TcpFlags), now)?;
         self.record(&d);
         Ok(d)
     }
 
-    /// A packet towards the guest (a reply, or a forwarded connection's).
-    pub(super) fn inbound(
-        &mut self,
-        key: FlowKey,
-        flags: Option<u8>,
-        new_flow: bool,
-    ) -> Result<Decision, NatDrop> {
+    /// A segment the engine made for the guest, keyed as the guest sees it.
+    pub(super) fn track_to_guest(&mut self, inside: FlowKey, flags: u8) {
         let now = self.now();
-        let (guest, proxy) = if new_flow {
-            (Some(GUEST_IP), Some(GATEWAY_IP))
-        } else {
-            (None, None)
-        };
+        if let Some(d) = self
+            .gateway
+            .track_to_guest(inside, Some(TcpFlags(flags)), now)
+        {
+            self.record(&d);
+        }
+    }
+
+    /// The host could not bind the port the table chose: decide the flow again.
+    pub(super) fn port_in_use(
+        &mut self,
+        refused: &Decision,
+        flags: Option<u8>,
+    ) -> Result<Decision, GuestDrop> {
+        let now = self.now();
         let d = self
-            .table
-            .inbound_as(key, flags.map(TcpFlags), guest, proxy, now)?;
+            .gateway
+            .port_in_use(refused, flags.map(TcpFlags), now)?;
         self.record(&d);
         Ok(d)
+    }
+
+    pub(super) fn expire(&mut self) -> Vec<Entry> {
+        let now = self.now();
+        self.gateway.expire(now)
+    }
+
+    /// What the host side dropped, by reason.
+    pub(super) fn host_drops(&self) -> BTreeMap<String, u64> {
+        self.host_drops
+            .iter()
+            .map(|(why, n)| (why.name().to_string(), *n))
+            .collect()
     }
 
     pub(super) fn text(&self) -> String {
-        labvisor_core::net::scenario::nat_table_text("guest", &self.table, self.now())
+        labvisor_core::net::scenario::nat_table_text("guest", self.gateway.nat(), self.now())
     }
 }

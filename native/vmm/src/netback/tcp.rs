@@ -20,16 +20,19 @@ use smoltcp::socket::tcp::{self, State};
 use smoltcp::time::Instant;
 use smoltcp::wire::{EthernetAddress, HardwareAddress, IpCidr, IpEndpoint};
 
+use labvisor_core::net::conntrack::FlowKey;
+
 use super::wire::EngineWire;
-use super::{FlowNat, GuestSide};
+use super::GuestSide;
 
 /// Each direction's buffer in the engine, per connection.
 pub const BUFFER_BYTES: usize = 256 * 1024;
 
 /// One spliced connection.
 pub(super) struct TcpFlow {
-    pub(super) side: GuestSide,
-    pub(super) nat: FlowNat,
+    side: GuestSide,
+    /// The NAT entry's original tuple.
+    orig: FlowKey,
     handle: SocketHandle,
     host: mio::net::TcpStream,
     /// The host connection is up (an outbound `connect()` completed, or it was accepted).
@@ -47,11 +50,6 @@ pub(super) struct TcpEngine {
     sockets: SocketSet<'static>,
     flows: HashMap<Token, TcpFlow>,
     by_side: HashMap<GuestSide, Token>,
-}
-
-/// Why a flow ended, for the NAT's bookkeeping.
-pub(super) struct Ended {
-    pub(super) nat: FlowNat,
 }
 
 impl TcpEngine {
@@ -95,7 +93,7 @@ impl TcpEngine {
         &mut self,
         token: Token,
         side: GuestSide,
-        nat: FlowNat,
+        orig: FlowKey,
         bind: SocketAddrV4,
         target: SocketAddrV4,
         registry: &Registry,
@@ -109,7 +107,7 @@ impl TcpEngine {
             .map_err(|e| std::io::Error::other(format!("smoltcp listen: {e}")))?;
         socket.pause_synack(true);
         let handle = self.sockets.add(socket);
-        self.insert(token, side, nat, handle, host, false);
+        self.insert(token, side, orig, handle, host, false);
         Ok(())
     }
 
@@ -118,7 +116,7 @@ impl TcpEngine {
         &mut self,
         token: Token,
         side: GuestSide,
-        nat: FlowNat,
+        orig: FlowKey,
         mut host: mio::net::TcpStream,
         guest_ip: Ipv4Addr,
         registry: &Registry,
@@ -133,7 +131,7 @@ impl TcpEngine {
             )
             .map_err(|e| std::io::Error::other(format!("smoltcp connect: {e}")))?;
         let handle = self.sockets.add(socket);
-        self.insert(token, side, nat, handle, host, true);
+        self.insert(token, side, orig, handle, host, true);
         Ok(())
     }
 
@@ -141,7 +139,7 @@ impl TcpEngine {
         &mut self,
         token: Token,
         side: GuestSide,
-        nat: FlowNat,
+        orig: FlowKey,
         handle: SocketHandle,
         host: mio::net::TcpStream,
         host_connected: bool,
@@ -151,7 +149,7 @@ impl TcpEngine {
             token,
             TcpFlow {
                 side,
-                nat,
+                orig,
                 handle,
                 host,
                 host_connected,
@@ -162,17 +160,9 @@ impl TcpEngine {
         );
     }
 
-    /// The NAT keys of the flow a frame to the guest belongs to.
-    pub(super) fn nat_of(&self, side: &GuestSide) -> Option<&FlowNat> {
-        self.by_side
-            .get(side)
-            .and_then(|t| self.flows.get(t))
-            .map(|f| &f.nat)
-    }
-
     /// Runs smoltcp and moves data between every flow and its host socket until nothing
-    /// moves; flows that ended are removed and returned.
-    pub(super) fn poll(&mut self, now: Instant, registry: &Registry) -> Vec<Ended> {
+    /// moves; flows that ended are removed, their NAT entries' original tuples returned.
+    pub(super) fn poll(&mut self, now: Instant, registry: &Registry) -> Vec<FlowKey> {
         let mut ended = Vec::new();
         for _ in 0..16 {
             self.iface.poll(now, &mut self.wire, &mut self.sockets);
@@ -198,7 +188,7 @@ impl TcpEngine {
         ended
     }
 
-    fn remove(&mut self, mut flow: TcpFlow, registry: &Registry, ended: &mut Vec<Ended>) {
+    fn remove(&mut self, mut flow: TcpFlow, registry: &Registry, ended: &mut Vec<FlowKey>) {
         self.by_side.remove(&flow.side);
         self.sockets.remove(flow.handle);
         let _ = registry.deregister(&mut flow.host);
@@ -207,7 +197,7 @@ impl TcpEngine {
             // orderly close.
             let _ = socket2::SockRef::from(&flow.host).set_linger(Some(std::time::Duration::ZERO));
         }
-        ended.push(Ended { nat: flow.nat });
+        ended.push(flow.orig);
     }
 
     /// Aborts every flow whose NAT entry is gone (expired): the guest gets a RST, the host

@@ -16,21 +16,25 @@ use super::*;
 use crate::devices::net::driver::{memory_bytes, HostDriver};
 use crate::devices::net::{VirtioNet, DEFAULT_MAC, RX_QUEUE};
 use crate::devices::virtio_mmio::MmioTransport;
+use labvisor_core::net::gateway::DropKind;
 
 const BUFFER: u32 = 2048;
 
 fn config(forwards: &[&str]) -> NetConfig {
-    NetConfig {
-        mac: DEFAULT_MAC,
-        forwards: forwards
+    NetConfig::virtualbox(
+        forwards
             .iter()
             .map(|f| PortForward::parse_any(f).unwrap())
             .collect(),
-        dns_upstream: SocketAddrV4::new(Ipv4Addr::LOCALHOST, 53),
-        host_loopback: true,
-        mtu: 1500,
-        nat: NatConfig::default(),
-    }
+        SocketAddrV4::new(Ipv4Addr::LOCALHOST, 53),
+        true,
+    )
+}
+
+fn without_host_loopback() -> NetConfig {
+    let mut c = config(&[]);
+    c.gateway.host_loopback = false;
+    c
 }
 
 /// The guest: smoltcp over the host-side driver of the device.
@@ -265,18 +269,12 @@ fn a_refused_connection_is_a_reset_in_the_guest() {
 fn without_host_loopback_the_gateway_refuses_and_counts_it() {
     let server = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = server.local_addr().unwrap().port();
-    let mut guest = boot(NetConfig {
-        host_loopback: false,
-        ..config(&[])
-    });
+    let mut guest = boot(without_host_loopback());
     let h = guest.tcp_socket();
     guest.connect(h, (GATEWAY_IP, port), 40_003);
     guest.until("the reset", |g| g.tcp(h).state() == stcp::State::Closed);
     let report = guest.handle.finish(DEFAULT_MAC);
-    assert!(report
-        .drops
-        .keys()
-        .any(|k| k.contains("--no-host-loopback")));
+    assert_eq!(report.guest_drops.get(DropKind::HostLoopbackOff), 1);
     assert!(report.conntrack.is_empty(), "no flow was admitted");
 }
 
@@ -368,7 +366,7 @@ fn dns_to_10_0_2_3_goes_to_the_upstream_and_answers_from_10_0_2_3() {
 #[test]
 fn a_forward_reaches_the_guests_service_from_the_gateway() {
     let port = free_port();
-    let rule = format!("shell,tcp,127.0.0.1,{port},,23");
+    let rule = format!("shell,tcp,127.0.0.1,{port},10.0.2.15,23");
     let mut guest = boot(config(&[&rule]));
     let h = guest.tcp_socket();
     guest.tcp(h).listen(23).unwrap();
@@ -405,7 +403,9 @@ fn a_forward_reaches_the_guests_service_from_the_gateway() {
 #[test]
 fn a_forward_to_a_closed_guest_port_resets_the_host_client() {
     let port = free_port();
-    let mut guest = boot(config(&[&format!("shell,tcp,127.0.0.1,{port},,23")]));
+    let mut guest = boot(config(&[&format!(
+        "shell,tcp,127.0.0.1,{port},10.0.2.15,23"
+    )]));
     // Any frame teaches the backend the guest's MAC; smoltcp answers the SYN with a RST.
     let h = guest.udp_socket(9);
     let _ = guest
@@ -437,7 +437,7 @@ fn a_udp_forward_carries_a_round_trip() {
         .local_addr()
         .unwrap()
         .port();
-    let mut guest = boot(config(&[&format!("echo,udp,127.0.0.1,{port},,7")]));
+    let mut guest = boot(config(&[&format!("echo,udp,127.0.0.1,{port},10.0.2.15,7")]));
     let h = guest.udp_socket(7);
     let _ = guest
         .udp(h)
