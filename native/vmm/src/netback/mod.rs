@@ -207,6 +207,11 @@ impl NetBackend {
         })
     }
 
+    /// The NIC's hardware address.
+    pub fn mac(&self) -> [u8; 6] {
+        self.config.mac
+    }
+
     /// Each forward and the host address it listens on.
     pub fn listening(&self) -> Vec<(PortForward, SocketAddrV4)> {
         self.listeners
@@ -263,6 +268,15 @@ impl NetBackend {
             link,
             thread: Some(thread),
         })
+    }
+}
+
+impl std::fmt::Debug for NetBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NetBackend")
+            .field("config", &self.config)
+            .field("listening", &self.listening())
+            .finish()
     }
 }
 

@@ -475,8 +475,7 @@ fn a_forward_on_a_port_in_use_is_an_error_before_anything_runs() {
     let taken = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = taken.local_addr().unwrap().port();
     let err = NetBackend::bind(config(&[&format!("tcp:127.0.0.1:{port}-:23")]))
-        .err()
-        .expect("the port is taken");
+        .expect_err("the port is taken");
     let text = err.to_string();
     assert!(text.contains("already uses that port"), "{text}");
     assert!(text.contains(&port.to_string()), "{text}");
