@@ -1,8 +1,9 @@
 //! `cargo xtask guest`: builds Labvisor's guest OS (native/guest) for x86_64-unknown-none.
 //!
 //! The VMM's build does the same from native/vmm/build.rs to embed it; this task builds it
-//! on its own (for QEMU, or to look at it), and [`check`] lints it for `cargo xtask test`,
-//! since the workspace's fmt and clippy do not see a crate of another target.
+//! on its own (for QEMU, or to look at it), and [`check`] lints it and runs its library's
+//! tests for `cargo xtask test`, since the workspace's fmt, clippy and tests do not see a
+//! crate of another workspace.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -96,5 +97,11 @@ pub fn check() -> Result<()> {
             ])
             .arg(target_dir())
             .args(["--", "-D", "warnings"]),
+    )?;
+    // The guest's library (parsers of what the network sends) is tested on the host.
+    sh::run(
+        guest_cargo()
+            .args(["test", "--lib", "--locked", "--target-dir"])
+            .arg(target_dir()),
     )
 }

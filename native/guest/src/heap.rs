@@ -1,11 +1,11 @@
-//! A bump allocator over the RAM between the end of the kernel image and the end of memory.
+//! The kernel heap: the RAM between the end of the kernel image and the end of memory, under
+//! a first-fit free-list allocator (`linked_list_allocator`) behind a spinlock.
 //!
-//! Allocation moves a pointer forward; freeing gives memory back only when it is the most
-//! recent allocation. The shell's short-lived strings are freed in that order, so a long
-//! session does not creep. Lock-free, so any CPU may allocate.
+//! A real allocator rather than a bump pointer because the network stack and the TCP shell
+//! allocate and free in no particular order for as long as the VM runs. The spinlock is a
+//! locked compare-and-swap, which every CPU mode of this host executes.
 
-use core::alloc::{GlobalAlloc, Layout};
-use core::sync::atomic::{AtomicUsize, Ordering};
+use linked_list_allocator::LockedHeap;
 
 use crate::boot::BootInfo;
 
@@ -14,18 +14,8 @@ extern "C" {
     static __kernel_end: u8;
 }
 
-pub struct Bump {
-    start: AtomicUsize,
-    next: AtomicUsize,
-    end: AtomicUsize,
-}
-
 #[global_allocator]
-static HEAP: Bump = Bump {
-    start: AtomicUsize::new(0),
-    next: AtomicUsize::new(0),
-    end: AtomicUsize::new(0),
-};
+static HEAP: LockedHeap = LockedHeap::empty();
 
 /// Bytes the kernel image occupies (code, data, bss, stacks).
 pub fn kernel_bytes() -> usize {
@@ -40,53 +30,14 @@ fn kernel_end() -> usize {
 pub fn init(boot: &BootInfo) {
     let start = kernel_end();
     let end = (boot.mem_bytes as usize).max(start);
-    HEAP.start.store(start, Ordering::Relaxed);
-    HEAP.next.store(start, Ordering::Relaxed);
-    HEAP.end.store(end, Ordering::Release);
+    // SAFETY: [start, end) is RAM (the boot information says how much there is) that nothing
+    // else uses: the kernel image ends at `start`, and the loaders put their blocks below it.
+    // Called once, before anything allocates.
+    unsafe { HEAP.lock().init(start as *mut u8, end - start) };
 }
 
 /// (used, total) heap bytes.
 pub fn usage() -> (usize, usize) {
-    let start = HEAP.start.load(Ordering::Relaxed);
-    (
-        HEAP.next.load(Ordering::Relaxed) - start,
-        HEAP.end.load(Ordering::Relaxed) - start,
-    )
-}
-
-// SAFETY: `alloc` hands out disjoint ranges (compare-and-swap on `next`), each inside the
-// heap and aligned as asked; `dealloc` only rewinds when the block is the last one handed out.
-unsafe impl GlobalAlloc for Bump {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        let end = self.end.load(Ordering::Acquire);
-        let mut next = self.next.load(Ordering::Relaxed);
-        loop {
-            let Some(start) = next
-                .checked_add(layout.align() - 1)
-                .map(|n| n & !(layout.align() - 1))
-            else {
-                return core::ptr::null_mut();
-            };
-            let Some(stop) = start.checked_add(layout.size()) else {
-                return core::ptr::null_mut();
-            };
-            if stop > end {
-                return core::ptr::null_mut();
-            }
-            match self
-                .next
-                .compare_exchange_weak(next, stop, Ordering::AcqRel, Ordering::Relaxed)
-            {
-                Ok(_) => return start as *mut u8,
-                Err(seen) => next = seen,
-            }
-        }
-    }
-
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        let stop = ptr as usize + layout.size();
-        let _ = self
-            .next
-            .compare_exchange(stop, ptr as usize, Ordering::AcqRel, Ordering::Relaxed);
-    }
+    let heap = HEAP.lock();
+    (heap.used(), heap.size())
 }

@@ -21,8 +21,10 @@ mod boot;
 mod disk;
 mod heap;
 mod hw;
+mod net;
 mod shell;
 mod smp;
+mod sync;
 
 use core::panic::PanicInfo;
 
@@ -63,6 +65,7 @@ extern "C" fn kernel_main(info: u64, cpu: u64, protocol: u64) -> ! {
 
 #[panic_handler]
 fn panic(info: &PanicInfo) -> ! {
+    serial::stop_capturing();
     serial::print(format_args!("\r\nguest panic: {info}\r\n"));
     control::power_off(101)
 }

@@ -9,6 +9,7 @@ use core::fmt;
 
 use crate::boot::BootInfo;
 use crate::hw::{control, serial, virtio};
+use crate::net::{self, Stack};
 use crate::{disk, heap, kprint, kprintln, mark, smp};
 
 /// Nanoseconds printed for people: `1.234 ms`, `2.5 s`.
@@ -16,10 +17,20 @@ pub struct Duration(pub u64);
 
 impl fmt::Display for Duration {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ns = self.0;
         if !control::present() {
             return f.write_str("(no clock: Labvisor's control device is absent)");
         }
+        Elapsed(self.0).fmt(f)
+    }
+}
+
+/// Nanoseconds measured with [`control::monotonic_ns`], which runs under any VMM (the
+/// network commands' round-trip times), printed as [`Duration`] prints them.
+pub struct Elapsed(pub u64);
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ns = self.0;
         if ns < 1_000_000 {
             write!(f, "{}.{:03} µs", ns / 1000, ns % 1000)
         } else if ns < 10_000_000_000 {
@@ -70,6 +81,24 @@ const HELP: &[(&str, &str)] = &[
     ),
     ("sync", "flush: every write reaches the host's disk"),
     (
+        "ip",
+        "the network card's address, gateway, DNS server and MAC (from DHCP)",
+    ),
+    ("ping HOST [COUNT]", "ICMP echo to HOST (default 3 times)"),
+    (
+        "dns NAME",
+        "look NAME up (A records) at the DHCP DNS server",
+    ),
+    (
+        "get URL",
+        "HTTP/1.1 GET of http://HOST[:PORT]/PATH: status line and body",
+    ),
+    (
+        "serve [KIND PORT]",
+        "run echo, discard or chargen on a TCP port (no arguments: list)",
+    ),
+    ("exit", "leave a TCP shell session (port 23)"),
+    (
         "poweroff [STATUS]",
         "end the VM; `labvisor vm run` exits with STATUS (default 0)",
     ),
@@ -78,6 +107,10 @@ const HELP: &[(&str, &str)] = &[
 /// Runs the boot workload, then the interactive shell. Never returns.
 pub fn run(boot: &BootInfo) -> ! {
     let mut disk = disk::find(boot);
+    let mut net = net::find(boot);
+    if let Some(stack) = net.as_mut() {
+        report_lease(stack);
+    }
     let workload = boot.workload.trim();
     if !workload.is_empty() {
         for command in workload.split(';') {
@@ -86,7 +119,7 @@ pub fn run(boot: &BootInfo) -> ! {
                 continue;
             }
             kprintln!("labvisor# {command}");
-            execute(boot, disk.as_mut(), command);
+            execute(boot, disk.as_mut(), net.as_mut(), command);
         }
         control::mark(mark::WORKLOAD_DONE);
     }
@@ -95,16 +128,63 @@ pub fn run(boot: &BootInfo) -> ! {
     let mut line = String::new();
     loop {
         kprint!("labvisor# ");
-        read_line(&mut line);
-        execute(boot, disk.as_mut(), line.trim());
+        read_line(&mut line, || {
+            if let Some(stack) = net.as_mut() {
+                serve_sessions(boot, disk.as_mut(), stack)
+            } else {
+                false
+            }
+        });
+        execute(boot, disk.as_mut(), net.as_mut(), line.trim());
     }
 }
 
-fn read_line(line: &mut String) {
+/// Waits a moment for DHCP at boot, so that a workload's network commands find an address.
+fn report_lease(stack: &mut Stack) {
+    const DHCP_WAIT_NS: u64 = 3_000_000_000;
+    match stack.wait_for_lease(DHCP_WAIT_NS) {
+        Some(lease) => {
+            kprint!("network: {} from DHCP", lease.address);
+            if let Some(gateway) = lease.gateway {
+                kprint!(", gateway {gateway}");
+            }
+            if let Some(dns) = lease.dns.first() {
+                kprint!(", dns {dns}");
+            }
+            kprintln!("; shell on tcp port {}", net::SHELL_PORT);
+        }
+        None => kprintln!("network: no DHCP answer within 3 s (still asking)"),
+    }
+}
+
+/// Polls the network and runs the commands its TCP shell sessions typed, each to completion
+/// with its output sent back to the session. `true` if anything moved.
+fn serve_sessions(boot: &BootInfo, mut disk: Option<&mut disk::Disk>, stack: &mut Stack) -> bool {
+    let mut moved = stack.poll();
+    while let Some((index, command)) = stack.next_command() {
+        moved = true;
+        let leave = matches!(command.trim(), "exit" | "quit" | "logout");
+        let output = serial::capture(|| {
+            if leave {
+                kprintln!("bye");
+            } else {
+                execute(boot, disk.as_deref_mut(), Some(&mut *stack), command.trim());
+            }
+        });
+        stack.answer(index, output, leave);
+    }
+    moved
+}
+
+/// Reads a console line; `background` runs whenever no key is waiting (it returns whether
+/// it did anything, and the CPU is given back only when it did not).
+fn read_line(line: &mut String, mut background: impl FnMut() -> bool) {
     line.clear();
     loop {
         let Some(byte) = serial::try_read() else {
-            control::idle(500);
+            if !background() {
+                control::idle(500);
+            }
             continue;
         };
         match byte {
@@ -122,10 +202,10 @@ fn read_line(line: &mut String) {
     }
 }
 
-fn execute(boot: &BootInfo, disk: Option<&mut disk::Disk>, command: &str) {
+fn execute(boot: &BootInfo, disk: Option<&mut disk::Disk>, net: Option<&mut Stack>, command: &str) {
     let (name, rest) = command.split_once(' ').unwrap_or((command, ""));
     let rest = rest.trim();
-    if disk::execute(disk, name, rest) {
+    if disk::execute(disk, name, rest) || net::commands::execute(net, name, rest) {
         return;
     }
     match name {

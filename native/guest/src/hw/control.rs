@@ -8,7 +8,7 @@ use super::{mmio_read32, mmio_read64, mmio_write32, mmio_write64, outb};
 pub use labvisor_guest_abi::control::CpuMode;
 use labvisor_guest_abi::control::{
     console_write as console_write_request, CONSOLE_WRITE_MAX, MAGIC, REG_CLOCK_NS,
-    REG_CONSOLE_WRITE, REG_CPU_MODE, REG_IDLE_US, REG_MAGIC, REG_MARK,
+    REG_CONSOLE_WRITE, REG_CPU_MODE, REG_IDLE_US, REG_MAGIC, REG_MARK, REG_RANDOM,
 };
 pub use labvisor_guest_abi::control::{REG_CPUS, REG_POWER_OFF};
 
@@ -107,4 +107,42 @@ pub fn reset() -> ! {
     loop {
         core::hint::spin_loop();
     }
+}
+
+/// 64 random bits for the network stack's seeds: the control device's `RANDOM` (the host's
+/// `getrandom`), or without it (under QEMU) the time-stamp counter stirred through
+/// SplitMix64. `rdrand` is not used: KVM's instruction emulator, which runs every instruction
+/// under PVM's emulated mode, has no entry for it, and an unemulated instruction ends the VM.
+pub fn random_u64() -> u64 {
+    if let Some(b) = base() {
+        return mmio_read64(b + REG_RANDOM);
+    }
+    static DRAWS: AtomicU64 = AtomicU64::new(0);
+    let mut z = super::rdtsc().wrapping_add(
+        DRAWS
+            .fetch_add(1, Ordering::Relaxed)
+            .wrapping_mul(0x9e37_79b9_7f4a_7c15),
+    );
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Nanoseconds of a clock that always runs: the control device's, or without it the
+/// time-stamp counter at the frequency CPUID reports (2 GHz when it reports none), which is
+/// enough for the network stack's timers under QEMU.
+pub fn monotonic_ns() -> u64 {
+    if let Some(b) = base() {
+        return mmio_read64(b + REG_CLOCK_NS);
+    }
+    static TSC_KHZ: AtomicU64 = AtomicU64::new(0);
+    let khz = match TSC_KHZ.load(Ordering::Relaxed) {
+        0 => {
+            let khz = super::tsc_khz().unwrap_or(2_000_000);
+            TSC_KHZ.store(khz, Ordering::Relaxed);
+            khz
+        }
+        khz => khz,
+    };
+    (u128::from(super::rdtsc()) * 1_000_000 / u128::from(khz)) as u64
 }

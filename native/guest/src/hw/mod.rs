@@ -2,6 +2,7 @@
 
 pub mod blk;
 pub mod control;
+pub mod net;
 pub mod serial;
 pub mod virtio;
 
@@ -49,4 +50,30 @@ pub fn mmio_write64(addr: u64, value: u64) {
 pub fn mmio_write32(addr: u64, value: u32) {
     // SAFETY: as for `mmio_read32`; writes go to the VMM.
     unsafe { core::ptr::write_volatile(addr as *mut u32, value) }
+}
+
+/// The time-stamp counter: runs directly in every mode of this host and under QEMU.
+pub fn rdtsc() -> u64 {
+    // SAFETY: `rdtsc` only reads the counter.
+    unsafe { core::arch::x86_64::_rdtsc() }
+}
+
+/// The TSC's frequency in kHz as CPUID reports it: the hypervisor timing leaf 0x4000_0010
+/// (KVM, QEMU with invariant TSC), else the processor's base frequency (leaf 0x16).
+pub fn tsc_khz() -> Option<u64> {
+    use core::arch::x86_64::__cpuid;
+    let hypervisor_max = __cpuid(0x4000_0000).eax;
+    if (0x4000_0010..0x4000_0100).contains(&hypervisor_max) {
+        let khz = __cpuid(0x4000_0010).eax;
+        if khz != 0 {
+            return Some(khz.into());
+        }
+    }
+    if __cpuid(0).eax >= 0x16 {
+        let mhz = __cpuid(0x16).eax & 0xffff;
+        if mhz != 0 {
+            return Some(u64::from(mhz) * 1000);
+        }
+    }
+    None
 }

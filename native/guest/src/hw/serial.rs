@@ -2,8 +2,14 @@
 //! is empty, receive when the line status says data is ready), and, under Labvisor's VMM, the
 //! control device's `CONSOLE_WRITE`, which prints a whole buffer for one exit where the UART
 //! takes two per byte.
+//!
+//! While a command of a network shell session runs, its output is captured instead
+//! ([`capture`]) and sent to the session's TCP peer.
 
+use alloc::vec::Vec;
 use core::fmt::{self, Write};
+
+use crate::sync::SpinLock;
 
 use super::{control, inb, outb};
 
@@ -38,9 +44,36 @@ struct Console {
     len: usize,
 }
 
+/// Output of the command being run for a network session; `None` when output goes to the
+/// console.
+static CAPTURED: SpinLock<Option<Vec<u8>>> = SpinLock::new(None);
+/// Most bytes one command's captured output keeps (a `flood` from a session stops there).
+const CAPTURE_MAX: usize = 4 << 20;
+
+/// Runs `command` with everything it prints collected instead of shown, and returns that.
+pub fn capture(command: impl FnOnce()) -> Vec<u8> {
+    *CAPTURED.lock() = Some(Vec::new());
+    command();
+    CAPTURED.lock().take().unwrap_or_default()
+}
+
+/// Sends output to the console again, whatever command was being captured (a panic must be
+/// seen).
+pub fn stop_capturing() {
+    if let Some(mut captured) = CAPTURED.try_lock() {
+        *captured = None;
+    }
+}
+
 impl Console {
     fn flush(&mut self) {
         let bytes = &self.buf[..self.len];
+        if let Some(captured) = CAPTURED.lock().as_mut() {
+            let room = CAPTURE_MAX.saturating_sub(captured.len());
+            captured.extend_from_slice(&bytes[..bytes.len().min(room)]);
+            self.len = 0;
+            return;
+        }
         if !control::console_write(bytes) {
             bytes.iter().for_each(|&b| put_byte(b));
         }

@@ -15,6 +15,7 @@
 //! | 0x28 | 4 | W | `IDLE_US`: give the host CPU back for up to `value` µs (capped at 10 ms) |
 //! | 0x30 | 8 (or 4+4) | R | `MEM_BYTES`: guest RAM size |
 //! | 0x38 | 8 | W | `CONSOLE_WRITE`: print `len` bytes (bits 32–63, at most 4096) from guest-physical `addr` (bits 0–31) on the console |
+//! | 0x40 | 8 (or 4+4) | R | `RANDOM`: fresh bits from the host's `getrandom` on every read |
 //!
 //! Anything else — other offsets, other widths, writes to read-only registers — reads as
 //! zero, is ignored, and is counted (`ignored_accesses` in the boot report). The guest is
@@ -28,7 +29,7 @@ use crate::pvm::CpuMode;
 
 pub use labvisor_guest_abi::control::{
     CONSOLE_WRITE_MAX, MAGIC, REG_CLOCK_NS, REG_CONSOLE_WRITE, REG_CPUS, REG_CPU_MODE, REG_IDLE_US,
-    REG_MAGIC, REG_MARK, REG_MEM_BYTES, REG_POWER_OFF, REG_VERSION, VERSION,
+    REG_MAGIC, REG_MARK, REG_MEM_BYTES, REG_POWER_OFF, REG_RANDOM, REG_VERSION, VERSION,
 };
 /// Longest idle a guest may ask for in one write.
 pub const MAX_IDLE: Duration =
@@ -111,6 +112,8 @@ impl ControlDevice {
             (o, 4) if o == REG_CLOCK_NS + 4 => Some(self.clock_ns() >> 32),
             (REG_MEM_BYTES, 8) | (REG_MEM_BYTES, 4) => Some(self.mem_bytes),
             (o, 4) if o == REG_MEM_BYTES + 4 => Some(self.mem_bytes >> 32),
+            (REG_RANDOM, 8) | (REG_RANDOM, 4) => Some(random_u64()),
+            (o, 4) if o == REG_RANDOM + 4 => Some(random_u64()),
             _ => None,
         };
         match value {
@@ -190,6 +193,21 @@ impl ControlDevice {
     pub fn count_ignored(&self) {
         self.ignored.fetch_add(1, Ordering::Relaxed);
     }
+}
+
+/// 64 bits from the host's `getrandom`. The guest seeds its TCP sequence numbers and ports
+/// from them, so should the kernel refuse (it does not once booted), std's per-process
+/// random hasher keys still make them unpredictable from inside the guest.
+fn random_u64() -> u64 {
+    let mut bytes = [0u8; 8];
+    if getrandom::getrandom(&mut bytes).is_ok() {
+        return u64::from_le_bytes(bytes);
+    }
+    use std::hash::{BuildHasher, Hasher};
+    static FALLBACK_DRAWS: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u64(FALLBACK_DRAWS.fetch_add(1, Ordering::Relaxed));
+    hasher.finish()
 }
 
 #[cfg(test)]
@@ -272,6 +290,34 @@ mod tests {
     }
 
     #[test]
+    fn random_reads_differ_in_both_widths() {
+        let dev = device();
+        let mut draws = std::collections::HashSet::new();
+        for _ in 0..64 {
+            let mut quad = [0u8; 8];
+            dev.read(REG_RANDOM, &mut quad);
+            draws.insert(u64::from_le_bytes(quad));
+        }
+        assert_eq!(draws.len(), 64, "every 8-byte read is a fresh draw");
+        let (mut low, mut high) = ([0u8; 4], [0u8; 4]);
+        let mut halves = std::collections::HashSet::new();
+        let mut bits_seen = 0u32;
+        for _ in 0..64 {
+            dev.read(REG_RANDOM, &mut low);
+            dev.read(REG_RANDOM + 4, &mut high);
+            halves.insert((u32::from_le_bytes(low), u32::from_le_bytes(high)));
+            bits_seen |= u32::from_le_bytes(high);
+        }
+        assert_eq!(halves.len(), 64, "4-byte halves are fresh too");
+        assert_eq!(
+            bits_seen,
+            u32::MAX,
+            "the high half carries random bits, not zeros"
+        );
+        assert_eq!(dev.ignored_accesses(), 0);
+    }
+
+    #[test]
     fn mark_storage_is_bounded() {
         let dev = device();
         for i in 0..(MAX_MARKS as u32 + 10) {
@@ -296,7 +342,7 @@ mod tests {
             }
             let mut buf = data.clone();
             dev.read(offset, &mut buf);
-            let known = [REG_MAGIC, REG_VERSION, REG_CPUS, REG_CPU_MODE, REG_CLOCK_NS, REG_CLOCK_NS + 4, REG_MEM_BYTES, REG_MEM_BYTES + 4];
+            let known = [REG_MAGIC, REG_VERSION, REG_CPUS, REG_CPU_MODE, REG_CLOCK_NS, REG_CLOCK_NS + 4, REG_MEM_BYTES, REG_MEM_BYTES + 4, REG_RANDOM, REG_RANDOM + 4];
             if !known.contains(&offset) {
                 prop_assert!(buf.iter().all(|&b| b == 0));
             }

@@ -1,0 +1,392 @@
+//! A polling virtio-net driver (virtio 1.2 §5.1) over the virtio-mmio transport, as
+//! smoltcp's [`Device`]: a receive queue kept full of [`BUFFER`]-byte buffers and a transmit
+//! queue of as many, each frame behind the 12-byte `virtio_net_hdr` of VERSION_1.
+//!
+//! No interrupts: receiving looks at the used ring, transmitting reclaims what the device has
+//! used and notifies. The rings and buffers come from the heap, so a VM without a NIC pays
+//! nothing. The driver is ours rather than `virtio-drivers`' `VirtIONetRaw` because the
+//! transport and the barriers the host's two CPU modes accept are already here (`blk.rs`),
+//! and its HAL would add DMA-mapping indirection an identity-mapped kernel does not need.
+
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
+use core::sync::atomic::{fence, Ordering};
+
+use labvisor_guest_abi::virtio::net::{config, feature, DEVICE_ID, HEADER_LEN, LINK_UP};
+use labvisor_guest_abi::virtio::net::{MAX_FRAME, RX_QUEUE, TX_QUEUE};
+use labvisor_guest_abi::virtio::{reg, status, F_VERSION_1, MAGIC};
+use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
+use smoltcp::time::Instant;
+
+use super::{mmio_read32, mmio_write32};
+
+/// Entries per queue.
+const QUEUE_SIZE: u16 = 64;
+/// Bytes of one buffer: the header and a full frame, rounded up.
+const BUFFER: usize = 2048;
+const _: () = assert!(HEADER_LEN + MAX_FRAME <= BUFFER);
+
+const DESC_WRITE: u16 = 2;
+
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+struct Desc {
+    addr: u64,
+    len: u32,
+    flags: u16,
+    next: u16,
+}
+
+/// One split virtqueue's rings (virtio 1.2 §2.7), page-aligned, in one heap block.
+#[repr(C, align(4096))]
+struct Rings {
+    desc: [Desc; QUEUE_SIZE as usize],
+    avail_flags: u16,
+    avail_idx: u16,
+    avail_ring: [u16; QUEUE_SIZE as usize],
+    avail_used_event: u16,
+    _pad: u16,
+    used_flags: u16,
+    used_idx: u16,
+    used_ring: [[u32; 2]; QUEUE_SIZE as usize],
+}
+
+/// A queue: its rings, its buffers (descriptor `i` always points at buffer `i`) and how far
+/// the driver has read the used ring.
+struct Queue {
+    rings: Box<Rings>,
+    buffers: Vec<[u8; BUFFER]>,
+    last_used: u16,
+    index: u16,
+}
+
+impl Queue {
+    fn new(index: u16) -> Queue {
+        let mut buffers = Vec::with_capacity(usize::from(QUEUE_SIZE));
+        buffers.resize(usize::from(QUEUE_SIZE), [0u8; BUFFER]);
+        let mut rings = Box::new(Rings {
+            desc: [Desc::default(); QUEUE_SIZE as usize],
+            avail_flags: 0,
+            avail_idx: 0,
+            avail_ring: [0; QUEUE_SIZE as usize],
+            avail_used_event: 0,
+            _pad: 0,
+            used_flags: 0,
+            used_idx: 0,
+            used_ring: [[0; 2]; QUEUE_SIZE as usize],
+        });
+        for (desc, buffer) in rings.desc.iter_mut().zip(&buffers) {
+            desc.addr = buffer.as_ptr() as u64;
+        }
+        Queue {
+            rings,
+            buffers,
+            last_used: 0,
+            index,
+        }
+    }
+
+    /// Tells the device where the rings are; `false` if it cannot take [`QUEUE_SIZE`].
+    fn attach(&self, base: u64) -> bool {
+        mmio_write32(base + reg::QUEUE_SEL, u32::from(self.index));
+        if mmio_read32(base + reg::QUEUE_NUM_MAX) < u32::from(QUEUE_SIZE) {
+            return false;
+        }
+        mmio_write32(base + reg::QUEUE_NUM, u32::from(QUEUE_SIZE));
+        let rings = &*self.rings;
+        for (low, high, addr) in [
+            (
+                reg::QUEUE_DESC_LOW,
+                reg::QUEUE_DESC_HIGH,
+                addr_of!(rings.desc) as u64,
+            ),
+            (
+                reg::QUEUE_DRIVER_LOW,
+                reg::QUEUE_DRIVER_HIGH,
+                addr_of!(rings.avail_flags) as u64,
+            ),
+            (
+                reg::QUEUE_DEVICE_LOW,
+                reg::QUEUE_DEVICE_HIGH,
+                addr_of!(rings.used_flags) as u64,
+            ),
+        ] {
+            mmio_write32(base + low, addr as u32);
+            mmio_write32(base + high, (addr >> 32) as u32);
+        }
+        mmio_write32(base + reg::QUEUE_READY, 1);
+        mmio_read32(base + reg::QUEUE_READY) == 1
+    }
+
+    /// Offers descriptor `id` (its buffer, `len` bytes) to the device. Returns without
+    /// notifying; the caller batches notifications.
+    fn offer(&mut self, id: u16, len: u32, flags: u16) {
+        let rings = &mut *self.rings;
+        rings.desc[usize::from(id)].len = len;
+        rings.desc[usize::from(id)].flags = flags;
+        let slot = usize::from(rings.avail_idx % QUEUE_SIZE);
+        rings.avail_ring[slot] = id;
+        // The device must see the descriptor and ring entry before the index that publishes
+        // them; this fence compiles to a locked instruction on this target (no SSE2 `mfence`,
+        // which KVM's instruction emulator lacks).
+        fence(Ordering::SeqCst);
+        let next = rings.avail_idx.wrapping_add(1);
+        // SAFETY: a field of a live heap block this driver owns; volatile because the device
+        // reads it concurrently.
+        unsafe { write_volatile(addr_of_mut!(rings.avail_idx), next) };
+    }
+
+    /// The next `(descriptor id, bytes written)` the device has used, if any. The id and
+    /// length are the device's word: both are checked before use.
+    fn take_used(&mut self) -> Option<(u16, usize)> {
+        let rings = &*self.rings;
+        // SAFETY: a field of a live heap block this driver owns; the device writes it.
+        let used_idx = unsafe { read_volatile(addr_of!(rings.used_idx)) };
+        if used_idx == self.last_used {
+            return None;
+        }
+        fence(Ordering::SeqCst);
+        let slot = usize::from(self.last_used % QUEUE_SIZE);
+        // SAFETY: as above; the entry is complete once used_idx covers it.
+        let [id, len] = unsafe { read_volatile(addr_of!(rings.used_ring[slot])) };
+        self.last_used = self.last_used.wrapping_add(1);
+        let id = u16::try_from(id).ok().filter(|&id| id < QUEUE_SIZE)?;
+        Some((id, (len as usize).min(BUFFER)))
+    }
+}
+
+/// What `net` and `ip` print about the card.
+#[derive(Clone, Copy)]
+pub struct NetInfo {
+    pub mac: [u8; 6],
+    /// `None` when the device does not report a link status.
+    pub link_up: Option<bool>,
+    /// Frames received and sent, and frames the driver dropped (bad length, no buffer).
+    pub received: u64,
+    pub sent: u64,
+    pub dropped: u64,
+}
+
+/// A virtio-net device the driver has brought up.
+pub struct Net {
+    base: u64,
+    rx: Queue,
+    tx: Queue,
+    /// Transmit descriptors the device has given back.
+    tx_free: Vec<u16>,
+    /// Receive descriptors consumed since the last notify.
+    rx_refilled: bool,
+    info: NetInfo,
+}
+
+/// Brings up the network card at slot address `base`, if it is one. `fallback_mac` is used
+/// when the device offers no MAC address.
+pub fn open(base: u64, fallback_mac: [u8; 6]) -> Option<Net> {
+    if mmio_read32(base + reg::MAGIC_VALUE) != MAGIC
+        || mmio_read32(base + reg::DEVICE_ID) != DEVICE_ID
+    {
+        return None;
+    }
+    mmio_write32(base + reg::STATUS, 0);
+    mmio_write32(base + reg::STATUS, status::ACKNOWLEDGE);
+    mmio_write32(base + reg::STATUS, status::ACKNOWLEDGE | status::DRIVER);
+    let mut offered = 0u64;
+    for sel in 0..2u32 {
+        mmio_write32(base + reg::DEVICE_FEATURES_SEL, sel);
+        offered |= u64::from(mmio_read32(base + reg::DEVICE_FEATURES)) << (32 * sel);
+    }
+    // No checksum or segmentation offload: every frame is whole and checksummed both ways.
+    let wanted = offered & (F_VERSION_1 | feature::MAC | feature::STATUS);
+    if wanted & F_VERSION_1 == 0 {
+        mmio_write32(base + reg::STATUS, status::FAILED);
+        return None;
+    }
+    for sel in 0..2u32 {
+        mmio_write32(base + reg::DRIVER_FEATURES_SEL, sel);
+        mmio_write32(base + reg::DRIVER_FEATURES, (wanted >> (32 * sel)) as u32);
+    }
+    let status = status::ACKNOWLEDGE | status::DRIVER | status::FEATURES_OK;
+    mmio_write32(base + reg::STATUS, status);
+    if mmio_read32(base + reg::STATUS) & status::FEATURES_OK == 0 {
+        return None;
+    }
+    let mut net = Net {
+        base,
+        rx: Queue::new(RX_QUEUE),
+        tx: Queue::new(TX_QUEUE),
+        tx_free: (0..QUEUE_SIZE).collect(),
+        rx_refilled: false,
+        info: NetInfo {
+            mac: if wanted & feature::MAC != 0 {
+                read_mac(base)
+            } else {
+                fallback_mac
+            },
+            link_up: None,
+            received: 0,
+            sent: 0,
+            dropped: 0,
+        },
+    };
+    if !net.rx.attach(base) || !net.tx.attach(base) {
+        mmio_write32(base + reg::STATUS, status::FAILED);
+        return None;
+    }
+    for id in 0..QUEUE_SIZE {
+        net.rx.offer(id, BUFFER as u32, DESC_WRITE);
+    }
+    mmio_write32(base + reg::STATUS, status | status::DRIVER_OK);
+    mmio_write32(base + reg::QUEUE_NOTIFY, u32::from(RX_QUEUE));
+    if wanted & feature::STATUS != 0 {
+        net.info.link_up = Some(read_link_status(base) & LINK_UP != 0);
+    }
+    Some(net)
+}
+
+fn read_mac(base: u64) -> [u8; 6] {
+    let mut mac = [0u8; 6];
+    for (i, byte) in mac.iter_mut().enumerate() {
+        // Byte-wide config reads: the MAC is not 4-byte aligned at its end.
+        // SAFETY: a device config byte in the identity-mapped MMIO window.
+        *byte =
+            unsafe { read_volatile((base + reg::CONFIG + config::MAC + i as u64) as *const u8) };
+    }
+    mac
+}
+
+fn read_link_status(base: u64) -> u16 {
+    // SAFETY: as in `read_mac`: a 2-byte config field.
+    unsafe { read_volatile((base + reg::CONFIG + config::STATUS) as *const u16) }
+}
+
+impl Net {
+    pub fn info(&self) -> NetInfo {
+        let mut info = self.info;
+        if info.link_up.is_some() {
+            info.link_up = Some(read_link_status(self.base) & LINK_UP != 0);
+        }
+        info
+    }
+
+    pub fn mac(&self) -> [u8; 6] {
+        self.info.mac
+    }
+
+    fn reclaim_tx(&mut self) {
+        while let Some((id, _)) = self.tx.take_used() {
+            if !self.tx_free.contains(&id) {
+                self.tx_free.push(id);
+            }
+        }
+    }
+
+    /// Gives the receive buffers consumed since the last call back to the device, with one
+    /// notification for all of them.
+    pub fn flush_rx(&mut self) {
+        if self.rx_refilled {
+            self.rx_refilled = false;
+            mmio_write32(self.base + reg::QUEUE_NOTIFY, u32::from(RX_QUEUE));
+        }
+    }
+}
+
+/// A received frame: descriptor `id`'s buffer, `len` bytes with the header.
+pub struct RxToken<'a> {
+    queue: &'a mut Queue,
+    refilled: &'a mut bool,
+    id: u16,
+    len: usize,
+}
+
+/// Room for one frame in transmit descriptor `id`.
+pub struct TxToken<'a> {
+    base: u64,
+    queue: &'a mut Queue,
+    free: &'a mut Vec<u16>,
+    sent: &'a mut u64,
+}
+
+impl phy::RxToken for RxToken<'_> {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        let frame = &self.queue.buffers[usize::from(self.id)][HEADER_LEN..self.len];
+        let result = f(frame);
+        self.queue.offer(self.id, BUFFER as u32, DESC_WRITE);
+        *self.refilled = true;
+        result
+    }
+}
+
+impl phy::TxToken for TxToken<'_> {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let len = len.min(MAX_FRAME);
+        // `transmit` hands out a token only with a free descriptor.
+        let id = self.free.pop().unwrap_or(0);
+        let buffer = &mut self.queue.buffers[usize::from(id)];
+        // Header all zeros: no checksum offload, GSO_NONE; num_buffers is RX-only.
+        buffer[..HEADER_LEN].fill(0);
+        let result = f(&mut buffer[HEADER_LEN..HEADER_LEN + len]);
+        self.queue.offer(id, (HEADER_LEN + len) as u32, 0);
+        mmio_write32(self.base + reg::QUEUE_NOTIFY, u32::from(TX_QUEUE));
+        *self.sent += 1;
+        result
+    }
+}
+
+impl Device for Net {
+    type RxToken<'a> = RxToken<'a>;
+    type TxToken<'a> = TxToken<'a>;
+
+    fn receive(&mut self, _: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
+        self.reclaim_tx();
+        if self.tx_free.is_empty() {
+            return None;
+        }
+        let (id, len) = loop {
+            let (id, len) = self.rx.take_used()?;
+            if len > HEADER_LEN {
+                break (id, len);
+            }
+            // A frame shorter than its header: give the buffer straight back.
+            self.info.dropped += 1;
+            self.rx.offer(id, BUFFER as u32, DESC_WRITE);
+            self.rx_refilled = true;
+        };
+        self.info.received += 1;
+        Some((
+            RxToken {
+                queue: &mut self.rx,
+                refilled: &mut self.rx_refilled,
+                id,
+                len,
+            },
+            TxToken {
+                base: self.base,
+                queue: &mut self.tx,
+                free: &mut self.tx_free,
+                sent: &mut self.info.sent,
+            },
+        ))
+    }
+
+    fn transmit(&mut self, _: Instant) -> Option<TxToken<'_>> {
+        self.reclaim_tx();
+        if self.tx_free.is_empty() {
+            return None;
+        }
+        Some(TxToken {
+            base: self.base,
+            queue: &mut self.tx,
+            free: &mut self.tx_free,
+            sent: &mut self.info.sent,
+        })
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ethernet;
+        caps.max_transmission_unit = MAX_FRAME;
+        caps.max_burst_size = Some(usize::from(QUEUE_SIZE) / 2);
+        caps
+    }
+}

@@ -1,0 +1,166 @@
+//! The test services of `serve`: echo (RFC 862), discard (RFC 863) and chargen (RFC 864) on
+//! a TCP port, one connection at a time, listening again when it ends. They run in the
+//! background, stepped by every poll, so benchmarks can drive them while the shell is free.
+
+use alloc::vec;
+
+use smoltcp::iface::{SocketHandle, SocketSet};
+use smoltcp::socket::tcp::{self, State};
+
+/// Bytes of each direction's socket buffer: room for a window large enough for bulk runs.
+const BUFFER: usize = 256 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Echo,
+    Discard,
+    Chargen,
+}
+
+impl Kind {
+    pub fn parse(name: &str) -> Option<Kind> {
+        match name {
+            "echo" => Some(Kind::Echo),
+            "discard" => Some(Kind::Discard),
+            "chargen" => Some(Kind::Chargen),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Echo => "echo",
+            Kind::Discard => "discard",
+            Kind::Chargen => "chargen",
+        }
+    }
+}
+
+pub struct Service {
+    pub kind: Kind,
+    pub port: u16,
+    handle: SocketHandle,
+    /// Where in chargen's period the next byte is.
+    chargen_at: usize,
+    pub connections: u64,
+    pub bytes_in: u64,
+    pub bytes_out: u64,
+    connected: bool,
+}
+
+/// chargen's output (RFC 864): 95 lines of 72 characters, each starting one character
+/// further along the printable ASCII characters, repeated for as long as the peer reads.
+const CHARGEN_PERIOD: usize = 95 * 74;
+
+fn chargen_byte(at: usize) -> u8 {
+    let (line, column) = (at / 74, at % 74);
+    match column {
+        72 => b'\r',
+        73 => b'\n',
+        _ => b' ' + ((line + column) % 95) as u8,
+    }
+}
+
+/// One period of chargen, built once so that sending is a copy.
+fn chargen_pattern() -> &'static [u8] {
+    static PATTERN: crate::sync::SpinLock<Option<&'static [u8]>> = crate::sync::SpinLock::new(None);
+    let mut pattern = PATTERN.lock();
+    pattern.get_or_insert_with(|| {
+        let bytes: alloc::vec::Vec<u8> = (0..CHARGEN_PERIOD).map(chargen_byte).collect();
+        alloc::vec::Vec::leak(bytes)
+    })
+}
+
+impl Service {
+    pub fn new(sockets: &mut SocketSet<'static>, kind: Kind, port: u16) -> Service {
+        let mut socket = tcp::Socket::new(
+            tcp::SocketBuffer::new(vec![0; BUFFER]),
+            tcp::SocketBuffer::new(vec![0; BUFFER]),
+        );
+        socket.set_ack_delay(None);
+        socket.set_nagle_enabled(false);
+        let handle = sockets.add(socket);
+        Service {
+            kind,
+            port,
+            handle,
+            chargen_at: 0,
+            connections: 0,
+            bytes_in: 0,
+            bytes_out: 0,
+            connected: false,
+        }
+    }
+
+    /// Serves the connection, if there is one; `true` if bytes moved.
+    pub fn step(&mut self, sockets: &mut SocketSet<'static>) -> bool {
+        let socket = sockets.get_mut::<tcp::Socket>(self.handle);
+        match socket.state() {
+            State::Closed => {
+                self.connected = false;
+                let _ = socket.listen(self.port);
+                return false;
+            }
+            State::Listen | State::SynReceived | State::SynSent => return false,
+            _ => {}
+        }
+        if !self.connected {
+            self.connected = true;
+            self.connections += 1;
+        }
+        let before = self.bytes_in + self.bytes_out;
+        match self.kind {
+            Kind::Discard => {
+                while let Ok(n) = socket.recv(|data| (data.len(), data.len())) {
+                    if n == 0 {
+                        break;
+                    }
+                    self.bytes_in += n as u64;
+                }
+            }
+            Kind::Echo => {
+                let mut chunk = [0u8; 2048];
+                while socket.can_recv() && socket.can_send() {
+                    let room = (socket.send_capacity() - socket.send_queue()).min(chunk.len());
+                    let Ok(n) = socket.recv_slice(&mut chunk[..room]) else {
+                        break;
+                    };
+                    if n == 0 {
+                        break;
+                    }
+                    self.bytes_in += n as u64;
+                    let sent = socket.send_slice(&chunk[..n]).unwrap_or(0);
+                    self.bytes_out += sent as u64;
+                }
+            }
+            Kind::Chargen => {
+                while let Ok(n) = socket.recv(|data| (data.len(), data.len())) {
+                    if n == 0 {
+                        break;
+                    }
+                    self.bytes_in += n as u64;
+                }
+                let pattern = chargen_pattern();
+                let at = &mut self.chargen_at;
+                let sent = socket
+                    .send(|room| {
+                        let mut n = 0;
+                        while n < room.len() {
+                            let take = (room.len() - n).min(CHARGEN_PERIOD - *at);
+                            room[n..n + take].copy_from_slice(&pattern[*at..*at + take]);
+                            n += take;
+                            *at = (*at + take) % CHARGEN_PERIOD;
+                        }
+                        (n, n)
+                    })
+                    .unwrap_or(0);
+                self.bytes_out += sent as u64;
+            }
+        }
+        // The peer has sent everything: close once the data is read (and echoed back).
+        if socket.state() == State::CloseWait && !socket.can_recv() && socket.send_queue() == 0 {
+            socket.close();
+        }
+        self.bytes_in + self.bytes_out != before
+    }
+}
