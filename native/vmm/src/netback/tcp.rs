@@ -316,11 +316,15 @@ fn connect_from(bind: SocketAddrV4, target: SocketAddrV4) -> std::io::Result<std
     Ok(socket.into())
 }
 
-/// A seed for smoltcp's initial sequence numbers and ports, different in every run (the
-/// standard library's hasher keys come from the OS's randomness).
+/// A seed for smoltcp's initial sequence numbers, fresh in every run from the host's
+/// `getrandom`: predictable sequence numbers would let anyone who can reach a forward
+/// guess their way into its connections.
 fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u64(std::process::id().into());
-    h.finish()
+    let mut seed = [0u8; 8];
+    // Without the kernel's randomness (never on Linux ≥ 3.17), fall back to the clock.
+    if getrandom::getrandom(&mut seed).is_err() {
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+        return now.map_or(0, |d| d.as_nanos() as u64);
+    }
+    u64::from_le_bytes(seed)
 }

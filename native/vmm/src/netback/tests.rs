@@ -490,3 +490,132 @@ fn a_forward_without_a_host_address_listens_on_loopback_only() {
         SocketAddrV4::new(Ipv4Addr::LOCALHOST, port)
     );
 }
+
+/// An ARP request from the guest for `target`.
+fn arp_request(target: Ipv4Addr) -> Vec<u8> {
+    use smoltcp::wire::{
+        ArpOperation, ArpPacket, ArpRepr, EthernetFrame, EthernetProtocol, EthernetRepr,
+    };
+    let arp = ArpRepr::EthernetIpv4 {
+        operation: ArpOperation::Request,
+        source_hardware_addr: EthernetAddress(DEFAULT_MAC),
+        source_protocol_addr: GUEST_IP,
+        target_hardware_addr: EthernetAddress([0; 6]),
+        target_protocol_addr: target,
+    };
+    let eth = EthernetRepr {
+        src_addr: EthernetAddress(DEFAULT_MAC),
+        dst_addr: EthernetAddress::BROADCAST,
+        ethertype: EthernetProtocol::Arp,
+    };
+    let mut bytes = vec![0u8; 14 + arp.buffer_len()];
+    let mut frame = EthernetFrame::new_unchecked(&mut bytes[..]);
+    eth.emit(&mut frame);
+    arp.emit(&mut ArpPacket::new_unchecked(frame.payload_mut()));
+    bytes
+}
+
+/// A TCP SYN from the guest's `sport` to the gateway's `dport`, checksums right.
+fn syn_frame(sport: u16, dport: u16) -> Vec<u8> {
+    use smoltcp::phy::ChecksumCapabilities;
+    use smoltcp::wire::{
+        EthernetFrame, EthernetProtocol, EthernetRepr, IpProtocol, Ipv4Packet, Ipv4Repr, TcpPacket,
+        TcpSeqNumber,
+    };
+    let eth = EthernetRepr {
+        src_addr: EthernetAddress(DEFAULT_MAC),
+        dst_addr: EthernetAddress(engine_mac(GATEWAY_IP).0),
+        ethertype: EthernetProtocol::Ipv4,
+    };
+    let ip = Ipv4Repr {
+        src_addr: GUEST_IP,
+        dst_addr: GATEWAY_IP,
+        next_header: IpProtocol::Tcp,
+        payload_len: 20,
+        hop_limit: 64,
+    };
+    let mut bytes = vec![0u8; 14 + 20 + 20];
+    let mut frame = EthernetFrame::new_unchecked(&mut bytes[..]);
+    eth.emit(&mut frame);
+    let mut packet = Ipv4Packet::new_unchecked(frame.payload_mut());
+    ip.emit(&mut packet, &ChecksumCapabilities::default());
+    let mut tcp = TcpPacket::new_unchecked(packet.payload_mut());
+    tcp.set_src_port(sport);
+    tcp.set_dst_port(dport);
+    tcp.set_seq_number(TcpSeqNumber(i32::from(sport) * 1000));
+    tcp.set_header_len(20);
+    tcp.clear_flags();
+    tcp.set_syn(true);
+    tcp.set_window_len(65535);
+    tcp.fill_checksum(&GUEST_IP.into(), &GATEWAY_IP.into());
+    bytes
+}
+
+#[test]
+fn hostile_frames_and_a_syn_flood_leave_the_table_bounded_the_drops_counted_and_the_link_alive() {
+    // A listener that never accepts: the host completes the handshakes in its backlog, so
+    // every admitted flow stays in the table.
+    let server = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut config = config(&[]);
+    config.gateway.nat.max_entries = 32;
+    let mut guest = boot(config);
+    let driver = &mut guest.nic.0;
+
+    // Garbage of every length, from an xorshift stream (reproducible).
+    let mut state = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let garbage: Vec<Vec<u8>> = (0..2000)
+        .map(|i| {
+            let len = (next() % 1514) as usize;
+            let mut f: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+            // Half of them look like IPv4 from the guest, to reach deeper parsers.
+            if i % 2 == 0 && f.len() >= 14 {
+                f[..6].copy_from_slice(&engine_mac(GATEWAY_IP).0);
+                f[6..12].copy_from_slice(&DEFAULT_MAC);
+                f[12..14].copy_from_slice(&[0x08, 0x00]);
+            }
+            f
+        })
+        .collect();
+    assert_eq!(driver.send_batch(garbage.iter().map(Vec::as_slice)), 2000);
+    // A SYN flood from 500 ports, past the table's 32 entries.
+    let flood: Vec<Vec<u8>> = (0..500).map(|i| syn_frame(20_000 + i, port)).collect();
+    assert_eq!(driver.send_batch(flood.iter().map(Vec::as_slice)), 500);
+
+    // The link still works: the gateway answers an ARP request after all that.
+    let ask = arp_request(GATEWAY_IP);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut answered = false;
+    while !answered {
+        assert!(Instant::now() < deadline, "the gateway stopped answering");
+        driver.send(&ask);
+        std::thread::sleep(Duration::from_millis(5));
+        answered = driver
+            .receive()
+            .iter()
+            .any(|f| f.len() >= 22 && f[12..14] == [0x08, 0x06] && f[20..22] == [0, 2]);
+    }
+    let report = guest.handle.finish(DEFAULT_MAC);
+    assert!(
+        report.conntrack.len() <= 32,
+        "the table stays bounded: {} entries",
+        report.conntrack.len()
+    );
+    assert!(
+        report.guest_drops.get(DropKind::NatTableFull) >= 500 - 32,
+        "{:?}",
+        report.guest_drops
+    );
+    assert!(
+        report.guest_drops.total() >= 1000,
+        "the garbage was counted: {:?}",
+        report.guest_drops
+    );
+    drop(server);
+}
