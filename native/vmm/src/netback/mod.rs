@@ -43,7 +43,9 @@ use labvisor_core::net::packet::Proto;
 use mio::{Events, Poll, Token, Waker};
 use serde::Serialize;
 
+use crate::devices::net::driver::HostDriver;
 use crate::devices::net::{Link, NetCounters};
+use crate::devices::virtio_mmio::MmioTransport;
 use capture::Capture;
 use forward::{ListenSocket, Listener};
 use nat::{HostDrop, NatState};
@@ -268,6 +270,29 @@ impl NetBackend {
             link,
             thread: Some(thread),
         })
+    }
+}
+
+impl NetBackend {
+    /// Runs the backend behind a device of its own over fresh memory, driven from the host
+    /// by a [`HostDriver`] with RX buffers of `buffer_bytes`, as tests and `bench-net` do.
+    pub fn start_host_driven(self, buffer_bytes: u32) -> Result<(HostDriver, NetHandle), NetError> {
+        use vm_memory::{GuestAddress, GuestMemoryMmap};
+        let bytes = crate::devices::net::driver::memory_bytes(buffer_bytes);
+        let mem = GuestMemoryMmap::from_ranges(&[(GuestAddress(0), bytes)])
+            .map_err(|e| NetError::Start(std::io::Error::other(e.to_string())))?;
+        let link = Arc::new(Link::default());
+        let device = crate::devices::net::VirtioNet::new(self.config.mac, link.clone());
+        let transport = MmioTransport::new(Some(Box::new(device)), mem.clone())
+            .map_err(|e| NetError::Start(std::io::Error::other(e.to_string())))?;
+        let transport = Arc::new(Mutex::new(transport));
+        let slot = transport.clone();
+        let handle = self.start(link, move || {
+            lock(&slot).poll(crate::devices::net::RX_QUEUE);
+        })?;
+        let driver = HostDriver::start(transport, mem, buffer_bytes)
+            .map_err(|e| NetError::Start(std::io::Error::other(e.to_string())))?;
+        Ok((driver, handle))
     }
 }
 

@@ -6,16 +6,13 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::time::{Duration, Instant};
 
-use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet};
-use smoltcp::phy::{self, DeviceCapabilities, Medium};
+use smoltcp::iface::SocketHandle;
 use smoltcp::socket::{tcp as stcp, udp as sudp};
-use smoltcp::wire::{EthernetAddress, IpAddress, IpCidr, IpEndpoint};
-use vm_memory::{GuestAddress, GuestMemoryMmap};
+use smoltcp::wire::{EthernetAddress, IpAddress, IpEndpoint};
 
 use super::*;
-use crate::devices::net::driver::{memory_bytes, HostDriver};
-use crate::devices::net::{VirtioNet, DEFAULT_MAC, RX_QUEUE};
-use crate::devices::virtio_mmio::MmioTransport;
+use crate::devices::net::stand_in::StandIn;
+use crate::devices::net::DEFAULT_MAC;
 use labvisor_core::net::gateway::DropKind;
 
 const BUFFER: u32 = 2048;
@@ -39,111 +36,24 @@ fn without_host_loopback() -> NetConfig {
 
 /// The guest: smoltcp over the host-side driver of the device.
 struct Guest {
-    iface: Interface,
-    sockets: SocketSet<'static>,
-    nic: Nic,
+    stand_in: StandIn,
     handle: NetHandle,
-    epoch: Instant,
-}
-
-struct Nic(HostDriver);
-
-impl phy::Device for Nic {
-    type RxToken<'a> = GuestRx;
-    type TxToken<'a> = GuestTx<'a>;
-    fn receive(&mut self, _: smoltcp::time::Instant) -> Option<(GuestRx, GuestTx<'_>)> {
-        let frame = self.0.receive_one()?;
-        Some((GuestRx(frame), GuestTx(&mut self.0)))
-    }
-    fn transmit(&mut self, _: smoltcp::time::Instant) -> Option<GuestTx<'_>> {
-        Some(GuestTx(&mut self.0))
-    }
-    fn capabilities(&self) -> DeviceCapabilities {
-        let mut caps = DeviceCapabilities::default();
-        caps.medium = Medium::Ethernet;
-        caps.max_transmission_unit = 1514;
-        caps
-    }
-}
-
-struct GuestRx(Vec<u8>);
-impl phy::RxToken for GuestRx {
-    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
-        f(&self.0)
-    }
-}
-struct GuestTx<'a>(&'a mut HostDriver);
-impl phy::TxToken for GuestTx<'_> {
-    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
-        let mut frame = vec![0u8; len];
-        let r = f(&mut frame);
-        self.0.send(&frame);
-        r
-    }
-}
-
-/// A driver that hands frames out one at a time, for smoltcp's `receive`.
-trait OneByOne {
-    fn receive_one(&mut self) -> Option<Vec<u8>>;
-}
-thread_local! {
-    static PENDING: std::cell::RefCell<std::collections::VecDeque<Vec<u8>>> = Default::default();
-}
-impl OneByOne for HostDriver {
-    fn receive_one(&mut self) -> Option<Vec<u8>> {
-        PENDING.with(|p| {
-            let mut p = p.borrow_mut();
-            if p.is_empty() {
-                p.extend(self.receive());
-            }
-            p.pop_front()
-        })
-    }
 }
 
 fn boot(config: NetConfig) -> Guest {
-    try_boot(config).unwrap()
-}
-
-fn try_boot(config: NetConfig) -> Result<Guest, NetError> {
-    let mem = GuestMemoryMmap::from_ranges(&[(GuestAddress(0), memory_bytes(BUFFER))]).unwrap();
-    let link = Arc::new(Link::default());
-    let device = VirtioNet::new(config.mac, link.clone());
-    let transport = Arc::new(Mutex::new(
-        MmioTransport::new(Some(Box::new(device)), mem.clone()).unwrap(),
-    ));
-    let backend = NetBackend::bind(config)?;
-    let t = transport.clone();
-    let handle = backend.start(link, move || {
-        lock(&t).poll(RX_QUEUE);
-    })?;
-    let driver = HostDriver::start(transport, mem, BUFFER).unwrap();
-    let mut nic = Nic(driver);
-    let mut iface = Interface::new(
-        Config::new(EthernetAddress(DEFAULT_MAC).into()),
-        &mut nic,
-        smoltcp::time::Instant::ZERO,
-    );
-    iface.update_ip_addrs(|a| {
-        let _ = a.push(IpCidr::new(GUEST_IP.into(), 24));
-    });
-    iface
-        .routes_mut()
-        .add_default_ipv4_route(GATEWAY_IP)
+    let (driver, handle) = NetBackend::bind(config)
+        .unwrap()
+        .start_host_driven(BUFFER)
         .unwrap();
-    Ok(Guest {
-        iface,
-        sockets: SocketSet::new(Vec::new()),
-        nic,
+    Guest {
+        stand_in: StandIn::new(driver, GUEST_IP, GATEWAY_IP, 1500),
         handle,
-        epoch: Instant::now(),
-    })
+    }
 }
 
 impl Guest {
     fn poll(&mut self) {
-        let now = smoltcp::time::Instant::from_micros(self.epoch.elapsed().as_micros() as i64);
-        self.iface.poll(now, &mut self.nic, &mut self.sockets);
+        self.stand_in.poll();
     }
 
     /// Polls until `done` holds, for at most 10 s.
@@ -161,16 +71,17 @@ impl Guest {
             stcp::SocketBuffer::new(vec![0; 65536]),
             stcp::SocketBuffer::new(vec![0; 65536]),
         );
-        self.sockets.add(socket)
+        self.stand_in.sockets.add(socket)
     }
 
     fn tcp(&mut self, h: SocketHandle) -> &mut stcp::Socket<'static> {
-        self.sockets.get_mut::<stcp::Socket>(h)
+        self.stand_in.sockets.get_mut::<stcp::Socket>(h)
     }
 
     fn connect(&mut self, h: SocketHandle, to: (Ipv4Addr, u16), from_port: u16) {
-        let cx = self.iface.context();
-        self.sockets
+        let cx = self.stand_in.iface.context();
+        self.stand_in
+            .sockets
             .get_mut::<stcp::Socket>(h)
             .connect(cx, IpEndpoint::new(to.0.into(), to.1), from_port)
             .unwrap();
@@ -182,11 +93,11 @@ impl Guest {
             sudp::PacketBuffer::new(vec![sudp::PacketMetadata::EMPTY; 8], vec![0; 8192]),
         );
         socket.bind(port).unwrap();
-        self.sockets.add(socket)
+        self.stand_in.sockets.add(socket)
     }
 
     fn udp(&mut self, h: SocketHandle) -> &mut sudp::Socket<'static> {
-        self.sockets.get_mut::<sudp::Socket>(h)
+        self.stand_in.sockets.get_mut::<sudp::Socket>(h)
     }
 
     /// Reads what the guest's socket has until `want` bytes arrived.
@@ -560,7 +471,7 @@ fn hostile_frames_and_a_syn_flood_leave_the_table_bounded_the_drops_counted_and_
     let mut config = config(&[]);
     config.gateway.nat.max_entries = 32;
     let mut guest = boot(config);
-    let driver = &mut guest.nic.0;
+    let driver = &mut guest.stand_in.nic.driver;
 
     // Garbage of every length, from an xorshift stream (reproducible).
     let mut state = 0x2545_f491_4f6c_dd1du64;

@@ -17,6 +17,7 @@
 //! than the backend drains loses frames (counted), as a real NIC does.
 
 pub mod driver;
+pub mod stand_in;
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
