@@ -39,8 +39,12 @@ impl Rings {
 
 /// Guest memory this driver needs for buffers of `buffer_bytes`.
 pub fn memory_bytes(buffer_bytes: u32) -> usize {
-    let per_queue = 0x4000 + usize::from(QUEUE_ENTRIES) * buffer_bytes as usize;
-    (2 * per_queue).next_multiple_of(0x1000)
+    2 * queue_bytes(buffer_bytes) as usize
+}
+
+/// Bytes of one queue's rings and buffers, whole pages: the TX queue starts after the RX one.
+fn queue_bytes(buffer_bytes: u32) -> u64 {
+    (0x4000 + u64::from(QUEUE_ENTRIES) * u64::from(buffer_bytes)).next_multiple_of(0x1000)
 }
 
 /// Why the device would not come up.
@@ -72,8 +76,7 @@ impl HostDriver {
         mem: GuestMemoryMmap,
         buffer_bytes: u32,
     ) -> Result<HostDriver, Refused> {
-        let per_queue = 0x4000 + u64::from(QUEUE_ENTRIES) * u64::from(buffer_bytes);
-        let per_queue = per_queue.next_multiple_of(0x1000);
+        let per_queue = queue_bytes(buffer_bytes);
         let mut driver = HostDriver {
             transport,
             mem,
