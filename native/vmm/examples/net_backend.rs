@@ -110,8 +110,12 @@ fn udp(mtu: usize, seconds: f64) -> Row {
         frames_per_s: d as f64 / elapsed,
         gbit_per_s: b as f64 * 8.0 / elapsed / 1e9,
         note: format!(
-            "{} sent, {} dropped at the device's full queue",
-            report.device.tx_frames, report.device.tx_dropped_full
+            "{} sent; {} never reached the receiver (its socket buffer)",
+            report.device.tx_frames,
+            report
+                .device
+                .tx_frames
+                .saturating_sub(datagrams.load(Ordering::Relaxed))
         ),
     }
 }

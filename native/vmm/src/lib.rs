@@ -425,7 +425,7 @@ fn spawn_vcpu(
 }
 
 /// Starts the network backend on the NIC in `slot`: it fills the RX queue of that slot's
-/// transport from a thread of its own.
+/// transport, and resumes its TX queue after a full link, from a thread of its own.
 fn start_network(
     backend: netback::NetBackend,
     link: Arc<devices::net::Link>,
@@ -438,10 +438,9 @@ fn start_network(
         .ok_or_else(|| VmmError::Config(format!("no virtio slot {slot} for the network card")))?;
     let handle = backend
         .start(link, move || {
-            transport
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .poll(devices::net::RX_QUEUE);
+            let mut transport = transport.lock().unwrap_or_else(|p| p.into_inner());
+            transport.poll(devices::net::RX_QUEUE);
+            transport.poll(devices::net::TX_QUEUE);
         })
         .map_err(|e| VmmError::Host(e.to_string()))?;
     Ok((handle, mac))

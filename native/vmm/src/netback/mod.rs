@@ -223,7 +223,8 @@ impl NetBackend {
     }
 
     /// Starts the backend's thread on `link`; `deliver` makes the device take the frames
-    /// queued for the guest (it polls the RX queue).
+    /// queued for the guest and the guest's frames it held back while the link was full (it
+    /// polls the RX and TX queues).
     pub fn start(
         self,
         link: Arc<Link>,
@@ -288,7 +289,9 @@ impl NetBackend {
         let transport = Arc::new(Mutex::new(transport));
         let slot = transport.clone();
         let handle = self.start(link, move || {
-            lock(&slot).poll(crate::devices::net::RX_QUEUE);
+            let mut transport = lock(&slot);
+            transport.poll(crate::devices::net::RX_QUEUE);
+            transport.poll(crate::devices::net::TX_QUEUE);
         })?;
         let driver = HostDriver::start(transport, mem, buffer_bytes)
             .map_err(|e| NetError::Start(std::io::Error::other(e.to_string())))?;
@@ -373,15 +376,17 @@ struct Backend {
 impl Backend {
     fn run(mut self) -> Option<Capture> {
         let mut events = Events::with_capacity(256);
-        let mut last_expiry = std::time::Instant::now();
+        let mut last_expiry = 0u64;
         while !self.stop.load(Ordering::SeqCst) {
+            let now = self.tick();
             let timeout = self
                 .tcp
-                .poll_delay(self.smoltcp_now())
+                .poll_delay(now)
                 .map_or(EXPIRY_EVERY, |d| d.min(EXPIRY_EVERY));
             if self.poll.poll(&mut events, Some(timeout)).is_err() {
                 std::thread::sleep(Duration::from_millis(1));
             }
+            let now = self.tick();
             for event in events.iter() {
                 match event.token() {
                     WAKE => {}
@@ -389,22 +394,24 @@ impl Backend {
                     token => self.udp_replies(token),
                 }
             }
-            self.guest_frames();
-            self.run_tcp();
-            if last_expiry.elapsed() >= EXPIRY_EVERY {
+            let took = self.guest_frames();
+            self.run_tcp(now);
+            let micros = now.total_micros() as u64;
+            if micros.saturating_sub(last_expiry) >= EXPIRY_EVERY.as_micros() as u64 {
                 self.expire();
-                last_expiry = std::time::Instant::now();
+                last_expiry = micros;
             }
-            if self.link.pending_for_guest() > 0 {
+            if took || self.link.pending_for_guest() > 0 {
                 (self.deliver)();
             }
         }
         self.capture
     }
 
-    fn smoltcp_now(&self) -> smoltcp::time::Instant {
-        let elapsed = lock(&self.nat).epoch.elapsed();
-        smoltcp::time::Instant::from_micros(elapsed.as_micros() as i64)
+    /// Reads the clock once for a batch of work: the NAT's time and smoltcp's.
+    fn tick(&self) -> smoltcp::time::Instant {
+        let micros = lock(&self.nat).tick();
+        smoltcp::time::Instant::from_micros(micros as i64)
     }
 
     fn token(&mut self) -> Token {
@@ -416,9 +423,11 @@ impl Backend {
         lock(&self.nat).host_drop(why);
     }
 
-    fn guest_frames(&mut self) {
+    /// Handles every frame the guest sent; returns whether there were any.
+    fn guest_frames(&mut self) -> bool {
         let mut inbox = std::mem::take(&mut self.inbox);
         self.link.take_from_guest(&mut inbox);
+        let took = !inbox.is_empty();
         for frame in inbox.drain(..) {
             if let Some(c) = &mut self.capture {
                 c.frame(&frame);
@@ -426,6 +435,7 @@ impl Backend {
             self.guest_frame(frame);
         }
         self.inbox = inbox;
+        took
     }
 
     fn send_to_guest(&mut self, frame: Vec<u8>) {
@@ -535,8 +545,7 @@ impl Backend {
         }
     }
 
-    fn run_tcp(&mut self) {
-        let now = self.smoltcp_now();
+    fn run_tcp(&mut self, now: smoltcp::time::Instant) {
         for orig in self.tcp.poll(now, self.poll.registry()) {
             self.by_orig.remove(&orig);
         }

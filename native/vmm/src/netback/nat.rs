@@ -39,6 +39,9 @@ impl HostDrop {
 pub(super) struct NatState {
     pub(super) gateway: Gateway,
     pub(super) epoch: std::time::Instant,
+    /// The time of the current batch of work, read from the clock once per batch
+    /// ([`NatState::tick`]): a clock read per frame costs more than the frame's NAT lookup.
+    now_micros: u64,
     pub(super) decisions: Vec<Decision>,
     pub(super) decisions_not_kept: u64,
     pub(super) host_drops: BTreeMap<HostDrop, u64>,
@@ -49,14 +52,22 @@ impl NatState {
         NatState {
             gateway,
             epoch: std::time::Instant::now(),
+            now_micros: 0,
             decisions: Vec::new(),
             decisions_not_kept: 0,
             host_drops: BTreeMap::new(),
         }
     }
 
+    /// Reads the clock for the next batch of work; returns microseconds since the start.
+    pub(super) fn tick(&mut self) -> u64 {
+        self.now_micros = self.epoch.elapsed().as_micros() as u64;
+        self.now_micros
+    }
+
+    /// The table's time: the current batch's.
     pub(super) fn now(&self) -> NatInstant {
-        NatInstant(self.epoch.elapsed().as_millis() as u64)
+        NatInstant(self.now_micros / 1000)
     }
 
     pub(super) fn host_drop(&mut self, why: HostDrop) {

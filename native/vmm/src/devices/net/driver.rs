@@ -194,8 +194,13 @@ impl HostDriver {
                 self.notify(TX_QUEUE);
                 pending = 0;
             }
-            // The device completes TX chains during the notification, so every buffer is
-            // free again by the time its slot comes round.
+            // A slot is reused only once the device has completed the chain in it; while the
+            // ring is full (the device waits for its backend), wait with it.
+            while self.tx_avail.wrapping_sub(self.used_index(self.tx)) >= QUEUE_ENTRIES {
+                self.notify(TX_QUEUE);
+                pending = 0;
+                std::thread::yield_now();
+            }
             let id = self.tx_avail % QUEUE_ENTRIES;
             let addr = GuestAddress(self.buffer(self.tx, id));
             self.mem

@@ -14,7 +14,8 @@
 //! reverse), too short for the header, too long, with too many segments or outside guest RAM
 //! is completed with length 0 and counted, never half-used. Every notification handles at most
 //! one queue's worth of chains, and the link's queues are bounded: a guest that sends faster
-//! than the backend drains loses frames (counted), as a real NIC does.
+//! than the backend drains finds its TX ring full and waits; frames for a guest that gives no
+//! RX buffers are dropped (counted), as a real NIC does.
 
 pub mod driver;
 pub mod stand_in;
@@ -65,8 +66,8 @@ pub struct NetCounters {
     pub tx_malformed: u64,
     /// RX chains the guest offered that could not hold a header (refused the same way).
     pub rx_malformed: u64,
-    /// Frames dropped because the other side's queue was full.
-    pub tx_dropped_full: u64,
+    /// Frames for the guest dropped because the link's queue towards it was full (the guest
+    /// did not give buffers fast enough). The other way the guest waits instead.
     pub rx_dropped_full: u64,
     /// Frames for the guest bigger than the buffer it offered.
     pub rx_dropped_too_big: u64,
@@ -80,7 +81,6 @@ struct AtomicCounters {
     rx_bytes: AtomicU64,
     tx_malformed: AtomicU64,
     rx_malformed: AtomicU64,
-    tx_dropped_full: AtomicU64,
     rx_dropped_full: AtomicU64,
     rx_dropped_too_big: AtomicU64,
 }
@@ -138,7 +138,6 @@ impl Link {
             rx_bytes: get(&c.rx_bytes),
             tx_malformed: get(&c.tx_malformed),
             rx_malformed: get(&c.rx_malformed),
-            tx_dropped_full: get(&c.tx_dropped_full),
             rx_dropped_full: get(&c.rx_dropped_full),
             rx_dropped_too_big: get(&c.rx_dropped_too_big),
         }
@@ -168,29 +167,29 @@ impl VirtioNet {
         c
     }
 
-    /// Copies each TX chain's frame out of guest memory and hands it to the link.
+    /// Copies each TX chain's frame out of guest memory and hands it to the link. While the
+    /// link is full, chains stay in the ring, as on a real NIC whose transmit ring is full:
+    /// the guest waits instead of losing frames, and the backend polls the queue again once
+    /// it has taken what was queued.
     fn transmit(&mut self, queue: &mut Queue, mem: &GuestMemoryMmap) -> bool {
         let c = &self.link.counters;
         let mut used = false;
         let mut sent = 0usize;
         for _ in 0..queue.size() {
+            if lock(&self.link.from_guest).len() >= LINK_QUEUE_FRAMES {
+                break;
+            }
             let Some(chain) = queue.pop_descriptor_chain(mem) else {
                 break;
             };
             let head = chain.head_index();
             let descriptors: Vec<Descriptor> = chain.take(MAX_SEGMENTS + 1).collect();
             match copy_out(mem, &descriptors) {
-                Some(mut bytes) => {
-                    bytes.drain(..HEADER_LEN);
-                    let mut from_guest = lock(&self.link.from_guest);
-                    if from_guest.len() >= LINK_QUEUE_FRAMES {
-                        bump(&c.tx_dropped_full, 1);
-                    } else {
-                        bump(&c.tx_frames, 1);
-                        bump(&c.tx_bytes, bytes.len() as u64);
-                        from_guest.push_back(bytes);
-                        sent += 1;
-                    }
+                Some(bytes) => {
+                    bump(&c.tx_frames, 1);
+                    bump(&c.tx_bytes, bytes.len() as u64);
+                    lock(&self.link.from_guest).push_back(bytes);
+                    sent += 1;
                 }
                 None => bump(&c.tx_malformed, 1),
             }
@@ -257,8 +256,8 @@ impl VirtioNet {
 /// Bytes of config space: `mac` and `status` (virtio 1.2 §5.1.4).
 const CONFIG_BYTES: usize = 8;
 
-/// The header and frame of a TX chain, copied out whole, or `None` if the chain is not a
-/// well-formed one (see the module's doc).
+/// The frame of a TX chain (its header skipped), copied out in one pass, or `None` if the
+/// chain is not a well-formed one (see the module's doc).
 fn copy_out(mem: &GuestMemoryMmap, descriptors: &[Descriptor]) -> Option<Vec<u8>> {
     if descriptors.len() > MAX_SEGMENTS || descriptors.iter().any(|d| d.is_write_only()) {
         return None;
@@ -269,14 +268,25 @@ fn copy_out(mem: &GuestMemoryMmap, descriptors: &[Descriptor]) -> Option<Vec<u8>
     if !(HEADER_LEN..=MAX_CHAIN_BYTES).contains(&total) {
         return None;
     }
-    let mut bytes = vec![0u8; total];
-    let mut at = 0usize;
+    let mut frame = vec![0u8; total - HEADER_LEN];
+    let (mut skip, mut at) = (HEADER_LEN, 0usize);
     for d in descriptors {
-        let n = d.len() as usize;
-        mem.read_slice(&mut bytes[at..at + n], d.addr()).ok()?;
-        at += n;
+        let len = d.len() as usize;
+        // The header's bytes are read only to be checked for being in guest memory.
+        let skipped = skip.min(len);
+        if skipped > 0 {
+            let mut header = [0u8; HEADER_LEN];
+            mem.read_slice(&mut header[..skipped], d.addr()).ok()?;
+            skip -= skipped;
+        }
+        let n = len - skipped;
+        if n > 0 {
+            let addr = d.addr().checked_add(skipped as u64)?;
+            mem.read_slice(&mut frame[at..at + n], addr).ok()?;
+            at += n;
+        }
     }
-    Some(bytes)
+    Some(frame)
 }
 
 /// How many bytes an RX chain can take, or `None` if it is not all device-writable, has too
