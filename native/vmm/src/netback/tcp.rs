@@ -7,8 +7,9 @@
 //! guest with a RST; a SYN the NAT refused finds no socket, and smoltcp answers that with a
 //! RST too. A forwarded connection runs the other way: the host accepted it, and smoltcp
 //! connects from the gateway to the guest's port; if the guest refuses, the host client is
-//! reset (SO_LINGER 0). Delayed ACKs are off and buffers are [`BUFFER_BYTES`] so that
-//! loopback speed is not lost in the engine.
+//! reset (SO_LINGER 0). Delayed ACKs are off and each direction's buffer holds at least
+//! [`BUFFER_BYTES`] and [`BUFFER_SEGMENTS`] full frames, so that the window, not the engine,
+//! is never what limits loopback speed.
 
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read, Write};
@@ -25,8 +26,11 @@ use labvisor_core::net::conntrack::FlowKey;
 use super::wire::EngineWire;
 use super::GuestSide;
 
-/// Each direction's buffer in the engine, per connection.
+/// The least each direction's buffer in the engine holds, per connection.
 pub const BUFFER_BYTES: usize = 256 * 1024;
+/// Full-size segments each buffer holds at least: at MTU 65520, 256 KiB would be four
+/// segments in flight, and every one a round trip through two threads.
+pub const BUFFER_SEGMENTS: usize = 32;
 
 /// One spliced connection.
 pub(super) struct TcpFlow {
@@ -77,10 +81,11 @@ impl TcpEngine {
         }
     }
 
-    fn new_socket() -> tcp::Socket<'static> {
+    fn new_socket(&self) -> tcp::Socket<'static> {
+        let bytes = BUFFER_BYTES.max(BUFFER_SEGMENTS * self.wire.mtu);
         let mut socket = tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0u8; BUFFER_BYTES]),
-            tcp::SocketBuffer::new(vec![0u8; BUFFER_BYTES]),
+            tcp::SocketBuffer::new(vec![0u8; bytes]),
+            tcp::SocketBuffer::new(vec![0u8; bytes]),
         );
         socket.set_ack_delay(None);
         socket.set_nagle_enabled(false);
@@ -101,7 +106,7 @@ impl TcpEngine {
         let host = connect_from(bind, target)?;
         let mut host = mio::net::TcpStream::from_std(host);
         registry.register(&mut host, token, Interest::READABLE | Interest::WRITABLE)?;
-        let mut socket = Self::new_socket();
+        let mut socket = self.new_socket();
         socket
             .listen(IpEndpoint::new(side.remote.into(), side.remote_port))
             .map_err(|e| std::io::Error::other(format!("smoltcp listen: {e}")))?;
@@ -122,7 +127,7 @@ impl TcpEngine {
         registry: &Registry,
     ) -> std::io::Result<()> {
         registry.register(&mut host, token, Interest::READABLE | Interest::WRITABLE)?;
-        let mut socket = Self::new_socket();
+        let mut socket = self.new_socket();
         socket
             .connect(
                 self.iface.context(),
