@@ -22,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
+use crate::bench_vm_disk::Vmm;
 use crate::sh;
 
 /// Options of `cargo xtask bench-net`.
@@ -54,25 +55,6 @@ pub fn run(args: Args) -> Result<()> {
         end_to_end(&args)?;
     }
     Ok(())
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Vmm {
-    LabvisorNative,
-    LabvisorEmulated,
-    Qemu,
-}
-
-impl Vmm {
-    fn name(self, pvm: bool) -> &'static str {
-        match (self, pvm) {
-            (Vmm::LabvisorNative, true) => "labvisor, native",
-            (Vmm::LabvisorNative, false) => "labvisor",
-            (Vmm::LabvisorEmulated, _) => "labvisor, emulated",
-            (Vmm::Qemu, true) => "QEMU microvm, emulated",
-            (Vmm::Qemu, false) => "QEMU microvm",
-        }
-    }
 }
 
 /// One VMM's figures.
