@@ -320,3 +320,53 @@ fn a_forward_on_a_port_in_use_fails_before_boot_naming_the_port() {
         "the VM never booted"
     );
 }
+
+#[test]
+fn ctrl_a_n_prints_the_live_nat_table_as_net_run_does() {
+    if !kvm_available() {
+        return;
+    }
+    // The console's keys work on a terminal only: `script` gives the VM one.
+    if std::process::Command::new("script")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        println!("SKIP: no `script` to give the VM a terminal");
+        return;
+    }
+    let (port, server) = http_server("seen in the table");
+    let command = format!(
+        "{} vm run --net --timeout 60s",
+        env!("CARGO_BIN_EXE_labvisor")
+    );
+    let mut vm = std::process::Command::new("script")
+        .args(["-qfec", &command, "/dev/null"])
+        .env("LANG", "C")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = vm.stdout.take().unwrap();
+    let mut input = vm.stdin.take().unwrap();
+    let mut seen = Vec::new();
+    read_until(&mut out, "labvisor# ", &mut seen);
+    input
+        .write_all(format!("get http://10.0.2.2:{port}/\r").as_bytes())
+        .unwrap();
+    read_until(&mut out, "bytes of body", &mut seen);
+    let peer_port = server.join().unwrap();
+    input.write_all(b"\x01n").unwrap();
+    read_until(&mut out, "Outside global", &mut seen);
+    read_until(&mut out, &format!("127.0.0.1:{port}"), &mut seen);
+    input.write_all(b"\x01x").unwrap();
+    assert_eq!(wait_or_kill(&mut vm, Duration::from_secs(30)), Some(0));
+    let shown = text(&seen);
+    assert!(shown.contains("== guest NAT"), "{shown}");
+    assert!(
+        shown.contains(&format!("tcp  127.0.0.1:{peer_port}")),
+        "the Cisco row names the host's real port: {shown}"
+    );
+    assert!(shown.contains(&format!("dport={port} ")), "{shown}");
+}
