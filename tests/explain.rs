@@ -7,13 +7,20 @@
 
 use labvisor_core::addr::{AddrError, SplitError};
 use labvisor_core::lang::{Explain, Lang};
+use labvisor_core::net::conntrack::FlowKey;
 use labvisor_core::net::forward::{ForwardProblem, Side};
+use labvisor_core::net::gateway::dhcp::{DhcpError, MessageType};
+use labvisor_core::net::gateway::{GuestDrop, Mac};
+use labvisor_core::net::nat::NatDrop;
+use labvisor_core::net::packet::Proto;
 use labvisor_core::net::sim::ActionError;
 use labvisor_core::net::topology::{NameError, NodeKind};
 use labvisor_core::net::trace::DropCause;
+use labvisor_core::net::wire::WireError;
 use labvisor_core::port::PortError;
 use labvisor_core::size::SizeError;
 use labvisor_core::sizing::{Problem, SizingError, Warning};
+use std::net::Ipv4Addr;
 
 fn s(text: &str) -> String {
     text.to_string()
@@ -362,7 +369,7 @@ fn forward_problems() -> Table<ForwardProblem> {
     use ForwardProblem::*;
     Table {
         name: "forward::ForwardProblem",
-        variants: 13,
+        variants: 14,
         samples: vec![
             VboxFieldCount(4),
             NatNetworkFieldCount(3),
@@ -376,6 +383,8 @@ fn forward_problems() -> Table<ForwardProblem> {
             QemuNoDash,
             QemuHostPart,
             QemuGuestPart,
+            DockerForm(1),
+            DockerForm(4),
             UnknownSyntax,
         ],
         variant: |p| match p {
@@ -391,7 +400,204 @@ fn forward_problems() -> Table<ForwardProblem> {
             QemuNoDash => 9,
             QemuHostPart => 10,
             QemuGuestPart => 11,
-            UnknownSyntax => 12,
+            DockerForm(_) => 12,
+            UnknownSyntax => 13,
+        },
+    }
+}
+
+fn nat_drops() -> Table<NatDrop> {
+    use NatDrop::*;
+    Table {
+        name: "nat::NatDrop",
+        variants: 6,
+        samples: vec![
+            PoolExhausted {
+                proto: Proto::Tcp,
+                first: 1024,
+                last: 65535,
+            },
+            TableFull { max: 8 },
+            NoMapping {
+                proto: Proto::Udp,
+                port: 5353,
+            },
+            Filtered {
+                nat_type: s("port-restricted cone"),
+                port: 40000,
+                admits: s("replies from the exact address and port the inside host sent to"),
+            },
+            HairpinOff,
+            Clash(s("tcp 10.0.2.2:80 > 127.0.0.1:40000")),
+        ],
+        variant: |d| match d {
+            PoolExhausted { .. } => 0,
+            TableFull { .. } => 1,
+            NoMapping { .. } => 2,
+            Filtered { .. } => 3,
+            HairpinOff => 4,
+            Clash(_) => 5,
+        },
+    }
+}
+
+fn wire_errors() -> Table<WireError> {
+    use WireError::*;
+    let key = FlowKey {
+        proto: Proto::Udp,
+        src: Ipv4Addr::new(10, 0, 2, 15),
+        dst: Ipv4Addr::new(10, 0, 2, 2),
+        sport: 5000,
+        dport: 7,
+    };
+    Table {
+        name: "wire::WireError",
+        variants: 11,
+        samples: vec![
+            Truncated {
+                what: "IPv4 header",
+                need: 20,
+                have: 9,
+            },
+            NotIpv4(6),
+            BadLength {
+                what: "UDP length",
+                value: 3,
+            },
+            BadChecksum {
+                found: 1,
+                expected: 2,
+            },
+            Fragment {
+                offset: 0,
+                more: true,
+            },
+            Protocol(47),
+            IcmpType(13),
+            BadIcmpChecksum {
+                found: 1,
+                expected: 2,
+            },
+            Quoted(Box::new(NotIpv4(6))),
+            Unrelated(key),
+            Nat(NatDrop::HairpinOff),
+        ],
+        variant: |e| match e {
+            Truncated { .. } => 0,
+            NotIpv4(_) => 1,
+            BadLength { .. } => 2,
+            BadChecksum { .. } => 3,
+            Fragment { .. } => 4,
+            Protocol(_) => 5,
+            IcmpType(_) => 6,
+            BadIcmpChecksum { .. } => 7,
+            Quoted(_) => 8,
+            Unrelated(_) => 9,
+            Nat(_) => 10,
+        },
+    }
+}
+
+fn dhcp_errors() -> Table<DhcpError> {
+    use DhcpError::*;
+    Table {
+        name: "gateway::dhcp::DhcpError",
+        variants: 11,
+        samples: vec![
+            Truncated { have: 100 },
+            NotRequest(2),
+            Hardware { htype: 6, hlen: 6 },
+            BadCookie,
+            OptionOverrun { code: 12 },
+            OptionLength {
+                code: 50,
+                len: 3,
+                expected: 4,
+            },
+            NoEnd,
+            NoMessageType,
+            UnknownMessageType(9),
+            NotFromClient(MessageType::Offer),
+            PoolExhausted {
+                first: Ipv4Addr::new(10, 0, 2, 15),
+                last: Ipv4Addr::new(10, 0, 2, 15),
+            },
+        ],
+        variant: |e| match e {
+            Truncated { .. } => 0,
+            NotRequest(_) => 1,
+            Hardware { .. } => 2,
+            BadCookie => 3,
+            OptionOverrun { .. } => 4,
+            OptionLength { .. } => 5,
+            NoEnd => 6,
+            NoMessageType => 7,
+            UnknownMessageType(_) => 8,
+            NotFromClient(_) => 9,
+            PoolExhausted { .. } => 10,
+        },
+    }
+}
+
+fn guest_drops() -> Table<GuestDrop> {
+    use GuestDrop::*;
+    let gw = Ipv4Addr::new(10, 0, 2, 2);
+    let mac = Mac([0x52, 0x54, 0x00, 0x12, 0x35, 0x02]);
+    Table {
+        name: "gateway::GuestDrop",
+        variants: 17,
+        samples: vec![
+            FrameTooShort { len: 3 },
+            FrameTooLong {
+                len: 70_000,
+                max: 65_549,
+            },
+            ForeignMac { dst: mac },
+            GroupSource {
+                src: Mac([1, 0, 0x5e, 0, 0, 1]),
+            },
+            EtherType(0x86dd),
+            BadArp("shorter than 28 bytes"),
+            Spoofed { ip: gw, mac },
+            ArpNotOurs(Ipv4Addr::new(10, 0, 2, 9)),
+            Ip(WireError::NotIpv4(6)),
+            BadChecksum { proto: Proto::Udp },
+            Dhcp(DhcpError::NoEnd),
+            IcmpElsewhere(Ipv4Addr::new(198, 51, 100, 7)),
+            NotDns {
+                dns: Ipv4Addr::new(10, 0, 2, 3),
+                proto: Proto::Tcp,
+                port: 53,
+            },
+            Unroutable(Ipv4Addr::new(10, 0, 2, 77)),
+            HostLoopbackOff(gw),
+            TcpNoConnection(FlowKey {
+                proto: Proto::Tcp,
+                src: Ipv4Addr::new(10, 0, 2, 15),
+                dst: gw,
+                sport: 40000,
+                dport: 8000,
+            }),
+            Nat(NatDrop::TableFull { max: 8 }),
+        ],
+        variant: |d| match d {
+            FrameTooShort { .. } => 0,
+            FrameTooLong { .. } => 1,
+            ForeignMac { .. } => 2,
+            GroupSource { .. } => 3,
+            EtherType(_) => 4,
+            BadArp(_) => 5,
+            Spoofed { .. } => 6,
+            ArpNotOurs(_) => 7,
+            Ip(_) => 8,
+            BadChecksum { .. } => 9,
+            Dhcp(_) => 10,
+            IcmpElsewhere(_) => 11,
+            NotDns { .. } => 12,
+            Unroutable(_) => 13,
+            HostLoopbackOff(_) => 14,
+            TcpNoConnection(_) => 15,
+            Nat(_) => 16,
         },
     }
 }
@@ -409,6 +615,10 @@ fn every_variant_of_every_explained_type_says_itself_in_both_languages() {
     both_languages_say_it(&name_errors());
     both_languages_say_it(&action_errors());
     both_languages_say_it(&forward_problems());
+    both_languages_say_it(&nat_drops());
+    both_languages_say_it(&wire_errors());
+    both_languages_say_it(&dhcp_errors());
+    both_languages_say_it(&guest_drops());
 }
 
 #[test]

@@ -244,3 +244,45 @@ fn redaction_finds_uuids() {
         "스냅샷 {[UUID]}.vdi y"
     );
 }
+
+#[test]
+fn bench_measures_every_image_kind_on_the_learners_disk_and_cleans_up() {
+    let dir = workdir("bench");
+    let run = Command::new(env!("CARGO_BIN_EXE_labvisor"))
+        .args(["disk", "bench", "--size", "4M", "--runs", "1", "--json"])
+        .current_dir(&*dir)
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&run.stdout).unwrap();
+    assert_eq!(rows.len(), 2 * 5, "two workloads × five image kinds");
+    let row = |workload: &str, variant: &str| {
+        rows.iter()
+            .find(|r| r["workload"] == workload && r["variant"] == variant)
+            .unwrap_or_else(|| panic!("no row {workload} {variant}"))
+    };
+    // A sequential first write allocates each of the 4 MiB disk's four 1 MiB blocks.
+    assert_eq!(
+        row("sequential1_m", "vdi_dynamic_first_write")["host_growth"],
+        4 << 20
+    );
+    assert_eq!(row("sequential1_m", "vdi_fixed")["host_growth"], 0);
+    assert_eq!(row("random4_k", "raw_preallocated")["vs_raw_cpu"], 1.0);
+    for r in &rows {
+        assert!(r["mib_per_s_cpu"].as_f64().unwrap() > 0.0, "{r}");
+    }
+    assert_eq!(
+        std::fs::read_dir(&*dir).unwrap().count(),
+        0,
+        "the images and their folder are removed"
+    );
+    insta::assert_snapshot!(transcript(
+        &dir,
+        &[
+            "disk bench --size 3M",
+            "disk bench --size 8G",
+            "disk bench --runs 0",
+            "disk bench --dir missing",
+        ]
+    ));
+}

@@ -583,3 +583,54 @@ fn hostile_requests_from_the_guest_get_errors_and_the_disk_keeps_working() {
         "the 4 GiB write wrote nothing"
     );
 }
+
+/// Lesson 12's story on real files: a snapshot lives on the disk it protects, so it dies with
+/// that disk; a backup in another place brings the VM back with everything it had.
+#[test]
+fn lesson_12_the_snapshot_dies_with_the_host_disk_and_the_backup_elsewhere_restores() {
+    if !kvm_available() {
+        return;
+    }
+    let host_disk = Scratch::new("lesson12-host");
+    let elsewhere = Scratch::new("lesson12-elsewhere");
+    let vm = host_disk.path("vm.vdi");
+    create(&vm, "16M", "dynamic");
+    let day1 = checksums(&run_vm(
+        &[&vm],
+        "write 0 2M 0x11; sync; read 0 8M; poweroff",
+    ));
+    let snap = labvisor(&["disk", "snapshot", &vm, "--name", "day1"]);
+    assert!(snap.status.success(), "{}", text(&snap.stderr));
+    run_vm(&[&vm], "write 4M 1M 0x22; sync; poweroff");
+    let day2 = checksums(&run_vm(&[&vm], "read 0 8M; poweroff"));
+    assert_eq!(day2.len(), 1);
+    assert_ne!(day1, day2, "day 2's write changed what the disk holds");
+    let backup = labvisor(&[
+        "disk",
+        "backup",
+        &vm,
+        &elsewhere.0.display().to_string(),
+        "--allow-same-device",
+    ]);
+    assert!(backup.status.success(), "{}", text(&backup.stderr));
+
+    // The host's disk dies, and the snapshot beside the image with it.
+    std::fs::remove_dir_all(&host_disk.0).unwrap();
+    let lost = labvisor(&["disk", "revert", &vm]);
+    assert_eq!(lost.status.code(), Some(1), "{}", text(&lost.stderr));
+    assert!(
+        text(&lost.stderr).contains("No such file"),
+        "{}",
+        text(&lost.stderr)
+    );
+
+    // The copy elsewhere boots and holds both days' writes, snapshot chain included.
+    let restored = elsewhere.path("vm.vdi");
+    assert_eq!(
+        checksums(&run_vm(&[&restored], "read 0 8M; poweroff")),
+        day2
+    );
+    if qemu_img().is_some() {
+        qemu_img_clean(&restored);
+    }
+}

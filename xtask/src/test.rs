@@ -21,6 +21,11 @@ pub fn run(_args: Args) -> Result<()> {
         "warnings",
     ]))?;
     crate::netns::ensure_tools();
+    // The guest's network is also checked under QEMU's user-mode NAT (native/tests/
+    // vm_qemu_net.rs); without QEMU that test prints SKIP rather than failing the run.
+    if let Err(e) = crate::bench_boot::ensure_qemu() {
+        eprintln!("xtask test: QEMU could not be installed ({e:#}); the QEMU checks will SKIP");
+    }
     sh::run(cargo().args(["test", "--workspace"]))?;
     sh::ensure_rust_target("wasm32-unknown-unknown")?;
     sh::run(cargo().args([

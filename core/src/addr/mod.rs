@@ -384,7 +384,10 @@ const fn block(
     }
 }
 
-/// The special-purpose blocks we teach, most specific first so the first match wins.
+/// The special-purpose blocks we teach, most specific first so the first match wins: the IANA
+/// IPv4 Special-Purpose Address Registry's rows, each citing the document the registry cites.
+/// Rows for protocol-specific addresses inside `192.0.0.0/24` that are, like their block, not
+/// globally reachable (192.0.0.8, 192.0.0.170, ...) are left to that block's row.
 pub const SPECIAL_BLOCKS: &[SpecialBlock] = &[
     block(
         [255, 255, 255, 255],
@@ -392,6 +395,13 @@ pub const SPECIAL_BLOCKS: &[SpecialBlock] = &[
         Scope::LimitedBroadcast,
         "Limited Broadcast",
         "RFC 919, RFC 8190",
+    ),
+    block(
+        [0, 0, 0, 0],
+        32,
+        Scope::ThisNetwork,
+        "\"This host on this network\"",
+        "RFC 1122",
     ),
     block(
         [192, 0, 2, 0],
@@ -413,6 +423,22 @@ pub const SPECIAL_BLOCKS: &[SpecialBlock] = &[
         Scope::Documentation,
         "Documentation (TEST-NET-3)",
         "RFC 5737",
+    ),
+    // Two anycast addresses inside 192.0.0.0/24 that the registry marks globally reachable,
+    // unlike the rest of their block: they must match before it.
+    block(
+        [192, 0, 0, 9],
+        32,
+        Scope::Public,
+        "Port Control Protocol Anycast",
+        "RFC 7723",
+    ),
+    block(
+        [192, 0, 0, 10],
+        32,
+        Scope::Public,
+        "Traversal Using Relays around NAT Anycast",
+        "RFC 8155",
     ),
     block(
         [192, 0, 0, 0],
@@ -461,7 +487,7 @@ pub const SPECIAL_BLOCKS: &[SpecialBlock] = &[
         8,
         Scope::ThisNetwork,
         "\"This network\"",
-        "RFC 791, RFC 1122",
+        "RFC 791",
     ),
     block([10, 0, 0, 0], 8, Scope::Private, "Private-Use", "RFC 1918"),
     block([127, 0, 0, 0], 8, Scope::Loopback, "Loopback", "RFC 1122"),

@@ -107,6 +107,11 @@ fn scopes_follow_the_iana_registry() {
         ("127.0.0.1", Scope::Loopback),
         ("169.254.10.20", Scope::LinkLocal),
         ("192.0.0.8", Scope::IetfProtocolAssignments),
+        ("192.0.0.9", Scope::Public),
+        ("192.0.0.10", Scope::Public),
+        ("192.0.0.11", Scope::IetfProtocolAssignments),
+        ("0.0.0.0", Scope::ThisNetwork),
+        ("0.1.2.3", Scope::ThisNetwork),
         ("192.0.2.1", Scope::Documentation),
         ("198.51.100.7", Scope::Documentation),
         ("203.0.113.200", Scope::Documentation),
@@ -295,4 +300,21 @@ proptest! {
             Err(e) => prop_assert!(false, "unexpected {e}"),
         }
     }
+}
+
+#[test]
+fn the_anycast_addresses_inside_192_0_0_0_24_cite_their_own_rfcs() {
+    assert_eq!(
+        special_block(ip("192.0.0.9")).map(|b| b.rfc),
+        Some("RFC 7723")
+    );
+    assert_eq!(
+        special_block(ip("192.0.0.10")).map(|b| b.rfc),
+        Some("RFC 8155")
+    );
+    assert_eq!(
+        special_block(ip("0.0.0.0")).map(|b| b.rfc),
+        Some("RFC 1122")
+    );
+    assert_eq!(special_block(ip("0.0.0.1")).map(|b| b.rfc), Some("RFC 791"));
 }

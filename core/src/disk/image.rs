@@ -600,6 +600,12 @@ impl<S: Storage> Image<S> {
                 BlockLookup::Data { host_offset } => {
                     self.storage.write_at(host_offset + within, &data[range])?
                 }
+                // A write of the whole block is the block's content as it stands: no zeroed
+                // copy to fill around it (the guest's 1 MiB-aligned writes, every one of them).
+                _ if range.len() == BLOCK_SIZE as usize => {
+                    self.allocate(block, &data[range])?;
+                    report.new_blocks += 1;
+                }
                 _ => {
                     let mut content = vec![0u8; BLOCK_SIZE as usize];
                     content[within as usize..within as usize + range.len()]

@@ -73,6 +73,21 @@ fn dynamic_vdi_starts_small_and_grows_one_block_per_first_write() {
 }
 
 #[test]
+fn whole_block_first_writes_land_as_written_beside_partial_ones() {
+    let mut img = create(Format::Vdi, Allocation::Dynamic, 8 * MIB);
+    // Two whole blocks and a half, starting on a block boundary: blocks 2 and 3 are taken
+    // as they are, block 4 is filled around the half that was written.
+    let data = pattern(2 * MIB as usize + MIB as usize / 2, 7);
+    assert_eq!(img.write(2 * MIB, &data).unwrap().new_blocks, 3);
+    let img = reopen(&img);
+    let mut back = vec![0u8; 4 * MIB as usize];
+    img.read(2 * MIB, &mut back).unwrap();
+    assert_eq!(&back[..data.len()], &data[..]);
+    assert!(back[data.len()..].iter().all(|&b| b == 0));
+    assert_eq!(img.info().unwrap().blocks_used, 3);
+}
+
+#[test]
 fn fixed_vdi_takes_its_whole_size_at_creation_and_never_grows() {
     let mut img = create(Format::Vdi, Allocation::Fixed, 8 * MIB);
     let header = img.header().unwrap().clone();

@@ -6,6 +6,8 @@
 //!   address" and "the guest's DHCP address").
 //! - VirtualBox NAT Network: `--port-forward-4 "ssh:tcp:[]:1022:[10.0.2.4]:22"`.
 //! - QEMU user networking: `hostfwd=tcp:127.0.0.1:2222-:22`.
+//! - Docker: `docker run -p 8080:80` (`-p [hostip:]hostport:containerport[/tcp|udp]`): the same
+//!   forwarding, from a host port to a port of the container's own address.
 
 use std::fmt;
 use std::net::Ipv4Addr;
@@ -89,13 +91,18 @@ pub enum ForwardProblem {
     QemuHostPart,
     /// QEMU syntax whose guest part is not addr:port.
     QemuGuestPart,
-    /// None of the three syntaxes.
+    /// Docker syntax that is not `[hostip:]hostport:containerport[/proto]` (how many
+    /// colon-separated fields there were; 1 is Docker's "any free host port", not a fixed rule).
+    DockerForm(usize),
+    /// None of the syntaxes.
     UnknownSyntax,
 }
 
 const VBOX_FORM: &str = "\"ssh,tcp,,2222,,22\"";
 const NATNET_FORM: &str = "\"ssh:tcp:[]:1022:[10.0.2.4]:22\"";
 const QEMU_EN: &str = "expected [tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport (e.g. \"tcp:127.0.0.1:2222-:22\")";
+const DOCKER_FORM: &str = "\"-p 8080:80\" or \"-p 127.0.0.1:8080:80/tcp\"";
+const DOCKER_FORM_KO: &str = "\"-p 8080:80\", \"-p 127.0.0.1:8080:80/tcp\"";
 const QEMU_KO: &str = "QEMU 문법은 [tcp|udp]:[호스트주소]:호스트포트-[게스트주소]:게스트포트입니다(예: \"tcp:127.0.0.1:2222-:22\")";
 
 impl Explain for ForwardProblem {
@@ -127,8 +134,12 @@ impl Explain for ForwardProblem {
             (QemuHostPart, Lang::Ko) => format!("{QEMU_KO}. 호스트 부분은 프로토콜:주소:포트입니다"),
             (QemuGuestPart, Lang::En) => format!("{QEMU_EN}: the guest part needs addr:port"),
             (QemuGuestPart, Lang::Ko) => format!("{QEMU_KO}. 게스트 부분은 주소:포트입니다"),
-            (UnknownSyntax, Lang::En) => format!("not a rule in VirtualBox ({VBOX_FORM}), NAT Network (\"ssh:tcp:[]:2222:[10.0.2.4]:22\") or QEMU (\"tcp::2222-:22\") syntax"),
-            (UnknownSyntax, Lang::Ko) => format!("VirtualBox({VBOX_FORM}), NAT 네트워크(\"ssh:tcp:[]:2222:[10.0.2.4]:22\"), QEMU(\"tcp::2222-:22\") 문법 중 어느 것도 아닙니다"),
+            (DockerForm(1), Lang::En) => format!("Docker's -p with one port publishes it on a host port the OS picks; a fixed rule is -p [hostip:]hostport:containerport[/tcp|udp] (e.g. {DOCKER_FORM})"),
+            (DockerForm(1), Lang::Ko) => format!("Docker의 -p에 포트를 하나만 적으면 OS가 고른 호스트 포트로 공개합니다. 고정 규칙은 -p [호스트IP:]호스트포트:컨테이너포트[/tcp|udp]입니다(예: {DOCKER_FORM_KO})"),
+            (DockerForm(n), Lang::En) => format!("expected Docker's -p [hostip:]hostport:containerport[/tcp|udp] (e.g. {DOCKER_FORM}), found {n} colon-separated fields"),
+            (DockerForm(n), Lang::Ko) => format!("Docker 문법은 -p [호스트IP:]호스트포트:컨테이너포트[/tcp|udp]입니다(예: {DOCKER_FORM_KO}). 콜론으로 나뉜 필드가 {n}개입니다"),
+            (UnknownSyntax, Lang::En) => format!("not a rule in VirtualBox ({VBOX_FORM}), NAT Network (\"ssh:tcp:[]:2222:[10.0.2.4]:22\"), QEMU (\"tcp::2222-:22\") or Docker (\"-p 2222:22\") syntax"),
+            (UnknownSyntax, Lang::Ko) => format!("VirtualBox({VBOX_FORM}), NAT 네트워크(\"ssh:tcp:[]:2222:[10.0.2.4]:22\"), QEMU(\"tcp::2222-:22\"), Docker(\"-p 2222:22\") 문법 중 어느 것도 아닙니다"),
         }
     }
 }
@@ -263,9 +274,58 @@ impl PortForward {
         })
     }
 
-    /// Parses any of the three syntaxes, telling them apart by their separators.
+    /// Parses Docker's publish syntax: `[-p |--publish ][hostip:]hostport:containerport[/proto]`.
+    /// The container is the guest: its address is the one Docker gave it (`guest_ip` `None`),
+    /// and an empty host IP means every host address, as in Docker.
+    pub fn parse_docker(input: &str) -> Result<PortForward, ForwardError> {
+        let trimmed = input.trim();
+        let body = ["--publish=", "--publish ", "-p=", "-p "]
+            .iter()
+            .find_map(|flag| trimmed.strip_prefix(flag))
+            .unwrap_or(trimmed)
+            .trim();
+        let (ports, proto) = match body.split_once('/') {
+            Some((ports, proto)) => (ports, parse_proto(input, proto)?),
+            None => (body, Proto::Tcp),
+        };
+        let f: Vec<&str> = ports.split(':').collect();
+        let (host_ip, host_port, guest_port) = match f[..] {
+            [host_port, guest_port] => (None, host_port, guest_port),
+            [host_ip, host_port, guest_port] => {
+                (parse_ip(input, Side::Host, host_ip)?, host_port, guest_port)
+            }
+            _ => return Err(err(input, ForwardProblem::DockerForm(f.len()))),
+        };
+        let host_port = parse_port(input, Side::Host, host_port)?;
+        Ok(PortForward {
+            name: format!("{}{}", proto.name(), host_port),
+            proto,
+            host_ip,
+            host_port,
+            guest_ip: None,
+            guest_port: parse_port(input, Side::Guest, guest_port)?,
+        })
+    }
+
+    /// Whether `input` is written in Docker's publish syntax: it starts with `-p`/`--publish`,
+    /// or it is made of ports, dots, colons and a `/proto` only (`8080:80`, `127.0.0.1:8080:80`).
+    fn looks_like_docker(input: &str) -> bool {
+        let t = input.trim();
+        if t.starts_with("-p") || t.starts_with("--publish") {
+            return true;
+        }
+        let ports = t.split_once('/').map_or(t, |(ports, _)| ports);
+        ports.contains(':')
+            && ports
+                .bytes()
+                .all(|b| b.is_ascii_digit() || b == b':' || b == b'.')
+    }
+
+    /// Parses any of the four syntaxes, telling them apart by their separators.
     pub fn parse_any(input: &str) -> Result<PortForward, ForwardError> {
-        if input.contains(',') {
+        if PortForward::looks_like_docker(input) {
+            PortForward::parse_docker(input)
+        } else if input.contains(',') {
             PortForward::parse_vbox(input)
         } else if input.contains('[') {
             PortForward::parse_natnetwork(input)
@@ -412,6 +472,46 @@ mod tests {
         let e = PortForward::parse_qemu("tcp:127.0.0.1:2222").unwrap_err();
         assert!(e.problem.to_string().contains("no '-'"), "{e}");
         assert!(PortForward::parse_any("2222").is_err());
+        let e = PortForward::parse_any("-p 80").unwrap_err();
+        assert!(
+            e.problem.to_string().contains("host port the OS picks"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn docker_publish_is_the_same_forwarding() {
+        let web = PortForward::parse_any("-p 8080:80").unwrap();
+        assert_eq!(
+            (
+                web.proto,
+                web.host_ip,
+                web.host_port,
+                web.guest_ip,
+                web.guest_port
+            ),
+            (Proto::Tcp, None, 8080, None, 80)
+        );
+        assert_eq!(web, PortForward::parse_any("8080:80").unwrap());
+        assert_eq!(
+            web,
+            PortForward::parse_any("--publish 8080:80/tcp").unwrap()
+        );
+        let dns = PortForward::parse_any("-p 127.0.0.1:5353:53/udp").unwrap();
+        assert_eq!(
+            (dns.proto, dns.host_ip, dns.host_port, dns.guest_port),
+            (Proto::Udp, Some(Ipv4Addr::LOCALHOST), 5353, 53)
+        );
+        assert_eq!(
+            web.to_qemu(),
+            PortForward::parse_any("hostfwd=tcp::8080-:80")
+                .unwrap()
+                .to_qemu()
+        );
+        let e = PortForward::parse_any("-p 1:2:3:4").unwrap_err();
+        assert_eq!(e.problem, ForwardProblem::DockerForm(4));
+        let e = PortForward::parse_any("-p 8080:80/sctp").unwrap_err();
+        assert_eq!(e.problem, ForwardProblem::NotForwardable("sctp".into()));
     }
 
     #[test]
@@ -429,6 +529,7 @@ mod tests {
             "tcp:127.0.0.1:2222",
             "tcp:2222-:22",
             "tcp::2222-22",
+            "-p 1:2:3:4",
             "2222",
         ];
         let mut seen = Vec::new();

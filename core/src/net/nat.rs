@@ -21,6 +21,7 @@ use super::conntrack::{
 };
 use super::forward::PortForward;
 use super::packet::{Proto, TcpFlags};
+use crate::lang::{Explain, Lang};
 
 /// An RFC 4787 behaviour, used for both mapping (§4.1) and filtering (§5).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -229,6 +230,35 @@ pub enum NatDrop {
     /// Tuple clash with an existing entry (the reply tuple is already in use).
     #[error("the translated tuple {0} is already in use by another connection")]
     Clash(String),
+}
+
+impl Explain for NatDrop {
+    fn explain_in(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            NatDrop::PoolExhausted { proto, first, last } => format!(
+                "포트 풀 {first}-{last}에 남은 {proto} 포트가 없습니다: NAT의 매핑이 바닥났습니다"
+            ),
+            NatDrop::TableFull { max } => format!(
+                "conntrack 테이블이 가득 찼습니다({max}개): 항목이 만료될 때까지 새 연결을 버립니다"
+            ),
+            NatDrop::NoMapping { proto, port } => format!(
+                "{proto} 포트 {port}에 연결도, 매핑도, 포트 포워딩 규칙도 없습니다: 요청하지 않은 인바운드 패킷입니다"
+            ),
+            NatDrop::Filtered {
+                nat_type,
+                port,
+                admits,
+            } => format!("필터링됨: {nat_type} NAT는 포트 {port}에 다음만 받아들입니다: {admits}"),
+            NatDrop::HairpinOff => "헤어피닝이 꺼져 있습니다: 내부 호스트끼리 외부 주소를 거쳐 닿을 수 없습니다"
+                .to_string(),
+            NatDrop::Clash(tuple) => {
+                format!("변환된 튜플 {tuple}을(를) 이미 다른 연결이 쓰고 있습니다")
+            }
+        }
+    }
 }
 
 /// What the NAT did with a packet.

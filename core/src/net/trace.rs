@@ -68,7 +68,7 @@ impl Explain for DropCause {
             ),
             NotAttached => Text::new(
                 "The NIC is not attached to anything (the cable is unplugged).",
-                "NIC가 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
+                "NIC이 어디에도 연결되어 있지 않습니다(케이블이 빠진 상태).",
             ),
             NoAddress => Text::new("The NIC has no IP address.", "NIC에 IP 주소가 없습니다."),
             Nat => Text::new(
@@ -77,7 +77,7 @@ impl Explain for DropCause {
             ),
             PortClosed => Text::new(
                 "Nothing listens on that port, so the answer is a refusal (a TCP RST or an ICMP port unreachable).",
-                "그 포트에서 기다리는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
+                "그 포트에서 대기(listen)하는 서비스가 없어서 거부로 응답했습니다(TCP RST 또는 ICMP 포트 도달 불가).",
             ),
             Loop => Text::new(
                 "The packet went round in circles (a routing loop).",

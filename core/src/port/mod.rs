@@ -87,6 +87,15 @@ impl Port {
     }
 
     /// Whether binding it on Linux needs root or `CAP_NET_BIND_SERVICE`: below
+    /// What is special about this port beyond its range: port 0 is "Reserved" in the IANA
+    /// registry, and in `bind()` it asks for any free port (POSIX; Linux `ip(7)`).
+    pub fn note(self) -> Option<Text> {
+        (self.0 == 0).then_some(Text::new(
+            "Port 0 is \"Reserved\" in the IANA registry: no service is assigned to it and nothing can be reached on it. In bind(), port 0 means \"any free port\": the OS picks an ephemeral port (how a client gets its source port).",
+            "포트 0은 IANA 레지스트리에 \"Reserved\"(예약)로 올라 있습니다. 어떤 서비스에도 할당되지 않고 그 포트로는 아무 곳에도 연결할 수 없습니다. bind()에서 포트 0은 \"남는 포트 아무거나\"라는 뜻이라 OS가 임시 포트를 골라 줍니다(클라이언트가 출발지 포트를 얻는 방법).",
+        ))
+    }
+
     /// `net.ipv4.ip_unprivileged_port_start`, 1024 by default.
     pub fn privileged_on_linux(self) -> bool {
         self.0 < LINUX_UNPRIVILEGED_PORT_START
@@ -149,8 +158,8 @@ impl PortRange {
     pub fn explanation(self) -> Text {
         match self {
             PortRange::System => Text::new(
-                "System ports 0-1023 (RFC 6335 §6, once \"well-known\"): IANA assigns them only through IETF Review or IESG Approval, for core services such as ssh 22, http 80, https 443. On Linux, binding one needs root or CAP_NET_BIND_SERVICE.",
-                "시스템 포트 0-1023(RFC 6335 §6, 예전 이름 \"well-known\"): IETF 검토나 IESG 승인을 거쳐서만 IANA가 할당하며 ssh 22, http 80, https 443 같은 핵심 서비스용입니다. 리눅스에서 이 포트를 열려면 root 또는 CAP_NET_BIND_SERVICE 권한이 필요합니다.",
+                "System ports 0-1023 (RFC 6335 §6, once \"well-known\"): IANA assigns them only through IETF Review or IESG Approval, for core services such as ssh 22, http 80, https 443. On Linux, binding one needs root or CAP_NET_BIND_SERVICE; on macOS (since 10.14) any user may bind one on the wildcard address 0.0.0.0, but a specific address such as 127.0.0.1 still needs root; Windows has no privileged ports.",
+                "시스템 포트 0-1023(RFC 6335 §6, 예전 이름 \"well-known\"): IETF 검토나 IESG 승인을 거쳐서만 IANA가 할당하며 ssh 22, http 80, https 443 같은 핵심 서비스용입니다. 리눅스에서 이 포트를 열려면 root 또는 CAP_NET_BIND_SERVICE 권한이 필요합니다. macOS(10.14부터)에서는 와일드카드 주소 0.0.0.0이면 누구나 열 수 있지만 127.0.0.1 같은 특정 주소는 여전히 root가 필요하고, Windows에는 특권 포트가 없습니다.",
             ),
             PortRange::User => Text::new(
                 "User ports 1024-49151 (RFC 6335 §6, once \"registered\"): IANA registers them on request after expert review, e.g. mysql 3306, rdp 3389, postgresql 5432. Any user may bind them. (Not \"unknown\": most have a registered service.)",
@@ -711,6 +720,9 @@ pub struct PortInfo {
     pub ephemeral_in: Vec<&'static str>,
     /// Services customarily on it.
     pub services: Vec<&'static Service>,
+    /// What is special about this one port, beyond its range (port 0).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<Text>,
 }
 
 impl PortInfo {
@@ -728,6 +740,7 @@ impl PortInfo {
                 .map(|r| r.os)
                 .collect(),
             services: services_on(port.0),
+            note: port.note(),
         }
     }
 }

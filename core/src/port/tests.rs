@@ -142,3 +142,13 @@ proptest! {
         prop_assert!(is_out_of_range);
     }
 }
+
+#[test]
+fn only_port_zero_carries_the_reserved_note() {
+    let zero = lookup("0").unwrap().note.expect("port 0 has a note");
+    assert!(zero.en.contains("Reserved") && zero.en.contains("bind()"));
+    assert!(zero.ko.contains("Reserved"));
+    for n in ["1", "22", "1023", "65535"] {
+        assert_eq!(lookup(n).unwrap().note, None, "{n}");
+    }
+}

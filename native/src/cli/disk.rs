@@ -58,6 +58,9 @@ enum DiskCommand {
     /// Exits with status 1 when the disks cannot even be created (fixed disks larger than the
     /// host disk), as `host plan` does when VMs do not fit.
     Plan(PlanArgs),
+    /// Measure what fixed and dynamic allocation cost a write, on this machine's disk: raw,
+    /// fixed VDI, dynamic VDI rewriting its blocks and writing them for the first time.
+    Bench(super::disk_bench::BenchArgs),
 }
 
 #[derive(Debug, Args)]
@@ -226,6 +229,7 @@ pub fn run(args: DiskArgs, global: &Global) -> CliResult {
         DiskCommand::Merge(a) => merge(a, global),
         DiskCommand::Backup(a) => backup_cmd(a, global),
         DiskCommand::Plan(a) => return plan_cmd(a, global),
+        DiskCommand::Bench(a) => super::disk_bench::run(a, global),
     }?;
     Ok(ExitCode::SUCCESS)
 }

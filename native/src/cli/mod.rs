@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use labvisor_core::lang::Lang;
 
 pub mod disk;
+mod disk_bench;
 pub mod doctor;
 pub mod host;
 pub mod hypervisor;

@@ -148,6 +148,10 @@ fn render_port(info: &PortInfo, lang: Lang) -> String {
         out.push_str(&services_table(&info.services, lang).render());
     }
     out.push('\n');
+    if let Some(note) = info.note {
+        out.push_str(note.get(lang));
+        out.push_str("\n\n");
+    }
     out.push_str(info.range.explanation().get(lang));
     out.push('\n');
     out

@@ -15,6 +15,7 @@
 //! copy of the truth that could disagree with the images.
 
 pub mod backup;
+pub mod bench;
 pub mod chain;
 pub mod file;
 pub mod vm_disk;

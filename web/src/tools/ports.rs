@@ -64,6 +64,9 @@ fn summary(lang: Lang, info: &PortInfo) -> Html {
         <section class="lv-panel" aria-labelledby="lv-port-title">
             <h2 id="lv-port-title">{ PORT.get(lang) }{ " " }<span class="lv-mono">{ n }</span></h2>
             { range_bar(lang, info.range, n) }
+            if let Some(note) = info.note {
+                <p class="lv-port-note">{ note.get(lang) }</p>
+            }
             <p>{ info.range.explanation().get(lang) }</p>
             { facts(lang, &[
                 (RANGE, html! { <>{ info.range.name().get(lang) }{ format!(" ({}–{})", info.range_bounds.0, info.range_bounds.1) }</> }),
@@ -134,7 +137,7 @@ const INTRO: Text = Text::new(
 );
 const GOAL: Text = Text::new(
     "Which port does a MySQL server listen on? Find it by name.",
-    "MySQL 서버는 어느 포트에서 기다릴까요? 이름으로 찾아보세요.",
+    "MySQL 서버는 어느 포트에서 대기(listen)할까요? 이름으로 찾아보세요.",
 );
 const QUERY: Text = Text::new("Port number or service name", "포트 번호 또는 서비스 이름");
 const PORT: Text = Text::new("Port", "포트");
@@ -157,6 +160,6 @@ const NO_SERVICE: Text = Text::new(
 );
 const CUSTOMARY: Text = Text::new(
     "A port number alone does not prove which service answers: these are customary assignments, and any program may listen on any port.",
-    "포트 번호만으로 어떤 서비스인지 단정할 수는 없습니다. 관례적인 할당일 뿐, 어떤 프로그램이든 어느 포트에서나 기다릴 수 있습니다.",
+    "포트 번호만으로 어떤 서비스인지 단정할 수는 없습니다. 관례적인 할당일 뿐, 어떤 프로그램이든 어느 포트에서나 대기할 수 있습니다.",
 );
 const CATALOG: Text = Text::new("Common services", "자주 쓰는 서비스");

@@ -4,7 +4,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::drop::GuestDrop;
+use super::drops::GuestDrop;
 use super::ethernet::{Mac, ETHERTYPE_IPV4};
 
 /// An ARP packet's length for Ethernet hardware and IPv4 protocol addresses.

@@ -9,7 +9,10 @@
 
 use std::net::Ipv4Addr;
 
+use serde::{Deserialize, Serialize};
+
 use super::ethernet::Mac;
+use crate::lang::{Explain, Lang};
 use crate::net::clock::{Duration, Instant};
 use crate::net::vbox::DhcpServer;
 
@@ -168,6 +171,48 @@ pub enum DhcpError {
     },
 }
 
+impl Explain for DhcpError {
+    fn explain_in(&self, lang: Lang) -> String {
+        if lang == Lang::En {
+            return self.to_string();
+        }
+        match self {
+            DhcpError::Truncated { have } => format!(
+                "{have}바이트 메시지는 BOOTP 고정부와 매직 쿠키를 합친 240바이트보다 짧습니다"
+            ),
+            DhcpError::NotRequest(op) => format!(
+                "op {op}은(는) BOOTREQUEST(1)가 아닙니다: 67번 포트로는 클라이언트만 보냅니다"
+            ),
+            DhcpError::Hardware { htype, hlen } => {
+                format!("하드웨어 타입 {htype}, 주소 {hlen}바이트: 이더넷(1, 6바이트)만 지원합니다")
+            }
+            DhcpError::BadCookie => "매직 쿠키가 99.130.83.99가 아닙니다".to_string(),
+            DhcpError::OptionOverrun { code } => {
+                format!("옵션 {code}이(가) 메시지 끝을 넘어갑니다")
+            }
+            DhcpError::OptionLength {
+                code,
+                len,
+                expected,
+            } => format!("옵션 {code}의 길이가 {len}바이트인데, {expected}바이트여야 합니다"),
+            DhcpError::NoEnd => "옵션이 END(255)로 끝나지 않습니다".to_string(),
+            DhcpError::NoMessageType => {
+                "메시지 타입(옵션 53)이 없습니다: DHCP가 아닌 BOOTP 메시지입니다".to_string()
+            }
+            DhcpError::UnknownMessageType(t) => {
+                format!("메시지 타입 {t}은(는) RFC 2132가 정의한 값(1-8)이 아닙니다")
+            }
+            DhcpError::NotFromClient(kind) => format!(
+                "{}은(는) 서버가 보내는 메시지입니다. 클라이언트는 보내지 않습니다",
+                kind.name()
+            ),
+            DhcpError::PoolExhausted { first, last } => {
+                format!("주소 풀 {first}-{last}에 남은 주소가 없습니다")
+            }
+        }
+    }
+}
+
 /// A client's DHCP message, as far as the server reads it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DhcpRequest {
@@ -275,7 +320,7 @@ impl DhcpRequest {
 }
 
 /// A lease the server holds for a client.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     /// The client.
     pub mac: Mac,
@@ -299,7 +344,7 @@ pub struct DhcpReply {
 }
 
 /// The DHCP server of one NAT link: its model and its leases (at most one per pool address).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DhcpService {
     server: DhcpServer,
     netmask: Ipv4Addr,

@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::drop::GuestDrop;
+use super::drops::GuestDrop;
 
 /// A MAC address, printed like `ip link` prints it (`52:54:00:12:35:02`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]

@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use super::drop::GuestDrop;
+use super::drops::GuestDrop;
 use super::ethernet::Mac;
 use super::ipv4::ipv4_frame;
 use crate::net::packet::Proto;

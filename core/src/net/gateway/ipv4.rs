@@ -4,7 +4,7 @@
 
 use std::net::{Ipv4Addr, SocketAddrV4};
 
-use super::drop::GuestDrop;
+use super::drops::GuestDrop;
 use super::ethernet::{EthernetHeader, Mac, ETHERTYPE_IPV4, HEADER_LEN, MAX_FRAME};
 use crate::net::packet::{Proto, DEFAULT_TTL};
 use crate::net::wire::{checksum, transport_sum};

@@ -20,7 +20,7 @@
 //! - [`Gateway::port_in_use`]: the host could not bind the port the table chose; the table
 //!   avoids it and chooses again, so the port the table shows is the port the host used.
 //! - [`ethernet`], [`arp`] (RFC 826), [`dhcp`] (RFC 2131/2132), [`icmp`] (RFC 792 echo),
-//!   [`ipv4`] (the packets the engine writes), [`pcap`] (libpcap files), [`drop`] (reasons).
+//!   [`ipv4`] (the packets the engine writes), [`pcap`] (libpcap files), [`drops`] (reasons and counters).
 //!
 //! Invariants: no input panics; every frame gets exactly one verdict and every drop is
 //! counted; the guest can never claim the engine's addresses (ARP spoofing is dropped); the
@@ -29,7 +29,7 @@
 
 pub mod arp;
 pub mod dhcp;
-pub mod drop;
+pub mod drops;
 pub mod ethernet;
 pub mod icmp;
 pub mod ipv4;
@@ -39,10 +39,11 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::ops::Range;
 
 use ipnet::Ipv4Net;
+use serde::{Deserialize, Serialize};
 
 use self::arp::{ArpOp, ArpPacket};
 use self::dhcp::{DhcpRequest, DhcpService};
-pub use self::drop::{DropCounts, DropKind, GuestDrop};
+pub use self::drops::{DropCounts, DropKind, GuestDrop};
 pub use self::ethernet::Mac;
 use self::ethernet::{EthernetHeader, ETHERTYPE_ARP, ETHERTYPE_IPV4, HEADER_LEN};
 use super::clock::{Duration, Instant};
@@ -51,7 +52,7 @@ use super::forward::PortForward;
 use super::nat::{Behavior, Decision, NatConfig, NatTable};
 use super::packet::{Proto, TcpFlags};
 use super::vbox::{nat_network_for_adapter, DhcpServer};
-use super::wire::{self, be16, transport_sum};
+use super::wire::{self, be16, transport_sum, Parsed};
 
 /// The first five octets of the NAT engine's MACs; the sixth is the last octet of the address
 /// it answers for, so 10.0.2.2 is at 52:54:00:12:35:02 and 10.0.2.3 at 52:54:00:12:35:03.
@@ -70,7 +71,7 @@ pub fn engine_mac(ip: Ipv4Addr) -> Mac {
 pub const LEASE_TIME: Duration = Duration::from_secs(24 * 3600);
 
 /// A NAT link's layout and policy.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GatewayConfig {
     /// The link's network (10.0.2.0/24).
     pub network: Ipv4Net,
@@ -156,7 +157,7 @@ pub struct DnsQuery {
 
 /// A VirtualBox-style NAT engine's link state: its DHCP leases, the guest's MAC, the NAT
 /// table and the drop counters.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Gateway {
     config: GatewayConfig,
     dhcp: DhcpService,
@@ -311,37 +312,67 @@ impl Gateway {
         now: Instant,
     ) -> Result<Verdict, GuestDrop> {
         let p = wire::parse(packet).map_err(GuestDrop::Ip)?;
+        self.check_source(p.key.src, [eth.src, eth.src])?;
+        if self.is_for_engine(&p.key) {
+            self.for_engine(eth, &packet[p.l4..p.len], &p, now)
+        } else {
+            self.through_host(&packet[p.l4..p.len], &p, now)
+        }
+    }
+
+    /// DHCP (broadcast or to the server), pings, and anything for the DNS address: the engine
+    /// answers these itself or hands them to its DNS proxy.
+    fn is_for_engine(&self, k: &FlowKey) -> bool {
+        let dhcp = k.proto == Proto::Udp
+            && k.dport == dhcp::SERVER_PORT
+            && (k.dst.is_broadcast() || k.dst == self.gateway_ip());
+        dhcp || k.proto == Proto::Icmp || Some(k.dst) == self.dns_ip()
+    }
+
+    /// What [`Gateway::is_for_engine`] picked out, given the transport `segment`.
+    fn for_engine(
+        &mut self,
+        eth: &EthernetHeader,
+        segment: &[u8],
+        p: &Parsed,
+        now: Instant,
+    ) -> Result<Verdict, GuestDrop> {
+        let k = &p.key;
+        match k.proto {
+            Proto::Icmp if self.is_ours(k.dst) => {
+                let macs = (engine_mac(k.dst), eth.src);
+                icmp::echo_reply(macs, k.dst, k.src, segment).map(Verdict::Reply)
+            }
+            Proto::Icmp => Err(GuestDrop::IcmpElsewhere(k.dst)),
+            Proto::Udp if k.dport == dhcp::SERVER_PORT && Some(k.dst) != self.dns_ip() => {
+                check_udp(k, segment)?;
+                self.dhcp_request(eth, udp_payload(segment)?, now)
+            }
+            Proto::Udp if k.dport == 53 => {
+                check_udp(k, segment)?;
+                let len = udp_payload(segment)?.len();
+                let start = HEADER_LEN + p.l4 + 8;
+                Ok(Verdict::Dns(DnsQuery {
+                    query: *k,
+                    payload: start..start + len,
+                }))
+            }
+            proto => Err(GuestDrop::NotDns {
+                dns: k.dst,
+                proto,
+                port: k.dport,
+            }),
+        }
+    }
+
+    /// A TCP segment or UDP datagram leaving through the host: the NAT table decides it.
+    fn through_host(
+        &mut self,
+        segment: &[u8],
+        p: &Parsed,
+        now: Instant,
+    ) -> Result<Verdict, GuestDrop> {
         let k = p.key;
-        self.check_source(k.src, [eth.src, eth.src])?;
-        let ip = HEADER_LEN..HEADER_LEN + p.len;
-        let l4 = HEADER_LEN + p.l4;
-        let segment = &packet[p.l4..p.len];
-        if k.proto == Proto::Udp && k.dport == dhcp::SERVER_PORT {
-            return self.dhcp_request(eth, udp_payload(segment)?, now);
-        }
-        if k.proto == Proto::Icmp {
-            if !self.is_ours(k.dst) {
-                return Err(GuestDrop::IcmpElsewhere(k.dst));
-            }
-            let macs = (engine_mac(k.dst), eth.src);
-            return icmp::echo_reply(macs, k.dst, k.src, segment).map(Verdict::Reply);
-        }
-        if Some(k.dst) == self.dns_ip() {
-            if k.proto != Proto::Udp || k.dport != 53 {
-                return Err(GuestDrop::NotDns {
-                    dns: k.dst,
-                    proto: k.proto,
-                    port: k.dport,
-                });
-            }
-            let payload = udp_payload(segment)?;
-            check_udp(&k, segment)?;
-            let start = l4 + 8;
-            return Ok(Verdict::Dns(DnsQuery {
-                query: k,
-                payload: start..start + payload.len(),
-            }));
-        }
         if self.unroutable(k.dst) {
             return Err(GuestDrop::Unroutable(k.dst));
         }
@@ -353,6 +384,12 @@ impl Gateway {
         } else {
             (self.config.host_addr, None)
         };
+        let opens = p.flags.is_some_and(|f| f.contains(TcpFlags::SYN));
+        if k.proto == Proto::Tcp && !opens && !self.nat.tracks(&k, now) {
+            return Err(GuestDrop::TcpNoConnection(k));
+        }
+        let ip = HEADER_LEN..HEADER_LEN + p.len;
+        let l4 = HEADER_LEN + p.l4;
         let payload = match k.proto {
             Proto::Udp => {
                 check_udp(&k, segment)?;
@@ -519,3 +556,6 @@ fn check_udp(k: &FlowKey, segment: &[u8]) -> Result<(), GuestDrop> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests;

@@ -49,7 +49,7 @@ impl Explain for ActionError {
         }
         match self {
             UnknownNode(n) => format!("{n:?}라는 노드가 없습니다"),
-            UnknownNic { node, nic } => format!("{node}에는 {nic:?}라는 NIC가 없습니다"),
+            UnknownNic { node, nic } => format!("{node}에는 {nic:?}라는 NIC이 없습니다"),
             Rule(m) => format!("포워딩 규칙을 바꿀 수 없습니다({m})"),
             Name(n) => n.explain_in(lang),
             NotAVm(n, k) => format!("{n:?}은(는) VM이 아니라 {k}입니다. 이렇게 바꿀 수 있는 것은 VM뿐입니다"),

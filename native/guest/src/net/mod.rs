@@ -11,6 +11,7 @@
 //! [`control::random_u64`]; time from [`control::monotonic_ns`].
 
 pub mod commands;
+mod hostile;
 mod service;
 mod session;
 

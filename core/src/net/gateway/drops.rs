@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::dhcp::DhcpError;
 use super::ethernet::Mac;
 use crate::lang::{Explain, Lang};
+use crate::net::conntrack::FlowKey;
 use crate::net::nat::NatDrop;
 use crate::net::packet::Proto;
 use crate::net::wire::WireError;
@@ -91,6 +92,10 @@ pub enum GuestDrop {
     /// To the gateway, which stands for the host's loopback, while that is switched off.
     #[error("{0} is the host's loopback, and host loopback is switched off")]
     HostLoopbackOff(Ipv4Addr),
+    /// A TCP segment without SYN for a connection no one knows: the engine terminates TCP,
+    /// so unlike a router's conntrack it cannot pick a connection up in the middle.
+    #[error("{0}: a TCP segment without SYN for a connection the NAT engine does not know")]
+    TcpNoConnection(FlowKey),
     /// The NAT table refused the flow.
     #[error("dropped by NAT: {0}")]
     Nat(NatDrop),
@@ -142,6 +147,8 @@ pub enum DropKind {
     Unroutable,
     /// [`GuestDrop::HostLoopbackOff`].
     HostLoopbackOff,
+    /// [`GuestDrop::TcpNoConnection`].
+    TcpNoConnection,
     /// The NAT's conntrack table is full.
     NatTableFull,
     /// The NAT has no free external port.
@@ -169,6 +176,7 @@ impl GuestDrop {
             GuestDrop::NotDns { .. } => DropKind::NotDns,
             GuestDrop::Unroutable(_) => DropKind::Unroutable,
             GuestDrop::HostLoopbackOff(_) => DropKind::HostLoopbackOff,
+            GuestDrop::TcpNoConnection(_) => DropKind::TcpNoConnection,
             GuestDrop::Nat(NatDrop::TableFull { .. }) => DropKind::NatTableFull,
             GuestDrop::Nat(NatDrop::PoolExhausted { .. }) => DropKind::NatPoolExhausted,
             GuestDrop::Nat(_) => DropKind::NatRefused,
@@ -222,9 +230,9 @@ impl Explain for GuestDrop {
             GuestDrop::ArpNotOurs(ip) => {
                 format!("{ip}에 대한 ARP 요청: 이 링크에 그 주소를 가진 장치가 없습니다")
             }
-            GuestDrop::Ip(e) => format!("잘못된 IPv4 패킷: {e}"),
+            GuestDrop::Ip(e) => e.explain_in(lang),
             GuestDrop::BadChecksum { proto } => format!("{proto} 체크섬이 틀렸습니다"),
-            GuestDrop::Dhcp(e) => format!("DHCP 서버가 받아들일 수 없는 메시지: {e}"),
+            GuestDrop::Dhcp(e) => format!("DHCP: {}", e.explain_in(lang)),
             GuestDrop::IcmpElsewhere(ip) => {
                 format!("{ip}로 가는 ping: NAT 엔진은 자기 주소로 오는 ping에만 응답합니다")
             }
@@ -237,7 +245,10 @@ impl Explain for GuestDrop {
             GuestDrop::HostLoopbackOff(ip) => {
                 format!("{ip}은(는) 호스트의 루프백인데, 호스트 루프백이 꺼져 있습니다")
             }
-            GuestDrop::Nat(n) => format!("NAT가 버렸습니다: {n}"),
+            GuestDrop::TcpNoConnection(k) => {
+                format!("{k}: NAT 엔진이 모르는 연결에 SYN 없이 온 TCP 세그먼트입니다")
+            }
+            GuestDrop::Nat(n) => format!("NAT가 버렸습니다: {}", n.explain_in(lang)),
         }
     }
 }
