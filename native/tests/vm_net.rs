@@ -370,3 +370,46 @@ fn ctrl_a_n_prints_the_live_nat_table_as_net_run_does() {
     );
     assert!(shown.contains(&format!("dport={port} ")), "{shown}");
 }
+
+#[test]
+fn the_guests_hostile_frames_and_syn_flood_are_dropped_counted_and_survived() {
+    if !kvm_available() {
+        return;
+    }
+    // A listener that never accepts: the host completes the flood's handshakes in its backlog,
+    // so every admitted SYN leaves an entry in the table.
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let run = format!("net-hostile 300 {port}; poweroff");
+    let (report, console, status) = vm_json(&["--net", "--run", &run]);
+    assert_eq!(status, Some(0), "the VMM kept running: {console}");
+    assert!(
+        console.contains("1 packets transmitted, 1 received"),
+        "the network still works: {console}"
+    );
+    let net = &report["net"];
+    assert!(
+        net["device"]["tx_malformed"].as_u64() >= Some(4),
+        "bad descriptors are counted by the device: {}",
+        net["device"]
+    );
+    for kind in [
+        "frame-too-short",
+        "ip-truncated",
+        "ip-bad-checksum",
+        "spoofed",
+        "bad-arp",
+    ] {
+        assert!(
+            net["guest_drops"][kind].as_u64() >= Some(1),
+            "{kind} is counted: {}",
+            net["guest_drops"]
+        );
+    }
+    let entries = net["conntrack"].as_array().unwrap().len();
+    assert!(
+        (1..=310).contains(&entries),
+        "the flood's flows and no more are in the table: {entries}"
+    );
+    drop(listener);
+}
