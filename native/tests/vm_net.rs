@@ -106,6 +106,19 @@ fn get_fetches_a_host_page_and_the_table_shows_the_flow_with_the_port_the_host_u
         states.iter().any(|s| s.eq_ignore_ascii_case("established")),
         "the NAT saw ESTABLISHED: {states:?}"
     );
+    // The same story in the simulator's trace format: new, established, then closing.
+    let trace = net["trace_text"].as_str().unwrap();
+    let at = |what: &[&str]| {
+        trace
+            .lines()
+            .position(|l| {
+                what.iter().any(|w| l.contains(w)) && l.contains(&format!("dport={port} "))
+            })
+            .unwrap_or_else(|| panic!("no {what:?} step for the flow: {trace}"))
+    };
+    let closing = ["FIN_WAIT", "CLOSE_WAIT", "LAST_ACK", "TIME_WAIT"];
+    assert!(at(&["[NEW]"]) < at(&["ESTABLISHED"]), "{trace}");
+    assert!(at(&["ESTABLISHED"]) < at(&closing), "{trace}");
 
     let frames = read_pcap(&std::fs::read(&pcap).unwrap());
     let _ = std::fs::remove_file(&pcap);

@@ -162,6 +162,10 @@ pub struct NetReport {
     /// The NAT's decisions: each new flow and each state change, in order.
     pub decisions: Vec<Decision>,
     pub decisions_not_kept: u64,
+    /// The same changes as the simulator's trace steps (conntrack new, update, killed,
+    /// expired), and as its text.
+    pub trace: Vec<labvisor_core::net::trace::Step>,
+    pub trace_text: String,
     /// Guest frames the gateway dropped, by reason.
     pub guest_drops: DropCounts,
     /// What the host side dropped, by reason.
@@ -342,6 +346,8 @@ impl NetHandle {
             translations: table.cisco_rows(),
             decisions: nat.decisions.clone(),
             decisions_not_kept: nat.decisions_not_kept,
+            trace: nat.trace.clone(),
+            trace_text: labvisor_core::net::trace::render(&nat.trace),
             guest_drops: nat.gateway.drops().clone(),
             host_drops: nat.host_drops(),
             captured_frames,

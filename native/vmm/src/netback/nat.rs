@@ -10,9 +10,12 @@ use labvisor_core::net::conntrack::{Entry, FlowKey};
 use labvisor_core::net::gateway::{Gateway, GuestDrop, Verdict};
 use labvisor_core::net::nat::Decision;
 use labvisor_core::net::packet::TcpFlags;
+use labvisor_core::net::trace::{CtChange, Event, Step};
 
-/// Decisions kept for the report; later ones are counted.
+/// Decisions (and trace steps) kept for the report; later ones are counted.
 const DECISIONS_KEPT: usize = 1000;
+/// The NAT's name in the trace.
+const TRACE_NODE: &str = "guest NAT";
 
 /// Why the host side dropped something the gateway had let through.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -44,6 +47,8 @@ pub(super) struct NatState {
     now_micros: u64,
     pub(super) decisions: Vec<Decision>,
     pub(super) decisions_not_kept: u64,
+    /// The table's changes as the simulator's trace records them (`net run`'s format).
+    pub(super) trace: Vec<Step>,
     pub(super) host_drops: BTreeMap<HostDrop, u64>,
 }
 
@@ -55,6 +60,7 @@ impl NatState {
             now_micros: 0,
             decisions: Vec::new(),
             decisions_not_kept: 0,
+            trace: Vec::new(),
             host_drops: BTreeMap::new(),
         }
     }
@@ -75,13 +81,47 @@ impl NatState {
     }
 
     fn record(&mut self, decision: &Decision) {
-        if decision.created || decision.transition.is_some() {
-            if self.decisions.len() < DECISIONS_KEPT {
-                self.decisions.push(decision.clone());
-            } else {
-                self.decisions_not_kept += 1;
-            }
+        if !(decision.created || decision.transition.is_some()) {
+            return;
         }
+        if self.decisions.len() >= DECISIONS_KEPT {
+            self.decisions_not_kept += 1;
+            return;
+        }
+        self.decisions.push(decision.clone());
+        let now = self.now();
+        let change = match (&decision.killed, decision.created) {
+            (Some(e), _) => Some((CtChange::Killed, e.conntrack_line(now))),
+            (None, created) => self
+                .gateway
+                .nat()
+                .conntrack()
+                .get(decision.slot as usize)
+                .map(|e| {
+                    let kind = if created {
+                        CtChange::New
+                    } else {
+                        CtChange::Update
+                    };
+                    (kind, e.conntrack_line(now))
+                }),
+        };
+        if let Some((change, entry)) = change {
+            self.trace_conntrack(change, entry);
+        }
+    }
+
+    /// A conntrack step of the trace, as the simulator writes one.
+    fn trace_conntrack(&mut self, change: CtChange, entry: String) {
+        let at = self.now();
+        self.trace.push(Step {
+            at,
+            event: Event::Conntrack {
+                node: TRACE_NODE.into(),
+                change,
+                entry,
+            },
+        });
     }
 
     /// One frame from the guest.
@@ -133,7 +173,13 @@ impl NatState {
 
     pub(super) fn expire(&mut self) -> Vec<Entry> {
         let now = self.now();
-        self.gateway.expire(now)
+        let gone = self.gateway.expire(now);
+        for e in &gone {
+            if self.trace.len() < DECISIONS_KEPT {
+                self.trace_conntrack(CtChange::Expired, e.conntrack_line(e.expires));
+            }
+        }
+        gone
     }
 
     /// What the host side dropped, by reason.
