@@ -286,27 +286,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let input: InputQueue = Arc::default();
     let sink = console::terminal_sink(config.console_to_stderr)?;
     let (events_tx, events) = mpsc::channel::<VmEvent>();
-    let (disks, mut devices_in_slots) = disks::Attached::attach(config.disks, &events_tx)?;
-    let net_slot = devices_in_slots.len();
-    let net = config.net.map(|backend| {
-        let link = Arc::new(devices::net::Link::default());
-        let nic = devices::net::VirtioNet::new(backend.mac(), link.clone());
-        devices_in_slots.push(Some(Box::new(nic)));
-        (backend, link)
-    });
-    if devices_in_slots.len() > layout::VIRTIO_SLOTS as usize {
-        return Err(VmmError::Config(format!(
-            "the disks and the network card need {} virtio slots; the VM has {}",
-            devices_in_slots.len(),
-            layout::VIRTIO_SLOTS
-        )));
-    }
-    devices_in_slots.resize_with(layout::VIRTIO_SLOTS as usize, || None);
-    let slots = devices_in_slots
-        .into_iter()
-        .map(|device| MmioTransport::new(device, mem.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| VmmError::Config(e.to_string()))?;
+    let (disks, devices_in_slots) = disks::Attached::attach(config.disks, &events_tx)?;
+    let (slots, nic) = fill_slots(devices_in_slots, config.net, &mem)?;
     let devices = Arc::new(Devices::new(
         {
             let console = SerialConsole::new(sink, input.clone(), serial_irq);
@@ -328,8 +309,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         mem.clone(),
     ));
     let exits = Arc::new(ExitCounts::default());
-    let net = net
-        .map(|(backend, link)| start_network(backend, link, &devices, net_slot))
+    let net = nic
+        .map(|(backend, link, slot)| start_network(backend, link, &devices, slot))
         .transpose()?;
 
     let _raw = config.attach_stdin.then(console::RawTerminal::enter);
@@ -422,6 +403,39 @@ fn spawn_vcpu(
         })
         .map(drop)
         .map_err(|e| VmmError::Host(format!("cannot start the vCPU {index} thread: {e}")))
+}
+
+/// A network card put in a slot, its backend not started yet.
+type PendingNic = (netback::NetBackend, Arc<devices::net::Link>, usize);
+
+/// Every virtio slot's transport: the disks' devices first, then the network card if there is
+/// one, then empty slots.
+fn fill_slots(
+    mut devices_in_slots: disks::SlotDevices,
+    net: Option<netback::NetBackend>,
+    mem: &vm_memory::GuestMemoryMmap,
+) -> Result<(Vec<MmioTransport>, Option<PendingNic>), VmmError> {
+    let slot = devices_in_slots.len();
+    let nic = net.map(|backend| {
+        let link = Arc::new(devices::net::Link::default());
+        let nic = devices::net::VirtioNet::new(backend.mac(), link.clone());
+        devices_in_slots.push(Some(Box::new(nic)));
+        (backend, link, slot)
+    });
+    if devices_in_slots.len() > layout::VIRTIO_SLOTS as usize {
+        return Err(VmmError::Config(format!(
+            "the disks and the network card need {} virtio slots; the VM has {}",
+            devices_in_slots.len(),
+            layout::VIRTIO_SLOTS
+        )));
+    }
+    devices_in_slots.resize_with(layout::VIRTIO_SLOTS as usize, || None);
+    let slots = devices_in_slots
+        .into_iter()
+        .map(|device| MmioTransport::new(device, mem.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| VmmError::Config(e.to_string()))?;
+    Ok((slots, nic))
 }
 
 /// Starts the network backend on the NIC in `slot`: it fills the RX queue of that slot's
