@@ -412,6 +412,7 @@ fn the_guests_hostile_frames_and_syn_flood_are_dropped_counted_and_survived() {
         "ip-bad-checksum",
         "spoofed",
         "bad-arp",
+        "bad-checksum",
     ] {
         assert!(
             net["guest_drops"][kind].as_u64() >= Some(1),
