@@ -632,8 +632,11 @@ impl Backend {
                 };
                 state.host_received(key, None).map(|d| d.after)
             };
-            let frame = to_guest.and_then(|k| state.gateway.udp_to_guest(&k, payload));
-            match frame {
+            // A reply the table refuses is counted by the gateway.
+            let Ok(to_guest) = to_guest else {
+                return;
+            };
+            match state.gateway.udp_to_guest(&to_guest, payload) {
                 Ok(f) => frames.push(f),
                 Err(_) => state.host_drop(HostDrop::FrameNotBuilt),
             }

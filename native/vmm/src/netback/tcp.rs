@@ -45,6 +45,8 @@ pub(super) struct TcpFlow {
     host_write_done: bool,
     /// The guest's side reached ESTABLISHED at least once.
     guest_established: bool,
+    /// Ended by the NAT (its entry expired): nothing more is delivered either way.
+    expired: bool,
 }
 
 /// The engine: smoltcp's interface and sockets, and the flows they belong to.
@@ -161,6 +163,7 @@ impl TcpEngine {
                 host_read_done: false,
                 host_write_done: false,
                 guest_established: false,
+                expired: false,
             },
         );
     }
@@ -205,12 +208,13 @@ impl TcpEngine {
         ended.push(flow.orig);
     }
 
-    /// Aborts every flow whose NAT entry is gone (expired): the guest gets a RST, the host
+    /// Aborts the flow of `side`, whose NAT entry expired: the guest gets a RST, the host
     /// peer too.
     pub(super) fn abort(&mut self, side: &GuestSide) {
         if let Some(flow) = self.by_side.get(side).and_then(|t| self.flows.get_mut(t)) {
             self.sockets.get_mut::<tcp::Socket>(flow.handle).abort();
             flow.host_read_done = false;
+            flow.expired = true;
         }
     }
 
@@ -294,11 +298,13 @@ fn splice(flow: &mut TcpFlow, socket: &mut tcp::Socket) -> bool {
     moved
 }
 
-/// Whether a flow is over: the guest's side closed (or never opened), with nothing left for
-/// the host.
+/// Whether a flow is over: the guest's side closed (or never opened) with nothing left for
+/// the host, or the NAT ended it (data a host peer never read is not kept for it).
 fn finished(flow: &TcpFlow, socket: &tcp::Socket) -> bool {
     match socket.state() {
-        State::Closed | State::TimeWait => socket.recv_queue() == 0 || flow.host_write_done,
+        State::Closed | State::TimeWait => {
+            flow.expired || socket.recv_queue() == 0 || flow.host_write_done
+        }
         _ => false,
     }
 }

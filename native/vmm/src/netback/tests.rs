@@ -530,3 +530,47 @@ fn hostile_frames_and_a_syn_flood_leave_the_table_bounded_the_drops_counted_and_
     );
     drop(server);
 }
+
+#[test]
+fn a_udp_flow_whose_entry_expires_is_closed_and_the_trace_says_so() {
+    let server = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let port = server.local_addr().unwrap().port();
+    let mut config = config(&[]);
+    config.gateway.nat.timeouts.udp = 1;
+    let mut guest = boot(config);
+    let h = guest.udp_socket(5001);
+    server
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let from = loop {
+        assert!(Instant::now() < deadline, "no datagram reached the host");
+        let _ = guest
+            .udp(h)
+            .send_slice(b"once", IpEndpoint::new(GATEWAY_IP.into(), port));
+        guest.poll();
+        if let Ok((_, from)) = server.recv_from(&mut buf) {
+            break from;
+        }
+    };
+    assert!(guest.handle.table_text().contains(&format!("dport={port}")));
+    // Unreplied UDP lives 1 s here; the backend looks every 0.5 s.
+    std::thread::sleep(Duration::from_millis(2200));
+    server.send_to(b"too late", from).unwrap();
+    for _ in 0..50 {
+        guest.poll();
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(
+        guest.udp(h).recv().is_err(),
+        "the host socket closed with its entry: no reply reaches the guest"
+    );
+    let report = guest.handle.finish(DEFAULT_MAC);
+    assert!(report.conntrack.is_empty(), "{:?}", report.conntrack);
+    assert!(
+        report.trace_text.contains("[DESTROY]"),
+        "{}",
+        report.trace_text
+    );
+}
