@@ -472,23 +472,36 @@ impl Backend {
             Verdict::Udp(bound) => self.udp_from_guest(&frame, bound),
             Verdict::Dns(query) => {
                 let payload = &frame[query.payload.clone()];
-                let target = self.config.dns_upstream;
                 let side = GuestSide::sent(&query.query);
-                if self.udp.get(&side).is_none() {
-                    let bind = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
-                    let token = self.token();
-                    let (orig, registry) = (query.query, self.poll.registry());
-                    if self
-                        .udp
-                        .open(token, side, orig, bind, target, registry)
-                        .is_err()
-                    {
-                        return self.host_drop(HostDrop::SocketRefused);
-                    }
+                if self.udp.get(&side).is_none() && !self.open_dns(side, query.query) {
+                    return;
                 }
                 self.udp_send(&side, payload);
             }
         }
+    }
+
+    /// A socket for a new DNS query flow to the upstream. The table does not track DNS (the
+    /// engine answers it), so the number of these is bounded here: a guest asking from more
+    /// ports at once than [`udp::DNS_FLOWS`] has the excess dropped, counted.
+    fn open_dns(&mut self, side: GuestSide, query: FlowKey) -> bool {
+        if self.udp.dns_flows() >= udp::DNS_FLOWS {
+            self.host_drop(HostDrop::DnsFlowsFull);
+            return false;
+        }
+        let bind = SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0);
+        let target = self.config.dns_upstream;
+        let token = self.token();
+        let registry = self.poll.registry();
+        if self
+            .udp
+            .open(token, side, query, bind, target, registry)
+            .is_err()
+        {
+            self.host_drop(HostDrop::SocketRefused);
+            return false;
+        }
+        true
     }
 
     /// Tells smoltcp the guest's hardware address with an ARP reply, whenever the engine

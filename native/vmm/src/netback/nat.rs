@@ -25,6 +25,8 @@ pub(super) enum HostDrop {
     SocketRefused,
     /// A host UDP socket's buffer was full.
     UdpSendFull,
+    /// Too many DNS queries in flight at once.
+    DnsFlowsFull,
     /// A frame the engine made could not be built (cannot happen for sane lengths).
     FrameNotBuilt,
 }
@@ -34,6 +36,7 @@ impl HostDrop {
         match self {
             HostDrop::SocketRefused => "host-socket-refused",
             HostDrop::UdpSendFull => "host-udp-send-full",
+            HostDrop::DnsFlowsFull => "dns-flows-full",
             HostDrop::FrameNotBuilt => "frame-not-built",
         }
     }

@@ -574,3 +574,34 @@ fn a_udp_flow_whose_entry_expires_is_closed_and_the_trace_says_so() {
         report.trace_text
     );
 }
+
+#[test]
+fn dns_queries_from_more_ports_than_the_bound_are_dropped_and_counted() {
+    use labvisor_core::net::gateway::{ipv4, Mac};
+    // An upstream that never answers: every query flow stays open.
+    let upstream = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let SocketAddr::V4(addr) = upstream.local_addr().unwrap() else {
+        unreachable!()
+    };
+    let mut guest = boot(NetConfig {
+        dns_upstream: addr,
+        ..config(&[])
+    });
+    let queries: Vec<Vec<u8>> = (0..udp::DNS_FLOWS as u16 + 40)
+        .map(|i| {
+            ipv4::udp_frame(
+                (Mac(DEFAULT_MAC), engine_mac(DNS_IP)),
+                SocketAddrV4::new(GUEST_IP, 30_000 + i),
+                SocketAddrV4::new(DNS_IP, 53),
+                b"query",
+            )
+            .unwrap()
+        })
+        .collect();
+    let driver = &mut guest.stand_in.nic.driver;
+    driver.send_batch(queries.iter().map(Vec::as_slice));
+    std::thread::sleep(Duration::from_millis(300));
+    let report = guest.handle.finish(DEFAULT_MAC);
+    assert_eq!(report.host_drops.get("dns-flows-full"), Some(&40));
+    drop(upstream);
+}

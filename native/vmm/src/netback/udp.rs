@@ -15,6 +15,8 @@ use super::GuestSide;
 
 /// How long a DNS query's socket waits for answers: the NAT's unreplied-UDP timeout.
 pub(super) const DNS_IDLE: Duration = Duration::from_secs(30);
+/// DNS query flows open at once, at most (each is a host socket).
+pub(super) const DNS_FLOWS: usize = 256;
 
 /// The longest datagram carried (the largest IPv4 UDP payload).
 const MAX_DATAGRAM: usize = 65_507;
@@ -108,6 +110,14 @@ impl UdpFlows {
                 let _ = registry.deregister(&mut flow.socket);
             }
         }
+    }
+
+    /// DNS query flows open now.
+    pub(super) fn dns_flows(&self) -> usize {
+        self.flows
+            .values()
+            .filter(|f| f.side.remote == super::DNS_IP)
+            .count()
     }
 
     /// Closes DNS flows (those without a NAT entry to expire them) idle for `idle`.
