@@ -91,6 +91,11 @@ impl Backend {
             let SocketAddr::V4(client) = client else {
                 continue;
             };
+            if self.tcp.is_full() {
+                // Dropped unanswered: the client's connection is closed.
+                self.host_drop(HostDrop::TcpFlowsFull);
+                continue;
+            }
             let key = arrival(client, self.listeners[index].addr, Proto::Tcp);
             // Refused by the table (no guest address yet, table full): the client's
             // connection is dropped, which closes it.

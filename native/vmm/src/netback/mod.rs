@@ -535,6 +535,10 @@ impl Backend {
     /// Opens the host side of a new guest connection from the port the table chose, asking
     /// the table again while the host has that port in use.
     fn open_tcp(&mut self, mut bound: HostBound) {
+        if self.tcp.is_full() {
+            // smoltcp answers the SYN with a RST: no socket listens for it.
+            return self.host_drop(HostDrop::TcpFlowsFull);
+        }
         let flags = bound.flags.map(|f| f.0);
         for _ in 0..BIND_TRIES {
             let d = &bound.decision;

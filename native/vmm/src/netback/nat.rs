@@ -27,6 +27,8 @@ pub(super) enum HostDrop {
     UdpSendFull,
     /// Too many DNS queries in flight at once.
     DnsFlowsFull,
+    /// Too many TCP connections open at once in the engine.
+    TcpFlowsFull,
     /// A frame the engine made could not be built (cannot happen for sane lengths).
     FrameNotBuilt,
 }
@@ -37,6 +39,7 @@ impl HostDrop {
             HostDrop::SocketRefused => "host-socket-refused",
             HostDrop::UdpSendFull => "host-udp-send-full",
             HostDrop::DnsFlowsFull => "dns-flows-full",
+            HostDrop::TcpFlowsFull => "tcp-flows-full",
             HostDrop::FrameNotBuilt => "frame-not-built",
         }
     }

@@ -28,6 +28,9 @@ use super::GuestSide;
 
 /// The least each direction's buffer in the engine holds, per connection.
 pub const BUFFER_BYTES: usize = 256 * 1024;
+/// Connections the engine holds at once, at most: each has two buffers, so the NAT table's
+/// bound (65 536 entries by default) would be gigabytes.
+pub const MAX_FLOWS: usize = 4096;
 /// Full-size segments each buffer holds at least: at MTU 65520, 256 KiB would be four
 /// segments in flight, and every one a round trip through two threads.
 pub const BUFFER_SEGMENTS: usize = 32;
@@ -81,6 +84,11 @@ impl TcpEngine {
             flows: HashMap::new(),
             by_side: HashMap::new(),
         }
+    }
+
+    /// Whether the engine holds [`MAX_FLOWS`] connections.
+    pub(super) fn is_full(&self) -> bool {
+        self.flows.len() >= MAX_FLOWS
     }
 
     fn new_socket(&self) -> tcp::Socket<'static> {
