@@ -44,6 +44,8 @@ use std::ops::Range;
 
 use serde::{Deserialize, Serialize};
 
+use super::clock::Instant;
+use super::nat::NatTable;
 use super::packet::Proto;
 use super::sim::{Action, Network};
 use super::topology::{Problem, Topology};
@@ -320,36 +322,51 @@ impl Run {
     /// tools' own output.
     pub fn nat_text_in(&self, lang: Lang) -> String {
         let now = self.network.now();
-        let mut s = String::new();
-        for (name, table) in self.network.nats() {
-            let (kind, count) = (table.config().type_name(), table.conntrack().len());
-            s.push_str(&match lang {
-                Lang::En => format!("== {name} NAT ({kind}), {count} connection(s) at t={now}\n"),
-                Lang::Ko => format!("== {name} NAT ({kind}), t={now}에 연결 {count}개\n"),
-            });
-            for r in table.forwards() {
-                s.push_str(&format!("forward {r}\n"));
-            }
-            for line in table.conntrack_lines(now) {
-                s.push_str(&line);
-                s.push('\n');
-            }
-            let rows = table.cisco_rows();
-            if !rows.is_empty() {
-                s.push_str("Pro  Inside global        Inside local         Outside local        Outside global\n");
-                for r in rows {
-                    s.push_str(
-                        &format!(
-                            "{:<4} {:<20} {:<20} {:<20} {}\n",
-                            r[0], r[1], r[2], r[3], r[4]
-                        )
-                        .replace(" \n", "\n"),
-                    );
-                }
-            }
-        }
-        s
+        self.network
+            .nats()
+            .iter()
+            .map(|(name, table)| nat_table_text_in(name, table, now, lang))
+            .collect()
     }
+}
+
+/// One NAT table as text, both like `conntrack -L` and like Cisco's `show ip nat
+/// translations`: what `labvisor net run` prints, and what a real VM's `Ctrl-A n` shows.
+pub fn nat_table_text(name: &str, table: &NatTable, now: Instant) -> String {
+    nat_table_text_in(name, table, now, Lang::En)
+}
+
+/// [`nat_table_text`] with its heading in `lang`; the tables themselves are the tools' own
+/// output.
+pub fn nat_table_text_in(name: &str, table: &NatTable, now: Instant, lang: Lang) -> String {
+    let (kind, count) = (table.config().type_name(), table.conntrack().len());
+    let mut s = match lang {
+        Lang::En => format!("== {name} NAT ({kind}), {count} connection(s) at t={now}\n"),
+        Lang::Ko => format!("== {name} NAT ({kind}), t={now}에 연결 {count}개\n"),
+    };
+    for r in table.forwards() {
+        s.push_str(&format!("forward {r}\n"));
+    }
+    for line in table.conntrack_lines(now) {
+        s.push_str(&line);
+        s.push('\n');
+    }
+    let rows = table.cisco_rows();
+    if !rows.is_empty() {
+        s.push_str(
+            "Pro  Inside global        Inside local         Outside local        Outside global\n",
+        );
+        for r in rows {
+            s.push_str(
+                &format!(
+                    "{:<4} {:<20} {:<20} {:<20} {}\n",
+                    r[0], r[1], r[2], r[3], r[4]
+                )
+                .replace(" \n", "\n"),
+            );
+        }
+    }
+    s
 }
 
 /// Steps one per line; in Korean a drop is followed by its cause, explained.
