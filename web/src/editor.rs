@@ -179,45 +179,120 @@ fn proto_text(proto: Proto) -> &'static str {
 
 // --- the add-a-step forms' fields -------------------------------------------------------------
 
-const VM: usize = 0;
-const NIC: usize = 1;
-const MODE: usize = 2;
-const NAME: usize = 3;
-const PROTO: usize = 4;
-const HOST_IP: usize = 5;
-const HOST_PORT: usize = 6;
-const GUEST_IP: usize = 7;
-const GUEST_PORT: usize = 8;
-const SIZE: usize = 9;
-const ALLOC: usize = 10;
-const VCPUS: usize = 11;
-const RAM: usize = 12;
-const NIC_VM: usize = 13;
-const NIC_MODE: usize = 14;
-const RULE: usize = 15;
-/// Each field's id suffix.
-const FIELD_IDS: [&str; 16] = [
-    "vm",
-    "nic",
-    "mode",
-    "name",
-    "proto",
-    "host-ip",
-    "host-port",
-    "guest-ip",
-    "guest-port",
-    "size",
-    "alloc",
-    "vcpus",
-    "ram",
-    "new-nic-vm",
-    "new-nic-mode",
-    "rule",
-];
+/// A field of the add-a-step forms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Vm,
+    Nic,
+    Mode,
+    Name,
+    Proto,
+    HostIp,
+    HostPort,
+    GuestIp,
+    GuestPort,
+    Size,
+    Alloc,
+    Vcpus,
+    Ram,
+    NicVm,
+    NicMode,
+    Rule,
+}
+
+impl Field {
+    /// The suffix of the field's element id.
+    fn id(self) -> &'static str {
+        match self {
+            Field::Vm => "vm",
+            Field::Nic => "nic",
+            Field::Mode => "mode",
+            Field::Name => "name",
+            Field::Proto => "proto",
+            Field::HostIp => "host-ip",
+            Field::HostPort => "host-port",
+            Field::GuestIp => "guest-ip",
+            Field::GuestPort => "guest-port",
+            Field::Size => "size",
+            Field::Alloc => "alloc",
+            Field::Vcpus => "vcpus",
+            Field::Ram => "ram",
+            Field::NicVm => "new-nic-vm",
+            Field::NicMode => "new-nic-mode",
+            Field::Rule => "rule",
+        }
+    }
+}
+
+/// What the learner typed into the forms, one value per [`Field`] (blank: the field's
+/// default). The VM, name and mode fields are shared by the forms that ask for them.
+#[derive(Clone, Default, PartialEq)]
+struct Values {
+    vm: String,
+    nic: String,
+    mode: String,
+    name: String,
+    proto: String,
+    host_ip: String,
+    host_port: String,
+    guest_ip: String,
+    guest_port: String,
+    size: String,
+    alloc: String,
+    vcpus: String,
+    ram: String,
+    nic_vm: String,
+    nic_mode: String,
+    rule: String,
+}
+
+impl Values {
+    fn get(&self, field: Field) -> &String {
+        match field {
+            Field::Vm => &self.vm,
+            Field::Nic => &self.nic,
+            Field::Mode => &self.mode,
+            Field::Name => &self.name,
+            Field::Proto => &self.proto,
+            Field::HostIp => &self.host_ip,
+            Field::HostPort => &self.host_port,
+            Field::GuestIp => &self.guest_ip,
+            Field::GuestPort => &self.guest_port,
+            Field::Size => &self.size,
+            Field::Alloc => &self.alloc,
+            Field::Vcpus => &self.vcpus,
+            Field::Ram => &self.ram,
+            Field::NicVm => &self.nic_vm,
+            Field::NicMode => &self.nic_mode,
+            Field::Rule => &self.rule,
+        }
+    }
+
+    fn get_mut(&mut self, field: Field) -> &mut String {
+        match field {
+            Field::Vm => &mut self.vm,
+            Field::Nic => &mut self.nic,
+            Field::Mode => &mut self.mode,
+            Field::Name => &mut self.name,
+            Field::Proto => &mut self.proto,
+            Field::HostIp => &mut self.host_ip,
+            Field::HostPort => &mut self.host_port,
+            Field::GuestIp => &mut self.guest_ip,
+            Field::GuestPort => &mut self.guest_port,
+            Field::Size => &mut self.size,
+            Field::Alloc => &mut self.alloc,
+            Field::Vcpus => &mut self.vcpus,
+            Field::Ram => &mut self.ram,
+            Field::NicVm => &mut self.nic_vm,
+            Field::NicMode => &mut self.nic_mode,
+            Field::Rule => &mut self.rule,
+        }
+    }
+}
 
 /// The form fields that make `step`, with their values (the first is the one to focus); `None`
 /// for the steps made by a button, which have nothing to change.
-fn fields_of(step: &Action) -> Option<Vec<(usize, String)>> {
+fn fields_of(step: &Action) -> Option<Vec<(Field, String)>> {
     let mode = |m: &Mode| mode_name(m).to_string();
     Some(match step {
         Action::AddVm {
@@ -225,26 +300,32 @@ fn fields_of(step: &Action) -> Option<Vec<(usize, String)>> {
             vcpus,
             ram_mib,
         } => vec![
-            (NAME, name.clone()),
-            (VCPUS, vcpus.to_string()),
-            (RAM, ram_mib.to_string()),
+            (Field::Name, name.clone()),
+            (Field::Vcpus, vcpus.to_string()),
+            (Field::Ram, ram_mib.to_string()),
         ],
         Action::SetMode { vm, nic, mode: m } => {
-            vec![(VM, vm.clone()), (NIC, nic.to_string()), (MODE, mode(m))]
+            vec![
+                (Field::Vm, vm.clone()),
+                (Field::Nic, nic.to_string()),
+                (Field::Mode, mode(m)),
+            ]
         }
-        Action::AddNic { vm, mode: m } => vec![(NIC_VM, vm.clone()), (NIC_MODE, mode(m))],
+        Action::AddNic { vm, mode: m } => {
+            vec![(Field::NicVm, vm.clone()), (Field::NicMode, mode(m))]
+        }
         Action::AddForward(ForwardStep { rule, vm }) => {
             let address = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string());
             let mut fields = vec![
-                (NAME, rule.name.clone()),
-                (PROTO, proto_text(rule.proto).to_ascii_lowercase()),
-                (HOST_IP, address(rule.host_ip).unwrap_or_default()),
-                (HOST_PORT, rule.host_port.to_string()),
-                (GUEST_IP, address(rule.guest_ip).unwrap_or_default()),
-                (GUEST_PORT, rule.guest_port.to_string()),
+                (Field::Name, rule.name.clone()),
+                (Field::Proto, proto_text(rule.proto).to_ascii_lowercase()),
+                (Field::HostIp, address(rule.host_ip).unwrap_or_default()),
+                (Field::HostPort, rule.host_port.to_string()),
+                (Field::GuestIp, address(rule.guest_ip).unwrap_or_default()),
+                (Field::GuestPort, rule.guest_port.to_string()),
             ];
             if let Some(vm) = vm {
-                fields.push((VM, vm.clone()));
+                fields.push((Field::Vm, vm.clone()));
             }
             fields
         }
@@ -254,9 +335,9 @@ fn fields_of(step: &Action) -> Option<Vec<(usize, String)>> {
                 Allocation::Dynamic => "dynamic",
             };
             vec![
-                (SIZE, size.clone()),
-                (VM, vm.clone()),
-                (ALLOC, alloc.into()),
+                (Field::Size, size.clone()),
+                (Field::Vm, vm.clone()),
+                (Field::Alloc, alloc.into()),
             ]
         }
         _ => return None,
@@ -267,19 +348,19 @@ fn fields_of(step: &Action) -> Option<Vec<(usize, String)>> {
 /// to add a step with a field still wrong (then blank fields show their message too).
 #[derive(Clone, Default, PartialEq)]
 struct Form {
-    values: [String; 16],
+    values: Values,
     tried: bool,
     /// What the learner had typed before a step was loaded to be changed, given back after.
-    before_change: Option<Box<[String; 16]>>,
+    before_change: Option<Box<Values>>,
 }
 
 enum FormMsg {
-    Set(usize, String),
+    Set(Field, String),
     Tried,
     /// A step was added: clear these fields.
-    Added(&'static [usize]),
+    Added(&'static [Field]),
     /// A step is being changed: the form shows its values, every other field blank.
-    Load(Vec<(usize, String)>),
+    Load(Vec<(Field, String)>),
     /// The change is done or dropped: the form as it was before.
     Restore,
 }
@@ -290,12 +371,12 @@ impl Reducible for Form {
     fn reduce(self: Rc<Self>, msg: FormMsg) -> Rc<Self> {
         let mut form = (*self).clone();
         match msg {
-            FormMsg::Set(field, value) => form.values[field] = value,
+            FormMsg::Set(field, value) => *form.values.get_mut(field) = value,
             FormMsg::Tried => form.tried = true,
             FormMsg::Added(clear) => {
                 form.tried = false;
                 for &field in clear {
-                    form.values[field].clear();
+                    form.values.get_mut(field).clear();
                 }
             }
             FormMsg::Load(values) => {
@@ -308,7 +389,7 @@ impl Reducible for Form {
                     ..Form::default()
                 };
                 for (field, value) in values {
-                    form.values[field] = value;
+                    *form.values.get_mut(field) = value;
                 }
             }
             FormMsg::Restore => {
@@ -328,7 +409,7 @@ struct Ctx<'a> {
     lang: Lang,
     form: &'a UseReducerHandle<Form>,
     /// Adds a step, then clears the given fields of the form that made it.
-    add: &'a Callback<(Action, &'static [usize])>,
+    add: &'a Callback<(Action, &'static [Field])>,
     /// Whether another step fits in the draft.
     room: bool,
     /// The step being changed: the forms replace it instead of adding one.
@@ -336,24 +417,24 @@ struct Ctx<'a> {
 }
 
 /// A field's problems: `(field, message)`, the first one first.
-type Problems = Vec<(usize, String)>;
+type Problems = Vec<(Field, String)>;
 
 impl Ctx<'_> {
-    fn field_id(&self, field: usize) -> String {
-        format!("{}-{}", self.id, FIELD_IDS[field])
+    fn field_id(&self, field: Field) -> String {
+        format!("{}-{}", self.id, field.id())
     }
 
     /// The field as typed, or `default` when blank.
-    fn get(&self, field: usize, default: &str) -> String {
-        match self.form.values[field].trim() {
+    fn get(&self, field: Field, default: &str) -> String {
+        match self.form.values.get(field).trim() {
             "" => default.to_string(),
             typed => typed.to_string(),
         }
     }
 
     /// The chosen option of a select (the first when the choice is not, or no longer, offered).
-    fn pick(&self, field: usize, options: &[(String, String)]) -> String {
-        let value = self.form.values[field].as_str();
+    fn pick(&self, field: Field, options: &[(String, String)]) -> String {
+        let value = self.form.values.get(field).as_str();
         options
             .iter()
             .find(|o| o.0 == value)
@@ -363,17 +444,17 @@ impl Ctx<'_> {
     }
 
     /// The message to show at `field`: once the learner typed there or tried to add.
-    fn message(&self, field: usize, problems: &Problems) -> Option<String> {
+    fn message(&self, field: Field, problems: &Problems) -> Option<String> {
         problems
             .iter()
             .find(|p| p.0 == field)
-            .filter(|_| self.form.tried || !self.form.values[field].trim().is_empty())
+            .filter(|_| self.form.tried || !self.form.values.get(field).trim().is_empty())
             .map(|p| p.1.clone())
     }
 
     fn input(
         &self,
-        field: usize,
+        field: Field,
         label: Text,
         kind: &'static str,
         placeholder: &str,
@@ -394,7 +475,7 @@ impl Ctx<'_> {
         html! {
             <div class="lv-field">
                 <label class="lv-label" for={id.clone()}>{ label.get(self.lang) }</label>
-                <input id={id} class="lv-input" type={kind} {min} {max} value={self.form.values[field].clone()}
+                <input id={id} class="lv-input" type={kind} {min} {max} value={self.form.values.get(field).clone()}
                     placeholder={placeholder.to_string()} autocomplete="off" spellcheck="false"
                     aria-invalid={error.is_some().then_some("true")} aria-describedby={error_id.clone()} {oninput} />
                 <p id={error_id} class="lv-field-error">{ error.unwrap_or_default() }</p>
@@ -402,7 +483,7 @@ impl Ctx<'_> {
         }
     }
 
-    fn select(&self, field: usize, label: Text, options: &[(String, String)]) -> Html {
+    fn select(&self, field: Field, label: Text, options: &[(String, String)]) -> Html {
         let id = self.field_id(field);
         let current = self.pick(field, options);
         let form = self.form.clone();
@@ -429,7 +510,7 @@ impl Ctx<'_> {
         fields: Html,
         problems: &Problems,
         step: Option<Action>,
-        clear: &'static [usize],
+        clear: &'static [Field],
     ) -> Html {
         let (form, add, room) = (self.form.clone(), self.add.clone(), self.room);
         let first_bad = problems.first().map(|p| self.field_id(p.0));
@@ -602,7 +683,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
             editing.clone(),
             id.clone(),
         );
-        Callback::from(move |(step, clear): (Action, &'static [usize])| {
+        Callback::from(move |(step, clear): (Action, &'static [Field])| {
             let mut next = steps.clone();
             let (news, focus) = match editing_at {
                 Some(i) => {
@@ -658,8 +739,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
             match how {
                 StepEdit::Change => {
                     if let Some(fields) = steps.get(i).and_then(fields_of) {
-                        *focus_after.borrow_mut() =
-                            Some(format!("{id}-{}", FIELD_IDS[fields[0].0]));
+                        *focus_after.borrow_mut() = Some(format!("{id}-{}", fields[0].0.id()));
                         form.dispatch(FormMsg::Load(fields));
                         editing.set(Some((i, steps[i].clone())));
                         said.set(say!(
@@ -842,8 +922,8 @@ fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
             let lang = c.lang;
             let options: Vec<(String, String)> =
                 vms.iter().map(|v| (v.clone(), v.clone())).collect();
-            let vm = c.pick(VM, &options);
-            let size = c.get(SIZE, "");
+            let vm = c.pick(Field::Vm, &options);
+            let size = c.get(Field::Size, "");
             let allocs: Vec<(String, String)> = [
                 ("dynamic", Allocation::Dynamic),
                 ("fixed", Allocation::Fixed),
@@ -851,7 +931,7 @@ fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
             .iter()
             .map(|(v, a)| (v.to_string(), alloc_choice(*a).get(lang).to_string()))
             .collect();
-            let alloc = if c.pick(ALLOC, &allocs) == "fixed" {
+            let alloc = if c.pick(Field::Alloc, &allocs) == "fixed" {
                 Allocation::Fixed
             } else {
                 Allocation::Dynamic
@@ -862,7 +942,7 @@ fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
                     Lang::En => e,
                     Lang::Ko => format!("크기는 128G(이진 단위, VirtualBox 방식)나 256GB(십진 단위, 디스크 제조사 방식)처럼 숫자와 단위로 적습니다 ({e})"),
                 };
-                problems.push((SIZE, message));
+                problems.push((Field::Size, message));
             }
             let step = problems
                 .is_empty()
@@ -874,11 +954,11 @@ fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
                 <p class="lv-muted">{ say!(lang, "Host disk: {capacity}, of which {used} already used.", "호스트 디스크: {capacity}, 그중 {used} 사용 중.") }</p>
                 { c.form(CREATE_DISK, CREATE, html! {
                     <>
-                    { c.select(VM, VM_LABEL, &options) }
-                    { c.input(SIZE, SIZE_LABEL, "text", "128G", None, &problems) }
-                    { c.select(ALLOC, ALLOC_LABEL, &allocs) }
+                    { c.select(Field::Vm, VM_LABEL, &options) }
+                    { c.input(Field::Size, SIZE_LABEL, "text", "128G", None, &problems) }
+                    { c.select(Field::Alloc, ALLOC_LABEL, &allocs) }
                     </>
-                }, &problems, step, &[SIZE]) }
+                }, &problems, step, &[Field::Size]) }
                 </>
             }
         }
@@ -947,12 +1027,12 @@ fn host_sizing(c: &Ctx, host: &HostSpec, percent: u8, vm_count: u32, steps: &[Ac
         .map(|n| format!("vm{n}"))
         .find(|n| !taken(n))
         .unwrap_or_default();
-    let name = c.get(NAME, &suggested);
+    let name = c.get(Field::Name, &suggested);
     let (cpus, ram) = (host.cpus, host.ram_mib);
     let mut problems = Problems::new();
     if taken(&name) {
         problems.push((
-            NAME,
+            Field::Name,
             say!(
                 lang,
                 "A VM called {name} is already planned.",
@@ -961,13 +1041,13 @@ fn host_sizing(c: &Ctx, host: &HostSpec, percent: u8, vm_count: u32, steps: &[Ac
         ));
     }
     let vcpus = c
-        .get(VCPUS, "1")
+        .get(Field::Vcpus, "1")
         .parse::<u32>()
         .ok()
         .filter(|n| (1..=cpus).contains(n));
     if vcpus.is_none() {
         problems.push((
-            VCPUS,
+            Field::Vcpus,
             say!(
                 lang,
                 "A whole number from 1 to {cpus}: the host has {cpus} logical CPUs.",
@@ -976,13 +1056,13 @@ fn host_sizing(c: &Ctx, host: &HostSpec, percent: u8, vm_count: u32, steps: &[Ac
         ));
     }
     let ram_mib = c
-        .get(RAM, "1024")
+        .get(Field::Ram, "1024")
         .parse::<u64>()
         .ok()
         .filter(|n| (4..=ram).contains(n));
     if ram_mib.is_none() {
         problems.push((
-            RAM,
+            Field::Ram,
             say!(
                 lang,
                 "MiB from 4 (VirtualBox's least) to {ram} (all of the host's RAM).",
@@ -1023,12 +1103,12 @@ fn host_sizing(c: &Ctx, host: &HostSpec, percent: u8, vm_count: u32, steps: &[Ac
         </div>
         { c.form(ADD_VM_TITLE, ADD_VM, html! {
             <>
-            { c.input(NAME, NAME_LABEL, "text", &suggested, None, &problems) }
-            { c.input(VCPUS, VCPUS_LABEL, "number", "1", Some((1, u64::from(cpus))), &problems) }
-            { c.input(RAM, RAM_LABEL, "number", "1024", Some((4, ram)), &problems) }
-            <output class="lv-mono lv-muted lv-ram-shown" for={c.field_id(RAM)}>{ ram_shown }</output>
+            { c.input(Field::Name, NAME_LABEL, "text", &suggested, None, &problems) }
+            { c.input(Field::Vcpus, VCPUS_LABEL, "number", "1", Some((1, u64::from(cpus))), &problems) }
+            { c.input(Field::Ram, RAM_LABEL, "number", "1024", Some((4, ram)), &problems) }
+            <output class="lv-mono lv-muted lv-ram-shown" for={c.field_id(Field::Ram)}>{ ram_shown }</output>
             </>
-        }, &problems, step, &[NAME]) }
+        }, &problems, step, &[Field::Name]) }
         </>
     }
 }
@@ -1075,7 +1155,7 @@ fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
             forwards: Vec::new(),
         })
     };
-    let vm = c.pick(VM, &vms);
+    let vm = c.pick(Field::Vm, &vms);
     let nics: Vec<(String, String)> = now
         .iter()
         .find(|v| v.0 == vm)
@@ -1092,17 +1172,17 @@ fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         })
         .unwrap_or_default();
     let set = c
-        .pick(NIC, &nics)
+        .pick(Field::Nic, &nics)
         .parse::<u8>()
         .ok()
         .map(|nic| Action::SetMode {
             vm: vm.clone(),
             nic,
-            mode: mode_of(c.pick(MODE, &modes)),
+            mode: mode_of(c.pick(Field::Mode, &modes)),
         });
     let add_nic = Action::AddNic {
-        vm: c.pick(NIC_VM, &vms),
-        mode: mode_of(c.pick(NIC_MODE, &modes)),
+        vm: c.pick(Field::NicVm, &vms),
+        mode: mode_of(c.pick(Field::NicMode, &modes)),
     };
     html! {
         <>
@@ -1116,15 +1196,15 @@ fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         <div class="lv-step-forms">
             { c.form(SET_MODE_TITLE, ATTACH, html! {
                 <>
-                { c.select(VM, VM_LABEL, &vms) }
-                { c.select(NIC, NIC_LABEL, &nics) }
-                { c.select(MODE, MODE_LABEL, &modes) }
+                { c.select(Field::Vm, VM_LABEL, &vms) }
+                { c.select(Field::Nic, NIC_LABEL, &nics) }
+                { c.select(Field::Mode, MODE_LABEL, &modes) }
                 </>
             }, &Problems::new(), set, &[]) }
             { c.form(ADD_NIC_TITLE, ADD_NIC, html! {
                 <>
-                { c.select(NIC_VM, VM_LABEL, &vms) }
-                { c.select(NIC_MODE, MODE_LABEL, &modes) }
+                { c.select(Field::NicVm, VM_LABEL, &vms) }
+                { c.select(Field::NicMode, MODE_LABEL, &modes) }
                 </>
             }, &Problems::new(), Some(add_nic), &[]) }
         </div>
@@ -1161,7 +1241,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         .filter(|v| v.nics.iter().any(|m| matches!(m, Mode::Nat { .. })))
         .map(|v| (v.name.clone(), v.name.clone()))
         .collect();
-    let rule_vm = (!nat_network && nat_vms.len() > 1).then(|| c.pick(VM, &nat_vms));
+    let rule_vm = (!nat_network && nat_vms.len() > 1).then(|| c.pick(Field::Vm, &nat_vms));
     let parse = |f: [&str; 6]| {
         if nat_network {
             PortForward::parse_natnetwork(&format!(
@@ -1172,10 +1252,17 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
             PortForward::parse_vbox(&f.join(","))
         }
     };
-    let fields = [NAME, PROTO, HOST_IP, HOST_PORT, GUEST_IP, GUEST_PORT];
+    let fields = [
+        Field::Name,
+        Field::Proto,
+        Field::HostIp,
+        Field::HostPort,
+        Field::GuestIp,
+        Field::GuestPort,
+    ];
     let typed: Vec<String> = fields
         .iter()
-        .map(|&f| c.get(f, if f == PROTO { "tcp" } else { "" }))
+        .map(|&f| c.get(f, if f == Field::Proto { "tcp" } else { "" }))
         .collect();
     // Each field is checked on its own by the core's parser, the others filled with valid values.
     let mut problems = Problems::new();
@@ -1209,7 +1296,14 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
                     probe.proto, probe.host_port, with.name
                 ),
             };
-            problems.push((if same_name { NAME } else { HOST_PORT }, message));
+            problems.push((
+                if same_name {
+                    Field::Name
+                } else {
+                    Field::HostPort
+                },
+                message,
+            ));
         }
     }
     let step = match parse([t[0], t[1], t[2], t[3], t[4], t[5]]) {
@@ -1228,7 +1322,7 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         .map(|r| (r.name.clone(), r.name.clone()))
         .collect();
     let remove = (!names.is_empty()).then(|| Action::RemoveForward {
-        name: c.pick(RULE, &names),
+        name: c.pick(Field::Rule, &names),
     });
     let host_ip = network.host_ip.as_deref().unwrap_or("");
     html! {
@@ -1246,17 +1340,17 @@ fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
         <div class="lv-step-forms">
             { c.form(ADD_RULE_TITLE, ADD_RULE, html! {
                 <>
-                if rule_vm.is_some() { { c.select(VM, RULE_VM_LABEL, &nat_vms) } }
-                { c.input(NAME, RULE_NAME, "text", "", None, &problems) }
-                { c.select(PROTO, PROTOCOL, &protos) }
-                { c.input(HOST_IP, HOST_IP_LABEL, "text", ANY_ADDRESS.get(lang), None, &problems) }
-                { c.input(HOST_PORT, HOST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
-                { c.input(GUEST_IP, GUEST_IP_LABEL, "text", if nat_network { "10.0.2.x" } else { DHCP_ADDRESS.get(lang) }, None, &problems) }
-                { c.input(GUEST_PORT, GUEST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
+                if rule_vm.is_some() { { c.select(Field::Vm, RULE_VM_LABEL, &nat_vms) } }
+                { c.input(Field::Name, RULE_NAME, "text", "", None, &problems) }
+                { c.select(Field::Proto, PROTOCOL, &protos) }
+                { c.input(Field::HostIp, HOST_IP_LABEL, "text", ANY_ADDRESS.get(lang), None, &problems) }
+                { c.input(Field::HostPort, HOST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
+                { c.input(Field::GuestIp, GUEST_IP_LABEL, "text", if nat_network { "10.0.2.x" } else { DHCP_ADDRESS.get(lang) }, None, &problems) }
+                { c.input(Field::GuestPort, GUEST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
                 </>
-            }, &problems, step, &[NAME, HOST_IP, HOST_PORT, GUEST_IP, GUEST_PORT]) }
+            }, &problems, step, &[Field::Name, Field::HostIp, Field::HostPort, Field::GuestIp, Field::GuestPort]) }
             if !names.is_empty() {
-                { c.form(REMOVE_RULE_TITLE, REMOVE_RULE, c.select(RULE, RULE_NAME, &names), &Problems::new(), remove, &[]) }
+                { c.form(REMOVE_RULE_TITLE, REMOVE_RULE, c.select(Field::Rule, RULE_NAME, &names), &Problems::new(), remove, &[]) }
             }
         </div>
         </>
