@@ -88,6 +88,66 @@ fn render(steps: &[Step], trace: &mut Vec<String>) {
 
 // --- nat-source ------------------------------------------------------------------------------
 
+/// A nat-source exercise's network in the engine: the PCs on a LAN behind a NAT router whose
+/// outside address is `public`, an ISP router, each server on its own segment beyond it; with
+/// the address of the server the packet goes to and the router's LAN address.
+fn home_router(
+    net: &NetworkSpec,
+    send: &crate::model::Send,
+    public: &str,
+) -> Result<(Network, Ipv4Addr, Ipv4Addr), Vec<String>> {
+    let public = parse_ip(public)?;
+    let mut topology = Topology::default();
+    let mut lan_router = None;
+    for pc in &net.pcs {
+        let ip = parse_ip(&pc.ip)?;
+        let gw = host_in_24(ip, 1);
+        lan_router.get_or_insert(gw);
+        let nic = segment_nic("eth0", "lan", ip, Some(gw));
+        topology
+            .nodes
+            .push(node(&pc.name, NodeKind::Host, vec![nic]));
+    }
+    let lan_router = lan_router.ok_or_else(|| vec!["no PC on the LAN".to_string()])?;
+    let isp = host_in_24(public, if public.octets()[3] == 1 { 254 } else { 1 });
+    let mut router = node(
+        "router",
+        NodeKind::Router,
+        vec![
+            segment_nic("lan", "lan", lan_router, None),
+            segment_nic("wan", "isp", public, Some(isp)),
+        ],
+    );
+    router.nat = Some(RouterNat {
+        outside: "wan".into(),
+        config: NatConfig::default(),
+        forwards: Vec::new(),
+    });
+    topology.nodes.push(router);
+    let mut isp_nics = vec![segment_nic("cust", "isp", isp, None)];
+    let mut server_ip = None;
+    for (i, server) in net.servers.iter().enumerate() {
+        let ip = parse_ip(&server.ip)?;
+        let gw = host_in_24(ip, if ip.octets()[3] == 1 { 254 } else { 1 });
+        let segment = format!("inet{i}");
+        isp_nics.push(segment_nic(&format!("core{i}"), &segment, gw, None));
+        let mut machine = node(
+            &server.name,
+            NodeKind::Server,
+            vec![segment_nic("eth0", &segment, ip, Some(gw))],
+        );
+        if send.to == server.name {
+            server_ip = Some(ip);
+            machine.listen.push((send.proto, send.dport));
+        }
+        topology.nodes.push(machine);
+    }
+    topology.nodes.push(node("isp", NodeKind::Router, isp_nics));
+    let server_ip =
+        server_ip.ok_or_else(|| vec![format!("`send.to` = {:?} is not a server", send.to)])?;
+    Ok((build(topology)?, server_ip, lan_router))
+}
+
 /// What does the server see as the source of the exercise's packet?
 pub(in crate::kind) fn nat_source(
     net: &NetworkSpec,
@@ -100,59 +160,8 @@ pub(in crate::kind) fn nat_source(
             vec!["no packet or no router address".into()],
         );
     };
-    let built = (|| -> Result<(Network, Ipv4Addr, Ipv4Addr, Ipv4Addr), Vec<String>> {
-        let public = parse_ip(public)?;
-        let mut topology = Topology::default();
-        let mut lan_router = None;
-        for pc in &net.pcs {
-            let ip = parse_ip(&pc.ip)?;
-            let gw = host_in_24(ip, 1);
-            lan_router.get_or_insert(gw);
-            let nic = segment_nic("eth0", "lan", ip, Some(gw));
-            topology
-                .nodes
-                .push(node(&pc.name, NodeKind::Host, vec![nic]));
-        }
-        let lan_router = lan_router.ok_or_else(|| vec!["no PC on the LAN".to_string()])?;
-        let isp = host_in_24(public, if public.octets()[3] == 1 { 254 } else { 1 });
-        let mut router = node(
-            "router",
-            NodeKind::Router,
-            vec![
-                segment_nic("lan", "lan", lan_router, None),
-                segment_nic("wan", "isp", public, Some(isp)),
-            ],
-        );
-        router.nat = Some(RouterNat {
-            outside: "wan".into(),
-            config: NatConfig::default(),
-            forwards: Vec::new(),
-        });
-        topology.nodes.push(router);
-        let mut isp_nics = vec![segment_nic("cust", "isp", isp, None)];
-        let mut server_ip = None;
-        for (i, server) in net.servers.iter().enumerate() {
-            let ip = parse_ip(&server.ip)?;
-            let gw = host_in_24(ip, if ip.octets()[3] == 1 { 254 } else { 1 });
-            let segment = format!("inet{i}");
-            isp_nics.push(segment_nic(&format!("core{i}"), &segment, gw, None));
-            let mut machine = node(
-                &server.name,
-                NodeKind::Server,
-                vec![segment_nic("eth0", &segment, ip, Some(gw))],
-            );
-            if send.to == server.name {
-                server_ip = Some(ip);
-                machine.listen.push((send.proto, send.dport));
-            }
-            topology.nodes.push(machine);
-        }
-        topology.nodes.push(node("isp", NodeKind::Router, isp_nics));
-        let server_ip =
-            server_ip.ok_or_else(|| vec![format!("`send.to` = {:?} is not a server", send.to)])?;
-        Ok((build(topology)?, server_ip, lan_router, public))
-    })();
-    let (mut network, server_ip, lan_router, _public) = match built {
+    let built = home_router(net, send, public);
+    let (mut network, server_ip, lan_router) = match built {
         Ok(b) => b,
         Err(problems) => return Judgement::fail("invalid-exercise", problems),
     };

@@ -182,6 +182,41 @@ pub(super) fn removal_items(lang: Lang, r: &Removal) -> Html {
 
 pub(super) fn editor(ctx: &EditorCtx) -> Html {
     let lang = ctx.lang;
+    let undo = commit(ctx, |edits| {
+        edits.pop();
+        Ok(None)
+    });
+    let clear = commit(ctx, |edits| {
+        edits.clear();
+        Ok(None)
+    });
+    let edits_n = ctx.app.lab.network.edits.len();
+
+    html! {
+        <section class="lv-panel lv-net-edit" aria-labelledby="lv-net-edit-title">
+            <h2 id="lv-net-edit-title">{ EDIT.get(lang) }</h2>
+            if let Some(f) = &*ctx.feedback {
+                { feedback_view(lang, f) }
+            }
+            <div class="lv-net-edit-grid">
+            { vms_part(ctx) }
+            { forwards_part(ctx) }
+            { behaviour_part(ctx) }
+            { send_part(ctx) }
+            </div>
+            <div class="lv-row">
+                <button class="lv-button lv-ghost" onclick={undo} disabled={edits_n == 0}>{ UNDO.get(lang) }</button>
+                <button class="lv-button lv-ghost" onclick={clear} disabled={edits_n == 0}>{ CLEAR.get(lang) }</button>
+                <span class="lv-muted">{ format!("{edits_n} {}", EDITS.get(lang)) }</span>
+            </div>
+        </section>
+    }
+}
+
+/// The VMs with their cards, a button to add one, and the NAT Networks with the form that
+/// creates one.
+fn vms_part(ctx: &EditorCtx) -> Html {
+    let lang = ctx.lang;
     let lab = &ctx.lab;
     let topo = lab.network.topology();
     let vms: Vec<&NodeSpec> = topo
@@ -189,11 +224,6 @@ pub(super) fn editor(ctx: &EditorCtx) -> Html {
         .iter()
         .filter(|n| n.kind == NodeKind::Vm)
         .collect();
-    let targets = rule_targets(topo);
-    let target_i = (*ctx.rule_target).min(targets.len().saturating_sub(1));
-    let nats = configurable_nats(topo);
-    let nat_i = (*ctx.nat_choice).min(nats.len().saturating_sub(1));
-
     let hosts: Vec<String> = topo
         .nodes
         .iter()
@@ -240,6 +270,41 @@ pub(super) fn editor(ctx: &EditorCtx) -> Html {
             });
         })
     };
+    html! {
+        <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-vms-title">
+            <h3 id="lv-net-vms-title">{ VMS.get(lang) }</h3>
+            <div class="lv-net-vms">
+                { for vms.iter().enumerate().map(|(i, vm)| vm_card(ctx, i, vm, &hosts)) }
+            </div>
+            <button class="lv-button" onclick={add_vm} id="lv-net-add-vm">{ ADD_VM.get(lang) }</button>
+            <h3 id="lv-net-nn-title">{ NAT_NETWORKS.get(lang) }</h3>
+            <ul class="lv-net-rules">
+                { for topo.nat_networks.iter().map(|n| html! { <li class="lv-mono">{ format!("{} {} ({})", n.name, n.cidr, n.host) }</li> }) }
+            </ul>
+            <form class="lv-row" onsubmit={create_natnet} aria-labelledby="lv-net-nn-title">
+                <label class="lv-label" for="lv-net-nn-name">{ NAME.get(lang) }</label>
+                <input id="lv-net-nn-name" class="lv-input lv-mono" size="12" placeholder="NatNetwork2" spellcheck="false" autocomplete="off" />
+                <label class="lv-label" for="lv-net-nn-cidr">{ CIDR.get(lang) }</label>
+                <input id="lv-net-nn-cidr" class="lv-input lv-mono" size="12" value="10.0.2.0/24" spellcheck="false" autocomplete="off" />
+                if hosts.len() > 1 {
+                    <label class="lv-label" for="lv-net-nn-host">{ HOST.get(lang) }</label>
+                    <select id="lv-net-nn-host" class="lv-select">
+                        { for hosts.iter().map(|h| html! { <option value={h.clone()}>{ h.clone() }</option> }) }
+                    </select>
+                }
+                <button class="lv-button">{ CREATE_NATNET.get(lang) }</button>
+            </form>
+        </div>
+    }
+}
+
+/// The forwarding rules of the chosen VM NIC, NAT Network or router, and the field that adds
+/// one in VirtualBox or QEMU syntax.
+fn forwards_part(ctx: &EditorCtx) -> Html {
+    let lang = ctx.lang;
+    let topo = ctx.lab.network.topology();
+    let targets = rule_targets(topo);
+    let target_i = (*ctx.rule_target).min(targets.len().saturating_sub(1));
     let add_rule = {
         let text = (*ctx.rule_text).clone();
         let target = targets.get(target_i).cloned();
@@ -276,6 +341,56 @@ pub(super) fn editor(ctx: &EditorCtx) -> Html {
         Callback::from(move |e: DomEvent| t.set(input_value(&e).parse().unwrap_or(0)))
     };
 
+    html! {
+        <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-pf-title">
+            <h3 id="lv-net-pf-title">{ FORWARDS.get(lang) }</h3>
+            if targets.is_empty() {
+                <p class="lv-muted">{ NO_TARGET.get(lang) }</p>
+            } else {
+                <div class="lv-row">
+                    <label class="lv-label" for="lv-net-pf-target">{ WHERE.get(lang) }</label>
+                    <select id="lv-net-pf-target" class="lv-select" onchange={on_target}>
+                        { for targets.iter().enumerate().map(|(i, (_, label, _))| html! {
+                            <option value={i.to_string()} selected={i == target_i}>{ label.clone() }</option>
+                        }) }
+                    </select>
+                </div>
+                <ul class="lv-net-rules">
+                    { for targets.get(target_i).into_iter().flat_map(|(t, _, rules)| rules.iter().map(move |r| (t.clone(), r.clone()))).map(|(target, rule)| {
+                        let name = rule.name.clone();
+                        let remove = commit(ctx, move |edits| {
+                            edits.push(NetEdit::Act(Action::RemoveForward { target: target.clone(), name: name.clone() }));
+                            Ok(None)
+                        });
+                        html! {
+                            <li class="lv-row">
+                                <code class="lv-mono">{ rule.to_string() }</code>
+                                <span class="lv-muted lv-mono">{ rule.to_qemu() }</span>
+                                <button class="lv-button lv-ghost" onclick={remove}
+                                    aria-label={format!("{} {}", REMOVE.get(lang), rule.name)}>{ REMOVE.get(lang) }</button>
+                            </li>
+                        }
+                    }) }
+                </ul>
+                <div class="lv-row">
+                    <label class="lv-label" for="lv-net-pf-rule">{ RULE_TEXT.get(lang) }</label>
+                    <input id="lv-net-pf-rule" class="lv-input lv-mono lv-grow" value={(*ctx.rule_text).clone()}
+                        placeholder="ssh,tcp,,2222,,22  |  tcp::2222-:22" oninput={on_rule_text} onkeydown={on_rule_key}
+                        aria-invalid={matches!(&*ctx.feedback, Some(Feedback::Error(EditError::Rule(_) | EditError::Conflict { .. }))).to_string()}
+                        aria-describedby="lv-net-feedback" spellcheck="false" autocomplete="off" />
+                    <button class="lv-button" onclick={add_rule}>{ ADD_RULE.get(lang) }</button>
+                </div>
+            }
+        </div>
+    }
+}
+
+/// The chosen NAT's RFC 4787 mapping and filtering, and the probe that shows the filtering.
+fn behaviour_part(ctx: &EditorCtx) -> Html {
+    let lang = ctx.lang;
+    let lab = &ctx.lab;
+    let nats = configurable_nats(lab.network.topology());
+    let nat_i = (*ctx.nat_choice).min(nats.len().saturating_sub(1));
     let current_nat = nats.get(nat_i).and_then(|n| {
         lab.network
             .nats()
@@ -338,6 +453,40 @@ pub(super) fn editor(ctx: &EditorCtx) -> Html {
         })
     };
 
+    html! {
+        <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-natb-title">
+            <h3 id="lv-net-natb-title">{ BEHAVIOUR.get(lang) }</h3>
+            if let Some((nat, config)) = &current_nat {
+                if nats.len() > 1 {
+                    <div class="lv-row">
+                        <label class="lv-label" for="lv-net-nat">{ "NAT" }</label>
+                        <select id="lv-net-nat" class="lv-select" onchange={on_nat_choice}>
+                            { for nats.iter().enumerate().map(|(i, n)| html! { <option value={i.to_string()} selected={i == nat_i}>{ n.clone() }</option> }) }
+                        </select>
+                    </div>
+                }
+                { behaviour_select("mapping", config.mapping) }
+                { behaviour_select("filtering", config.filtering) }
+                <p class="lv-net-cone" aria-live="polite">
+                    { format!("{nat}: ") }<strong>{ cone_label(lang, config.mapping, config.filtering) }</strong>
+                </p>
+                <button class="lv-button" onclick={send_probe} disabled={probe.is_none()}>{ PROBE.get(lang) }</button>
+                if let Some(p) = &probe {
+                    <p class="lv-muted lv-mono">{ format!("{} → {}:{} ({})", p.from, p.to, p.dport, p.proto) }</p>
+                } else {
+                    <p class="lv-muted">{ NO_PROBE.get(lang) }</p>
+                }
+            } else {
+                <p class="lv-muted">{ NO_CONFIGURABLE_NAT.get(lang) }</p>
+            }
+        </div>
+    }
+}
+
+/// A test packet: from which machine, to what address and port, over which protocol.
+fn send_part(ctx: &EditorCtx) -> Html {
+    let lang = ctx.lang;
+    let lab = &ctx.lab;
     let senders: Vec<String> = lab
         .network
         .fabric()
@@ -389,142 +538,30 @@ pub(super) fn editor(ctx: &EditorCtx) -> Html {
             }
         })
     };
-    let undo = commit(ctx, |edits| {
-        edits.pop();
-        Ok(None)
-    });
-    let clear = commit(ctx, |edits| {
-        edits.clear();
-        Ok(None)
-    });
-    let edits_n = ctx.app.lab.network.edits.len();
-
     html! {
-        <section class="lv-panel lv-net-edit" aria-labelledby="lv-net-edit-title">
-            <h2 id="lv-net-edit-title">{ EDIT.get(lang) }</h2>
-            if let Some(f) = &*ctx.feedback {
-                { feedback_view(lang, f) }
-            }
-            <div class="lv-net-edit-grid">
-            <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-vms-title">
-                <h3 id="lv-net-vms-title">{ VMS.get(lang) }</h3>
-                <div class="lv-net-vms">
-                    { for vms.iter().enumerate().map(|(i, vm)| vm_card(ctx, i, vm, &hosts)) }
-                </div>
-                <button class="lv-button" onclick={add_vm} id="lv-net-add-vm">{ ADD_VM.get(lang) }</button>
-                <h3 id="lv-net-nn-title">{ NAT_NETWORKS.get(lang) }</h3>
-                <ul class="lv-net-rules">
-                    { for topo.nat_networks.iter().map(|n| html! { <li class="lv-mono">{ format!("{} {} ({})", n.name, n.cidr, n.host) }</li> }) }
-                </ul>
-                <form class="lv-row" onsubmit={create_natnet} aria-labelledby="lv-net-nn-title">
-                    <label class="lv-label" for="lv-net-nn-name">{ NAME.get(lang) }</label>
-                    <input id="lv-net-nn-name" class="lv-input lv-mono" size="12" placeholder="NatNetwork2" spellcheck="false" autocomplete="off" />
-                    <label class="lv-label" for="lv-net-nn-cidr">{ CIDR.get(lang) }</label>
-                    <input id="lv-net-nn-cidr" class="lv-input lv-mono" size="12" value="10.0.2.0/24" spellcheck="false" autocomplete="off" />
-                    if hosts.len() > 1 {
-                        <label class="lv-label" for="lv-net-nn-host">{ HOST.get(lang) }</label>
-                        <select id="lv-net-nn-host" class="lv-select">
-                            { for hosts.iter().map(|h| html! { <option value={h.clone()}>{ h.clone() }</option> }) }
-                        </select>
-                    }
-                    <button class="lv-button">{ CREATE_NATNET.get(lang) }</button>
-                </form>
-            </div>
-            <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-pf-title">
-                <h3 id="lv-net-pf-title">{ FORWARDS.get(lang) }</h3>
-                if targets.is_empty() {
-                    <p class="lv-muted">{ NO_TARGET.get(lang) }</p>
-                } else {
-                    <div class="lv-row">
-                        <label class="lv-label" for="lv-net-pf-target">{ WHERE.get(lang) }</label>
-                        <select id="lv-net-pf-target" class="lv-select" onchange={on_target}>
-                            { for targets.iter().enumerate().map(|(i, (_, label, _))| html! {
-                                <option value={i.to_string()} selected={i == target_i}>{ label.clone() }</option>
-                            }) }
-                        </select>
-                    </div>
-                    <ul class="lv-net-rules">
-                        { for targets.get(target_i).into_iter().flat_map(|(t, _, rules)| rules.iter().map(move |r| (t.clone(), r.clone()))).map(|(target, rule)| {
-                            let name = rule.name.clone();
-                            let remove = commit(ctx, move |edits| {
-                                edits.push(NetEdit::Act(Action::RemoveForward { target: target.clone(), name: name.clone() }));
-                                Ok(None)
-                            });
-                            html! {
-                                <li class="lv-row">
-                                    <code class="lv-mono">{ rule.to_string() }</code>
-                                    <span class="lv-muted lv-mono">{ rule.to_qemu() }</span>
-                                    <button class="lv-button lv-ghost" onclick={remove}
-                                        aria-label={format!("{} {}", REMOVE.get(lang), rule.name)}>{ REMOVE.get(lang) }</button>
-                                </li>
-                            }
-                        }) }
-                    </ul>
-                    <div class="lv-row">
-                        <label class="lv-label" for="lv-net-pf-rule">{ RULE_TEXT.get(lang) }</label>
-                        <input id="lv-net-pf-rule" class="lv-input lv-mono lv-grow" value={(*ctx.rule_text).clone()}
-                            placeholder="ssh,tcp,,2222,,22  |  tcp::2222-:22" oninput={on_rule_text} onkeydown={on_rule_key}
-                            aria-invalid={matches!(&*ctx.feedback, Some(Feedback::Error(EditError::Rule(_) | EditError::Conflict { .. }))).to_string()}
-                            aria-describedby="lv-net-feedback" spellcheck="false" autocomplete="off" />
-                        <button class="lv-button" onclick={add_rule}>{ ADD_RULE.get(lang) }</button>
-                    </div>
-                }
-            </div>
-            <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-natb-title">
-                <h3 id="lv-net-natb-title">{ BEHAVIOUR.get(lang) }</h3>
-                if let Some((nat, config)) = &current_nat {
-                    if nats.len() > 1 {
-                        <div class="lv-row">
-                            <label class="lv-label" for="lv-net-nat">{ "NAT" }</label>
-                            <select id="lv-net-nat" class="lv-select" onchange={on_nat_choice}>
-                                { for nats.iter().enumerate().map(|(i, n)| html! { <option value={i.to_string()} selected={i == nat_i}>{ n.clone() }</option> }) }
-                            </select>
-                        </div>
-                    }
-                    { behaviour_select("mapping", config.mapping) }
-                    { behaviour_select("filtering", config.filtering) }
-                    <p class="lv-net-cone" aria-live="polite">
-                        { format!("{nat}: ") }<strong>{ cone_label(lang, config.mapping, config.filtering) }</strong>
-                    </p>
-                    <button class="lv-button" onclick={send_probe} disabled={probe.is_none()}>{ PROBE.get(lang) }</button>
-                    if let Some(p) = &probe {
-                        <p class="lv-muted lv-mono">{ format!("{} → {}:{} ({})", p.from, p.to, p.dport, p.proto) }</p>
-                    } else {
-                        <p class="lv-muted">{ NO_PROBE.get(lang) }</p>
-                    }
-                } else {
-                    <p class="lv-muted">{ NO_CONFIGURABLE_NAT.get(lang) }</p>
-                }
-            </div>
-            <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-send-title">
-                <h3 id="lv-net-send-title">{ SEND.get(lang) }</h3>
-                <div class="lv-row">
-                    <label class="lv-label" for="lv-net-send-from">{ FROM.get(lang) }</label>
-                    <select id="lv-net-send-from" class="lv-select" onchange={on_from}>
-                        { for senders.iter().map(|n| html! { <option value={n.clone()} selected={*n == from}>{ n.clone() }</option> }) }
-                    </select>
-                    <label class="lv-label" for="lv-net-send-proto">{ PROTO.get(lang) }</label>
-                    <select id="lv-net-send-proto" class="lv-select" onchange={on_proto}>
-                        { for [Proto::Tcp, Proto::Udp, Proto::Icmp].iter().map(|p| html! { <option value={p.to_string()} selected={*p == *ctx.send_proto}>{ p.to_string() }</option> }) }
-                    </select>
-                </div>
-                <div class="lv-row">
-                    <label class="lv-label" for="lv-net-send-to">{ TO.get(lang) }</label>
-                    <input id="lv-net-send-to" class="lv-input lv-mono" value={(*ctx.send_to).clone()} oninput={set_text(&ctx.send_to)} spellcheck="false" />
-                    <label class="lv-label" for="lv-net-send-port">{ PORT.get(lang) }</label>
-                    <input id="lv-net-send-port" class="lv-input lv-mono" inputmode="numeric" size="6" value={(*ctx.send_port).clone()} oninput={set_text(&ctx.send_port)} />
-                    <button class="lv-button" onclick={send}>{ SEND_BUTTON.get(lang) }</button>
-                </div>
-            </div>
+        <div class="lv-net-edit-part" role="group" aria-labelledby="lv-net-send-title">
+            <h3 id="lv-net-send-title">{ SEND.get(lang) }</h3>
+            <div class="lv-row">
+                <label class="lv-label" for="lv-net-send-from">{ FROM.get(lang) }</label>
+                <select id="lv-net-send-from" class="lv-select" onchange={on_from}>
+                    { for senders.iter().map(|n| html! { <option value={n.clone()} selected={*n == from}>{ n.clone() }</option> }) }
+                </select>
+                <label class="lv-label" for="lv-net-send-proto">{ PROTO.get(lang) }</label>
+                <select id="lv-net-send-proto" class="lv-select" onchange={on_proto}>
+                    { for [Proto::Tcp, Proto::Udp, Proto::Icmp].iter().map(|p| html! { <option value={p.to_string()} selected={*p == *ctx.send_proto}>{ p.to_string() }</option> }) }
+                </select>
             </div>
             <div class="lv-row">
-                <button class="lv-button lv-ghost" onclick={undo} disabled={edits_n == 0}>{ UNDO.get(lang) }</button>
-                <button class="lv-button lv-ghost" onclick={clear} disabled={edits_n == 0}>{ CLEAR.get(lang) }</button>
-                <span class="lv-muted">{ format!("{edits_n} {}", EDITS.get(lang)) }</span>
+                <label class="lv-label" for="lv-net-send-to">{ TO.get(lang) }</label>
+                <input id="lv-net-send-to" class="lv-input lv-mono" value={(*ctx.send_to).clone()} oninput={set_text(&ctx.send_to)} spellcheck="false" />
+                <label class="lv-label" for="lv-net-send-port">{ PORT.get(lang) }</label>
+                <input id="lv-net-send-port" class="lv-input lv-mono" inputmode="numeric" size="6" value={(*ctx.send_port).clone()} oninput={set_text(&ctx.send_port)} />
+                <button class="lv-button" onclick={send}>{ SEND_BUTTON.get(lang) }</button>
             </div>
-        </section>
+        </div>
     }
 }
+
 pub(super) fn feedback_view(lang: Lang, f: &Feedback) -> Html {
     match f {
         Feedback::Error(e) => html! {

@@ -349,23 +349,7 @@ pub fn NetworkTool() -> Html {
     let playing = use_state(|| false);
     let feedback = use_state(|| None::<Feedback>);
     let confirm_remove = use_state(|| None::<String>);
-    // Focus follows the removal dialog: into it when it opens, to "Add a VM" when it closes
-    // (its VM card may be gone).
-    let was_open = use_mut_ref(|| None::<String>);
-    use_effect_with((*confirm_remove).clone(), move |open| {
-        let before = was_open.replace(open.clone());
-        match (open, before) {
-            (Some(_), _) => crate::browser::focus(".lv-net-confirm .lv-danger"),
-            (None, Some(vm)) => {
-                let back = format!("button[aria-expanded][data-vm=\"{vm}\"]");
-                let gone = crate::browser::document()
-                    .and_then(|d| d.query_selector(&back).ok().flatten())
-                    .is_none();
-                crate::browser::focus(if gone { "#lv-net-add-vm" } else { &back });
-            }
-            (None, None) => {}
-        }
-    });
+    use_focus_follows_removal((*confirm_remove).clone());
     let rule_text = use_state(String::new);
     let rule_target = use_state(|| 0usize);
     let nat_choice = use_state(|| 0usize);
@@ -378,40 +362,8 @@ pub fn NetworkTool() -> Html {
     let finished = total > 0 && at + 1 == total;
     use_completion(super::activity_id(crate::route::ToolId::Network), finished);
 
-    // Playing advances one step every 700 ms until the end.
-    {
-        let app = app.clone();
-        let playing = playing.clone();
-        use_effect_with((*playing, at, total), move |(is_playing, at, total)| {
-            let timer = (*is_playing && at + 1 < *total).then(|| {
-                let app = app.clone();
-                gloo_timers::callback::Timeout::new(700, move || {
-                    app.dispatch(crate::app::Action::EditLab(Rc::new(|lab| {
-                        lab.network.step += 1
-                    })));
-                })
-            });
-            if *is_playing && at + 1 >= *total {
-                playing.set(false);
-            }
-            move || drop(timer)
-        });
-    }
-
-    // Keep the current step in view inside the trace panel (without scrolling the page).
-    use_effect_with(at, |_| {
-        use wasm_bindgen::JsCast;
-        let doc = crate::browser::document();
-        let find = |sel: &str| {
-            doc.as_ref()
-                .and_then(|d| d.query_selector(sel).ok().flatten())
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        };
-        if let (Some(panel), Some(now)) = (find(".lv-net-trace"), find(".lv-trace-now")) {
-            let target = now.offset_top() - panel.offset_top() - panel.client_height() / 2;
-            panel.set_scroll_top(target.max(0));
-        }
-    });
+    use_player(app.clone(), playing.clone(), at, total);
+    use_current_step_in_view(at);
 
     let choose = {
         let feedback = feedback.clone();
@@ -440,19 +392,7 @@ pub fn NetworkTool() -> Html {
 
     let lab = match lab.as_ref() {
         Ok(lab) => lab.clone(),
-        Err(e) => {
-            // Only a tampered link or an old saved lab gets here: offer to drop the edits.
-            let clear = edit_lab(&app, |lab, _: MouseEvent| {
-                lab.network.edits.clear();
-                lab.network.step = 0;
-            });
-            return html! {
-                <ToolPage title={TITLE} intro={INTRO} goal={GOAL} goal_done={false}>
-                    <p class="lv-field-error" role="alert">{ render_error(lang, e) }</p>
-                    <button class="lv-button" onclick={clear}>{ CLEAR.get(lang) }</button>
-                </ToolPage>
-            };
-        }
+        Err(e) => return broken_lab(&app, e),
     };
     let editor = editor(&EditorCtx {
         app: app.clone(),
@@ -507,28 +447,85 @@ pub fn NetworkTool() -> Html {
                 </section>
                 <section class="lv-panel lv-net-trace" aria-labelledby="lv-net-trace-title" tabindex="0">
                     <h2 id="lv-net-trace-title">{ TRACE.get(lang) }</h2>
-                    <ol class="lv-trace">
-                        { for lab.steps.iter().enumerate().map(|(i, (a, step))| {
-                            let header = (i == 0 || lab.steps[i - 1].0 != *a).then(|| match a {
-                                None => "DHCP".to_string(),
-                                Some(k) => format!("{}. {}", k + 1, scenario::describe_in(&lab.actions[*k], lang)),
-                            });
-                            html! {
-                                <>
-                                if let Some(h) = header { <li class="lv-trace-action" aria-hidden="true">{ h }</li> }
-                                <li class={classes!("lv-trace-step", event_class(&step.event), (i == at).then_some("lv-trace-now"), (i > at).then_some("lv-trace-future"))}
-                                    aria-current={(i == at).then_some("step")}>
-                                    <span class="lv-mono lv-trace-time">{ step.at.to_string() }</span>
-                                    <span class="lv-mono">{ step.event.to_string() }</span>
-                                </li>
-                                </>
-                            }
-                        }) }
-                    </ol>
+                    { trace_list(lang, &lab, at) }
                 </section>
             </div>
             { editor }
             { nat_tables(lang, &lab, action) }
+        </ToolPage>
+    }
+}
+
+/// Focus follows the removal dialog: into it when it opens, to "Add a VM" when it closes (its
+/// VM card may be gone).
+#[hook]
+fn use_focus_follows_removal(open: Option<String>) {
+    let was_open = use_mut_ref(|| None::<String>);
+    use_effect_with(open, move |open| {
+        let before = was_open.replace(open.clone());
+        match (open, before) {
+            (Some(_), _) => crate::browser::focus(".lv-net-confirm .lv-danger"),
+            (None, Some(vm)) => {
+                let back = format!("button[aria-expanded][data-vm=\"{vm}\"]");
+                let gone = crate::browser::document()
+                    .and_then(|d| d.query_selector(&back).ok().flatten())
+                    .is_none();
+                crate::browser::focus(if gone { "#lv-net-add-vm" } else { &back });
+            }
+            (None, None) => {}
+        }
+    });
+}
+
+/// Playing advances one step every 700 ms until the end.
+#[hook]
+fn use_player(app: crate::app::AppHandle, playing: UseStateHandle<bool>, at: usize, total: usize) {
+    use_effect_with((*playing, at, total), move |(is_playing, at, total)| {
+        let timer = (*is_playing && at + 1 < *total).then(|| {
+            let app = app.clone();
+            gloo_timers::callback::Timeout::new(700, move || {
+                app.dispatch(crate::app::Action::EditLab(Rc::new(|lab| {
+                    lab.network.step += 1
+                })));
+            })
+        });
+        if *is_playing && at + 1 >= *total {
+            playing.set(false);
+        }
+        move || drop(timer)
+    });
+}
+
+/// Keeps the current step in view inside the trace panel (without scrolling the page).
+#[hook]
+fn use_current_step_in_view(at: usize) {
+    use_effect_with(at, |_| {
+        use wasm_bindgen::JsCast;
+        let doc = crate::browser::document();
+        let find = |sel: &str| {
+            doc.as_ref()
+                .and_then(|d| d.query_selector(sel).ok().flatten())
+                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        };
+        if let (Some(panel), Some(now)) = (find(".lv-net-trace"), find(".lv-trace-now")) {
+            let target = now.offset_top() - panel.offset_top() - panel.client_height() / 2;
+            panel.set_scroll_top(target.max(0));
+        }
+    });
+}
+
+/// The page when the lab does not load: only a tampered link or an old saved lab gets here,
+/// so it offers to drop the edits.
+fn broken_lab(app: &crate::app::AppHandle, e: &EditError) -> Html {
+    let lang = app.lang;
+    let clear = edit_lab(app, |lab, _: MouseEvent| {
+        lab.network.edits.clear();
+        lab.network.step = 0;
+    });
+    html! {
+        <ToolPage title={TITLE} intro={INTRO} goal={GOAL} goal_done={false}>
+            <p class="lv-field-error" role="alert">{ render_error(lang, e) }</p>
+            <button class="lv-button" onclick={clear}>{ CLEAR.get(lang) }</button>
         </ToolPage>
     }
 }

@@ -103,3 +103,28 @@ pub(super) fn nat_tables(lang: Lang, lab: &Lab, action: Option<usize>) -> Html {
         </section>
     }
 }
+
+/// The whole trace, one line per step, each action's steps under its line; the current step
+/// marked, the ones after it dimmed.
+pub(super) fn trace_list(lang: Lang, lab: &Lab, at: usize) -> Html {
+    html! {
+        <ol class="lv-trace">
+            { for lab.steps.iter().enumerate().map(|(i, (a, step))| {
+                let header = (i == 0 || lab.steps[i - 1].0 != *a).then(|| match a {
+                    None => "DHCP".to_string(),
+                    Some(k) => format!("{}. {}", k + 1, scenario::describe_in(&lab.actions[*k], lang)),
+                });
+                html! {
+                    <>
+                    if let Some(h) = header { <li class="lv-trace-action" aria-hidden="true">{ h }</li> }
+                    <li class={classes!("lv-trace-step", event_class(&step.event), (i == at).then_some("lv-trace-now"), (i > at).then_some("lv-trace-future"))}
+                        aria-current={(i == at).then_some("step")}>
+                        <span class="lv-mono lv-trace-time">{ step.at.to_string() }</span>
+                        <span class="lv-mono">{ step.event.to_string() }</span>
+                    </li>
+                    </>
+                }
+            }) }
+        </ol>
+    }
+}

@@ -6,7 +6,6 @@ use super::*;
 /// One VM: its name, host, NICs (mode, network name, address), and its removal.
 pub(super) fn vm_card(ctx: &EditorCtx, i: usize, vm: &NodeSpec, hosts: &[String]) -> Html {
     let lang = ctx.lang;
-    let topo = ctx.lab.network.topology();
     let id = format!("lv-net-vm{i}");
     let name = vm.name.clone();
     let rename = {
@@ -85,114 +84,6 @@ pub(super) fn vm_card(ctx: &EditorCtx, i: usize, vm: &NodeSpec, hosts: &[String]
             Ok(None)
         })
     };
-    let nic_row = |j: usize, nic: &NicSpec| {
-        let Attach::Vbox(mode) = &nic.attach else {
-            return html! {};
-        };
-        let nid = format!("{id}-nic{j}");
-        let label = format!("{name} {}", nic.name);
-        let on_mode = {
-            let (app, feedback, lab) = (ctx.app.clone(), ctx.feedback.clone(), ctx.lab.clone());
-            let (vm, nic) = (name.clone(), nic.name.clone());
-            Callback::from(move |e: DomEvent| {
-                let Some(mode) = mode_from_key(&input_value(&e), lab.network.topology()) else {
-                    return;
-                };
-                let edit = NetEdit::Act(Action::SetMode {
-                    vm: vm.clone(),
-                    nic: nic.clone(),
-                    mode,
-                });
-                apply_edit(&app, &feedback, lab.steps.len() as u32, &move |edits| {
-                    edits.push(edit.clone());
-                    Ok(None)
-                });
-            })
-        };
-        let set_network = {
-            let (vm, nic, mode) = (name.clone(), nic.name.clone(), mode.clone());
-            submit(ctx, &format!("{nid}-net"), move |net| {
-                Ok((network_of(&mode) != Some(net.as_str()))
-                    .then(|| with_network(&mode, &net))
-                    .flatten()
-                    .map(|mode| Action::SetMode {
-                        vm: vm.clone(),
-                        nic: nic.clone(),
-                        mode,
-                    }))
-            })
-        };
-        let set_addr = {
-            let (vm, nic) = (name.clone(), nic.name.clone());
-            submit(ctx, &format!("{nid}-addr"), move |text| {
-                let addr = if text.is_empty() {
-                    None
-                } else {
-                    Some(text.parse().map_err(|_| EditError::Prefix(text.clone()))?)
-                };
-                Ok(Some(Action::SetAddress {
-                    vm: vm.clone(),
-                    nic: nic.clone(),
-                    addr,
-                }))
-            })
-        };
-        let remove_nic = {
-            let (vm, nic) = (name.clone(), nic.name.clone());
-            let removal = ctx.lab.network.removal(&vm, Some(&nic)).unwrap_or_default();
-            commit::<MouseEvent>(ctx, move |edits| {
-                edits.push(NetEdit::Act(Action::RemoveNic {
-                    vm: vm.clone(),
-                    nic: nic.clone(),
-                }));
-                Ok(Some(Feedback::Removed(
-                    format!("{vm} {nic}"),
-                    removal.clone(),
-                )))
-            })
-        };
-        let key = mode_key(mode);
-        let list = format!("{nid}-nets");
-        html! {
-            <div class="lv-net-nic" role="group" aria-label={label.clone()}>
-                <div class="lv-row">
-                    <label class="lv-label lv-mono" for={format!("{nid}-mode")}>{ nic.name.clone() }</label>
-                    <select id={format!("{nid}-mode")} class="lv-select" onchange={on_mode}
-                        aria-label={format!("{label} {}", MODE.get(lang))}>
-                        { for MODES.iter().map(|(k, l)| html! {
-                            <option value={*k} selected={key == *k}>{ l.get(lang) }</option>
-                        }) }
-                    </select>
-                    <button type="button" class="lv-button lv-ghost" onclick={remove_nic}
-                        aria-label={format!("{} {label}", REMOVE.get(lang))}>{ REMOVE.get(lang) }</button>
-                </div>
-                if let Some(net) = network_of(mode) {
-                    <form class="lv-row" onsubmit={set_network}>
-                        <label class="lv-label" for={format!("{nid}-net")}>{ NETWORK_NAME.get(lang) }</label>
-                        <input id={format!("{nid}-net")} class="lv-input lv-mono lv-grow" list={list.clone()}
-                            value={net.to_string()} spellcheck="false" autocomplete="off"
-                            aria-label={format!("{label} {}", NETWORK_NAME.get(lang))} />
-                        <datalist id={list}>
-                            { for network_names(topo, key).into_iter().map(|n| html! { <option value={n} /> }) }
-                        </datalist>
-                        <button class="lv-button">{ APPLY.get(lang) }</button>
-                    </form>
-                }
-                if !matches!(mode, Mode::NotAttached) {
-                    <form class="lv-row" onsubmit={set_addr}>
-                        <label class="lv-label" for={format!("{nid}-addr")}>{ STATIC_ADDR.get(lang) }</label>
-                        <input id={format!("{nid}-addr")} class="lv-input lv-mono lv-grow"
-                            value={nic.addr.map(|a| a.to_string()).unwrap_or_default()}
-                            placeholder={if key == "internal" { "10.10.0.1/24" } else { "DHCP" }}
-                            spellcheck="false" autocomplete="off"
-                            aria-label={format!("{label} {}", STATIC_ADDR.get(lang))} />
-                        <button class="lv-button">{ APPLY.get(lang) }</button>
-                    </form>
-                }
-                <p class="lv-muted lv-mono lv-net-nic-now">{ now_attached(lang, ctx.lab.network.fabric(), &name, &nic.name) }</p>
-            </div>
-        }
-    };
     html! {
         <fieldset class="lv-net-vm">
             <legend>{ format!("VM {name}") }</legend>
@@ -212,7 +103,7 @@ pub(super) fn vm_card(ctx: &EditorCtx, i: usize, vm: &NodeSpec, hosts: &[String]
                     </select>
                 </div>
             }
-            { for vm.nics.iter().enumerate().map(|(j, nic)| nic_row(j, nic)) }
+            { for vm.nics.iter().enumerate().map(|(j, nic)| nic_row(ctx, &id, &name, j, nic)) }
             <div class="lv-row">
                 <button type="button" class="lv-button lv-ghost" onclick={add_nic} disabled={vm.nics.len() >= MAX_ADAPTERS}
                     aria-label={format!("{} ({name})", ADD_NIC.get(lang))}>{ ADD_NIC.get(lang) }</button>
@@ -230,6 +121,120 @@ pub(super) fn vm_card(ctx: &EditorCtx, i: usize, vm: &NodeSpec, hosts: &[String]
                 </div>
             }
         </fieldset>
+    }
+}
+
+/// NIC `j` of the VM `name` (its card's id `id`): its mode, its network's name, its static
+/// address, its removal, and how it is wired now.
+fn nic_row(ctx: &EditorCtx, id: &str, name: &str, j: usize, nic: &NicSpec) -> Html {
+    let lang = ctx.lang;
+    let topo = ctx.lab.network.topology();
+    let name = name.to_string();
+    let Attach::Vbox(mode) = &nic.attach else {
+        return html! {};
+    };
+    let nid = format!("{id}-nic{j}");
+    let label = format!("{name} {}", nic.name);
+    let on_mode = {
+        let (app, feedback, lab) = (ctx.app.clone(), ctx.feedback.clone(), ctx.lab.clone());
+        let (vm, nic) = (name.clone(), nic.name.clone());
+        Callback::from(move |e: DomEvent| {
+            let Some(mode) = mode_from_key(&input_value(&e), lab.network.topology()) else {
+                return;
+            };
+            let edit = NetEdit::Act(Action::SetMode {
+                vm: vm.clone(),
+                nic: nic.clone(),
+                mode,
+            });
+            apply_edit(&app, &feedback, lab.steps.len() as u32, &move |edits| {
+                edits.push(edit.clone());
+                Ok(None)
+            });
+        })
+    };
+    let set_network = {
+        let (vm, nic, mode) = (name.clone(), nic.name.clone(), mode.clone());
+        submit(ctx, &format!("{nid}-net"), move |net| {
+            Ok((network_of(&mode) != Some(net.as_str()))
+                .then(|| with_network(&mode, &net))
+                .flatten()
+                .map(|mode| Action::SetMode {
+                    vm: vm.clone(),
+                    nic: nic.clone(),
+                    mode,
+                }))
+        })
+    };
+    let set_addr = {
+        let (vm, nic) = (name.clone(), nic.name.clone());
+        submit(ctx, &format!("{nid}-addr"), move |text| {
+            let addr = if text.is_empty() {
+                None
+            } else {
+                Some(text.parse().map_err(|_| EditError::Prefix(text.clone()))?)
+            };
+            Ok(Some(Action::SetAddress {
+                vm: vm.clone(),
+                nic: nic.clone(),
+                addr,
+            }))
+        })
+    };
+    let remove_nic = {
+        let (vm, nic) = (name.clone(), nic.name.clone());
+        let removal = ctx.lab.network.removal(&vm, Some(&nic)).unwrap_or_default();
+        commit::<MouseEvent>(ctx, move |edits| {
+            edits.push(NetEdit::Act(Action::RemoveNic {
+                vm: vm.clone(),
+                nic: nic.clone(),
+            }));
+            Ok(Some(Feedback::Removed(
+                format!("{vm} {nic}"),
+                removal.clone(),
+            )))
+        })
+    };
+    let key = mode_key(mode);
+    let list = format!("{nid}-nets");
+    html! {
+        <div class="lv-net-nic" role="group" aria-label={label.clone()}>
+            <div class="lv-row">
+                <label class="lv-label lv-mono" for={format!("{nid}-mode")}>{ nic.name.clone() }</label>
+                <select id={format!("{nid}-mode")} class="lv-select" onchange={on_mode}
+                    aria-label={format!("{label} {}", MODE.get(lang))}>
+                    { for MODES.iter().map(|(k, l)| html! {
+                        <option value={*k} selected={key == *k}>{ l.get(lang) }</option>
+                    }) }
+                </select>
+                <button type="button" class="lv-button lv-ghost" onclick={remove_nic}
+                    aria-label={format!("{} {label}", REMOVE.get(lang))}>{ REMOVE.get(lang) }</button>
+            </div>
+            if let Some(net) = network_of(mode) {
+                <form class="lv-row" onsubmit={set_network}>
+                    <label class="lv-label" for={format!("{nid}-net")}>{ NETWORK_NAME.get(lang) }</label>
+                    <input id={format!("{nid}-net")} class="lv-input lv-mono lv-grow" list={list.clone()}
+                        value={net.to_string()} spellcheck="false" autocomplete="off"
+                        aria-label={format!("{label} {}", NETWORK_NAME.get(lang))} />
+                    <datalist id={list}>
+                        { for network_names(topo, key).into_iter().map(|n| html! { <option value={n} /> }) }
+                    </datalist>
+                    <button class="lv-button">{ APPLY.get(lang) }</button>
+                </form>
+            }
+            if !matches!(mode, Mode::NotAttached) {
+                <form class="lv-row" onsubmit={set_addr}>
+                    <label class="lv-label" for={format!("{nid}-addr")}>{ STATIC_ADDR.get(lang) }</label>
+                    <input id={format!("{nid}-addr")} class="lv-input lv-mono lv-grow"
+                        value={nic.addr.map(|a| a.to_string()).unwrap_or_default()}
+                        placeholder={if key == "internal" { "10.10.0.1/24" } else { "DHCP" }}
+                        spellcheck="false" autocomplete="off"
+                        aria-label={format!("{label} {}", STATIC_ADDR.get(lang))} />
+                    <button class="lv-button">{ APPLY.get(lang) }</button>
+                </form>
+            }
+            <p class="lv-muted lv-mono lv-net-nic-now">{ now_attached(lang, ctx.lab.network.fabric(), &name, &nic.name) }</p>
+        </div>
     }
 }
 
