@@ -54,7 +54,8 @@ pub struct VmDisk {
     chain: DiskChain,
     read_only: bool,
     id: String,
-    /// The temporary differencing image of `snapshot` mode, removed on drop.
+    /// Where the temporary differencing image of `snapshot` mode was made (already unlinked:
+    /// it lives as long as its open file).
     scratch: Option<PathBuf>,
 }
 
@@ -86,6 +87,11 @@ impl VmDisk {
                     source,
                 });
             }
+            // Unlinked at once: the open file lives on until the VM's process ends, however
+            // it ends (even by kill -9), and nothing is ever left behind in $TMPDIR. Before,
+            // removal waited for the disk to be dropped, which a vCPU thread the process does
+            // not join could still hold at exit.
+            let _ = std::fs::remove_file(&file);
             scratch = Some(file);
         }
         let id = path
@@ -105,14 +111,6 @@ impl VmDisk {
             BlockError::NoSpace(self.chain.newest_error(e).to_string())
         } else {
             BlockError::Io(self.chain.newest_error(e).to_string())
-        }
-    }
-}
-
-impl Drop for VmDisk {
-    fn drop(&mut self) {
-        if let Some(file) = &self.scratch {
-            let _ = std::fs::remove_file(file);
         }
     }
 }
