@@ -384,7 +384,7 @@ scenario('network lab: rename a VM, two internal networks keep a ping apart, rem
   await page.locator('.lv-trace-action', { hasText: 'delete VM db' }).waitFor();
   // Korean: the scenario's own title and description in Korean, the VM editor too.
   await page.getByRole('button', { name: '한국어' }).click();
-  await page.locator('h2.lv-net-title', { hasText: '인터넷용 NAT NIC와 호스트용 호스트 전용 NIC를 가진 VM' }).waitFor();
+  await page.locator('h2.lv-net-title', { hasText: '인터넷용 NAT NIC과 호스트용 호스트 전용 NIC을 가진 VM' }).waitFor();
   assert.match(await page.locator('.lv-net-desc').textContent(), /호스트 전용 어댑터 vboxnet0/);
   await page.getByRole('button', { name: '이름 바꾸기' }).first().waitFor();
   // The diagram speaks Korean to screen readers and on screen: roles, attachments, segment kinds.

@@ -621,7 +621,7 @@ async fn network_lab_renames_and_removes_a_vm_through_the_engine() {
     settle().await;
     assert_eq!(
         text(&root, "h2.lv-net-title"),
-        "인터넷용 NAT NIC와 호스트용 호스트 전용 NIC를 가진 VM"
+        "인터넷용 NAT NIC과 호스트용 호스트 전용 NIC을 가진 VM"
     );
     app.destroy();
 }

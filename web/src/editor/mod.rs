@@ -156,7 +156,7 @@ fn mode_text(mode: &Mode) -> Text {
         Mode::Bridged => Text::new("Bridged Adapter", "어댑터에 브리지"),
         Mode::HostOnly(_) => Text::new("Host-only Adapter", "호스트 전용 어댑터"),
         Mode::Internal(_) => Text::new("Internal Network", "내부 네트워크"),
-        Mode::NotAttached => Text::new("Not attached", "연결 안 됨"),
+        Mode::NotAttached => Text::new("Not attached", "연결되지 않음"),
     }
 }
 

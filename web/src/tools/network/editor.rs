@@ -588,7 +588,7 @@ pub(super) fn feedback_view(lang: Lang, f: &Feedback) -> Html {
 }
 
 pub(super) const MODES: [(&str, Text); 6] = [
-    ("none", Text::new("Not attached", "연결 안 됨")),
+    ("none", Text::new("Not attached", "연결되지 않음")),
     ("nat", Text::new("NAT", "NAT")),
     ("natnetwork", Text::new("NAT Network", "NAT 네트워크")),
     ("bridged", Text::new("Bridged adapter", "어댑터에 브리지")),
@@ -646,7 +646,7 @@ pub(super) const NO_ADDRESS: Text = Text::new(
 pub(super) const FORWARDS: Text = Text::new("Port forwarding", "포트 포워딩");
 pub(super) const NO_TARGET: Text = Text::new(
     "No NAT here to forward through: set a VM's NIC to NAT first.",
-    "포워딩할 NAT가 없습니다. 먼저 VM의 NIC를 NAT로 바꾸세요.",
+    "포워딩할 NAT가 없습니다. 먼저 VM의 NIC을 NAT로 바꾸세요.",
 );
 pub(super) const WHERE: Text = Text::new("On", "대상");
 pub(super) const RULE_TEXT: Text = Text::new("New rule", "새 규칙");
