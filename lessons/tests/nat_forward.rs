@@ -40,6 +40,8 @@ fn exercise(vms: &[&str]) -> Exercise {
         hints: Vec::new(),
         solution: Vec::new(),
         attempts: Vec::new(),
+        why: None,
+        accepts: Vec::new(),
         location: Default::default(),
     }
 }

@@ -226,3 +226,41 @@ fn a_share_code_round_trips_through_solve_and_check() {
         run(&["lesson", "check", "6", "reserve-of-twelve"], "C", None)
     );
 }
+
+#[test]
+fn a_right_answer_shows_its_why_and_an_accepted_one_its_note() {
+    let accepted = run(
+        &["lesson", "check", "1", "kvm-type", "--actions", "-"],
+        "C",
+        Some(r#"[{"answer": "type-2"}]"#),
+    );
+    assert!(accepted.starts_with("status: 0"), "{accepted}");
+    assert!(
+        accepted.contains("Note: Accepted. Some texts call KVM type 2"),
+        "{accepted}"
+    );
+    assert!(accepted.contains("Why: KVM looks hosted"), "{accepted}");
+    let wrong = run(
+        &[
+            "lesson",
+            "check",
+            "1",
+            "kvm-type",
+            "--actions",
+            "-",
+            "--lang",
+            "ko",
+        ],
+        "C",
+        Some(r#"[{"answer": "emulator"}]"#),
+    );
+    assert!(wrong.starts_with("status: 1"), "{wrong}");
+    assert!(wrong.contains("힌트: KVM은 장치를"), "{wrong}");
+    assert!(
+        !wrong.contains("왜:"),
+        "no why before the right answer: {wrong}"
+    );
+    let solved = run(&["lesson", "solve", "1", "technique"], "C", None);
+    let stderr = solved.split("--- stderr\n").nth(1).unwrap_or_default();
+    assert!(stderr.starts_with("why: Two clues"), "{solved}");
+}

@@ -199,6 +199,8 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                     verdict: labvisor_lessons::Verdict::Fail,
                     mistake: Some(e),
                     hint: None,
+                    why: None,
+                    note: None,
                     trace: Vec::new(),
                 },
             };
@@ -289,7 +291,11 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
 fn verdict(lang: Lang, g: &labvisor_lessons::Grade) -> Html {
     match g.verdict {
         labvisor_lessons::Verdict::Pass => html! {
-            <div class="lv-verdict lv-verdict-ok" role="status"><span aria-hidden="true">{ "✓ " }</span>{ CORRECT.get(lang) }</div>
+            <div class="lv-verdict lv-verdict-ok" role="status">
+                <span aria-hidden="true">{ "✓ " }</span>{ CORRECT.get(lang) }
+                if let Some(note) = &g.note { <p class="lv-verdict-note"><strong>{ NOTE.get(lang) }</strong>{ " " }{ inline(note.get(lang)) }</p> }
+                if let Some(why) = &g.why { <p class="lv-verdict-why"><strong>{ WHY.get(lang) }</strong>{ " " }{ inline(why.get(lang)) }</p> }
+            </div>
         },
         labvisor_lessons::Verdict::Fail => html! {
             <div class="lv-verdict lv-verdict-bad" role="status">
@@ -415,6 +421,8 @@ const CORRECT: Text = Text::new(
     "Correct. Saved to your progress.",
     "정답입니다. 진도에 저장했습니다.",
 );
+const NOTE: Text = Text::new("Another reading:", "다른 관점:");
+const WHY: Text = Text::new("Why:", "왜 그런가:");
 const NOT_YET: Text = Text::new("Not yet.", "아직 아닙니다.");
 const NEEDS_ENGINE: Text = Text::new(
     "This exercise needs an engine this build does not have yet.",

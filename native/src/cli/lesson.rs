@@ -99,7 +99,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             id,
             exercise,
             share,
-        } => solve(&id, &exercise, share),
+        } => solve(&id, &exercise, share, lang),
         Args::Lint { dir } => lint_dir(&dir, global),
     }
 }
@@ -404,12 +404,19 @@ fn check(
             }
         };
         let mut text = format!("{}/{}: {verdict}\n", lesson.id, exercise.id);
-        if let Some(hint) = &result.hint {
-            let label = match lang {
-                Lang::En => "Hint",
-                Lang::Ko => "힌트",
-            };
-            text.push_str(&format!("{label}: {}\n", hint.get(lang)));
+        let labelled = [
+            (&result.note, "Note", "참고"),
+            (&result.why, "Why", "왜"),
+            (&result.hint, "Hint", "힌트"),
+        ];
+        for (said, en, ko) in labelled {
+            if let Some(said) = said {
+                let label = match lang {
+                    Lang::En => en,
+                    Lang::Ko => ko,
+                };
+                text.push_str(&format!("{label}: {}\n", said.get(lang)));
+            }
         }
         text.push_str("\ntrace:\n");
         for line in &result.trace {
@@ -424,7 +431,7 @@ fn check(
     })
 }
 
-fn solve(id: &str, exercise_id: &str, share: bool) -> CliResult {
+fn solve(id: &str, exercise_id: &str, share: bool, lang: Lang) -> CliResult {
     let course = course()?;
     let lesson = find_lesson(course, id)?;
     let exercise = find_exercise(lesson, exercise_id)?;
@@ -437,6 +444,14 @@ fn solve(id: &str, exercise_id: &str, share: bool) -> CliResult {
         emit(&format!("{}\n", log.to_share_code()))?;
     } else {
         print_json(&log)?;
+    }
+    // On standard error, so that what standard output carries stays an actions file.
+    if let Some(why) = &exercise.why {
+        let label = match lang {
+            Lang::En => "why",
+            Lang::Ko => "왜",
+        };
+        super::output::errln!("{label}: {}", why.get(lang));
     }
     Ok(ExitCode::SUCCESS)
 }
