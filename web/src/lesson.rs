@@ -3,7 +3,7 @@
 
 use labvisor_core::lang::{Lang, Text};
 use labvisor_lessons::model::{LabKind, Spec};
-use labvisor_lessons::{Action as Step, Lesson};
+use labvisor_lessons::{Action as Step, Exercise, Lesson};
 use yew::prelude::*;
 
 use crate::app::{edit_lab, use_app, Action};
@@ -126,30 +126,32 @@ struct ExerciseProps {
 }
 
 /// Whether the exercise is answered with one `answer` (a text or a choice) rather than a list
-/// of actions.
-fn answer_kind(spec: &Spec) -> bool {
-    matches!(
-        spec,
+/// of actions: the answer kinds, and an exercise of another kind whose reference solution is an
+/// answer (a port-forward exercise answered with a rule in Docker's `-p` syntax).
+fn answer_kind(ex: &Exercise) -> bool {
+    let answer_spec = matches!(
+        ex.spec,
         Spec::Choice { .. }
             | Spec::ClassifyAddress { .. }
             | Spec::ClassifyPort { .. }
             | Spec::ClassifyHypervisor { .. }
             | Spec::HostReserve { .. }
             | Spec::NatSource { .. }
-    )
+    );
+    answer_spec || matches!(ex.solution.as_slice(), [Step::Answer(_)])
 }
 
 /// The learner's draft as actions: the answer, or a JSON list of actions.
-fn actions_of(spec: &Spec, draft: &str) -> Result<Vec<Step>, String> {
-    if answer_kind(spec) {
+fn actions_of(ex: &Exercise, draft: &str) -> Result<Vec<Step>, String> {
+    if answer_kind(ex) {
         return Ok(vec![Step::Answer(draft.trim().to_string())]);
     }
     crate::editor::parse(draft)
 }
 
 /// The solution as the learner would enter it.
-fn draft_of(spec: &Spec, actions: &[Step]) -> String {
-    match (answer_kind(spec), actions) {
+fn draft_of(ex: &Exercise, actions: &[Step]) -> String {
+    match (answer_kind(ex), actions) {
         (true, [Step::Answer(a)]) => a.clone(),
         _ => crate::editor::write(actions),
     }
@@ -193,7 +195,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             activity.clone(),
         );
         Callback::from(move |_: MouseEvent| {
-            let g = match actions_of(&ex.spec, &draft) {
+            let g = match actions_of(&ex, &draft) {
                 Ok(actions) => labvisor_lessons::grade(&ex, &actions),
                 Err(e) => labvisor_lessons::Grade {
                     verdict: labvisor_lessons::Verdict::Fail,
@@ -224,7 +226,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
         })
     };
     let solve = {
-        let (on_input, solution) = (on_input.clone(), draft_of(&ex.spec, &ex.solution));
+        let (on_input, solution) = (on_input.clone(), draft_of(ex, &ex.solution));
         Callback::from(move |_: MouseEvent| on_input.emit(solution.clone()))
     };
     let input_id = format!("lv-ex-{}-{}", props.lesson, ex.id);
@@ -245,7 +247,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 }) }
             </fieldset>
         },
-        spec if answer_kind(spec) => {
+        _ if answer_kind(ex) => {
             let on_input = on_input.clone();
             html! {
                 <>
@@ -449,6 +451,23 @@ mod tests {
     }
 
     #[test]
+    fn a_docker_rule_is_typed_as_an_answer_and_graded_by_the_forwarding_engine() {
+        let lesson = lessons()
+            .iter()
+            .find(|l| l.id == "port-forwarding")
+            .unwrap();
+        let ex = lesson.exercise("docker-publish").unwrap();
+        assert!(
+            answer_kind(ex),
+            "the page shows a text field, not the step editor"
+        );
+        let swapped = labvisor_lessons::grade(ex, &actions_of(ex, " -p 80:8080 ").unwrap());
+        assert_eq!(swapped.mistake.as_deref(), Some("reversed-ports"));
+        let ssh = lesson.exercise("ssh-to-vm2").unwrap();
+        assert!(!answer_kind(ssh), "rules given as steps keep the editor");
+    }
+
+    #[test]
     fn the_curriculum_loads_and_every_solution_passes_as_the_page_enters_it() {
         let lessons = match labvisor_lessons::curriculum() {
             Ok(c) => &c.lessons,
@@ -457,8 +476,8 @@ mod tests {
         assert!(lessons.iter().any(|l| l.id == "nat"));
         for lesson in lessons {
             for ex in &lesson.exercises {
-                let draft = draft_of(&ex.spec, &ex.solution);
-                let actions = actions_of(&ex.spec, &draft).unwrap();
+                let draft = draft_of(ex, &ex.solution);
+                let actions = actions_of(ex, &draft).unwrap();
                 let grade = labvisor_lessons::grade(ex, &actions);
                 assert!(
                     !matches!(grade.verdict, labvisor_lessons::Verdict::Fail),
