@@ -70,7 +70,24 @@ pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
             )],
         };
     }
-    let judgement = crate::kind::grade(&exercise.spec, actions);
+    let judgement = if exercise.setup.is_empty() {
+        crate::kind::grade(&exercise.spec, &[], actions)
+    } else {
+        let all: Vec<Action> = exercise.setup.iter().chain(actions).cloned().collect();
+        let mut judgement = crate::kind::grade(&exercise.spec, &exercise.setup, &all);
+        let taken = match exercise.setup.len() {
+            1 => "step 1 was".to_string(),
+            n => format!("steps 1–{n} were"),
+        };
+        judgement.trace.insert(
+            0,
+            format!(
+                "the lab as found: {taken} taken before you; yours start at step {}",
+                exercise.setup.len() + 1
+            ),
+        );
+        judgement
+    };
     let pass = |trace, note| Grade {
         verdict: Verdict::Pass,
         mistake: None,
@@ -110,7 +127,7 @@ fn accepted<'e>(exercise: &'e Exercise, mistake: &str) -> Option<&'e Accept> {
     }
     exercise.accepts.iter().find(|accept| {
         let alone = [Action::Answer(accept.answer.clone())];
-        crate::kind::grade(&exercise.spec, &alone)
+        crate::kind::grade(&exercise.spec, &[], &alone)
             .mistake
             .as_deref()
             == Some(mistake)

@@ -46,6 +46,12 @@ pub fn replay(lesson: &Lesson) -> Vec<Problem> {
             ),
             Verdict::Pass => {}
         }
+        if !exercise.setup.is_empty() && grade(exercise, &[]).passed() {
+            report(
+                Severity::Error,
+                "the setup's lab is not broken: it passes with no step of the learner's".into(),
+            );
+        }
         for accept in &exercise.accepts {
             let result = grade(exercise, &[Action::Answer(accept.answer.clone())]);
             match (result.verdict, &result.note) {

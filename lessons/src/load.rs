@@ -253,6 +253,7 @@ fn validate_exercise(
     let solution = check_solution(&mut fields, spec.as_ref());
     check_attempts(&mut fields, spec.as_ref(), &hint_keys);
     check_why_and_accepts(&mut fields);
+    check_setup(&mut fields, spec.as_ref());
 
     if report.problems.len() > errors_before {
         return None;
@@ -265,6 +266,11 @@ fn validate_exercise(
         solution,
         attempts: ex.attempts.iter().map(|a| a.get_ref().clone()).collect(),
         why: ex.why.as_ref().map(|w| w.get_ref().clone()),
+        setup: ex
+            .setup
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default(),
         accepts: ex.accept.iter().map(|a| a.get_ref().clone()).collect(),
         location: report.location(at),
     })
@@ -414,6 +420,23 @@ fn check_why_and_accepts(f: &mut Fields<'_, '_>) {
             &a.note,
         );
     }
+}
+
+/// A broken lab's starting steps: steps of the kind that name what the exercise has, and only
+/// where the learner acts (an answer has no state to break). That the lab really starts
+/// broken is for [`crate::lint::replay`], which grades it with no step of the learner's.
+fn check_setup(f: &mut Fields<'_, '_>, spec: Option<&Spec>) {
+    let Some(setup) = &f.ex.setup else { return };
+    if f.kind.steps() == ["answer"] {
+        let thing = format!(
+            "`setup` needs an exercise of steps; kind {:?} is answered with `answer`",
+            f.kind.name()
+        );
+        f.error(setup.span(), &thing);
+        return;
+    }
+    let whose = f.what("the setup");
+    check_actions(f, setup.get_ref(), setup.span(), spec, &whose);
 }
 
 /// Checks that every step is allowed in this kind and names what the exercise has.

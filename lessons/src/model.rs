@@ -77,6 +77,9 @@ pub struct Exercise {
     pub attempts: Vec<Attempt>,
     /// Why the right answer is right, shown once the learner passes.
     pub why: Option<Bilingual>,
+    /// Steps already taken before the learner starts: the broken lab of a troubleshooting
+    /// (`fix-…`) exercise. Graded as if done first; the learner's steps follow.
+    pub setup: Vec<Action>,
     /// Answers other than the key's that pass too, each with a note on how it differs.
     pub accepts: Vec<Accept>,
     /// Where its `[[exercises]]` table is, for messages.
@@ -527,6 +530,8 @@ pub(crate) struct ExerciseFile {
     pub attempts: Vec<Spanned<Attempt>>,
     #[serde(default)]
     pub why: Option<Spanned<Bilingual>>,
+    #[serde(default)]
+    pub setup: Option<Spanned<Vec<Action>>>,
     #[serde(default)]
     pub accept: Vec<Spanned<Accept>>,
     // Kind-specific fields.

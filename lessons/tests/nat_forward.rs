@@ -41,6 +41,7 @@ fn exercise(vms: &[&str]) -> Exercise {
         solution: Vec::new(),
         attempts: Vec::new(),
         why: None,
+        setup: Vec::new(),
         accepts: Vec::new(),
         location: Default::default(),
     }

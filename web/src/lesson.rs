@@ -269,6 +269,14 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 if done { <span class="lv-badge lv-badge-done">{ "✓ " }{ crate::text::DONE.get(lang) }</span> }
             </h2>
             <p>{ inline(ex.prompt.get(lang)) }</p>
+            if !ex.setup.is_empty() {
+                <div class="lv-setup">
+                    <p class="lv-muted">{ AS_FOUND.get(lang) }</p>
+                    <ol class="lv-setup-steps">
+                        { for ex.setup.iter().map(|step| html! { <li>{ crate::editor::sentence(lang, step) }</li> }) }
+                    </ol>
+                </div>
+            }
             { input }
             <div class="lv-row lv-exercise-actions">
                 <button class="lv-button" onclick={check}>{ CHECK.get(lang) }</button>
@@ -422,6 +430,10 @@ const SOLUTION: Text = Text::new("Show solution", "정답 보기");
 const CORRECT: Text = Text::new(
     "Correct. Saved to your progress.",
     "정답입니다. 진도에 저장했습니다.",
+);
+const AS_FOUND: Text = Text::new(
+    "The lab as you find it (already done before you):",
+    "실습의 처음 상태(이미 해 둔 단계):",
 );
 const NOTE: Text = Text::new("Another reading:", "다른 관점:");
 const WHY: Text = Text::new("Why:", "왜 그런가:");

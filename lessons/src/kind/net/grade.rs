@@ -643,6 +643,9 @@ pub(in crate::kind) fn port_forward(
     let actions = actions.as_slice();
     let mut rules: Vec<&PortForward> = Vec::new();
     for action in actions {
+        if let Action::RemoveForward { name } = action {
+            rules.retain(|r| &r.name != name);
+        }
         if let Action::AddForward(ForwardStep { rule, .. }) = action {
             if let Some(other) = rules
                 .iter()
