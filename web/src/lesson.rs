@@ -2,6 +2,7 @@
 //! and Show solution, graded by `labvisor-lessons` (which grades against the core's engines).
 
 use labvisor_core::lang::{Lang, Text};
+use labvisor_lessons::followup::{self, Misconception};
 use labvisor_lessons::model::{LabKind, Spec};
 use labvisor_lessons::{Action as Step, Exercise, Lesson};
 use yew::prelude::*;
@@ -286,6 +287,9 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             </div>
             if let Some(g) = &*grade {
                 { verdict(lang, g) }
+                if let Some(found) = labvisor_lessons::followup::misconception(ex, g) {
+                    <FollowUpCard lesson={props.lesson.clone()} index={props.index} {found} />
+                }
             }
             if *hints_shown > 0 {
                 <ul class="lv-hints">
@@ -295,6 +299,78 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 </ul>
             }
         </section>
+    }
+}
+
+#[derive(Clone, PartialEq, Properties)]
+struct FollowUpProps {
+    lesson: String,
+    index: usize,
+    found: Misconception,
+}
+
+/// Follow-up questions on the boundary a wrong answer misplaced, until two in a row are right;
+/// the same sequence `labvisor lesson follow-up` asks.
+#[function_component]
+fn FollowUpCard(props: &FollowUpProps) -> Html {
+    let app = use_app();
+    let lang = app.lang;
+    let progress = use_state(followup::Progress::default);
+    let draft = use_state(String::new);
+    let last = use_state(|| None::<bool>);
+    let Some(ex) = lessons()
+        .iter()
+        .find(|l| l.id == props.lesson)
+        .and_then(|l| l.exercises.get(props.index))
+    else {
+        return html! {};
+    };
+    let question = followup::question(ex, props.found, progress.asked);
+    let check = {
+        let (progress, draft, last, question) = (
+            progress.clone(),
+            draft.clone(),
+            last.clone(),
+            question.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let answer = vec![Step::Answer(draft.trim().to_string())];
+            let passed = labvisor_lessons::grade(&question, &answer).passed();
+            last.set(Some(passed));
+            progress.set(progress.after(passed));
+            draft.set(String::new());
+        })
+    };
+    let on_input = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| draft.set(input_value(&e)))
+    };
+    let input_id = format!("lv-followup-{}-{}", props.lesson, ex.id);
+    let last_verdict = match *last {
+        Some(true) => {
+            html! { <p class="lv-verdict lv-verdict-ok" role="status">{ "✓ " }{ RIGHT.get(lang) }</p> }
+        }
+        Some(false) => {
+            html! { <p class="lv-verdict lv-verdict-bad" role="status">{ "✗ " }{ NOT_YET.get(lang) }</p> }
+        }
+        None => html! {},
+    };
+    html! {
+        <div class="lv-followup" role="group" aria-labelledby={format!("{input_id}-title")}>
+            <h3 id={format!("{input_id}-title")}>{ FOLLOW_UP.get(lang) }</h3>
+            <p>{ inline(props.found.explain().get(lang)) }</p>
+            { last_verdict }
+            if progress.finished() {
+                <p class="lv-verdict lv-verdict-ok" role="status">{ LEARNT.get(lang) }</p>
+            } else {
+                <p><label for={input_id.clone()}>{ inline(question.prompt.get(lang)) }</label></p>
+                <div class="lv-row">
+                    <input id={input_id.clone()} class="lv-input lv-mono lv-answer" value={(*draft).clone()}
+                        spellcheck="false" autocomplete="off" oninput={on_input} />
+                    <button class="lv-button" onclick={check}>{ CHECK.get(lang) }</button>
+                </div>
+            }
+        </div>
     }
 }
 
@@ -435,6 +511,15 @@ const AS_FOUND: Text = Text::new(
     "The lab as you find it (already done before you):",
     "실습의 처음 상태(이미 해 둔 단계):",
 );
+const FOLLOW_UP: Text = Text::new(
+    "A follow-up on that boundary",
+    "그 경계를 확인하는 이어지는 질문",
+);
+const RIGHT: Text = Text::new("Right.", "맞았습니다.");
+const LEARNT: Text = Text::new(
+    "Two right in a row: the boundary is learnt.",
+    "연속 두 번 맞았습니다. 경계를 익혔습니다.",
+);
 const NOTE: Text = Text::new("Another reading:", "다른 관점:");
 const WHY: Text = Text::new("Why:", "왜 그런가:");
 const NOT_YET: Text = Text::new("Not yet.", "아직 아닙니다.");
@@ -460,6 +545,30 @@ mod tests {
             3,
             "the image and disk lessons open the disk lab: {disks:?}"
         );
+    }
+
+    #[test]
+    fn the_typical_wrong_answers_that_name_a_misconception_open_a_follow_up() {
+        let mut found = Vec::new();
+        for lesson in lessons() {
+            for ex in &lesson.exercises {
+                for attempt in &ex.attempts {
+                    let grade = labvisor_lessons::grade(ex, &attempt.actions);
+                    if let Some(m) = followup::misconception(ex, &grade) {
+                        // The card's first question is answerable and graded by the core.
+                        let q = followup::question(ex, m, 0);
+                        assert!(!q.prompt.en.is_empty() && !q.prompt.ko.is_empty());
+                        found.push(m.name());
+                    }
+                }
+            }
+        }
+        for m in ["unknown-ports", "private-172", "shared-100"] {
+            assert!(
+                found.contains(&m),
+                "no attempt in the course opens {m}: {found:?}"
+            );
+        }
     }
 
     #[test]
