@@ -109,9 +109,15 @@ fn describe(out: &mut String, result: &Grade) {
         Verdict::NeedsEngine(engine) => format!("not graded: needs engine {}", engine.module()),
     };
     let _ = writeln!(out, "  verdict: {verdict}");
-    if let Some(hint) = &result.hint {
-        let _ = writeln!(out, "  hint.en: {}", hint.en);
-        let _ = writeln!(out, "  hint.ko: {}", hint.ko);
+    for (label, said) in [
+        ("note", &result.note),
+        ("why", &result.why),
+        ("hint", &result.hint),
+    ] {
+        if let Some(said) = said {
+            let _ = writeln!(out, "  {label}.en: {}", said.en);
+            let _ = writeln!(out, "  {label}.ko: {}", said.ko);
+        }
     }
     let _ = writeln!(out, "  trace:");
     for line in &result.trace {
@@ -138,6 +144,19 @@ fn replay(lesson: &Lesson, exercise: &Exercise) -> String {
             "{}/{}: the reference solution fails:\n{out}",
             lesson.id, exercise.id
         ),
+    }
+    for accept in &exercise.accepts {
+        let actions = [labvisor_lessons::Action::Answer(accept.answer.clone())];
+        let result = grade(exercise, &actions);
+        let _ = writeln!(out, "\naccepted answer {:?}", accept.answer);
+        describe(&mut out, &result);
+        assert!(
+            result.passed() && result.note.is_some(),
+            "{}/{}: the accepted answer {:?} does not pass with its note",
+            lesson.id,
+            exercise.id,
+            accept.answer
+        );
     }
     for attempt in &exercise.attempts {
         let result = grade(exercise, &attempt.actions);

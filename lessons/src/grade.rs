@@ -8,7 +8,7 @@
 use serde::Serialize;
 
 use crate::action::Action;
-use crate::model::{Engine, Exercise, Hint};
+use crate::model::{Accept, Engine, Exercise, Hint};
 use labvisor_core::lang::Bilingual;
 
 /// The outcome of grading one attempt.
@@ -22,6 +22,12 @@ pub struct Grade {
     /// The hint for that mistake, in both languages.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<Bilingual>,
+    /// Why the right answer is right (on pass, when the exercise says).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub why: Option<Bilingual>,
+    /// On pass with an accepted answer other than the key's: how it differs from the usual one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<Bilingual>,
     /// How the decision was made, one line per step.
     pub trace: Vec<String>,
 }
@@ -54,6 +60,8 @@ pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
             verdict: Verdict::NeedsEngine(engine),
             mistake: None,
             hint: None,
+            why: None,
+            note: None,
             trace: vec![format!(
                 "kind {:?} is graded by simulating it in {}, which this build does not include yet; {} step(s) not replayed",
                 exercise.spec.kind().name(),
@@ -62,21 +70,68 @@ pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
             )],
         };
     }
-    let judgement = crate::kind::grade(&exercise.spec, actions);
+    let judgement = if exercise.setup.is_empty() {
+        crate::kind::grade(&exercise.spec, &[], actions)
+    } else {
+        let all: Vec<Action> = exercise.setup.iter().chain(actions).cloned().collect();
+        let mut judgement = crate::kind::grade(&exercise.spec, &exercise.setup, &all);
+        let taken = match exercise.setup.len() {
+            1 => "step 1 was".to_string(),
+            n => format!("steps 1–{n} were"),
+        };
+        judgement.trace.insert(
+            0,
+            format!(
+                "the lab as found: {taken} taken before you; yours start at step {}",
+                exercise.setup.len() + 1
+            ),
+        );
+        judgement
+    };
+    let pass = |trace, note| Grade {
+        verdict: Verdict::Pass,
+        mistake: None,
+        hint: None,
+        why: exercise.why.clone(),
+        note,
+        trace,
+    };
     match judgement.mistake {
-        None => Grade {
-            verdict: Verdict::Pass,
-            mistake: None,
-            hint: None,
-            trace: judgement.trace,
-        },
-        Some(mistake) => Grade {
-            verdict: Verdict::Fail,
-            hint: exercise.hint_for(&mistake).map(Hint::text),
-            mistake: Some(mistake),
-            trace: judgement.trace,
+        None => pass(judgement.trace, None),
+        Some(mistake) => match accepted(exercise, &mistake) {
+            Some(accept) => {
+                let mut trace = judgement.trace;
+                trace.push(format!(
+                    "{:?} is accepted: another reading than the key's, with a note",
+                    accept.answer
+                ));
+                pass(trace, Some(accept.note.clone()))
+            }
+            None => Grade {
+                verdict: Verdict::Fail,
+                hint: exercise.hint_for(&mistake).map(Hint::text),
+                mistake: Some(mistake),
+                why: None,
+                note: None,
+                trace: judgement.trace,
+            },
         },
     }
+}
+
+/// The accepted answer the grader's `mistake` stands for: one that, given alone, is graded as
+/// the same mistake (so its synonyms are accepted with it).
+fn accepted<'e>(exercise: &'e Exercise, mistake: &str) -> Option<&'e Accept> {
+    if !mistake.starts_with("answer:") {
+        return None;
+    }
+    exercise.accepts.iter().find(|accept| {
+        let alone = [Action::Answer(accept.answer.clone())];
+        crate::kind::grade(&exercise.spec, &[], &alone)
+            .mistake
+            .as_deref()
+            == Some(mistake)
+    })
 }
 
 #[cfg(test)]
@@ -110,6 +165,22 @@ mod tests {
         for given in ["C", "class C", "클래스 C"] {
             assert!(grade(class, &answer(given)).passed(), "{given}");
         }
+    }
+
+    #[test]
+    fn kvm_as_type_2_passes_with_a_note_and_a_wrong_answer_still_fails() {
+        let kvm = exercise("hypervisors", "kvm-type");
+        for given in ["type-2", "hosted", "타입 2", "hybrid"] {
+            let result = grade(kvm, &answer(given));
+            assert!(result.passed(), "{given}: {result:?}");
+            assert!(result.note.is_some(), "{given} passes without its note");
+            assert!(result.why.is_some(), "{given}: the why is shown on pass");
+        }
+        let key = grade(kvm, &answer("type-1"));
+        assert!(key.passed() && key.note.is_none() && key.why.is_some());
+        let wrong = grade(kvm, &answer("emulator"));
+        assert_eq!(wrong.mistake.as_deref(), Some("answer:emulator"));
+        assert!(wrong.why.is_none() && wrong.note.is_none());
     }
 
     #[test]

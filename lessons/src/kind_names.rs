@@ -98,7 +98,7 @@ impl ExerciseKind {
             | NatSource => &["answer"],
             HostSizing => &["add-vm"],
             NetMode => &["set-mode", "add-nic"],
-            PortForward => &["add-forward", "remove-forward"],
+            PortForward => &["add-forward", "remove-forward", "answer"],
             DiskFit => &["create-disk"],
             DiskCompact => &["zero-free-space", "compact"],
             DiskRestore => &["snapshot", "backup", "host-disk-fails", "restore"],

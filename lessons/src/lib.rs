@@ -18,6 +18,7 @@
 //!   are graded by simulation in `core::net` (`kind::net`) and `core::disk` (`kind::disk`).
 //! - [`lint`]: replaying every reference solution and wrong attempt, as `labvisor lesson lint`
 //!   and the curriculum snapshot tests do.
+//! - [`followup`]: follow-up questions aimed at a named misconception, probing its boundary.
 //! - [`glossary`]: the course's terms in both languages and the Korean wordings lint refuses.
 //!
 //! `docs/authoring.md` explains the file format to instructors.
@@ -25,6 +26,7 @@
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod followup;
 pub mod glossary;
 pub mod grade;
 pub mod key;

@@ -2,6 +2,7 @@
 //! attempt through the grader, so an unreachable goal or a hint that never shows is caught
 //! before a learner sees it.
 
+use crate::action::Action;
 use crate::grade::{grade, Verdict};
 use crate::load::{Problem, Severity};
 use crate::model::Lesson;
@@ -44,6 +45,33 @@ pub fn replay(lesson: &Lesson) -> Vec<Problem> {
                 ),
             ),
             Verdict::Pass => {}
+        }
+        if !exercise.setup.is_empty() && grade(exercise, &[]).passed() {
+            report(
+                Severity::Error,
+                "the setup's lab is not broken: it passes with no step of the learner's".into(),
+            );
+        }
+        for accept in &exercise.accepts {
+            let result = grade(exercise, &[Action::Answer(accept.answer.clone())]);
+            match (result.verdict, &result.note) {
+                (Verdict::Pass, Some(_)) => {}
+                (Verdict::Pass, None) => report(
+                    Severity::Error,
+                    format!(
+                        "the accepted answer {:?} is the key itself; an accepted answer is another one",
+                        accept.answer
+                    ),
+                ),
+                _ => report(
+                    Severity::Error,
+                    format!(
+                        "the accepted answer {:?} does not pass (mistake {:?}): accept an answer the grader reads as `answer:…`",
+                        accept.answer,
+                        result.mistake.unwrap_or_default()
+                    ),
+                ),
+            }
         }
         for attempt in &exercise.attempts {
             let result = grade(exercise, &attempt.actions);

@@ -252,6 +252,8 @@ fn validate_exercise(
     let hint_keys = check_hints(&mut fields);
     let solution = check_solution(&mut fields, spec.as_ref());
     check_attempts(&mut fields, spec.as_ref(), &hint_keys);
+    check_why_and_accepts(&mut fields);
+    check_setup(&mut fields, spec.as_ref());
 
     if report.problems.len() > errors_before {
         return None;
@@ -263,6 +265,13 @@ fn validate_exercise(
         hints: ex.hints.iter().map(|h| h.get_ref().clone()).collect(),
         solution,
         attempts: ex.attempts.iter().map(|a| a.get_ref().clone()).collect(),
+        why: ex.why.as_ref().map(|w| w.get_ref().clone()),
+        setup: ex
+            .setup
+            .as_ref()
+            .map(|s| s.get_ref().clone())
+            .unwrap_or_default(),
+        accepts: ex.accept.iter().map(|a| a.get_ref().clone()).collect(),
         location: report.location(at),
     })
 }
@@ -376,6 +385,58 @@ fn check_attempts(f: &mut Fields<'_, '_>, spec: Option<&Spec>, hint_keys: &BTree
             );
         }
     }
+}
+
+/// The `why` and every accepted answer in both languages; accepted answers only where the
+/// learner answers, each answer given once. Whether an accepted answer really passes with its
+/// note is for [`crate::lint::replay`], which grades it.
+fn check_why_and_accepts(f: &mut Fields<'_, '_>) {
+    if let Some(why) = &f.ex.why {
+        f.translations(why.span(), "the `why`", why.get_ref());
+    }
+    let takes_answers = f.kind.steps().contains(&"answer");
+    let mut seen = BTreeSet::new();
+    for accept in &f.ex.accept {
+        let a = accept.get_ref();
+        if !takes_answers {
+            let thing = format!(
+                "`[[exercises.accept]]` needs an exercise answered with `answer`; kind {:?} takes: {}",
+                f.kind.name(),
+                f.kind.steps().join(", ")
+            );
+            f.error(accept.span(), &thing);
+        }
+        if a.answer.trim().is_empty() {
+            f.error(accept.span(), "an accepted answer is empty");
+        } else if !seen.insert(a.answer.trim().to_string()) {
+            f.error(
+                accept.span(),
+                &format!("the answer {:?} is accepted twice", a.answer),
+            );
+        }
+        f.translations(
+            accept.span(),
+            &format!("the note of the accepted answer {:?}", a.answer),
+            &a.note,
+        );
+    }
+}
+
+/// A broken lab's starting steps: steps of the kind that name what the exercise has, and only
+/// where the learner acts (an answer has no state to break). That the lab really starts
+/// broken is for [`crate::lint::replay`], which grades it with no step of the learner's.
+fn check_setup(f: &mut Fields<'_, '_>, spec: Option<&Spec>) {
+    let Some(setup) = &f.ex.setup else { return };
+    if f.kind.steps() == ["answer"] {
+        let thing = format!(
+            "`setup` needs an exercise of steps; kind {:?} is answered with `answer`",
+            f.kind.name()
+        );
+        f.error(setup.span(), &thing);
+        return;
+    }
+    let whose = f.what("the setup");
+    check_actions(f, setup.get_ref(), setup.span(), spec, &whose);
 }
 
 /// Checks that every step is allowed in this kind and names what the exercise has.

@@ -75,6 +75,13 @@ pub struct Exercise {
     pub solution: Vec<Action>,
     /// Typical wrong attempts and the mistake each must be graded as.
     pub attempts: Vec<Attempt>,
+    /// Why the right answer is right, shown once the learner passes.
+    pub why: Option<Bilingual>,
+    /// Steps already taken before the learner starts: the broken lab of a troubleshooting
+    /// (`fix-…`) exercise. Graded as if done first; the learner's steps follow.
+    pub setup: Vec<Action>,
+    /// Answers other than the key's that pass too, each with a note on how it differs.
+    pub accepts: Vec<Accept>,
     /// Where its `[[exercises]]` table is, for messages.
     #[serde(skip)]
     pub location: crate::source::Location,
@@ -142,6 +149,18 @@ impl Hint {
     pub fn text(&self) -> Bilingual {
         Bilingual::new(self.en.clone(), self.ko.clone())
     }
+}
+
+/// Another answer that passes, with a note saying how it differs from the usual one: for a
+/// question on which sources disagree (KVM is type 1 in most texts, type 2 or a hybrid in some),
+/// the learner's reasoning is accepted rather than graded as a plain error.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Accept {
+    /// The answer, as a learner writes it (its synonyms pass too).
+    pub answer: String,
+    /// How this answer differs from the usual one.
+    pub note: Bilingual,
 }
 
 /// A typical wrong attempt, replayed by `lesson lint` and the snapshot tests.
@@ -509,6 +528,12 @@ pub(crate) struct ExerciseFile {
     pub hints: Vec<Spanned<Hint>>,
     #[serde(default)]
     pub attempts: Vec<Spanned<Attempt>>,
+    #[serde(default)]
+    pub why: Option<Spanned<Bilingual>>,
+    #[serde(default)]
+    pub setup: Option<Spanned<Vec<Action>>>,
+    #[serde(default)]
+    pub accept: Vec<Spanned<Accept>>,
     // Kind-specific fields.
     #[serde(default)]
     pub subject: Option<Spanned<String>>,

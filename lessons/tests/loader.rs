@@ -271,3 +271,82 @@ mistake = "no-copy"
         problems[0]
     );
 }
+
+const BROKEN_LAB: &str = r#"
+[[exercises]]
+id = "fix-forward"
+kind = "port-forward"
+prompt.en = "x"
+prompt.ko = "x"
+setup = [{ add-forward = { name = "ssh", proto = "tcp", host-port = 2222, guest-port = 22, vm = "vm1" } }]
+solution = [{ remove-forward = { name = "ssh" } }, { add-forward = { name = "ssh", proto = "tcp", host-port = 2222, guest-port = 22, vm = "vm2" } }]
+network = { kind = "virtualbox", vms = [{ name = "vm1", nics = ["nat"], listens = ["tcp/22"] }, { name = "vm2", nics = ["nat"], listens = ["tcp/22"] }] }
+goals = [{ from = "host", dial = "127.0.0.1:2222", to = "vm2", proto = "tcp", port = 22 }]
+
+[[exercises.hints]]
+mistake = "*"
+en = "x"
+ko = "x"
+
+[[exercises.hints]]
+mistake = "wrong-guest-ip"
+en = "x"
+ko = "x"
+
+[[exercises.attempts]]
+name = "nothing"
+actions = []
+mistake = "wrong-guest-ip"
+"#;
+
+#[test]
+fn a_broken_labs_setup_is_replayed_before_the_learners_steps() {
+    let lesson = load_lesson(&source(&format!("{GOOD}{BROKEN_LAB}"), true)).expect("valid");
+    assert!(
+        lint::replay(&lesson).is_empty(),
+        "{:?}",
+        lint::replay(&lesson)
+    );
+    let fix = lesson.exercise("fix-forward").expect("loaded");
+    let as_found = labvisor_lessons::grade(fix, &[]);
+    assert_eq!(as_found.mistake.as_deref(), Some("wrong-guest-ip"));
+    assert!(as_found.trace[0].contains("step 1 was taken before you"));
+}
+
+#[test]
+fn a_setup_is_checked_like_steps_and_must_leave_the_lab_broken() {
+    let unknown_vm = BROKEN_LAB.replacen(
+        "vm = \"vm1\" } }]\nsolution",
+        "vm = \"vm9\" } }]\nsolution",
+        1,
+    );
+    let all = problems(&format!("{GOOD}{unknown_vm}"), true).join("\n");
+    assert!(
+        all.contains("content/11-ports/lesson.toml:")
+            && all.contains("the setup, step 1: rule \"ssh\" is for unknown VM \"vm9\""),
+        "{all}"
+    );
+    let on_an_answer = GOOD.replacen(
+        "solution = [{ answer = \"user\" }]",
+        "solution = [{ answer = \"user\" }]\nsetup = [{ answer = \"system\" }]",
+        1,
+    );
+    let all = problems(&on_an_answer, true).join("\n");
+    assert!(all.contains("`setup` needs an exercise of steps"), "{all}");
+    let not_broken = BROKEN_LAB.replacen(
+        "vm = \"vm1\" } }]\nsolution",
+        "vm = \"vm2\" } }]\nsolution",
+        1,
+    );
+    let lesson = load_lesson(&source(&format!("{GOOD}{not_broken}"), true)).expect("loads");
+    let replayed: Vec<String> = lint::replay(&lesson)
+        .iter()
+        .map(Problem::to_string)
+        .collect();
+    assert!(
+        replayed
+            .iter()
+            .any(|p| p.contains("the setup's lab is not broken")),
+        "{replayed:?}"
+    );
+}

@@ -40,6 +40,9 @@ fn exercise(vms: &[&str]) -> Exercise {
         hints: Vec::new(),
         solution: Vec::new(),
         attempts: Vec::new(),
+        why: None,
+        setup: Vec::new(),
+        accepts: Vec::new(),
         location: Default::default(),
     }
 }

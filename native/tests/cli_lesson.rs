@@ -226,3 +226,121 @@ fn a_share_code_round_trips_through_solve_and_check() {
         run(&["lesson", "check", "6", "reserve-of-twelve"], "C", None)
     );
 }
+
+#[test]
+fn a_right_answer_shows_its_why_and_an_accepted_one_its_note() {
+    let accepted = run(
+        &["lesson", "check", "1", "kvm-type", "--actions", "-"],
+        "C",
+        Some(r#"[{"answer": "type-2"}]"#),
+    );
+    assert!(accepted.starts_with("status: 0"), "{accepted}");
+    assert!(
+        accepted.contains("Note: Accepted. Some texts call KVM type 2"),
+        "{accepted}"
+    );
+    assert!(accepted.contains("Why: KVM looks hosted"), "{accepted}");
+    let wrong = run(
+        &[
+            "lesson",
+            "check",
+            "1",
+            "kvm-type",
+            "--actions",
+            "-",
+            "--lang",
+            "ko",
+        ],
+        "C",
+        Some(r#"[{"answer": "emulator"}]"#),
+    );
+    assert!(wrong.starts_with("status: 1"), "{wrong}");
+    assert!(wrong.contains("힌트: KVM은 장치를"), "{wrong}");
+    assert!(
+        !wrong.contains("왜:"),
+        "no why before the right answer: {wrong}"
+    );
+    let solved = run(&["lesson", "solve", "1", "technique"], "C", None);
+    let stderr = solved.split("--- stderr\n").nth(1).unwrap_or_default();
+    assert!(stderr.starts_with("why: Two clues"), "{solved}");
+}
+
+#[test]
+fn a_named_misconception_gets_follow_ups_until_two_are_right() {
+    let checked = run(
+        &[
+            "lesson",
+            "check",
+            "ports",
+            "range-of-3306",
+            "--actions",
+            "-",
+        ],
+        "C",
+        Some(r#"[{"answer": "unknown"}]"#),
+    );
+    assert!(checked.contains("Follow-up (unknown-ports)"), "{checked}");
+    let command = checked
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("answer with: labvisor "))
+        .expect("the follow-up says how to answer it");
+    assert!(
+        command.ends_with("--asked 0 --right 0 --answer ANSWER"),
+        "{command}"
+    );
+    // Answer each follow-up right, reading the port from the last question printed.
+    let mut args: Vec<String> = command.split(' ').map(String::from).collect();
+    let mut question = checked.clone();
+    for round in 0..2 {
+        let port: u32 = question
+            .split("range is port ")
+            .last()
+            .and_then(|s| s.split(' ').next())
+            .and_then(|p| p.parse().ok())
+            .expect("a port in the question");
+        let range = match port {
+            0..=1023 => "system",
+            1024..=49151 => "user",
+            _ => "dynamic",
+        };
+        *args.last_mut().expect("--answer's value") = range.to_string();
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        question = run(&refs, "C", None);
+        assert!(question.starts_with("status: 0"), "{question}");
+        if round == 0 {
+            let next = question
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("answer with: labvisor "))
+                .expect("a second follow-up");
+            assert!(next.contains("--asked 1 --right 1"), "{next}");
+            args = next.split(' ').map(String::from).collect();
+        }
+    }
+    assert!(question.contains("Two right in a row"), "{question}");
+    let wrong = run(
+        &[
+            "lesson",
+            "follow-up",
+            "ports",
+            "range-of-3306",
+            "private-172",
+            "--answer",
+            "public",
+        ],
+        "C",
+        None,
+    );
+    assert!(
+        wrong.starts_with("status: 0") || wrong.starts_with("status: 1"),
+        "{wrong}"
+    );
+    let unknown = run(
+        &["lesson", "follow-up", "ports", "range-of-3306", "nope"],
+        "C",
+        None,
+    );
+    assert!(
+        unknown.starts_with("status: 2") && unknown.contains("unknown misconception"),
+        "{unknown}"
+    );
+}

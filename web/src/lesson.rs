@@ -2,8 +2,9 @@
 //! and Show solution, graded by `labvisor-lessons` (which grades against the core's engines).
 
 use labvisor_core::lang::{Lang, Text};
+use labvisor_lessons::followup::{self, Misconception};
 use labvisor_lessons::model::{LabKind, Spec};
-use labvisor_lessons::{Action as Step, Lesson};
+use labvisor_lessons::{Action as Step, Exercise, Lesson};
 use yew::prelude::*;
 
 use crate::app::{edit_lab, use_app, Action};
@@ -126,30 +127,32 @@ struct ExerciseProps {
 }
 
 /// Whether the exercise is answered with one `answer` (a text or a choice) rather than a list
-/// of actions.
-fn answer_kind(spec: &Spec) -> bool {
-    matches!(
-        spec,
+/// of actions: the answer kinds, and an exercise of another kind whose reference solution is an
+/// answer (a port-forward exercise answered with a rule in Docker's `-p` syntax).
+fn answer_kind(ex: &Exercise) -> bool {
+    let answer_spec = matches!(
+        ex.spec,
         Spec::Choice { .. }
             | Spec::ClassifyAddress { .. }
             | Spec::ClassifyPort { .. }
             | Spec::ClassifyHypervisor { .. }
             | Spec::HostReserve { .. }
             | Spec::NatSource { .. }
-    )
+    );
+    answer_spec || matches!(ex.solution.as_slice(), [Step::Answer(_)])
 }
 
 /// The learner's draft as actions: the answer, or a JSON list of actions.
-fn actions_of(spec: &Spec, draft: &str) -> Result<Vec<Step>, String> {
-    if answer_kind(spec) {
+fn actions_of(ex: &Exercise, draft: &str) -> Result<Vec<Step>, String> {
+    if answer_kind(ex) {
         return Ok(vec![Step::Answer(draft.trim().to_string())]);
     }
     crate::editor::parse(draft)
 }
 
 /// The solution as the learner would enter it.
-fn draft_of(spec: &Spec, actions: &[Step]) -> String {
-    match (answer_kind(spec), actions) {
+fn draft_of(ex: &Exercise, actions: &[Step]) -> String {
+    match (answer_kind(ex), actions) {
         (true, [Step::Answer(a)]) => a.clone(),
         _ => crate::editor::write(actions),
     }
@@ -193,12 +196,14 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             activity.clone(),
         );
         Callback::from(move |_: MouseEvent| {
-            let g = match actions_of(&ex.spec, &draft) {
+            let g = match actions_of(&ex, &draft) {
                 Ok(actions) => labvisor_lessons::grade(&ex, &actions),
                 Err(e) => labvisor_lessons::Grade {
                     verdict: labvisor_lessons::Verdict::Fail,
                     mistake: Some(e),
                     hint: None,
+                    why: None,
+                    note: None,
                     trace: Vec::new(),
                 },
             };
@@ -222,7 +227,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
         })
     };
     let solve = {
-        let (on_input, solution) = (on_input.clone(), draft_of(&ex.spec, &ex.solution));
+        let (on_input, solution) = (on_input.clone(), draft_of(ex, &ex.solution));
         Callback::from(move |_: MouseEvent| on_input.emit(solution.clone()))
     };
     let input_id = format!("lv-ex-{}-{}", props.lesson, ex.id);
@@ -243,7 +248,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 }) }
             </fieldset>
         },
-        spec if answer_kind(spec) => {
+        _ if answer_kind(ex) => {
             let on_input = on_input.clone();
             html! {
                 <>
@@ -265,6 +270,14 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 if done { <span class="lv-badge lv-badge-done">{ "✓ " }{ crate::text::DONE.get(lang) }</span> }
             </h2>
             <p>{ inline(ex.prompt.get(lang)) }</p>
+            if !ex.setup.is_empty() {
+                <div class="lv-setup">
+                    <p class="lv-muted">{ AS_FOUND.get(lang) }</p>
+                    <ol class="lv-setup-steps">
+                        { for ex.setup.iter().map(|step| html! { <li>{ crate::editor::sentence(lang, step) }</li> }) }
+                    </ol>
+                </div>
+            }
             { input }
             <div class="lv-row lv-exercise-actions">
                 <button class="lv-button" onclick={check}>{ CHECK.get(lang) }</button>
@@ -274,6 +287,9 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             </div>
             if let Some(g) = &*grade {
                 { verdict(lang, g) }
+                if let Some(found) = labvisor_lessons::followup::misconception(ex, g) {
+                    <FollowUpCard lesson={props.lesson.clone()} index={props.index} {found} />
+                }
             }
             if *hints_shown > 0 {
                 <ul class="lv-hints">
@@ -286,10 +302,86 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
     }
 }
 
+#[derive(Clone, PartialEq, Properties)]
+struct FollowUpProps {
+    lesson: String,
+    index: usize,
+    found: Misconception,
+}
+
+/// Follow-up questions on the boundary a wrong answer misplaced, until two in a row are right;
+/// the same sequence `labvisor lesson follow-up` asks.
+#[function_component]
+fn FollowUpCard(props: &FollowUpProps) -> Html {
+    let app = use_app();
+    let lang = app.lang;
+    let progress = use_state(followup::Progress::default);
+    let draft = use_state(String::new);
+    let last = use_state(|| None::<bool>);
+    let Some(ex) = lessons()
+        .iter()
+        .find(|l| l.id == props.lesson)
+        .and_then(|l| l.exercises.get(props.index))
+    else {
+        return html! {};
+    };
+    let question = followup::question(ex, props.found, progress.asked);
+    let check = {
+        let (progress, draft, last, question) = (
+            progress.clone(),
+            draft.clone(),
+            last.clone(),
+            question.clone(),
+        );
+        Callback::from(move |_: MouseEvent| {
+            let answer = vec![Step::Answer(draft.trim().to_string())];
+            let passed = labvisor_lessons::grade(&question, &answer).passed();
+            last.set(Some(passed));
+            progress.set(progress.after(passed));
+            draft.set(String::new());
+        })
+    };
+    let on_input = {
+        let draft = draft.clone();
+        Callback::from(move |e: InputEvent| draft.set(input_value(&e)))
+    };
+    let input_id = format!("lv-followup-{}-{}", props.lesson, ex.id);
+    let last_verdict = match *last {
+        Some(true) => {
+            html! { <p class="lv-verdict lv-verdict-ok" role="status">{ "✓ " }{ RIGHT.get(lang) }</p> }
+        }
+        Some(false) => {
+            html! { <p class="lv-verdict lv-verdict-bad" role="status">{ "✗ " }{ NOT_YET.get(lang) }</p> }
+        }
+        None => html! {},
+    };
+    html! {
+        <div class="lv-followup" role="group" aria-labelledby={format!("{input_id}-title")}>
+            <h3 id={format!("{input_id}-title")}>{ FOLLOW_UP.get(lang) }</h3>
+            <p>{ inline(props.found.explain().get(lang)) }</p>
+            { last_verdict }
+            if progress.finished() {
+                <p class="lv-verdict lv-verdict-ok" role="status">{ LEARNT.get(lang) }</p>
+            } else {
+                <p><label for={input_id.clone()}>{ inline(question.prompt.get(lang)) }</label></p>
+                <div class="lv-row">
+                    <input id={input_id.clone()} class="lv-input lv-mono lv-answer" value={(*draft).clone()}
+                        spellcheck="false" autocomplete="off" oninput={on_input} />
+                    <button class="lv-button" onclick={check}>{ CHECK.get(lang) }</button>
+                </div>
+            }
+        </div>
+    }
+}
+
 fn verdict(lang: Lang, g: &labvisor_lessons::Grade) -> Html {
     match g.verdict {
         labvisor_lessons::Verdict::Pass => html! {
-            <div class="lv-verdict lv-verdict-ok" role="status"><span aria-hidden="true">{ "✓ " }</span>{ CORRECT.get(lang) }</div>
+            <div class="lv-verdict lv-verdict-ok" role="status">
+                <span aria-hidden="true">{ "✓ " }</span>{ CORRECT.get(lang) }
+                if let Some(note) = &g.note { <p class="lv-verdict-note"><strong>{ NOTE.get(lang) }</strong>{ " " }{ inline(note.get(lang)) }</p> }
+                if let Some(why) = &g.why { <p class="lv-verdict-why"><strong>{ WHY.get(lang) }</strong>{ " " }{ inline(why.get(lang)) }</p> }
+            </div>
         },
         labvisor_lessons::Verdict::Fail => html! {
             <div class="lv-verdict lv-verdict-bad" role="status">
@@ -415,6 +507,21 @@ const CORRECT: Text = Text::new(
     "Correct. Saved to your progress.",
     "정답입니다. 진도에 저장했습니다.",
 );
+const AS_FOUND: Text = Text::new(
+    "The lab as you find it (already done before you):",
+    "실습의 처음 상태(이미 해 둔 단계):",
+);
+const FOLLOW_UP: Text = Text::new(
+    "A follow-up on that boundary",
+    "그 경계를 확인하는 이어지는 질문",
+);
+const RIGHT: Text = Text::new("Right.", "맞았습니다.");
+const LEARNT: Text = Text::new(
+    "Two right in a row: the boundary is learnt.",
+    "연속 두 번 맞았습니다. 경계를 익혔습니다.",
+);
+const NOTE: Text = Text::new("Another reading:", "다른 관점:");
+const WHY: Text = Text::new("Why:", "왜 그런가:");
 const NOT_YET: Text = Text::new("Not yet.", "아직 아닙니다.");
 const NEEDS_ENGINE: Text = Text::new(
     "This exercise needs an engine this build does not have yet.",
@@ -441,6 +548,47 @@ mod tests {
     }
 
     #[test]
+    fn the_typical_wrong_answers_that_name_a_misconception_open_a_follow_up() {
+        let mut found = Vec::new();
+        for lesson in lessons() {
+            for ex in &lesson.exercises {
+                for attempt in &ex.attempts {
+                    let grade = labvisor_lessons::grade(ex, &attempt.actions);
+                    if let Some(m) = followup::misconception(ex, &grade) {
+                        // The card's first question is answerable and graded by the core.
+                        let q = followup::question(ex, m, 0);
+                        assert!(!q.prompt.en.is_empty() && !q.prompt.ko.is_empty());
+                        found.push(m.name());
+                    }
+                }
+            }
+        }
+        for m in ["unknown-ports", "private-172", "shared-100"] {
+            assert!(
+                found.contains(&m),
+                "no attempt in the course opens {m}: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_docker_rule_is_typed_as_an_answer_and_graded_by_the_forwarding_engine() {
+        let lesson = lessons()
+            .iter()
+            .find(|l| l.id == "port-forwarding")
+            .unwrap();
+        let ex = lesson.exercise("docker-publish").unwrap();
+        assert!(
+            answer_kind(ex),
+            "the page shows a text field, not the step editor"
+        );
+        let swapped = labvisor_lessons::grade(ex, &actions_of(ex, " -p 80:8080 ").unwrap());
+        assert_eq!(swapped.mistake.as_deref(), Some("reversed-ports"));
+        let ssh = lesson.exercise("ssh-to-vm2").unwrap();
+        assert!(!answer_kind(ssh), "rules given as steps keep the editor");
+    }
+
+    #[test]
     fn the_curriculum_loads_and_every_solution_passes_as_the_page_enters_it() {
         let lessons = match labvisor_lessons::curriculum() {
             Ok(c) => &c.lessons,
@@ -449,8 +597,8 @@ mod tests {
         assert!(lessons.iter().any(|l| l.id == "nat"));
         for lesson in lessons {
             for ex in &lesson.exercises {
-                let draft = draft_of(&ex.spec, &ex.solution);
-                let actions = actions_of(&ex.spec, &draft).unwrap();
+                let draft = draft_of(ex, &ex.solution);
+                let actions = actions_of(ex, &draft).unwrap();
                 let grade = labvisor_lessons::grade(ex, &actions);
                 assert!(
                     !matches!(grade.verdict, labvisor_lessons::Verdict::Fail),

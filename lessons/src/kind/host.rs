@@ -102,6 +102,7 @@ pub(super) fn grade_sizing(
     host: &HostSpec,
     percent: u8,
     vm_count: u32,
+    setup: &[Action],
     actions: &[Action],
 ) -> Judgement {
     let mut trace = Vec::new();
@@ -113,10 +114,20 @@ pub(super) fn grade_sizing(
                 vcpus,
                 ram_mib,
             } => {
-                trace.push(format!(
-                    "step {}: add {name}: {vcpus} vCPU, {ram_mib} MiB",
-                    i + 1
-                ));
+                // In a broken lab, the learner fixes a VM found there by planning it anew.
+                let found_there = i >= setup.len() && setup.iter().any(|s| s.vm() == Some(name));
+                if found_there {
+                    trace.push(format!(
+                        "step {}: resize {name}: {vcpus} vCPU, {ram_mib} MiB",
+                        i + 1
+                    ));
+                    vms.retain(|v| &v.name != name);
+                } else {
+                    trace.push(format!(
+                        "step {}: add {name}: {vcpus} vCPU, {ram_mib} MiB",
+                        i + 1
+                    ));
+                }
                 if vms.iter().any(|v| &v.name == name) {
                     trace.push(format!("a VM called {name:?} is already planned"));
                     return Judgement::fail("duplicate-vm", trace);

@@ -38,8 +38,9 @@ pub(crate) fn build(f: &mut Fields<'_, '_>) -> Option<Spec> {
     build(f)
 }
 
-/// Replays `actions` against the exercise `spec` describes.
-pub(crate) fn grade(spec: &Spec, actions: &[Action]) -> Judgement {
+/// Replays `actions` against the exercise `spec` describes; `actions` begin with `setup`, the
+/// steps of a broken lab taken before the learner's.
+pub(crate) fn grade(spec: &Spec, setup: &[Action], actions: &[Action]) -> Judgement {
     match spec {
         Spec::Choice { options, correct } => choice::grade(options, correct, actions),
         Spec::ClassifyAddress { subject, ask } => classify::grade_address(subject, *ask, actions),
@@ -54,7 +55,7 @@ pub(crate) fn grade(spec: &Spec, actions: &[Action]) -> Judgement {
             host,
             reserve_percent,
             vm_count,
-        } => host::grade_sizing(host, *reserve_percent, *vm_count, actions),
+        } => host::grade_sizing(host, *reserve_percent, *vm_count, setup, actions),
         Spec::NatSource { network } => {
             let mut trace = Vec::new();
             let answer = common::final_answer(actions, &mut trace);

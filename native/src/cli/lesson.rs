@@ -10,6 +10,7 @@ use std::process::ExitCode;
 
 use labvisor_core::lang::Lang;
 use labvisor_lessons::action::{parse_actions_file, ActionsFile};
+use labvisor_lessons::followup;
 use labvisor_lessons::model::Spec;
 use labvisor_lessons::{
     curriculum, grade, lint, ActionLog, Curriculum, Exercise, Lesson, LessonSource, Severity,
@@ -48,6 +49,27 @@ pub enum Args {
         /// A share link's code (what `lesson solve --share` prints).
         #[arg(long, value_name = "CODE")]
         share: Option<String>,
+    },
+    /// Answer a follow-up question aimed at a misconception `lesson check` found.
+    ///
+    /// Without `--answer`, prints follow-up number `--asked`. With it, grades that question,
+    /// then prints the next one until two in a row are right. Exit status: 0 right, 1 wrong.
+    FollowUp {
+        /// Lesson id, folder or number.
+        id: String,
+        /// The exercise the misconception showed in.
+        exercise: String,
+        /// The misconception, as `lesson check` names it (e.g. `unknown-ports`).
+        misconception: String,
+        /// How many follow-ups were asked before this one.
+        #[arg(long, default_value_t = 0)]
+        asked: u32,
+        /// Right answers in a row so far.
+        #[arg(long, default_value_t = 0)]
+        right: u32,
+        /// The answer to the follow-up.
+        #[arg(long)]
+        answer: Option<String>,
     },
     /// Print an exercise's reference solution as an actions file (JSON) or a share code.
     Solve {
@@ -99,8 +121,19 @@ pub fn run(args: Args, global: &Global) -> CliResult {
             id,
             exercise,
             share,
-        } => solve(&id, &exercise, share),
+        } => solve(&id, &exercise, share, lang),
         Args::Lint { dir } => lint_dir(&dir, global),
+        Args::FollowUp {
+            id,
+            exercise,
+            misconception,
+            asked,
+            right,
+            answer,
+        } => {
+            let at = followup::Progress { asked, right };
+            follow_up(&id, &exercise, &misconception, at, answer, global, lang)
+        }
     }
 }
 
@@ -404,16 +437,27 @@ fn check(
             }
         };
         let mut text = format!("{}/{}: {verdict}\n", lesson.id, exercise.id);
-        if let Some(hint) = &result.hint {
-            let label = match lang {
-                Lang::En => "Hint",
-                Lang::Ko => "힌트",
-            };
-            text.push_str(&format!("{label}: {}\n", hint.get(lang)));
+        let labelled = [
+            (&result.note, "Note", "참고"),
+            (&result.why, "Why", "왜"),
+            (&result.hint, "Hint", "힌트"),
+        ];
+        for (said, en, ko) in labelled {
+            if let Some(said) = said {
+                let label = match lang {
+                    Lang::En => en,
+                    Lang::Ko => ko,
+                };
+                text.push_str(&format!("{label}: {}\n", said.get(lang)));
+            }
         }
         text.push_str("\ntrace:\n");
         for line in &result.trace {
             text.push_str(&format!("  {line}\n"));
+        }
+        if let Some(found) = followup::misconception(exercise, &result) {
+            let start = followup::Progress::default();
+            text.push_str(&follow_up_text(lesson, exercise, found, start, lang));
         }
         emit(&text)?;
     }
@@ -424,7 +468,7 @@ fn check(
     })
 }
 
-fn solve(id: &str, exercise_id: &str, share: bool) -> CliResult {
+fn solve(id: &str, exercise_id: &str, share: bool, lang: Lang) -> CliResult {
     let course = course()?;
     let lesson = find_lesson(course, id)?;
     let exercise = find_exercise(lesson, exercise_id)?;
@@ -437,6 +481,14 @@ fn solve(id: &str, exercise_id: &str, share: bool) -> CliResult {
         emit(&format!("{}\n", log.to_share_code()))?;
     } else {
         print_json(&log)?;
+    }
+    // On standard error, so that what standard output carries stays an actions file.
+    if let Some(why) = &exercise.why {
+        let label = match lang {
+            Lang::En => "why",
+            Lang::Ko => "왜",
+        };
+        super::output::errln!("{label}: {}", why.get(lang));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -535,6 +587,107 @@ fn lint_dir(dir: &Path, global: &Global) -> CliResult {
         emit(&text)?;
     }
     Ok(if errors == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The follow-up question `at.asked` for `found`, and the command that answers it.
+fn follow_up_text(
+    lesson: &Lesson,
+    exercise: &Exercise,
+    found: followup::Misconception,
+    at: followup::Progress,
+    lang: Lang,
+) -> String {
+    let question = followup::question(exercise, found, at.asked);
+    let (label, answer) = match lang {
+        Lang::En => ("Follow-up", "answer with"),
+        Lang::Ko => ("이어지는 질문", "답하는 명령"),
+    };
+    let mut text = format!(
+        "\n{label} ({}): {}\n",
+        found.name(),
+        found.explain().get(lang)
+    );
+    text.push_str(&format!("  {}\n", question.prompt.get(lang)));
+    text.push_str(&format!(
+        "  {answer}: labvisor lesson follow-up {} {} {} --asked {} --right {} --answer ANSWER\n",
+        lesson.id,
+        exercise.id,
+        found.name(),
+        at.asked,
+        at.right
+    ));
+    text
+}
+
+#[derive(Serialize)]
+struct FollowUpReport<'a> {
+    misconception: &'a str,
+    question: &'a str,
+    #[serde(flatten)]
+    grade: &'a labvisor_lessons::Grade,
+    progress: followup::Progress,
+    finished: bool,
+}
+
+/// `lesson follow-up`: the follow-up `at.asked`, graded when answered, then the next one.
+fn follow_up(
+    id: &str,
+    exercise_id: &str,
+    misconception: &str,
+    at: followup::Progress,
+    answer: Option<String>,
+    global: &Global,
+    lang: Lang,
+) -> CliResult {
+    let course = course()?;
+    let lesson = find_lesson(course, id)?;
+    let exercise = find_exercise(lesson, exercise_id)?;
+    let found = followup::Misconception::from_name(misconception).ok_or_else(|| {
+        CliError::Usage(format!(
+            "unknown misconception {misconception:?}: use the name `lesson check` printed"
+        ))
+    })?;
+    let Some(answer) = answer else {
+        emit(&follow_up_text(lesson, exercise, found, at, lang))?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let question = followup::question(exercise, found, at.asked);
+    let result = grade(&question, &[labvisor_lessons::Action::Answer(answer)]);
+    let next = at.after(result.passed());
+    if global.json {
+        print_json(&FollowUpReport {
+            misconception: found.name(),
+            question: question.prompt.get(lang),
+            grade: &result,
+            progress: next,
+            finished: next.finished(),
+        })?;
+    } else {
+        let verdict = match (result.passed(), lang) {
+            (true, Lang::En) => "right".to_string(),
+            (true, Lang::Ko) => "맞았습니다".to_string(),
+            (false, Lang::En) => "not yet".to_string(),
+            (false, Lang::Ko) => "아직 아닙니다".to_string(),
+        };
+        let mut text = format!("{verdict}: {}\n", question.prompt.get(lang));
+        for line in &result.trace {
+            text.push_str(&format!("  {line}\n"));
+        }
+        if next.finished() {
+            text.push_str(match lang {
+                Lang::En => "Two right in a row: the boundary is learnt.\n",
+                Lang::Ko => "연속 두 번 맞았습니다. 경계를 익혔습니다.\n",
+            });
+        } else {
+            text.push_str(&follow_up_text(lesson, exercise, found, next, lang));
+        }
+        emit(&text)?;
+    }
+    Ok(if result.passed() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

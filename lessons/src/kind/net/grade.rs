@@ -645,8 +645,16 @@ pub(in crate::kind) fn port_forward(
     actions: &[Action],
 ) -> Judgement {
     let mut trace = Vec::new();
+    let actions = match rules_from_answers(actions, &mut trace) {
+        Ok(actions) => actions,
+        Err(judgement) => return judgement,
+    };
+    let actions = actions.as_slice();
     let mut rules: Vec<&PortForward> = Vec::new();
     for action in actions {
+        if let Action::RemoveForward { name } = action {
+            rules.retain(|r| &r.name != name);
+        }
         if let Action::AddForward(ForwardStep { rule, .. }) = action {
             if let Some(other) = rules
                 .iter()
@@ -706,6 +714,17 @@ pub(in crate::kind) fn port_forward(
                     match on_port {
                         Some(rule) if rule.proto != goal.proto => "wrong-protocol",
                         Some(_) => "unreachable",
+                        // `-p 80:8080` for `-p 8080:80`: the two sides swapped.
+                        None if rules.iter().any(|r| {
+                            Some(r.host_port) == goal.port && Some(r.guest_port) == dialed
+                        }) =>
+                        {
+                            trace.push(
+                                "a rule has the ports swapped: the host side is written first"
+                                    .into(),
+                            );
+                            "reversed-ports"
+                        }
                         None if rules
                             .iter()
                             .any(|r| r.proto == goal.proto && Some(r.guest_port) == goal.port) =>
@@ -719,4 +738,46 @@ pub(in crate::kind) fn port_forward(
             Judgement::fail(mistake, trace)
         }
     }
+}
+
+/// The learner's steps with every `answer` (a rule written in Docker's `-p`, VBoxManage's,
+/// a NAT Network's or QEMU's syntax) read by the core as the rule it is, so a Docker publish
+/// rule is graded by the same engine as a VirtualBox one. A rule that does not read fails the
+/// attempt: `-p 80` as `random-host-port` (Docker picks the host port), any other as
+/// `invalid-rule`, with the core's reason in the trace.
+fn rules_from_answers(
+    actions: &[Action],
+    trace: &mut Vec<String>,
+) -> Result<Vec<Action>, Judgement> {
+    use labvisor_core::net::forward::ForwardProblem;
+    let mut read = Vec::with_capacity(actions.len());
+    for (i, action) in actions.iter().enumerate() {
+        let Action::Answer(text) = action else {
+            read.push(action.clone());
+            continue;
+        };
+        match PortForward::parse_any(text) {
+            Ok(rule) => {
+                trace.push(format!(
+                    "step {}: {text:?} read as rule {} ({}): host port {} → guest port {}",
+                    i + 1,
+                    rule.name,
+                    rule.proto,
+                    rule.host_port,
+                    rule.guest_port
+                ));
+                read.push(Action::AddForward(ForwardStep { rule, vm: None }));
+            }
+            Err(e) => {
+                trace.push(format!("step {}: {e}", i + 1));
+                let mistake = if e.problem == ForwardProblem::DockerForm(1) {
+                    "random-host-port"
+                } else {
+                    "invalid-rule"
+                };
+                return Err(Judgement::fail(mistake, std::mem::take(trace)));
+            }
+        }
+    }
+    Ok(read)
 }
