@@ -34,8 +34,8 @@ use ssh::{Credentials, SshSession};
 pub const SHELL_PORT: u16 = 23;
 /// Sessions the TCP shell serves at once.
 const SHELL_SESSIONS: usize = 2;
-/// Sessions the SSH server serves at once.
-const SSH_SESSIONS: usize = 4;
+/// Sessions the SSH server serves at once: four, and room for connections still closing.
+const SSH_SESSIONS: usize = 6;
 
 /// Which remote session typed a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
