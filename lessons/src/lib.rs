@@ -15,6 +15,7 @@
 //!   are graded by simulation in `core::net` (module `netgrade`) and `core::disk` (`diskgrade`).
 //! - [`lint`]: replaying every reference solution and wrong attempt, as `labvisor lesson lint`
 //!   and the curriculum snapshot tests do.
+//! - [`glossary`]: the course's terms in both languages and the Korean wordings lint refuses.
 //!
 //! `docs/authoring.md` explains the file format to instructors.
 #![deny(unsafe_code)]
@@ -22,6 +23,7 @@
 
 pub mod action;
 mod diskgrade;
+pub mod glossary;
 pub mod grade;
 pub mod key;
 pub mod kind;

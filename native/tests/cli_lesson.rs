@@ -159,7 +159,12 @@ fn lint_accepts_the_shipped_lessons_and_reports_a_broken_one() {
     )
     .expect("write");
     std::fs::write(unreachable.join("en.md"), "# Ports\n").expect("write");
-    std::fs::write(unreachable.join("ko.md"), "# 포트\n").expect("write");
+    // Korean the glossary refuses: a doubled particle and a Bridged Adapter misspelt.
+    std::fs::write(
+        unreachable.join("ko.md"),
+        "# 포트\n\n포트 2222을(를) 브릿지 모드에서 엽니다.\n",
+    )
+    .expect("write");
     let dir_text = dir.to_str().expect("utf-8 path").to_string();
     let report = run(&["lesson", "lint", &dir_text], "C", None).replace(&dir_text, "DIR");
     std::fs::remove_dir_all(&dir).ok();

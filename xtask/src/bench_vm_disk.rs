@@ -36,15 +36,16 @@ const MIB: f64 = 64.0;
 const RANDOM_WRITES: f64 = 2000.0;
 const LIMIT: Duration = Duration::from_secs(300);
 
+/// The VMMs a VM benchmark compares (bench-net too).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Vmm {
+pub(crate) enum Vmm {
     LabvisorNative,
     LabvisorEmulated,
     Qemu,
 }
 
 impl Vmm {
-    fn name(self, pvm: bool) -> &'static str {
+    pub(crate) fn name(self, pvm: bool) -> &'static str {
         match (self, pvm) {
             (Vmm::LabvisorNative, true) => "labvisor, native",
             (Vmm::LabvisorNative, false) => "labvisor",

@@ -5,6 +5,7 @@
 
 mod bench_boot;
 mod bench_disk;
+mod bench_net;
 mod bench_vm_disk;
 mod guest;
 mod linux_guest;
@@ -42,6 +43,10 @@ enum Task {
     /// A real VM's disk: sequential and random writes on raw, fixed and dynamic VDI images,
     /// labvisor against QEMU microvm on the same images (MB/s, writes/s and ratios).
     BenchVmDisk(bench_vm_disk::Args),
+    /// The network backend alone: UDP and TCP from a host-side driver of the virtio-net queues
+    /// through the NAT to 127.0.0.1, at MTU 1500 and 65520 (frames/s, Gbit/s, against the
+    /// published slirp4netns and gvisor-tap-vsock figures).
+    BenchNet(bench_net::Args),
     /// Builds the browser app as a static site in target/site/ (wasm32, wasm-bindgen, wasm-opt).
     BuildWeb(web::BuildArgs),
     /// Builds the site and serves it on http://127.0.0.1:8080/ for learning locally.
@@ -60,6 +65,7 @@ fn main() -> anyhow::Result<()> {
         Task::LinuxGuest(args) => linux_guest::run(args).map(|_| ()),
         Task::BenchBoot(args) => bench_boot::run(args),
         Task::BenchVmDisk(args) => bench_vm_disk::run(args),
+        Task::BenchNet(args) => bench_net::run(args),
         Task::BuildWeb(args) => web::build(&args).map(drop),
         Task::Serve(args) => serve::run(args),
         Task::TestWeb => web_test::run(),

@@ -49,8 +49,9 @@ use toml::Spanned;
 
 use crate::lang::{Bilingual, Lang};
 
-use super::clock::Duration;
+use super::clock::{Duration, Instant};
 use super::forward::PortForward;
+use super::nat::NatTable;
 use super::nat::{Behavior, NatConfig, PortPool};
 use super::packet::{Proto, TcpFlags};
 use super::route::Route;
@@ -1066,34 +1067,43 @@ impl Run {
     /// `show ip nat translations`.
     pub fn nat_text(&self) -> String {
         let now = self.network.now();
-        let mut s = String::new();
-        for (name, table) in self.network.nats() {
-            s.push_str(&format!(
-                "== {name} NAT ({}), {} connection(s) at t={now}\n",
-                table.config().type_name(),
-                table.conntrack().len()
-            ));
-            for r in table.forwards() {
-                s.push_str(&format!("forward {r}\n"));
-            }
-            for line in table.conntrack_lines(now) {
-                s.push_str(&line);
-                s.push('\n');
-            }
-            let rows = table.cisco_rows();
-            if !rows.is_empty() {
-                s.push_str("Pro  Inside global        Inside local         Outside local        Outside global\n");
-                for r in rows {
-                    s.push_str(
-                        &format!(
-                            "{:<4} {:<20} {:<20} {:<20} {}\n",
-                            r[0], r[1], r[2], r[3], r[4]
-                        )
-                        .replace(" \n", "\n"),
-                    );
-                }
-            }
-        }
-        s
+        self.network
+            .nats()
+            .iter()
+            .map(|(name, table)| nat_table_text(name, table, now))
+            .collect()
     }
+}
+
+/// One NAT table as text, both like `conntrack -L` and like Cisco's `show ip nat
+/// translations`: what `labvisor net run` prints, and what a real VM's `Ctrl-A n` shows.
+pub fn nat_table_text(name: &str, table: &NatTable, now: Instant) -> String {
+    let mut s = format!(
+        "== {name} NAT ({}), {} connection(s) at t={now}\n",
+        table.config().type_name(),
+        table.conntrack().len()
+    );
+    for r in table.forwards() {
+        s.push_str(&format!("forward {r}\n"));
+    }
+    for line in table.conntrack_lines(now) {
+        s.push_str(&line);
+        s.push('\n');
+    }
+    let rows = table.cisco_rows();
+    if !rows.is_empty() {
+        s.push_str(
+            "Pro  Inside global        Inside local         Outside local        Outside global\n",
+        );
+        for r in rows {
+            s.push_str(
+                &format!(
+                    "{:<4} {:<20} {:<20} {:<20} {}\n",
+                    r[0], r[1], r[2], r[3], r[4]
+                )
+                .replace(" \n", "\n"),
+            );
+        }
+    }
+    s
 }

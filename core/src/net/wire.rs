@@ -159,17 +159,26 @@ pub(super) fn ip_at(b: &[u8], at: usize) -> Ipv4Addr {
     }
 }
 
-/// The one's-complement sum of `data` folded to 16 bits (RFC 1071), not inverted.
+/// The one's-complement sum of `data` folded to 16 bits (RFC 1071), not inverted. Summed 32
+/// bits at a time into 64 (RFC 1071 §2: the sum may be taken in wider words and folded), four
+/// times fewer additions than 16-bit words: a real VM's every UDP datagram is checked.
 pub fn ones_sum(data: &[u8]) -> u16 {
-    let mut sum: u32 = 0;
-    let mut chunks = data.chunks_exact(2);
-    for c in &mut chunks {
-        sum += u16::from_be_bytes([c[0], c[1]]) as u32;
+    let mut sum: u64 = 0;
+    let mut words = data.chunks_exact(4);
+    for w in &mut words {
+        sum += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
     }
-    if let [last] = chunks.remainder() {
-        sum += (*last as u32) << 8;
+    let mut rest = words.remainder().chunks_exact(2);
+    for c in &mut rest {
+        sum += u64::from(u16::from_be_bytes([c[0], c[1]]));
     }
-    fold(sum)
+    if let [last] = rest.remainder() {
+        sum += u64::from(*last) << 8;
+    }
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum as u16
 }
 
 /// The Internet checksum of `data` (RFC 1071): the complement of its [`ones_sum`], the value
@@ -1148,7 +1157,22 @@ mod tests {
         assert!(nat.conntrack().is_empty());
     }
 
+    /// The one's-complement sum 16 bits at a time, as RFC 1071 defines it.
+    fn ones_sum_by_16_bits(data: &[u8]) -> u16 {
+        let mut sum: u32 = 0;
+        for c in data.chunks(2) {
+            sum += u32::from(u16::from_be_bytes([c[0], *c.get(1).unwrap_or(&0)]));
+        }
+        fold(sum)
+    }
+
     proptest! {
+        /// Summing 32 bits at a time gives RFC 1071's 16-bit sum for any bytes and length.
+        #[test]
+        fn the_wide_ones_sum_is_rfc_1071s(data in proptest::collection::vec(any::<u8>(), 0..3000)) {
+            prop_assert_eq!(ones_sum(&data), ones_sum_by_16_bits(&data));
+        }
+
         /// Arbitrary ICMP error bodies (valid outer header and ICMP checksum, so the bytes get
         /// past the outer checks) never panic; whatever is translated keeps valid checksums.
         #[test]

@@ -496,7 +496,9 @@ fn lint_dir(dir: &Path, global: &Global) -> CliResult {
     };
     let mut problems = Vec::new();
     let mut exercises = 0;
+    let glossary = labvisor_lessons::glossary::Glossary::course();
     for source in &sources {
+        problems.extend(glossary.check_lesson(source));
         match labvisor_lessons::load_lesson(source) {
             Ok(lesson) => {
                 exercises += lesson.exercises.len();

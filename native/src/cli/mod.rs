@@ -18,6 +18,7 @@ pub mod output;
 pub mod port;
 #[cfg(target_os = "linux")]
 pub mod vm;
+pub mod vm_net;
 
 /// Labvisor: learn virtualization and networking by running it.
 ///

@@ -26,11 +26,18 @@ pub enum VmCommand {
     /// Press Ctrl-A x to stop the VM from the keyboard (as in QEMU).
     ///
     /// With --json the console goes to stderr and a boot report (boot marks with their times,
-    /// VM exits by kind, VMM memory) is printed on stdout at the end.
+    /// VM exits by kind, VMM memory; with a network, the final NAT table and its decisions)
+    /// is printed on stdout at the end.
+    ///
+    /// --net (or any forward) gives the guest a network card on a user-mode NAT laid out like
+    /// VirtualBox's: the guest leases 10.0.2.15 by DHCP, 10.0.2.2 is the host's loopback,
+    /// 10.0.2.3 the DNS proxy. Ctrl-A n prints the live NAT table.
     #[command(
         after_help = "Examples:\n  labvisor vm run\n  labvisor vm run --run \"uptime; mem; poweroff\"\n  \
 labvisor vm run --cpus 4 --run \"cpus; poweroff\"\n  labvisor vm run --json --run poweroff\n  \
-labvisor vm run --kernel bzImage --initrd initrd.cpio.gz --timeout 30s"
+labvisor vm run --kernel bzImage --initrd initrd.cpio.gz --timeout 30s\n  \
+labvisor vm run --natpf \"shell,tcp,127.0.0.1,2323,,23\"   (then: nc 127.0.0.1 2323)\n  \
+labvisor vm run --hostfwd tcp:127.0.0.1:8080-:80 --pcap guest.pcap"
     )]
     Run(RunArgs),
 }
@@ -79,6 +86,8 @@ pub struct RunArgs {
     /// while the host runs another stalls). For experiments and tests.
     #[arg(long)]
     pub wider_than_host: bool,
+    #[command(flatten)]
+    pub net: super::vm_net::NetArgs,
     /// Test seam: act as if this host's PVM had no native opt-in.
     #[arg(long, hide = true)]
     pub pretend_no_native_pvm: bool,
@@ -185,6 +194,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         ));
     }
     let disks = open_disks(&args.disks)?;
+    let net = super::vm_net::prepare(&args.net, linux, lang)?;
 
     let config = VmConfig {
         mem_bytes: args.mem,
@@ -200,6 +210,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         pretend_no_native_pvm: args.pretend_no_native_pvm,
         panic_at_mark: args.panic_at_mark,
         disks,
+        net,
     };
     let report = vmm::run(config).map_err(|e| match e {
         vmm::VmmError::Config(msg) => CliError::Usage(msg),

@@ -93,6 +93,9 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
                         b'd' | b'D' => {
                             let _ = events.send(VmEvent::ShowDisks);
                         }
+                        b'n' | b'N' => {
+                            let _ = events.send(VmEvent::ShowNat);
+                        }
                         b'r' | b'R' => {
                             let _ = events.send(VmEvent::Resume);
                         }
@@ -101,7 +104,7 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
                         }
                         b'h' | b'H' => {
                             let mut err = std::io::stderr();
-                            let _ = write!(err, "\r\nC-a x    stop the VM\r\nC-a d    each disk's size and host usage\r\nC-a r    retry writes paused for host space\r\nC-a s    take a live snapshot of every disk\r\nC-a h    this help\r\nC-a C-a  send C-a\r\n");
+                            let _ = write!(err, "\r\nC-a x    stop the VM\r\nC-a d    each disk's size and host usage\r\nC-a n    the NAT table (conntrack -L and show ip nat translations)\r\nC-a r    retry writes paused for host space\r\nC-a s    take a live snapshot of every disk\r\nC-a h    this help\r\nC-a C-a  send C-a\r\n");
                         }
                         CTRL_A => bytes.push(CTRL_A),
                         _ => {}

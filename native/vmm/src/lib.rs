@@ -13,6 +13,8 @@
 //! - [`cpu`]: vCPU state: CPUID, long mode from the first instruction, entry registers.
 //! - [`devices`]: serial console, i8042, Labvisor's control device, virtio-mmio slots.
 //! - [`disks`]: the VM's disks in their slots, and what the console and the report show of them.
+//! - [`netback`]: the network behind the virtio-net device (`devices::net`): the user-mode
+//!   NAT, driven by the core's gateway and NAT table, on host sockets.
 //! - [`console`]: the terminal (raw mode, `Ctrl-A x`, stdin).
 //! - [`host`]: what kind of KVM this host has (hardware-assisted or PVM).
 //! - [`pvm`]: on this host's PVM build, switching vCPUs from instruction emulation to native
@@ -34,6 +36,7 @@ pub mod disks;
 pub mod host;
 pub mod layout;
 pub mod memory;
+pub mod netback;
 pub mod pvm;
 
 use std::collections::BTreeMap;
@@ -91,6 +94,9 @@ pub struct VmConfig<'a> {
     pub panic_at_mark: Option<u32>,
     /// Disks, in virtio-mmio slot order (the first is slot 0).
     pub disks: Vec<Disk>,
+    /// A network card on the user-mode NAT, in the slot after the disks; its forwards are
+    /// already listening.
+    pub net: Option<netback::NetBackend>,
 }
 
 pub use disks::{Disk, DiskReport};
@@ -134,6 +140,8 @@ pub enum VmEvent {
     ConsoleQuit,
     /// `Ctrl-A d`: print each disk's size and host usage.
     ShowDisks,
+    /// `Ctrl-A n`: print the NAT table.
+    ShowNat,
     /// `Ctrl-A r`: retry writes paused for host space now.
     Resume,
     /// `Ctrl-A s`: take a live snapshot of every disk.
@@ -179,6 +187,9 @@ pub struct VmReport {
     pub console_dropped_bytes: u64,
     /// Each disk and what the guest did with it.
     pub disks: Vec<DiskReport>,
+    /// The network, if the VM had one: the device's counters, the final NAT table and the
+    /// NAT's decisions.
+    pub net: Option<netback::NetReport>,
 }
 
 /// The report's name of a guest boot mark.
@@ -275,13 +286,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let input: InputQueue = Arc::default();
     let sink = console::terminal_sink(config.console_to_stderr)?;
     let (events_tx, events) = mpsc::channel::<VmEvent>();
-    let (disks, mut devices_in_slots) = disks::Attached::attach(config.disks, &events_tx)?;
-    devices_in_slots.resize_with(layout::VIRTIO_SLOTS as usize, || None);
-    let slots = devices_in_slots
-        .into_iter()
-        .map(|device| MmioTransport::new(device, mem.clone()))
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| VmmError::Config(e.to_string()))?;
+    let (disks, devices_in_slots) = disks::Attached::attach(config.disks, &events_tx)?;
+    let (slots, nic) = fill_slots(devices_in_slots, config.net, &mem)?;
     let devices = Arc::new(Devices::new(
         {
             let console = SerialConsole::new(sink, input.clone(), serial_irq);
@@ -303,6 +309,9 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         mem.clone(),
     ));
     let exits = Arc::new(ExitCounts::default());
+    let net = nic
+        .map(|(backend, link, slot)| start_network(backend, link, &devices, slot))
+        .transpose()?;
 
     let _raw = config.attach_stdin.then(console::RawTerminal::enter);
     if config.attach_stdin {
@@ -319,7 +328,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     }
     drop(events_tx);
 
-    let ending = wait_for_end(&events, config.timeout, &disks);
+    let ending = wait_for_end(&events, config.timeout, &disks, net.as_ref());
     let console_dropped_bytes = devices.console.finish(CONSOLE_DRAIN);
 
     let kvm_stats = sum_kvm_stats(&stats_files);
@@ -346,6 +355,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         last_console_lines,
         console_dropped_bytes,
         disks: disks.into_reports(),
+        net: net.map(|(handle, mac)| handle.finish(mac)),
     };
     // Other vCPU threads may still be running guest code, and KVM keeps the memory slot:
     // the mapping must outlive them, i.e. the process. One VM per process (the CLI; tests
@@ -395,12 +405,79 @@ fn spawn_vcpu(
         .map_err(|e| VmmError::Host(format!("cannot start the vCPU {index} thread: {e}")))
 }
 
+/// A network card put in a slot, its backend not started yet.
+type PendingNic = (netback::NetBackend, Arc<devices::net::Link>, usize);
+
+/// Every virtio slot's transport: the disks' devices first, then the network card if there is
+/// one, then empty slots.
+fn fill_slots(
+    mut devices_in_slots: disks::SlotDevices,
+    net: Option<netback::NetBackend>,
+    mem: &vm_memory::GuestMemoryMmap,
+) -> Result<(Vec<MmioTransport>, Option<PendingNic>), VmmError> {
+    let slot = devices_in_slots.len();
+    let nic = net.map(|backend| {
+        let link = Arc::new(devices::net::Link::default());
+        let nic = devices::net::VirtioNet::new(backend.mac(), link.clone());
+        devices_in_slots.push(Some(Box::new(nic)));
+        (backend, link, slot)
+    });
+    if devices_in_slots.len() > layout::VIRTIO_SLOTS as usize {
+        return Err(VmmError::Config(format!(
+            "the disks and the network card need {} virtio slots; the VM has {}",
+            devices_in_slots.len(),
+            layout::VIRTIO_SLOTS
+        )));
+    }
+    devices_in_slots.resize_with(layout::VIRTIO_SLOTS as usize, || None);
+    let slots = devices_in_slots
+        .into_iter()
+        .map(|device| MmioTransport::new(device, mem.clone()))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| VmmError::Config(e.to_string()))?;
+    Ok((slots, nic))
+}
+
+/// Starts the network backend on the NIC in `slot`: it fills the RX queue of that slot's
+/// transport, and resumes its TX queue after a full link, from a thread of its own.
+fn start_network(
+    backend: netback::NetBackend,
+    link: Arc<devices::net::Link>,
+    devices: &Devices,
+    slot: usize,
+) -> Result<(netback::NetHandle, [u8; 6]), VmmError> {
+    let mac = backend.mac();
+    let transport = devices
+        .virtio_slot(slot)
+        .ok_or_else(|| VmmError::Config(format!("no virtio slot {slot} for the network card")))?;
+    let handle = backend
+        .start(link, move || {
+            let mut transport = transport.lock().unwrap_or_else(|p| p.into_inner());
+            transport.poll(devices::net::RX_QUEUE);
+            transport.poll(devices::net::TX_QUEUE);
+        })
+        .map_err(|e| VmmError::Host(e.to_string()))?;
+    Ok((handle, mac))
+}
+
+/// `Ctrl-A n`: the NAT table, as `labvisor net run` prints it, on stderr (raw-mode line ends).
+fn show_nat(net: Option<&(netback::NetHandle, [u8; 6])>) {
+    use std::io::Write;
+    let text = match net {
+        Some((handle, _)) => handle.table_text(),
+        None => "[no network: start the VM with --net, --natpf or --hostfwd]\n".to_string(),
+    };
+    let mut err = std::io::stderr().lock();
+    let _ = write!(err, "\r\n{}", text.replace('\n', "\r\n"));
+}
+
 /// Waits for the event that ends the VM, or the timeout, answering the console's requests
-/// about disks on the way.
+/// about disks and the network on the way.
 fn wait_for_end(
     events: &mpsc::Receiver<VmEvent>,
     timeout: Option<Duration>,
     disks: &disks::Attached,
+    net: Option<&(netback::NetHandle, [u8; 6])>,
 ) -> Ending {
     let deadline = timeout.map(|t| (Instant::now() + t, t));
     loop {
@@ -429,6 +506,7 @@ fn wait_for_end(
             VmEvent::Ended(e) => return e,
             VmEvent::ConsoleQuit => return Ending::ConsoleQuit,
             VmEvent::ShowDisks => disks.show_usage(),
+            VmEvent::ShowNat => show_nat(net),
             VmEvent::Resume => disks.resume(),
             VmEvent::Snapshot => disks.take_snapshots(),
             VmEvent::Space(event) => disks.show_space(&event),

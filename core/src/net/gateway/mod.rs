@@ -396,7 +396,10 @@ impl Gateway {
                 let len = udp_payload(segment)?.len();
                 l4 + 8..l4 + 8 + len
             }
-            _ => l4 + segment.get(12).map_or(20, |b| usize::from(b >> 4) * 4)..ip.end,
+            _ => {
+                check_tcp(&k, segment)?;
+                l4 + segment.get(12).map_or(20, |b| usize::from(b >> 4) * 4)..ip.end
+            }
         };
         let decision = self
             .nat
@@ -546,6 +549,15 @@ fn udp_payload(segment: &[u8]) -> Result<&[u8], GuestDrop> {
             what: "UDP length",
             value: len,
         }))
+}
+
+/// Refuses a TCP segment whose checksum is wrong, before the table sees it: a corrupt SYN must
+/// not open a flow (and a host connection) that the host's TCP stack then discards.
+fn check_tcp(k: &FlowKey, segment: &[u8]) -> Result<(), GuestDrop> {
+    if transport_sum(k.src, k.dst, Proto::Tcp, segment) != 0xffff {
+        return Err(GuestDrop::BadChecksum { proto: Proto::Tcp });
+    }
+    Ok(())
 }
 
 /// Refuses a UDP datagram whose checksum is wrong (zero means "none", RFC 768).

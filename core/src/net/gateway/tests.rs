@@ -585,6 +585,19 @@ fn a_udp_datagram_with_a_wrong_checksum_is_dropped() {
 }
 
 #[test]
+fn a_syn_with_a_wrong_checksum_opens_no_flow() {
+    let mut gw = gateway();
+    let mut frame = tcp_from_guest(40_000, GW, 8000, Seg::Syn, b"");
+    let last = frame.len() - 1;
+    frame[last] ^= 0x40;
+    assert_eq!(
+        dropped(gw.from_guest(&frame, T0)),
+        GuestDrop::BadChecksum { proto: Proto::Tcp }
+    );
+    assert!(gw.nat().conntrack().is_empty(), "no flow for a corrupt SYN");
+}
+
+#[test]
 fn dns_queries_to_10_0_2_3_go_to_the_hosts_resolver_and_the_answer_comes_from_there() {
     let mut gw = gateway();
     lease(&mut gw, T0);

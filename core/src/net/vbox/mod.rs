@@ -58,7 +58,7 @@ impl Mode {
     /// Korean uses the terms of VirtualBox's Korean interface ("호스트 전용 어댑터 vboxnet0").
     pub fn name_in(&self, lang: Lang) -> String {
         let kind = match self {
-            Mode::NotAttached => Text::new("not attached", "연결 안 됨"),
+            Mode::NotAttached => Text::new("not attached", "연결되지 않음"),
             Mode::Nat { .. } => Text::new("NAT", "NAT"),
             Mode::NatNetwork(_) => Text::new("NAT Network", "NAT 네트워크"),
             Mode::Bridged => Text::new("bridged", "어댑터에 브리지"),

@@ -12,6 +12,7 @@
 
 pub mod block;
 pub mod control;
+pub mod net;
 pub mod serial;
 pub mod virtio_mmio;
 
@@ -59,7 +60,7 @@ pub struct Devices {
     pub control: ControlDevice,
     i8042: Mutex<I8042Device<ResetLine>>,
     reset: ResetLine,
-    virtio: Vec<Mutex<MmioTransport>>,
+    virtio: Vec<Arc<Mutex<MmioTransport>>>,
     unclaimed: AtomicU64,
     /// Guest RAM, for the control device's `CONSOLE_WRITE`.
     mem: GuestMemoryMmap,
@@ -79,10 +80,19 @@ impl Devices {
             control,
             i8042: Mutex::new(I8042Device::new(reset.clone())),
             reset,
-            virtio: virtio.into_iter().map(Mutex::new).collect(),
+            virtio: virtio
+                .into_iter()
+                .map(|t| Arc::new(Mutex::new(t)))
+                .collect(),
             unclaimed: AtomicU64::new(0),
             mem,
         }
+    }
+
+    /// The transport in virtio slot `index`, for a device backend that works on its queues
+    /// from a thread of its own (the network's fills RX buffers).
+    pub fn virtio_slot(&self, index: usize) -> Option<Arc<Mutex<MmioTransport>>> {
+        self.virtio.get(index).cloned()
     }
 
     /// Accesses no device claimed.
@@ -152,12 +162,12 @@ impl Devices {
         Action::Continue
     }
 
-    fn virtio_slot(&self, addr: u64) -> Option<(&Mutex<MmioTransport>, u64)> {
+    fn virtio_slot_at(&self, addr: u64) -> Option<(&Mutex<MmioTransport>, u64)> {
         let offset = addr.checked_sub(layout::VIRTIO_BASE)?;
         let slot = self
             .virtio
             .get(usize::try_from(offset / layout::VIRTIO_SLOT_SIZE).ok()?)?;
-        Some((slot, offset % layout::VIRTIO_SLOT_SIZE))
+        Some((slot.as_ref(), offset % layout::VIRTIO_SLOT_SIZE))
     }
 
     /// A read from unbacked guest-physical `addr`.
@@ -167,7 +177,7 @@ impl Devices {
             .filter(|&o| o < layout::CONTROL_SIZE)
         {
             self.control.read(offset, data);
-        } else if let Some((slot, offset)) = self.virtio_slot(addr) {
+        } else if let Some((slot, offset)) = self.virtio_slot_at(addr) {
             slot.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .read(offset, data);
@@ -200,7 +210,7 @@ impl Devices {
                     }
                 }
             }
-        } else if let Some((slot, offset)) = self.virtio_slot(addr) {
+        } else if let Some((slot, offset)) = self.virtio_slot_at(addr) {
             slot.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .write(offset, data);

@@ -330,6 +330,27 @@ impl MmioTransport {
         true
     }
 
+    /// The host side has work for queue `index` (a network backend with frames for the
+    /// guest): the device processes it as on a notification, if the driver has it running.
+    /// Returns whether used buffers were added.
+    pub fn poll(&mut self, index: u16) -> bool {
+        if self.status & status::DRIVER_OK == 0 || self.status & status::NEEDS_RESET != 0 {
+            return false;
+        }
+        let mem = self.mem.clone();
+        let (Some(device), Some(queue)) = (
+            self.device.as_mut(),
+            self.queues.get_mut(usize::from(index)),
+        ) else {
+            return false;
+        };
+        let used = queue.ready() && device.process_queue(usize::from(index), queue, &mem);
+        if used {
+            self.interrupt_status |= INT_USED_RING;
+        }
+        used
+    }
+
     fn reset(&mut self) {
         // Each queue returns to its state at creation (size = maximum, not ready, no rings).
         for q in &mut self.queues {
