@@ -110,12 +110,15 @@ const HELP: &[(&str, &str)] = &[
 /// Runs the boot workload, then the interactive shell. Never returns.
 pub fn run(boot: &BootInfo) -> ! {
     let mut disk = disk::find(boot);
-    let credentials = net::ssh::Credentials::ephemeral();
+    let credentials = match &boot.ssh_keys {
+        Some(keys) => net::ssh::Credentials::from_vmm(keys),
+        None => net::ssh::Credentials::ephemeral(),
+    };
     let password = credentials.password.clone();
     let mut net = net::find(boot, credentials);
     if let Some(stack) = net.as_mut() {
         report_lease(stack);
-        report_ssh(&password);
+        report_ssh(&password, boot.ssh_keys.is_some());
     }
     let workload = boot.workload.trim();
     if !workload.is_empty() {
@@ -163,18 +166,22 @@ fn report_lease(stack: &mut Stack) {
     }
 }
 
-/// How to log in over SSH. Under a VMM that passes no keys (QEMU) the host key is made up at
-/// boot and the password printed here is the only way in.
-fn report_ssh(password: &str) {
+/// How to log in over SSH. With keys from the VMM it says only that the server listens (the
+/// VMM prints the password and fingerprint); under a VMM that passes none (QEMU) the host key
+/// is made up at boot and the password printed here is the only way in.
+fn report_ssh(password: &str, from_vmm: bool) {
+    let (port, user) = (net::ssh::SSH_PORT, net::ssh::USER);
+    if from_vmm {
+        kprintln!("ssh: port {port}, user {user}, host key and password from the VMM");
+        return;
+    }
     let randomness = if control::present() {
         "the VMM's RANDOM register"
     } else {
         "the time-stamp counter: no control device"
     };
     kprintln!(
-        "ssh: port {}, user {}, password {password} (host key made up at boot from {randomness})",
-        net::ssh::SSH_PORT,
-        net::ssh::USER,
+        "ssh: port {port}, user {user}, password {password} (host key made up at boot from {randomness})"
     );
 }
 

@@ -211,6 +211,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         panic_at_mark: args.panic_at_mark,
         disks,
         net,
+        ssh_keys: None,
     };
     let report = vmm::run(config).map_err(|e| match e {
         vmm::VmmError::Config(msg) => CliError::Usage(msg),

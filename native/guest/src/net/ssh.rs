@@ -50,6 +50,17 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// The credentials the VMM passed in the boot information.
+    pub fn from_vmm(keys: &labvisor_guest_abi::ssh::SshKeys) -> Credentials {
+        Credentials {
+            host_key: SignKey::Ed25519(sunset::ed25519_dalek::SigningKey::from_bytes(
+                &keys.host_seed,
+            )),
+            authorized: keys.authorized().to_vec(),
+            password: String::from(keys.password()),
+        }
+    }
+
     /// A host key and password made up at boot, for a VMM that passes none (QEMU): the host
     /// key changes every boot and the password is printed on the console.
     pub fn ephemeral() -> Credentials {
