@@ -99,10 +99,11 @@ pub struct VmConfig<'a> {
     pub net: Option<netback::NetBackend>,
     /// The guest SSH server's host key, authorized keys and password (Labvisor's guest only);
     /// without them the guest makes up its own and prints the password.
-    pub ssh_keys: Option<labvisor_guest_abi::ssh::SshKeys>,
+    pub ssh_keys: Option<SshKeys>,
 }
 
 pub use disks::{Disk, DiskReport};
+pub use labvisor_guest_abi::ssh::SshKeys;
 
 /// How the VM ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
