@@ -190,13 +190,15 @@ fn host_seed(dir: &Path, name: &str, lang: Lang) -> Result<[u8; 32], CliError> {
         })
     };
     match fs::read(&file) {
-        Ok(bytes) => return bytes.try_into().map_err(|bytes: Vec<u8>| {
-            CliError::Runtime(format!(
+        Ok(bytes) => {
+            return bytes.try_into().map_err(|bytes: Vec<u8>| {
+                CliError::Runtime(format!(
                 "{}: a host key seed is 32 bytes, this file has {} (delete it to make a new key)",
                 file.display(),
                 bytes.len()
             ))
-        }),
+            })
+        }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(runtime("cannot read the SSH host key", e)),
     }
