@@ -321,6 +321,8 @@ fn execute(
                 return USAGE;
             }
         },
+        // Hidden: what a login's key exchange costs on this CPU (docs/vmm.md).
+        "ssh-kex-cost" => net::ssh::kex_cost(),
         // Hidden: spins without touching any device, to test `--timeout`.
         "spin" => loop {
             core::hint::spin_loop();

@@ -436,3 +436,57 @@ fn write_channel(
     }
     Ok(moved)
 }
+
+/// Hidden `ssh-kex-cost`: times, on this CPU in this mode, what one login costs the server in
+/// public-key work: an X25519 key pair and shared secret (curve25519-sha256), an ML-KEM-768
+/// encapsulation (mlkem768x25519-sha256 adds it to the X25519 work), and the ed25519
+/// signature of the exchange hash.
+pub fn kex_cost() {
+    use ml_kem::kem::EncapsulationKey;
+    use ml_kem::{DecapsulationKey, KeyExport, MlKem768, Seed, B32};
+    use sunset::ed25519_dalek::Signer;
+
+    let random32 = || {
+        let mut bytes = [0u8; 32];
+        for chunk in bytes.chunks_mut(8) {
+            chunk.copy_from_slice(&control::random_u64().to_le_bytes());
+        }
+        bytes
+    };
+    let timed = |what: &str, work: &mut dyn FnMut()| {
+        let started = control::monotonic_ns();
+        work();
+        let ns = control::monotonic_ns().saturating_sub(started);
+        crate::kprintln!("{what:<34} {}.{:03} ms", ns / 1_000_000, ns / 1000 % 1000);
+        ns
+    };
+    let (ours, theirs) = (random32(), random32());
+    let mut shared = [0u8; 32];
+    let x25519 = timed("x25519 key pair and shared secret", &mut || {
+        let public = x25519_dalek::x25519(ours, x25519_dalek::X25519_BASEPOINT_BYTES);
+        shared = x25519_dalek::x25519(ours, theirs);
+        shared[0] ^= public[0];
+    });
+    let mut seed = Seed::default();
+    seed.copy_from_slice(&[random32(), random32()].concat());
+    let client: DecapsulationKey<MlKem768> = DecapsulationKey::from_seed(seed);
+    let sent = client.encapsulation_key().to_bytes();
+    let mut message = B32::default();
+    message.copy_from_slice(&random32());
+    let mlkem = timed("ML-KEM-768 encapsulation", &mut || {
+        if let Ok(key) = EncapsulationKey::<MlKem768>::new(&sent) {
+            let (_ciphertext, secret) = key.encapsulate_deterministic(&message);
+            shared[1] ^= secret[0];
+        }
+    });
+    let host = sunset::ed25519_dalek::SigningKey::from_bytes(&random32());
+    let sign = timed("ed25519 signature", &mut || {
+        shared[2] ^= host.sign(&shared).to_bytes()[0];
+    });
+    let (classic, hybrid) = (x25519 + sign, x25519 + mlkem + sign);
+    crate::kprintln!(
+        "per login: curve25519-sha256 {} us, mlkem768x25519-sha256 {} us",
+        classic / 1000,
+        hybrid / 1000
+    );
+}
