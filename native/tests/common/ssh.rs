@@ -9,15 +9,15 @@ use std::process::{Command, Output, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// Whether `ssh`, `ssh-keygen` and `sshpass` are installed; says `SKIP:` when one is not.
+/// Whether `ssh`, `ssh-keygen`, `sshpass` and tmux are installed; says `SKIP:` when one is not.
 pub fn client_available() -> bool {
-    for tool in ["ssh", "ssh-keygen", "sshpass"] {
+    for tool in ["ssh", "ssh-keygen", "sshpass", "tmux"] {
         let found = Command::new("sh")
             .args(["-c", &format!("command -v {tool}")])
             .output()
             .is_ok_and(|o| o.status.success());
         if !found {
-            println!("SKIP: `{tool}` is not installed (apt-get install openssh-client sshpass)");
+            println!("SKIP: `{tool}` is not installed (apt-get install openssh-client sshpass tmux)");
             return false;
         }
     }
