@@ -17,7 +17,9 @@ pub fn client_available() -> bool {
             .output()
             .is_ok_and(|o| o.status.success());
         if !found {
-            println!("SKIP: `{tool}` is not installed (apt-get install openssh-client sshpass tmux)");
+            println!(
+                "SKIP: `{tool}` is not installed (apt-get install openssh-client sshpass tmux)"
+            );
             return false;
         }
     }
