@@ -15,7 +15,15 @@ fn main() {
     let out_dir = PathBuf::from(std::env::var("OUT_DIR").expect("set by cargo"));
     let native_dir = manifest_dir.parent().expect("native/vmm has a parent");
     let guest_dir = native_dir.join("guest");
-    for path in ["src", "Cargo.toml", "Cargo.lock", "build.rs", "link.ld"] {
+    for path in [
+        "src",
+        "Cargo.toml",
+        "Cargo.lock",
+        "build.rs",
+        "link.ld",
+        ".cargo",
+        "vendor",
+    ] {
         println!("cargo:rerun-if-changed={}", guest_dir.join(path).display());
     }
     // The guest compiles the ABI crate too.

@@ -12,13 +12,16 @@
 //! | 0x28 | u32 | number of virtio-mmio slots |
 //! | 0x2c | u32 | workload length |
 //! | 0x30 | u64 | workload address, UTF-8, not NUL-terminated |
+//! | 0x38 | u32 | SSH keys length, 0 when the VMM passes none (see [`crate::ssh`]) |
+//! | 0x3c | u32 | reserved, 0 |
+//! | 0x40 | u64 | SSH keys address |
 //!
 //! Encoding and decoding are one piece of code used by both sides, so they cannot disagree.
 
 /// `"LABVBOOT"`.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"LABVBOOT");
-/// The layout above.
-pub const VERSION: u32 = 1;
+/// The layout above (2 added the SSH keys).
+pub const VERSION: u32 = 2;
 
 /// The block's fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -30,6 +33,8 @@ pub struct BootInfo {
     pub virtio_slots: u32,
     pub workload_len: u32,
     pub workload_addr: u64,
+    pub ssh_keys_len: u32,
+    pub ssh_keys_addr: u64,
 }
 
 /// Why bytes are not a boot-info block.
@@ -41,7 +46,7 @@ pub enum BootInfoError {
 
 impl BootInfo {
     /// Bytes of the block.
-    pub const SIZE: usize = 56;
+    pub const SIZE: usize = 72;
 
     /// The block as the VMM writes it.
     pub fn encode(&self) -> [u8; Self::SIZE] {
@@ -55,6 +60,8 @@ impl BootInfo {
         b[0x28..0x2c].copy_from_slice(&self.virtio_slots.to_le_bytes());
         b[0x2c..0x30].copy_from_slice(&self.workload_len.to_le_bytes());
         b[0x30..0x38].copy_from_slice(&self.workload_addr.to_le_bytes());
+        b[0x38..0x3c].copy_from_slice(&self.ssh_keys_len.to_le_bytes());
+        b[0x40..0x48].copy_from_slice(&self.ssh_keys_addr.to_le_bytes());
         b
     }
 
@@ -71,6 +78,8 @@ impl BootInfo {
                 virtio_slots: u32_at(0x28),
                 workload_len: u32_at(0x2c),
                 workload_addr: u64_at(0x30),
+                ssh_keys_len: u32_at(0x38),
+                ssh_keys_addr: u64_at(0x40),
             }),
             (MAGIC, version) => Err(BootInfoError::UnknownVersion(version)),
             (magic, _) => Err(BootInfoError::BadMagic(magic)),
@@ -92,6 +101,8 @@ mod tests {
             virtio_slots: 8,
             workload_len: 6,
             workload_addr: 0x5100,
+            ssh_keys_len: 40,
+            ssh_keys_addr: 0x6000,
         };
         let bytes = info.encode();
         assert_eq!(&bytes[..8], b"LABVBOOT");
@@ -101,10 +112,10 @@ mod tests {
     #[test]
     fn a_foreign_block_is_refused() {
         let mut bytes = BootInfo::default().encode();
-        bytes[8] = 2;
+        bytes[8] = 1;
         assert_eq!(
             BootInfo::decode(&bytes),
-            Err(BootInfoError::UnknownVersion(2))
+            Err(BootInfoError::UnknownVersion(1))
         );
         assert!(matches!(
             BootInfo::decode(&[0; BootInfo::SIZE]),

@@ -18,6 +18,7 @@
 pub mod control;
 pub mod mark;
 pub mod memory;
+pub mod ssh;
 pub mod virtio;
 
 mod boot_info;

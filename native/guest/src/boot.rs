@@ -7,6 +7,7 @@
 //!   long mode and joins the 64-bit path as CPU 0.
 
 use core::arch::global_asm;
+use labvisor_guest_abi::ssh::{self, SshKeys};
 
 /// Most CPUs the kernel runs; each gets a stack of [`STACK_SIZE`] bytes.
 pub use labvisor_guest_abi::MAX_CPUS;
@@ -154,6 +155,8 @@ pub struct BootInfo {
     /// The workload (`--run`), or the PVH command line.
     pub workload: &'static str,
     pub booted_by: &'static str,
+    /// The SSH server's keys and password from the VMM (Labvisor's only).
+    pub ssh_keys: Option<SshKeys>,
 }
 
 /// QEMU microvm's virtio-mmio window: 24 transports of 512 bytes from 0xfeb0_0000.
@@ -199,6 +202,7 @@ impl BootInfo {
             virtio_stride: labvisor_guest_abi::virtio::SLOT_SIZE,
             workload: "",
             booted_by: "unknown loader",
+            ssh_keys: None,
         };
         if addr == 0 || !addr.is_multiple_of(8) {
             return fallback;
@@ -223,6 +227,7 @@ impl BootInfo {
                     virtio_stride: labvisor_guest_abi::virtio::SLOT_SIZE,
                     workload: static_str(info.workload_addr, info.workload_len as usize),
                     booted_by: "Labvisor VMM",
+                    ssh_keys: ssh_keys(info.ssh_keys_addr, info.ssh_keys_len as usize),
                 }
             }
             PROTOCOL_PVH => {
@@ -263,6 +268,17 @@ impl BootInfo {
             _ => fallback,
         }
     }
+}
+
+/// The SSH keys the VMM passed, if it passed any that decode.
+fn ssh_keys(addr: u64, len: usize) -> Option<SshKeys> {
+    if addr == 0 || len == 0 || len > ssh::MAX_LEN {
+        return None;
+    }
+    // SAFETY: the VMM put `len` bytes (bounded above) at `addr`, in RAM below the kernel image
+    // that the kernel never reuses.
+    let bytes = unsafe { core::slice::from_raw_parts(addr as *const u8, len) };
+    SshKeys::decode(bytes).ok()
 }
 
 /// The UTF-8 text at `addr` (empty when not UTF-8), at most [`MAX_WORKLOAD`] bytes.

@@ -97,7 +97,10 @@ const HELP: &[(&str, &str)] = &[
         "serve [KIND PORT]",
         "run echo, discard or chargen on a TCP port (no arguments: list)",
     ),
-    ("exit", "leave a TCP shell session (port 23)"),
+    (
+        "exit",
+        "leave a TCP shell (port 23) or SSH (port 22) session",
+    ),
     (
         "poweroff [STATUS]",
         "end the VM; `labvisor vm run` exits with STATUS (default 0)",
@@ -107,9 +110,15 @@ const HELP: &[(&str, &str)] = &[
 /// Runs the boot workload, then the interactive shell. Never returns.
 pub fn run(boot: &BootInfo) -> ! {
     let mut disk = disk::find(boot);
-    let mut net = net::find(boot);
+    let credentials = match &boot.ssh_keys {
+        Some(keys) => net::ssh::Credentials::from_vmm(keys),
+        None => net::ssh::Credentials::ephemeral(),
+    };
+    let password = credentials.password.clone();
+    let mut net = net::find(boot, credentials);
     if let Some(stack) = net.as_mut() {
         report_lease(stack);
+        report_ssh(&password, boot.ssh_keys.is_some());
     }
     let workload = boot.workload.trim();
     if !workload.is_empty() {
@@ -157,21 +166,41 @@ fn report_lease(stack: &mut Stack) {
     }
 }
 
+/// How to log in over SSH. With keys from the VMM it says only that the server listens (the
+/// VMM prints the password and fingerprint); under a VMM that passes none (QEMU) the host key
+/// is made up at boot and the password printed here is the only way in.
+fn report_ssh(password: &str, from_vmm: bool) {
+    let (port, user) = (net::ssh::SSH_PORT, net::ssh::USER);
+    if from_vmm {
+        kprintln!("ssh: port {port}, user {user}, host key and password from the VMM");
+        return;
+    }
+    let randomness = if control::present() {
+        "the VMM's RANDOM register"
+    } else {
+        "the time-stamp counter: no control device"
+    };
+    kprintln!(
+        "ssh: port {port}, user {user}, password {password} (host key made up at boot from {randomness})"
+    );
+}
+
 /// Polls the network and runs the commands its TCP shell sessions typed, each to completion
 /// with its output sent back to the session. `true` if anything moved.
 fn serve_sessions(boot: &BootInfo, mut disk: Option<&mut disk::Disk>, stack: &mut Stack) -> bool {
     let mut moved = stack.poll();
-    while let Some((index, command)) = stack.next_command() {
+    while let Some((id, command)) = stack.next_command() {
         moved = true;
         let leave = matches!(command.trim(), "exit" | "quit" | "logout");
+        let mut status = 0;
         let output = serial::capture(|| {
             if leave {
                 kprintln!("bye");
             } else {
-                execute(boot, disk.as_deref_mut(), Some(&mut *stack), command.trim());
+                status = execute(boot, disk.as_deref_mut(), Some(&mut *stack), command.trim());
             }
         });
-        stack.answer(index, output, leave);
+        stack.answer(id, output, status, leave);
     }
     moved
 }
@@ -202,11 +231,20 @@ fn read_line(line: &mut String, mut background: impl FnMut() -> bool) {
     }
 }
 
-fn execute(boot: &BootInfo, disk: Option<&mut disk::Disk>, net: Option<&mut Stack>, command: &str) {
+/// Runs one command line; its exit status (what `ssh HOST COMMAND` returns): 0, 2 for a
+/// usage error of a built-in command, 127 for an unknown command.
+fn execute(
+    boot: &BootInfo,
+    disk: Option<&mut disk::Disk>,
+    net: Option<&mut Stack>,
+    command: &str,
+) -> u8 {
+    const USAGE: u8 = 2;
+    const UNKNOWN: u8 = 127;
     let (name, rest) = command.split_once(' ').unwrap_or((command, ""));
     let rest = rest.trim();
     if disk::execute(disk, name, rest) || net::commands::execute(net, name, rest) {
-        return;
+        return 0;
     }
     match name {
         "" => {}
@@ -234,7 +272,10 @@ fn execute(boot: &BootInfo, disk: Option<&mut disk::Disk>, net: Option<&mut Stac
         "cpus" => match rest.parse::<u64>() {
             Ok(limit) if (1..=10_000_000).contains(&limit) => cpus(limit),
             _ if rest.is_empty() => cpus(default_prime_limit()),
-            _ => kprintln!("cpus: LIMIT must be a number from 1 to 10000000, not `{rest}`"),
+            _ => {
+                kprintln!("cpus: LIMIT must be a number from 1 to 10000000, not `{rest}`");
+                return USAGE;
+            }
         },
         "echo" => kprintln!("{rest}"),
         "poweroff" => {
@@ -248,7 +289,10 @@ fn execute(boot: &BootInfo, disk: Option<&mut disk::Disk>, net: Option<&mut Stac
                     kprintln!("powering off (status {status})");
                     control::power_off(status)
                 }
-                None => kprintln!("poweroff: STATUS must be a number from 0 to 255, not `{rest}`"),
+                None => {
+                    kprintln!("poweroff: STATUS must be a number from 0 to 255, not `{rest}`");
+                    return USAGE;
+                }
             }
         }
         "reboot" => {
@@ -272,14 +316,23 @@ fn execute(boot: &BootInfo, disk: Option<&mut disk::Disk>, net: Option<&mut Stac
                     kprintln!("flood {line:08} {:.<47}", "");
                 }
             }
-            _ => kprintln!("flood: KIB must be a number up to 1048576, not `{rest}`"),
+            _ => {
+                kprintln!("flood: KIB must be a number up to 1048576, not `{rest}`");
+                return USAGE;
+            }
         },
+        // Hidden: what a login's key exchange costs on this CPU (docs/vmm.md).
+        "ssh-kex-cost" => net::ssh::kex_cost(),
         // Hidden: spins without touching any device, to test `--timeout`.
         "spin" => loop {
             core::hint::spin_loop();
         },
-        other => kprintln!("{other}: unknown command (try `help`)"),
+        other => {
+            kprintln!("{other}: unknown command (try `help`)");
+            return UNKNOWN;
+        }
     }
+    0
 }
 
 fn devices(boot: &BootInfo) {

@@ -18,6 +18,7 @@ pub mod port;
 #[cfg(target_os = "linux")]
 pub mod vm;
 pub mod vm_net;
+pub mod vm_ssh;
 
 /// Labvisor: learn virtualization and networking by running it.
 ///

@@ -88,6 +88,8 @@ pub struct RunArgs {
     pub wider_than_host: bool,
     #[command(flatten)]
     pub net: super::vm_net::NetArgs,
+    #[command(flatten)]
+    pub ssh: super::vm_ssh::SshArgs,
     /// Test seam: act as if this host's PVM had no native opt-in.
     #[arg(long, hide = true)]
     pub pretend_no_native_pvm: bool,
@@ -194,7 +196,15 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         ));
     }
     let disks = open_disks(&args.disks)?;
-    let net = super::vm_net::prepare(&args.net, linux, lang)?;
+    let ssh = super::vm_ssh::prepare(&args.ssh, lang)?;
+    let mut net_args = args.net;
+    if let Some(ssh) = &ssh {
+        net_args.natpf.push(ssh.forward.clone());
+    }
+    let net = super::vm_net::prepare(&net_args, linux, lang)?;
+    if let Some(ssh) = &ssh {
+        output::errln!("{}", super::vm_ssh::announce(ssh, lang));
+    }
 
     let config = VmConfig {
         mem_bytes: args.mem,
@@ -211,6 +221,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         panic_at_mark: args.panic_at_mark,
         disks,
         net,
+        ssh_keys: ssh.map(|ssh| ssh.keys),
     };
     let report = vmm::run(config).map_err(|e| match e {
         vmm::VmmError::Config(msg) => CliError::Usage(msg),

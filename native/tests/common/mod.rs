@@ -2,6 +2,8 @@
 //! KVM's resources are always released), waiting for it without hanging, reading its console.
 #![allow(dead_code)] // each test file uses its own part
 
+pub mod ssh;
+
 use std::io::{Read, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};

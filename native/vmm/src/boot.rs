@@ -17,6 +17,8 @@ use linux_loader::loader::bootparam::{boot_e820_entry, boot_params};
 use linux_loader::loader::{load_cmdline, BzImage, Elf, KernelLoader};
 use vm_memory::{Address, Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap};
 
+use labvisor_guest_abi::memory::SSH_KEYS_ADDR;
+use labvisor_guest_abi::ssh::{self, SshKeys};
 use labvisor_guest_abi::BootInfo;
 
 use super::cpu::EntryPoint;
@@ -77,6 +79,7 @@ pub fn load(
     workload: &str,
     cmdline: Option<&str>,
     initrd: Option<&Image>,
+    ssh_keys: Option<&SshKeys>,
 ) -> Result<Loaded, VmmError> {
     if kernel.is_elf() {
         load_labvisor(
@@ -85,6 +88,7 @@ pub fn load(
             kernel.name,
             cpus,
             workload,
+            ssh_keys,
         )
     } else {
         load_linux(
@@ -103,6 +107,7 @@ fn load_labvisor(
     name: &str,
     cpus: u8,
     workload: &str,
+    ssh_keys: Option<&SshKeys>,
 ) -> Result<Loaded, VmmError> {
     let loaded =
         Elf::load(mem, None, image, Some(GuestAddress(layout::HIMEM_START))).map_err(|e| {
@@ -125,6 +130,10 @@ fn load_labvisor(
     };
     mem.write_slice(workload.as_bytes(), GuestAddress(layout::WORKLOAD_ADDR))
         .map_err(write)?;
+    let mut keys = [0u8; ssh::MAX_LEN];
+    let keys_len = ssh_keys.map_or(0, |k| k.encode(&mut keys));
+    mem.write_slice(&keys[..keys_len], GuestAddress(SSH_KEYS_ADDR))
+        .map_err(write)?;
     let block = BootInfo {
         cpus: cpus.into(),
         mem_bytes: mem.last_addr().raw_value() + 1,
@@ -133,6 +142,8 @@ fn load_labvisor(
         virtio_slots: layout::VIRTIO_SLOTS,
         workload_len: workload.len() as u32,
         workload_addr: layout::WORKLOAD_ADDR,
+        ssh_keys_len: keys_len as u32,
+        ssh_keys_addr: SSH_KEYS_ADDR,
     };
     mem.write_slice(&block.encode(), GuestAddress(layout::BOOT_INFO_ADDR))
         .map_err(write)?;
@@ -278,9 +289,17 @@ mod tests {
                 panic!("QEMU needs XEN_ELFNOTE_PHYS32_ENTRY to boot the guest, found {other:?}")
             }
         }
-        let entries = load(&mem, &Image::embedded_guest(), 3, "uptime", None, None)
-            .unwrap()
-            .entries;
+        let entries = load(
+            &mem,
+            &Image::embedded_guest(),
+            3,
+            "uptime",
+            None,
+            None,
+            None,
+        )
+        .unwrap()
+        .entries;
         assert_eq!(
             entries.iter().map(|e| e.rsi).collect::<Vec<_>>(),
             vec![0, 1, 2],
@@ -291,6 +310,31 @@ mod tests {
             .unwrap();
         let block = BootInfo::decode(&bytes).expect("the guest can read the block");
         assert_eq!((block.cpus, block.workload_len), (3, 6));
+        assert_eq!(block.ssh_keys_len, 0, "no keys passed, none announced");
+    }
+
+    #[test]
+    fn ssh_keys_reach_the_guest_through_the_block() {
+        let mem = memory();
+        let keys = SshKeys::new([9; 32], &[[4; 32]], "pa55word").unwrap();
+        load(
+            &mem,
+            &Image::embedded_guest(),
+            1,
+            "",
+            None,
+            None,
+            Some(&keys),
+        )
+        .unwrap();
+        let mut bytes = [0u8; BootInfo::SIZE];
+        mem.read_slice(&mut bytes, GuestAddress(layout::BOOT_INFO_ADDR))
+            .unwrap();
+        let block = BootInfo::decode(&bytes).unwrap();
+        let mut passed = vec![0u8; block.ssh_keys_len as usize];
+        mem.read_slice(&mut passed, GuestAddress(block.ssh_keys_addr))
+            .unwrap();
+        assert_eq!(SshKeys::decode(&passed), Ok(keys));
     }
 
     #[test]
@@ -301,7 +345,7 @@ mod tests {
             ("elf", b"\x7fELF\x02\x01\x01garbage"),
         ] {
             let kernel = Image { name, bytes };
-            let err = load(&memory(), &kernel, 1, "", None, None).unwrap_err();
+            let err = load(&memory(), &kernel, 1, "", None, None, None).unwrap_err();
             assert!(err.to_string().contains(name), "{err}");
         }
     }

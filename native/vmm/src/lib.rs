@@ -97,9 +97,13 @@ pub struct VmConfig<'a> {
     /// A network card on the user-mode NAT, in the slot after the disks; its forwards are
     /// already listening.
     pub net: Option<netback::NetBackend>,
+    /// The guest SSH server's host key, authorized keys and password (Labvisor's guest only);
+    /// without them the guest makes up its own and prints the password.
+    pub ssh_keys: Option<SshKeys>,
 }
 
 pub use disks::{Disk, DiskReport};
+pub use labvisor_guest_abi::ssh::SshKeys;
 
 /// How the VM ended.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -247,6 +251,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         &config.workload,
         config.cmdline.as_deref(),
         config.initrd.as_ref(),
+        config.ssh_keys.as_ref(),
     )?;
     cpu::write_boot_tables(&mem)?;
     let serial_irq = if loaded.linux {

@@ -146,3 +146,27 @@ pub fn monotonic_ns() -> u64 {
     };
     (u128::from(super::rdtsc()) * 1_000_000 / u128::from(khz)) as u64
 }
+
+/// getrandom's custom backend (selected in .cargo/config.toml) for the SSH server's keys and
+/// nonces: [`random_u64`], that is the host's `getrandom` through the control device, or the
+/// weaker time-stamp-counter fallback where there is none (QEMU; the boot line says which).
+///
+/// # Safety
+/// getrandom calls it with `dest` valid for writes of `len` bytes.
+#[no_mangle]
+unsafe extern "Rust" fn __getrandom_v03_custom(
+    dest: *mut u8,
+    len: usize,
+) -> Result<(), getrandom::Error> {
+    // SAFETY: getrandom passes a buffer valid for `len` writable bytes; it is zeroed first so
+    // that the slice never covers uninitialized memory.
+    let buf = unsafe {
+        core::ptr::write_bytes(dest, 0, len);
+        core::slice::from_raw_parts_mut(dest, len)
+    };
+    for chunk in buf.chunks_mut(8) {
+        let bits = random_u64().to_le_bytes();
+        chunk.copy_from_slice(&bits[..chunk.len()]);
+    }
+    Ok(())
+}

@@ -1,5 +1,5 @@
 //! The guest on the network: smoltcp over the virtio-net driver, configured by DHCP, with
-//! the TCP shell on port 23 and the test services of `serve`.
+//! the TCP shell on port 23, the SSH server on port 22 and the test services of `serve`.
 //!
 //! Everything is polled: [`Stack::poll`] moves frames between the card and smoltcp, follows
 //! the DHCP client, and steps every session and service. The shell calls it while it waits
@@ -14,6 +14,7 @@ pub mod commands;
 mod hostile;
 mod service;
 mod session;
+pub mod ssh;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -27,11 +28,21 @@ use crate::boot::BootInfo;
 use crate::hw::{self, control, virtio};
 use service::Service;
 use session::Session;
+use ssh::{Credentials, SshSession};
 
 /// The TCP shell's port (telnet's).
 pub const SHELL_PORT: u16 = 23;
 /// Sessions the TCP shell serves at once.
 const SHELL_SESSIONS: usize = 2;
+/// Sessions the SSH server serves at once: four, and room for connections still closing.
+const SSH_SESSIONS: usize = 6;
+
+/// Which remote session typed a command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionId {
+    Telnet(usize),
+    Ssh(usize),
+}
 
 /// What DHCP gave the guest.
 #[derive(Clone)]
@@ -51,6 +62,8 @@ pub struct Stack {
     dns: SocketHandle,
     lease: Option<Lease>,
     sessions: Vec<Session>,
+    ssh: Vec<SshSession>,
+    credentials: Credentials,
     services: Vec<Service>,
 }
 
@@ -59,8 +72,9 @@ pub fn now() -> Instant {
     Instant::from_micros((control::monotonic_ns() / 1000) as i64)
 }
 
-/// Brings up the first network card among the slots, starts DHCP and the TCP shell.
-pub fn find(boot: &BootInfo) -> Option<Stack> {
+/// Brings up the first network card among the slots, starts DHCP, the TCP shell and the SSH
+/// server (which logs users in with `credentials`).
+pub fn find(boot: &BootInfo, credentials: Credentials) -> Option<Stack> {
     let (slot, mut device) = (0..boot.virtio_slots.min(32)).find_map(|slot| {
         let at = virtio::probe(boot.virtio_base, boot.virtio_stride, slot)?;
         (at.device_id == labvisor_guest_abi::virtio::net::DEVICE_ID)
@@ -83,11 +97,17 @@ pub fn find(boot: &BootInfo) -> Option<Stack> {
         dns,
         lease: None,
         sessions: Vec::new(),
+        ssh: Vec::new(),
+        credentials,
         services: Vec::new(),
     };
     for _ in 0..SHELL_SESSIONS {
         let session = Session::new(&mut stack.sockets);
         stack.sessions.push(session);
+    }
+    for _ in 0..SSH_SESSIONS {
+        let session = SshSession::new(&mut stack.sockets);
+        stack.ssh.push(session);
     }
     stack.poll();
     Some(stack)
@@ -114,6 +134,9 @@ impl Stack {
         let mut moved = changed;
         for session in &mut self.sessions {
             moved |= session.step(&mut self.sockets);
+        }
+        for session in &mut self.ssh {
+            moved |= session.step(&mut self.sockets, &self.credentials);
         }
         for service in &mut self.services {
             moved |= service.step(&mut self.sockets);
@@ -195,19 +218,32 @@ impl Stack {
         self.device.info()
     }
 
-    /// A command typed into a TCP shell session, with the session's index.
-    pub fn next_command(&mut self) -> Option<(usize, String)> {
-        self.sessions
-            .iter_mut()
-            .enumerate()
-            .find_map(|(i, s)| s.next_command().map(|c| (i, c)))
+    /// A command typed into a remote session (TCP shell or SSH), with the session.
+    pub fn next_command(&mut self) -> Option<(SessionId, String)> {
+        let telnet = self.sessions.iter_mut().enumerate();
+        let telnet = telnet.map(|(i, s)| (SessionId::Telnet(i), s.next_command()));
+        let ssh = self.ssh.iter_mut().enumerate();
+        let ssh = ssh.map(|(i, s)| (SessionId::Ssh(i), s.next_command()));
+        telnet
+            .chain(ssh)
+            .find_map(|(id, command)| command.map(|c| (id, c)))
     }
 
-    /// Hands a command's output to session `index`, followed by the prompt; `close` ends
-    /// the session after it (the `exit` command).
-    pub fn answer(&mut self, index: usize, output: Vec<u8>, close: bool) {
-        if let Some(session) = self.sessions.get_mut(index) {
-            session.answer(output, close);
+    /// Hands a command's output and exit status to the session that typed it, followed by
+    /// the prompt; `close` ends the session after it (the `exit` command). An SSH `exec`
+    /// request ends with the status.
+    pub fn answer(&mut self, id: SessionId, output: Vec<u8>, status: u8, close: bool) {
+        match id {
+            SessionId::Telnet(i) => {
+                if let Some(session) = self.sessions.get_mut(i) {
+                    session.answer(output, close);
+                }
+            }
+            SessionId::Ssh(i) => {
+                if let Some(session) = self.ssh.get_mut(i) {
+                    session.answer(output, status, close);
+                }
+            }
         }
     }
 }
