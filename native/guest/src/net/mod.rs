@@ -14,6 +14,7 @@ pub mod commands;
 mod hostile;
 mod service;
 mod session;
+mod udp_echo;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -52,6 +53,7 @@ pub struct Stack {
     lease: Option<Lease>,
     sessions: Vec<Session>,
     services: Vec<Service>,
+    udp_services: Vec<udp_echo::UdpEcho>,
 }
 
 /// The smoltcp clock.
@@ -84,6 +86,7 @@ pub fn find(boot: &BootInfo) -> Option<Stack> {
         lease: None,
         sessions: Vec::new(),
         services: Vec::new(),
+        udp_services: Vec::new(),
     };
     for _ in 0..SHELL_SESSIONS {
         let session = Session::new(&mut stack.sockets);
@@ -116,6 +119,9 @@ impl Stack {
             moved |= session.step(&mut self.sockets);
         }
         for service in &mut self.services {
+            moved |= service.step(&mut self.sockets);
+        }
+        for service in &mut self.udp_services {
             moved |= service.step(&mut self.sockets);
         }
         let after = self.device.info();
