@@ -112,7 +112,7 @@ impl Stack {
             .iface
             .poll(timestamp, &mut self.device, &mut self.sockets)
             != smoltcp::iface::PollResult::None;
-        self.device.flush_rx();
+        self.device.flush();
         self.follow_dhcp();
         let mut moved = changed;
         for session in &mut self.sessions {
