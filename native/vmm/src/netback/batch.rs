@@ -17,33 +17,53 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// Datagrams handed to one `sendmmsg` call (the kernel's own limit is `UIO_MAXIOV`, 1024).
 pub(super) const BATCH: usize = 64;
 
-/// Sends `payloads` in order on the connected socket `socket`, [`BATCH`] per call. Returns
-/// how many the kernel took: the first that it refused (a full socket buffer, an ICMP error
-/// pending from an earlier datagram) ends the batch, as UDP may lose datagrams.
+/// Sends `payloads` in order on the connected socket `socket`, [`BATCH`] per call, and
+/// returns how many the kernel took. A full socket buffer ends the burst; an error the socket
+/// reports once (an ICMP error from an earlier datagram: port unreachable, no route) costs one
+/// datagram, as it did when each went by its own `send`. UDP may lose datagrams.
 pub(super) fn send_all(socket: &(impl AsRawFd + AsFd), payloads: &[&[u8]]) -> usize {
-    let mut sent = 0;
-    while sent < payloads.len() {
-        let run = same_size_run(&payloads[sent..]);
+    let (mut at, mut sent) = (0, 0);
+    while at < payloads.len() {
+        let run = same_size_run(&payloads[at..]);
         if run >= 2 && SEGMENTING.load(Ordering::Relaxed) {
-            match send_segmented(socket, &payloads[sent..sent + run]) {
+            match send_segmented(socket, &payloads[at..at + run]) {
                 Ok(()) => {
+                    at += run;
                     sent += run;
                     continue;
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
-                // Not this kernel's, or not this route's: datagram by datagram from now on.
-                Err(_) => SEGMENTING.store(false, Ordering::Relaxed),
+                // Not this kernel's, or not this route's (no checksum offload, a segment
+                // past the route's MTU): datagram by datagram from now on.
+                Err(e) if refuses_segmenting(&e) => SEGMENTING.store(false, Ordering::Relaxed),
+                Err(_) => {
+                    at += 1;
+                    continue;
+                }
             }
         }
-        let chunk = &payloads[sent..payloads.len().min(sent + BATCH)];
+        let chunk = &payloads[at..payloads.len().min(at + BATCH)];
         match send_many(socket, chunk) {
             Ok(0) => break,
-            Ok(n) => sent += n,
+            Ok(n) => {
+                at += n;
+                sent += n;
+            }
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(_) => break,
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+            Err(_) => at += 1,
         }
     }
     sent
+}
+
+/// Whether `error` says the kernel or the route cannot segment, rather than reporting an
+/// error of the socket's.
+fn refuses_segmenting(error: &io::Error) -> bool {
+    matches!(
+        error.raw_os_error(),
+        Some(libc::EINVAL | libc::EIO | libc::ENOPROTOOPT | libc::EOPNOTSUPP)
+    ) || error.raw_os_error().is_none()
 }
 
 /// One `sendmmsg` call for up to [`BATCH`] datagrams; the count the kernel took.
@@ -180,6 +200,27 @@ mod tests {
         assert_eq!(control.len() % std::mem::size_of::<usize>(), 0);
         assert_eq!(control[..8], ((header + 2) as u64).to_ne_bytes());
         assert_eq!(control[header..header + 2], 1472u16.to_ne_bytes());
+    }
+
+    /// A datagram to a closed loopback port brings back an ICMP port unreachable, which the
+    /// socket reports on the next send: that costs one datagram, and segmenting stays on.
+    #[test]
+    fn an_icmp_error_costs_one_datagram_and_keeps_segmenting() {
+        let closed = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let target = closed.local_addr().unwrap();
+        drop(closed);
+        let sender = UdpSocket::bind("127.0.0.1:0").unwrap();
+        sender.connect(target).unwrap();
+        let one = datagram(0, 100);
+        assert_eq!(send_all(&sender, &[&one]), 1);
+        std::thread::sleep(Duration::from_millis(50));
+        let payloads: Vec<&[u8]> = vec![&one; 10];
+        assert_eq!(
+            send_all(&sender, &payloads),
+            9,
+            "the reported error costs one"
+        );
+        assert!(SEGMENTING.load(Ordering::Relaxed));
     }
 
     /// Runs of one size, sizes mixed, an empty datagram and a maximal one: the receiver gets
