@@ -1,9 +1,9 @@
 //! A real VM on the user-mode NAT: the guest leases 10.0.2.15 by DHCP, pings the gateway,
 //! fetches a page from an HTTP server this test runs on 127.0.0.1, resolves a name through a
-//! test resolver on 127.0.0.1, and serves its shell and an echo service through port
-//! forwards; the report's NAT table shows each flow with the port the host really used, and
-//! the pcap file holds the DHCP exchange and the TCP handshake. Every socket here is on
-//! 127.0.0.1.
+//! test resolver on 127.0.0.1, and serves its shell, a TCP echo and a UDP echo service
+//! through port forwards; the report's NAT table shows each flow with the port the host
+//! really used, and the pcap file holds the DHCP exchange and the TCP handshake. Every
+//! socket here is on 127.0.0.1.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
@@ -310,6 +310,79 @@ fn forwards_reach_the_guests_shell_and_echo_and_a_closed_port_is_reset() {
         "nothing listens on the guest's port 9: a reset, not a hang or a clean close"
     );
     power_off(vm);
+}
+
+#[test]
+fn a_udp_datagram_through_a_forward_comes_back_from_the_guest_and_the_table_shows_the_flow() {
+    if !kvm_available() {
+        return;
+    }
+    let port = free_port();
+    let forward = format!("uecho,udp,127.0.0.1,{port},,7");
+    let mut vm = spawn(&[
+        "--json",
+        "vm",
+        "run",
+        "--timeout",
+        "60s",
+        "--natpf",
+        &forward,
+        "--run",
+        "serve udp-echo 7",
+    ]);
+    let mut seen = Vec::new();
+    let console = vm.stderr.as_mut().unwrap();
+    read_until(console, "serving udp-echo on udp port 7", &mut seen);
+    read_until(console, "labvisor# ", &mut seen);
+
+    let client = UdpSocket::bind("127.0.0.1:0").unwrap();
+    client
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .unwrap();
+    let message = b"a datagram for the guest's echo";
+    let mut back = [0u8; 256];
+    // UDP may lose a datagram: a few tries, each waiting for the answer.
+    let answer = (0..10).find_map(|_| {
+        client.send_to(message, ("127.0.0.1", port)).unwrap();
+        client.recv_from(&mut back).ok()
+    });
+    let (n, from) = answer.expect("the guest echoed a datagram within 10 tries");
+    assert_eq!(&back[..n], message, "the guest sent back the same bytes");
+    assert_eq!(
+        from.port(),
+        port,
+        "the answer comes from the forward's port"
+    );
+    let client_port = client.local_addr().unwrap().port();
+
+    vm.stdin.as_mut().unwrap().write_all(b"poweroff\n").unwrap();
+    let mut out = Vec::new();
+    vm.stdout.take().unwrap().read_to_end(&mut out).unwrap();
+    let mut rest = Vec::new();
+    let _ = vm.stderr.take().unwrap().read_to_end(&mut rest);
+    seen.extend(rest);
+    assert_eq!(wait_or_kill(&mut vm, Duration::from_secs(30)), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&out)
+        .unwrap_or_else(|e| panic!("no report ({e}); console: {}", text(&seen)));
+    let lines: Vec<String> = report["net"]["conntrack"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap().to_string())
+        .collect();
+    let flow = lines
+        .iter()
+        .find(|l| l.contains(&format!("sport={client_port} ")))
+        .unwrap_or_else(|| panic!("no flow from port {client_port}: {lines:?}"));
+    assert!(flow.starts_with("udp"), "a UDP flow: {flow}");
+    assert!(
+        flow.contains(&format!("dport={port} ")),
+        "the original tuple is the forward's host port {port}: {flow}"
+    );
+    assert!(
+        flow.contains("src=10.0.2.15 dst=10.0.2.2 sport=7 "),
+        "the reply tuple comes from the guest's echo port: {flow}"
+    );
 }
 
 #[test]

@@ -95,7 +95,7 @@ const HELP: &[(&str, &str)] = &[
     ),
     (
         "serve [KIND PORT]",
-        "run echo, discard or chargen on a TCP port (no arguments: list)",
+        "run echo, discard or chargen on a TCP port, udp-echo on a UDP port (no arguments: list)",
     ),
     (
         "exit",

@@ -179,6 +179,8 @@ pub struct Net {
     tx_free: Vec<u16>,
     /// Receive descriptors consumed since the last notify.
     rx_refilled: bool,
+    /// Transmit descriptors offered since the last notify.
+    tx_offered: bool,
     info: NetInfo,
 }
 
@@ -219,6 +221,7 @@ pub fn open(base: u64, fallback_mac: [u8; 6]) -> Option<Net> {
         tx: Queue::new(TX_QUEUE),
         tx_free: (0..QUEUE_SIZE).collect(),
         rx_refilled: false,
+        tx_offered: false,
         info: NetInfo {
             mac: if wanted & feature::MAC != 0 {
                 read_mac(base)
@@ -283,12 +286,32 @@ impl Net {
         }
     }
 
-    /// Gives the receive buffers consumed since the last call back to the device, with one
-    /// notification for all of them.
-    pub fn flush_rx(&mut self) {
+    /// Tells the device, with one notification per queue, about the frames queued to send
+    /// and the receive buffers given back since the last call. A notification is a VM exit,
+    /// the costliest step of a frame in native mode, so sending notifies once per round as
+    /// receiving does, not once per frame.
+    pub fn flush(&mut self) {
+        self.flush_tx();
         if self.rx_refilled {
             self.rx_refilled = false;
             mmio_write32(self.base + reg::QUEUE_NOTIFY, u32::from(RX_QUEUE));
+        }
+    }
+
+    fn flush_tx(&mut self) {
+        if self.tx_offered {
+            self.tx_offered = false;
+            mmio_write32(self.base + reg::QUEUE_NOTIFY, u32::from(TX_QUEUE));
+        }
+    }
+
+    /// Reclaims sent buffers; when none is free, has the device take the frames offered so
+    /// far first (it sends them during the notification) and reclaims again.
+    fn reclaim_tx_or_flush(&mut self) {
+        self.reclaim_tx();
+        if self.tx_free.is_empty() && self.tx_offered {
+            self.flush_tx();
+            self.reclaim_tx();
         }
     }
 
@@ -298,7 +321,7 @@ impl Net {
     pub fn send_raw(&mut self, frame: &[u8], descriptor: RawDescriptor) -> bool {
         let mut waited = 0u32;
         loop {
-            self.reclaim_tx();
+            self.reclaim_tx_or_flush();
             if !self.tx_free.is_empty() {
                 break;
             }
@@ -323,7 +346,8 @@ impl Net {
             self.tx.rings.desc[usize::from(id)].addr = addr;
         }
         self.tx.offer(id, len, 0);
-        mmio_write32(self.base + reg::QUEUE_NOTIFY, u32::from(TX_QUEUE));
+        self.tx_offered = true;
+        self.flush_tx();
         // Once the device has given the descriptor back (read or refused), it points at its
         // own buffer again; one the device keeps past a second is restored all the same.
         if addr.is_some() {
@@ -374,7 +398,7 @@ pub struct RxToken<'a> {
 
 /// Room for one frame in transmit descriptor `id`.
 pub struct TxToken<'a> {
-    base: u64,
+    offered: &'a mut bool,
     queue: &'a mut Queue,
     free: &'a mut Vec<u16>,
     sent: &'a mut u64,
@@ -400,7 +424,8 @@ impl phy::TxToken for TxToken<'_> {
         buffer[..HEADER_LEN].fill(0);
         let result = f(&mut buffer[HEADER_LEN..HEADER_LEN + len]);
         self.queue.offer(id, (HEADER_LEN + len) as u32, 0);
-        mmio_write32(self.base + reg::QUEUE_NOTIFY, u32::from(TX_QUEUE));
+        // The device hears of it at the next `flush`, with the rest of this round's frames.
+        *self.offered = true;
         *self.sent += 1;
         result
     }
@@ -411,7 +436,7 @@ impl Device for Net {
     type TxToken<'a> = TxToken<'a>;
 
     fn receive(&mut self, _: Instant) -> Option<(RxToken<'_>, TxToken<'_>)> {
-        self.reclaim_tx();
+        self.reclaim_tx_or_flush();
         if self.tx_free.is_empty() {
             return None;
         }
@@ -434,7 +459,7 @@ impl Device for Net {
                 len,
             },
             TxToken {
-                base: self.base,
+                offered: &mut self.tx_offered,
                 queue: &mut self.tx,
                 free: &mut self.tx_free,
                 sent: &mut self.info.sent,
@@ -443,12 +468,12 @@ impl Device for Net {
     }
 
     fn transmit(&mut self, _: Instant) -> Option<TxToken<'_>> {
-        self.reclaim_tx();
+        self.reclaim_tx_or_flush();
         if self.tx_free.is_empty() {
             return None;
         }
         Some(TxToken {
-            base: self.base,
+            offered: &mut self.tx_offered,
             queue: &mut self.tx,
             free: &mut self.tx_free,
             sent: &mut self.info.sent,

@@ -10,6 +10,7 @@ use smoltcp::socket::{dns, icmp, tcp};
 use smoltcp::wire::{DnsQueryType, Icmpv4Packet, Icmpv4Repr, IpAddress, Ipv4Address};
 
 use super::service::{Kind, Service};
+use super::udp_echo::UdpEcho;
 use super::Stack;
 use crate::hw::control;
 use crate::kprintln;
@@ -388,8 +389,10 @@ fn serve(stack: &mut Stack, rest: &str) {
     let args: Vec<&str> = rest.split_whitespace().collect();
     match args[..] {
         [] => {
-            if stack.services.is_empty() {
-                kprintln!("no services (start one with `serve echo|discard|chargen PORT`)");
+            if stack.services.is_empty() && stack.udp_services.is_empty() {
+                kprintln!(
+                    "no services (start one with `serve echo|discard|chargen|udp-echo PORT`)"
+                );
             }
             for s in &stack.services {
                 kprintln!(
@@ -401,18 +404,25 @@ fn serve(stack: &mut Stack, rest: &str) {
                     s.bytes_out
                 );
             }
+            for s in &stack.udp_services {
+                kprintln!(
+                    "udp-echo on udp port {}: {} datagrams, {} bytes echoed",
+                    s.port,
+                    s.datagrams,
+                    s.bytes
+                );
+            }
         }
+        ["udp-echo", port] => serve_udp_echo(stack, port),
         [kind, port] => {
             let Some(kind) = Kind::parse(kind) else {
-                kprintln!("serve: the service must be echo, discard or chargen, not `{kind}`");
+                kprintln!(
+                    "serve: the service must be echo, discard, chargen or udp-echo, not `{kind}`"
+                );
                 return;
             };
-            let port = match port.parse::<u16>() {
-                Ok(p) if p != 0 => p,
-                _ => {
-                    kprintln!("serve: PORT must be a number from 1 to 65535, not `{port}`");
-                    return;
-                }
+            let Some(port) = service_port(port) else {
+                return;
             };
             if port == super::SHELL_PORT || stack.services.iter().any(|s| s.port == port) {
                 kprintln!("serve: tcp port {port} is already in use");
@@ -427,6 +437,38 @@ fn serve(stack: &mut Stack, rest: &str) {
             stack.poll();
             kprintln!("serving {} on tcp port {port}", kind.name());
         }
-        _ => kprintln!("serve: usage: serve [echo|discard|chargen PORT]"),
+        _ => kprintln!("serve: usage: serve [echo|discard|chargen|udp-echo PORT]"),
     }
+}
+
+/// `serve`'s PORT, or `None` after saying what is wrong with it.
+fn service_port(port: &str) -> Option<u16> {
+    match port.parse::<u16>() {
+        Ok(p) if p != 0 => Some(p),
+        _ => {
+            kprintln!("serve: PORT must be a number from 1 to 65535, not `{port}`");
+            None
+        }
+    }
+}
+
+fn serve_udp_echo(stack: &mut Stack, port: &str) {
+    let Some(port) = service_port(port) else {
+        return;
+    };
+    if stack.udp_services.iter().any(|s| s.port == port) {
+        kprintln!("serve: udp port {port} is already in use");
+        return;
+    }
+    if stack.udp_services.len() >= SERVICES_MAX {
+        kprintln!("serve: at most {SERVICES_MAX} UDP services run at once");
+        return;
+    }
+    let Some(service) = UdpEcho::new(&mut stack.sockets, port) else {
+        kprintln!("serve: udp port {port} cannot be bound");
+        return;
+    };
+    stack.udp_services.push(service);
+    stack.poll();
+    kprintln!("serving udp-echo on udp port {port}");
 }

@@ -15,6 +15,7 @@ mod hostile;
 mod service;
 mod session;
 pub mod ssh;
+mod udp_echo;
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -65,6 +66,7 @@ pub struct Stack {
     ssh: Vec<SshSession>,
     credentials: Credentials,
     services: Vec<Service>,
+    udp_services: Vec<udp_echo::UdpEcho>,
 }
 
 /// The smoltcp clock.
@@ -100,6 +102,7 @@ pub fn find(boot: &BootInfo, credentials: Credentials) -> Option<Stack> {
         ssh: Vec::new(),
         credentials,
         services: Vec::new(),
+        udp_services: Vec::new(),
     };
     for _ in 0..SHELL_SESSIONS {
         let session = Session::new(&mut stack.sockets);
@@ -129,7 +132,7 @@ impl Stack {
             .iface
             .poll(timestamp, &mut self.device, &mut self.sockets)
             != smoltcp::iface::PollResult::None;
-        self.device.flush_rx();
+        self.device.flush();
         self.follow_dhcp();
         let mut moved = changed;
         for session in &mut self.sessions {
@@ -139,6 +142,9 @@ impl Stack {
             moved |= session.step(&mut self.sockets, &self.credentials);
         }
         for service in &mut self.services {
+            moved |= service.step(&mut self.sockets);
+        }
+        for service in &mut self.udp_services {
             moved |= service.step(&mut self.sockets);
         }
         let after = self.device.info();

@@ -19,6 +19,7 @@
 //! boots. The loop never blocks on a socket: one that cannot take more leaves the data in
 //! smoltcp's window (TCP) or drops the datagram (UDP), counted.
 
+mod batch;
 mod capture;
 mod forward;
 mod nat;
@@ -441,6 +442,8 @@ impl Backend {
             self.guest_frame(frame);
         }
         self.inbox = inbox;
+        let refused = self.udp.flush();
+        lock(&self.nat).host_drops_n(HostDrop::UdpSendFull, refused);
         took
     }
 
@@ -469,14 +472,13 @@ impl Backend {
             Verdict::Consumed if wire::is_arp_reply(&frame) => self.tcp.wire.rx.push_back(frame),
             Verdict::Consumed | Verdict::Drop(_) => {}
             Verdict::Tcp(bound) => self.tcp_from_guest(frame, bound),
-            Verdict::Udp(bound) => self.udp_from_guest(&frame, bound),
+            Verdict::Udp(bound) => self.udp_from_guest(frame, bound),
             Verdict::Dns(query) => {
-                let payload = &frame[query.payload.clone()];
                 let side = GuestSide::sent(&query.query);
                 if self.udp.get(&side).is_none() && !self.open_dns(side, query.query) {
                     return;
                 }
-                self.udp_send(&side, payload);
+                self.udp.queue(&side, frame, query.payload.clone());
             }
         }
     }
@@ -581,7 +583,7 @@ impl Backend {
         }
     }
 
-    fn udp_from_guest(&mut self, frame: &[u8], bound: HostBound) {
+    fn udp_from_guest(&mut self, frame: Vec<u8>, bound: HostBound) {
         let d = &bound.decision;
         self.learn_guest(d.before.src);
         let payload = &frame[bound.payload.clone()];
@@ -619,15 +621,7 @@ impl Backend {
                 }
             }
         }
-        self.udp_send(&side, payload);
-    }
-
-    fn udp_send(&mut self, side: &GuestSide, payload: &[u8]) {
-        if let Some(flow) = self.udp.get(side) {
-            if !udp::UdpFlows::send(flow, payload) {
-                self.host_drop(HostDrop::UdpSendFull);
-            }
-        }
+        self.udp.queue(&side, frame, bound.payload);
     }
 
     /// Datagrams on a flow's socket: replies for the guest, if the NAT still admits them.

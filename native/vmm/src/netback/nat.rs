@@ -83,7 +83,13 @@ impl NatState {
     }
 
     pub(super) fn host_drop(&mut self, why: HostDrop) {
-        *self.host_drops.entry(why).or_insert(0) += 1;
+        self.host_drops_n(why, 1);
+    }
+
+    pub(super) fn host_drops_n(&mut self, why: HostDrop, n: u64) {
+        if n > 0 {
+            *self.host_drops.entry(why).or_insert(0) += n;
+        }
     }
 
     fn record(&mut self, decision: &Decision) {

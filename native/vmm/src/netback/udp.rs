@@ -6,12 +6,13 @@
 use std::collections::HashMap;
 use std::io::ErrorKind;
 use std::net::{SocketAddr, SocketAddrV4};
+use std::ops::Range;
 use std::time::{Duration, Instant};
 
 use labvisor_core::net::conntrack::FlowKey;
 use mio::{Interest, Registry, Token};
 
-use super::GuestSide;
+use super::{batch, GuestSide};
 
 /// How long a DNS query's socket waits for answers: the NAT's unreplied-UDP timeout.
 pub(super) const DNS_IDLE: Duration = Duration::from_secs(30);
@@ -37,6 +38,9 @@ pub(super) struct UdpFlows {
     flows: HashMap<Token, UdpFlow>,
     by_side: HashMap<GuestSide, Token>,
     scratch: Vec<u8>,
+    /// Guest datagrams to send at the end of this wake-up: the flow, the frame, and where in
+    /// it the payload is. Sent by [`UdpFlows::flush`], a flow's burst in one system call.
+    outbox: Vec<(Token, Vec<u8>, Range<usize>)>,
 }
 
 impl UdpFlows {
@@ -74,10 +78,47 @@ impl UdpFlows {
         }))
     }
 
-    /// Sends a guest datagram's payload on its flow's socket. A full socket buffer drops it,
-    /// as UDP may.
-    pub(super) fn send(flow: &UdpFlow, payload: &[u8]) -> bool {
-        flow.socket.send(payload).is_ok()
+    /// Queues a guest datagram (its `payload` range of `frame`) on the flow of `side`, for
+    /// [`UdpFlows::flush`]; `false` if the side has no flow.
+    pub(super) fn queue(
+        &mut self,
+        side: &GuestSide,
+        frame: Vec<u8>,
+        payload: Range<usize>,
+    ) -> bool {
+        let Some(&token) = self.by_side.get(side) else {
+            return false;
+        };
+        self.outbox.push((token, frame, payload));
+        true
+    }
+
+    /// Sends every queued datagram, each flow's in order and in as few system calls as
+    /// [`batch::send_all`] needs. Returns how many the host refused (a full socket buffer
+    /// drops a datagram, as UDP may).
+    pub(super) fn flush(&mut self) -> u64 {
+        let mut outbox = std::mem::take(&mut self.outbox);
+        // A stable sort: flows interleaved by the guest become one burst each, in order.
+        outbox.sort_by_key(|(token, _, _)| token.0);
+        let mut refused = 0;
+        let mut rest = &outbox[..];
+        while let Some((token, _, _)) = rest.first() {
+            let run = rest.iter().take_while(|(t, _, _)| t == token).count();
+            let (burst, after) = rest.split_at(run);
+            rest = after;
+            let sent = match self.flows.get(token) {
+                Some(flow) => {
+                    let payloads: Vec<&[u8]> =
+                        burst.iter().map(|(_, f, r)| &f[r.clone()]).collect();
+                    batch::send_all(&flow.socket, &payloads)
+                }
+                None => 0,
+            };
+            refused += (run - sent) as u64;
+        }
+        outbox.clear();
+        self.outbox = outbox;
+        refused
     }
 
     /// Every datagram waiting on flow `token`'s socket, to `each` with the flow and the
