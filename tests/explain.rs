@@ -9,7 +9,7 @@ use labvisor_core::addr::{AddrError, SplitError};
 use labvisor_core::lang::{Explain, Lang};
 use labvisor_core::net::conntrack::FlowKey;
 use labvisor_core::net::forward::PortForward;
-use labvisor_core::net::forward::{ForwardProblem, Side};
+use labvisor_core::net::forward::{ForwardConflict, ForwardProblem, Side};
 use labvisor_core::net::gateway::dhcp::{DhcpError, MessageType};
 use labvisor_core::net::gateway::{GuestDrop, Mac};
 use labvisor_core::net::nat::NatDrop;
@@ -364,6 +364,20 @@ fn action_errors() -> Table<ActionError> {
             TooSmall(_) => 5,
             TooManyNics(_) => 6,
             Invalid(_) => 7,
+        },
+    }
+}
+
+fn forward_conflicts() -> Table<ForwardConflict> {
+    use ForwardConflict::*;
+    let with = PortForward::parse_vbox("ssh,tcp,,2222,,22").unwrap();
+    Table {
+        name: "forward::ForwardConflict",
+        variants: 2,
+        samples: vec![SameName { with: with.clone() }, SameHostPort { with }],
+        variant: |c| match c {
+            SameName { .. } => 0,
+            SameHostPort { .. } => 1,
         },
     }
 }
@@ -730,6 +744,7 @@ fn every_variant_of_every_explained_type_says_itself_in_both_languages() {
     both_languages_say_it(&name_errors());
     both_languages_say_it(&action_errors());
     both_languages_say_it(&forward_problems());
+    both_languages_say_it(&forward_conflicts());
     both_languages_say_it(&nat_drops());
     both_languages_say_it(&wire_errors());
     both_languages_say_it(&dhcp_errors());

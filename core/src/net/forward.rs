@@ -361,27 +361,79 @@ impl PortForward {
         self.proto == proto && self.host_port == dport && self.host_ip.is_none_or(|ip| ip == dst)
     }
 
-    /// Why `self` cannot be added next to `existing`, if it cannot.
-    pub fn conflict_with(&self, existing: &[PortForward]) -> Option<String> {
-        for other in existing {
+    /// Why `self` cannot be added next to `existing`, if it cannot: the first rule it clashes
+    /// with, and how.
+    pub fn conflict_with(&self, existing: &[PortForward]) -> Option<ForwardConflict> {
+        existing.iter().find_map(|other| {
             if other.name == self.name {
-                return Some(format!(
-                    "a rule named {:?} already exists ({other})",
-                    self.name
-                ));
+                return Some(ForwardConflict::SameName {
+                    with: other.clone(),
+                });
             }
             let ips_overlap = match (self.host_ip, other.host_ip) {
                 (Some(a), Some(b)) => a == b,
                 _ => true,
             };
-            if other.proto == self.proto && other.host_port == self.host_port && ips_overlap {
-                return Some(format!(
-                    "host port {}/{} is already forwarded by rule {:?} ({other})",
-                    self.proto, self.host_port, other.name
-                ));
-            }
+            (other.proto == self.proto && other.host_port == self.host_port && ips_overlap).then(
+                || ForwardConflict::SameHostPort {
+                    with: other.clone(),
+                },
+            )
+        })
+    }
+}
+
+/// Why a rule cannot sit next to another: VirtualBox refuses a second rule of the same name,
+/// and a second listener on the same host port (and protocol, and overlapping host address).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ForwardConflict {
+    /// A rule of the same name exists: `with`.
+    SameName {
+        /// The rule already there.
+        with: PortForward,
+    },
+    /// `with` already listens on the same host port and protocol.
+    SameHostPort {
+        /// The rule already there.
+        with: PortForward,
+    },
+}
+
+impl ForwardConflict {
+    /// The rule already there.
+    pub fn with(&self) -> &PortForward {
+        match self {
+            ForwardConflict::SameName { with } | ForwardConflict::SameHostPort { with } => with,
         }
-        None
+    }
+}
+
+impl Explain for ForwardConflict {
+    /// The conflict in `lang`; the English is the `Display` form. The Korean puts no particle
+    /// after a rule's name, whose last sound is the learner's choice.
+    fn explain_in(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (ForwardConflict::SameName { with }, Lang::En) => {
+                format!("a rule named {:?} already exists ({with})", with.name)
+            }
+            (ForwardConflict::SameName { with }, Lang::Ko) => {
+                format!("같은 이름의 규칙이 이미 있습니다: {:?} ({with})", with.name)
+            }
+            (ForwardConflict::SameHostPort { with }, Lang::En) => format!(
+                "host port {}/{} is already forwarded by rule {:?} ({with})",
+                with.proto, with.host_port, with.name
+            ),
+            (ForwardConflict::SameHostPort { with }, Lang::Ko) => format!(
+                "호스트 포트 {}/{}는 이미 다른 규칙에서 포워딩하고 있습니다: {:?} ({with})",
+                with.proto, with.host_port, with.name
+            ),
+        }
+    }
+}
+
+impl fmt::Display for ForwardConflict {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.explain_in(Lang::En))
     }
 }
 
@@ -554,15 +606,20 @@ mod tests {
         let udp = PortForward::parse_vbox("dns,udp,,2222,,53").unwrap();
         let dup_name = PortForward::parse_vbox("ssh,tcp,,2223,,22").unwrap();
         let existing = vec![ssh.clone()];
+        assert_eq!(
+            same_port.conflict_with(&existing),
+            Some(ForwardConflict::SameHostPort { with: ssh.clone() })
+        );
         assert!(same_port
             .conflict_with(&existing)
             .unwrap()
+            .to_string()
             .contains("already forwarded by rule \"ssh\""));
         assert_eq!(udp.conflict_with(&existing), None);
-        assert!(dup_name
-            .conflict_with(&existing)
-            .unwrap()
-            .contains("already exists"));
+        assert_eq!(
+            dup_name.conflict_with(&existing),
+            Some(ForwardConflict::SameName { with: ssh.clone() })
+        );
         let a = PortForward::parse_vbox("a,tcp,127.0.0.1,80,,80").unwrap();
         let b = PortForward::parse_vbox("b,tcp,192.168.1.10,80,,80").unwrap();
         assert_eq!(b.conflict_with(std::slice::from_ref(&a)), None);

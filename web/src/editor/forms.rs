@@ -3,6 +3,7 @@
 //! the exercise.
 
 use super::*;
+use labvisor_core::net::forward::ForwardConflict;
 
 /// The forms of the exercise's kind.
 pub(super) fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
@@ -434,29 +435,13 @@ pub(super) fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> 
     }
 }
 
-/// The field and message of the first `existing` rule `probe` clashes with, asked rule by rule
-/// so the message can say which one.
+/// The field and message of the first `existing` rule `probe` clashes with, in the core's
+/// words.
 fn conflict(lang: Lang, probe: &PortForward, existing: &[PortForward]) -> Option<(Field, String)> {
-    let with = existing
-        .iter()
-        .find(|o| probe.conflict_with(std::slice::from_ref(o)).is_some())?;
-    let same_name = with.name == probe.name;
-    let message = match lang {
-        Lang::En => probe
-            .conflict_with(std::slice::from_ref(with))
-            .unwrap_or_default(),
-        Lang::Ko if same_name => {
-            format!("이름이 {:?}인 규칙이 이미 있습니다 ({with})", with.name)
-        }
-        Lang::Ko => format!(
-            "호스트 포트 {}/{}는 이미 규칙 {:?}({with})이(가) 포워딩하고 있습니다",
-            probe.proto, probe.host_port, with.name
-        ),
+    let found = probe.conflict_with(existing)?;
+    let field = match found {
+        ForwardConflict::SameName { .. } => Field::Name,
+        ForwardConflict::SameHostPort { .. } => Field::HostPort,
     };
-    let field = if same_name {
-        Field::Name
-    } else {
-        Field::HostPort
-    };
-    Some((field, message))
+    Some((field, found.explain_in(lang)))
 }

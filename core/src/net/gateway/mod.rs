@@ -48,7 +48,7 @@ pub use self::ethernet::Mac;
 use self::ethernet::{EthernetHeader, ETHERTYPE_ARP, ETHERTYPE_IPV4, HEADER_LEN};
 use super::clock::{Duration, Instant};
 use super::conntrack::{Entry, FlowKey};
-use super::forward::PortForward;
+use super::forward::{ForwardConflict, PortForward};
 use super::nat::{Behavior, Decision, NatConfig, NatTable};
 use super::packet::{Proto, TcpFlags};
 use super::vbox::{nat_network_for_adapter, DhcpServer};
@@ -223,7 +223,7 @@ impl Gateway {
     }
 
     /// Adds a port-forwarding rule to the table, unless it conflicts with one there.
-    pub fn add_forward(&mut self, rule: PortForward) -> Result<(), String> {
+    pub fn add_forward(&mut self, rule: PortForward) -> Result<(), ForwardConflict> {
         self.nat.add_forward(rule)
     }
 

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use super::clock::Instant;
 use super::conntrack::{initial_state, ConnTrack, Dir, Entry, FlowKey, InsertError, Transition};
-use super::forward::PortForward;
+use super::forward::{ForwardConflict, PortForward};
 use super::packet::{Proto, TcpFlags};
 
 mod config;
@@ -157,7 +157,7 @@ impl NatTable {
     }
 
     /// Adds a forwarding rule, unless it conflicts with one already there.
-    pub fn add_forward(&mut self, rule: PortForward) -> Result<(), String> {
+    pub fn add_forward(&mut self, rule: PortForward) -> Result<(), ForwardConflict> {
         if let Some(why) = rule.conflict_with(&self.forwards) {
             return Err(why);
         }

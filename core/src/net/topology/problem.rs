@@ -259,7 +259,9 @@ impl Issue {
             ForwardConflict { rule, with } => format!(
                 "rule {:?} conflicts: {}",
                 rule.name,
-                rule.conflict_with(std::slice::from_ref(with)).unwrap_or_default()
+                rule.conflict_with(std::slice::from_ref(with))
+                    .map(|c| c.explain_in(Lang::En))
+                    .unwrap_or_default()
             ),
             PrivilegedPort { rule, port } => format!("rule {rule:?} listens on host port {port} (below 1024): on a Linux host VirtualBox, run as a user, cannot open it (net.ipv4.ip_unprivileged_port_start = 1024)"),
             AdapterBeyondNat { adapter } => format!("adapter {adapter} is beyond what NAT numbering supports"),
@@ -296,13 +298,12 @@ impl Issue {
             NatNetworkTooSmall { cidr } => format!("{cidr}은(는) /29보다 작습니다. 게이트웨이 .1, DHCP 서버 .3, 그리고 .4부터 게스트가 쓸 주소가 없습니다"),
             ForwardOutside { rule, guest, cidr } => format!("규칙 {rule:?}이(가) 네트워크 {cidr} 밖의 {guest}(으)로 포워딩합니다"),
             ForwardWithoutGuest { rule } => format!("규칙 {rule:?}에는 게스트 주소가 있어야 합니다"),
-            ForwardConflict { rule, with } if rule.name == with.name => format!(
-                "규칙 {:?}이(가) 충돌합니다. 이름이 {:?}인 규칙이 이미 있습니다({with})",
-                rule.name, with.name
-            ),
             ForwardConflict { rule, with } => format!(
-                "규칙 {:?}이(가) 충돌합니다. 호스트 포트 {}/{}는 이미 규칙 {:?}({with})이(가) 포워딩하고 있습니다",
-                rule.name, rule.proto, rule.host_port, with.name
+                "규칙 {:?}: 충돌합니다. {}",
+                rule.name,
+                rule.conflict_with(std::slice::from_ref(with))
+                    .map(|c| c.explain_in(Lang::Ko))
+                    .unwrap_or_default()
             ),
             PrivilegedPort { rule, port } => format!("규칙 {rule:?}은(는) 호스트 포트 {port}(1024 미만)에서 수신합니다. Linux 호스트에서 일반 사용자로 실행한 VirtualBox는 이 포트를 열 수 없습니다(net.ipv4.ip_unprivileged_port_start = 1024)"),
             AdapterBeyondNat { adapter } => format!("어댑터 {adapter}번은 NAT 번호 매기기가 지원하는 범위를 넘습니다"),

@@ -195,7 +195,7 @@ impl NetBackend {
                 .add_forward(rule.clone())
                 .map_err(|why| NetError::Rule {
                     rule: rule.to_string(),
-                    why,
+                    why: why.to_string(),
                 })?;
             listeners.push(Listener::bind(rule)?);
         }

@@ -16,7 +16,7 @@ use std::rc::Rc;
 use std::net::Ipv4Addr;
 
 use labvisor_core::lang::{Explain, Lang, Text};
-use labvisor_core::net::forward::{ForwardError, PortForward};
+use labvisor_core::net::forward::{ForwardConflict, ForwardError, PortForward};
 use labvisor_core::net::nat::{cone_name, Behavior};
 use labvisor_core::net::packet::Proto;
 use labvisor_core::net::scenario::{self, Scenario};
@@ -74,11 +74,10 @@ pub enum EditError {
     UnknownNat(String),
     /// The forwarding rule did not parse.
     Rule(ForwardError),
-    /// The rule clashes with an existing one (`same_name`: by name, else by host port).
+    /// The rule clashes with an existing one, as the core says how.
     Conflict {
         rule: PortForward,
-        with: PortForward,
-        same_name: bool,
+        conflict: ForwardConflict,
     },
     /// The destination of a test packet is not an IPv4 address.
     Address(String),
@@ -245,16 +244,8 @@ pub fn forward_edit(
     existing: &[PortForward],
 ) -> Result<NetEdit, EditError> {
     let rule = PortForward::parse_any(text.trim()).map_err(EditError::Rule)?;
-    // Asked rule by rule, so the message can say which one clashes.
-    if let Some(with) = existing
-        .iter()
-        .find(|o| rule.conflict_with(std::slice::from_ref(o)).is_some())
-    {
-        return Err(EditError::Conflict {
-            same_name: with.name == rule.name,
-            with: with.clone(),
-            rule,
-        });
+    if let Some(conflict) = rule.conflict_with(existing) {
+        return Err(EditError::Conflict { rule, conflict });
     }
     Ok(NetEdit::Act(Action::AddForward {
         target: target.clone(),
@@ -623,14 +614,28 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
     };
     match (lang, e) {
         (_, EditError::Scenario(s)) => s.clone(),
-        (Lang::En, EditError::Topology(p)) => format!("The change makes the topology invalid: {}", problems(p)),
-        (Lang::Ko, EditError::Topology(p)) => format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p)),
-        (_, EditError::Action(action, err)) => {
-            format!("{}: {}", scenario::describe_in(action, lang), err.explain_in(lang))
+        (Lang::En, EditError::Topology(p)) => {
+            format!("The change makes the topology invalid: {}", problems(p))
         }
-        (Lang::En, EditError::NoHost) => "A VM needs a host to run on, and this topology has no host.".into(),
-        (Lang::Ko, EditError::NoHost) => "VM은 실행될 호스트가 필요한데 이 토폴로지에는 호스트가 없습니다.".into(),
-        (Lang::En, EditError::UnknownNat(n)) => format!("There is no configurable NAT named {n:?}."),
+        (Lang::Ko, EditError::Topology(p)) => {
+            format!("이 변경은 토폴로지를 잘못되게 만듭니다: {}", problems(p))
+        }
+        (_, EditError::Action(action, err)) => {
+            format!(
+                "{}: {}",
+                scenario::describe_in(action, lang),
+                err.explain_in(lang)
+            )
+        }
+        (Lang::En, EditError::NoHost) => {
+            "A VM needs a host to run on, and this topology has no host.".into()
+        }
+        (Lang::Ko, EditError::NoHost) => {
+            "VM은 실행될 호스트가 필요한데 이 토폴로지에는 호스트가 없습니다.".into()
+        }
+        (Lang::En, EditError::UnknownNat(n)) => {
+            format!("There is no configurable NAT named {n:?}.")
+        }
         (Lang::Ko, EditError::UnknownNat(n)) => format!("{n:?}라는 설정 가능한 NAT가 없습니다."),
         (Lang::En, EditError::Rule(fe)) => fe.to_string(),
         (Lang::Ko, EditError::Rule(fe)) => format!(
@@ -638,26 +643,31 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
             fe.input,
             fe.problem.explain_in(lang)
         ),
-        (Lang::En, EditError::Conflict { rule, with, .. }) => format!(
-            "cannot add rule {rule}: {}",
-            rule.conflict_with(std::slice::from_ref(with)).unwrap_or_default()
-        ),
-        (Lang::Ko, EditError::Conflict { rule, with, same_name: true }) => format!(
-            "규칙 {rule}을(를) 추가할 수 없습니다: 이름이 {:?}인 규칙이 이미 있습니다 ({with})",
-            with.name
-        ),
-        (Lang::Ko, EditError::Conflict { rule, with, same_name: false }) => format!(
-            "규칙 {rule}을(를) 추가할 수 없습니다: 호스트 포트 {}/{}는 이미 규칙 {:?}({with})이(가) 포워딩하고 있습니다",
-            rule.proto, rule.host_port, with.name
+        (Lang::En, EditError::Conflict { rule, conflict }) => {
+            format!("cannot add rule {rule}: {conflict}")
+        }
+        (Lang::Ko, EditError::Conflict { rule, conflict }) => format!(
+            "다음 규칙은 추가할 수 없습니다: {rule}. {}",
+            conflict.explain_in(lang)
         ),
         (Lang::En, EditError::Address(a)) => format!("{a:?} is not an IPv4 address like 10.0.2.15"),
         (Lang::Ko, EditError::Address(a)) => format!("{a:?}는 10.0.2.15 같은 IPv4 주소가 아닙니다"),
-        (Lang::En, EditError::Prefix(a)) => format!("{a:?} is not an address with its prefix length, like 10.10.0.1/24"),
-        (Lang::Ko, EditError::Prefix(a)) => format!("{a:?}는 10.10.0.1/24처럼 프리픽스 길이를 붙인 주소가 아닙니다"),
+        (Lang::En, EditError::Prefix(a)) => {
+            format!("{a:?} is not an address with its prefix length, like 10.10.0.1/24")
+        }
+        (Lang::Ko, EditError::Prefix(a)) => {
+            format!("{a:?}는 10.10.0.1/24처럼 프리픽스 길이를 붙인 주소가 아닙니다")
+        }
         (Lang::En, EditError::Port(p)) => format!("port {p:?} is not a number in 1-65535"),
         (Lang::Ko, EditError::Port(p)) => format!("포트 {p:?}는 1–65535 범위의 숫자가 아닙니다"),
-        (Lang::En, EditError::TooMany) => format!("The lab keeps at most {} edits: undo one first.", crate::lab::MAX_NET_EDITS),
-        (Lang::Ko, EditError::TooMany) => format!("실습은 편집을 최대 {}개까지 보관합니다. 먼저 하나를 되돌리세요.", crate::lab::MAX_NET_EDITS),
+        (Lang::En, EditError::TooMany) => format!(
+            "The lab keeps at most {} edits: undo one first.",
+            crate::lab::MAX_NET_EDITS
+        ),
+        (Lang::Ko, EditError::TooMany) => format!(
+            "실습은 편집을 최대 {}개까지 보관합니다. 먼저 하나를 되돌리세요.",
+            crate::lab::MAX_NET_EDITS
+        ),
     }
 }
 
@@ -812,22 +822,26 @@ mod tests {
         assert!(matches!(
             e,
             EditError::Conflict {
-                same_name: false,
+                conflict: ForwardConflict::SameHostPort { .. },
                 ..
             }
         ));
         assert!(render_error(Lang::En, &e)
             .contains("host port tcp/2222 is already forwarded by rule \"tcp2222\""));
-        assert!(render_error(Lang::Ko, &e).contains("호스트 포트 tcp/2222는 이미 규칙 \"tcp2222\""));
+        assert!(render_error(Lang::Ko, &e).contains(
+            "호스트 포트 tcp/2222는 이미 다른 규칙에서 포워딩하고 있습니다: \"tcp2222\""
+        ));
         let e = forward_edit(target, "tcp2222,udp,,53,,53", existing).unwrap_err();
         assert!(matches!(
             e,
             EditError::Conflict {
-                same_name: true,
+                conflict: ForwardConflict::SameName { .. },
                 ..
             }
         ));
-        assert!(render_error(Lang::Ko, &e).contains("이름이 \"tcp2222\"인 규칙이 이미 있습니다"));
+        assert!(
+            render_error(Lang::Ko, &e).contains("같은 이름의 규칙이 이미 있습니다: \"tcp2222\"")
+        );
         // A privileged port is accepted, with a warning.
         let NetEdit::Act(Action::AddForward { rule, .. }) =
             forward_edit(target, "web,tcp,,80,,80", existing).unwrap()
