@@ -47,34 +47,10 @@ pub(super) fn step_action(
     if let Some(action) = edit_step(s, names)? {
         return Ok(action);
     }
-    let known = |name: &str| -> Result<(), String> {
-        if names.iter().any(|n| n == name) {
-            Ok(())
-        } else {
-            Err(format!(
-                "unknown node {name:?}: expected one of {}",
-                names.join(", ")
-            ))
-        }
-    };
+    let known = |name: &str| known_node(names, name);
     if let Some(x) = &s.send {
         known(&x.from)?;
-        let mut spec = SendSpec::new(&x.from, x.to, x.proto, x.dport.unwrap_or(0));
-        if x.proto != Proto::Icmp && x.dport.is_none() {
-            return Err(format!("a {} packet needs dport", x.proto));
-        }
-        if let Some(p) = x.sport.or(x.id) {
-            spec.sport = p;
-        }
-        if let Some(f) = &x.flags {
-            spec.flags = TcpFlags::parse(f)?;
-        }
-        if let Some(ttl) = x.ttl {
-            spec.ttl = ttl;
-        }
-        spec.label = x.label.clone();
-        spec.answer = x.answer.unwrap_or(true);
-        return Ok(Action::Send(spec));
+        return send_step(x).map(Action::Send);
     }
     if let Some(d) = &s.advance {
         return d
@@ -82,36 +58,7 @@ pub(super) fn step_action(
             .map(Action::Advance)
             .map_err(|e| e.to_string());
     }
-    let check_target = |target: &RuleTarget| -> Result<(), String> {
-        match target {
-            RuleTarget::VmNic { vm, nic } => {
-                known(vm)?;
-                let Some(node) = t.nodes.iter().find(|n| &n.name == vm) else {
-                    return Ok(()); // created by a step: the engine checks it when it runs
-                };
-                let node = Some(node);
-                match node.and_then(|n| n.nics.iter().find(|x| &x.name == nic)) {
-                    Some(x) if matches!(x.attach, Attach::Vbox(Mode::Nat { .. })) => Ok(()),
-                    Some(_) => Err(format!("{vm} {nic} is not attached in NAT mode: forwarding rules belong to NAT-mode NICs")),
-                    None => Err(format!("{vm} has no NIC {nic:?}: expected one of {}", node.map(|n| n.nics.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")).unwrap_or_default())),
-                }
-            }
-            RuleTarget::Router { name } => {
-                known(name)?;
-                match t.node(name) {
-                    Some(n) if n.nat.is_some() => Ok(()),
-                    _ => Err(format!("{name:?} is not a router doing NAT (it needs nat = {{ outside = \"...\" }})")),
-                }
-            }
-            RuleTarget::NatNetwork { name } => {
-                if t.nat_networks.iter().any(|n| &n.name == name) {
-                    Ok(())
-                } else {
-                    Err(format!("unknown NAT Network {name:?}"))
-                }
-            }
-        }
-    };
+    let check_target = |target: &RuleTarget| check_rule_target(t, names, target);
     if let Some(r) = &s.forward_add {
         let target = rule_target(r)?;
         check_target(&target)?;
@@ -145,6 +92,75 @@ pub(super) fn step_action(
         });
     }
     Err("empty step".into())
+}
+
+/// `name` is a node of the scenario (or one a step created).
+fn known_node(names: &[String], name: &str) -> Result<(), String> {
+    if names.iter().any(|n| n == name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "unknown node {name:?}: expected one of {}",
+            names.join(", ")
+        ))
+    }
+}
+
+/// A `send` step as the packet it sends.
+fn send_step(x: &RawSend) -> Result<SendSpec, String> {
+    let mut spec = SendSpec::new(&x.from, x.to, x.proto, x.dport.unwrap_or(0));
+    if x.proto != Proto::Icmp && x.dport.is_none() {
+        return Err(format!("a {} packet needs dport", x.proto));
+    }
+    if let Some(p) = x.sport.or(x.id) {
+        spec.sport = p;
+    }
+    if let Some(f) = &x.flags {
+        spec.flags = TcpFlags::parse(f)?;
+    }
+    if let Some(ttl) = x.ttl {
+        spec.ttl = ttl;
+    }
+    spec.label = x.label.clone();
+    spec.answer = x.answer.unwrap_or(true);
+    Ok(spec)
+}
+
+/// Where a forwarding rule is added or removed must exist and take rules: a NAT-mode NIC, a
+/// router doing NAT, or a NAT Network.
+fn check_rule_target(t: &Topology, names: &[String], target: &RuleTarget) -> Result<(), String> {
+    match target {
+        RuleTarget::VmNic { vm, nic } => {
+            known_node(names, vm)?;
+            let Some(node) = t.nodes.iter().find(|n| &n.name == vm) else {
+                return Ok(()); // created by a step: the engine checks it when it runs
+            };
+            match node.nics.iter().find(|x| &x.name == nic) {
+                Some(x) if matches!(x.attach, Attach::Vbox(Mode::Nat { .. })) => Ok(()),
+                Some(_) => Err(format!("{vm} {nic} is not attached in NAT mode: forwarding rules belong to NAT-mode NICs")),
+                None => Err(format!(
+                    "{vm} has no NIC {nic:?}: expected one of {}",
+                    node.nics.iter().map(|x| x.name.as_str()).collect::<Vec<_>>().join(", ")
+                )),
+            }
+        }
+        RuleTarget::Router { name } => {
+            known_node(names, name)?;
+            match t.node(name) {
+                Some(n) if n.nat.is_some() => Ok(()),
+                _ => Err(format!(
+                    "{name:?} is not a router doing NAT (it needs nat = {{ outside = \"...\" }})"
+                )),
+            }
+        }
+        RuleTarget::NatNetwork { name } => {
+            if t.nat_networks.iter().any(|n| &n.name == name) {
+                Ok(())
+            } else {
+                Err(format!("unknown NAT Network {name:?}"))
+            }
+        }
+    }
 }
 
 /// The steps that edit the lab itself; `names` follows the VMs they create, rename and delete.
