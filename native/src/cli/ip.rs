@@ -169,31 +169,7 @@ fn render(report: &IpReport, lang: Lang) -> String {
     ]);
 
     if let Some(s) = &report.subnet {
-        t.row([
-            pick(lang, "Subnet", "서브넷").to_string(),
-            format!("{}/{}", s.network, s.prefix),
-        ]);
-        t.row([
-            pick(lang, "Netmask", "넷마스크").to_string(),
-            format!(
-                "{} ({} {})",
-                s.netmask,
-                pick(lang, "wildcard", "와일드카드"),
-                s.wildcard
-            ),
-        ]);
-        t.row([
-            pick(lang, "Network", "네트워크 주소").to_string(),
-            s.network.to_string(),
-        ]);
-        t.row([
-            pick(lang, "Broadcast", "브로드캐스트").to_string(),
-            s.broadcast.to_string(),
-        ]);
-        t.row([
-            pick(lang, "Usable hosts", "사용 가능한 호스트").to_string(),
-            format!("{} - {} ({})", s.first_host, s.last_host, s.host_count),
-        ]);
+        subnet_rows(&mut t, s, lang);
     }
     if let Some(same) = &report.same_subnet {
         let answer = if same.same {
@@ -216,52 +192,92 @@ fn render(report: &IpReport, lang: Lang) -> String {
     out.push('\n');
     out.push_str(info.scope.explanation().get(lang));
     out.push('\n');
-    if let Some(s) = &report.subnet {
-        let note = match s.prefix {
-            32 => pick(
-                lang,
-                "A /32 is a single address: used for one host's route or a loopback address.",
-                "/32는 주소 하나뿐입니다. 호스트 하나의 경로나 루프백 주소에 씁니다.",
-            ),
-            31 => pick(
-                lang,
-                "A /31 has no network or broadcast address: both addresses are usable on a point-to-point link (RFC 3021).",
-                "/31에는 네트워크 주소와 브로드캐스트 주소가 없어 점대점 링크에서 두 주소를 모두 씁니다(RFC 3021).",
-            ),
-            _ => pick(
-                lang,
-                "The first address names the network and the last is its broadcast, so hosts get the ones in between.",
-                "첫 주소는 네트워크 자체를, 마지막 주소는 브로드캐스트를 뜻하므로 호스트는 그 사이의 주소를 씁니다.",
-            ),
-        };
+    if let Some(note) = prefix_note(report, lang) {
         out.push_str(note);
-        out.push('\n');
-    } else if info.default_prefix.is_some() {
-        out.push_str(pick(
-            lang,
-            "Add /PREFIX (for example /24) to see the subnet: classes no longer decide the mask (CIDR, RFC 4632).",
-            "서브넷을 보려면 /PREFIX(예: /24)를 붙이세요. 지금은 클래스가 아니라 CIDR(RFC 4632)로 마스크를 정합니다.",
-        ));
         out.push('\n');
     }
     if let Some(parts) = &report.split {
         out.push('\n');
-        let mut t = Table::new();
-        t.row([
-            "#",
-            pick(lang, "SUBNET", "서브넷"),
-            pick(lang, "USABLE HOSTS", "사용 가능한 호스트"),
-            pick(lang, "BROADCAST", "브로드캐스트"),
-        ]);
-        for (i, p) in parts.iter().enumerate() {
-            t.row([
-                (i + 1).to_string(),
-                p.cidr.to_string(),
-                format!("{} - {} ({})", p.first_host, p.last_host, p.host_count),
-                p.broadcast.to_string(),
-            ]);
-        }
-        out.push_str(&t.render());
+        out.push_str(&split_table(parts, lang).render());
     }
     out
+}
+
+/// The rows that describe the subnet an address with a prefix lies in.
+fn subnet_rows(t: &mut Table, s: &CidrInfo, lang: Lang) {
+    t.row([
+        pick(lang, "Subnet", "서브넷").to_string(),
+        format!("{}/{}", s.network, s.prefix),
+    ]);
+    t.row([
+        pick(lang, "Netmask", "넷마스크").to_string(),
+        format!(
+            "{} ({} {})",
+            s.netmask,
+            pick(lang, "wildcard", "와일드카드"),
+            s.wildcard
+        ),
+    ]);
+    t.row([
+        pick(lang, "Network", "네트워크 주소").to_string(),
+        s.network.to_string(),
+    ]);
+    t.row([
+        pick(lang, "Broadcast", "브로드캐스트").to_string(),
+        s.broadcast.to_string(),
+    ]);
+    t.row([
+        pick(lang, "Usable hosts", "사용 가능한 호스트").to_string(),
+        format!("{} - {} ({})", s.first_host, s.last_host, s.host_count),
+    ]);
+}
+
+/// What the prefix means for the hosts (/32, /31, the usual), or how to see the subnet.
+fn prefix_note(report: &IpReport, lang: Lang) -> Option<&'static str> {
+    let Some(s) = &report.subnet else {
+        return report.address.default_prefix.is_some().then(|| {
+            pick(
+                lang,
+                "Add /PREFIX (for example /24) to see the subnet: classes no longer decide the mask (CIDR, RFC 4632).",
+                "서브넷을 보려면 /PREFIX(예: /24)를 붙이세요. 지금은 클래스가 아니라 CIDR(RFC 4632)로 마스크를 정합니다.",
+            )
+        });
+    };
+    Some(match s.prefix {
+        32 => pick(
+            lang,
+            "A /32 is a single address: used for one host's route or a loopback address.",
+            "/32는 주소 하나뿐입니다. 호스트 하나의 경로나 루프백 주소에 씁니다.",
+        ),
+        31 => pick(
+            lang,
+            "A /31 has no network or broadcast address: both addresses are usable on a point-to-point link (RFC 3021).",
+            "/31에는 네트워크 주소와 브로드캐스트 주소가 없어 점대점 링크에서 두 주소를 모두 씁니다(RFC 3021).",
+        ),
+        _ => pick(
+            lang,
+            "The first address names the network and the last is its broadcast, so hosts get the ones in between.",
+            "첫 주소는 네트워크 자체를, 마지막 주소는 브로드캐스트를 뜻하므로 호스트는 그 사이의 주소를 씁니다.",
+        ),
+    })
+}
+
+/// The parts of `--split`, one row each.
+fn split_table(parts: &[CidrInfo], lang: Lang) -> Table {
+    let mut t = Table::new();
+    t.row([
+        "#",
+        pick(lang, "SUBNET", "서브넷"),
+        pick(lang, "USABLE HOSTS", "사용 가능한 호스트"),
+        pick(lang, "BROADCAST", "브로드캐스트"),
+    ]);
+    for (i, p) in parts.iter().enumerate() {
+        t.row([
+            (i + 1).to_string(),
+            p.cidr.to_string(),
+            format!("{} - {} ({})", p.first_host, p.last_host, p.host_count),
+            p.broadcast.to_string(),
+        ]);
+    }
+    t
 }
