@@ -284,6 +284,17 @@ fn put_text(out: &mut [u8], text: &str) {
     out[..n].copy_from_slice(&text.as_bytes()[..n]);
 }
 
+/// A header field that is not what a VDI 1.1 image holds: its name, offset, value and what
+/// was expected.
+fn bad_field(field: &'static str, offset: u16, found: u64, expected: &str) -> VdiError {
+    VdiError::BadField {
+        field,
+        offset,
+        found,
+        expected: expected.to_string(),
+    }
+}
+
 impl VdiHeader {
     /// A new header for an image of `disk_size` bytes (a multiple of 512), with the block
     /// map at 0x200 and the data right after it, like qemu and VirtualBox lay it out.
@@ -407,14 +418,8 @@ impl VdiHeader {
                 found: self.version,
             });
         }
-        let bad = |field, offset, found: u64, expected: &str| VdiError::BadField {
-            field,
-            offset,
-            found,
-            expected: expected.to_string(),
-        };
         if self.header_size != HEADER_SIZE_V1_1 {
-            return Err(bad(
+            return Err(bad_field(
                 "header_size",
                 0x48,
                 self.header_size.into(),
@@ -422,97 +427,15 @@ impl VdiHeader {
             ));
         }
         let kind = self.kind().ok_or_else(|| {
-            bad(
+            bad_field(
                 "image_type",
                 0x4C,
                 self.image_type.into(),
                 "1 (dynamic), 2 (fixed) or 4 (differencing)",
             )
         })?;
-        if self.offset_bmap % SECTOR_SIZE != 0 || self.offset_bmap < HEADER_LEN as u32 {
-            return Err(bad(
-                "offset_bmap",
-                0x154,
-                self.offset_bmap.into(),
-                "a multiple of 512, at least 512 (after the header)",
-            ));
-        }
-        if self.offset_data % SECTOR_SIZE != 0 || self.offset_data <= self.offset_bmap {
-            return Err(bad(
-                "offset_data",
-                0x158,
-                self.offset_data.into(),
-                "a multiple of 512 after the block map",
-            ));
-        }
-        if self.sector_size != SECTOR_SIZE {
-            return Err(bad("sector_size", 0x168, self.sector_size.into(), "512"));
-        }
-        if self.block_size != BLOCK_SIZE {
-            return Err(bad(
-                "block_size",
-                0x178,
-                self.block_size.into(),
-                "1048576 (1 MiB)",
-            ));
-        }
-        if self.block_extra != 0 {
-            return Err(bad("block_extra", 0x17C, self.block_extra.into(), "0"));
-        }
-        if self.blocks_in_image > MAX_BLOCKS {
-            return Err(bad(
-                "blocks_in_image",
-                0x180,
-                self.blocks_in_image.into(),
-                &format!("at most {MAX_BLOCKS}"),
-            ));
-        }
-        let capacity = u64::from(self.blocks_in_image) * u64::from(BLOCK_SIZE);
-        if self.disk_size > capacity || self.disk_size == 0 || self.disk_size % 512 != 0 {
-            return Err(bad(
-                "disk_size",
-                0x170,
-                self.disk_size,
-                &format!(
-                    "a non-zero multiple of 512 no larger than blocks_in_image × 1 MiB = {capacity}"
-                ),
-            ));
-        }
-        if self.blocks_allocated > self.blocks_in_image {
-            return Err(bad(
-                "blocks_allocated",
-                0x184,
-                self.blocks_allocated.into(),
-                &format!("at most blocks_in_image = {}", self.blocks_in_image),
-            ));
-        }
-        if !self.uuid_link.is_nil() {
-            return Err(bad(
-                "uuid_link",
-                0x1A8,
-                1,
-                "the nil UUID (links are not supported)",
-            ));
-        }
-        match kind {
-            ImageType::Differencing if self.uuid_parent.is_nil() => {
-                return Err(bad(
-                    "uuid_parent",
-                    0x1B8,
-                    0,
-                    "a parent UUID for a differencing image",
-                ));
-            }
-            ImageType::Dynamic | ImageType::Fixed if !self.uuid_parent.is_nil() => {
-                return Err(bad(
-                    "uuid_parent",
-                    0x1B8,
-                    1,
-                    "the nil UUID for an image that is not differencing",
-                ));
-            }
-            _ => {}
-        }
+        self.check_geometry()?;
+        self.check_links(kind)?;
         let bmap_end = u64::from(self.offset_bmap) + u64::from(self.blocks_in_image) * 4;
         if bmap_end > u64::from(self.offset_data) {
             return Err(VdiError::BlockMapOutOfBounds {
@@ -524,6 +447,111 @@ impl VdiHeader {
             });
         }
         Ok(kind)
+    }
+
+    /// The offsets, sizes and counts: sector-aligned, in order, and within what a VDI 1.1
+    /// holds.
+    fn check_geometry(&self) -> Result<(), VdiError> {
+        if self.offset_bmap % SECTOR_SIZE != 0 || self.offset_bmap < HEADER_LEN as u32 {
+            return Err(bad_field(
+                "offset_bmap",
+                0x154,
+                self.offset_bmap.into(),
+                "a multiple of 512, at least 512 (after the header)",
+            ));
+        }
+        if self.offset_data % SECTOR_SIZE != 0 || self.offset_data <= self.offset_bmap {
+            return Err(bad_field(
+                "offset_data",
+                0x158,
+                self.offset_data.into(),
+                "a multiple of 512 after the block map",
+            ));
+        }
+        if self.sector_size != SECTOR_SIZE {
+            return Err(bad_field(
+                "sector_size",
+                0x168,
+                self.sector_size.into(),
+                "512",
+            ));
+        }
+        if self.block_size != BLOCK_SIZE {
+            return Err(bad_field(
+                "block_size",
+                0x178,
+                self.block_size.into(),
+                "1048576 (1 MiB)",
+            ));
+        }
+        if self.block_extra != 0 {
+            return Err(bad_field(
+                "block_extra",
+                0x17C,
+                self.block_extra.into(),
+                "0",
+            ));
+        }
+        if self.blocks_in_image > MAX_BLOCKS {
+            return Err(bad_field(
+                "blocks_in_image",
+                0x180,
+                self.blocks_in_image.into(),
+                &format!("at most {MAX_BLOCKS}"),
+            ));
+        }
+        let capacity = u64::from(self.blocks_in_image) * u64::from(BLOCK_SIZE);
+        if self.disk_size > capacity || self.disk_size == 0 || self.disk_size % 512 != 0 {
+            return Err(bad_field(
+                "disk_size",
+                0x170,
+                self.disk_size,
+                &format!(
+                    "a non-zero multiple of 512 no larger than blocks_in_image × 1 MiB = {capacity}"
+                ),
+            ));
+        }
+        if self.blocks_allocated > self.blocks_in_image {
+            return Err(bad_field(
+                "blocks_allocated",
+                0x184,
+                self.blocks_allocated.into(),
+                &format!("at most blocks_in_image = {}", self.blocks_in_image),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Links are not supported, and only a differencing image names a parent.
+    fn check_links(&self, kind: ImageType) -> Result<(), VdiError> {
+        if !self.uuid_link.is_nil() {
+            return Err(bad_field(
+                "uuid_link",
+                0x1A8,
+                1,
+                "the nil UUID (links are not supported)",
+            ));
+        }
+        match kind {
+            ImageType::Differencing if self.uuid_parent.is_nil() => {
+                return Err(bad_field(
+                    "uuid_parent",
+                    0x1B8,
+                    0,
+                    "a parent UUID for a differencing image",
+                ));
+            }
+            ImageType::Dynamic | ImageType::Fixed if !self.uuid_parent.is_nil() => {
+                return Err(bad_field(
+                    "uuid_parent",
+                    0x1B8,
+                    1,
+                    "the nil UUID for an image that is not differencing",
+                ));
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Byte offset in the file of data block `slot`.
