@@ -293,8 +293,29 @@ pub fn parse(b: &[u8]) -> Result<Parsed, WireError> {
     }
     let (src, dst) = (ip_at(b, 12), ip_at(b, 16));
     let l4 = ihl;
-    let seg = len - l4;
-    let (proto, sport, dport, flags) = match b[9] {
+    let (proto, sport, dport, flags) = transport(b, l4, len - l4)?;
+    Ok(Parsed {
+        key: FlowKey {
+            proto,
+            src,
+            dst,
+            sport,
+            dport,
+        },
+        flags,
+        l4,
+        len,
+    })
+}
+
+/// The transport header at `l4` of a packet with `seg` bytes past the IP header: protocol,
+/// ports (an ICMP echo's identifier as both) and TCP flags, checked against `seg`.
+fn transport(
+    b: &[u8],
+    l4: usize,
+    seg: usize,
+) -> Result<(Proto, u16, u16, Option<TcpFlags>), WireError> {
+    match b[9] {
         6 => {
             if seg < 20 {
                 return Err(WireError::Truncated {
@@ -310,12 +331,12 @@ pub fn parse(b: &[u8]) -> Result<Parsed, WireError> {
                     value: off,
                 });
             }
-            (
+            Ok((
                 Proto::Tcp,
                 be16(b, l4),
                 be16(b, l4 + 2),
                 Some(TcpFlags(b[l4 + 13] & 0x1f)),
-            )
+            ))
         }
         17 => {
             if seg < 8 {
@@ -332,7 +353,7 @@ pub fn parse(b: &[u8]) -> Result<Parsed, WireError> {
                     value: ulen,
                 });
             }
-            (Proto::Udp, be16(b, l4), be16(b, l4 + 2), None)
+            Ok((Proto::Udp, be16(b, l4), be16(b, l4 + 2), None))
         }
         1 => {
             if seg < 8 {
@@ -345,26 +366,14 @@ pub fn parse(b: &[u8]) -> Result<Parsed, WireError> {
             match b[l4] {
                 0 | 8 => {
                     let id = be16(b, l4 + 4);
-                    (Proto::Icmp, id, id, None)
+                    Ok((Proto::Icmp, id, id, None))
                 }
                 // `translate` handles errors separately; here they are not a flow of their own.
-                t => return Err(WireError::IcmpType(t)),
+                t => Err(WireError::IcmpType(t)),
             }
         }
-        p => return Err(WireError::Protocol(p)),
-    };
-    Ok(Parsed {
-        key: FlowKey {
-            proto,
-            src,
-            dst,
-            sport,
-            dport,
-        },
-        flags,
-        l4,
-        len,
-    })
+        p => Err(WireError::Protocol(p)),
+    }
 }
 
 /// Rewrites the packet `b` (as [`parse`] described it) from `from` to `to`, fixing checksums.
