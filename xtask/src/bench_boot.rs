@@ -85,46 +85,7 @@ pub fn run(args: Args) -> Result<()> {
     }
     let (labvisor, elf, hash) = build_vmm_and_guest()?;
 
-    let pvm = labvisor_json(&labvisor, &["doctor"])
-        .map(|r| r["verdict"] == "pvm_kvm")
-        .unwrap_or(false);
-    let mut vmms = vec![Vmm {
-        name: if pvm {
-            "labvisor, native"
-        } else {
-            "labvisor (hardware)"
-        },
-        native: true,
-        kind: VmmKind::Labvisor {
-            pvm_mode: if pvm { "native" } else { "auto" },
-        },
-    }];
-    if pvm {
-        vmms.push(Vmm {
-            name: "labvisor, emulated",
-            native: false,
-            kind: VmmKind::Labvisor {
-                pvm_mode: "emulated",
-            },
-        });
-    }
-    let qemu_missing = if args.no_qemu {
-        Some("skipped (--no-qemu)".to_string())
-    } else {
-        ensure_qemu().err().map(|e| format!("not available: {e:#}"))
-    };
-    if qemu_missing.is_none() {
-        vmms.push(Vmm {
-            name: if pvm {
-                "QEMU microvm, emulated"
-            } else {
-                "QEMU microvm"
-            },
-            native: !pvm,
-            kind: VmmKind::Qemu,
-        });
-    }
-
+    let (mut vmms, qemu_missing) = vmms_here(&labvisor, args.no_qemu);
     eprintln!(
         "bench-boot: guest ELF {} (sha256 {hash}), booted by every VMM below",
         elf.display()
@@ -153,6 +114,77 @@ pub fn run(args: Args) -> Result<()> {
         }
     }
 
+    report(
+        &vmms,
+        &boots,
+        &computes,
+        &failed,
+        qemu_missing.as_deref(),
+        &elf,
+        &hash,
+        &args,
+    );
+    Ok(())
+}
+
+/// The VMMs this host can compare: labvisor natively (and emulated on a PVM host), and QEMU
+/// unless it is skipped or cannot be installed (the reason is returned then).
+fn vmms_here(labvisor: &Path, no_qemu: bool) -> (Vec<Vmm>, Option<String>) {
+    let pvm = labvisor_json(labvisor, &["doctor"])
+        .map(|r| r["verdict"] == "pvm_kvm")
+        .unwrap_or(false);
+    let mut vmms = vec![Vmm {
+        name: if pvm {
+            "labvisor, native"
+        } else {
+            "labvisor (hardware)"
+        },
+        native: true,
+        kind: VmmKind::Labvisor {
+            pvm_mode: if pvm { "native" } else { "auto" },
+        },
+    }];
+    if pvm {
+        vmms.push(Vmm {
+            name: "labvisor, emulated",
+            native: false,
+            kind: VmmKind::Labvisor {
+                pvm_mode: "emulated",
+            },
+        });
+    }
+    let qemu_missing = if no_qemu {
+        Some("skipped (--no-qemu)".to_string())
+    } else {
+        ensure_qemu().err().map(|e| format!("not available: {e:#}"))
+    };
+    if qemu_missing.is_none() {
+        vmms.push(Vmm {
+            name: if pvm {
+                "QEMU microvm, emulated"
+            } else {
+                "QEMU microvm"
+            },
+            native: !pvm,
+            kind: VmmKind::Qemu,
+        });
+    }
+
+    (vmms, qemu_missing)
+}
+
+/// The table of medians and the ratios, like for like first, then the targets.
+#[allow(clippy::too_many_arguments)]
+fn report(
+    vmms: &[Vmm],
+    boots: &[Vec<Sample>],
+    computes: &[Vec<Sample>],
+    failed: &[String],
+    qemu_missing: Option<&str>,
+    elf: &Path,
+    hash: &str,
+    args: &Args,
+) {
     println!();
     println!("Guest ELF: {} (sha256 {hash})", elf.display());
     println!(
@@ -160,7 +192,7 @@ pub fn run(args: Args) -> Result<()> {
         args.runs, args.compute_runs
     );
     print!("{:<24}", "");
-    for vmm in &vmms {
+    for vmm in vmms {
         print!(" {:>28}", vmm.name);
     }
     println!();
@@ -177,16 +209,14 @@ pub fn run(args: Args) -> Result<()> {
         println!();
         medians
     };
-    let banner = row("start → banner", &boots, |s| Some(s.banner_ms));
-    row("start → exit", &boots, |s| Some(s.exit_ms));
-    let compute = row(&format!("`{COMPUTE}`, console"), &computes, |s| {
-        s.compute_ms
-    });
-    let compute_guest = row(&format!("`{COMPUTE}`, guest clock"), &computes, |s| {
+    let banner = row("start → banner", boots, |s| Some(s.banner_ms));
+    row("start → exit", boots, |s| Some(s.exit_ms));
+    let compute = row(&format!("`{COMPUTE}`, console"), computes, |s| s.compute_ms);
+    let compute_guest = row(&format!("`{COMPUTE}`, guest clock"), computes, |s| {
         s.compute_guest_ms
     });
     print!("{:<24}", "VMM memory overhead");
-    for samples in &boots {
+    for samples in boots {
         let mib = stats(
             samples
                 .iter()
@@ -201,7 +231,7 @@ pub fn run(args: Args) -> Result<()> {
         print!(" {cell:>28}");
     }
     println!();
-    for why in failed.iter().chain(qemu_missing.iter()) {
+    for why in failed.iter().map(String::as_str).chain(qemu_missing) {
         println!("could not measure {why}");
     }
 
@@ -261,7 +291,6 @@ pub fn run(args: Args) -> Result<()> {
             if overhead <= 5.0 { "met" } else { "NOT met" },
         );
     }
-    Ok(())
 }
 
 fn ratio(theirs: f64, ours: f64) -> String {

@@ -107,30 +107,8 @@ pub fn run(command: VmCommand, global: &Global) -> CliResult {
 
 fn run_vm(args: RunArgs, global: &Global) -> CliResult {
     let lang = global.lang();
-    if !(vmm::layout::MIN_MEM..=vmm::layout::MAX_MEM).contains(&args.mem) {
-        let (min, max, mem) = (
-            vmm::layout::MIN_MEM >> 20,
-            vmm::layout::MAX_MEM >> 20,
-            args.mem >> 20,
-        );
-        return Err(CliError::Usage(match lang {
-            Lang::En => format!("--mem must be between {min} MiB and {max} MiB, not {mem} MiB"),
-            Lang::Ko => {
-                format!("--mem은 {min} MiB에서 {max} MiB 사이여야 합니다. 지금 값: {mem} MiB")
-            }
-        }));
-    }
-    let kind = vmm::host::kvm_kind();
-    if kind == KvmKind::None {
-        return Err(CliError::Runtime(
-            Text::new(
-                "this host has no /dev/kvm: load kvm_intel or kvm_amd (or use a machine with KVM) to run real VMs",
-                "이 호스트에는 /dev/kvm이 없습니다. 실제 VM을 돌리려면 kvm_intel 또는 kvm_amd 모듈을 올리세요(또는 KVM이 되는 머신을 쓰세요)",
-            )
-            .get(lang)
-            .into(),
-        ));
-    }
+    check_mem(args.mem, lang)?;
+    let kind = kvm_or_refuse(lang)?;
     check_fits_host(args.mem, args.cpus, args.wider_than_host, lang)?;
 
     // Read here, bounded, and only from regular files: a kernel or initrd cannot be larger
@@ -161,40 +139,7 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         _ => None,
     };
     let linux = !kernel.is_elf();
-    if linux && args.run.is_some() {
-        return Err(CliError::Usage(
-            Text::new(
-                "--run names commands for Labvisor's guest OS; a Linux kernel takes --cmdline instead",
-                "--run은 Labvisor 게스트 OS에 줄 명령입니다. 리눅스 커널에는 대신 --cmdline을 주세요",
-            )
-            .get(lang)
-            .into(),
-        ));
-    }
-    if linux && kind == KvmKind::Pvm {
-        let anyway = Text::new(
-            "booting it anyway: expect the decompressor's first message, then nothing.",
-            "그래도 부팅합니다: 압축 해제 코드의 첫 메시지가 나온 뒤에는 아무것도 나오지 않을 것입니다.",
-        );
-        output::errln!(
-            "labvisor: note: {} {} {}\nlabvisor: note: {}",
-            THIS_HOST_IS_PVM.get(lang),
-            vmm::host::PVM_EXPLANATION.get(lang),
-            vmm::host::PVM_LINUX_EXPLANATION.get(lang),
-            anyway.get(lang)
-        );
-    }
-
-    if linux && !args.disks.is_empty() {
-        return Err(CliError::Usage(
-            Text::new(
-                "--disk works with Labvisor's guest OS; a Linux kernel would need virtio_mmio.device= on its command line, which vm run does not add yet",
-                "--disk는 Labvisor 게스트 OS와 함께 씁니다. 리눅스 커널은 명령줄에 virtio_mmio.device=가 필요한데 vm run은 아직 이를 넣지 않습니다",
-            )
-            .get(lang)
-            .into(),
-        ));
-    }
+    check_linux_args(linux, &args, kind, lang)?;
     let disks = open_disks(&args.disks)?;
     let ssh = super::vm_ssh::prepare(&args.ssh, lang)?;
     let mut net_args = args.net;
@@ -242,6 +187,86 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         );
     }
     finish(&report, lang, linux && kind == KvmKind::Pvm)
+}
+
+/// `--mem` within what the VMM's memory map holds.
+fn check_mem(mem: u64, lang: Lang) -> Result<(), CliError> {
+    if (vmm::layout::MIN_MEM..=vmm::layout::MAX_MEM).contains(&mem) {
+        return Ok(());
+    }
+    let (min, max, mem) = (
+        vmm::layout::MIN_MEM >> 20,
+        vmm::layout::MAX_MEM >> 20,
+        mem >> 20,
+    );
+    Err(CliError::Usage(match lang {
+        Lang::En => format!("--mem must be between {min} MiB and {max} MiB, not {mem} MiB"),
+        Lang::Ko => format!("--mem은 {min} MiB에서 {max} MiB 사이여야 합니다. 지금 값: {mem} MiB"),
+    }))
+}
+
+/// Which KVM this host has; none is a runtime error that says how to get one.
+fn kvm_or_refuse(lang: Lang) -> Result<KvmKind, CliError> {
+    let kind = vmm::host::kvm_kind();
+    if kind == KvmKind::None {
+        return Err(CliError::Runtime(
+            Text::new(
+                "this host has no /dev/kvm: load kvm_intel or kvm_amd (or use a machine with KVM) to run real VMs",
+                "이 호스트에는 /dev/kvm이 없습니다. 실제 VM을 돌리려면 kvm_intel 또는 kvm_amd 모듈을 올리세요(또는 KVM이 되는 머신을 쓰세요)",
+            )
+            .get(lang)
+            .into(),
+        ));
+    }
+    Ok(kind)
+}
+
+/// What a Linux kernel cannot be given (`--run`, `--disk`), and the note that PVM hosts do
+/// not boot stock Linux.
+fn check_linux_args(
+    linux: bool,
+    args: &RunArgs,
+    kind: KvmKind,
+    lang: Lang,
+) -> Result<(), CliError> {
+    if !linux {
+        return Ok(());
+    }
+    if args.run.is_some() {
+        return Err(CliError::Usage(
+            Text::new(
+                "--run names commands for Labvisor's guest OS; a Linux kernel takes --cmdline instead",
+                "--run은 Labvisor 게스트 OS에 줄 명령입니다. 리눅스 커널에는 대신 --cmdline을 주세요",
+            )
+            .get(lang)
+            .into(),
+        ));
+    }
+    if kind == KvmKind::Pvm {
+        let anyway = Text::new(
+            "booting it anyway: expect the decompressor's first message, then nothing.",
+            "그래도 부팅합니다: 압축 해제 코드의 첫 메시지가 나온 뒤에는 아무것도 나오지 않을 것입니다.",
+        );
+        output::errln!(
+            "labvisor: note: {} {} {}\nlabvisor: note: {}",
+            THIS_HOST_IS_PVM.get(lang),
+            vmm::host::PVM_EXPLANATION.get(lang),
+            vmm::host::PVM_LINUX_EXPLANATION.get(lang),
+            anyway.get(lang)
+        );
+    }
+
+    if !args.disks.is_empty() {
+        return Err(CliError::Usage(
+            Text::new(
+                "--disk works with Labvisor's guest OS; a Linux kernel would need virtio_mmio.device= on its command line, which vm run does not add yet",
+                "--disk는 Labvisor 게스트 OS와 함께 씁니다. 리눅스 커널은 명령줄에 virtio_mmio.device=가 필요한데 vm run은 아직 이를 넣지 않습니다",
+            )
+            .get(lang)
+            .into(),
+        ));
+    }
+    Ok(())
 }
 
 const THIS_HOST_IS_PVM: Text = Text::new(

@@ -261,31 +261,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     };
     mark("kernel_loaded");
 
-    let mut vcpus = Vec::new();
-    let mut stats_files = Vec::new();
-    for (index, entry) in loaded.entries.iter().enumerate() {
-        let index = index as u8;
-        let vcpu = vm
-            .create_vcpu(index.into())
-            .map_err(|e| VmmError::Host(format!("cannot create vCPU {index}: {e}")))?;
-        cpu::configure(&kvm, &vcpu, index, *entry)?;
-        stats_files.extend(open_kvm_stats(&vcpu));
-        vcpus.push((index, vcpu));
-    }
-    let decision = pvm::choose(
-        pvm::Request {
-            host: host_kvm,
-            asked: config.pvm_mode,
-            linux: loaded.linux,
-            pretend_absent: config.pretend_no_native_pvm,
-        },
-        &vcpus.iter().map(|(_, v)| v).collect::<Vec<_>>(),
-    )
-    .map_err(|why| {
-        VmmError::Host(format!(
-            "--pvm-mode native: this host cannot run the VM natively: {why}"
-        ))
-    })?;
+    let (vcpus, stats_files) = create_vcpus(&kvm, &vm, &loaded)?;
+    let decision = choose_cpu_mode(&config, host_kvm, &loaded, &vcpus)?;
     mark("vcpus_ready");
 
     let input: InputQueue = Arc::default();
@@ -293,26 +270,21 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let (events_tx, events) = mpsc::channel::<VmEvent>();
     let (disks, devices_in_slots) = disks::Attached::attach(config.disks, &events_tx)?;
     let (slots, nic) = fill_slots(devices_in_slots, config.net, &mem)?;
-    let devices = Arc::new(Devices::new(
-        {
-            let console = SerialConsole::new(sink, input.clone(), serial_irq);
-            // Only Labvisor's guest reads the line status just to wait for input.
-            if loaded.linux {
-                console
-            } else {
-                console.ending_with_input()
-            }
-        },
-        ControlDevice::new(
-            epoch,
-            loaded.entries.len() as u32,
-            config.mem_bytes,
-            decision.mode,
-        )
-        .panicking_at_mark(config.panic_at_mark),
-        slots,
-        mem.clone(),
-    ));
+    let console = SerialConsole::new(sink, input.clone(), serial_irq);
+    // Only Labvisor's guest reads the line status just to wait for input.
+    let console = if loaded.linux {
+        console
+    } else {
+        console.ending_with_input()
+    };
+    let control = ControlDevice::new(
+        epoch,
+        loaded.entries.len() as u32,
+        config.mem_bytes,
+        decision.mode,
+    )
+    .panicking_at_mark(config.panic_at_mark);
+    let devices = Arc::new(Devices::new(console, control, slots, mem.clone()));
     let exits = Arc::new(ExitCounts::default());
     let net = nic
         .map(|(backend, link, slot)| start_network(backend, link, &devices, slot))
@@ -336,11 +308,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let ending = wait_for_end(&events, config.timeout, &disks, net.as_ref());
     let console_dropped_bytes = devices.console.finish(CONSOLE_DRAIN);
 
-    let kvm_stats = sum_kvm_stats(&stats_files);
     let guest_resident = memory::resident_bytes(&mem);
-    let last_console_lines = devices.console.last_lines(12);
     let rss = memory::process_rss_bytes();
-    let marks = all_marks(vmm_marks, &devices.control);
     let report = VmReport {
         ending,
         host_kvm,
@@ -348,16 +317,16 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         not_native_because: decision.not_native.map(|why| why.to_string()),
         cpus: loaded.entries.len() as u8,
         mem_bytes: config.mem_bytes,
-        marks,
+        marks: all_marks(vmm_marks, &devices.control),
         dropped_marks: devices.control.dropped_marks(),
         exits: exits.snapshot(),
-        kvm_stats,
+        kvm_stats: sum_kvm_stats(&stats_files),
         unclaimed_accesses: devices.unclaimed_accesses(),
         ignored_accesses: devices.ignored_accesses(),
         vmm_rss_bytes: rss,
         guest_resident_bytes: guest_resident,
         vmm_overhead_bytes: rss.saturating_sub(guest_resident),
-        last_console_lines,
+        last_console_lines: devices.console.last_lines(12),
         console_dropped_bytes,
         disks: disks.into_reports(),
         net: net.map(|(handle, mac)| handle.finish(mac)),
@@ -520,6 +489,49 @@ fn wait_for_end(
 }
 
 /// The VMM's own boot marks, then the guest's as the control device timed them.
+/// The vCPUs, each with its index, and the KVM statistics files of those that have one.
+type Vcpus = (Vec<(u8, VcpuFd)>, Vec<std::fs::File>);
+
+/// One vCPU per entry point, configured for long mode, with its KVM statistics file.
+fn create_vcpus(kvm: &Kvm, vm: &VmFd, loaded: &boot::Loaded) -> Result<Vcpus, VmmError> {
+    let mut vcpus = Vec::new();
+    let mut stats_files = Vec::new();
+    for (index, entry) in loaded.entries.iter().enumerate() {
+        let index = index as u8;
+        let vcpu = vm
+            .create_vcpu(index.into())
+            .map_err(|e| VmmError::Host(format!("cannot create vCPU {index}: {e}")))?;
+        cpu::configure(kvm, &vcpu, index, *entry)?;
+        stats_files.extend(open_kvm_stats(&vcpu));
+        vcpus.push((index, vcpu));
+    }
+    Ok((vcpus, stats_files))
+}
+
+/// How the vCPUs will run on this host (pvm.rs), refusing `--pvm-mode native` where it
+/// cannot be had.
+fn choose_cpu_mode(
+    config: &VmConfig,
+    host_kvm: host::KvmKind,
+    loaded: &boot::Loaded,
+    vcpus: &[(u8, VcpuFd)],
+) -> Result<pvm::Decision, VmmError> {
+    pvm::choose(
+        pvm::Request {
+            host: host_kvm,
+            asked: config.pvm_mode,
+            linux: loaded.linux,
+            pretend_absent: config.pretend_no_native_pvm,
+        },
+        &vcpus.iter().map(|(_, v)| v).collect::<Vec<_>>(),
+    )
+    .map_err(|why| {
+        VmmError::Host(format!(
+            "--pvm-mode native: this host cannot run the VM natively: {why}"
+        ))
+    })
+}
+
 fn all_marks(vmm_marks: Vec<(&'static str, f64)>, control: &ControlDevice) -> Vec<MarkReport> {
     let guest = control.marks().into_iter().map(|m| MarkReport {
         name: mark_name(m.id),
