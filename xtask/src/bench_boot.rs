@@ -349,24 +349,7 @@ fn boot(vmm: &Vmm, labvisor: &Path, elf: &Path, workload: &str) -> Result<Sample
             })
         }
         VmmKind::Qemu => {
-            let mut cmd = Command::new("qemu-system-x86_64");
-            cmd.args([
-                "-M",
-                "microvm",
-                "-enable-kvm",
-                "-m",
-                "64",
-                "-nographic",
-                "-no-reboot",
-            ])
-            .arg("-kernel")
-            .arg(elf)
-            .args([
-                "-append",
-                workload,
-                "-device",
-                "isa-debug-exit,iobase=0xf4,iosize=0x04",
-            ]);
+            let mut cmd = qemu_microvm(elf, workload);
             let run = time_boot(&mut cmd, false)?;
             // isa-debug-exit turns the guest's status 0 into exit code (0 << 1) | 1.
             if run.code != Some(1) {
@@ -543,6 +526,27 @@ pub(crate) fn wait_with_timeout(
         }
         std::thread::sleep(Duration::from_micros(250));
     }
+}
+
+/// QEMU `-M microvm` booting our guest ELF under PVH with `append` as its command line (the
+/// workload), 64 MiB, no display, and `isa-debug-exit` so the guest's power-off status becomes
+/// QEMU's exit code (`status << 1 | 1`). The benches add their devices.
+pub(crate) fn qemu_microvm(elf: &Path, append: &str) -> Command {
+    let mut cmd = Command::new("qemu-system-x86_64");
+    cmd.args([
+        "-M",
+        "microvm",
+        "-enable-kvm",
+        "-m",
+        "64",
+        "-nographic",
+        "-no-reboot",
+    ])
+    .arg("-kernel")
+    .arg(elf)
+    .args(["-append", append])
+    .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"]);
+    cmd
 }
 
 /// Installs QEMU where it is missing. Debian ships qemu-system-x86 only together with a

@@ -190,23 +190,10 @@ fn vm_command(
                 .iter()
                 .map(|(host, guest)| format!(",hostfwd=tcp:127.0.0.1:{host}-:{guest}"))
                 .collect();
-            let mut c = Command::new("qemu-system-x86_64");
-            c.args([
-                "-M",
-                "microvm",
-                "-enable-kvm",
-                "-m",
-                "64",
-                "-nographic",
-                "-no-reboot",
-            ])
-            .arg("-kernel")
-            .arg(elf)
-            .args(["-append", SERVICES])
-            .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
-            .args(["-global", "virtio-mmio.force-legacy=false"])
-            .args(["-netdev", &format!("user,id=n0{hostfwd}")])
-            .args(["-device", "virtio-net-device,netdev=n0"]);
+            let mut c = crate::bench_boot::qemu_microvm(elf, SERVICES);
+            c.args(["-global", "virtio-mmio.force-legacy=false"])
+                .args(["-netdev", &format!("user,id=n0{hostfwd}")])
+                .args(["-device", "virtio-net-device,netdev=n0"]);
             c
         }
         Vmm::LabvisorNative | Vmm::LabvisorEmulated => {

@@ -299,28 +299,15 @@ fn time_workload(
 ) -> Result<f64> {
     let mut cmd = match vmm {
         Vmm::Qemu => {
-            let mut c = Command::new("qemu-system-x86_64");
-            c.args([
-                "-M",
-                "microvm",
-                "-enable-kvm",
-                "-m",
-                "64",
-                "-nographic",
-                "-no-reboot",
-            ])
-            .arg("-kernel")
-            .arg(elf)
-            .args(["-append", workload])
-            .args(["-device", "isa-debug-exit,iobase=0xf4,iosize=0x04"])
-            .args(["-global", "virtio-mmio.force-legacy=false"])
-            .arg("-drive")
-            .arg(format!(
-                "id=d0,file={},format={},if=none,cache=writeback",
-                image.display(),
-                row.format
-            ))
-            .args(["-device", "virtio-blk-device,drive=d0"]);
+            let mut c = crate::bench_boot::qemu_microvm(elf, workload);
+            c.args(["-global", "virtio-mmio.force-legacy=false"])
+                .arg("-drive")
+                .arg(format!(
+                    "id=d0,file={},format={},if=none,cache=writeback",
+                    image.display(),
+                    row.format
+                ))
+                .args(["-device", "virtio-blk-device,drive=d0"]);
             c
         }
         Vmm::LabvisorNative | Vmm::LabvisorEmulated => {
