@@ -231,37 +231,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
         Callback::from(move |_: MouseEvent| on_input.emit(solution.clone()))
     };
     let input_id = format!("lv-ex-{}-{}", props.lesson, ex.id);
-    let input = match &ex.spec {
-        Spec::Choice { options, .. } => html! {
-            <fieldset class="lv-choices">
-                <legend class="lv-sr">{ ANSWER.get(lang) }</legend>
-                { for options.iter().map(|o| {
-                    let value = o.id.clone();
-                    let on_input = on_input.clone();
-                    html! {
-                        <label class="lv-choice">
-                            <input type="radio" name={input_id.clone()} value={o.id.clone()} checked={draft == o.id}
-                                onchange={Callback::from(move |_: Event| on_input.emit(value.clone()))} />
-                            <span>{ match lang { Lang::En => o.en.clone(), Lang::Ko => o.ko.clone() } }</span>
-                        </label>
-                    }
-                }) }
-            </fieldset>
-        },
-        _ if answer_kind(ex) => {
-            let on_input = on_input.clone();
-            html! {
-                <>
-                <label class="lv-label" for={input_id.clone()}>{ ANSWER.get(lang) }</label>
-                <input id={input_id.clone()} class="lv-input lv-mono lv-answer" value={draft.clone()} spellcheck="false" autocomplete="off"
-                    oninput={Callback::from(move |e: InputEvent| on_input.emit(input_value(&e)))} />
-                </>
-            }
-        }
-        _ => html! {
-            <crate::editor::ActionEditor spec={ex.spec.clone()} id={input_id.clone()} draft={draft.clone()} on_change={on_input.clone()} />
-        },
-    };
+    let input = answer_input(lang, ex, &input_id, &draft, &on_input);
     html! {
         <section class={classes!("lv-panel", "lv-exercise", done.then_some("lv-exercise-done"), props.open.then_some("lv-exercise-focus"))}
             id={format!("exercise-{}", props.index + 1)} aria-labelledby={format!("{input_id}-title")}>
@@ -270,14 +240,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 if done { <span class="lv-badge lv-badge-done">{ "✓ " }{ crate::text::DONE.get(lang) }</span> }
             </h2>
             <p>{ inline(ex.prompt.get(lang)) }</p>
-            if !ex.setup.is_empty() {
-                <div class="lv-setup">
-                    <p class="lv-muted">{ AS_FOUND.get(lang) }</p>
-                    <ol class="lv-setup-steps">
-                        { for ex.setup.iter().map(|step| html! { <li>{ crate::editor::sentence(lang, step) }</li> }) }
-                    </ol>
-                </div>
-            }
+            { setup_steps(lang, ex) }
             { input }
             <div class="lv-row lv-exercise-actions">
                 <button class="lv-button" onclick={check}>{ CHECK.get(lang) }</button>
@@ -299,6 +262,62 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 </ul>
             }
         </section>
+    }
+}
+
+/// Where the learner answers: choices, a text field, or the step editor, by the exercise's kind.
+fn answer_input(
+    lang: Lang,
+    ex: &Exercise,
+    input_id: &str,
+    draft: &str,
+    on_input: &Callback<String>,
+) -> Html {
+    match &ex.spec {
+        Spec::Choice { options, .. } => html! {
+            <fieldset class="lv-choices">
+                <legend class="lv-sr">{ ANSWER.get(lang) }</legend>
+                { for options.iter().map(|o| {
+                    let value = o.id.clone();
+                    let on_input = on_input.clone();
+                    html! {
+                        <label class="lv-choice">
+                            <input type="radio" name={input_id.to_string()} value={o.id.clone()} checked={*draft == o.id}
+                                onchange={Callback::from(move |_: Event| on_input.emit(value.clone()))} />
+                            <span>{ match lang { Lang::En => o.en.clone(), Lang::Ko => o.ko.clone() } }</span>
+                        </label>
+                    }
+                }) }
+            </fieldset>
+        },
+        _ if answer_kind(ex) => {
+            let on_input = on_input.clone();
+            html! {
+                <>
+                <label class="lv-label" for={input_id.to_string()}>{ ANSWER.get(lang) }</label>
+                <input id={input_id.to_string()} class="lv-input lv-mono lv-answer" value={draft.to_string()} spellcheck="false" autocomplete="off"
+                    oninput={Callback::from(move |e: InputEvent| on_input.emit(input_value(&e)))} />
+                </>
+            }
+        }
+        _ => html! {
+            <crate::editor::ActionEditor spec={ex.spec.clone()} id={input_id.to_string()} draft={draft.to_string()} on_change={on_input.clone()} />
+        },
+    }
+}
+
+/// The steps that broke a troubleshooting exercise's lab, "as found".
+fn setup_steps(lang: Lang, ex: &Exercise) -> Html {
+    if ex.setup.is_empty() {
+        return html! {};
+    }
+    html! {
+        <div class="lv-setup">
+            <p class="lv-muted">{ AS_FOUND.get(lang) }</p>
+            <ol class="lv-setup-steps">
+                { for ex.setup.iter().map(|step| html! { <li>{ crate::editor::sentence(lang, step) }</li> }) }
+            </ol>
+        </div>
     }
 }
 

@@ -448,47 +448,8 @@ fn HostSsd() -> Html {
                 }) }
                 <button class="lv-button" onclick={create}>{ CREATE.get(lang) }</button>
             </div>
-            <div class="lv-table-wrap" tabindex="0">
-                <table class="lv-table lv-ssd-plan">
-                    <thead><tr>
-                        <th scope="col"><span class="lv-sr">{ DISK.get(lang) }</span></th>
-                        <th scope="col">{ NOW.get(lang) }</th>
-                        <th scope="col">{ WHEN_FULL.get(lang) }</th>
-                    </tr></thead>
-                    <tbody>
-                        { for exact.disks.iter().enumerate().map(|(i, d)| html! {
-                            <tr><th scope="row">{ vm_label(i) }</th>
-                                <td class="lv-mono">{ ByteSize(d.at_creation).to_string() }</td>
-                                <td class="lv-mono">{ ByteSize(d.when_full).to_string() }</td></tr>
-                        }) }
-                        <tr><th scope="row">{ TOTAL.get(lang) }</th>
-                            <td class="lv-mono">{ format!("{} {}", ByteSize(exact.at_creation), fits(lang, exact.fits_at_creation)) }</td>
-                            <td class="lv-mono">{ format!("{} {}", ByteSize(exact.when_full), fits(lang, exact.fits_when_full)) }</td></tr>
-                    </tbody>
-                </table>
-            </div>
-            <p class="lv-ssd-ratio">{ format!("{}: {} / {} = {:.2}", OVERCOMMIT.get(lang),
-                ByteSize(exact.provisioned), ByteSize(exact.capacity), exact.overcommit_ratio) }</p>
-            if !exact.fits_when_full {
-                <p class="lv-note lv-ssd-short">{ format!("{} {}", SHORT_BY.get(lang), ByteSize(exact.when_full.saturating_sub(exact.capacity))) }</p>
-            }
-            <figure class="lv-bar-figure">
-                <figcaption class="lv-bar-caption">
-                    <span>{ GAUGE.get(lang) }</span>
-                    <span class="lv-ssd-used">{ format!("{:.1} %", percent(capacity - free, capacity)) }</span>
-                </figcaption>
-                <div class="lv-bar" role="img" aria-label={format!("{}: VM 1 {:.1} %, VM 2 {:.1} %, {} {:.1} %",
-                    GAUGE.get(lang), percent(used[0], capacity), percent(used[1], capacity), FREE_SPACE.get(lang), percent(free, capacity))}>
-                    <div class="lv-seg lv-seg-vm" style={format!("width: {:.2}%", percent(used[0], capacity))}></div>
-                    <div class="lv-seg lv-seg-reserve" style={format!("width: {:.2}%", percent(used[1], capacity))}></div>
-                    <div class="lv-seg lv-seg-free" style={format!("width: {:.2}%", percent(free, capacity))}></div>
-                </div>
-            </figure>
-            <ul class="lv-legend">
-                <li><span class="lv-swatch lv-swatch-vm"></span>{ "VM 1" }</li>
-                <li><span class="lv-swatch lv-swatch-reserve"></span>{ "VM 2" }</li>
-                <li><span class="lv-swatch lv-swatch-free"></span>{ FREE_SPACE.get(lang) }</li>
-            </ul>
+            { plan_table(lang, &exact) }
+            { gauge(lang, used, free, capacity) }
             <p class="lv-muted lv-note">{ SCALE_NOTE.get(lang) }</p>
             if created {
                 <div class="lv-row">
@@ -505,6 +466,65 @@ fn HostSsd() -> Html {
                     vm_label(VM_NAMES.iter().position(|n| *n == disk).unwrap_or(0)), IO_ERROR.get(lang)) }</p>
             }
         </section>
+    }
+}
+
+/// What the two disks take now and when full, the overcommit ratio, and how far short the SSD
+/// falls.
+fn plan_table(lang: Lang, exact: &labvisor_core::disk::pool::Plan) -> Html {
+    let vm_label = |i: usize| format!("VM {}", i + 1);
+    html! {
+        <>
+        <div class="lv-table-wrap" tabindex="0">
+            <table class="lv-table lv-ssd-plan">
+                <thead><tr>
+                    <th scope="col"><span class="lv-sr">{ DISK.get(lang) }</span></th>
+                    <th scope="col">{ NOW.get(lang) }</th>
+                    <th scope="col">{ WHEN_FULL.get(lang) }</th>
+                </tr></thead>
+                <tbody>
+                    { for exact.disks.iter().enumerate().map(|(i, d)| html! {
+                        <tr><th scope="row">{ vm_label(i) }</th>
+                            <td class="lv-mono">{ ByteSize(d.at_creation).to_string() }</td>
+                            <td class="lv-mono">{ ByteSize(d.when_full).to_string() }</td></tr>
+                    }) }
+                    <tr><th scope="row">{ TOTAL.get(lang) }</th>
+                        <td class="lv-mono">{ format!("{} {}", ByteSize(exact.at_creation), fits(lang, exact.fits_at_creation)) }</td>
+                        <td class="lv-mono">{ format!("{} {}", ByteSize(exact.when_full), fits(lang, exact.fits_when_full)) }</td></tr>
+                </tbody>
+            </table>
+        </div>
+        <p class="lv-ssd-ratio">{ format!("{}: {} / {} = {:.2}", OVERCOMMIT.get(lang),
+            ByteSize(exact.provisioned), ByteSize(exact.capacity), exact.overcommit_ratio) }</p>
+        if !exact.fits_when_full {
+            <p class="lv-note lv-ssd-short">{ format!("{} {}", SHORT_BY.get(lang), ByteSize(exact.when_full.saturating_sub(exact.capacity))) }</p>
+        }
+        </>
+    }
+}
+
+/// The SSD as a bar: each VM's share and the free space, with its legend.
+fn gauge(lang: Lang, used: [u64; 2], free: u64, capacity: u64) -> Html {
+    html! {
+        <>
+        <figure class="lv-bar-figure">
+            <figcaption class="lv-bar-caption">
+                <span>{ GAUGE.get(lang) }</span>
+                <span class="lv-ssd-used">{ format!("{:.1} %", percent(capacity - free, capacity)) }</span>
+            </figcaption>
+            <div class="lv-bar" role="img" aria-label={format!("{}: VM 1 {:.1} %, VM 2 {:.1} %, {} {:.1} %",
+                GAUGE.get(lang), percent(used[0], capacity), percent(used[1], capacity), FREE_SPACE.get(lang), percent(free, capacity))}>
+                <div class="lv-seg lv-seg-vm" style={format!("width: {:.2}%", percent(used[0], capacity))}></div>
+                <div class="lv-seg lv-seg-reserve" style={format!("width: {:.2}%", percent(used[1], capacity))}></div>
+                <div class="lv-seg lv-seg-free" style={format!("width: {:.2}%", percent(free, capacity))}></div>
+            </div>
+        </figure>
+        <ul class="lv-legend">
+            <li><span class="lv-swatch lv-swatch-vm"></span>{ "VM 1" }</li>
+            <li><span class="lv-swatch lv-swatch-reserve"></span>{ "VM 2" }</li>
+            <li><span class="lv-swatch lv-swatch-free"></span>{ FREE_SPACE.get(lang) }</li>
+        </ul>
+        </>
     }
 }
 
