@@ -244,7 +244,7 @@ scenario('network lab: a forwarding rule typed by the learner lets a packet reac
   // In Korean too.
   await page.getByRole('button', { name: '한국어' }).click();
   await page.getByRole('button', { name: '규칙 추가' }).click();
-  await page.locator('#lv-net-feedback', { hasText: '이미 규칙 "tcp2222"' }).waitFor();
+  await page.locator('#lv-net-feedback', { hasText: '이미 다른 규칙에서 포워딩하고 있습니다: "tcp2222"' }).waitFor();
   await page.getByRole('button', { name: 'EN' }).click();
   // QEMU syntax, then a packet to the new host port.
   await rule.fill('tcp::8080-:22');
