@@ -12,15 +12,7 @@ use std::time::Duration;
 
 mod common;
 
-use common::{kvm_available, read_until, spawn, text, vm_json, wait_or_kill};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+use common::{free_port, kvm_available, read_until, spawn, text, vm_json, wait_or_kill};
 
 /// An HTTP/1.0 server for one request; returns the port it listens on and, when done, the
 /// port the client came from.

@@ -14,20 +14,9 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{kvm_available, text, wait_or_kill};
+use common::{free_port, kvm_available, qemu_available, text, wait_or_kill};
 
 const PAGE: &str = "a page served on the host's loopback\n";
-
-fn qemu_available() -> bool {
-    let found = Command::new("qemu-system-x86_64")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        println!("SKIP: qemu-system-x86_64 is not installed");
-    }
-    found
-}
 
 /// Serves [`PAGE`] to every connection on 127.0.0.1, one request each; returns the port.
 fn serve_page() -> u16 {
@@ -53,14 +42,6 @@ fn serve_page() -> u16 {
         }
     });
     port
-}
-
-/// A loopback port nobody listens on right now, for QEMU's forward.
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a loopback port")
-        .port()
 }
 
 /// Reads from `stream` until `needle` has arrived (or 60 s pass); returns all that came.

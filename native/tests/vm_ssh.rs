@@ -9,7 +9,6 @@
 mod common;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -17,14 +16,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use common::ssh::{self, Client};
-use common::{kvm_available, text, wait_or_kill};
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a loopback port")
-        .port()
-}
+use common::{free_port, kvm_available, text, wait_or_kill};
 
 /// `labvisor vm run --ssh` with its data directory in `data`; stdin stays open (the
 /// console's shell waits on it) until the VM is dropped or powered off.

@@ -11,32 +11,13 @@
 mod common;
 
 use std::io::Read;
-use std::net::TcpListener;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use common::ssh::{self, Client};
-use common::{kvm_available, text, wait_or_kill};
-
-fn qemu_available() -> bool {
-    let found = Command::new("qemu-system-x86_64")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        println!("SKIP: qemu-system-x86_64 is not installed");
-    }
-    found
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a loopback port")
-        .port()
-}
+use common::{free_port, kvm_available, qemu_available, text, wait_or_kill};
 
 /// QEMU running the guest with port 22 forwarded from 127.0.0.1:`port`, its console
 /// collected as it comes.

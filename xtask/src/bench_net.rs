@@ -69,21 +69,8 @@ const SERVICES: &str = "serve discard 9; serve chargen 19; serve echo 7";
 
 fn end_to_end(args: &Args) -> Result<()> {
     let (labvisor, elf, hash) = crate::bench_boot::build_vmm_and_guest()?;
-    let pvm = Path::new("/sys/module/kvm_pvm").exists();
-    let mut vmms = vec![Vmm::LabvisorNative];
-    if pvm {
-        vmms.push(Vmm::LabvisorEmulated);
-    }
-    let qemu_missing = if args.no_qemu {
-        Some("skipped (--no-qemu)".to_string())
-    } else {
-        crate::bench_boot::ensure_qemu()
-            .err()
-            .map(|e| format!("not available: {e:#}"))
-    };
-    if qemu_missing.is_none() {
-        vmms.push(Vmm::Qemu);
-    }
+    let (vmms, qemu_missing) = crate::bench_vm_disk::vmms_here(args.no_qemu);
+    let pvm = vmms.contains(&Vmm::LabvisorEmulated);
     let mut results = Vec::new();
     for &vmm in &vmms {
         let figures = measure(vmm, &labvisor, &elf, args.seconds)

@@ -44,6 +44,26 @@ pub(crate) enum Vmm {
     Qemu,
 }
 
+/// The VMMs this host can compare: labvisor natively, emulated too on a PVM host, and QEMU
+/// unless skipped or impossible to install (then the reason comes back instead).
+pub(crate) fn vmms_here(no_qemu: bool) -> (Vec<Vmm>, Option<String>) {
+    let mut vmms = vec![Vmm::LabvisorNative];
+    if std::path::Path::new("/sys/module/kvm_pvm").exists() {
+        vmms.push(Vmm::LabvisorEmulated);
+    }
+    let qemu_missing = if no_qemu {
+        Some("skipped (--no-qemu)".to_string())
+    } else {
+        crate::bench_boot::ensure_qemu()
+            .err()
+            .map(|e| format!("not available: {e:#}"))
+    };
+    if qemu_missing.is_none() {
+        vmms.push(Vmm::Qemu);
+    }
+    (vmms, qemu_missing)
+}
+
 impl Vmm {
     pub(crate) fn name(self, pvm: bool) -> &'static str {
         match (self, pvm) {
@@ -167,21 +187,8 @@ pub fn run(args: Args) -> Result<()> {
         bail!("--runs must be at least 1");
     }
     let (labvisor, elf, hash) = crate::bench_boot::build_vmm_and_guest()?;
-    let pvm = std::path::Path::new("/sys/module/kvm_pvm").exists();
-    let mut vmms = vec![Vmm::LabvisorNative];
-    if pvm {
-        vmms.push(Vmm::LabvisorEmulated);
-    }
-    let qemu_missing = if args.no_qemu {
-        Some("skipped (--no-qemu)".to_string())
-    } else {
-        crate::bench_boot::ensure_qemu()
-            .err()
-            .map(|e| format!("not available: {e:#}"))
-    };
-    if qemu_missing.is_none() {
-        vmms.push(Vmm::Qemu);
-    }
+    let (vmms, qemu_missing) = vmms_here(args.no_qemu);
+    let pvm = vmms.contains(&Vmm::LabvisorEmulated);
     let dir = sh::workspace_root().join("target/bench-vm-disk");
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;

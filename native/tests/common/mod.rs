@@ -8,6 +8,26 @@ use std::io::{Read, Write};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+/// A port on 127.0.0.1 that was free a moment ago (bound to port 0 and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a loopback port")
+        .port()
+}
+
+/// Whether QEMU is installed (`cargo xtask test` installs it); says `SKIP:` when it is not.
+pub fn qemu_available() -> bool {
+    let found = Command::new("qemu-system-x86_64")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        println!("SKIP: qemu-system-x86_64 is not installed");
+    }
+    found
+}
+
 /// Whether `/dev/kvm` exists; says `SKIP:` when it does not.
 pub fn kvm_available() -> bool {
     if std::path::Path::new("/dev/kvm").exists() {
