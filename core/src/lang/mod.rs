@@ -1,4 +1,9 @@
 //! The two languages Labvisor speaks, and text written in both.
+//!
+//! [`particle`] chooses Korean particles by the sound of the word before them, so no sentence
+//! has to write both forms.
+
+pub mod particle;
 
 use serde::{Deserialize, Serialize};
 
