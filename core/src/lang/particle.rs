@@ -155,23 +155,24 @@ pub fn final_sound(word: &str) -> FinalSound {
         return sound;
     }
     if last.is_ascii_digit() {
-        let digits: &str = {
-            let start = word
-                .rfind(|c: char| !c.is_ascii_digit())
-                .map_or(0, |i| i + 1);
-            &word[start..]
-        };
-        return number_final(digits);
+        return number_final(trailing(word, |c| c.is_ascii_digit()));
     }
     if last.is_ascii_alphabetic() {
-        let start = word
-            .rfind(|c: char| !c.is_ascii_alphanumeric())
-            .map_or(0, |i| i + 1);
-        let token = &word[start..];
+        let token = trailing(word, |c| c.is_ascii_alphanumeric());
         let letters = token.trim_start_matches(|c: char| c.is_ascii_digit());
         return latin_final(letters);
     }
     FinalSound::Vowel
+}
+
+/// The longest end of `word` whose characters all satisfy `keep`.
+fn trailing(word: &str, keep: impl Fn(char) -> bool) -> &str {
+    let start = word
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !keep(c))
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    &word[start..]
 }
 
 fn is_closing(c: char) -> bool {
