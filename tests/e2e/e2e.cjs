@@ -708,6 +708,13 @@ scenario('the embed example mounts its labs', async (ctx) => {
   assert.deepEqual(page.errors, []);
 });
 
+// ---------------------------------------------------------------- scenarios in their own files
+// Every other `*.cjs` file here exports `function (api)` that registers its scenarios with
+// `api.scenario(name, fn)` and may use the helpers above.
+for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.cjs') && f !== 'e2e.cjs').sort()) {
+  require(path.join(__dirname, file))({ scenario, open, shot, noErrors, h1, assert, BASE, OUT });
+}
+
 // ---------------------------------------------------------------- runner
 (async () => {
   const flags = (process.env.LABVISOR_CHROMIUM_FLAGS || '').split(' ').filter(Boolean);
