@@ -375,6 +375,51 @@ fn a_panic_in_a_vmm_thread_ends_the_vm_with_its_message() {
 }
 
 #[test]
+fn a_system_call_outside_the_sandbox_stops_the_vm_and_names_the_call() {
+    if !kvm_available() {
+        return;
+    }
+    // The seam makes vcpu0 open a socket at the banner (mark 2), as device code a guest took
+    // over might; the other vCPU keeps running, so only the sandbox's report ends the VM.
+    let mut child = common::spawn_without_input(&[
+        "vm",
+        "run",
+        "--cpus",
+        "2",
+        "--socket-at-mark",
+        "2",
+        "--run",
+        "poweroff 3",
+    ]);
+    let status = wait_or_kill(&mut child, std::time::Duration::from_secs(60));
+    let out = child.wait_with_output().expect("output");
+    let stderr = text(&out.stderr);
+    assert_eq!(status, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the VMM's vcpu0 thread made the system call `socket`")
+            && stderr.contains("--no-seccomp"),
+        "{stderr}"
+    );
+
+    // Without the sandbox the same socket is just opened and closed: the guest powers off.
+    let out = labvisor(
+        &[
+            "vm",
+            "run",
+            "--no-seccomp",
+            "--socket-at-mark",
+            "2",
+            "--run",
+            "poweroff 3",
+            "--timeout",
+            "30s",
+        ],
+        "",
+    );
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+}
+
+#[test]
 fn a_terminal_that_stops_reading_does_not_stall_the_guest() {
     if !kvm_available() {
         return;

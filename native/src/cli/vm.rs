@@ -90,12 +90,23 @@ pub struct RunArgs {
     pub net: super::vm_net::NetArgs,
     #[command(flatten)]
     pub ssh: super::vm_ssh::SshArgs,
+    /// Run the VMM without its sandbox. By default every VMM thread (each vCPU, the network,
+    /// the console) is confined by a seccomp filter to the system calls its job needs, so that
+    /// a guest that takes over a vCPU's device code still cannot open files, start programs or
+    /// open sockets; a call outside the filter stops the VM and names the call. Turn it off
+    /// only to debug such a stop (docs/security.md lists each thread's calls).
+    #[arg(long)]
+    pub no_seccomp: bool,
     /// Test seam: act as if this host's PVM had no native opt-in.
     #[arg(long, hide = true)]
     pub pretend_no_native_pvm: bool,
     /// Test seam: a VMM thread panics when the guest records this boot mark.
     #[arg(long, hide = true, value_name = "MARK")]
     pub panic_at_mark: Option<u32>,
+    /// Test seam: a vCPU thread opens a socket (which its seccomp filter forbids) when the
+    /// guest records this boot mark.
+    #[arg(long, hide = true, value_name = "MARK")]
+    pub socket_at_mark: Option<u32>,
 }
 
 /// Runs `labvisor vm …`.
@@ -164,13 +175,15 @@ fn run_vm(args: RunArgs, global: &Global) -> CliResult {
         pvm_mode: args.pvm_mode,
         pretend_no_native_pvm: args.pretend_no_native_pvm,
         panic_at_mark: args.panic_at_mark,
+        socket_at_mark: args.socket_at_mark,
+        seccomp: !args.no_seccomp,
         disks,
         net,
         ssh_keys: ssh.map(|ssh| ssh.keys),
     };
     let report = vmm::run(config).map_err(|e| match e {
         vmm::VmmError::Config(msg) => CliError::Usage(msg),
-        vmm::VmmError::Host(msg) => CliError::Runtime(msg),
+        vmm::VmmError::Host(msg) | vmm::VmmError::Sandbox(msg) => CliError::Runtime(msg),
     })?;
     if global.json {
         output::print_json(&report)?;

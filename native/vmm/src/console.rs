@@ -68,6 +68,7 @@ impl Drop for RawTerminal {
 pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
     let interactive = std::io::stdin().is_terminal();
     let _ = std::thread::Builder::new().name("stdin".into()).spawn(move || {
+        crate::seccomp::confine_thread(crate::seccomp::Role::Stdin);
         let mut stdin = std::io::stdin();
         let mut buf = [0u8; 256];
         let mut escape = false;
@@ -168,6 +169,7 @@ impl TerminalWriter {
         let spawned = std::thread::Builder::new()
             .name("console-out".into())
             .spawn(move || {
+                crate::seccomp::confine_thread(crate::seccomp::Role::ConsoleOut);
                 let (lock, wake) = &*shared;
                 loop {
                     let batch = {

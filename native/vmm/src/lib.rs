@@ -19,6 +19,8 @@
 //! - [`host`]: what kind of KVM this host has (hardware-assisted or PVM).
 //! - [`pvm`]: on this host's PVM build, switching vCPUs from instruction emulation to native
 //!   execution.
+//! - [`seccomp`]: the sandbox: each thread's system-call allowlist, installed before the guest
+//!   runs.
 //!
 //! Each vCPU runs in its own thread; exits that end the VM (power-off, reset, guest fault,
 //! failure, a panic in a VMM thread) are sent to the thread that called [`run`], which also
@@ -38,6 +40,7 @@ pub mod layout;
 pub mod memory;
 pub mod netback;
 pub mod pvm;
+pub mod seccomp;
 
 use std::collections::BTreeMap;
 use std::panic::AssertUnwindSafe;
@@ -69,6 +72,10 @@ pub enum VmmError {
     /// The host refused (no /dev/kvm, an ioctl failed…).
     #[error("{0}")]
     Host(String),
+    /// The sandbox stopped the VM: a thread made a system call outside its filter, or could
+    /// not install it.
+    #[error("{0}")]
+    Sandbox(String),
 }
 
 /// What to boot and how.
@@ -92,6 +99,11 @@ pub struct VmConfig<'a> {
     /// Test seam: the control device panics when the guest records this boot mark, standing
     /// for a bug in device code.
     pub panic_at_mark: Option<u32>,
+    /// Test seam: a vCPU thread opens a socket, which its filter forbids, when the guest
+    /// records this boot mark.
+    pub socket_at_mark: Option<u32>,
+    /// Confine each VMM thread to the system calls it needs ([`seccomp`]); off only to debug.
+    pub seccomp: bool,
     /// Disks, in virtio-mmio slot order (the first is slot 0).
     pub disks: Vec<Disk>,
     /// A network card on the user-mode NAT, in the slot after the disks; its forwards are
@@ -232,6 +244,9 @@ impl ExitCounts {
 /// stays mapped until the process exits.
 pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let epoch = Instant::now();
+    if config.seccomp {
+        seccomp::enable().map_err(|e| VmmError::Host(e.to_string()))?;
+    }
     let host_kvm = host::kvm_kind();
     let mut vmm_marks = vec![("vmm_start", 0.0)];
     let mut mark = |name: &'static str| vmm_marks.push((name, epoch.elapsed().as_secs_f64() * 1e3));
@@ -283,7 +298,8 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         config.mem_bytes,
         decision.mode,
     )
-    .panicking_at_mark(config.panic_at_mark);
+    .panicking_at_mark(config.panic_at_mark)
+    .opening_a_socket_at_mark(config.socket_at_mark);
     let devices = Arc::new(Devices::new(console, control, slots, mem.clone()));
     let exits = Arc::new(ExitCounts::default());
     let net = nic
@@ -304,8 +320,10 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
         )?;
     }
     drop(events_tx);
+    seccomp::confine(seccomp::Role::Vmm).map_err(|e| VmmError::Sandbox(e.to_string()))?;
 
-    let ending = wait_for_end(&events, config.timeout, &disks, net.as_ref());
+    let ending =
+        wait_for_end(&events, config.timeout, &disks, net.as_ref()).map_err(VmmError::Sandbox)?;
     let console_dropped_bytes = devices.console.finish(CONSOLE_DRAIN);
 
     let guest_resident = memory::resident_bytes(&mem);
@@ -367,6 +385,12 @@ fn spawn_vcpu(
         .name(format!("vcpu{index}"))
         .spawn(move || {
             let ending = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                if let Err(e) = seccomp::confine(seccomp::Role::Vcpu) {
+                    return Ending::Crashed {
+                        cpu: index,
+                        reason: e.to_string(),
+                    };
+                }
                 run_vcpu(index, vcpu, &devices, &exits)
             }))
             .unwrap_or_else(|panic| Ending::VmmPanic {
@@ -445,40 +469,50 @@ fn show_nat(net: Option<&(netback::NetHandle, [u8; 6])>) {
     let _ = write!(err, "\r\n{}", text.replace('\n', "\r\n"));
 }
 
+/// How often the thread running the VM looks for a sandbox violation: a trapped thread
+/// cannot send an event, so the wait for one is cut into slices this long.
+const SANDBOX_CHECK: Duration = Duration::from_millis(100);
+
 /// Waits for the event that ends the VM, or the timeout, answering the console's requests
-/// about disks and the network on the way.
+/// about disks and the network on the way. A sandbox violation stops the wait with its
+/// explanation: the thread that made it is parked, maybe holding a device's lock, so nothing
+/// that could wait on it may run after.
 fn wait_for_end(
     events: &mpsc::Receiver<VmEvent>,
     timeout: Option<Duration>,
     disks: &disks::Attached,
     net: Option<&(netback::NetHandle, [u8; 6])>,
-) -> Ending {
+) -> Result<Ending, String> {
     let deadline = timeout.map(|t| (Instant::now() + t, t));
     loop {
-        let event = match deadline {
+        if let Some(why) = seccomp::stopped_because() {
+            return Err(why);
+        }
+        let slice = match deadline {
             Some((at, t)) => {
-                match events.recv_timeout(at.saturating_duration_since(Instant::now())) {
-                    Ok(e) => e,
-                    Err(_) => {
-                        return Ending::Timeout {
-                            after_ms: t.as_millis() as u64,
-                        }
-                    }
+                let left = at.saturating_duration_since(Instant::now());
+                if left.is_zero() {
+                    return Ok(Ending::Timeout {
+                        after_ms: t.as_millis() as u64,
+                    });
                 }
+                left.min(SANDBOX_CHECK)
             }
-            None => match events.recv() {
-                Ok(e) => e,
-                Err(_) => {
-                    return Ending::Crashed {
-                        cpu: 0,
-                        reason: "every vCPU thread ended without a reason".into(),
-                    }
-                }
-            },
+            None => SANDBOX_CHECK,
+        };
+        let event = match events.recv_timeout(slice) {
+            Ok(event) => event,
+            Err(mpsc::RecvTimeoutError::Timeout) => continue,
+            Err(mpsc::RecvTimeoutError::Disconnected) => {
+                return Ok(Ending::Crashed {
+                    cpu: 0,
+                    reason: "every vCPU thread ended without a reason".into(),
+                })
+            }
         };
         match event {
-            VmEvent::Ended(e) => return e,
-            VmEvent::ConsoleQuit => return Ending::ConsoleQuit,
+            VmEvent::Ended(e) => return Ok(e),
+            VmEvent::ConsoleQuit => return Ok(Ending::ConsoleQuit),
             VmEvent::ShowDisks => disks.show_usage(),
             VmEvent::ShowNat => show_nat(net),
             VmEvent::Resume => disks.resume(),

@@ -67,6 +67,7 @@ pub struct ControlDevice {
     mem_bytes: u64,
     cpu_mode: CpuMode,
     panic_at_mark: Option<u32>,
+    socket_at_mark: Option<u32>,
     marks: Mutex<Vec<Mark>>,
     dropped_marks: AtomicU64,
     ignored: AtomicU64,
@@ -81,6 +82,7 @@ impl ControlDevice {
             mem_bytes,
             cpu_mode,
             panic_at_mark: None,
+            socket_at_mark: None,
             marks: Mutex::new(Vec::new()),
             dropped_marks: AtomicU64::new(0),
             ignored: AtomicU64::new(0),
@@ -92,6 +94,16 @@ impl ControlDevice {
     pub fn panicking_at_mark(self, mark: Option<u32>) -> ControlDevice {
         ControlDevice {
             panic_at_mark: mark,
+            ..self
+        }
+    }
+
+    /// Test seam: open a socket when the guest records boot mark `mark`, a system call the
+    /// vCPU's seccomp filter forbids, as device code taken over by a guest might; tests check
+    /// that the sandbox stops the VM and names the call.
+    pub fn opening_a_socket_at_mark(self, mark: Option<u32>) -> ControlDevice {
+        ControlDevice {
+            socket_at_mark: mark,
             ..self
         }
     }
@@ -147,6 +159,10 @@ impl ControlDevice {
         let value = u32::from_le_bytes(word);
         match offset {
             REG_MARK => {
+                if self.socket_at_mark == Some(value) {
+                    // Bound to loopback, never used: only the system call matters.
+                    drop(std::net::UdpSocket::bind("127.0.0.1:0"));
+                }
                 if self.panic_at_mark == Some(value) {
                     panic!(
                         "control device: panicking at boot mark {value}, as the test seam asked"

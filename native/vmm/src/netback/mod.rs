@@ -267,7 +267,10 @@ impl NetBackend {
         };
         let thread = std::thread::Builder::new()
             .name("net".into())
-            .spawn(move || backend.run())
+            .spawn(move || {
+                crate::seccomp::confine_thread(crate::seccomp::Role::Net);
+                backend.run()
+            })
             .map_err(NetError::Start)?;
         Ok(NetHandle {
             waker,
