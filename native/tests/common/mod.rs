@@ -122,3 +122,66 @@ pub fn fnv1a(bytes: impl Iterator<Item = u8>) -> String {
     });
     format!("fnv1a64 {hash:#018x}")
 }
+
+/// A small tmpfs a test mounts (as root) and unmounts, so a full host disk is simulated
+/// without ever filling the real one. `None`, after a `SKIP:` line naming `what`, where it
+/// cannot be mounted.
+pub struct SmallFilesystem(pub std::path::PathBuf);
+
+impl SmallFilesystem {
+    pub fn mount(size: &str, what: &str) -> Option<SmallFilesystem> {
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("labvisor-small-fs-{}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).ok()?;
+        let mounted = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(&dir)
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !mounted {
+            println!("SKIP: cannot mount a small tmpfs here (needs root), so {what} is not tested");
+            let _ = std::fs::remove_dir(&dir);
+            return None;
+        }
+        Some(SmallFilesystem(dir))
+    }
+
+    /// A path inside the file system.
+    pub fn join(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for SmallFilesystem {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
+    }
+}
+
+/// Whether `qemu-img` is installed; says `SKIP (part):` when it is not.
+pub fn qemu_img_available() -> bool {
+    let found = Command::new("qemu-img")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        println!("SKIP (part): qemu-img is not installed, so images are not cross-checked");
+    }
+    found
+}
+
+/// `qemu-img check` of the image at `path`: `Err` with its output where it finds a problem.
+pub fn qemu_img_check(path: &str) -> Result<(), String> {
+    let out = Command::new("qemu-img")
+        .args(["check", path])
+        .output()
+        .map_err(|e| e.to_string())?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!("{}{}", text(&out.stdout), text(&out.stderr)))
+    }
+}
