@@ -21,7 +21,7 @@ fn dependencies() -> Vec<String> {
 #[test]
 fn the_cores_dependencies_are_the_ones_architecture_md_names() {
     let deps = dependencies();
-    assert_eq!(deps, ["serde", "thiserror", "ipnet", "toml", "rustc-hash"]);
+    assert_eq!(deps, ["serde", "thiserror", "ipnet", "toml"]);
     let architecture = include_str!("../../ARCHITECTURE.md");
     let claim = architecture
         .split("Dependencies are only ")

@@ -351,6 +351,11 @@ impl ConnTrack {
         }
     }
 
+    /// Hashes the index with `seed` (see [`super::flow::SeededHash`]).
+    pub fn reseed(&mut self, seed: u64) {
+        self.index.reseed(seed);
+    }
+
     /// Reserves room for `n` entries up front, so the hot path never rehashes.
     pub fn reserve(&mut self, n: usize) {
         self.entries.reserve(n);

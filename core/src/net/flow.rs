@@ -1,5 +1,6 @@
-//! A flow's identity ([`FlowKey`]) and the one hash mixer the engine uses ([`mix64`]). Below
-//! both the conntrack table and its index, so neither imports the other for its key.
+//! A flow's identity ([`FlowKey`]), the one hash mixer the engine uses ([`mix64`]) and the
+//! seeded hashing of its tables ([`SeededHash`]). Below both the conntrack table and its index,
+//! so neither imports the other for its key.
 
 use std::fmt;
 use std::hash::{Hash, Hasher};
@@ -27,13 +28,78 @@ pub struct FlowKey {
 
 impl Hash for FlowKey {
     // One well-mixed word instead of five small writes: this is the hot path's only hash,
-    // and FxHash alone spreads these keys (addresses and ports that differ in a few low
+    // and a multiplicative hash alone spreads these keys (addresses and ports that differ in a few low
     // bits) poorly over hashbrown's buckets.
     fn hash<H: Hasher>(&self, state: &mut H) {
         let addrs = ((self.src.to_bits() as u64) << 32) | self.dst.to_bits() as u64;
         let rest =
             ((self.sport as u64) << 24) | ((self.dport as u64) << 8) | self.proto.number() as u64;
         state.write_u64(mix64(addrs ^ mix64(rest)));
+    }
+}
+
+/// Hashing for the NAT's tables, from a seed: a guest chooses the ports and addresses its flows
+/// carry, so with a hash it could predict it could aim every flow at one bucket and make each
+/// lookup walk them all. With a seed it does not know (the VMM draws one per VM from the host's
+/// `getrandom`; the simulator and the tests use 0, so the core stays deterministic) it cannot.
+/// Every write goes through [`mix64`], so no input bit survives unmixed into the bucket index.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SeededHash {
+    seed: u64,
+}
+
+impl SeededHash {
+    /// Hashing from `seed`.
+    pub const fn new(seed: u64) -> SeededHash {
+        SeededHash { seed }
+    }
+}
+
+impl std::hash::BuildHasher for SeededHash {
+    type Hasher = SeededHasher;
+
+    fn build_hasher(&self) -> SeededHasher {
+        SeededHasher { state: self.seed }
+    }
+}
+
+/// The hasher [`SeededHash`] builds.
+#[derive(Debug, Clone)]
+pub struct SeededHasher {
+    state: u64,
+}
+
+impl Hasher for SeededHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(word));
+        }
+    }
+
+    fn write_u8(&mut self, n: u8) {
+        self.write_u64(n.into());
+    }
+
+    fn write_u16(&mut self, n: u16) {
+        self.write_u64(n.into());
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.write_u64(n.into());
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.state = mix64(self.state.rotate_left(23) ^ n);
+    }
+
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.state
     }
 }
 

@@ -49,8 +49,8 @@ fn words(k: &FlowKey) -> (u64, u32, u32) {
 }
 
 #[inline]
-fn hash(addrs: u64, ports: u32, code: u32) -> u64 {
-    mix64(addrs ^ mix64(((ports as u64) << 8) | code as u64))
+fn hash(seed: u64, addrs: u64, ports: u32, code: u32) -> u64 {
+    mix64(addrs ^ mix64((((ports as u64) << 8) | code as u64) ^ seed))
 }
 
 /// Flow key → `entry slot << 1 | (direction == reply)`.
@@ -58,6 +58,9 @@ fn hash(addrs: u64, ports: u32, code: u32) -> u64 {
 pub struct FlowIndex {
     slots: Vec<Slot>,
     len: usize,
+    /// Mixed into every hash, so a guest that chooses its flows' ports cannot predict where
+    /// they land (see [`super::flow::SeededHash`]).
+    seed: u64,
 }
 
 impl FlowIndex {
@@ -75,6 +78,15 @@ impl FlowIndex {
     /// Heap bytes held, at capacity.
     pub fn heap_bytes(&self) -> usize {
         self.slots.capacity() * std::mem::size_of::<Slot>()
+    }
+
+    /// Hashes with `seed` from now on (the keys already held are placed again).
+    pub fn reseed(&mut self, seed: u64) {
+        self.seed = seed;
+        let buckets = self.slots.len();
+        if buckets > 0 {
+            self.resize(buckets);
+        }
     }
 
     /// Makes room for `n` keys in total without growing again.
@@ -98,7 +110,7 @@ impl FlowIndex {
     #[inline]
     fn probe(&self, addrs: u64, ports: u32, code: u32) -> usize {
         let mask = self.mask();
-        let mut i = hash(addrs, ports, code) as usize & mask;
+        let mut i = hash(self.seed, addrs, ports, code) as usize & mask;
         loop {
             let s = &self.slots[i];
             if s.value == EMPTY
@@ -166,7 +178,7 @@ impl FlowIndex {
             if s.value == EMPTY {
                 break;
             }
-            let home = hash(s.addrs, s.ports, (s.value >> 1) & 3) as usize & mask;
+            let home = hash(self.seed, s.addrs, s.ports, (s.value >> 1) & 3) as usize & mask;
             // `s` may fill the hole unless its home lies cyclically in (hole, j].
             if (j.wrapping_sub(home) & mask) >= (j.wrapping_sub(hole) & mask) {
                 self.slots[hole] = s;
@@ -198,11 +210,18 @@ mod tests {
         /// Any sequence of inserts and removes agrees with a std `HashMap`.
         #[test]
         fn behaves_like_a_hash_map(
-            ops in prop::collection::vec((any::<bool>(), 0u8..3, 0u8..8, 0u16..6, 0u16..3, 0u32..1000), 0..400)
+            ops in prop::collection::vec((any::<bool>(), 0u8..3, 0u8..8, 0u16..6, 0u16..3, 0u32..1000), 0..400),
+            seed in any::<u64>(),
+            reseed_at in 0usize..400,
         ) {
             let mut idx = FlowIndex::default();
+            idx.reseed(seed);
             let mut model = HashMap::new();
-            for (ins, p, a, sp, dp, v) in ops {
+            for (step, (ins, p, a, sp, dp, v)) in ops.into_iter().enumerate() {
+                if step == reseed_at {
+                    // A new seed places every key again; none is lost.
+                    idx.reseed(seed.rotate_left(17) ^ 1);
+                }
                 let k = key(p, a, sp, dp);
                 if ins {
                     idx.insert(&k, v);

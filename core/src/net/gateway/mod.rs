@@ -182,6 +182,13 @@ impl Gateway {
         }
     }
 
+    /// Hashes the NAT's tables with `seed` (the VMM's random one per VM; see
+    /// [`NatTable::with_hash_seed`]).
+    pub fn with_hash_seed(mut self, seed: u64) -> Gateway {
+        self.nat = self.nat.with_hash_seed(seed);
+        self
+    }
+
     /// The layout and policy.
     pub fn config(&self) -> &GatewayConfig {
         &self.config

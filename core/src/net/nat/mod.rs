@@ -11,11 +11,11 @@
 use std::collections::{HashMap, HashSet};
 use std::net::Ipv4Addr;
 
-use rustc_hash::FxBuildHasher;
 use serde::{Deserialize, Serialize};
 
 use super::clock::Instant;
 use super::conntrack::{initial_state, ConnTrack, Dir, Entry, FlowKey, InsertError, Transition};
+use super::flow::SeededHash;
 use super::forward::{ForwardConflict, PortForward};
 use super::packet::{Proto, TcpFlags};
 
@@ -76,18 +76,18 @@ pub struct NatTable {
     forwards: Vec<PortForward>,
     ct: ConnTrack,
     /// `bind_key(proto, external port)` → binding.
-    bindings: HashMap<u32, Binding, FxBuildHasher>,
+    bindings: HashMap<u32, Binding, SeededHash>,
     /// Internal endpoint (+ remote address for address-dependent mapping) → external port,
     /// for bindings not found by port preservation.
-    by_internal: HashMap<FlowKey, u16, FxBuildHasher>,
+    by_internal: HashMap<FlowKey, u16, SeededHash>,
     /// Address-dependent filtering: (binding, remote address) → entries that opened it.
-    permits: HashMap<(u32, Ipv4Addr), u32, FxBuildHasher>,
+    permits: HashMap<(u32, Ipv4Addr), u32, SeededHash>,
     cursor: u16,
     /// Draws made for [`PortChoice::Linux`] (not serialized: a table read back starts again).
     draws: u64,
     /// `bind_key`s of external ports the host could not bind (see [`NatTable::avoid_port`]);
     /// not serialized: they describe the host of this run.
-    avoided: HashSet<u32, FxBuildHasher>,
+    avoided: HashSet<u32, SeededHash>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -133,6 +133,28 @@ impl NatTable {
             by_internal: HashMap::default(),
             permits: HashMap::default(),
         }
+    }
+
+    /// Hashes every table with `seed` from now on: the VMM gives each VM a random one, so a
+    /// guest cannot predict where its flows land ([`SeededHash`]).
+    pub fn with_hash_seed(mut self, seed: u64) -> NatTable {
+        fn rehashed<K: std::hash::Hash + Eq, V>(
+            map: HashMap<K, V, SeededHash>,
+            hash: SeededHash,
+        ) -> HashMap<K, V, SeededHash> {
+            let mut fresh = HashMap::with_capacity_and_hasher(map.len(), hash);
+            fresh.extend(map);
+            fresh
+        }
+        let hash = SeededHash::new(seed);
+        self.ct.reseed(seed);
+        self.bindings = rehashed(self.bindings, hash);
+        self.by_internal = rehashed(self.by_internal, hash);
+        self.permits = rehashed(self.permits, hash);
+        let mut avoided = HashSet::with_capacity_and_hasher(self.avoided.len(), hash);
+        avoided.extend(self.avoided);
+        self.avoided = avoided;
+        self
     }
 
     /// Reserves room for `n` connections, so the hot path never rehashes.

@@ -509,3 +509,45 @@ fn cisco_view_and_serde_round_trip() {
         40000
     );
 }
+
+#[test]
+fn a_hash_seed_changes_where_flows_are_kept_but_no_decision() {
+    // The same traffic through tables hashed with different seeds: every translation, refusal
+    // and listing is the same (no decision may depend on a table's order).
+    let run = |seed: u64, config: NatConfig| {
+        let mut n = NatTable::new(config).with_hash_seed(seed);
+        let mut seen = Vec::new();
+        for i in 0..300u16 {
+            let t = Instant(u64::from(i) * 1000);
+            let host = if i % 2 == 0 { A } else { B };
+            let server = if i % 3 == 0 { X } else { Y };
+            seen.push(format!(
+                "{:?}",
+                n.outbound(udp(host, 40000 + i % 7, server, 53 + i % 5), None, EXT, t)
+            ));
+            seen.push(format!(
+                "{:?}",
+                n.inbound(udp(server, 53 + i % 5, EXT, 40000 + i % 11), None, None, t)
+            ));
+        }
+        seen.extend(n.conntrack_lines(Instant(300_000)));
+        seen
+    };
+    for config in [NatConfig::linux(), NatConfig::default()] {
+        let plain = run(0, config.clone());
+        assert_eq!(plain, run(0x5eed_0fa1, config.clone()));
+        assert_eq!(plain, run(u64::MAX, config));
+    }
+}
+
+#[test]
+fn seeded_hashes_differ_between_seeds_and_repeat_within_one() {
+    use std::hash::BuildHasher;
+    let key = udp(A, 40000, X, 53);
+    let (one, two) = (SeededHash::new(1), SeededHash::new(2));
+    assert_eq!(one.hash_one(key), one.hash_one(key));
+    assert_ne!(one.hash_one(key), two.hash_one(key));
+    // Keys that differ in one low bit land far apart.
+    let next = udp(A, 40001, X, 53);
+    assert!((one.hash_one(key) ^ one.hash_one(next)).count_ones() > 16);
+}

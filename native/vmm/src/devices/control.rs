@@ -214,7 +214,7 @@ impl ControlDevice {
 /// 64 bits from the host's `getrandom`. The guest seeds its TCP sequence numbers and ports
 /// from them, so should the kernel refuse (it does not once booted), std's per-process
 /// random hasher keys still make them unpredictable from inside the guest.
-fn random_u64() -> u64 {
+pub(crate) fn random_u64() -> u64 {
     let mut bytes = [0u8; 8];
     if getrandom::getrandom(&mut bytes).is_ok() {
         return u64::from_le_bytes(bytes);

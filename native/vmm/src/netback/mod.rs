@@ -188,7 +188,9 @@ impl NetBackend {
     /// error now, before the VM boots; a rule without a host address listens on 127.0.0.1
     /// only, see [`NetBackend::listening`]) and opens the capture file.
     pub fn bind(config: NetConfig) -> Result<NetBackend, NetError> {
-        let mut gateway = Gateway::new(config.gateway.clone());
+        // A seed the guest cannot know, so it cannot aim its flows at one hash bucket.
+        let mut gateway = Gateway::new(config.gateway.clone())
+            .with_hash_seed(crate::devices::control::random_u64());
         let mut listeners = Vec::new();
         for rule in &config.forwards {
             gateway
