@@ -384,3 +384,17 @@ fn actions_are_described_in_korean_with_the_same_names() {
     }
     assert!(seen > 10, "{seen} actions described");
 }
+
+#[test]
+fn error_columns_count_characters_not_bytes_on_any_line() {
+    // Korean before the bad value on its line: the column counts characters, as editors do.
+    let src = "[[node]]\nname = \"pc\"\nkind = \"host\"\nnic = [{ name = \"랜카드\", segment = \"lan\", ip = \"999.1.1.1/24\" }]\n";
+    let error = Scenario::parse("k.toml", src).unwrap_err().0.remove(0);
+    let line = src.lines().nth(3).unwrap();
+    let byte = line.find("\"999").unwrap();
+    assert_eq!(
+        (error.line, error.column),
+        (4, line[..byte].chars().count() + 1),
+        "{error}"
+    );
+}

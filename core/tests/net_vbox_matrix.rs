@@ -85,7 +85,7 @@ fn symbol(c: &Cell) -> &'static str {
 /// One row of the table, by simulation. "LAN/Internet" is judged from both the LAN PC and the
 /// internet server: a mode earns "+" only if both work, since the table lists them together.
 fn row(net: &Network) -> [&'static str; 5] {
-    let m = reach::matrix(net);
+    let m = reach::matrix(net).unwrap();
     let cell = |a: &str, b: &str| symbol(m.get(a, b).expect("cell"));
     let both = |x: &'static str, y: &'static str| if x == y { x } else { "mixed" };
     [
@@ -121,7 +121,7 @@ fn nat() {
     let vm1 = r#"{ mode = "nat", forward = ["ssh,tcp,,2222,,22"] }"#;
     let vm2 = r#"{ mode = "nat" }"#;
     let net = lab(vm1, vm2, "");
-    let m = reach::matrix(&net);
+    let m = reach::matrix(&net).unwrap();
     // VM↔VM: no direct way (both are 10.0.2.15 behind their own NAT engines).
     assert_eq!(m.get("vm1", "vm2"), Some(&Cell::No));
     assert!(!matches!(m.get("vm2", "vm1"), Some(Cell::Direct { .. })));
@@ -144,7 +144,7 @@ fn nat() {
     );
     // Without a rule, nobody gets in.
     let closed = lab(vm2, vm2, "");
-    let m = reach::matrix(&closed);
+    let m = reach::matrix(&closed).unwrap();
     assert_eq!(m.get("pc", "vm1"), Some(&Cell::No));
     assert_eq!(m.get("laptop", "vm1"), Some(&Cell::No));
 }
@@ -165,7 +165,7 @@ forward = ["ssh1:tcp:[]:2222:[10.0.2.4]:22", "ssh2:tcp:[]:2223:[10.0.2.5]:22"]
         vm,
         "[[natnetwork]]\nname = \"NatNetwork\"\nhost = \"pc\"\n",
     );
-    let m = reach::matrix(&closed);
+    let m = reach::matrix(&closed).unwrap();
     assert_eq!(m.get("pc", "vm1"), Some(&Cell::No));
     assert_eq!(m.get("laptop", "vm1"), Some(&Cell::No));
 }
@@ -174,7 +174,7 @@ forward = ["ssh1:tcp:[]:2222:[10.0.2.4]:22", "ssh2:tcp:[]:2223:[10.0.2.5]:22"]
 fn not_attached_reaches_nobody() {
     let none = r#"{ mode = "none" }"#;
     let vm = r#"{ mode = "bridged" }"#;
-    let m = reach::matrix(&lab(none, vm, ""));
+    let m = reach::matrix(&lab(none, vm, "")).unwrap();
     for other in ["pc", "laptop", "server", "vm2"] {
         assert_eq!(m.get("vm1", other), Some(&Cell::No), "vm1 -> {other}");
         assert_eq!(m.get(other, "vm1"), Some(&Cell::No), "{other} -> vm1");

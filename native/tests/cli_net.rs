@@ -201,3 +201,27 @@ fn the_trace_speaks_korean_where_the_words_are_the_cores() {
     let packet = "home-router: DROP 192.168.1.10.41000 > 10.0.2.15.22: Flags [S]";
     assert!(ko.contains(packet) && en.contains(packet));
 }
+
+#[test]
+fn reach_refuses_more_machines_than_its_table_can_show_and_says_the_bound() {
+    let dir = scratch("too-many");
+    let mut src = String::new();
+    for i in 0..65 {
+        src.push_str(&format!(
+            "[[node]]\nname = \"h{i}\"\nkind = \"host\"\nnic = [{{ segment = \"lan\", ip = \"10.0.0.{}/24\" }}]\n\n",
+            i + 1
+        ));
+    }
+    std::fs::write(dir.join("big.toml"), &src).unwrap();
+    let out = labvisor(&dir, &["net", "reach", "big.toml"]);
+    assert!(out.starts_with("exit: 2\n"), "{out}");
+    assert!(
+        out.contains("at most 64 hosts, VMs and servers; this network has 65"),
+        "{out}"
+    );
+    // 64 machines are drawn.
+    let sixty_four = src.rsplitn(2, "[[node]]").nth(1).unwrap();
+    std::fs::write(dir.join("ok.toml"), sixty_four).unwrap();
+    let out = labvisor(&dir, &["net", "reach", "ok.toml"]);
+    assert!(out.starts_with("exit: 0\n"), "{out}");
+}

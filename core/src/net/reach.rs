@@ -93,8 +93,26 @@ pub fn probe(net: &Network, from: &str, to: &str, dst: Ipv4Addr, port: u16) -> b
     false
 }
 
+/// The most machines [`matrix`] takes: each of its N² cells replays the network, so its cost
+/// grows as N³ (800 machines took minutes), and a table wider than 64 columns is not read.
+pub const MAX_MACHINES: usize = 64;
+
+/// A network with more machines than [`MAX_MACHINES`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the reachability matrix has one cell per pair of machines, so it is drawn for at most {MAX_MACHINES} hosts, VMs and servers; this network has {0}. Split it, or ask about one pair with a `send` step in `labvisor net run`")]
+pub struct TooManyMachines(pub usize);
+
+impl crate::lang::Explain for TooManyMachines {
+    fn explain_in(&self, lang: crate::lang::Lang) -> String {
+        match lang {
+            crate::lang::Lang::En => self.to_string(),
+            crate::lang::Lang::Ko => format!("도달 가능성 표는 머신 두 대마다 칸이 하나라서 호스트, VM, 서버가 {MAX_MACHINES}대까지일 때만 그립니다. 이 네트워크에는 {}대가 있습니다. 네트워크를 나누거나, 한 쌍만 알아보려면 `labvisor net run`에서 `send` 단계를 쓰세요", self.0),
+        }
+    }
+}
+
 /// The matrix over every host, VM and server.
-pub fn matrix(net: &Network) -> Matrix {
+pub fn matrix(net: &Network) -> Result<Matrix, TooManyMachines> {
     let fabric = net.fabric();
     let machines: Vec<usize> = fabric
         .nodes
@@ -103,6 +121,9 @@ pub fn matrix(net: &Network) -> Matrix {
         .filter(|(_, n)| matches!(n.role, Role::Machine { kind } if kind != NodeKind::Router))
         .map(|(i, _)| i)
         .collect();
+    if machines.len() > MAX_MACHINES {
+        return Err(TooManyMachines(machines.len()));
+    }
     let nodes: Vec<String> = machines
         .iter()
         .map(|&i| fabric.nodes[i].name.clone())
@@ -119,7 +140,7 @@ pub fn matrix(net: &Network) -> Matrix {
         }
         cells.push(row);
     }
-    Matrix { nodes, cells }
+    Ok(Matrix { nodes, cells })
 }
 
 fn cell(net: &Network, a: usize, b: usize) -> Cell {

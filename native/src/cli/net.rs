@@ -202,7 +202,7 @@ fn reach_matrix(file: &Path, global: &Global) -> CliResult {
                 .join("\n"),
         )
     })?;
-    let m = reach::matrix(&network);
+    let m = reach::matrix(&network).map_err(|e| CliError::Usage(e.explain_in(lang)))?;
     if global.json {
         print_json(&m)?;
         return Ok(ExitCode::SUCCESS);

@@ -142,11 +142,7 @@ pub struct Run {
 impl Scenario {
     /// Parses a scenario; `file` names it in error messages.
     pub fn parse(file: &str, src: &str) -> Result<Scenario, ScenarioErrors> {
-        let mut ctx = Ctx {
-            file,
-            src,
-            errors: Vec::new(),
-        };
+        let mut ctx = Ctx::new(file, src);
         let raw: RawScenario = match toml::from_str(src) {
             Ok(r) => r,
             Err(e) => {

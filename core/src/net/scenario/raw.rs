@@ -248,17 +248,33 @@ pub(super) struct Ctx<'a> {
     pub(super) file: &'a str,
     pub(super) src: &'a str,
     pub(super) errors: Vec<ScenarioError>,
+    /// Where each line starts: every step asks for its line, so counting newlines from the
+    /// top each time made parsing quadratic in the file's length.
+    line_starts: Vec<usize>,
 }
 
-impl Ctx<'_> {
+impl<'a> Ctx<'a> {
+    pub(super) fn new(file: &'a str, src: &'a str) -> Ctx<'a> {
+        let line_starts = std::iter::once(0)
+            .chain(src.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Ctx {
+            file,
+            src,
+            errors: Vec::new(),
+            line_starts,
+        }
+    }
+
+    /// The 1-based line and column (in characters) of byte `offset`.
     pub(super) fn pos(&self, offset: usize) -> (usize, usize) {
-        let before = &self.src[..offset.min(self.src.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before
-            .rsplit('\n')
-            .next()
-            .map(|l| l.chars().count())
-            .unwrap_or(0)
+        let offset = offset.min(self.src.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset);
+        let start = self.line_starts[line - 1];
+        let column = self
+            .src
+            .get(start..offset)
+            .map_or(0, |text| text.chars().count())
             + 1;
         (line, column)
     }
