@@ -220,7 +220,7 @@ fn reach_refuses_more_machines_than_its_table_can_show_and_says_the_bound() {
         "{out}"
     );
     // 64 machines are drawn.
-    let sixty_four = src.rsplitn(2, "[[node]]").nth(1).unwrap();
+    let sixty_four = src.rsplit_once("[[node]]").unwrap().0;
     std::fs::write(dir.join("ok.toml"), sixty_four).unwrap();
     let out = labvisor(&dir, &["net", "reach", "ok.toml"]);
     assert!(out.starts_with("exit: 0\n"), "{out}");
