@@ -56,14 +56,30 @@ pub enum Outcome {
     /// It arrived where it should and the answer came back.
     Reached,
     /// It arrived at the right node on the wrong port.
-    WrongPort { node: String, port: u16 },
+    WrongPort {
+        /// The node it should reach.
+        node: String,
+        /// The port it arrived on.
+        port: u16,
+    },
     /// It arrived at another node.
-    WrongNode { node: String },
+    WrongNode {
+        /// Where it arrived.
+        node: String,
+    },
     /// It arrived at `node` (the right one or not), nothing listens there on that port, and
     /// the node answered with a reset or a port-unreachable.
-    PortClosed { node: String },
+    PortClosed {
+        /// Where it arrived.
+        node: String,
+    },
     /// It was dropped on the way.
-    Dropped { node: String, cause: DropCause },
+    Dropped {
+        /// Where.
+        node: String,
+        /// Why.
+        cause: DropCause,
+    },
     /// It arrived but no answer got back.
     NoAnswer,
     /// The engine could not send it (its sender is gone, for instance).
