@@ -56,7 +56,6 @@ impl Rect {
     }
 
     /// Whether `o` lies wholly inside this rectangle.
-    #[cfg(test)]
     pub fn contains(&self, o: &Rect) -> bool {
         o.x >= self.x
             && o.y >= self.y
@@ -171,7 +170,14 @@ impl Scene {
             for b in ends(to) {
                 if let (LinkEnd::Segment(s), LinkEnd::Segment(t)) = (a.to, b.to) {
                     if s == t {
-                        return Some(vec![centre(from)?, a.to_point, b.to_point, centre(to)?]);
+                        return Some(vec![
+                            centre(from)?,
+                            a.from_point,
+                            a.to_point,
+                            b.to_point,
+                            b.from_point,
+                            centre(to)?,
+                        ]);
                     }
                 }
             }
@@ -626,11 +632,18 @@ fn add_links(fabric: &Fabric, scene: &mut Scene) {
             let Some(p) = scene.segments.iter().find(|p| p.segment == s) else {
                 continue;
             };
+            // A host's own NIC on a segment outside its frame leaves from the frame, not
+            // through the VMs drawn inside it.
+            let from = scene
+                .containers
+                .iter()
+                .find(|c| c.host == b.node && !c.rect.contains(&p.rect))
+                .map_or(b.rect, |c| c.rect);
             links.push(Link {
                 node: b.node,
                 to: LinkEnd::Segment(s),
-                from_point: edge_towards(&b.rect, &p.rect),
-                to_point: edge_towards(&p.rect, &b.rect),
+                from_point: edge_towards(&from, &p.rect),
+                to_point: edge_towards(&p.rect, &from),
             });
         }
         if let Role::NatEngine { host, .. } = node.role {
@@ -786,18 +799,19 @@ mod tests {
         let scene = layout(fabric, lab.network.topology(), Lang::En);
         let at = |n: &str| fabric.nodes.iter().position(|x| x.name == n).expect(n);
         let path = scene.hop_path(at("pc"), at("home-router")).expect("a path");
-        assert_eq!(path.len(), 4);
+        assert_eq!(path.len(), 6);
         let lan = scene
             .segments
             .iter()
             .find(|p| fabric.segments[p.segment].name == "lan")
             .expect("lan");
-        assert!(lan.rect.contains(&Rect {
-            x: path[1].0,
-            y: path[1].1,
+        let point = |(x, y): (f64, f64)| Rect {
+            x,
+            y,
             w: 0.0,
-            h: 0.0
-        }));
+            h: 0.0,
+        };
+        assert!(lan.rect.contains(&point(path[2])) && lan.rect.contains(&point(path[3])));
         assert!(
             scene.hop_path(at("pc"), at("dns")).is_none(),
             "no shared segment"
