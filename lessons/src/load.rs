@@ -125,6 +125,8 @@ pub fn load_lesson(source: &LessonSource) -> Result<Lesson, Vec<Problem>> {
         );
     }
 
+    check_lab_scenario(&mut report, &parsed.lab);
+
     if parsed.exercises.len() < 2 {
         report.error(
             parsed.id.span(),
@@ -419,6 +421,58 @@ fn check_why_and_accepts(f: &mut Fields<'_, '_>) {
             &format!("the note of the accepted answer {:?}", a.answer),
             &a.note,
         );
+    }
+}
+
+/// A network lab names its scenario, one of the core's examples that sets a goal; no other lab
+/// kind names one.
+fn check_lab_scenario(report: &mut Reporter<'_>, lab: &Spanned<Lab>) {
+    let kind = LabKind::from_name(lab.get_ref().kind.trim());
+    let network = matches!(kind, Some(LabKind::NetTrace | LabKind::NetMatrix));
+    let examples = labvisor_core::net::scenario::EXAMPLES;
+    match (&lab.get_ref().scenario, network) {
+        (None, true) => report.error(
+            lab.span(),
+            format!(
+                "a network lab needs scenario = \"...\", the lesson's own example: one of {}",
+                examples
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        ),
+        (Some(name), false) => report.error(
+            lab.span(),
+            format!(
+                "scenario = {name:?}: only a network lab (net-trace, net-matrix) opens a scenario"
+            ),
+        ),
+        (Some(name), true) => match examples.iter().find(|(n, _)| n == name) {
+            None => report.error(
+                lab.span(),
+                format!(
+                    "unknown scenario {name:?}: expected one of {}",
+                    examples
+                        .iter()
+                        .map(|(name, _)| *name)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            ),
+            Some((_, src)) => {
+                let goal = labvisor_core::net::scenario::Scenario::parse(name, src)
+                    .ok()
+                    .and_then(|s| s.goal);
+                if goal.is_none() {
+                    report.error(
+                        lab.span(),
+                        format!("scenario {name:?} has no [goal]: a lesson's lab sets the learner a task"),
+                    );
+                }
+            }
+        },
+        (None, false) => {}
     }
 }
 

@@ -51,6 +51,11 @@ pub struct Lab {
     /// `labvisor` commands that do the same in a terminal.
     #[serde(default)]
     pub commands: Vec<String>,
+    /// The network lab's scenario for this lesson: the name of one of the core's examples
+    /// (`labvisor_core::net::scenario::EXAMPLES`) with a `[goal]`. Required for the network
+    /// lab kinds, refused for the others (checked by the loader).
+    #[serde(default)]
+    pub scenario: Option<String>,
 }
 
 impl Lab {

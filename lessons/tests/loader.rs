@@ -350,3 +350,25 @@ fn a_setup_is_checked_like_steps_and_must_leave_the_lab_broken() {
         "{replayed:?}"
     );
 }
+
+#[test]
+fn a_network_lab_must_name_an_example_with_a_goal_and_no_other_lab_may() {
+    let net = GOOD.replace("kind = \"port-explorer\"", "kind = \"net-trace\"");
+    let all = problems(&net, true).join("\n");
+    assert!(all.contains("a network lab needs scenario = "), "{all}");
+
+    let unknown = net.replace("[lab]\n", "[lab]\nscenario = \"nowhere\"\n");
+    let all = problems(&unknown, true).join("\n");
+    assert!(all.contains("unknown scenario \"nowhere\""), "{all}");
+
+    let no_goal = net.replace("[lab]\n", "[lab]\nscenario = \"home-router\"\n");
+    let all = problems(&no_goal, true).join("\n");
+    assert!(all.contains("has no [goal]"), "{all}");
+
+    let good = net.replace("[lab]\n", "[lab]\nscenario = \"forward-to-vm2\"\n");
+    assert_eq!(problems(&good, true), Vec::<String>::new());
+
+    let misplaced = GOOD.replace("[lab]\n", "[lab]\nscenario = \"forward-to-vm2\"\n");
+    let all = problems(&misplaced, true).join("\n");
+    assert!(all.contains("only a network lab"), "{all}");
+}

@@ -27,6 +27,18 @@ fn lab_tool(lesson: &Lesson) -> Option<ToolId> {
     lesson.lab.lab_kind().map(lab_tool_for)
 }
 
+/// Where "Open the lab" goes: the lesson's own network scenario, with the way back, or the
+/// tool.
+fn lab_route(lesson: &Lesson, tool: ToolId) -> Route {
+    match &lesson.lab.scenario {
+        Some(scenario) => Route::NetworkScenario {
+            scenario: scenario.clone(),
+            from: Some(lesson.id.clone()),
+        },
+        None => Route::Tool(tool),
+    }
+}
+
 fn lab_tool_for(kind: LabKind) -> ToolId {
     match kind {
         LabKind::NetTrace | LabKind::NetMatrix => ToolId::Network,
@@ -99,10 +111,11 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
                         <h2>{ LAB.get(lang) }</h2>
                         <p>{ lesson.lab.description.get(lang) }</p>
                         if !lesson.lab.commands.is_empty() {
+                            <p class="lv-muted lv-terminal-label">{ IN_THE_TERMINAL.get(lang) }</p>
                             <pre class="lv-pre" tabindex="0">{ lesson.lab.commands.join("\n") }</pre>
                         }
                         if let Some(tool) = lab_tool(lesson) {
-                            <a class="lv-button lv-ghost" href={Route::Tool(tool).to_hash()}>{ OPEN_LAB.get(lang) }</a>
+                            <a class="lv-button lv-ghost" href={lab_route(lesson, tool).to_hash()}>{ OPEN_LAB.get(lang) }</a>
                         }
                     </section>
                     { for (0..lesson.exercises.len()).map(|i| html! {
@@ -515,6 +528,10 @@ const FULL_LESSON: Text = Text::new("Read the whole lesson", "레슨 전체 읽�
 const PROSE: Text = Text::new("Lesson text", "레슨 본문");
 const LAB: Text = Text::new("Lab", "실습");
 const OPEN_LAB: Text = Text::new("Open the lab", "실습 열기");
+const IN_THE_TERMINAL: Text = Text::new(
+    "The same in the terminal, with Labvisor installed:",
+    "Labvisor를 설치했다면 터미널에서 같은 것을 해 볼 수 있습니다:",
+);
 const NEXT: Text = Text::new("Next lesson", "다음 레슨");
 const EXERCISE: Text = Text::new("Exercise", "연습 문제");
 const ANSWER: Text = Text::new("Your answer", "내 답");

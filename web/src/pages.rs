@@ -13,6 +13,9 @@ pub fn page(route: &Route) -> Html {
     match route {
         Route::Home => html! { <Home /> },
         Route::Tool(tool) => tools::page(*tool),
+        Route::NetworkScenario { scenario, from } => html! {
+            <tools::network::NetworkTool scenario={Some(scenario.clone())} from={from.clone()} />
+        },
         Route::Lesson { id, exercise } => html! {
             <crate::lesson::LessonPage id={id.clone()} exercise={*exercise} />
         },

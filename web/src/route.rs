@@ -60,6 +60,12 @@ pub enum Route {
     Home,
     /// One tool.
     Tool(ToolId),
+    /// The network lab opened at one scenario, from the lesson `from` when a lesson's "Open
+    /// the lab" led there (`#/tool/network/<scenario>?from=<lesson>`).
+    NetworkScenario {
+        scenario: String,
+        from: Option<String>,
+    },
     /// One lesson, opened at an exercise (1-based).
     Lesson { id: String, exercise: u32 },
     /// A share link, not yet decoded.
@@ -72,6 +78,9 @@ impl Route {
     /// Reads a route from `location.hash` (with or without the leading `#`).
     pub fn parse(hash: &str) -> Route {
         let path = hash.trim_start_matches('#').trim_start_matches('/');
+        if let Some(route) = network_scenario(path) {
+            return route;
+        }
         let mut parts = path.split('/');
         match (parts.next().unwrap_or(""), parts.next(), parts.next()) {
             ("", None, None) => Route::Home,
@@ -102,12 +111,38 @@ impl Route {
         match self {
             Route::Home => "#/".to_string(),
             Route::Tool(tool) => format!("#/tool/{}", tool.slug()),
+            Route::NetworkScenario {
+                scenario,
+                from: None,
+            } => format!("#/tool/network/{scenario}"),
+            Route::NetworkScenario {
+                scenario,
+                from: Some(lesson),
+            } => format!("#/tool/network/{scenario}?from={lesson}"),
             Route::Lesson { id, exercise: 1 } => format!("#/lesson/{id}"),
             Route::Lesson { id, exercise } => format!("#/lesson/{id}/{exercise}"),
             Route::Share(payload) => format!("#/share/{payload}"),
             Route::NotFound(path) => format!("#/{path}"),
         }
     }
+}
+
+/// `tool/network/<scenario>` with an optional `?from=<lesson>`; `None` for any other path, and
+/// for a scenario or lesson that is not a slug.
+fn network_scenario(path: &str) -> Option<Route> {
+    let (path, query) = match path.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path, None),
+    };
+    let scenario = path.strip_prefix("tool/network/")?;
+    let from = match query {
+        None => None,
+        Some(q) => Some(q.strip_prefix("from=").filter(|id| is_lesson_id(id))?),
+    };
+    is_lesson_id(scenario).then(|| Route::NetworkScenario {
+        scenario: scenario.to_string(),
+        from: from.map(str::to_string),
+    })
 }
 
 /// Lesson ids are short lowercase slugs such as `nat` or `host-sizing`.
@@ -138,6 +173,14 @@ mod tests {
                 exercise: 3,
             },
             Route::Share("AQID".into()),
+            Route::NetworkScenario {
+                scenario: "forward-to-vm2".into(),
+                from: Some("port-forwarding".into()),
+            },
+            Route::NetworkScenario {
+                scenario: "home-nat".into(),
+                from: None,
+            },
         ];
         for route in routes {
             assert_eq!(Route::parse(&route.to_hash()), route, "{}", route.to_hash());
@@ -155,6 +198,10 @@ mod tests {
             "#/lesson/nat/x",
             "#/a/b/c",
             "#/tool/ipv4/extra",
+            "#/tool/network/Forward",
+            "#/tool/network/home-nat?to=nat",
+            "#/tool/network/home-nat?from=../x",
+            "#/tool/network/a/b",
         ] {
             assert!(
                 matches!(Route::parse(bad), Route::NotFound(_)),

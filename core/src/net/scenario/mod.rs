@@ -35,6 +35,9 @@
 //! # add-natnetwork = { name, cidr, host }, set-mode = { vm, nic, mode, network }.
 //! ```
 //!
+//! A scenario may end with a `[goal]`: packets that must get through once the learner has
+//! changed the lab, checked on the simulated network (see [`goal`]).
+//!
 //! Parsed from a `&str` (the browser has no files); every error names `file:line:column` and
 //! what was expected.
 
@@ -53,11 +56,13 @@ use super::trace::{Event, Step};
 use crate::lang::{Bilingual, Explain, Lang, Text};
 
 mod build;
+pub mod goal;
 mod raw;
 mod steps;
 use build::{check_host_references, nat_network_spec, node_spec, report_wiring_problems};
-use raw::{bilingual, Ctx, RawScenario};
-use steps::step_action;
+pub use goal::Goal;
+use raw::{bilingual, Ctx, RawGoal, RawScenario};
+use steps::{known_node, step_action};
 
 /// The ready examples (`labvisor net example NAME`), embedded so the browser has them too.
 pub const EXAMPLES: &[(&str, &str)] = &[
@@ -71,6 +76,23 @@ pub const EXAMPLES: &[(&str, &str)] = &[
     (
         "internal-networks",
         include_str!("../examples/internal-networks.toml"),
+    ),
+    ("home-nat", include_str!("../examples/home-nat.toml")),
+    (
+        "two-vms-modes",
+        include_str!("../examples/two-vms-modes.toml"),
+    ),
+    (
+        "ssh-into-nat-vm",
+        include_str!("../examples/ssh-into-nat-vm.toml"),
+    ),
+    (
+        "forward-to-vm2",
+        include_str!("../examples/forward-to-vm2.toml"),
+    ),
+    (
+        "host-only-second-nic",
+        include_str!("../examples/host-only-second-nic.toml"),
     ),
 ];
 
@@ -124,6 +146,9 @@ pub struct Scenario {
     pub topology: Topology,
     /// The actions, in order, each with the 1-based line it starts on.
     pub actions: Vec<(usize, Action)>,
+    /// What the learner should make the network do, if the scenario sets a task.
+    #[serde(default)]
+    pub goal: Option<Goal>,
 }
 
 /// The outcome of running a scenario.
@@ -180,6 +205,10 @@ impl Scenario {
                 Err(e) => ctx.error(span, e),
             }
         }
+        let goal = raw
+            .goal
+            .as_ref()
+            .map(|g| parse_goal(&mut ctx, g.get_ref(), g.span(), &topology, &names));
         report_wiring_problems(&mut ctx, &topology, &name_spans);
         if !ctx.errors.is_empty() {
             return Err(ScenarioErrors(ctx.errors));
@@ -189,6 +218,7 @@ impl Scenario {
             description,
             topology,
             actions,
+            goal,
         })
     }
 
@@ -229,6 +259,65 @@ impl Scenario {
             warnings: super::topology::warnings(&self.topology),
             network,
         })
+    }
+}
+
+/// Reads `[goal]`. Its checks and solution name nodes as the scenario's steps leave them; the
+/// solution's steps are read like `[[step]]`s that follow them.
+fn parse_goal(
+    ctx: &mut Ctx,
+    raw: &RawGoal,
+    span: Range<usize>,
+    topology: &Topology,
+    names: &[String],
+) -> Goal {
+    let text = bilingual(ctx, "goal.text", raw.text.as_ref());
+    if text.is_empty() {
+        ctx.error(
+            span.clone(),
+            "goal: needs text = { en = \"...\", ko = \"...\" } saying what to do",
+        );
+    }
+    if raw.check.is_empty() {
+        ctx.error(
+            span,
+            "goal: needs check = [{ from, to, proto, dport, reach }]: the packets that must get through",
+        );
+    }
+    let mut checks = Vec::new();
+    for c in &raw.check {
+        let (c, span) = (c.get_ref(), c.span());
+        let known = known_node(names, &c.from).and_then(|_| known_node(names, &c.reach));
+        let dport = match (c.proto, c.dport) {
+            (Proto::Icmp, _) => Ok(0),
+            (_, Some(port)) => Ok(port),
+            (proto, None) => Err(format!("a {proto} check needs dport")),
+        };
+        match known.and(dport) {
+            Ok(dport) => {
+                let mut probe = super::sim::SendSpec::new(&c.from, c.to, c.proto, dport);
+                probe.sport = goal::CHECK_SOURCE_PORT;
+                checks.push(goal::Check {
+                    probe,
+                    reach: c.reach.clone(),
+                    port: c.port,
+                });
+            }
+            Err(e) => ctx.error(span, format!("goal check: {e}")),
+        }
+    }
+    let mut solution = Vec::new();
+    let mut names = names.to_vec();
+    for s in &raw.solution {
+        match step_action(s.get_ref(), topology, &mut names) {
+            Ok(a) => solution.push(a),
+            Err(e) => ctx.error(s.span(), format!("goal solution: {e}")),
+        }
+    }
+    Goal {
+        text,
+        checks,
+        solution,
     }
 }
 

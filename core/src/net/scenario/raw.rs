@@ -30,6 +30,30 @@ pub(super) struct RawScenario {
     pub(super) natnetwork: Vec<RawNatNetwork>,
     #[serde(default)]
     pub(super) step: Vec<Spanned<RawStep>>,
+    pub(super) goal: Option<Spanned<RawGoal>>,
+}
+
+/// `[goal]`: see [`super::goal`].
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawGoal {
+    pub(super) text: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    pub(super) check: Vec<Spanned<RawCheck>>,
+    #[serde(default)]
+    pub(super) solution: Vec<Spanned<RawStep>>,
+}
+
+/// One packet of a goal: sent from `from`, it must arrive at `reach` (on `port`).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawCheck {
+    pub(super) from: String,
+    pub(super) to: Ipv4Addr,
+    pub(super) proto: Proto,
+    pub(super) dport: Option<u16>,
+    pub(super) reach: String,
+    pub(super) port: Option<u16>,
 }
 
 #[derive(Deserialize)]

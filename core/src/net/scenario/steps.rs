@@ -95,7 +95,7 @@ pub(super) fn step_action(
 }
 
 /// `name` is a node of the scenario (or one a step created).
-fn known_node(names: &[String], name: &str) -> Result<(), String> {
+pub(super) fn known_node(names: &[String], name: &str) -> Result<(), String> {
     if names.iter().any(|n| n == name) {
         Ok(())
     } else {

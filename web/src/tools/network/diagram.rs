@@ -1,150 +1,186 @@
-//! The SVG topology: nodes laid out by level, segments, and the current step's hop drawn on
-//! it.
+//! The SVG topology: the scene `layout.rs` computes (hosts containing their VMs and NAT
+//! engines, segments as pills, one label per line, none overlapping), with the current step
+//! drawn on it: the packet moving along the hop it takes, or the node acting.
 
+use super::layout::{layout, LinkEnd};
 use super::*;
 
-pub(super) const LEVEL_H: f64 = 78.0;
-pub(super) const SLOT_W: f64 = 190.0;
-pub(super) const NODE_W: f64 = 128.0;
-pub(super) const NODE_H: f64 = 48.0;
-
-/// Lays the nodes and segments out in levels, top to bottom, by distance from the first node
-/// (nodes and segments alternate, so every link goes between neighbouring levels).
-/// A point in the diagram.
-pub(super) type Point = (f64, f64);
-
-pub(super) fn layout(fabric: &Fabric) -> (Vec<Point>, Vec<Point>, f64, f64) {
-    let n = fabric.nodes.len();
-    let s = fabric.segments.len();
-    let mut node_col = vec![usize::MAX; n];
-    let mut seg_col = vec![usize::MAX; s];
-    let mut queue = std::collections::VecDeque::new();
-    for start in 0..n {
-        if node_col[start] != usize::MAX {
-            continue;
-        }
-        node_col[start] = 0;
-        queue.push_back((true, start));
-        while let Some((is_node, i)) = queue.pop_front() {
-            if is_node {
-                for nic in &fabric.nodes[i].nics {
-                    if let Some(seg) = nic.segment.filter(|&g| g < s) {
-                        if seg_col[seg] == usize::MAX {
-                            seg_col[seg] = node_col[i] + 1;
-                            queue.push_back((false, seg));
-                        }
-                    }
-                }
-            } else {
-                for (j, node) in fabric.nodes.iter().enumerate() {
-                    if node_col[j] == usize::MAX && node.nics.iter().any(|c| c.segment == Some(i)) {
-                        node_col[j] = seg_col[i] + 1;
-                        queue.push_back((true, j));
-                    }
-                }
-            }
-        }
-    }
-    let mut rows: BTreeMap<usize, usize> = BTreeMap::new();
-    let mut place = |col: usize| {
-        let row = rows.entry(col).or_insert(0);
-        *row += 1;
-        (
-            30.0 + SLOT_W / 2.0 + (*row - 1) as f64 * SLOT_W,
-            40.0 + col as f64 * LEVEL_H,
-        )
-    };
-    let nodes: Vec<_> = node_col.iter().map(|&c| place(c.min(64))).collect();
-    let segs: Vec<_> = seg_col
-        .iter()
-        .map(|&c| place(if c == usize::MAX { 1 } else { c.min(64) }))
-        .collect();
-    let width = nodes.iter().chain(&segs).map(|p| p.0).fold(0.0, f64::max) + SLOT_W / 2.0 + 30.0;
-    let height = nodes.iter().chain(&segs).map(|p| p.1).fold(0.0, f64::max) + NODE_H / 2.0 + 20.0;
-    (nodes, segs, width, height)
+/// What the current step shows on the diagram.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Focus {
+    /// The hop a packet takes: (from node, to node).
+    pub hop: Option<(String, String)>,
+    /// The node acting (routing, translating, delivering, dropping).
+    pub node: Option<String>,
+    /// Whether the packet is dropped there.
+    pub dropped: bool,
 }
 
-pub(super) fn diagram(lang: Lang, fabric: &Fabric, spec: &Topology, step: Option<&Step>) -> Html {
-    let (nodes, segs, width, height) = layout(fabric);
-    let seg_pos = &segs;
-    let node_index = |name: &str| fabric.nodes.iter().position(|n| n.name == name);
-    let seg_index = |name: &str| fabric.segments.iter().position(|s| s.name == name);
-    // What the current step touches: a link being crossed, or a node acting.
-    let (active_link, active_node) = match step.map(|s| &s.event) {
-        Some(Event::Transmit {
-            from, to, segment, ..
-        }) => (
-            seg_index(segment).map(|s| (node_index(from), node_index(to), s)),
-            None,
-        ),
+/// What a step shows on the diagram.
+pub fn focus_of(step: Option<&Step>) -> Focus {
+    match step.map(|s| &s.event) {
+        Some(Event::Transmit { from, to, .. }) => Focus {
+            hop: Some((from.clone(), to.clone())),
+            ..Focus::default()
+        },
+        Some(Event::HostStack {
+            engine,
+            host,
+            into_host,
+            ..
+        }) => Focus {
+            hop: Some(if *into_host {
+                (engine.clone(), host.clone())
+            } else {
+                (host.clone(), engine.clone())
+            }),
+            ..Focus::default()
+        },
+        Some(Event::Drop { node, .. }) => Focus {
+            node: Some(node.clone()),
+            dropped: true,
+            ..Focus::default()
+        },
         Some(
             Event::Send { node, .. }
             | Event::Deliver { node, .. }
-            | Event::Drop { node, .. }
             | Event::Translate { node, .. }
             | Event::Route { node, .. }
             | Event::Conntrack { node, .. },
-        ) => (None, node_index(node)),
-        Some(Event::HostStack { engine, .. }) => (None, node_index(engine)),
-        _ => (None, None),
+        ) => Focus {
+            node: Some(node.clone()),
+            ..Focus::default()
+        },
+        _ => Focus::default(),
+    }
+}
+
+#[derive(Clone, PartialEq, Properties)]
+pub struct DiagramProps {
+    pub lang: Lang,
+    /// The wired-up lab.
+    pub fabric: Rc<Fabric>,
+    /// The lab as described (which host each VM runs on, how each NIC is attached).
+    pub spec: Rc<Topology>,
+    /// The current step's hop, acting node and drop.
+    pub focus: Focus,
+    /// The current step's position, so that the packet's motion restarts with each step.
+    pub step: usize,
+}
+
+/// The topology diagram.
+#[function_component]
+pub fn Diagram(props: &DiagramProps) -> Html {
+    let lang = props.lang;
+    let (fabric, spec) = (&*props.fabric, &*props.spec);
+    let scene = use_memo(
+        (props.fabric.clone(), props.spec.clone(), lang),
+        |(fabric, spec, lang)| layout(fabric, spec, *lang),
+    );
+    let index = |name: &str| fabric.nodes.iter().position(|n| n.name == name);
+    let hop = props
+        .focus
+        .hop
+        .as_ref()
+        .and_then(|(f, t)| Some((index(f)?, index(t)?)));
+    let acting = props.focus.node.as_deref().and_then(index);
+    let path = hop.and_then(|(f, t)| scene.hop_path(f, t));
+    let on_hop = |node: usize, end: LinkEnd| {
+        hop.is_some_and(|(f, t)| {
+            let other = |n: usize| if n == f { t } else { f };
+            (node == f || node == t)
+                && match end {
+                    LinkEnd::HostStack(h) => h == other(node),
+                    LinkEnd::Segment(s) => fabric.nodes[other(node)]
+                        .nics
+                        .iter()
+                        .any(|c| c.segment == Some(s)),
+                }
+        })
     };
-    let dropped = matches!(step.map(|s| &s.event), Some(Event::Drop { .. }));
+    let n = |v: f64| format!("{v:.1}");
+    // At least 0.85 of the drawing's own size, so text of 12 units stays above 10 px; a
+    // narrower screen scrolls the diagram sideways.
+    let style = format!(
+        "min-width: {:.0}px; max-width: {:.0}px",
+        (scene.width * 0.85).min(1e4),
+        (scene.width * 1.4).max(320.0)
+    );
     html! {
-        <div class="lv-diagram-wrap">
-            <svg class="lv-diagram" viewBox={format!("0 0 {width:.0} {height:.0}")} role="group"
-                aria-label={TOPOLOGY.get(lang)} style={format!("max-width: {:.0}px", width.max(320.0))}>
-                { for fabric.nodes.iter().enumerate().flat_map(|(i, node)| {
-                    let (nx, ny) = nodes[i];
-                    node.nics.iter().filter_map(move |nic| {
-                        let seg = nic.segment?;
-                        let (sx, sy) = *seg_pos.get(seg)?;
-                        Some((i, nx, ny, seg, sx, sy, nic, node))
-                    }).collect::<Vec<_>>()
-                }).map(|(i, nx, ny, seg, sx, sy, nic, node)| {
-                    let active = active_link.is_some_and(|(f, t, s)| s == seg && (f == Some(i) || t == Some(i)));
-                    let label = match nic.addr {
-                        Some(a) => format!("{} {a}", nic.name),
-                        None => nic.name.clone(),
+        <div class="lv-diagram-wrap" tabindex="0" aria-label={TOPOLOGY.get(lang)}>
+            <svg class="lv-diagram lv-scene-diagram" viewBox={format!("0 0 {} {}", n(scene.width), n(scene.height))}
+                role="group" aria-label={TOPOLOGY.get(lang)} style={style}>
+                { for scene.containers.iter().map(|c| html! {
+                    <rect class="lv-host-frame" x={n(c.rect.x)} y={n(c.rect.y)} width={n(c.rect.w)} height={n(c.rect.h)} rx="12" />
+                }) }
+                { for scene.links.iter().map(|l| {
+                    let node = &fabric.nodes[l.node];
+                    let active = on_hop(l.node, l.to);
+                    let label = match l.to {
+                        LinkEnd::Segment(s) => {
+                            let nic = node.nics.iter().find(|c| c.segment == Some(s));
+                            let how = nic.map(|c| attachment_label(lang, spec, fabric, node, c)).unwrap_or_default();
+                            format!("{} {} — {} ({how})", node.name, nic.map(|c| c.name.as_str()).unwrap_or(""), fabric.segments[s].name)
+                        }
+                        LinkEnd::HostStack(h) => format!("{} — {} ({})", node.name, fabric.nodes[h].name, NAT_ENGINE.get(lang)),
                     };
-                    let (lx, ly) = (nx + (sx - nx) * 0.5 + 6.0, ny + (sy - ny) * 0.5 + 4.0);
                     html! {
-                        <g class={classes!("lv-link", active.then_some("lv-link-active"))}
-                            role="img" aria-label={format!("{} {label} — {} ({})", node.name, fabric.segments[seg].name, attachment_label(lang, spec, fabric, node, nic))}>
-                            <line x1={format!("{nx:.0}")} y1={format!("{ny:.0}")} x2={format!("{sx:.0}")} y2={format!("{sy:.0}")} />
-                            <text x={format!("{lx:.0}")} y={format!("{ly:.0}")} class="lv-link-label" text-anchor="start">{ label }</text>
+                        <g class={classes!("lv-link", active.then_some("lv-link-active"))} role="img" aria-label={label}>
+                            <line x1={n(l.from_point.0)} y1={n(l.from_point.1)} x2={n(l.to_point.0)} y2={n(l.to_point.1)} />
                         </g>
                     }
                 }) }
-                { for fabric.segments.iter().enumerate().map(|(i, seg)| {
-                    let (x, y) = segs[i];
-                    let active = active_link.is_some_and(|(_, _, s)| s == i);
+                { for scene.segments.iter().map(|p| {
+                    let seg = &fabric.segments[p.segment];
+                    let active = path.is_some() && hop.is_some_and(|(f, t)| {
+                        [f, t].iter().all(|&i| fabric.nodes[i].nics.iter().any(|c| c.segment == Some(p.segment)))
+                    });
                     html! {
-                        <g class={classes!("lv-segment", (active).then_some("lv-segment-active"))} role="img"
+                        <g class={classes!("lv-segment", active.then_some("lv-segment-active"))} role="img"
                             aria-label={format!("{} {} ({})", SEGMENT.get(lang), seg.name, segment_kind_label(lang, &seg.kind))}>
-                            <rect x={format!("{:.0}", x - 55.0)} y={format!("{:.0}", y - 14.0)} width="110" height="28" rx="14" />
-                            <text x={format!("{x:.0}")} y={format!("{:.0}", y + 4.0)} text-anchor="middle">{ seg.name.clone() }</text>
-                            if active {
-                                <circle class="lv-packet" cx={format!("{:.0}", x + 66.0)} cy={format!("{y:.0}")} r="8" />
-                            }
+                            <rect x={n(p.rect.x)} y={n(p.rect.y)} width={n(p.rect.w)} height={n(p.rect.h)} rx="13" />
+                            <text x={n(p.label.x)} y={n(p.label.y)} text-anchor="middle" class={p.label.class}>{ p.label.text.clone() }</text>
                         </g>
                     }
                 }) }
-                { for fabric.nodes.iter().enumerate().map(|(i, node)| {
-                    let (x, y) = nodes[i];
-                    let active = active_node == Some(i) || active_link.is_some_and(|(f, t, _)| f == Some(i) || t == Some(i));
+                { for scene.boxes.iter().map(|b| {
+                    let node = &fabric.nodes[b.node];
+                    let active = acting == Some(b.node) || hop.is_some_and(|(f, t)| f == b.node || t == b.node);
+                    let dropped = active && props.focus.dropped;
                     let role = role_label(lang, &node.role);
                     html! {
-                        <g class={classes!("lv-node", active.then_some("lv-node-active"), (active && dropped).then_some("lv-node-drop"))}
+                        <g class={classes!("lv-node", active.then_some("lv-node-active"), dropped.then_some("lv-node-drop"))}
                             role="img" aria-label={format!("{} ({role}): {}", node.name, node.addrs().iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", "))}>
-                            <rect x={format!("{:.0}", x - NODE_W / 2.0)} y={format!("{:.0}", y - NODE_H / 2.0)}
-                                width={NODE_W.to_string()} height={NODE_H.to_string()} rx="8" />
-                            <text x={format!("{x:.0}")} y={format!("{:.0}", y - 3.0)} text-anchor="middle" class="lv-node-name">{ node.name.clone() }</text>
-                            <text x={format!("{x:.0}")} y={format!("{:.0}", y + 13.0)} text-anchor="middle" class="lv-node-role">{ role }</text>
+                            <rect x={n(b.rect.x)} y={n(b.rect.y)} width={n(b.rect.w)} height={n(b.rect.h)} rx="8" />
+                            { for b.labels.iter().map(|l| html! {
+                                <text x={n(l.x)} y={n(l.y)} text-anchor="middle" class={l.class}>{ l.text.clone() }</text>
+                            }) }
                         </g>
                     }
                 }) }
+                if let Some(points) = path {
+                    { packet(&points, props.step) }
+                }
             </svg>
         </div>
+    }
+}
+
+/// The packet, moving once along `points` (keyed by the step, so each step replays it).
+fn packet(points: &[(f64, f64)], step: usize) -> Html {
+    let d: String = points
+        .iter()
+        .enumerate()
+        .map(|(i, (x, y))| format!("{}{x:.1} {y:.1}", if i == 0 { "M" } else { " L" }))
+        .collect();
+    let (x, y) = points.last().copied().unwrap_or_default();
+    html! {
+        <g key={format!("packet-{step}")} class="lv-packet-move" aria-hidden="true">
+            <circle class="lv-packet" r="7" cx={format!("{x:.1}")} cy={format!("{y:.1}")}>
+                <animateMotion dur="0.6s" fill="freeze" path={d.clone()} calcMode="linear"
+                    keyPoints="0;1" keyTimes="0;1" />
+            </circle>
+        </g>
     }
 }
 

@@ -10,7 +10,6 @@
 //! packets). Every edit is tried by running the whole lab again before it is kept, so the
 //! engine's refusal is what the learner reads.
 
-use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use std::net::Ipv4Addr;
@@ -38,6 +37,8 @@ use crate::lab::NetEdit;
 
 mod diagram;
 mod editor;
+pub mod goal;
+pub mod layout;
 mod tables;
 mod vm_card;
 use diagram::*;
@@ -328,11 +329,29 @@ fn network_after(lab: &Lab, action: Option<usize>) -> Option<Network> {
     Some(network)
 }
 
+#[derive(Clone, PartialEq, Properties)]
+pub struct NetworkToolProps {
+    /// The scenario a lesson opened (`#/tool/network/<scenario>`); none for the free lab.
+    #[prop_or_default]
+    pub scenario: Option<String>,
+    /// The lesson that opened it.
+    #[prop_or_default]
+    pub from: Option<String>,
+}
+
 #[function_component]
-pub fn NetworkTool() -> Html {
+pub fn NetworkTool(props: &NetworkToolProps) -> Html {
     let app = use_app();
     let lang = app.lang;
-    let state = app.lab.network.clone();
+    let mut state = app.lab.network.clone();
+    use_open_scenario(app.clone(), props.scenario.clone());
+    if let Some(wanted) = props.scenario.as_ref().filter(|w| **w != state.example) {
+        // Until the saved lab follows the route, show the scenario fresh.
+        state = crate::lab::NetState {
+            example: wanted.clone(),
+            ..Default::default()
+        };
+    }
     let lab = use_memo(
         (state.example.clone(), state.edits.clone()),
         |(name, edits)| load(name, edits).map(Rc::new),
@@ -401,9 +420,14 @@ pub fn NetworkTool() -> Html {
     });
     let current = lab.steps.get(at);
     let action = current.and_then(|(a, _)| *a);
-    html! {
-        <ToolPage title={TITLE} intro={INTRO} goal={GOAL} goal_done={finished}>
+    let lesson_goal = lab.scenario.goal.as_ref().map(|g| {
+        let results = goal::evaluate(g, &lab.network);
+        goal::goal_panel(lang, g, &results)
+    });
+    let body = html! {
+        <>
             <section class="lv-panel lv-net-head">
+                if props.scenario.is_none() {
                 <div class="lv-row">
                     <label class="lv-label" for="lv-net-example">{ SCENARIO.get(lang) }</label>
                     <select id="lv-net-example" class="lv-select lv-grow" onchange={choose}>
@@ -412,13 +436,18 @@ pub fn NetworkTool() -> Html {
                         }) }
                     </select>
                 </div>
-                <h2 class="lv-net-title">{ lab.scenario.title.get(lang).to_string() }</h2>
+                }
+                if props.scenario.is_none() {
+                    <h2 class="lv-net-title">{ lab.scenario.title.get(lang).to_string() }</h2>
+                }
                 <p class="lv-muted lv-net-desc">{ lab.scenario.description.get(lang).to_string() }</p>
             </section>
+            { lesson_goal.unwrap_or_default() }
             <div class="lv-net">
                 <section class="lv-panel lv-net-diagram" aria-labelledby="lv-net-diagram-title">
                     <h2 id="lv-net-diagram-title">{ TOPOLOGY.get(lang) }</h2>
-                    { diagram(lang, lab.network.fabric(), lab.network.topology(), current.map(|(_, s)| s)) }
+                    <Diagram lang={lang} fabric={Rc::new(lab.network.fabric().clone())} spec={Rc::new(lab.network.topology().clone())}
+                        focus={focus_of(current.map(|(_, s)| s))} step={at} />
                     <div class="lv-player" role="group" aria-label={PLAYER.get(lang)}>
                         <button class="lv-button lv-ghost" onclick={restart} aria-label={RESTART.get(lang)} title={RESTART.get(lang)}>{ "↺" }</button>
                         <button class="lv-button lv-ghost" onclick={step_to(-1)} disabled={at == 0}
@@ -443,8 +472,35 @@ pub fn NetworkTool() -> Html {
             </div>
             { editor }
             { nat_tables(lang, &lab, action) }
-        </ToolPage>
+        </>
+    };
+    match &props.scenario {
+        Some(_) => html! {
+            <goal::LessonLab from={props.from.clone()} title={lab.scenario.title.get(lang).to_string()}>
+                { body }
+            </goal::LessonLab>
+        },
+        None => html! {
+            <ToolPage title={TITLE} intro={INTRO} goal={GOAL} goal_done={finished}>{ body }</ToolPage>
+        },
     }
+}
+
+/// A lesson's link opens its scenario: the saved lab switches to it (with no edits, at the
+/// first step) unless it is already there.
+#[hook]
+fn use_open_scenario(app: crate::app::AppHandle, scenario: Option<String>) {
+    use_effect_with(scenario, move |scenario| {
+        if let Some(wanted) = scenario.clone() {
+            if app.lab.network.example != wanted {
+                app.dispatch(crate::app::Action::EditLab(Rc::new(move |lab| {
+                    lab.network.example = wanted.clone();
+                    lab.network.step = 0;
+                    lab.network.edits.clear();
+                })));
+            }
+        }
+    });
 }
 
 /// Focus follows the removal dialog: into it when it opens, to "Add a VM" when it closes (its
