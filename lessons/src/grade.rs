@@ -109,13 +109,48 @@ pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
             }
             None => Grade {
                 verdict: Verdict::Fail,
-                hint: exercise.hint_for(&mistake).map(Hint::text),
+                hint: if nothing_tried(exercise, actions) {
+                    Some(nothing_yet(exercise))
+                } else {
+                    exercise.hint_for(&mistake).map(Hint::text)
+                },
                 mistake: Some(mistake),
                 why: None,
                 note: None,
                 trace: judgement.trace,
             },
         },
+    }
+}
+
+/// Whether the learner has done nothing yet: no step, or only blank answers, in a lab that was
+/// not broken for them first. (In a troubleshooting exercise, checking the lab as found is a
+/// real attempt: it shows the fault.)
+pub fn nothing_tried(exercise: &Exercise, actions: &[Action]) -> bool {
+    exercise.setup.is_empty()
+        && actions
+            .iter()
+            .all(|a| matches!(a, Action::Answer(text) if text.trim().is_empty()))
+}
+
+/// What a Check on nothing says instead of the feedback for the mistake: that feedback may
+/// name what is missing, and a learner who has not tried should find it by trying or by asking
+/// for a hint, not by pressing Check.
+fn nothing_yet(exercise: &Exercise) -> Bilingual {
+    let answered = exercise
+        .solution
+        .iter()
+        .all(|a| matches!(a, Action::Answer(_)));
+    if answered {
+        Bilingual::new(
+            "Nothing to check yet: write your answer first. Stuck? Ask for a hint.",
+            "아직 채점할 답이 없습니다. 먼저 답을 적으세요. 막히면 힌트를 보세요.",
+        )
+    } else {
+        Bilingual::new(
+            "Nothing to check yet: add your steps first. Stuck? Ask for a hint.",
+            "아직 채점할 단계가 없습니다. 먼저 단계를 추가하세요. 막히면 힌트를 보세요.",
+        )
     }
 }
 
@@ -191,9 +226,15 @@ mod tests {
             Action::Answer("host-only".into()),
         ];
         assert!(grade(ex, &changed_mind).passed());
-        assert!(grade(ex, &answer("3")).passed());
+        // A number picks by the order the options are shown in, which is shuffled.
+        let crate::model::Spec::Choice { options, .. } = &ex.spec else {
+            panic!("a choice")
+        };
+        let shown_at =
+            |id: &str| (options.iter().position(|o| o.id == id).unwrap() + 1).to_string();
+        assert!(grade(ex, &answer(&shown_at("host-only"))).passed());
         assert_eq!(
-            grade(ex, &answer("1")).mistake.as_deref(),
+            grade(ex, &answer(&shown_at("nat"))).mistake.as_deref(),
             Some("answer:nat")
         );
     }
@@ -212,6 +253,43 @@ mod tests {
         assert!(nonsense.hint.unwrap().en.contains("boundaries"));
         let silent = grade(ex, &[]);
         assert_eq!(silent.mistake.as_deref(), Some("no-answer"));
+    }
+
+    #[test]
+    fn checking_nothing_gives_no_answer_away() {
+        let ex = exercise("port-forwarding", "ssh-to-vm2");
+        let empty = grade(ex, &[]);
+        assert_eq!(empty.mistake.as_deref(), Some("missing-rule"));
+        let said = empty.hint.expect("a Check on nothing still says something");
+        assert!(said.en.starts_with("Nothing to check yet"), "{said:?}");
+        for text in [&said.en, &said.ko] {
+            assert!(
+                !text.contains("2222") && !text.contains("10.0.2.5"),
+                "{text}"
+            );
+        }
+        let docker = exercise("port-forwarding", "docker-publish");
+        let blank = grade(docker, &answer("  "));
+        assert!(blank.hint.unwrap().en.contains("write your answer first"));
+        // A troubleshooting lab checked as found is an attempt: it shows its fault.
+        let fix = exercise("port-forwarding", "fix-forward-on-the-wrong-vm");
+        assert_eq!(grade(fix, &[]).mistake.as_deref(), Some("wrong-guest-ip"));
+        assert!(!grade(fix, &[]).hint.unwrap().en.starts_with("Nothing"));
+    }
+
+    #[test]
+    fn the_first_hint_asked_for_never_repeats_the_feedback_just_given() {
+        for lesson in &crate::curriculum().expect("lessons load").lessons {
+            for ex in &lesson.exercises {
+                for attempt in &ex.attempts {
+                    let feedback = grade(ex, &attempt.actions).hint;
+                    let ladder = ex.hints_beside(feedback.as_ref());
+                    if let (Some(first), Some(feedback)) = (ladder.first(), &feedback) {
+                        assert_ne!(first.en, feedback.en, "{}/{}", lesson.id, ex.id);
+                    }
+                }
+            }
+        }
     }
 
     #[test]
