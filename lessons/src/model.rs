@@ -105,6 +105,13 @@ impl Exercise {
         self.spec.engine()
     }
 
+    /// Whether the lab starts broken and the learner is to find and fix the fault: the
+    /// exercise has a `setup`, or its id starts with `fix-` (the fault is in its network or
+    /// disks as written). Checking such a lab untouched is a real attempt: it shows the fault.
+    pub fn troubleshooting(&self) -> bool {
+        !self.setup.is_empty() || self.id.starts_with("fix-")
+    }
+
     /// The hints a learner asks for, from a nudge toward the answer: the lesson's ladder, or,
     /// for an exercise without one, its catch-all hint.
     pub fn hint_ladder(&self) -> Vec<Bilingual> {
@@ -118,12 +125,16 @@ impl Exercise {
             .collect()
     }
 
-    /// The ladder as climbed by a learner who was just told `feedback`: a rung that says the
-    /// same thing is left out, so asking for a hint always adds something.
+    /// The ladder as climbed by a learner who was just told `feedback`: a rung the feedback
+    /// already says is left out, so asking for a hint always adds something.
     pub fn hints_beside(&self, feedback: Option<&Bilingual>) -> Vec<Bilingual> {
+        let said = |rung: &Bilingual, f: &Bilingual| {
+            let within = |r: &str, f: &str| !r.trim().is_empty() && f.contains(r.trim());
+            within(&rung.en, &f.en) || within(&rung.ko, &f.ko)
+        };
         self.hint_ladder()
             .into_iter()
-            .filter(|rung| feedback.is_none_or(|f| !same_text(rung, f)))
+            .filter(|rung| feedback.is_none_or(|f| !said(rung, f)))
             .collect()
     }
 }
