@@ -191,6 +191,8 @@ fn solution_frames(ex: &Exercise) -> (Vec<String>, u32) {
                 .collect();
             (frames, TYPE_MS)
         }
+        // Nothing to enter: the lab as it starts already passes.
+        _ if ex.solution.is_empty() => (vec![String::new()], STEP_MS),
         _ => {
             let frames = (1..=ex.solution.len())
                 .map(|n| crate::editor::write(&ex.solution[..n]))
@@ -737,7 +739,7 @@ mod tests {
                     "{}",
                     ex.id
                 );
-                if !answer_kind(ex) {
+                if !answer_kind(ex) && !ex.solution.is_empty() {
                     assert_eq!(
                         frames.len(),
                         ex.solution.len(),

@@ -636,13 +636,12 @@ async fn two_vms_on_nat_each_get_a_rule_on_the_vm_chosen_in_the_editor() {
     let (root, app) = mount(route, Lang::En);
     settle().await;
     let id = "#lv-ex-port-forwarding-two-vms-on-nat";
+    let rule = format!("{id}-rule-text");
     for (vm, name, port) in [("vm2", "ssh2", "2223"), ("vm1", "ssh", "2222")] {
         choose(&root, &format!("{id}-vm"), vm);
-        type_into(&root, &format!("{id}-name"), name);
-        type_into(&root, &format!("{id}-host-port"), port);
-        type_into(&root, &format!("{id}-guest-port"), "22");
+        type_into(&root, &rule, &format!("{name},tcp,,{port},,22"));
         settle().await;
-        submit_form_of(&root, &format!("{id}-name"));
+        submit_form_of(&root, &rule);
         settle().await;
     }
     let steps = text(&root, "#exercise-3 .lv-steps");
