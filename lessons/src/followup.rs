@@ -179,6 +179,7 @@ pub fn question(exercise: &Exercise, misconception: Misconception, asked: u32) -
         id: format!("{}/follow-up-{}", exercise.id, asked + 1),
         prompt,
         spec,
+        ladder: Vec::new(),
         hints: vec![Hint {
             mistake: "*".into(),
             en: explained.en,

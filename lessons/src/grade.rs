@@ -109,13 +109,61 @@ pub fn grade(exercise: &Exercise, actions: &[Action]) -> Grade {
             }
             None => Grade {
                 verdict: Verdict::Fail,
-                hint: exercise.hint_for(&mistake).map(Hint::text),
+                hint: {
+                    let feedback = exercise.hint_for(&mistake).map(Hint::text);
+                    if nothing_tried(exercise, actions) {
+                        Some(nothing_yet(exercise, feedback))
+                    } else {
+                        feedback
+                    }
+                },
                 mistake: Some(mistake),
                 why: None,
                 note: None,
                 trace: judgement.trace,
             },
         },
+    }
+}
+
+/// Whether the learner has done nothing yet: no step, or only blank answers, in a lab that was
+/// not broken for them first. (In a troubleshooting exercise, checking the lab as found is a
+/// real attempt: it shows the fault.)
+pub fn nothing_tried(exercise: &Exercise, actions: &[Action]) -> bool {
+    !exercise.troubleshooting()
+        && actions
+            .iter()
+            .all(|a| matches!(a, Action::Answer(text) if text.trim().is_empty()))
+}
+
+/// What a Check on nothing says. A blank answer gets no feedback at all: the feedback for "no
+/// answer" could only be about the answer. An untouched lab is described as it stands, said
+/// to be untouched, so the feedback does not read as a verdict on steps never taken (lint
+/// keeps every feedback from spelling out the answer).
+fn nothing_yet(exercise: &Exercise, feedback: Option<Bilingual>) -> Bilingual {
+    let answered = exercise
+        .solution
+        .iter()
+        .all(|a| matches!(a, Action::Answer(_)));
+    match feedback {
+        Some(now) if !answered => Bilingual::new(
+            format!(
+                "You have not added a step yet. The lab as it stands: {}",
+                now.en
+            ),
+            format!(
+                "아직 추가한 단계가 없습니다. 지금 실습 상태로는: {}",
+                now.ko
+            ),
+        ),
+        _ if answered => Bilingual::new(
+            "Nothing to check yet: write your answer first. Stuck? Ask for a hint.",
+            "아직 채점할 답이 없습니다. 먼저 답을 적으세요. 막히면 힌트를 보세요.",
+        ),
+        _ => Bilingual::new(
+            "Nothing to check yet: add your steps first. Stuck? Ask for a hint.",
+            "아직 채점할 단계가 없습니다. 먼저 단계를 추가하세요. 막히면 힌트를 보세요.",
+        ),
     }
 }
 
@@ -191,9 +239,15 @@ mod tests {
             Action::Answer("host-only".into()),
         ];
         assert!(grade(ex, &changed_mind).passed());
-        assert!(grade(ex, &answer("3")).passed());
+        // A number picks by the order the options are shown in, which is shuffled.
+        let crate::model::Spec::Choice { options, .. } = &ex.spec else {
+            panic!("a choice")
+        };
+        let shown_at =
+            |id: &str| (options.iter().position(|o| o.id == id).unwrap() + 1).to_string();
+        assert!(grade(ex, &answer(&shown_at("host-only"))).passed());
         assert_eq!(
-            grade(ex, &answer("1")).mistake.as_deref(),
+            grade(ex, &answer(&shown_at("nat"))).mistake.as_deref(),
             Some("answer:nat")
         );
     }
@@ -212,6 +266,48 @@ mod tests {
         assert!(nonsense.hint.unwrap().en.contains("boundaries"));
         let silent = grade(ex, &[]);
         assert_eq!(silent.mistake.as_deref(), Some("no-answer"));
+    }
+
+    #[test]
+    fn checking_nothing_gives_no_answer_away() {
+        let ex = exercise("port-forwarding", "ssh-to-vm2");
+        let empty = grade(ex, &[]);
+        assert_eq!(empty.mistake.as_deref(), Some("missing-rule"));
+        let said = empty.hint.expect("a Check on nothing still says something");
+        assert!(
+            said.en.starts_with("You have not added a step yet"),
+            "{said:?}"
+        );
+        // The lab is described as it stands; the rule (host 2222 → 10.0.2.5:22) is not given.
+        for text in [&said.en, &said.ko] {
+            assert!(
+                !text.contains("10.0.2.5") && !text.contains(",2222,"),
+                "{text}"
+            );
+        }
+        assert!(!crate::lint::gives_away(&said.en, &ex.solution));
+        let docker = exercise("port-forwarding", "docker-publish");
+        let blank = grade(docker, &answer("  "));
+        assert!(blank.hint.unwrap().en.contains("write your answer first"));
+        // A troubleshooting lab checked as found is an attempt: it shows its fault.
+        let fix = exercise("port-forwarding", "fix-forward-on-the-wrong-vm");
+        assert_eq!(grade(fix, &[]).mistake.as_deref(), Some("wrong-guest-ip"));
+        assert!(!grade(fix, &[]).hint.unwrap().en.starts_with("You have not"));
+    }
+
+    #[test]
+    fn the_first_hint_asked_for_never_repeats_the_feedback_just_given() {
+        for lesson in &crate::curriculum().expect("lessons load").lessons {
+            for ex in &lesson.exercises {
+                for attempt in &ex.attempts {
+                    let feedback = grade(ex, &attempt.actions).hint;
+                    let ladder = ex.hints_beside(feedback.as_ref());
+                    if let (Some(first), Some(feedback)) = (ladder.first(), &feedback) {
+                        assert_ne!(first.en, feedback.en, "{}/{}", lesson.id, ex.id);
+                    }
+                }
+            }
+        }
     }
 
     #[test]

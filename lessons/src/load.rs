@@ -265,6 +265,7 @@ fn validate_exercise(
         prompt,
         spec: spec?,
         hints: ex.hints.iter().map(|h| h.get_ref().clone()).collect(),
+        ladder: ex.ladder.iter().map(|r| r.get_ref().clone()).collect(),
         solution,
         attempts: ex.attempts.iter().map(|a| a.get_ref().clone()).collect(),
         why: ex.why.as_ref().map(|w| w.get_ref().clone()),
@@ -341,6 +342,10 @@ fn check_hints(f: &mut Fields<'_, '_>) -> BTreeSet<String> {
             "needs a catch-all hint: `[[exercises.hints]]` with `mistake = \"*\"`",
         );
     }
+    for (n, rung) in f.ex.ladder.iter().enumerate() {
+        let thing = format!("hint {} of the ladder", n + 1);
+        f.translations(rung.span(), &thing, rung.get_ref());
+    }
     keys
 }
 
@@ -393,8 +398,12 @@ fn check_attempts(f: &mut Fields<'_, '_>, spec: Option<&Spec>, hint_keys: &BTree
 /// learner answers, each answer given once. Whether an accepted answer really passes with its
 /// note is for [`crate::lint::replay`], which grades it.
 fn check_why_and_accepts(f: &mut Fields<'_, '_>) {
-    if let Some(why) = &f.ex.why {
-        f.translations(why.span(), "the `why`", why.get_ref());
+    match &f.ex.why {
+        Some(why) => f.translations(why.span(), "the `why`", why.get_ref()),
+        None => f.error(
+            f.at.clone(),
+            "has no `why`: say why the right answer is right (`why.en`, `why.ko`); a learner who passes reads it",
+        ),
     }
     let takes_answers = f.kind.steps().contains(&"answer");
     let mut seen = BTreeSet::new();

@@ -74,13 +74,17 @@ pub struct Exercise {
     pub prompt: Bilingual,
     /// The starting state and the goal, by kind.
     pub spec: Spec,
-    /// Hints, keyed by the mistake they answer (`*` for any other).
+    /// Feedback on a wrong attempt, keyed by the mistake it answers (`*` for any other). In the
+    /// file these are `[[exercises.hints]]` with a `mistake`.
     pub hints: Vec<Hint>,
+    /// Hints a learner asks for, in order from a nudge to (nearly) the answer, one rung at a
+    /// time (`[[exercises.ladder]]`). Empty: the catch-all hint is the only rung.
+    pub ladder: Vec<Bilingual>,
     /// The reference solution.
     pub solution: Vec<Action>,
     /// Typical wrong attempts and the mistake each must be graded as.
     pub attempts: Vec<Attempt>,
-    /// Why the right answer is right, shown once the learner passes.
+    /// Why the right answer is right, shown once the learner passes (every exercise has one).
     pub why: Option<Bilingual>,
     /// Steps already taken before the learner starts: the broken lab of a troubleshooting
     /// (`fix-…`) exercise. Graded as if done first; the learner's steps follow.
@@ -105,6 +109,45 @@ impl Exercise {
     pub fn engine(&self) -> Option<Engine> {
         self.spec.engine()
     }
+
+    /// Whether the lab starts broken and the learner is to find and fix the fault: the
+    /// exercise has a `setup`, or its id starts with `fix-` (the fault is in its network or
+    /// disks as written). Checking such a lab untouched is a real attempt: it shows the fault.
+    pub fn troubleshooting(&self) -> bool {
+        !self.setup.is_empty() || self.id.starts_with("fix-")
+    }
+
+    /// The hints a learner asks for, from a nudge toward the answer: the lesson's ladder, or,
+    /// for an exercise without one, its catch-all hint.
+    pub fn hint_ladder(&self) -> Vec<Bilingual> {
+        if !self.ladder.is_empty() {
+            return self.ladder.clone();
+        }
+        self.hints
+            .iter()
+            .filter(|h| h.mistake == "*")
+            .map(Hint::text)
+            .collect()
+    }
+
+    /// The ladder as climbed by a learner who was just told `feedback`: a rung the feedback
+    /// already says is left out, so asking for a hint always adds something.
+    pub fn hints_beside(&self, feedback: Option<&Bilingual>) -> Vec<Bilingual> {
+        let said = |rung: &Bilingual, f: &Bilingual| {
+            let within = |r: &str, f: &str| !r.trim().is_empty() && f.contains(r.trim());
+            within(&rung.en, &f.en) || within(&rung.ko, &f.ko)
+        };
+        self.hint_ladder()
+            .into_iter()
+            .filter(|rung| feedback.is_none_or(|f| !said(rung, f)))
+            .collect()
+    }
+}
+
+/// Whether two texts say the same in either language (spaces around them aside).
+pub fn same_text(a: &Bilingual, b: &Bilingual) -> bool {
+    let same = |x: &str, y: &str| !x.trim().is_empty() && x.trim() == y.trim();
+    same(&a.en, &b.en) || same(&a.ko, &b.ko)
 }
 
 /// An engine of `labvisor-core` that grades some exercise kinds.
@@ -531,6 +574,8 @@ pub(crate) struct ExerciseFile {
     pub solution: Option<Spanned<Vec<Action>>>,
     #[serde(default)]
     pub hints: Vec<Spanned<Hint>>,
+    #[serde(default)]
+    pub ladder: Vec<Spanned<Bilingual>>,
     #[serde(default)]
     pub attempts: Vec<Spanned<Attempt>>,
     #[serde(default)]

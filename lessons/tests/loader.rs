@@ -20,6 +20,8 @@ subject = "3306"
 ask = "range"
 prompt.en = "Which range?"
 prompt.ko = "어느 범위?"
+why.en = "Because."
+why.ko = "그래서."
 solution = [{ answer = "user" }]
 
 [[exercises.hints]]
@@ -44,6 +46,8 @@ subject = "https"
 ask = "port-of-service"
 prompt.en = "Which port?"
 prompt.ko = "몇 번?"
+why.en = "Because."
+why.ko = "그래서."
 solution = [{ answer = "443" }]
 
 [[exercises.hints]]
@@ -166,6 +170,8 @@ id = "fwd"
 kind = "port-forward"
 prompt.en = "x"
 prompt.ko = "x"
+why.en = "Because."
+why.ko = "그래서."
 solution = [{ add-forward = { name = "ssh", proto = "tcp", host-port = 2222, guest-ip = "10.0.2.5", guest-port = 22 } }]
 network = { kind = "virtualbox", vms = [{ name = "vm1", nics = ["nat-network"] }] }
 goals = [{ from = "internt", to = "vm2", proto = "tcp", port = 22 }]
@@ -232,6 +238,8 @@ lives-on = "ssd"
 disks = ["ssd", "nas"]
 prompt.en = "x"
 prompt.ko = "x"
+why.en = "Because."
+why.ko = "그래서."
 solution = [{ backup = { vm = "web", to = "nas" } }, "host-disk-fails", { restore = { vm = "web", from = "nas" } }]
 
 [[exercises.hints]]
@@ -278,6 +286,8 @@ id = "fix-forward"
 kind = "port-forward"
 prompt.en = "x"
 prompt.ko = "x"
+why.en = "Because."
+why.ko = "그래서."
 setup = [{ add-forward = { name = "ssh", proto = "tcp", host-port = 2222, guest-port = 22, vm = "vm1" } }]
 solution = [{ remove-forward = { name = "ssh" } }, { add-forward = { name = "ssh", proto = "tcp", host-port = 2222, guest-port = 22, vm = "vm2" } }]
 network = { kind = "virtualbox", vms = [{ name = "vm1", nics = ["nat"], listens = ["tcp/22"] }, { name = "vm2", nics = ["nat"], listens = ["tcp/22"] }] }
@@ -371,4 +381,25 @@ fn a_network_lab_must_name_an_example_with_a_goal_and_no_other_lab_may() {
     let misplaced = GOOD.replace("[lab]\n", "[lab]\nscenario = \"forward-to-vm2\"\n");
     let all = problems(&misplaced, true).join("\n");
     assert!(all.contains("only a network lab"), "{all}");
+}
+
+#[test]
+fn an_exercise_needs_its_why_and_a_ladder_in_both_languages() {
+    let no_why = GOOD.replacen("why.en = \"Because.\"\nwhy.ko = \"그래서.\"\n", "", 1);
+    let all = problems(&no_why, true).join("\n");
+    assert!(
+        all.contains("exercise \"range-of-3306\": has no `why`"),
+        "{all}"
+    );
+
+    let ladder = GOOD.replacen(
+        "[[exercises.attempts]]",
+        "[[exercises.ladder]]\nen = \"Where are the boundaries?\"\n\n[[exercises.attempts]]",
+        1,
+    );
+    let all = problems(&ladder, true).join("\n");
+    assert!(
+        all.contains("hint 1 of the ladder has no Korean text"),
+        "{all}"
+    );
 }

@@ -37,6 +37,7 @@ fn exercise(vms: &[&str]) -> Exercise {
                 dial: Some("127.0.0.1:2222".into()),
             }],
         },
+        ladder: Vec::new(),
         hints: Vec::new(),
         solution: Vec::new(),
         attempts: Vec::new(),

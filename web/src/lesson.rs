@@ -1,6 +1,8 @@
 //! Lesson pages: the prose, the lab the lesson uses, and each exercise with Check, Hint, Reset
 //! and Show solution, graded by `labvisor-lessons` (which grades against the core's engines).
 
+use std::rc::Rc;
+
 use labvisor_core::lang::{Lang, Text};
 use labvisor_lessons::followup::{self, Misconception};
 use labvisor_lessons::model::{LabKind, Spec};
@@ -171,27 +173,62 @@ fn draft_of(ex: &Exercise, actions: &[Step]) -> String {
     }
 }
 
+/// The solution being shown: the drafts it goes through, one frame at a time, and the frame
+/// on screen.
+#[derive(Clone, PartialEq)]
+struct Playback {
+    frames: Rc<Vec<String>>,
+    at: usize,
+    /// Milliseconds each frame stays.
+    pause: u32,
+}
+
+/// Milliseconds between two steps of a solution being shown, and between two frames of an
+/// answer being typed.
+const STEP_MS: u32 = 450;
+const TYPE_MS: u32 = 45;
+/// An answer is typed in at most this many frames, however long it is.
+const MAX_TYPED_FRAMES: usize = 12;
+
+/// The drafts "Show solution" goes through, and how long each stays: for steps, one more step
+/// per frame, so each appears in the list where the learner would have added it; for a written
+/// answer, the text typed a few characters at a time; a choice is picked at once.
+fn solution_frames(ex: &Exercise) -> (Vec<String>, u32) {
+    match (&ex.spec, answer_kind(ex), ex.solution.as_slice()) {
+        (Spec::Choice { .. }, _, _) => (vec![draft_of(ex, &ex.solution)], STEP_MS),
+        (_, true, [Step::Answer(answer)]) => {
+            let chars: Vec<char> = answer.chars().collect();
+            let per_frame = chars.len().div_ceil(MAX_TYPED_FRAMES).max(1);
+            let frames = (1..=chars.len().div_ceil(per_frame))
+                .map(|n| chars[..(n * per_frame).min(chars.len())].iter().collect())
+                .collect();
+            (frames, TYPE_MS)
+        }
+        // Nothing to enter: the lab as it starts already passes.
+        _ if ex.solution.is_empty() => (vec![String::new()], STEP_MS),
+        _ => {
+            let frames = (1..=ex.solution.len())
+                .map(|n| crate::editor::write(&ex.solution[..n]))
+                .collect();
+            (frames, STEP_MS)
+        }
+    }
+}
+
 #[function_component]
 fn ExerciseCard(props: &ExerciseProps) -> Html {
     let app = use_app();
     let lang = app.lang;
-    let Some(ex) = lessons()
-        .iter()
-        .find(|l| l.id == props.lesson)
-        .and_then(|l| l.exercises.get(props.index))
-    else {
-        return html! {};
-    };
-    let key = format!("{}/{}", props.lesson, ex.id);
-    let draft = app.lab.drafts.get(&key).cloned().unwrap_or_default();
     let grade = use_state(|| None::<labvisor_lessons::Grade>);
     let hints_shown = use_state(|| 0usize);
-    let activity = activity_id(&props.lesson, props.index);
-    let done = app.progress.is_done(&activity);
-
+    let playing = use_state(|| None::<Playback>);
+    let exercise = lessons()
+        .iter()
+        .find(|l| l.id == props.lesson)
+        .and_then(|l| l.exercises.get(props.index));
+    let key = exercise.map(|ex| format!("{}/{}", props.lesson, ex.id));
     let on_input = {
-        let key = key.clone();
-        let grade = grade.clone();
+        let (key, grade) = (key.clone().unwrap_or_default(), grade.clone());
         let set = edit_lab(&app, move |lab, value: String| {
             lab.drafts.insert(key.clone(), value);
         });
@@ -200,6 +237,35 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             set.emit(value)
         })
     };
+    {
+        // The solution plays itself: each frame stays a moment, then the next is entered.
+        let (playing, on_input) = (playing.clone(), on_input.clone());
+        use_effect_with((*playing).clone(), move |now| {
+            let timer = now.clone().map(|p| {
+                gloo_timers::callback::Timeout::new(p.pause, move || match p.frames.get(p.at + 1) {
+                    Some(next) => {
+                        on_input.emit(next.clone());
+                        playing.set(Some(Playback {
+                            at: p.at + 1,
+                            ..p.clone()
+                        }));
+                    }
+                    None => playing.set(None),
+                })
+            });
+            move || drop(timer)
+        });
+    }
+    let Some(ex) = exercise else {
+        return html! {};
+    };
+    let draft = key
+        .and_then(|k| app.lab.drafts.get(&k).cloned())
+        .unwrap_or_default();
+    let activity = activity_id(&props.lesson, props.index);
+    let done = app.progress.is_done(&activity);
+    let solving = playing.is_some();
+
     let check = {
         let (grade, app, ex, draft, activity) = (
             grade.clone(),
@@ -208,7 +274,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             draft.clone(),
             activity.clone(),
         );
-        Callback::from(move |_: MouseEvent| {
+        Callback::from(move |()| {
             let g = match actions_of(&ex, &draft) {
                 Ok(actions) => labvisor_lessons::grade(&ex, &actions),
                 Err(e) => labvisor_lessons::Grade {
@@ -226,28 +292,56 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             grade.set(Some(g));
         })
     };
+    // The hints a learner asks for, from a nudge to the answer, leaving out one that says what
+    // the last Check already said.
+    let feedback = grade.as_ref().and_then(|g| g.hint.clone());
+    let ladder = ex.hints_beside(feedback.as_ref());
+    let shown = (*hints_shown).min(ladder.len());
     let hint = {
         let hints_shown = hints_shown.clone();
-        let n = ex.hints.len();
+        let n = ladder.len();
         Callback::from(move |_: MouseEvent| hints_shown.set((*hints_shown + 1).min(n)))
     };
     let reset = {
-        let (grade, hints_shown, on_input) = (grade.clone(), hints_shown.clone(), on_input.clone());
+        let (grade, hints_shown, on_input, playing) = (
+            grade.clone(),
+            hints_shown.clone(),
+            on_input.clone(),
+            playing.clone(),
+        );
         Callback::from(move |_: MouseEvent| {
+            playing.set(None);
             grade.set(None);
             hints_shown.set(0);
             on_input.emit(String::new());
         })
     };
     let solve = {
-        let (on_input, solution) = (on_input.clone(), draft_of(ex, &ex.solution));
-        Callback::from(move |_: MouseEvent| on_input.emit(solution.clone()))
+        let (on_input, playing, grade) = (on_input.clone(), playing.clone(), grade.clone());
+        let (frames, pause) = solution_frames(ex);
+        let frames = Rc::new(frames);
+        Callback::from(move |_: MouseEvent| {
+            // What the last Check said was about another answer.
+            grade.set(None);
+            if let Some(first) = frames.first() {
+                on_input.emit(first.clone());
+                playing.set(Some(Playback {
+                    frames: frames.clone(),
+                    at: 0,
+                    pause,
+                }));
+            }
+        })
     };
     let input_id = format!("lv-ex-{}-{}", props.lesson, ex.id);
-    let input = answer_input(lang, ex, &input_id, &draft, &on_input);
+    let input = answer_input(lang, ex, &input_id, &draft, &on_input, &check);
+    let hint_label = match ladder.len() {
+        0 => HINT.get(lang).to_string(),
+        n => format!("{} ({}/{n})", HINT.get(lang), (shown + 1).min(n)),
+    };
     html! {
-        <section class={classes!("lv-panel", "lv-exercise", done.then_some("lv-exercise-done"), props.open.then_some("lv-exercise-focus"))}
-            id={format!("exercise-{}", props.index + 1)} aria-labelledby={format!("{input_id}-title")}>
+        <section class={classes!("lv-panel", "lv-exercise", done.then_some("lv-exercise-done"), props.open.then_some("lv-exercise-focus"), solving.then_some("lv-solving"))}
+            id={format!("exercise-{}", props.index + 1)} aria-labelledby={format!("{input_id}-title")} aria-busy={solving.then_some("true")}>
             <h2 id={format!("{input_id}-title")}>
                 { format!("{} {}", EXERCISE.get(lang), props.index + 1) }
                 if done { <span class="lv-badge lv-badge-done">{ "✓ " }{ crate::text::DONE.get(lang) }</span> }
@@ -256,25 +350,44 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             { setup_steps(lang, ex) }
             { input }
             <div class="lv-row lv-exercise-actions">
-                <button class="lv-button" onclick={check}>{ CHECK.get(lang) }</button>
-                <button class="lv-button lv-ghost" onclick={hint} disabled={ex.hints.is_empty() || *hints_shown >= ex.hints.len()}>{ HINT.get(lang) }</button>
+                <button class="lv-button" onclick={check.reform(|_: MouseEvent| ())} disabled={solving}>{ CHECK.get(lang) }</button>
+                <button class="lv-button lv-ghost" onclick={hint} disabled={ladder.is_empty() || shown >= ladder.len()}>{ hint_label }</button>
                 <button class="lv-button lv-ghost" onclick={reset}>{ RESET.get(lang) }</button>
-                <button class="lv-button lv-ghost" onclick={solve}>{ SOLUTION.get(lang) }</button>
+                <button class="lv-button lv-ghost" onclick={solve} disabled={solving}>{ SOLUTION.get(lang) }</button>
             </div>
+            <p class="lv-solution-status" role="status">
+                if let Some(p) = &*playing {
+                    { solution_status(lang, ex, p) }
+                }
+            </p>
             if let Some(g) = &*grade {
                 { verdict(lang, g) }
                 if let Some(found) = labvisor_lessons::followup::misconception(ex, g) {
                     <FollowUpCard lesson={props.lesson.clone()} index={props.index} {found} />
                 }
             }
-            if *hints_shown > 0 {
-                <ul class="lv-hints">
-                    { for ex.hints.iter().take(*hints_shown).map(|h| html! {
-                        <li>{ match lang { Lang::En => h.en.clone(), Lang::Ko => h.ko.clone() } }</li>
-                    }) }
-                </ul>
+            if shown > 0 {
+                <ol class="lv-hints" aria-label={HINTS.get(lang)}>
+                    { for ladder.iter().take(shown).map(|h| html! { <li>{ inline(h.get(lang)) }</li> }) }
+                </ol>
             }
         </section>
+    }
+}
+
+/// What the solution being shown is doing: which step it entered, or that the answer is being
+/// written.
+fn solution_status(lang: Lang, ex: &Exercise, p: &Playback) -> String {
+    let (n, total) = (p.at + 1, p.frames.len());
+    match ex.solution.get(p.at) {
+        Some(step) if !answer_kind(ex) => {
+            let what = crate::editor::sentence(lang, step);
+            match lang {
+                Lang::En => format!("Solution, step {n} of {total}: {what}"),
+                Lang::Ko => format!("정답 {total}단계 중 {n}단계: {what}"),
+            }
+        }
+        _ => SHOWING_ANSWER.get(lang).to_string(),
     }
 }
 
@@ -285,6 +398,7 @@ fn answer_input(
     input_id: &str,
     draft: &str,
     on_input: &Callback<String>,
+    check: &Callback<()>,
 ) -> Html {
     match &ex.spec {
         Spec::Choice { options, .. } => html! {
@@ -305,16 +419,18 @@ fn answer_input(
         },
         _ if answer_kind(ex) => {
             let on_input = on_input.clone();
+            // A form, so Enter in the field checks the answer.
+            let onsubmit = check.reform(|e: SubmitEvent| e.prevent_default());
             html! {
-                <>
-                <label class="lv-label" for={input_id.to_string()}>{ ANSWER.get(lang) }</label>
-                <input id={input_id.to_string()} class="lv-input lv-mono lv-answer" value={draft.to_string()} spellcheck="false" autocomplete="off"
-                    oninput={Callback::from(move |e: InputEvent| on_input.emit(input_value(&e)))} />
-                </>
+                <form class="lv-answer-form" {onsubmit}>
+                    <label class="lv-label" for={input_id.to_string()}>{ ANSWER.get(lang) }</label>
+                    <input id={input_id.to_string()} class="lv-input lv-mono lv-answer" value={draft.to_string()} spellcheck="false" autocomplete="off"
+                        enterkeyhint="done" oninput={Callback::from(move |e: InputEvent| on_input.emit(input_value(&e)))} />
+                </form>
             }
         }
         _ => html! {
-            <crate::editor::ActionEditor spec={ex.spec.clone()} id={input_id.to_string()} draft={draft.to_string()} on_change={on_input.clone()} />
+            <crate::editor::ActionEditor spec={ex.spec.clone()} setup={Rc::new(ex.setup.clone())} id={input_id.to_string()} draft={draft.to_string()} on_change={on_input.clone()} />
         },
     }
 }
@@ -537,6 +653,11 @@ const EXERCISE: Text = Text::new("Exercise", "연습 문제");
 const ANSWER: Text = Text::new("Your answer", "내 답");
 const CHECK: Text = Text::new("Check", "채점");
 const HINT: Text = Text::new("Hint", "힌트");
+const HINTS: Text = Text::new(
+    "Hints, from a nudge to the answer",
+    "힌트: 실마리부터 정답까지",
+);
+const SHOWING_ANSWER: Text = Text::new("Writing the answer in…", "답을 적는 중…");
 const RESET: Text = Text::new("Reset", "초기화");
 const SOLUTION: Text = Text::new("Show solution", "정답 보기");
 const CORRECT: Text = Text::new(
@@ -622,6 +743,44 @@ mod tests {
         assert_eq!(swapped.mistake.as_deref(), Some("reversed-ports"));
         let ssh = lesson.exercise("ssh-to-vm2").unwrap();
         assert!(!answer_kind(ssh), "rules given as steps keep the editor");
+    }
+
+    #[test]
+    fn a_shown_solution_enters_its_steps_one_by_one_and_ends_on_the_solution() {
+        for lesson in lessons() {
+            for ex in &lesson.exercises {
+                let (frames, _) = solution_frames(ex);
+                assert_eq!(
+                    frames.last(),
+                    Some(&draft_of(ex, &ex.solution)),
+                    "{}",
+                    ex.id
+                );
+                if !answer_kind(ex) && !ex.solution.is_empty() {
+                    assert_eq!(
+                        frames.len(),
+                        ex.solution.len(),
+                        "{}: one frame per step",
+                        ex.id
+                    );
+                    for (n, frame) in frames.iter().enumerate() {
+                        assert_eq!(crate::editor::parse(frame).map(|s| s.len()), Ok(n + 1));
+                    }
+                }
+            }
+        }
+        let lesson = lessons()
+            .iter()
+            .find(|l| l.id == "port-forwarding")
+            .unwrap();
+        let (typed, _) = solution_frames(lesson.exercise("docker-publish").unwrap());
+        assert!(
+            typed.len() > 2,
+            "an answer is typed in, not dropped in: {typed:?}"
+        );
+        assert!(typed
+            .windows(2)
+            .all(|w| w[1].starts_with(&w[0]) && w[1].len() > w[0].len()));
     }
 
     #[test]

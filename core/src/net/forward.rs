@@ -144,6 +144,72 @@ impl Explain for ForwardProblem {
     }
 }
 
+/// The syntaxes a rule can be written in, told apart by their separators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RuleSyntax {
+    /// `name,proto,hostip,hostport,guestip,guestport` (`VBoxManage modifyvm --natpf1`, and the
+    /// columns of the Port Forwarding dialog).
+    VirtualBox,
+    /// `name:proto:[hostip]:hostport:[guestip]:guestport` (`VBoxManage natnetwork
+    /// --port-forward-4`).
+    NatNetwork,
+    /// `[hostfwd=][tcp|udp]:[hostaddr]:hostport-[guestaddr]:guestport` (QEMU `-netdev user`).
+    Qemu,
+    /// `-p [hostip:]hostport:containerport[/proto]` (`docker run`).
+    Docker,
+}
+
+impl RuleSyntax {
+    /// The syntax `input` is written in, by its separators; `None` when it is none of them.
+    pub fn of(input: &str) -> Option<RuleSyntax> {
+        if PortForward::looks_like_docker(input) {
+            Some(RuleSyntax::Docker)
+        } else if input.contains(',') {
+            Some(RuleSyntax::VirtualBox)
+        } else if input.contains('[') {
+            Some(RuleSyntax::NatNetwork)
+        } else if input.contains('-') {
+            Some(RuleSyntax::Qemu)
+        } else {
+            None
+        }
+    }
+
+    /// How the two forms a learner meets most are written, for under any error: whatever
+    /// was typed, both stand there to copy.
+    pub fn both_forms_in(lang: Lang) -> &'static str {
+        match lang {
+            Lang::En => "Write a rule as VirtualBox does, name,proto,hostip,hostport,guestip,guestport (\"ssh,tcp,,2222,10.0.2.5,22\"; empty addresses mean any host address and the guest's own), or as QEMU's hostfwd does, proto:hostaddr:hostport-guestaddr:guestport (\"tcp::2222-10.0.2.5:22\"). Docker's \"-p 2222:22\" is read too.",
+            Lang::Ko => "규칙은 VirtualBox처럼 이름,프로토콜,호스트IP,호스트포트,게스트IP,게스트포트(\"ssh,tcp,,2222,10.0.2.5,22\", 주소를 비우면 호스트의 모든 주소와 게스트 자신의 주소)로 쓰거나, QEMU의 hostfwd처럼 프로토콜:호스트주소:호스트포트-게스트주소:게스트포트(\"tcp::2222-10.0.2.5:22\")로 씁니다. Docker의 \"-p 2222:22\"도 읽습니다.",
+        }
+    }
+}
+
+impl Explain for RuleSyntax {
+    /// Which form was read, as a front end says it: "VirtualBox's NAT form".
+    fn explain_in(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (RuleSyntax::VirtualBox, Lang::En) => {
+                "VirtualBox's form (VBoxManage --natpf1, the Port Forwarding dialog)"
+            }
+            (RuleSyntax::VirtualBox, Lang::Ko) => {
+                "VirtualBox 형식(VBoxManage --natpf1, 포트 포워딩 대화 상자)"
+            }
+            (RuleSyntax::NatNetwork, Lang::En) => {
+                "VirtualBox's NAT Network form (VBoxManage natnetwork --port-forward-4)"
+            }
+            (RuleSyntax::NatNetwork, Lang::Ko) => {
+                "VirtualBox NAT 네트워크 형식(VBoxManage natnetwork --port-forward-4)"
+            }
+            (RuleSyntax::Qemu, Lang::En) => "QEMU's hostfwd form",
+            (RuleSyntax::Qemu, Lang::Ko) => "QEMU의 hostfwd 형식",
+            (RuleSyntax::Docker, Lang::En) => "Docker's -p form",
+            (RuleSyntax::Docker, Lang::Ko) => "Docker의 -p 형식",
+        }
+        .to_string()
+    }
+}
+
 impl fmt::Display for ForwardProblem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.explain_in(Lang::En))
@@ -323,17 +389,21 @@ impl PortForward {
 
     /// Parses any of the four syntaxes, telling them apart by their separators.
     pub fn parse_any(input: &str) -> Result<PortForward, ForwardError> {
-        if PortForward::looks_like_docker(input) {
-            PortForward::parse_docker(input)
-        } else if input.contains(',') {
-            PortForward::parse_vbox(input)
-        } else if input.contains('[') {
-            PortForward::parse_natnetwork(input)
-        } else if input.contains('-') {
-            PortForward::parse_qemu(input)
-        } else {
-            Err(err(input, ForwardProblem::UnknownSyntax))
-        }
+        PortForward::read(input).map(|(rule, _)| rule)
+    }
+
+    /// Parses any of the four syntaxes and says which one it read, so a front end can tell
+    /// the learner ("read as QEMU's hostfwd form"). An error is the chosen syntax's.
+    pub fn read(input: &str) -> Result<(PortForward, RuleSyntax), ForwardError> {
+        let syntax =
+            RuleSyntax::of(input).ok_or_else(|| err(input, ForwardProblem::UnknownSyntax))?;
+        let rule = match syntax {
+            RuleSyntax::Docker => PortForward::parse_docker(input),
+            RuleSyntax::VirtualBox => PortForward::parse_vbox(input),
+            RuleSyntax::NatNetwork => PortForward::parse_natnetwork(input),
+            RuleSyntax::Qemu => PortForward::parse_qemu(input),
+        }?;
+        Ok((rule, syntax))
     }
 
     /// Whether listening on the host port needs root on a Linux host (ports below
@@ -564,6 +634,43 @@ mod tests {
         assert_eq!(e.problem, ForwardProblem::DockerForm(4));
         let e = PortForward::parse_any("-p 8080:80/sctp").unwrap_err();
         assert_eq!(e.problem, ForwardProblem::NotForwardable("sctp".into()));
+    }
+
+    #[test]
+    fn each_syntax_is_read_and_named() {
+        let read = |text: &str| PortForward::read(text).map(|(_, syntax)| syntax);
+        assert_eq!(
+            read("ssh,tcp,,2222,10.0.2.5,22"),
+            Ok(RuleSyntax::VirtualBox)
+        );
+        assert_eq!(read("tcp::2222-10.0.2.5:22"), Ok(RuleSyntax::Qemu));
+        assert_eq!(read("hostfwd=tcp:127.0.0.1:2222-:22"), Ok(RuleSyntax::Qemu));
+        assert_eq!(
+            read("ssh:tcp:[]:2222:[10.0.2.5]:22"),
+            Ok(RuleSyntax::NatNetwork)
+        );
+        assert_eq!(read("-p 2222:22"), Ok(RuleSyntax::Docker));
+        let (vbox, _) = PortForward::read("ssh,tcp,,2222,10.0.2.5,22").unwrap();
+        let (qemu, _) = PortForward::read("tcp::2222-10.0.2.5:22").unwrap();
+        assert_eq!(
+            (vbox.host_port, vbox.guest_ip),
+            (qemu.host_port, qemu.guest_ip)
+        );
+        assert!(RuleSyntax::Qemu.explain_in(Lang::En).contains("QEMU"));
+        assert!(RuleSyntax::VirtualBox
+            .explain_in(Lang::Ko)
+            .contains("VirtualBox"));
+        assert_eq!(
+            PortForward::read("ssh 2222 22").unwrap_err().problem,
+            ForwardProblem::UnknownSyntax
+        );
+        for lang in [Lang::En, Lang::Ko] {
+            let help = RuleSyntax::both_forms_in(lang);
+            assert!(
+                help.contains("ssh,tcp,,2222,10.0.2.5,22")
+                    && help.contains("tcp::2222-10.0.2.5:22")
+            );
+        }
     }
 
     #[test]

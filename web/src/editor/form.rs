@@ -13,11 +13,6 @@ pub(super) enum Field {
     Nic,
     Mode,
     Name,
-    Proto,
-    HostIp,
-    HostPort,
-    GuestIp,
-    GuestPort,
     Size,
     Alloc,
     Vcpus,
@@ -25,6 +20,8 @@ pub(super) enum Field {
     NicVm,
     NicMode,
     Rule,
+    /// A forwarding rule typed on one line (see [`super::rule_input`]).
+    RuleText,
 }
 
 impl Field {
@@ -35,11 +32,6 @@ impl Field {
             Field::Nic => "nic",
             Field::Mode => "mode",
             Field::Name => "name",
-            Field::Proto => "proto",
-            Field::HostIp => "host-ip",
-            Field::HostPort => "host-port",
-            Field::GuestIp => "guest-ip",
-            Field::GuestPort => "guest-port",
             Field::Size => "size",
             Field::Alloc => "alloc",
             Field::Vcpus => "vcpus",
@@ -47,6 +39,7 @@ impl Field {
             Field::NicVm => "new-nic-vm",
             Field::NicMode => "new-nic-mode",
             Field::Rule => "rule",
+            Field::RuleText => "rule-text",
         }
     }
 }
@@ -59,11 +52,6 @@ pub(super) struct Values {
     pub(super) nic: String,
     pub(super) mode: String,
     pub(super) name: String,
-    pub(super) proto: String,
-    pub(super) host_ip: String,
-    pub(super) host_port: String,
-    pub(super) guest_ip: String,
-    pub(super) guest_port: String,
     pub(super) size: String,
     pub(super) alloc: String,
     pub(super) vcpus: String,
@@ -71,6 +59,7 @@ pub(super) struct Values {
     pub(super) nic_vm: String,
     pub(super) nic_mode: String,
     pub(super) rule: String,
+    pub(super) rule_text: String,
 }
 
 impl Values {
@@ -80,11 +69,6 @@ impl Values {
             Field::Nic => &self.nic,
             Field::Mode => &self.mode,
             Field::Name => &self.name,
-            Field::Proto => &self.proto,
-            Field::HostIp => &self.host_ip,
-            Field::HostPort => &self.host_port,
-            Field::GuestIp => &self.guest_ip,
-            Field::GuestPort => &self.guest_port,
             Field::Size => &self.size,
             Field::Alloc => &self.alloc,
             Field::Vcpus => &self.vcpus,
@@ -92,6 +76,7 @@ impl Values {
             Field::NicVm => &self.nic_vm,
             Field::NicMode => &self.nic_mode,
             Field::Rule => &self.rule,
+            Field::RuleText => &self.rule_text,
         }
     }
 
@@ -101,11 +86,6 @@ impl Values {
             Field::Nic => &mut self.nic,
             Field::Mode => &mut self.mode,
             Field::Name => &mut self.name,
-            Field::Proto => &mut self.proto,
-            Field::HostIp => &mut self.host_ip,
-            Field::HostPort => &mut self.host_port,
-            Field::GuestIp => &mut self.guest_ip,
-            Field::GuestPort => &mut self.guest_port,
             Field::Size => &mut self.size,
             Field::Alloc => &mut self.alloc,
             Field::Vcpus => &mut self.vcpus,
@@ -113,6 +93,7 @@ impl Values {
             Field::NicVm => &mut self.nic_vm,
             Field::NicMode => &mut self.nic_mode,
             Field::Rule => &mut self.rule,
+            Field::RuleText => &mut self.rule_text,
         }
     }
 }
@@ -142,15 +123,8 @@ pub(super) fn fields_of(step: &Action) -> Option<Vec<(Field, String)>> {
             vec![(Field::NicVm, vm.clone()), (Field::NicMode, mode(m))]
         }
         Action::AddForward(ForwardStep { rule, vm }) => {
-            let address = |a: Option<std::net::Ipv4Addr>| a.map(|a| a.to_string());
-            let mut fields = vec![
-                (Field::Name, rule.name.clone()),
-                (Field::Proto, proto_text(rule.proto).to_ascii_lowercase()),
-                (Field::HostIp, address(rule.host_ip).unwrap_or_default()),
-                (Field::HostPort, rule.host_port.to_string()),
-                (Field::GuestIp, address(rule.guest_ip).unwrap_or_default()),
-                (Field::GuestPort, rule.guest_port.to_string()),
-            ];
+            // Back on the line in VirtualBox's form, whichever form it was typed in.
+            let mut fields = vec![(Field::RuleText, rule.to_string())];
             if let Some(vm) = vm {
                 fields.push((Field::Vm, vm.clone()));
             }
@@ -241,6 +215,9 @@ pub(super) struct Ctx<'a> {
     pub(super) room: bool,
     /// The step being changed: the forms replace it instead of adding one.
     pub(super) editing: Option<usize>,
+    /// The steps taken before the learner's (a troubleshooting exercise's broken lab): the
+    /// forms offer what they left, such as their rules to remove.
+    pub(super) setup: &'a [Action],
 }
 
 /// A field's problems: `(field, message)`, the first one first.

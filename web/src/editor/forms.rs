@@ -2,8 +2,9 @@
 //! disks and their fates; each offers only the steps its kind takes, its choices filled from
 //! the exercise.
 
+use super::rule_input::{self, Reading};
 use super::*;
-use labvisor_core::net::forward::ForwardConflict;
+use labvisor_core::lang::particle::eun_neun;
 
 /// The forms of the exercise's kind.
 pub(super) fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
@@ -13,7 +14,7 @@ pub(super) fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
             reserve_percent,
             vm_count,
         } => host_sizing(c, host, *reserve_percent, *vm_count, steps),
-        Spec::NetMode { network, .. } => net_mode(c, network, steps),
+        Spec::NetMode { network, .. } => net_mode(c, network, &[c.setup, steps].concat()),
         Spec::PortForward { network, .. } => port_forward(c, network, steps),
         Spec::DiskFit { host_disk, vms } => {
             let lang = c.lang;
@@ -90,9 +91,10 @@ pub(super) fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
                 from: d.clone(),
             }));
             let list = disks.join(", ");
+            let vm_is = eun_neun(vm);
             html! {
                 <>
-                <p class="lv-muted">{ say!(c.lang, "{vm} lives on {lives_on}. Disks: {list}.", "{vm}은(는) {lives_on}에 있습니다. 디스크: {list}.") }</p>
+                <p class="lv-muted">{ say!(c.lang, "{vm} lives on {lives_on}. Disks: {list}.", "{vm_is} {lives_on}에 있습니다. 디스크: {list}.") }</p>
                 { c.buttons(offered) }
                 </>
             }
@@ -134,12 +136,13 @@ pub(super) fn host_sizing(
     let (cpus, ram) = (host.cpus, host.ram_mib);
     let mut problems = Problems::new();
     if taken(&name) {
+        let name_is = eun_neun(&name);
         problems.push((
             Field::Name,
             say!(
                 lang,
                 "A VM called {name} is already planned.",
-                "{name}이라는 VM은 이미 계획에 있습니다."
+                "VM {name_is} 이미 계획에 있습니다."
             ),
         ));
     }
@@ -315,8 +318,8 @@ pub(super) fn net_mode(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html
     }
 }
 
-/// The rule in force after `steps`.
-pub(super) fn rules_after(steps: &[Action]) -> Vec<PortForward> {
+/// The rules in force after `steps`.
+pub(super) fn rules_after<'a>(steps: impl IntoIterator<Item = &'a Action>) -> Vec<PortForward> {
     let mut rules: Vec<PortForward> = Vec::new();
     for step in steps {
         match step {
@@ -330,8 +333,7 @@ pub(super) fn rules_after(steps: &[Action]) -> Vec<PortForward> {
 
 pub(super) fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> Html {
     let lang = c.lang;
-    // A NAT Network's rules are written `name:proto:[host-ip]:port:[guest-ip]:port` and must
-    // name the guest; a NAT's `name,proto,host-ip,port,guest-ip,port`.
+    // A NAT Network's rules must name the guest: the network has many.
     let nat_network = network
         .vms
         .iter()
@@ -345,63 +347,33 @@ pub(super) fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> 
         .map(|v| (v.name.clone(), v.name.clone()))
         .collect();
     let rule_vm = (!nat_network && nat_vms.len() > 1).then(|| c.pick(Field::Vm, &nat_vms));
-    let parse = |f: [&str; 6]| {
-        if nat_network {
-            PortForward::parse_natnetwork(&format!(
-                "{}:{}:[{}]:{}:[{}]:{}",
-                f[0], f[1], f[2], f[3], f[4], f[5]
-            ))
-        } else {
-            PortForward::parse_vbox(&f.join(","))
-        }
-    };
-    let fields = [
-        Field::Name,
-        Field::Proto,
-        Field::HostIp,
-        Field::HostPort,
-        Field::GuestIp,
-        Field::GuestPort,
-    ];
-    let typed: Vec<String> = fields
-        .iter()
-        .map(|&f| c.get(f, if f == Field::Proto { "tcp" } else { "" }))
-        .collect();
-    // Each field is checked on its own by the core's parser, the others filled with valid values.
+    // The rules of the lab as found count too: they can clash, and they can be removed.
+    let rules = rules_after(c.setup.iter().chain(steps));
+    let text = c.form.values.get(Field::RuleText).clone();
+    let reading = rule_input::read(lang, &text, &rules, nat_network);
     let mut problems = Problems::new();
-    for (k, &field) in fields.iter().enumerate() {
-        let mut probe = ["rule", "tcp", "", "1", "10.0.2.4", "1"];
-        probe[k] = &typed[k];
-        if let Err(e) = parse(probe) {
-            problems.push((field, e.problem.explain_in(lang)));
-        }
+    match &reading {
+        Reading::Empty => problems.push((Field::RuleText, String::new())),
+        Reading::Wrong(why) => problems.push((Field::RuleText, why.clone())),
+        Reading::Rule { .. } => {}
     }
-    let rules = rules_after(steps);
-    let existing = &rules;
-    let t: Vec<&str> = typed.iter().map(String::as_str).collect();
-    // The core's conflict rules look at the name and the host side only, so a clash shows as
-    // soon as those are typed. Asked rule by rule, so the message can say which one clashes.
-    if let Ok(probe) = parse([t[0], t[1], t[2], t[3], "10.0.2.4", "1"]) {
-        problems.extend(conflict(lang, &probe, existing));
-    }
-    let step = match parse([t[0], t[1], t[2], t[3], t[4], t[5]]) {
-        Ok(rule) if problems.is_empty() => Some(Action::AddForward(ForwardStep {
-            rule,
+    let step = reading.rule().map(|rule| {
+        Action::AddForward(ForwardStep {
+            rule: rule.clone(),
             vm: rule_vm.clone(),
-        })),
-        _ => None,
-    };
-    let protos = vec![
-        ("tcp".to_string(), "TCP".to_string()),
-        ("udp".to_string(), "UDP".to_string()),
-    ];
+        })
+    });
     let names: Vec<(String, String)> = rules
         .iter()
-        .map(|r| (r.name.clone(), r.name.clone()))
+        .map(|r| (r.name.clone(), format!("{} ({r})", r.name)))
         .collect();
     let remove = (!names.is_empty()).then(|| Action::RemoveForward {
         name: c.pick(Field::Rule, &names),
     });
+    let on_text = {
+        let form = c.form.clone();
+        Callback::from(move |t: String| form.dispatch(FormMsg::Set(Field::RuleText, t)))
+    };
     let host_ip = network.host_ip.as_deref().unwrap_or("");
     html! {
         <>
@@ -419,29 +391,13 @@ pub(super) fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> 
             { c.form(ADD_RULE_TITLE, ADD_RULE, html! {
                 <>
                 if rule_vm.is_some() { { c.select(Field::Vm, RULE_VM_LABEL, &nat_vms) } }
-                { c.input(Field::Name, RULE_NAME, "text", "", None, &problems) }
-                { c.select(Field::Proto, PROTOCOL, &protos) }
-                { c.input(Field::HostIp, HOST_IP_LABEL, "text", ANY_ADDRESS.get(lang), None, &problems) }
-                { c.input(Field::HostPort, HOST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
-                { c.input(Field::GuestIp, GUEST_IP_LABEL, "text", if nat_network { "10.0.2.x" } else { DHCP_ADDRESS.get(lang) }, None, &problems) }
-                { c.input(Field::GuestPort, GUEST_PORT_LABEL, "number", "", Some((1, 65535)), &problems) }
+                { rule_input::field(lang, &c.field_id(Field::RuleText), &text, &reading, on_text) }
                 </>
-            }, &problems, step, &[Field::Name, Field::HostIp, Field::HostPort, Field::GuestIp, Field::GuestPort]) }
+            }, &problems, step, &[Field::RuleText]) }
             if !names.is_empty() {
                 { c.form(REMOVE_RULE_TITLE, REMOVE_RULE, c.select(Field::Rule, RULE_NAME, &names), &Problems::new(), remove, &[]) }
             }
         </div>
         </>
     }
-}
-
-/// The field and message of the first `existing` rule `probe` clashes with, in the core's
-/// words.
-fn conflict(lang: Lang, probe: &PortForward, existing: &[PortForward]) -> Option<(Field, String)> {
-    let found = probe.conflict_with(existing)?;
-    let field = match found {
-        ForwardConflict::SameName { .. } => Field::Name,
-        ForwardConflict::SameHostPort { .. } => Field::HostPort,
-    };
-    Some((field, found.explain_in(lang)))
 }

@@ -13,7 +13,8 @@
 use std::rc::Rc;
 
 use labvisor_core::disk::image::Allocation;
-use labvisor_core::lang::{Explain, Lang, Text};
+use labvisor_core::lang::particle::{eul_reul, euro_ro, i_ga};
+use labvisor_core::lang::{Lang, Text};
 use labvisor_core::net::forward::PortForward;
 use labvisor_core::net::packet::Proto;
 use labvisor_core::net::vbox::Mode;
@@ -64,6 +65,7 @@ macro_rules! say {
 // After `say!`, which they use.
 mod form;
 mod forms;
+pub mod rule_input;
 use form::*;
 use forms::*;
 
@@ -85,10 +87,11 @@ pub fn sentence(lang: Lang, step: &Action) -> String {
         }
         Action::SetMode { vm, nic, mode } => {
             let mode = mode_text(mode).get(lang);
+            let nic_object = eul_reul(nic);
             say!(
                 lang,
                 "Attach NIC {nic} of {vm} to {mode}",
-                "{vm}의 NIC {nic}을(를) {mode}에 연결"
+                "{vm}의 NIC {nic_object} {mode}에 연결"
             )
         }
         Action::AddNic { vm, mode } => {
@@ -106,10 +109,11 @@ pub fn sentence(lang: Lang, step: &Action) -> String {
             let gip = r
                 .guest_ip
                 .map_or_else(|| DHCP_ADDRESS.get(lang).to_string(), |ip| ip.to_string());
+            let (hp_object, gp_to) = (eul_reul(hp), euro_ro(gp));
             let rule = say!(
                 lang,
                 "Forward {proto} host {hip}port {hp} to guest {gip} port {gp} (rule “{name}”)",
-                "{proto} 호스트 {hip}포트 {hp}을(를) 게스트 {gip} 포트 {gp}로 포워딩 (규칙 “{name}”)"
+                "{proto} 호스트 {hip}포트 {hp_object} 게스트 {gip} 포트 {gp_to} 포워딩 (규칙 “{name}”)"
             );
             match vm {
                 Some(vm) => say!(lang, "{rule}, on {vm}", "{rule}, {vm}에"),
@@ -140,7 +144,10 @@ pub fn sentence(lang: Lang, step: &Action) -> String {
             "호스트에서 {vm}의 이미지 압축"
         ),
         Action::Snapshot { vm } => say!(lang, "Take a snapshot of {vm}", "{vm}의 스냅샷 찍기"),
-        Action::Backup { vm, to } => say!(lang, "Back up {vm} to {to}", "{vm}을(를) {to}에 백업"),
+        Action::Backup { vm, to } => {
+            let vm_object = eul_reul(vm);
+            say!(lang, "Back up {vm} to {to}", "{vm_object} {to}에 백업")
+        }
         Action::HostDiskFails => HOST_DISK_FAILS.get(lang).to_string(),
         Action::Restore { vm, from } => {
             say!(lang, "Restore {vm} from {from}", "{from}에서 {vm} 복원")
@@ -193,6 +200,9 @@ pub struct ActionEditorProps {
     pub id: AttrValue,
     /// The learner's draft.
     pub draft: AttrValue,
+    /// The steps taken before the learner's (a troubleshooting exercise's broken lab).
+    #[prop_or_default]
+    pub setup: Rc<Vec<Action>>,
     /// Receives the new draft.
     pub on_change: Callback<String>,
 }
@@ -289,6 +299,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
         add: &add,
         room,
         editing: editing_at,
+        setup: &props.setup,
     };
     let list = StepList {
         lang,
@@ -393,10 +404,11 @@ impl Handles {
                     *self.focus_after.borrow_mut() = Some(format!("{id}-{}", fields[0].0.id()));
                     self.form.dispatch(FormMsg::Load(fields));
                     self.editing.set(Some((i, steps[i].clone())));
+                    let step_is = i_ga(at);
                     self.said.set(say!(
                         lang,
                         "Step {at} is in the form below: change it, then replace it.",
-                        "단계 {at}이(가) 아래 양식에 있습니다. 고친 다음 바꾸기를 누르세요."
+                        "단계 {step_is} 아래 양식에 있습니다. 고친 다음 바꾸기를 누르세요."
                     ));
                 }
                 return;
@@ -405,10 +417,11 @@ impl Handles {
                 *self.focus_after.borrow_mut() = Some(format!("{id}-s{i}-edit"));
                 self.form.dispatch(FormMsg::Restore);
                 self.editing.set(None);
+                let step_object = eul_reul(at);
                 self.said.set(say!(
                     lang,
                     "Step {at} kept as it was",
-                    "단계 {at}을(를) 그대로 둠"
+                    "단계 {step_object} 그대로 둠"
                 ));
                 return;
             }
@@ -507,10 +520,11 @@ fn placed(
             let at = i + 1;
             let what = sentence(lang, &step);
             next[i] = step;
+            let step_object = eul_reul(at);
             let news = say!(
                 lang,
                 "Step {at} is now: {what}",
-                "단계 {at}을(를) 바꿈: {what}"
+                "단계 {step_object} 바꿈: {what}"
             );
             (next, news, Some(format!("{id}-s{i}-edit")))
         }
@@ -559,7 +573,8 @@ fn moved(
                 left => format!("{id}-s{}-rm", i.min(left - 1)),
             };
             let step = i + 1;
-            let news = say!(lang, "Step {step} removed", "단계 {step}을(를) 삭제함");
+            let step_object = eul_reul(step);
+            let news = say!(lang, "Step {step} removed", "단계 {step_object} 삭제함");
             (next, news, focus)
         }
         _ => return None,
@@ -637,7 +652,6 @@ const JSON_HELP: Text = Text::new(
     "The same format as `labvisor lesson check`.",
     "`labvisor lesson check`와 같은 형식입니다.",
 );
-const ANY_ADDRESS: Text = Text::new("any address", "모든 주소");
 const DHCP_ADDRESS: Text = Text::new("(its DHCP address)", "(DHCP 주소)");
 const HOST_DISK_FAILS: Text = Text::new("The host disk fails", "호스트 디스크 고장");
 const TOTALS: Text = Text::new("Your plan against the host", "호스트 대비 내 계획");
@@ -658,13 +672,8 @@ const ADD_RULE_TITLE: Text = Text::new("Port forwarding rule", "포트 포워딩
 const ADD_RULE: Text = Text::new("Add rule", "규칙 추가");
 const REMOVE_RULE_TITLE: Text = Text::new("Remove a rule", "규칙 삭제하기");
 const REMOVE_RULE: Text = Text::new("Remove rule", "규칙 삭제");
-const RULE_NAME: Text = Text::new("Name", "이름");
+const RULE_NAME: Text = Text::new("Rule", "규칙");
 const RULE_VM_LABEL: Text = Text::new("On VM (its NAT adapter)", "VM (그 VM의 NAT 어댑터)");
-const PROTOCOL: Text = Text::new("Protocol", "프로토콜");
-const HOST_IP_LABEL: Text = Text::new("Host IP", "호스트 IP");
-const HOST_PORT_LABEL: Text = Text::new("Host Port", "호스트 포트");
-const GUEST_IP_LABEL: Text = Text::new("Guest IP", "게스트 IP");
-const GUEST_PORT_LABEL: Text = Text::new("Guest Port", "게스트 포트");
 const CREATE_DISK: Text = Text::new("Create a virtual hard disk", "가상 하드 디스크 만들기");
 const CREATE: Text = Text::new("Create disk", "디스크 만들기");
 const SIZE_LABEL: Text = Text::new("Size", "크기");

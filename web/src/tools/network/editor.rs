@@ -3,6 +3,8 @@
 //! running the whole lab again before it is kept, and what the last edit said.
 
 use super::*;
+use crate::editor::rule_input;
+use labvisor_core::lang::particle::eul_reul;
 
 /// The editor's view of the app and its own fields.
 pub(super) struct EditorCtx {
@@ -207,7 +209,7 @@ pub(super) fn editor(ctx: &EditorCtx) -> Html {
             <div class="lv-row">
                 <button class="lv-button lv-ghost" onclick={undo} disabled={edits_n == 0}>{ UNDO.get(lang) }</button>
                 <button class="lv-button lv-ghost" onclick={clear} disabled={edits_n == 0}>{ CLEAR.get(lang) }</button>
-                <span class="lv-muted">{ format!("{edits_n} {}", EDITS.get(lang)) }</span>
+                <span class="lv-muted">{ edits_count(lang, edits_n) }</span>
             </div>
         </section>
     }
@@ -305,6 +307,12 @@ fn forwards_part(ctx: &EditorCtx) -> Html {
     let topo = ctx.lab.network.topology();
     let targets = rule_targets(topo);
     let target_i = (*ctx.rule_target).min(targets.len().saturating_sub(1));
+    let existing: Vec<PortForward> = targets
+        .get(target_i)
+        .map(|(_, _, rules)| rules.clone())
+        .unwrap_or_default();
+    // The same line as in the exercises: it says which form it read, or what is wrong.
+    let reading = rule_input::read(lang, &ctx.rule_text, &existing, false);
     let add_rule = {
         let text = (*ctx.rule_text).clone();
         let target = targets.get(target_i).cloned();
@@ -323,16 +331,16 @@ fn forwards_part(ctx: &EditorCtx) -> Html {
     };
     let on_rule_text = {
         let t = ctx.rule_text.clone();
-        Callback::from(move |e: InputEvent| t.set(input_value(&e)))
+        Callback::from(move |text: String| t.set(text))
     };
-    let on_rule_key = {
-        let add = add_rule.clone();
-        Callback::from(move |e: KeyboardEvent| {
-            if e.key() == "Enter" {
-                e.prevent_default();
-                if let Ok(click) = MouseEvent::new("click") {
-                    add.emit(click);
-                }
+    let on_rule_submit = {
+        let (add, text) = (add_rule.clone(), ctx.rule_text.clone());
+        let readable = reading.rule().is_some();
+        Callback::from(move |e: SubmitEvent| {
+            e.prevent_default();
+            add.emit(());
+            if readable {
+                text.set(String::new());
             }
         })
     };
@@ -372,14 +380,10 @@ fn forwards_part(ctx: &EditorCtx) -> Html {
                         }
                     }) }
                 </ul>
-                <div class="lv-row">
-                    <label class="lv-label" for="lv-net-pf-rule">{ RULE_TEXT.get(lang) }</label>
-                    <input id="lv-net-pf-rule" class="lv-input lv-mono lv-grow" value={(*ctx.rule_text).clone()}
-                        placeholder="ssh,tcp,,2222,,22  |  tcp::2222-:22" oninput={on_rule_text} onkeydown={on_rule_key}
-                        aria-invalid={matches!(&*ctx.feedback, Some(Feedback::Error(EditError::Rule(_) | EditError::Conflict { .. }))).to_string()}
-                        aria-describedby="lv-net-feedback" spellcheck="false" autocomplete="off" />
-                    <button class="lv-button" onclick={add_rule}>{ ADD_RULE.get(lang) }</button>
-                </div>
+                <form class="lv-row lv-rule-form" onsubmit={on_rule_submit} novalidate=true>
+                    { rule_input::field(lang, "lv-net-pf-rule", &ctx.rule_text, &reading, on_rule_text) }
+                    <button class="lv-button" type="submit">{ ADD_RULE.get(lang) }</button>
+                </form>
             }
         </div>
     }
@@ -569,7 +573,7 @@ pub(super) fn feedback_view(lang: Lang, f: &Feedback) -> Html {
         },
         Feedback::Removed(what, removal) => html! {
             <div id="lv-net-feedback" class="lv-net-ok" role="status">
-                <p>{ match lang { Lang::En => format!("Removed {what}."), Lang::Ko => format!("{what}을(를) 삭제했습니다.") } }</p>
+                <p>{ match lang { Lang::En => format!("Removed {what}."), Lang::Ko => format!("{} 삭제했습니다.", eul_reul(what)) } }</p>
                 if !removal.nics.is_empty() || !removal.rules.is_empty() {
                     <p>{ WITH_IT.get(lang) }</p>
                     { removal_items(lang, removal) }
@@ -649,7 +653,6 @@ pub(super) const NO_TARGET: Text = Text::new(
     "포워딩할 NAT가 없습니다. 먼저 VM의 NIC을 NAT로 바꾸세요.",
 );
 pub(super) const WHERE: Text = Text::new("On", "대상");
-pub(super) const RULE_TEXT: Text = Text::new("New rule", "새 규칙");
 pub(super) const ADD_RULE: Text = Text::new("Add rule", "규칙 추가");
 pub(super) const ADDED: Text = Text::new("Added rule", "규칙을 추가했습니다:");
 pub(super) const REMOVE: Text = Text::new("Remove", "삭제");
@@ -677,4 +680,11 @@ pub(super) const PORT: Text = Text::new("Port", "포트");
 pub(super) const SEND_BUTTON: Text = Text::new("Send", "보내기");
 pub(super) const UNDO: Text = Text::new("Undo last edit", "마지막 편집 되돌리기");
 pub(super) const CLEAR: Text = Text::new("Remove my edits", "내 편집 모두 지우기");
-pub(super) const EDITS: Text = Text::new("edits", "개 편집");
+/// How many edits the learner has made: "1 edit", "3 edits", "편집 3개".
+pub(super) fn edits_count(lang: Lang, n: usize) -> String {
+    match (lang, n) {
+        (Lang::En, 1) => "1 edit".to_string(),
+        (Lang::En, n) => format!("{n} edits"),
+        (Lang::Ko, n) => format!("편집 {n}개"),
+    }
+}
