@@ -48,7 +48,9 @@ mod icmp;
 mod nat;
 mod path;
 mod probe;
+mod record;
 pub use error::ActionError;
+pub use record::{touched_entry, Recorded, Tables, TablesFrom};
 
 /// Where a forwarding rule lives.
 ///
@@ -250,6 +252,9 @@ pub struct Network {
     now: Instant,
     /// Ports nodes sent from: their sockets receive the answers (node, protocol, port).
     sockets: std::collections::BTreeSet<(String, Proto, u16)>,
+    /// The tables after each change while [`Network::apply_recorded`] runs.
+    #[serde(skip)]
+    journal: Option<Vec<TablesFrom>>,
 }
 
 impl Network {
@@ -262,6 +267,7 @@ impl Network {
             nats: BTreeMap::new(),
             now: Instant(0),
             sockets: Default::default(),
+            journal: None,
         };
         net.sync_nats(BTreeMap::new());
         Ok(net)
@@ -348,6 +354,9 @@ impl Network {
             for e in t.expire(now) {
                 expired.push((name.clone(), e));
             }
+        }
+        if !expired.is_empty() {
+            self.note_tables(steps.len());
         }
         for (node, e) in expired {
             steps.push(self.step(Event::Conntrack {
