@@ -72,6 +72,8 @@ impl Route {
     /// Reads a route from `location.hash` (with or without the leading `#`).
     pub fn parse(hash: &str) -> Route {
         let path = hash.trim_start_matches('#').trim_start_matches('/');
+        // A page may read a query of its own (`#/tool/network?predict`); the route is the path.
+        let path = path.split_once('?').map_or(path, |(path, _)| path);
         let mut parts = path.split('/');
         match (parts.next().unwrap_or(""), parts.next(), parts.next()) {
             ("", None, None) => Route::Home,

@@ -91,3 +91,53 @@ const NO_NAT: Text = Text::new(
     "이 토폴로지에는 NAT가 없습니다.",
 );
 const EMPTY: Text = Text::new("(no connections)", "(연결 없음)");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_at(lab: &Lab, at: usize) -> Vec<String> {
+        let now = lab.steps[at].1.at;
+        lab.tables[at]["home-router"]
+            .conntrack()
+            .entries()
+            .iter()
+            .map(|e| e.conntrack_line(now))
+            .collect()
+    }
+
+    #[test]
+    fn the_tables_follow_the_selected_step_not_the_end_of_its_action() {
+        let lab = load("home-router", &[]).unwrap();
+        assert_eq!(lab.tables.len(), lab.steps.len());
+        let new = lab
+            .steps
+            .iter()
+            .position(|(_, s)| matches!(s.event, Event::Conntrack { .. }))
+            .unwrap();
+        // Step 7 of the home-router trace (the first conntrack line) is this one.
+        assert_eq!(new + 1, 7, "{}", lab.steps[new].1);
+        let lines = line_at(&lab, new);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains("[UNREPLIED]"), "{lines:?}");
+        assert_eq!(
+            touched(&lab.tables[new], &lab.steps[new].1).map(|(nat, _)| nat),
+            Some("home-router".to_string())
+        );
+        // The same action's answer: the entry has seen its reply.
+        let reply = lab
+            .steps
+            .iter()
+            .position(
+                |(_, s)| matches!(&s.event, Event::Translate { kind, .. } if kind == "un-NAT"),
+            )
+            .unwrap();
+        assert_eq!(lab.steps[reply].0, lab.steps[new].0);
+        let answered = &line_at(&lab, reply)[0];
+        assert!(!answered.contains("[UNREPLIED]"), "{answered}");
+        // A single UDP exchange is not yet a stream: not assured (as Linux).
+        assert!(!answered.contains("[ASSURED]"), "{answered}");
+        // Before the first NAT decision the table is empty.
+        assert!(lab.tables[0]["home-router"].conntrack().is_empty());
+    }
+}
