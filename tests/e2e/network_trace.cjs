@@ -22,10 +22,15 @@ module.exports = ({ scenario, open, shot, noErrors, assert }) => {
     // Play is in view at 900 px without scrolling, and the trace and tables stand side by side.
     const play = await page.locator('.lv-play').boundingBox();
     assert.ok(play.y + play.height <= 900, `Play at ${play.y}`);
+    // Scrolled to the trace, the tables stand beside it and Play stays in view.
+    await page.locator('.lv-net-follow').evaluate((e) => e.scrollIntoView());
     const trace = await page.locator('.lv-net-trace').boundingBox();
     const tables = await page.locator('.lv-net-tables').boundingBox();
-    assert.ok(tables.x >= trace.x + trace.width - 1, `tables beside the trace: ${JSON.stringify({ trace, tables })}`);
-    assert.ok(tables.y < 900 && trace.y < 900, 'both start within the first screen');
+    const boxes = JSON.stringify({ trace, tables });
+    assert.ok(tables.x >= trace.x + trace.width - 1, `tables beside the trace: ${boxes}`);
+    assert.ok(tables.y >= 0 && tables.y < 900 && trace.y >= 0 && trace.y < 900, `both start on screen: ${boxes}`);
+    const playing = await page.locator('.lv-play').boundingBox();
+    assert.ok(playing.y >= 0 && playing.y + playing.height <= 900, `Play stays in view: ${JSON.stringify(playing)}`);
 
     // Step 7: the SYN... the DNS query's conntrack [NEW] line, and the table as it stands then.
     await stepTo(page, 7);
@@ -35,6 +40,10 @@ module.exports = ({ scenario, open, shot, noErrors, assert }) => {
     assert.match(await touched.textContent(), /\[UNREPLIED\]/);
     assert.doesNotMatch(await page.locator('.lv-net-tables').textContent(), /\[ASSURED\]/);
     await shot(page, '20-network-trace-step7');
+
+    // Timestamps move along the journey (a millisecond a hop).
+    const times = await page.locator('.lv-trace-time').allTextContents();
+    assert.ok(new Set(times.slice(0, 20)).size > 3, `times move: ${times.slice(0, 20)}`);
 
     // ←/→ step, End jumps to the last line.
     await page.keyboard.press('ArrowRight');

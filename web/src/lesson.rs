@@ -27,6 +27,19 @@ fn lab_tool(lesson: &Lesson) -> Option<ToolId> {
     lesson.lab.lab_kind().map(lab_tool_for)
 }
 
+/// The NAT and port-forwarding lessons open their lab with predictions on: the learner writes
+/// each NAT rewrite before seeing it (`tools/network/predict.rs`).
+const PREDICT_IN_LAB: [&str; 2] = ["nat", "port-forwarding"];
+
+fn lab_link(lesson: &Lesson, tool: ToolId) -> String {
+    let route = Route::Tool(tool).to_hash();
+    if PREDICT_IN_LAB.contains(&lesson.id.as_str()) {
+        format!("{route}?predict")
+    } else {
+        route
+    }
+}
+
 fn lab_tool_for(kind: LabKind) -> ToolId {
     match kind {
         LabKind::NetTrace | LabKind::NetMatrix => ToolId::Network,
@@ -102,7 +115,7 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
                             <pre class="lv-pre" tabindex="0">{ lesson.lab.commands.join("\n") }</pre>
                         }
                         if let Some(tool) = lab_tool(lesson) {
-                            <a class="lv-button lv-ghost" href={Route::Tool(tool).to_hash()}>{ OPEN_LAB.get(lang) }</a>
+                            <a class="lv-button lv-ghost" href={lab_link(lesson, tool)}>{ OPEN_LAB.get(lang) }</a>
                         }
                     </section>
                     { for (0..lesson.exercises.len()).map(|i| html! {
@@ -550,6 +563,16 @@ const NEEDS_ENGINE: Text = Text::new(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nat_lessons_open_their_lab_with_predictions() {
+        for id in PREDICT_IN_LAB {
+            let lesson = lessons().iter().find(|l| l.id == id).expect(id);
+            let link = lab_link(lesson, lab_tool(lesson).unwrap());
+            assert_eq!(link, "#/tool/network?predict");
+            assert_eq!(Route::parse(&link), Route::Tool(ToolId::Network));
+        }
+    }
 
     #[test]
     fn every_lab_kind_opens_a_tool() {

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::lang::{Explain, Lang, Text};
 
 use super::clock::Instant;
-use super::packet::Packet;
+use super::packet::{Packet, Proto};
 
 /// Why a packet was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -313,9 +313,11 @@ impl fmt::Display for Event {
 
 /// A packet's two ends as `address:port` (ICMP: the address alone).
 fn ends(p: &Packet) -> (String, String) {
-    match p.ports() {
-        Some((sport, dport)) => (format!("{}:{sport}", p.src), format!("{}:{dport}", p.dst)),
-        None => (p.src.to_string(), p.dst.to_string()),
+    match (p.proto(), p.ports()) {
+        (Proto::Tcp | Proto::Udp, Some((sport, dport))) => {
+            (format!("{}:{sport}", p.src), format!("{}:{dport}", p.dst))
+        }
+        _ => (p.src.to_string(), p.dst.to_string()),
     }
 }
 

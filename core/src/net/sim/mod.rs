@@ -255,6 +255,9 @@ pub struct Network {
     /// The tables after each change while [`Network::apply_recorded`] runs.
     #[serde(skip)]
     journal: Option<Vec<TablesFrom>>,
+    /// Virtual time each hop takes (see [`Network::set_hop_delay`]).
+    #[serde(default)]
+    hop_delay: Duration,
 }
 
 impl Network {
@@ -268,6 +271,7 @@ impl Network {
             now: Instant(0),
             sockets: Default::default(),
             journal: None,
+            hop_delay: Duration(0),
         };
         net.sync_nats(BTreeMap::new());
         Ok(net)
@@ -310,6 +314,14 @@ impl Network {
     /// The current virtual time.
     pub fn now(&self) -> Instant {
         self.now
+    }
+
+    /// Lets every hop of a journey take `d` of virtual time. By default a journey takes no
+    /// time (the command line's traces and the lessons count only `advance`); the browser lab
+    /// sets 1 ms so the trace's timestamps show the order of events along the way. Timeouts
+    /// then run from the moment each packet crosses its NAT, as on a real host.
+    pub fn set_hop_delay(&mut self, d: Duration) {
+        self.hop_delay = d;
     }
 
     /// Applies an action, returning what happened.

@@ -106,6 +106,8 @@ pub fn load(name: &str, edits: &[NetEdit]) -> Result<Lab, EditError> {
         design(&mut topology, edit)?;
     }
     let mut network = Network::new(topology).map_err(EditError::Topology)?;
+    // A millisecond a hop, so the trace's timestamps move along each journey.
+    network.set_hop_delay(labvisor_core::net::clock::Duration(1));
     let mut steps: Vec<(Option<usize>, Step)> = network
         .lease_steps()
         .into_iter()

@@ -337,9 +337,8 @@ const SHOW: Text = Text::new("Just show me", "그냥 보기");
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
-    fn snat() -> (Packet, Packet) {
+    pub(super) fn snat() -> (Packet, Packet) {
         let lab = load("home-router", &[]).unwrap();
         lab.steps
             .iter()
@@ -355,7 +354,7 @@ mod tests {
             .unwrap()
     }
 
-    fn guess(values: [&str; 4]) -> Vec<(GuessField, String)> {
+    pub(super) fn guess(values: [&str; 4]) -> Vec<(GuessField, String)> {
         GuessField::ALL
             .into_iter()
             .zip(values)
@@ -403,6 +402,14 @@ mod tests {
             [GuessField::SrcAddr, GuessField::DstAddr]
         );
     }
+}
+
+// proptest runs natively only (the browser build has no proptest).
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod properties {
+    use super::tests::{guess, snat};
+    use super::*;
+    use proptest::prelude::*;
 
     proptest! {
         #[test]
