@@ -24,7 +24,8 @@
 //! Where each part lives: this module holds the network, its actions and sending; `edit` the
 //! design edits; `path` a packet's journey hop by hop; `nat` the NAT tables (kept across
 //! rewiring, asked at every NAT crossing, and their trace lines); `icmp` what a node answers or
-//! drops; `probe` the probes the labs send.
+//! drops; `probe` the probes the labs send; `record` the NAT tables as each step left them
+//! ([`Network::apply_recorded`]), for front ends that show a trace step by step.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;

@@ -15,7 +15,7 @@ use std::rc::Rc;
 
 use std::net::Ipv4Addr;
 
-use labvisor_core::lang::{Explain, Lang, Text};
+use labvisor_core::lang::{particle, Explain, Lang, Text};
 use labvisor_core::net::forward::{ForwardConflict, ForwardError, PortForward};
 use labvisor_core::net::nat::{cone_name, Behavior};
 use labvisor_core::net::packet::Proto;
@@ -503,7 +503,7 @@ const SEGMENT: Text = Text::new("Segment", "세그먼트");
 pub fn privileged_warning(lang: Lang, port: u16) -> String {
     match lang {
         Lang::En => format!("Warning: host port {port} is below 1024. On a Linux host only root may listen there (net.ipv4.ip_unprivileged_port_start = 1024), so VirtualBox run as a normal user cannot open it; pick a port ≥ 1024, like 2222."),
-        Lang::Ko => format!("주의: 호스트 포트 {port}는 1024보다 작습니다. Linux 호스트에서는 root만 이 포트에서 수신할 수 있어(net.ipv4.ip_unprivileged_port_start = 1024) 일반 사용자로 실행한 VirtualBox는 이 포트를 열 수 없습니다. 2222처럼 1024 이상인 포트를 고르세요."),
+        Lang::Ko => format!("주의: 호스트 포트 {} 1024보다 작습니다. Linux 호스트에서는 root만 이 포트에서 수신할 수 있어(net.ipv4.ip_unprivileged_port_start = 1024) 일반 사용자로 실행한 VirtualBox는 이 포트를 열 수 없습니다. 2222처럼 1024 이상인 포트를 고르세요.", particle::eun_neun(port)),
     }
 }
 
@@ -569,11 +569,16 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
         (Lang::En, EditError::UnknownNat(n)) => {
             format!("There is no configurable NAT named {n:?}.")
         }
-        (Lang::Ko, EditError::UnknownNat(n)) => format!("{n:?}라는 설정 가능한 NAT가 없습니다."),
+        (Lang::Ko, EditError::UnknownNat(n)) => {
+            format!(
+                "설정할 수 있는 NAT 중에 {} 없습니다.",
+                particle::i_ga(format!("{n:?}"))
+            )
+        }
         (Lang::En, EditError::Rule(fe)) => fe.to_string(),
         (Lang::Ko, EditError::Rule(fe)) => format!(
-            "포트 포워딩 규칙 {:?}이(가) 올바르지 않습니다: {}",
-            fe.input,
+            "포트 포워딩 규칙 {} 올바르지 않습니다: {}",
+            particle::i_ga(format!("{:?}", fe.input)),
             fe.problem.explain_in(lang)
         ),
         (Lang::En, EditError::Conflict { rule, conflict }) => {
@@ -584,15 +589,24 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
             conflict.explain_in(lang)
         ),
         (Lang::En, EditError::Address(a)) => format!("{a:?} is not an IPv4 address like 10.0.2.15"),
-        (Lang::Ko, EditError::Address(a)) => format!("{a:?}는 10.0.2.15 같은 IPv4 주소가 아닙니다"),
+        (Lang::Ko, EditError::Address(a)) => format!(
+            "{} 10.0.2.15 같은 IPv4 주소가 아닙니다",
+            particle::eun_neun(format!("{a:?}"))
+        ),
         (Lang::En, EditError::Prefix(a)) => {
             format!("{a:?} is not an address with its prefix length, like 10.10.0.1/24")
         }
         (Lang::Ko, EditError::Prefix(a)) => {
-            format!("{a:?}는 10.10.0.1/24처럼 프리픽스 길이를 붙인 주소가 아닙니다")
+            format!(
+                "{} 10.10.0.1/24처럼 프리픽스 길이를 붙인 주소가 아닙니다",
+                particle::eun_neun(format!("{a:?}"))
+            )
         }
         (Lang::En, EditError::Port(p)) => format!("port {p:?} is not a number in 1-65535"),
-        (Lang::Ko, EditError::Port(p)) => format!("포트 {p:?}는 1–65535 범위의 숫자가 아닙니다"),
+        (Lang::Ko, EditError::Port(p)) => format!(
+            "포트 {} 1–65535 범위의 숫자가 아닙니다",
+            particle::eun_neun(format!("{p:?}"))
+        ),
         (Lang::En, EditError::TooMany) => format!(
             "The lab keeps at most {} edits: undo one first.",
             crate::lab::MAX_NET_EDITS
@@ -931,6 +945,19 @@ mod tests {
             "NAT 네트워크에 연결한 VM 두 대"
         );
         assert_eq!(lab.scenario.title.get(Lang::En), "Two VMs on a NAT Network");
+    }
+
+    #[test]
+    fn korean_particles_follow_the_value_before_them() {
+        assert!(privileged_warning(Lang::Ko, 80).starts_with("주의: 호스트 포트 80은 "));
+        assert!(privileged_warning(Lang::Ko, 22).starts_with("주의: 호스트 포트 22는 "));
+        let port = render_error(Lang::Ko, &EditError::Port("0".into()));
+        assert!(port.starts_with("포트 \"0\"은 "), "{port}");
+        let nat = render_error(Lang::Ko, &EditError::UnknownNat("lan".into()));
+        assert!(nat.contains("\"lan\"이 없습니다"), "{nat}");
+        let removal = Removal::default();
+        assert!(confirm_text(Lang::Ko, "vm1", &removal).starts_with("vm1을 "));
+        assert!(confirm_text(Lang::Ko, "db", &removal).starts_with("db를 "));
     }
 
     #[test]
