@@ -282,11 +282,11 @@ scenario('network lab: symmetric NAT filters an unsolicited packet, full cone ad
   assert.ok(!steps.some((s) => /pc: deliver/.test(s.text)), 'nothing reaches the PC');
   await shot(page, '10-network-symmetric');
   // The drop, explained in Korean (the engine's own sentence follows in English).
-  await page.locator('.lv-net-diagram input[type=range]').focus();
+  await page.locator('.lv-player-bar input[type=range]').focus();
   await page.keyboard.press('End');
-  await page.locator('.lv-step-detail.lv-ev-drop').waitFor();
+  await page.locator('.lv-step-card.lv-ev-drop').waitFor();
   await page.getByRole('button', { name: '한국어', exact: true }).click();
-  await page.locator('.lv-step-detail.lv-ev-drop', { hasText: 'NAT가 거부했습니다' }).waitFor();
+  await page.locator('.lv-step-card.lv-ev-drop', { hasText: 'NAT가 거부했습니다' }).waitFor();
   await page.locator('.lv-trace-action', { hasText: 'isp → 203.0.113.7' }).last().waitFor();
   assert.match(await page.locator('.lv-trace-action').last().textContent(), /전송/);
   await page.getByRole('button', { name: 'EN', exact: true }).click();

@@ -28,7 +28,7 @@ module.exports = ({ scenario, open, shot, noErrors, assert }) => {
     const tables = await page.locator('.lv-net-tables').boundingBox();
     const boxes = JSON.stringify({ trace, tables });
     assert.ok(tables.x >= trace.x + trace.width - 1, `tables beside the trace: ${boxes}`);
-    assert.ok(tables.y >= 0 && tables.y < 900 && trace.y >= 0 && trace.y < 900, `both start on screen: ${boxes}`);
+    assert.ok(tables.y >= -1 && tables.y < 900 && trace.y >= -1 && trace.y < 900, `both start on screen: ${boxes}`);
     const playing = await page.locator('.lv-play').boundingBox();
     assert.ok(playing.y >= 0 && playing.y + playing.height <= 900, `Play stays in view: ${JSON.stringify(playing)}`);
 
