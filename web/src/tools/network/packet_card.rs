@@ -241,7 +241,7 @@ pub(super) fn packet_card(lang: Lang, lab: &Lab, at: usize) -> Html {
     let changed = rows.iter().filter(|(_, was)| was.is_some()).count();
     let layers = [Layer::Ethernet, Layer::Ipv4, Layer::Transport];
     html! {
-        <div class="lv-packet-card" aria-label={CARD.get(lang)}>
+        <div class="lv-packet-card">
             <p class="lv-label">{ CARD.get(lang) }
                 if changed > 0 {
                     <span class="lv-muted">{ changed_note(lang, changed) }</span>

@@ -54,7 +54,7 @@ pub(super) fn trace_list(
                         aria-current={(i == at).then_some("step")} data-step={i.to_string()} {onclick}>
                         <span class="lv-mono lv-trace-time">{ step.at.to_string() }</span>
                         if hidden {
-                            <span class="lv-mono" aria-label={HIDDEN.get(lang)}>{ "…" }</span>
+                            <span class="lv-mono lv-muted" title={HIDDEN.get(lang)}>{ "… " }<span class="lv-sr">{ HIDDEN.get(lang) }</span></span>
                         } else {
                             <span class="lv-trace-text">
                                 <span class="lv-mono lv-trace-line" lang="en">{ step.event.to_string() }</span>
