@@ -195,15 +195,15 @@ scenario('network lab: step through the NAT trace, see the translation and the c
   await page.locator('.lv-diagram').waitFor();
   const forward = page.getByRole('button', { name: 'Step forward' });
   // Step until the home router's source NAT shows before/after headers.
-  for (let i = 0; i < 30 && !(await page.locator('.lv-step-detail.lv-ev-nat').count()); i++) await forward.click();
-  const detail = await page.locator('.lv-step-detail.lv-ev-nat').textContent();
+  for (let i = 0; i < 30 && !(await page.locator('.lv-step-card.lv-ev-nat').count()); i++) await forward.click();
+  const detail = await page.locator('.lv-step-card.lv-ev-nat').textContent();
   assert.match(detail, /SNAT/);
   assert.match(detail, /192\.168\.1\.100/);
   assert.match(detail, /203\.0\.113\.7/);
-  assert.match(await page.locator('.lv-pre').first().textContent(), /src=192\.168\.1\.100/);
+  assert.match(await page.locator('.lv-ct-lines').first().textContent(), /src=192\.168\.1\.100/);
   await shot(page, '05-network-nat');
   await page.getByRole('button', { name: 'Step back' }).click();
-  assert.equal(await page.locator('.lv-step-detail.lv-ev-nat').count(), 0, 'stepping back leaves the translation');
+  assert.equal(await page.locator('.lv-step-card.lv-ev-nat').count(), 0, 'stepping back leaves the translation');
   // Korean and back keeps the position in the trace.
   const pos = await page.locator('.lv-player-pos').textContent();
   await page.getByRole('button', { name: '한국어' }).click();
@@ -211,7 +211,7 @@ scenario('network lab: step through the NAT trace, see the translation and the c
   assert.equal(await page.locator('.lv-player-pos').textContent(), pos);
   await page.getByRole('button', { name: 'EN' }).click();
   // The slider jumps to the end: the goal completes.
-  await page.locator('.lv-net-diagram input[type=range]').focus();
+  await page.locator('.lv-player-bar input[type=range]').focus();
   await page.keyboard.press('End');
   await page.locator('.lv-goal-done').waitFor();
   noErrors(page);
@@ -282,11 +282,11 @@ scenario('network lab: symmetric NAT filters an unsolicited packet, full cone ad
   assert.ok(!steps.some((s) => /pc: deliver/.test(s.text)), 'nothing reaches the PC');
   await shot(page, '10-network-symmetric');
   // The drop, explained in Korean (the engine's own sentence follows in English).
-  await page.locator('.lv-net-diagram input[type=range]').focus();
+  await page.locator('.lv-player-bar input[type=range]').focus();
   await page.keyboard.press('End');
-  await page.locator('.lv-step-detail.lv-ev-drop').waitFor();
+  await page.locator('.lv-step-card.lv-ev-drop').waitFor();
   await page.getByRole('button', { name: '한국어', exact: true }).click();
-  await page.locator('.lv-step-detail.lv-ev-drop', { hasText: 'NAT가 거부했습니다' }).waitFor();
+  await page.locator('.lv-step-card.lv-ev-drop', { hasText: 'NAT가 거부했습니다' }).waitFor();
   await page.locator('.lv-trace-action', { hasText: 'isp → 203.0.113.7' }).last().waitFor();
   assert.match(await page.locator('.lv-trace-action').last().textContent(), /전송/);
   await page.getByRole('button', { name: 'EN', exact: true }).click();

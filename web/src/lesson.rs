@@ -41,6 +41,20 @@ fn lab_route(lesson: &Lesson, tool: ToolId) -> Route {
     }
 }
 
+/// The NAT and port-forwarding lessons open their lab with predictions on: the learner writes
+/// each NAT rewrite before seeing it (`tools/network/predict.rs`).
+const PREDICT_IN_LAB: [&str; 2] = ["nat", "port-forwarding"];
+
+/// The lab's link: its route, with `predict` for the lessons above.
+fn lab_link(lesson: &Lesson, tool: ToolId) -> String {
+    let route = lab_route(lesson, tool).to_hash();
+    if !PREDICT_IN_LAB.contains(&lesson.id.as_str()) {
+        return route;
+    }
+    let joiner = if route.contains('?') { '&' } else { '?' };
+    format!("{route}{joiner}predict")
+}
+
 fn lab_tool_for(kind: LabKind) -> ToolId {
     match kind {
         LabKind::NetTrace | LabKind::NetMatrix => ToolId::Network,
@@ -117,7 +131,7 @@ pub fn LessonPage(props: &LessonPageProps) -> Html {
                             <pre class="lv-pre" tabindex="0">{ lesson.lab.commands.join("\n") }</pre>
                         }
                         if let Some(tool) = lab_tool(lesson) {
-                            <a class="lv-button lv-ghost" href={lab_route(lesson, tool).to_hash()}>{ OPEN_LAB.get(lang) }</a>
+                            <a class="lv-button lv-ghost" href={lab_link(lesson, tool)}>{ OPEN_LAB.get(lang) }</a>
                         }
                     </section>
                     { for (0..lesson.exercises.len()).map(|i| html! {
@@ -688,6 +702,23 @@ const NEEDS_ENGINE: Text = Text::new(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_nat_lessons_open_their_lab_with_predictions() {
+        for id in PREDICT_IN_LAB {
+            let lesson = lessons().iter().find(|l| l.id == id).expect(id);
+            let link = lab_link(lesson, lab_tool(lesson).unwrap());
+            let scenario = lesson.lab.scenario.clone().expect("a lesson scenario");
+            assert_eq!(link, format!("#/tool/network/{scenario}?from={id}&predict"));
+            assert_eq!(
+                Route::parse(&link),
+                Route::NetworkScenario {
+                    scenario,
+                    from: Some(id.to_string())
+                }
+            );
+        }
+    }
 
     #[test]
     fn every_lab_kind_opens_a_tool() {

@@ -81,6 +81,8 @@ impl Route {
         if let Some(route) = network_scenario(path) {
             return route;
         }
+        // A page may read a query of its own (`#/tool/network?predict`); the route is the path.
+        let path = path.split_once('?').map_or(path, |(path, _)| path);
         let mut parts = path.split('/');
         match (parts.next().unwrap_or(""), parts.next(), parts.next()) {
             ("", None, None) => Route::Home,
@@ -135,10 +137,16 @@ fn network_scenario(path: &str) -> Option<Route> {
         None => (path, None),
     };
     let scenario = path.strip_prefix("tool/network/")?;
-    let from = match query {
-        None => None,
-        Some(q) => Some(q.strip_prefix("from=").filter(|id| is_lesson_id(id))?),
-    };
+    // `from=` is the route's; `predict` is the lab page's own (`tools/network/stepper.rs`);
+    // anything else is not a page.
+    let mut from = None;
+    for param in query.into_iter().flat_map(|q| q.split('&')) {
+        match param.strip_prefix("from=") {
+            Some(id) if is_lesson_id(id) => from = Some(id),
+            None if param == "predict" || param == "predict=1" => {}
+            _ => return None,
+        }
+    }
     is_lesson_id(scenario).then(|| Route::NetworkScenario {
         scenario: scenario.to_string(),
         from: from.map(str::to_string),

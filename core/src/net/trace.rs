@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use crate::lang::{Explain, Lang, Text};
 
 use super::clock::Instant;
-use super::packet::Packet;
+use super::packet::{Packet, Proto};
 
 /// Why a packet was dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -311,6 +311,201 @@ impl fmt::Display for Event {
     }
 }
 
+/// A packet's two ends as `address:port` (ICMP: the address alone).
+fn ends(p: &Packet) -> (String, String) {
+    match (p.proto(), p.ports()) {
+        (Proto::Tcp | Proto::Udp, Some((sport, dport))) => {
+            (format!("{}:{sport}", p.src), format!("{}:{dport}", p.dst))
+        }
+        _ => (p.src.to_string(), p.dst.to_string()),
+    }
+}
+
+/// What a step means, in words, beside the line Linux would print for it (the tcpdump,
+/// `ip route` and `conntrack -E` style of [`Event`]'s `Display`). Sources: conntrack's states
+/// and `[UNREPLIED]`/`[ASSURED]` as in conntrack(8) and the kernel's nf_conntrack; SNAT, DNAT
+/// and port forwarding as in RFC 3022 and the VirtualBox manual (Network Address Translation).
+impl Explain for Event {
+    fn explain_in(&self, lang: Lang) -> String {
+        use crate::lang::particle::{eul_reul, euro_ro, i_ga};
+        let ko = lang == Lang::Ko;
+        match self {
+            Event::Lease {
+                node,
+                nic,
+                addr,
+                server,
+                gateway,
+                dns,
+            } => {
+                let mut s = if ko {
+                    format!(
+                        "{node}의 {} DHCP 서버 {server}에게서 주소 {}받았습니다.",
+                        i_ga(nic),
+                        eul_reul(addr)
+                    )
+                } else {
+                    format!("{node} {nic} got the address {addr} from the DHCP server {server}.")
+                };
+                match (gateway, dns, ko) {
+                    (Some(g), Some(d), true) => {
+                        s += &format!(" 기본 게이트웨이는 {g}, DNS 서버는 {d}입니다.")
+                    }
+                    (Some(g), None, true) => s += &format!(" 기본 게이트웨이는 {g}입니다."),
+                    (Some(g), Some(d), false) => {
+                        s += &format!(" Its default gateway is {g}, its DNS server {d}.")
+                    }
+                    (Some(g), None, false) => s += &format!(" Its default gateway is {g}."),
+                    _ => {}
+                }
+                s
+            }
+            Event::Send { node, packet } => {
+                let (from, to) = ends(packet);
+                let proto = packet.proto().name().to_uppercase();
+                if ko {
+                    format!(
+                        "{} {proto} 패킷을 만들어 보냅니다. 출발지 {from}, 목적지 {to}.",
+                        i_ga(node)
+                    )
+                } else {
+                    format!("{node} builds a {proto} packet and sends it: from {from} to {to}.")
+                }
+            }
+            Event::Route { node, route } => {
+                if ko {
+                    format!(
+                        "{} 라우팅 테이블에서 목적지에 가장 길게 일치하는 경로를 골랐습니다: {route}",
+                        i_ga(node)
+                    )
+                } else {
+                    format!("{node} picks the longest matching route in its routing table: {route}")
+                }
+            }
+            Event::Transmit {
+                from,
+                from_nic,
+                to,
+                to_nic,
+                segment,
+                ..
+            } => {
+                if ko {
+                    format!(
+                        "프레임이 {from}의 {from_nic}에서 나가 세그먼트 {} 거쳐 {to}의 {to_nic}에 도착합니다. 이더넷 주소는 이 링크의 두 NIC 것입니다.",
+                        eul_reul(segment)
+                    )
+                } else {
+                    format!("The frame leaves {from} {from_nic}, crosses segment {segment} and arrives at {to} {to_nic}. Its Ethernet addresses are those of this link's two NICs.")
+                }
+            }
+            Event::HostStack {
+                engine,
+                host,
+                into_host,
+                ..
+            } => match (into_host, ko) {
+                (true, true) => format!(
+                    "VirtualBox NAT 엔진 {} 패킷을 호스트 {host}의 네트워크 스택에 넘깁니다. 이제 호스트의 프로그램이 보낸 것처럼 나갑니다.",
+                    i_ga(engine)
+                ),
+                (true, false) => format!("The VirtualBox NAT engine {engine} hands the packet to {host}'s own network stack: it leaves as if a program on the host had sent it."),
+                (false, true) => format!(
+                    "호스트 {host}의 네트워크 스택이 패킷을 NAT 엔진 {engine}에 돌려줍니다."
+                ),
+                (false, false) => {
+                    format!("{host}'s network stack hands the packet back to the NAT engine {engine}.")
+                }
+            },
+            Event::Translate {
+                node,
+                kind,
+                before,
+                after,
+                rule,
+            } => {
+                let ((bs, bd), (as_, ad)) = (ends(before), ends(after));
+                let rule_ko = rule
+                    .as_ref()
+                    .map(|r| format!(" 포트 포워딩 규칙 {r}에 따른 변환입니다."))
+                    .unwrap_or_default();
+                let rule_en = rule
+                    .as_ref()
+                    .map(|r| format!(" The port-forwarding rule {r} says so."))
+                    .unwrap_or_default();
+                match (kind.as_str(), ko) {
+                    ("SNAT", true) => format!("{} 출발지를 {bs}에서 {} 바꿉니다(SNAT). 바깥에서는 NAT의 주소만 보이고, 응답은 이 주소로 돌아옵니다.{rule_ko}", i_ga(node), euro_ro(&as_)),
+                    ("SNAT", false) => format!("{node} rewrites the source from {bs} to {as_} (SNAT): outside, only the NAT's address is seen, and answers come back to it.{rule_en}"),
+                    ("DNAT", true) => format!("{} 목적지를 {bd}에서 {} 바꿉니다(DNAT). 바깥에서 NAT의 주소로 온 패킷이 안쪽 호스트로 갑니다.{rule_ko}", i_ga(node), euro_ro(&ad)),
+                    ("DNAT", false) => format!("{node} rewrites the destination from {bd} to {ad} (DNAT): a packet sent to the NAT's address goes on to a host inside.{rule_en}"),
+                    ("SNAT+DNAT", true) => format!("{} 출발지({bs} → {as_})와 목적지({bd} → {ad})를 모두 바꿉니다.{rule_ko}", i_ga(node)),
+                    ("SNAT+DNAT", false) => format!("{node} rewrites both the source ({bs} → {as_}) and the destination ({bd} → {ad}).{rule_en}"),
+                    ("un-NAT", true) => format!("{} 이 패킷이 conntrack 항목의 응답 방향과 일치함을 찾아 변환을 되돌립니다: {bs} → {bd}에서 {as_} → {} 바뀝니다.", i_ga(node), euro_ro(&ad)),
+                    ("un-NAT", false) => format!("{node} finds that this packet matches a conntrack entry in the reply direction and undoes the translation: {bs} → {bd} becomes {as_} → {ad}."),
+                    ("NAT", true) => format!("{} 이미 있는 연결의 패킷이므로 첫 패킷과 같은 변환을 적용합니다: {bs} → {bd}에서 {as_} → {} 바뀝니다.", i_ga(node), euro_ro(&ad)),
+                    ("NAT", false) => format!("{node} applies the same translation as to the connection's first packet: {bs} → {bd} becomes {as_} → {ad}."),
+                    (_, true) if kind.starts_with("un-NAT") => format!("{} ICMP 오류 메시지 안에 인용된 헤더를 conntrack 항목에 맞게 되돌려, 원래 보낸 호스트 {}에게 전달합니다.", i_ga(node), after.dst),
+                    (_, false) if kind.starts_with("un-NAT") => format!("{node} translates the header quoted inside the ICMP error back through its conntrack entry and passes the error to the original sender {}.", after.dst),
+                    (_, true) => format!("{} 이 연결을 conntrack 테이블에 기록하지만 주소는 바꾸지 않습니다.", i_ga(node)),
+                    (_, false) => format!("{node} tracks this connection in its conntrack table but rewrites no address."),
+                }
+            }
+            Event::Conntrack { change, .. } => {
+                let text = match change {
+                    CtChange::New => Text::new(
+                        "conntrack records a new connection (NEW). [UNREPLIED]: no packet in the reply direction has been seen yet. The number after the protocol is the seconds left before the entry expires.",
+                        "conntrack 테이블에 새 연결이 기록됩니다(NEW). [UNREPLIED]는 아직 응답 방향의 패킷을 보지 못했다는 뜻입니다. 프로토콜 다음의 숫자는 항목이 만료되기까지 남은 초입니다.",
+                    ),
+                    CtChange::Update => Text::new(
+                        "The conntrack entry changes state (UPDATE): once an answer is seen [UNREPLIED] goes, and once the connection is confirmed it is [ASSURED] with a longer timeout.",
+                        "conntrack 항목의 상태가 바뀝니다(UPDATE). 응답을 보면 [UNREPLIED]가 사라지고, 연결이 확인되면 [ASSURED]가 붙으며 만료 시간이 길어집니다.",
+                    ),
+                    CtChange::Expired => Text::new(
+                        "The entry's timeout ran out and it is removed (DESTROY). A later packet of this flow is a new connection, and one from outside finds no entry.",
+                        "만료 시간이 다 되어 항목이 지워집니다(DESTROY). 이 흐름의 다음 패킷은 새 연결이 되고, 바깥에서 온 패킷은 맞는 항목을 찾지 못합니다.",
+                    ),
+                    CtChange::Killed => Text::new(
+                        "A TCP RST ended the connection: the entry is removed at once (DESTROY).",
+                        "TCP RST가 연결을 끝냈으므로 항목이 바로 지워집니다(DESTROY).",
+                    ),
+                };
+                text.get(lang).to_string()
+            }
+            Event::Deliver { node, .. } => {
+                if ko {
+                    format!(
+                        "{} 패킷을 받습니다. 목적지 주소가 자신의 주소입니다.",
+                        i_ga(node)
+                    )
+                } else {
+                    format!("{node} receives the packet: the destination is one of its own addresses.")
+                }
+            }
+            Event::Drop { node, cause, .. } => {
+                if ko {
+                    format!("{} 패킷을 버립니다. {}", i_ga(node), cause.explain_in(lang))
+                } else {
+                    format!("{node} drops the packet. {}", cause.explain_in(lang))
+                }
+            }
+            Event::Clock { from, to } => {
+                if ko {
+                    format!("가상 시간이 {from}초에서 {to}초로 흐릅니다. 만료 시간이 다 된 conntrack 항목은 지워집니다.")
+                } else {
+                    format!("Virtual time moves from {from} s to {to} s; conntrack entries whose timeout ran out are removed.")
+                }
+            }
+            Event::Config { node, change } => {
+                if ko {
+                    format!("{node}의 설정이 바뀝니다: {change}")
+                } else {
+                    format!("{node}'s configuration changes: {change}")
+                }
+            }
+        }
+    }
+}
+
 impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{:>9}  {}", self.at.to_string(), self.event)
@@ -325,4 +520,60 @@ pub fn render(steps: &[Step]) -> String {
         s.push('\n');
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::scenario::{Scenario, EXAMPLES};
+    use crate::net::sim::Network;
+
+    fn every_example_step() -> Vec<Step> {
+        let mut all = Vec::new();
+        for (name, src) in EXAMPLES {
+            let s = Scenario::parse(name, src).unwrap();
+            let mut net = Network::new(s.topology.clone()).unwrap();
+            all.extend(net.lease_steps());
+            for (_, a) in &s.actions {
+                all.extend(net.apply(a).unwrap());
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_step_of_every_example_is_explained_in_korean_without_double_particles() {
+        let steps = every_example_step();
+        assert!(steps.len() > 100, "only {} steps", steps.len());
+        for step in &steps {
+            let ko = step.event.explain_in(Lang::Ko);
+            assert!(
+                ko.chars().any(|c| ('가'..='힣').contains(&c)),
+                "{step}: {ko}"
+            );
+            for both in ["을(를)", "이(가)", "은(는)", "와(과)", "(으)로"] {
+                assert!(!ko.contains(both), "{step}: {ko}");
+            }
+            assert!(!step.event.explain_in(Lang::En).is_empty());
+        }
+    }
+
+    #[test]
+    fn a_source_nat_is_explained_with_the_address_before_and_after() {
+        let steps = every_example_step();
+        let snat = steps
+            .iter()
+            .find(|s| matches!(&s.event, Event::Translate { kind, node, .. } if kind == "SNAT" && node == "home-router"))
+            .unwrap();
+        let ko = snat.event.explain_in(Lang::Ko);
+        assert!(
+            ko.starts_with("home-router가 출발지를 192.168.1.100:40000에서 203.0.113.7:40000으로 바꿉니다(SNAT)"),
+            "{ko}"
+        );
+        let en = snat.event.explain_in(Lang::En);
+        assert!(
+            en.contains("from 192.168.1.100:40000 to 203.0.113.7:40000"),
+            "{en}"
+        );
+    }
 }

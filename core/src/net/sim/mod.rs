@@ -24,7 +24,8 @@
 //! Where each part lives: this module holds the network, its actions and sending; `edit` the
 //! design edits; `path` a packet's journey hop by hop; `nat` the NAT tables (kept across
 //! rewiring, asked at every NAT crossing, and their trace lines); `icmp` what a node answers or
-//! drops; `probe` the probes the labs send.
+//! drops; `probe` the probes the labs send; `record` the NAT tables as each step left them
+//! ([`Network::apply_recorded`]), for front ends that show a trace step by step.
 
 use std::collections::BTreeMap;
 use std::net::Ipv4Addr;
@@ -48,7 +49,9 @@ mod icmp;
 mod nat;
 mod path;
 mod probe;
+mod record;
 pub use error::ActionError;
+pub use record::{touched_entry, Recorded, Tables, TablesFrom};
 
 /// Where a forwarding rule lives.
 ///
@@ -250,6 +253,12 @@ pub struct Network {
     now: Instant,
     /// Ports nodes sent from: their sockets receive the answers (node, protocol, port).
     sockets: std::collections::BTreeSet<(String, Proto, u16)>,
+    /// The tables after each change while [`Network::apply_recorded`] runs.
+    #[serde(skip)]
+    journal: Option<Vec<TablesFrom>>,
+    /// Virtual time each hop takes (see [`Network::set_hop_delay`]).
+    #[serde(default)]
+    hop_delay: Duration,
 }
 
 impl Network {
@@ -262,6 +271,8 @@ impl Network {
             nats: BTreeMap::new(),
             now: Instant(0),
             sockets: Default::default(),
+            journal: None,
+            hop_delay: Duration(0),
         };
         net.sync_nats(BTreeMap::new());
         Ok(net)
@@ -306,6 +317,14 @@ impl Network {
         self.now
     }
 
+    /// Lets every hop of a journey take `d` of virtual time. By default a journey takes no
+    /// time (the command line's traces and the lessons count only `advance`); the browser lab
+    /// sets 1 ms so the trace's timestamps show the order of events along the way. Timeouts
+    /// then run from the moment each packet crosses its NAT, as on a real host.
+    pub fn set_hop_delay(&mut self, d: Duration) {
+        self.hop_delay = d;
+    }
+
     /// Applies an action, returning what happened.
     pub fn apply(&mut self, action: &Action) -> Result<Vec<Step>, ActionError> {
         match action {
@@ -348,6 +367,9 @@ impl Network {
             for e in t.expire(now) {
                 expired.push((name.clone(), e));
             }
+        }
+        if !expired.is_empty() {
+            self.note_tables(steps.len());
         }
         for (node, e) in expired {
             steps.push(self.step(Event::Conntrack {

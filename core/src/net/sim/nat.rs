@@ -162,6 +162,7 @@ impl Network {
                 after.dst = d.after.dst;
                 after.set_sport(d.after.sport);
                 after.set_dport(d.after.dport);
+                self.note_tables(steps.len());
                 self.record_nat(&name, &d, pkt, &after, steps);
                 Ok(after)
             }
@@ -207,6 +208,7 @@ impl Network {
             }
             _ => {}
         }
+        self.note_tables(steps.len());
         steps.push(self.step(Event::Translate {
             node: name,
             kind: "un-NAT (ICMP error)".into(),

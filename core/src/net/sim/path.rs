@@ -38,6 +38,7 @@ impl Network {
             };
             match hop {
                 Hop::Next(next, arriving, p) => {
+                    self.now = self.now.after(self.hop_delay);
                     node = next;
                     from = arriving;
                     pkt = p;
@@ -577,5 +578,30 @@ impl Network {
         })
         .ok()
         .map(|p| (chosen, p))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::net::clock::Duration;
+    use crate::net::scenario::{Scenario, EXAMPLES};
+
+    fn first_action_times(delay: Duration) -> Vec<u64> {
+        let (name, src) = EXAMPLES[0];
+        let s = Scenario::parse(name, src).unwrap();
+        let mut net = Network::new(s.topology.clone()).unwrap();
+        net.set_hop_delay(delay);
+        let steps = net.apply(&s.actions[0].1).unwrap();
+        steps.iter().map(|s| s.at.0).collect()
+    }
+
+    #[test]
+    fn a_journey_takes_no_time_unless_hops_are_given_some() {
+        assert!(first_action_times(Duration(0)).iter().all(|t| *t == 0));
+        let times = first_action_times(Duration(1));
+        assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+        // The query and its answer cross three links each way.
+        assert_eq!(times.last(), Some(&6), "{times:?}");
     }
 }

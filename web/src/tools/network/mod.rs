@@ -14,13 +14,14 @@ use std::rc::Rc;
 
 use std::net::Ipv4Addr;
 
-use labvisor_core::lang::{Explain, Lang, Text};
+use labvisor_core::lang::{particle, Explain, Lang, Text};
 use labvisor_core::net::forward::{ForwardConflict, ForwardError, PortForward};
 use labvisor_core::net::nat::{cone_name, Behavior};
 use labvisor_core::net::packet::Proto;
 use labvisor_core::net::scenario::{self, Scenario};
 use labvisor_core::net::sim::{
-    Action, ActionError, Network, Removal, RuleTarget, SendSpec, MAX_ADAPTERS,
+    Action, ActionError, Network, Recorded, Removal, RuleTarget, SendSpec, Tables, TablesFrom,
+    MAX_ADAPTERS,
 };
 use labvisor_core::net::topology::{
     Attach, Fabric, NatId, Nic, NicSpec, Node, NodeKind, NodeSpec, Problem, Role, SegmentKind,
@@ -39,24 +40,31 @@ mod diagram;
 mod editor;
 pub mod goal;
 pub mod layout;
+mod packet_card;
+mod predict;
+mod stepper;
 mod tables;
+mod trace;
 mod vm_card;
 use diagram::*;
 use editor::*;
+use stepper::{LabRef, Stepper};
 use tables::*;
+use trace::*;
 use vm_card::*;
 
 /// One scenario with the learner's edits, run once.
 pub struct Lab {
     pub scenario: Scenario,
-    /// The topology the run started from (the scenario's, with the design edits).
-    pub topology: Topology,
     /// Every action run: the scenario's, then the learner's.
     pub actions: Vec<Action>,
     /// The network after the last action.
     pub network: Network,
     /// Every step in order, with the index of the action it belongs to (`None` for DHCP).
     pub steps: Vec<(Option<usize>, Step)>,
+    /// The NAT tables as each step left them, one per step (steps that changed nothing
+    /// share their predecessor's).
+    pub tables: Vec<Rc<Tables>>,
 }
 
 /// Why the lab could not be built or an edit was refused. Carries the core's values, so it
@@ -98,12 +106,17 @@ pub fn load(name: &str, edits: &[NetEdit]) -> Result<Lab, EditError> {
     for edit in edits {
         design(&mut topology, edit)?;
     }
-    let mut network = Network::new(topology.clone()).map_err(EditError::Topology)?;
+    let mut network = Network::new(topology).map_err(EditError::Topology)?;
+    // A millisecond a hop, so the trace's timestamps move along each journey.
+    network.set_hop_delay(labvisor_core::net::clock::Duration(1));
     let mut steps: Vec<(Option<usize>, Step)> = network
         .lease_steps()
         .into_iter()
         .map(|s| (None, s))
         .collect();
+    // The leases are handed out while wiring: every NAT table is still empty.
+    let empty = Rc::new(network.nats().clone());
+    let mut tables: Vec<Rc<Tables>> = steps.iter().map(|_| empty.clone()).collect();
     let actions: Vec<Action> = scenario
         .actions
         .iter()
@@ -114,18 +127,46 @@ pub fn load(name: &str, edits: &[NetEdit]) -> Result<Lab, EditError> {
         }))
         .collect();
     for (i, action) in actions.iter().enumerate() {
-        let done = network
-            .apply(action)
+        let Recorded {
+            steps: done,
+            tables: changes,
+        } = network
+            .apply_recorded(action)
             .map_err(|e| EditError::Action(Box::new(action.clone()), e))?;
+        tables.extend(tables_per_step(done.len(), changes, tables.last().cloned()));
         steps.extend(done.into_iter().map(|s| (Some(i), s)));
     }
     Ok(Lab {
         scenario: scenario.clone(),
-        topology,
         actions,
         network,
         steps,
+        tables,
     })
+}
+
+/// One action's tables, one per step of its `n`; `before` stands until the action's first
+/// change.
+fn tables_per_step(
+    n: usize,
+    changes: Vec<TablesFrom>,
+    before: Option<Rc<Tables>>,
+) -> Vec<Rc<Tables>> {
+    let changes: Vec<(usize, Rc<Tables>)> = changes
+        .into_iter()
+        .map(|t| (t.step, Rc::new(t.nats)))
+        .collect();
+    (0..n)
+        .map(|i| {
+            changes
+                .iter()
+                .take_while(|(from, _)| *from <= i)
+                .last()
+                .map(|(_, t)| t.clone())
+                .or_else(|| before.clone())
+                .unwrap_or_default()
+        })
+        .collect()
 }
 
 /// Applies a design edit to the starting topology.
@@ -317,18 +358,6 @@ pub fn next_vm_name(t: &Topology) -> String {
         .unwrap_or_else(|| "vm".into())
 }
 
-/// The network after the actions up to and including `action` (replayed: the engine is
-/// deterministic, so this is exactly the state the trace was at).
-fn network_after(lab: &Lab, action: Option<usize>) -> Option<Network> {
-    let mut network = Network::new(lab.topology.clone()).ok()?;
-    if let Some(last) = action {
-        for a in lab.actions.iter().take(last + 1) {
-            network.apply(a).ok()?;
-        }
-    }
-    Some(network)
-}
-
 #[derive(Clone, PartialEq, Properties)]
 pub struct NetworkToolProps {
     /// The scenario a lesson opened (`#/tool/network/<scenario>`); none for the free lab.
@@ -356,7 +385,6 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
         (state.example.clone(), state.edits.clone()),
         |(name, edits)| load(name, edits).map(Rc::new),
     );
-    let playing = use_state(|| false);
     let feedback = use_state(|| None::<Feedback>);
     let confirm_remove = use_state(|| None::<String>);
     use_focus_follows_removal((*confirm_remove).clone());
@@ -372,9 +400,6 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
     let finished = total > 0 && at + 1 == total;
     use_completion(super::activity_id(crate::route::ToolId::Network), finished);
 
-    use_player(app.clone(), playing.clone(), at, total);
-    use_current_step_in_view(at);
-
     let choose = {
         let feedback = feedback.clone();
         edit_lab(&app, move |lab, e: DomEvent| {
@@ -384,22 +409,6 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
             feedback.set(None);
         })
     };
-    let step_to = |delta: i64| {
-        edit_lab(&app, move |lab, _: MouseEvent| {
-            lab.network.step = (i64::from(lab.network.step) + delta).clamp(0, 100_000) as u32;
-        })
-    };
-    let seek = edit_lab(&app, |lab, e: InputEvent| {
-        if let Some(n) = input_number::<u32>(&e) {
-            lab.network.step = n;
-        }
-    });
-    let toggle = {
-        let playing = playing.clone();
-        Callback::from(move |_: MouseEvent| playing.set(!*playing))
-    };
-    let restart = edit_lab(&app, |lab, _: MouseEvent| lab.network.step = 0);
-
     let lab = match lab.as_ref() {
         Ok(lab) => lab.clone(),
         Err(e) => return broken_lab(&app, e),
@@ -419,7 +428,6 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
         send_port: send_port.clone(),
     });
     let current = lab.steps.get(at);
-    let action = current.and_then(|(a, _)| *a);
     let lesson_goal = lab.scenario.goal.as_ref().map(|g| {
         let results = goal::evaluate(g, &lab.network);
         goal::goal_panel(lang, g, &results)
@@ -443,35 +451,15 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
                 <p class="lv-muted lv-net-desc">{ lab.scenario.description.get(lang).to_string() }</p>
             </section>
             { lesson_goal.unwrap_or_default() }
+            <Stepper lab={LabRef(lab.clone())} {at} />
             <div class="lv-net">
                 <section class="lv-panel lv-net-diagram" aria-labelledby="lv-net-diagram-title">
                     <h2 id="lv-net-diagram-title">{ TOPOLOGY.get(lang) }</h2>
                     <Diagram lang={lang} fabric={Rc::new(lab.network.fabric().clone())} spec={Rc::new(lab.network.topology().clone())}
                         focus={focus_of(current.map(|(_, s)| s))} step={at} />
-                    <div class="lv-player" role="group" aria-label={PLAYER.get(lang)}>
-                        <button class="lv-button lv-ghost" onclick={restart} aria-label={RESTART.get(lang)} title={RESTART.get(lang)}>{ "↺" }</button>
-                        <button class="lv-button lv-ghost" onclick={step_to(-1)} disabled={at == 0}
-                            aria-label={BACK.get(lang)} title={BACK.get(lang)}>{ "◀" }</button>
-                        <button class="lv-button lv-play" onclick={toggle} aria-pressed={playing.to_string()}>
-                            { if *playing { PAUSE.get(lang) } else { PLAY.get(lang) } }
-                        </button>
-                        <button class="lv-button lv-ghost" onclick={step_to(1)} disabled={at + 1 >= total}
-                            aria-label={FORWARD.get(lang)} title={FORWARD.get(lang)}>{ "▶" }</button>
-                        <span class="lv-mono lv-player-pos" aria-live="polite">{ format!("{}/{}", at + 1, total) }</span>
-                    </div>
-                    <input type="range" class="lv-range" min="0" max={total.saturating_sub(1).to_string()}
-                        value={at.to_string()} oninput={seek} aria-label={POSITION.get(lang)} />
-                    if let Some((_, step)) = current {
-                        { step_detail(lang, step) }
-                    }
-                </section>
-                <section class="lv-panel lv-net-trace" aria-labelledby="lv-net-trace-title" tabindex="0">
-                    <h2 id="lv-net-trace-title">{ TRACE.get(lang) }</h2>
-                    { trace_list(lang, &lab, at) }
                 </section>
             </div>
             { editor }
-            { nat_tables(lang, &lab, action) }
         </>
     };
     match &props.scenario {
@@ -524,43 +512,6 @@ fn use_focus_follows_removal(open: Option<String>) {
     });
 }
 
-/// Playing advances one step every 700 ms until the end.
-#[hook]
-fn use_player(app: crate::app::AppHandle, playing: UseStateHandle<bool>, at: usize, total: usize) {
-    use_effect_with((*playing, at, total), move |(is_playing, at, total)| {
-        let timer = (*is_playing && at + 1 < *total).then(|| {
-            let app = app.clone();
-            gloo_timers::callback::Timeout::new(700, move || {
-                app.dispatch(crate::app::Action::EditLab(Rc::new(|lab| {
-                    lab.network.step += 1
-                })));
-            })
-        });
-        if *is_playing && at + 1 >= *total {
-            playing.set(false);
-        }
-        move || drop(timer)
-    });
-}
-
-/// Keeps the current step in view inside the trace panel (without scrolling the page).
-#[hook]
-fn use_current_step_in_view(at: usize) {
-    use_effect_with(at, |_| {
-        use wasm_bindgen::JsCast;
-        let doc = crate::browser::document();
-        let find = |sel: &str| {
-            doc.as_ref()
-                .and_then(|d| d.query_selector(sel).ok().flatten())
-                .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        };
-        if let (Some(panel), Some(now)) = (find(".lv-net-trace"), find(".lv-trace-now")) {
-            let target = now.offset_top() - panel.offset_top() - panel.client_height() / 2;
-            panel.set_scroll_top(target.max(0));
-        }
-    });
-}
-
 /// The page when the lab does not load: only a tampered link or an old saved lab gets here,
 /// so it offers to drop the edits.
 fn broken_lab(app: &crate::app::AppHandle, e: &EditError) -> Html {
@@ -602,31 +553,13 @@ const GOAL: Text = Text::new(
 );
 const SCENARIO: Text = Text::new("Scenario", "시나리오");
 const TOPOLOGY: Text = Text::new("Topology", "토폴로지");
-const PLAYER: Text = Text::new("Simulation controls", "시뮬레이션 조작");
-const RESTART: Text = Text::new("Back to the start", "처음으로");
-const BACK: Text = Text::new("Step back", "한 단계 뒤로");
-const FORWARD: Text = Text::new("Step forward", "한 단계 앞으로");
-const PLAY: Text = Text::new("Play", "재생");
-const PAUSE: Text = Text::new("Pause", "일시정지");
-const POSITION: Text = Text::new("Position in the trace", "추적 위치");
-const TRACE: Text = Text::new("Packet trace", "패킷 추적");
-const RULE: Text = Text::new("rule", "규칙");
-const BEFORE: Text = Text::new("Before", "변환 전");
-const AFTER: Text = Text::new("After", "변환 후");
-const DROPPED: Text = Text::new("dropped", "폐기됨");
-const NAT_TABLES: Text = Text::new("NAT tables after this action", "이 동작 후의 NAT 테이블");
-const NO_NAT: Text = Text::new(
-    "No NAT in this topology.",
-    "이 토폴로지에는 NAT가 없습니다.",
-);
-const EMPTY: Text = Text::new("(no connections)", "(연결 없음)");
 const SEGMENT: Text = Text::new("Segment", "세그먼트");
 
 /// The warning for a host port below 1024.
 pub fn privileged_warning(lang: Lang, port: u16) -> String {
     match lang {
         Lang::En => format!("Warning: host port {port} is below 1024. On a Linux host only root may listen there (net.ipv4.ip_unprivileged_port_start = 1024), so VirtualBox run as a normal user cannot open it; pick a port ≥ 1024, like 2222."),
-        Lang::Ko => format!("주의: 호스트 포트 {port}는 1024보다 작습니다. Linux 호스트에서는 root만 이 포트에서 수신할 수 있어(net.ipv4.ip_unprivileged_port_start = 1024) 일반 사용자로 실행한 VirtualBox는 이 포트를 열 수 없습니다. 2222처럼 1024 이상인 포트를 고르세요."),
+        Lang::Ko => format!("주의: 호스트 포트 {} 1024보다 작습니다. Linux 호스트에서는 root만 이 포트에서 수신할 수 있어(net.ipv4.ip_unprivileged_port_start = 1024) 일반 사용자로 실행한 VirtualBox는 이 포트를 열 수 없습니다. 2222처럼 1024 이상인 포트를 고르세요.", particle::eun_neun(port)),
     }
 }
 
@@ -692,11 +625,16 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
         (Lang::En, EditError::UnknownNat(n)) => {
             format!("There is no configurable NAT named {n:?}.")
         }
-        (Lang::Ko, EditError::UnknownNat(n)) => format!("{n:?}라는 설정 가능한 NAT가 없습니다."),
+        (Lang::Ko, EditError::UnknownNat(n)) => {
+            format!(
+                "설정할 수 있는 NAT 중에 {} 없습니다.",
+                particle::i_ga(format!("{n:?}"))
+            )
+        }
         (Lang::En, EditError::Rule(fe)) => fe.to_string(),
         (Lang::Ko, EditError::Rule(fe)) => format!(
-            "포트 포워딩 규칙 {:?}이(가) 올바르지 않습니다: {}",
-            fe.input,
+            "포트 포워딩 규칙 {} 올바르지 않습니다: {}",
+            particle::i_ga(format!("{:?}", fe.input)),
             fe.problem.explain_in(lang)
         ),
         (Lang::En, EditError::Conflict { rule, conflict }) => {
@@ -707,15 +645,24 @@ pub fn render_error(lang: Lang, e: &EditError) -> String {
             conflict.explain_in(lang)
         ),
         (Lang::En, EditError::Address(a)) => format!("{a:?} is not an IPv4 address like 10.0.2.15"),
-        (Lang::Ko, EditError::Address(a)) => format!("{a:?}는 10.0.2.15 같은 IPv4 주소가 아닙니다"),
+        (Lang::Ko, EditError::Address(a)) => format!(
+            "{} 10.0.2.15 같은 IPv4 주소가 아닙니다",
+            particle::eun_neun(format!("{a:?}"))
+        ),
         (Lang::En, EditError::Prefix(a)) => {
             format!("{a:?} is not an address with its prefix length, like 10.10.0.1/24")
         }
         (Lang::Ko, EditError::Prefix(a)) => {
-            format!("{a:?}는 10.10.0.1/24처럼 프리픽스 길이를 붙인 주소가 아닙니다")
+            format!(
+                "{} 10.10.0.1/24처럼 프리픽스 길이를 붙인 주소가 아닙니다",
+                particle::eun_neun(format!("{a:?}"))
+            )
         }
         (Lang::En, EditError::Port(p)) => format!("port {p:?} is not a number in 1-65535"),
-        (Lang::Ko, EditError::Port(p)) => format!("포트 {p:?}는 1–65535 범위의 숫자가 아닙니다"),
+        (Lang::Ko, EditError::Port(p)) => format!(
+            "포트 {} 1–65535 범위의 숫자가 아닙니다",
+            particle::eun_neun(format!("{p:?}"))
+        ),
         (Lang::En, EditError::TooMany) => format!(
             "The lab keeps at most {} edits: undo one first.",
             crate::lab::MAX_NET_EDITS
@@ -1054,6 +1001,19 @@ mod tests {
             "NAT 네트워크에 연결한 VM 두 대"
         );
         assert_eq!(lab.scenario.title.get(Lang::En), "Two VMs on a NAT Network");
+    }
+
+    #[test]
+    fn korean_particles_follow_the_value_before_them() {
+        assert!(privileged_warning(Lang::Ko, 80).starts_with("주의: 호스트 포트 80은 "));
+        assert!(privileged_warning(Lang::Ko, 22).starts_with("주의: 호스트 포트 22는 "));
+        let port = render_error(Lang::Ko, &EditError::Port("0".into()));
+        assert!(port.starts_with("포트 \"0\"은 "), "{port}");
+        let nat = render_error(Lang::Ko, &EditError::UnknownNat("lan".into()));
+        assert!(nat.contains("\"lan\"이 없습니다"), "{nat}");
+        let removal = Removal::default();
+        assert!(confirm_text(Lang::Ko, "vm1", &removal).starts_with("vm1을 "));
+        assert!(confirm_text(Lang::Ko, "db", &removal).starts_with("db를 "));
     }
 
     #[test]

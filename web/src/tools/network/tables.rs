@@ -1,88 +1,54 @@
-//! The trace's step details and the NAT tables after the current action, as `conntrack -L`
-//! and as Cisco's `show ip nat translations`.
+//! The NAT tables as they stood at the selected step, as `conntrack -L` and as Cisco's
+//! `show ip nat translations`, with the entry that step created or matched marked. The tables
+//! are the engine's own, recorded step by step ([`Network::apply_recorded`]); this module only
+//! lays them out.
+
+use labvisor_core::net::conntrack::{Entry, FlowKey};
+use labvisor_core::net::sim::touched_entry;
 
 use super::*;
 
-pub(super) fn event_class(e: &Event) -> &'static str {
-    match e {
-        Event::Drop { .. } => "lv-ev-drop",
-        Event::Deliver { .. } => "lv-ev-deliver",
-        Event::Translate { .. } => "lv-ev-nat",
-        Event::Conntrack { .. } => "lv-ev-ct",
-        _ => "",
-    }
+/// The entry a step touched, as (NAT name, original tuple).
+pub(super) fn touched(tables: &Tables, step: &Step) -> Option<(String, FlowKey)> {
+    touched_entry(tables, step).map(|(nat, e)| (nat.to_string(), e.orig))
 }
 
-/// What the current step did, with headers before and after a translation.
-pub(super) fn step_detail(lang: Lang, step: &Step) -> Html {
-    match &step.event {
-        Event::Translate {
-            node,
-            kind,
-            before,
-            after,
-            rule,
-        } => html! {
-            <div class="lv-step-detail lv-ev-nat" aria-live="polite">
-                <strong>{ format!("{node}: {kind}") }</strong>
-                if let Some(r) = rule { <span class="lv-muted">{ format!(" ({} {r})", RULE.get(lang)) }</span> }
-                <dl class="lv-facts">
-                    <div class="lv-fact"><dt>{ BEFORE.get(lang) }</dt><dd class="lv-mono">{ before.to_string() }</dd></div>
-                    <div class="lv-fact"><dt>{ AFTER.get(lang) }</dt><dd class="lv-mono">{ after.to_string() }</dd></div>
-                </dl>
-            </div>
-        },
-        Event::Drop {
-            node,
-            packet,
-            cause,
-            reason,
-        } => html! {
-            <div class="lv-step-detail lv-ev-drop" aria-live="polite">
-                <strong>{ format!("✗ {node}: ") }{ DROPPED.get(lang) }</strong>
-                <p class="lv-mono">{ packet.to_string() }</p>
-                // In Korean the cause leads; the engine's own sentence (English, with the
-                // specifics) follows in small print.
-                if lang == Lang::Ko {
-                    <p>{ cause.explain_in(lang) }</p>
-                    <p class="lv-muted lv-small-text" lang="en">{ reason.clone() }</p>
-                } else {
-                    <p>{ reason.clone() }</p>
-                }
-            </div>
-        },
-        other => html! {
-            <div class={classes!("lv-step-detail", event_class(other))} aria-live="polite">
-                <p class="lv-mono">{ other.to_string() }</p>
-            </div>
-        },
-    }
-}
-
-/// The NAT tables after the current action: conntrack view (with timeouts counting down on the
-/// virtual clock) and the Cisco inside/outside view.
-pub(super) fn nat_tables(lang: Lang, lab: &Lab, action: Option<usize>) -> Html {
-    let Some(network) = network_after(lab, action) else {
+/// The tables at step `at` (or at the step before it while a prediction hides it), timeouts
+/// counted down to that step's virtual time.
+pub(super) fn nat_tables(lang: Lang, lab: &Lab, at: usize, hidden: bool) -> Html {
+    let shown = if hidden { at.saturating_sub(1) } else { at };
+    let (Some(tables), Some((_, step))) = (lab.tables.get(shown), lab.steps.get(shown)) else {
         return html! {};
     };
-    let now = network.now();
+    let now = step.at;
+    let mark = if hidden { None } else { touched(tables, step) };
     html! {
-        <section class="lv-panel" aria-labelledby="lv-nat-title">
-            <h2 id="lv-nat-title">{ NAT_TABLES.get(lang) }{ format!(" (t = {now} s)") }</h2>
-            if network.nats().is_empty() {
+        <section class="lv-panel lv-net-tables" aria-labelledby="lv-nat-title">
+            <h2 id="lv-nat-title">{ NAT_TABLES.get(lang) }</h2>
+            <p class="lv-muted lv-small-text lv-nat-when">{ tables_when(lang, shown + 1, &now.to_string(), hidden) }</p>
+            if tables.is_empty() {
                 <p class="lv-muted">{ NO_NAT.get(lang) }</p>
             }
-            { for network.nats().iter().map(|(name, table)| {
-                let lines = table.conntrack_lines(now);
+            { for tables.iter().map(|(name, table)| {
+                let mut entries: Vec<&Entry> = table.conntrack().entries().iter().collect();
+                entries.sort_by_key(|e| e.orig);
                 let rows = table.cisco_rows();
+                let is_marked = |e: &Entry| mark.as_ref().is_some_and(|(n, k)| n == name && *k == e.orig);
                 html! {
-                    <div class="lv-nat">
+                    <div class="lv-nat" data-nat={name.clone()}>
                         <h3>{ format!("{name} — {}", table.config().type_name()) }</h3>
                         <p class="lv-label">{ "conntrack -L" }</p>
-                        if lines.is_empty() {
+                        if entries.is_empty() {
                             <p class="lv-muted">{ EMPTY.get(lang) }</p>
                         } else {
-                            <pre class="lv-pre" tabindex="0">{ lines.join("\n") }</pre>
+                            <ol class="lv-ct-lines lv-mono" tabindex="0" aria-label={format!("conntrack -L: {name}")}>
+                                { for entries.iter().map(|e| html! {
+                                    <li class={classes!("lv-ct-line", is_marked(e).then_some("lv-ct-touched"))}
+                                        aria-current={is_marked(e).then_some("true")}>
+                                        { e.conntrack_line(now) }
+                                    </li>
+                                }) }
+                            </ol>
                         }
                         if !rows.is_empty() {
                             <p class="lv-label">{ "show ip nat translations" }</p>
@@ -92,7 +58,13 @@ pub(super) fn nat_tables(lang: Lang, lab: &Lab, action: Option<usize>) -> Html {
                                         { for ["Pro", "Inside global", "Inside local", "Outside local", "Outside global"].iter().map(|h| html! { <th scope="col">{ *h }</th> }) }
                                     </tr></thead>
                                     <tbody>
-                                        { for rows.iter().map(|r| html! { <tr>{ for r.iter().map(|c| html! { <td>{ c.clone() }</td> }) }</tr> }) }
+                                        // cisco_rows and the conntrack lines are both in the
+                                        // entries' order by original tuple.
+                                        { for rows.iter().zip(&entries).map(|(r, e)| html! {
+                                            <tr class={classes!(is_marked(e).then_some("lv-ct-touched"))}>
+                                                { for r.iter().map(|c| html! { <td>{ c.clone() }</td> }) }
+                                            </tr>
+                                        }) }
                                     </tbody>
                                 </table>
                             </div>
@@ -104,27 +76,68 @@ pub(super) fn nat_tables(lang: Lang, lab: &Lab, action: Option<usize>) -> Html {
     }
 }
 
-/// The whole trace, one line per step, each action's steps under its line; the current step
-/// marked, the ones after it dimmed.
-pub(super) fn trace_list(lang: Lang, lab: &Lab, at: usize) -> Html {
-    html! {
-        <ol class="lv-trace">
-            { for lab.steps.iter().enumerate().map(|(i, (a, step))| {
-                let header = (i == 0 || lab.steps[i - 1].0 != *a).then(|| match a {
-                    None => "DHCP".to_string(),
-                    Some(k) => format!("{}. {}", k + 1, scenario::describe_in(&lab.actions[*k], lang)),
-                });
-                html! {
-                    <>
-                    if let Some(h) = header { <li class="lv-trace-action" aria-hidden="true">{ h }</li> }
-                    <li class={classes!("lv-trace-step", event_class(&step.event), (i == at).then_some("lv-trace-now"), (i > at).then_some("lv-trace-future"))}
-                        aria-current={(i == at).then_some("step")}>
-                        <span class="lv-mono lv-trace-time">{ step.at.to_string() }</span>
-                        <span class="lv-mono">{ step.event.to_string() }</span>
-                    </li>
-                    </>
-                }
-            }) }
-        </ol>
+fn tables_when(lang: Lang, step: usize, now: &str, hidden: bool) -> String {
+    match (lang, hidden) {
+        (Lang::En, false) => format!("As they stand at step {step} (t = {now} s); the entry this step created or matched is marked."),
+        (Lang::En, true) => format!("As they stood at step {step} (t = {now} s), before the translation you are predicting."),
+        (Lang::Ko, false) => format!("{step}단계 시점(t = {now}초)의 테이블입니다. 이 단계가 만들거나 찾은 항목을 표시했습니다."),
+        (Lang::Ko, true) => format!("예측할 변환 직전인 {step}단계 시점(t = {now}초)의 테이블입니다."),
+    }
+}
+
+const NAT_TABLES: Text = Text::new("NAT tables at this step", "이 단계의 NAT 테이블");
+const NO_NAT: Text = Text::new(
+    "No NAT in this topology.",
+    "이 토폴로지에는 NAT가 없습니다.",
+);
+const EMPTY: Text = Text::new("(no connections)", "(연결 없음)");
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line_at(lab: &Lab, at: usize) -> Vec<String> {
+        let now = lab.steps[at].1.at;
+        lab.tables[at]["home-router"]
+            .conntrack()
+            .entries()
+            .iter()
+            .map(|e| e.conntrack_line(now))
+            .collect()
+    }
+
+    #[test]
+    fn the_tables_follow_the_selected_step_not_the_end_of_its_action() {
+        let lab = load("home-router", &[]).unwrap();
+        assert_eq!(lab.tables.len(), lab.steps.len());
+        let new = lab
+            .steps
+            .iter()
+            .position(|(_, s)| matches!(s.event, Event::Conntrack { .. }))
+            .unwrap();
+        // Step 7 of the home-router trace (the first conntrack line) is this one.
+        assert_eq!(new + 1, 7, "{}", lab.steps[new].1);
+        let lines = line_at(&lab, new);
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].contains("[UNREPLIED]"), "{lines:?}");
+        assert_eq!(
+            touched(&lab.tables[new], &lab.steps[new].1).map(|(nat, _)| nat),
+            Some("home-router".to_string())
+        );
+        // The same action's answer: the entry has seen its reply.
+        let reply = lab
+            .steps
+            .iter()
+            .position(
+                |(_, s)| matches!(&s.event, Event::Translate { kind, .. } if kind == "un-NAT"),
+            )
+            .unwrap();
+        assert_eq!(lab.steps[reply].0, lab.steps[new].0);
+        let answered = &line_at(&lab, reply)[0];
+        assert!(!answered.contains("[UNREPLIED]"), "{answered}");
+        // A single UDP exchange is not yet a stream: not assured (as Linux).
+        assert!(!answered.contains("[ASSURED]"), "{answered}");
+        // Before the first NAT decision the table is empty.
+        assert!(lab.tables[0]["home-router"].conntrack().is_empty());
     }
 }

@@ -257,7 +257,13 @@ pub(super) fn confirm_text(lang: Lang, vm: &str, r: &Removal) -> String {
     match (lang, r.nics.is_empty() && r.rules.is_empty()) {
         (Lang::En, true) => format!("Remove {vm}? It has no NICs or rules."),
         (Lang::En, false) => format!("Remove {vm}? This also removes:"),
-        (Lang::Ko, true) => format!("{vm}을(를) 삭제할까요? NIC나 규칙은 없습니다."),
-        (Lang::Ko, false) => format!("{vm}을(를) 삭제할까요? 다음도 함께 삭제됩니다:"),
+        (Lang::Ko, true) => format!(
+            "{} 삭제할까요? NIC나 규칙은 없습니다.",
+            labvisor_core::lang::particle::eul_reul(vm)
+        ),
+        (Lang::Ko, false) => format!(
+            "{} 삭제할까요? 다음도 함께 삭제됩니다:",
+            labvisor_core::lang::particle::eul_reul(vm)
+        ),
     }
 }
