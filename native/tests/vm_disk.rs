@@ -341,7 +341,11 @@ struct SmallFilesystem(PathBuf);
 
 impl SmallFilesystem {
     fn mount(size: &str) -> Option<SmallFilesystem> {
-        let dir = std::env::temp_dir().join(format!("labvisor-full-disk-{}", std::process::id()));
+        // One mount point per filesystem: tests run in parallel within this process.
+        static MOUNTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = MOUNTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir =
+            std::env::temp_dir().join(format!("labvisor-full-disk-{}-{n}", std::process::id()));
         std::fs::create_dir_all(&dir).ok()?;
         let mounted = Command::new("mount")
             .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
@@ -371,13 +375,26 @@ fn pattern_checksum(len: u64) -> String {
 
 #[test]
 fn a_full_host_disk_pauses_the_vm_and_nothing_is_lost_when_space_comes_back() {
+    full_host_disk_pauses_and_resumes("vm.vdi");
+}
+
+/// A sparse raw image takes the guest's first writes straight from guest memory (no block
+/// map to update), so this is the full host under the path without a copy.
+#[test]
+fn a_full_host_disk_pauses_a_write_straight_from_guest_memory_too() {
+    full_host_disk_pauses_and_resumes("vm.raw");
+}
+
+/// A dynamic image named `name` on a 6 MiB filesystem with 3 MiB already taken: `fill 4M`
+/// runs out of room, the VM pauses, space comes back, and every byte arrives.
+fn full_host_disk_pauses_and_resumes(name: &str) {
     if !kvm_available() {
         return;
     }
     let Some(small) = SmallFilesystem::mount("6m") else {
         return;
     };
-    let vdi = small.0.join("vm.vdi").display().to_string();
+    let vdi = small.0.join(name).display().to_string();
     create(&vdi, "32M", "dynamic");
     let filler = small.0.join("filler");
     std::fs::write(&filler, vec![1u8; 3 << 20]).unwrap();
@@ -416,7 +433,7 @@ fn a_full_host_disk_pauses_the_vm_and_nothing_is_lost_when_space_comes_back() {
         report["disks"][0]["errors"], 0,
         "the guest saw no error: {report}"
     );
-    if qemu_img().is_some() {
+    if qemu_img().is_some() && name.ends_with(".vdi") {
         qemu_img_clean(&vdi);
     }
 }

@@ -10,7 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::image::{BlockLookup, Image, ImageError, ImageKind, WriteReport};
+use super::image::{BlockLookup, Extent, Image, ImageError, ImageKind, WriteReport};
 use super::storage::Storage;
 use super::vdi::{Uuid, BLOCK_SIZE};
 
@@ -180,6 +180,14 @@ impl<S: Storage> Chain<S> {
             done += n;
         }
         Ok(())
+    }
+
+    /// [`Image::write_in_place`] for the chain: the newest image takes every write, so a write
+    /// goes in place when each of its blocks is the newest image's own (a block only a parent
+    /// holds is copied up first, by [`Chain::write`]).
+    pub fn write_in_place(&self, offset: u64, len: u64) -> Result<Option<Vec<Extent>>, ImageError> {
+        self.images[0].check_range("write", offset, len)?;
+        self.newest().write_in_place(offset, len)
     }
 
     /// Writes to the newest image. A block the newest image does not have yet is first copied

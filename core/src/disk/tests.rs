@@ -512,6 +512,142 @@ proptest! {
         reopened.read(0, &mut back).unwrap();
         prop_assert!(back == flat);
     }
+
+    /// A write the image says goes in place, done as the runs say (as the VMM does, straight
+    /// from guest memory), leaves the very bytes `Image::write` would have.
+    #[test]
+    fn writes_in_place_leave_the_image_write_would(
+        ops in proptest::collection::vec((0u64..(6 * (1 << 20) - 4096), 1usize..4096, any::<u8>(), any::<bool>()), 1..30),
+    ) {
+        let size = 6 * MIB;
+        let mut flat = vec![0u8; size as usize];
+        let mut img = create(Format::Vdi, Allocation::Dynamic, size);
+        for (offset, len, byte, discard) in ops {
+            let range = offset as usize..offset as usize + len;
+            if discard {
+                img.discard(offset, len as u64).unwrap();
+                flat[range].fill(0);
+                continue;
+            }
+            let data: Vec<u8> = (0..len).map(|i| byte.wrapping_add(i as u8)).collect();
+            match img.write_in_place(offset, len as u64).unwrap() {
+                Some(runs) => {
+                    let mut expected = reopen(&img);
+                    expected.write(offset, &data).unwrap();
+                    let mut at = 0usize;
+                    for run in runs {
+                        let n = run.len as usize;
+                        img.storage_mut().write_at(run.host_offset, &data[at..at + n]).unwrap();
+                        at += n;
+                    }
+                    prop_assert_eq!(at, len);
+                    prop_assert!(img.storage().to_bytes() == expected.storage().to_bytes());
+                }
+                None => {
+                    img.write(offset, &data).unwrap();
+                }
+            }
+            flat[range].copy_from_slice(&data);
+        }
+        let reopened = reopen(&img);
+        let mut back = vec![0u8; size as usize];
+        reopened.read(0, &mut back).unwrap();
+        prop_assert!(back == flat);
+    }
+}
+
+fn host_offset(image: &Image<MemStorage>, block: u64) -> u64 {
+    match image.lookup(block) {
+        BlockLookup::Data { host_offset } => host_offset,
+        other => panic!("block {block} holds no data: {other:?}"),
+    }
+}
+
+#[test]
+fn writes_go_in_place_only_into_blocks_the_image_holds() {
+    let mut img = create(Format::Vdi, Allocation::Dynamic, 4 * MIB);
+    assert_eq!(
+        img.write_in_place(0, 4096).unwrap(),
+        None,
+        "nothing allocated yet"
+    );
+    // Block 1 first, then block 0: in the file their data lie the other way round.
+    img.write(MIB, &pattern(MIB as usize, 1)).unwrap();
+    img.write(0, &pattern(MIB as usize, 2)).unwrap();
+    let runs = img.write_in_place(MIB - 512, 1024).unwrap();
+    assert_eq!(
+        runs,
+        Some(vec![
+            Extent {
+                host_offset: host_offset(&img, 0) + MIB - 512,
+                len: 512
+            },
+            Extent {
+                host_offset: host_offset(&img, 1),
+                len: 512
+            },
+        ])
+    );
+    assert_eq!(
+        img.write_in_place(MIB, 2 * MIB).unwrap(),
+        None,
+        "block 2 is not allocated"
+    );
+    assert!(matches!(
+        img.write_in_place(3 * MIB, 2 * MIB),
+        Err(ImageError::OutOfRange { .. })
+    ));
+    img.discard(0, MIB).unwrap();
+    assert_eq!(
+        img.write_in_place(0, 512).unwrap(),
+        None,
+        "a discarded block is allocated again by the write"
+    );
+
+    let raw = create(Format::Raw, Allocation::Dynamic, 4 * MIB);
+    assert_eq!(
+        raw.write_in_place(1000, 3 * MIB).unwrap(),
+        Some(vec![Extent {
+            host_offset: 1000,
+            len: 3 * MIB
+        }]),
+        "a raw image is written at the guest's own offsets"
+    );
+    let fixed = create(Format::Vdi, Allocation::Fixed, 4 * MIB);
+    assert_eq!(
+        fixed.write_in_place(512, 3 * MIB).unwrap(),
+        Some(vec![Extent {
+            host_offset: host_offset(&fixed, 0) + 512,
+            len: 3 * MIB
+        }]),
+        "a fixed VDI's blocks lie in order: one run"
+    );
+}
+
+#[test]
+fn a_chain_writes_in_place_only_into_the_newest_images_blocks() {
+    let mut chain = chain_with_base(4 * MIB);
+    chain.write(0, &[1u8; 2 * MIB as usize]).unwrap();
+    assert!(chain.write_in_place(0, 4096).unwrap().is_some());
+    chain
+        .take(MemStorage::new(), uuid(10), uuid(11), "s")
+        .unwrap();
+    assert_eq!(
+        chain.write_in_place(0, 4096).unwrap(),
+        None,
+        "the block is the parent's: the write copies it up first"
+    );
+    chain.write(0, b"x").unwrap();
+    assert_eq!(
+        chain.write_in_place(0, 4096).unwrap(),
+        Some(vec![Extent {
+            host_offset: host_offset(chain.newest(), 0),
+            len: 4096
+        }]),
+        "copied up: the newest image's own block"
+    );
+    assert_eq!(chain.write_in_place(MIB, 4096).unwrap(), None);
+    assert!(chain.write_in_place(4 * MIB, 512).is_err());
 }
 
 fn chain_with_base(size: u64) -> Chain<MemStorage> {

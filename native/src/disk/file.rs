@@ -12,12 +12,13 @@
 //! at once with [`in_use`]'s error instead of waiting.
 
 use std::fs::{File, OpenOptions};
-use std::io;
+use std::io::{self, Seek};
 use std::os::unix::fs::{FileExt, MetadataExt};
 use std::path::{Path, PathBuf};
 
 use labvisor_core::disk::storage::{Storage, StorageError, StorageErrorKind};
 use rustix::fs::{FallocateFlags, FlockOperation, SeekFrom};
+use vm_memory::{VolatileMemoryError, VolatileSlice, WriteVolatile};
 
 /// A file holding an image.
 #[derive(Debug)]
@@ -58,6 +59,27 @@ impl FileStorage {
     /// The file's path.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Writes a VM's memory at `offset` as it stands, without copying it out first. vm-memory's
+    /// safe volatile I/O has no positional form, so this seeks and writes; every other access
+    /// to the file is positional, so its position matters to nothing else.
+    pub fn write_volatile_at(
+        &mut self,
+        offset: u64,
+        data: &VolatileSlice<'_>,
+    ) -> Result<(), StorageError> {
+        let what = format!("write of {} bytes", data.len());
+        let mut file = &self.file;
+        file.seek(io::SeekFrom::Start(offset))
+            .map_err(|e| self.error(&what, offset, e))?;
+        file.write_all_volatile(data).map_err(|e| {
+            let e = match e {
+                VolatileMemoryError::IOError(e) => e,
+                other => io::Error::other(other.to_string()),
+            };
+            self.error(&what, offset, e)
+        })
     }
 
     fn error(&self, what: &str, offset: u64, err: io::Error) -> StorageError {

@@ -27,6 +27,7 @@ mod report;
 mod write;
 
 pub use report::block_picture;
+pub use write::Extent;
 
 /// On-disk format.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,12 +1,55 @@
 //! A guest's writes: into allocated blocks in place, into new blocks of a dynamic VDI in the
 //! crash-safe order the module above describes (data, then count and map entry).
 
+use serde::{Deserialize, Serialize};
+
 use super::{block_len, segments, BlockLookup, Image, ImageError, Layout, WriteReport};
 use crate::disk::size::ByteSize;
 use crate::disk::storage::{Storage, StorageError};
 use crate::disk::vdi::{BLOCKS_ALLOCATED_OFFSET, BLOCK_SIZE};
 
+/// A run of storage an in-place write covers: the next `len` bytes of the guest's data go to
+/// `host_offset` onwards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extent {
+    /// Storage offset of the run's first byte.
+    pub host_offset: u64,
+    /// Bytes in the run.
+    pub len: u64,
+}
+
 impl<S: Storage> Image<S> {
+    /// Where a write of `len` bytes at `offset` goes when it changes nothing but data: every
+    /// byte falls in a block this image already holds (any block of a raw image or a fixed
+    /// VDI, a block of a dynamic VDI written before), so writing the guest's bytes to these
+    /// runs of storage, in order, is the whole write, with no header or block-map update to
+    /// order after it. `None` when some block is not allocated here yet: [`Image::write`] then
+    /// does the write. The caller does the I/O (the VMM straight from guest memory); runs are
+    /// merged where blocks lie back to back in the storage.
+    pub fn write_in_place(&self, offset: u64, len: u64) -> Result<Option<Vec<Extent>>, ImageError> {
+        self.check_range("write", offset, len)?;
+        let mut runs: Vec<Extent> = Vec::new();
+        let mut done = 0u64;
+        while done < len {
+            let at = offset + done;
+            let within = at % block_len();
+            let n = (block_len() - within).min(len - done);
+            let BlockLookup::Data { host_offset } = self.lookup(at / block_len()) else {
+                return Ok(None);
+            };
+            let host_offset = host_offset + within;
+            match runs.last_mut() {
+                Some(last) if last.host_offset + last.len == host_offset => last.len += n,
+                _ => runs.push(Extent {
+                    host_offset,
+                    len: n,
+                }),
+            }
+            done += n;
+        }
+        Ok(Some(runs))
+    }
+
     /// Writes guest bytes, allocating 1 MiB blocks of a dynamic VDI as needed. If the host is
     /// full the error says so ([`ImageError::is_no_space`]) and every block written before is
     /// intact.

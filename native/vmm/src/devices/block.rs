@@ -7,13 +7,19 @@
 //! sum is checked, a request past the end of the disk gets `IOERR`, and a chain without a
 //! writable status byte is completed with nothing written rather than guessed at. Each
 //! notification handles at most one queue's worth of chains.
+//!
+//! A write's data goes from guest memory to the disk without a copy where the backend can
+//! take it so ([`BlockBackend::write_from_guest`]), as QEMU writes with `pwritev`: a guest
+//! that changes a buffer while its write is in flight may find either version, or a mix, on
+//! the disk, as on real hardware. That is the guest's own data only: what keeps an image
+//! consistent (a VDI's header and block map) the backend writes from its own state.
 
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 use virtio_queue::desc::split::Descriptor;
 
 use virtio_queue::{Queue, QueueT};
-use vm_memory::{Bytes, GuestAddress, GuestMemoryMmap};
+use vm_memory::{Bytes, GuestAddress, GuestMemoryBackend, GuestMemoryMmap, VolatileSlice};
 
 use super::virtio_mmio::VirtioDevice;
 
@@ -54,6 +60,17 @@ pub trait BlockBackend: Send {
     fn id(&self) -> String;
     fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<(), BlockError>;
     fn write(&mut self, offset: u64, data: &[u8]) -> Result<(), BlockError>;
+    /// Writes the guest's buffers `data`, in order from `offset`, straight from guest memory
+    /// where it can. `Ok(false)`, with nothing written, when the backend needs the bytes
+    /// copied out first: the device then copies them and calls [`write`](BlockBackend::write).
+    /// The default always asks for the copy.
+    fn write_from_guest(
+        &mut self,
+        _offset: u64,
+        _data: &[VolatileSlice<'_>],
+    ) -> Result<bool, BlockError> {
+        Ok(false)
+    }
     /// Makes every completed write durable on the host.
     fn flush(&mut self) -> Result<(), BlockError>;
     /// The guest no longer needs these bytes; whole blocks may be given back to the host.
@@ -196,8 +213,9 @@ pub struct VirtioBlock {
     capacity: u64,
     read_only: bool,
     counters: Arc<Mutex<BlockCounters>>,
-    /// Where an OUT request's data is copied out of guest memory; it only grows, to the
-    /// largest request seen, at most [`MAX_REQUEST_BYTES`] (the span check comes first).
+    /// Where an OUT request's data is copied out of guest memory for a backend that cannot
+    /// write it in place; it only grows, to the largest such request seen, at most
+    /// [`MAX_REQUEST_BYTES`] (the span check comes first).
     out_buffer: Vec<u8>,
 }
 
@@ -337,28 +355,29 @@ impl VirtioBlock {
             return Err(status::IOERR);
         }
         let (offset, len) = self.span(req)?;
-        // Copied out of guest memory whole before anything reaches the disk, into a buffer
-        // kept between requests: every byte of `bytes` is overwritten by the copy, so it
-        // needs no zeroing, and a 1 MiB write costs one copy rather than an allocation,
-        // a memset and a copy.
-        let len = len as usize;
-        if self.out_buffer.len() < len {
-            self.out_buffer.resize(len, 0);
-        }
-        let bytes = &mut self.out_buffer[..len];
-        let mut at = 0usize;
+        let mut buffers = Vec::with_capacity(req.data.len());
         for d in &req.data {
-            let n = d.len() as usize;
-            mem.read_slice(&mut bytes[at..at + n], d.addr())
-                .map_err(|_| status::IOERR)?;
-            at += n;
+            // A buffer may span two regions of guest memory: one slice each.
+            for slice in mem.get_slices(d.addr(), d.len() as usize) {
+                buffers.push(slice.map_err(|_| status::IOERR)?);
+            }
         }
+        let len = len as usize;
+        let mut copied = false;
         loop {
-            let result = self
-                .backend
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .write(offset, &self.out_buffer[..len]);
+            let mut backend = self.backend.lock().unwrap_or_else(|p| p.into_inner());
+            let result = match backend.write_from_guest(offset, &buffers) {
+                Ok(true) => Ok(()),
+                Ok(false) => {
+                    if !copied {
+                        copy_out(&buffers, &mut self.out_buffer, len);
+                        copied = true;
+                    }
+                    backend.write(offset, &self.out_buffer[..len])
+                }
+                Err(e) => Err(e),
+            };
+            drop(backend);
             match (result, &self.gate) {
                 (Ok(()), gate) => {
                     if let Some(gate) = gate {
@@ -444,6 +463,19 @@ fn parse_chain(
         })
     })();
     Some((parsed, status_addr))
+}
+
+/// Copies the guest's buffers, `len` bytes in all, into `out`, grown to fit if need be: a
+/// buffer kept between requests, every byte of it overwritten, so a 1 MiB write that needs
+/// the copy costs one copy rather than an allocation, a memset and a copy.
+fn copy_out(buffers: &[VolatileSlice<'_>], out: &mut Vec<u8>, len: usize) {
+    if out.len() < len {
+        out.resize(len, 0);
+    }
+    let mut at = 0usize;
+    for buffer in buffers {
+        at += buffer.copy_to(&mut out[at..len]);
+    }
 }
 
 /// Writes `bytes` across `buffers` in order; `None` if a buffer lies outside guest memory or
@@ -546,12 +578,27 @@ mod tests {
     use super::*;
     use crate::devices::virtio_mmio::{reg, MmioTransport};
     use proptest::prelude::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     /// A disk in memory.
     struct MemDisk {
         bytes: Vec<u8>,
         read_only: bool,
         zeroed: Vec<(u64, u64)>,
+        /// Takes writes straight from guest memory, counting them here.
+        in_place: Option<Arc<AtomicUsize>>,
+        /// The next write from guest memory finds the host full.
+        full_once: bool,
+    }
+
+    fn mem_disk(disk_bytes: usize, read_only: bool) -> MemDisk {
+        MemDisk {
+            bytes: (0..disk_bytes).map(|i| (i % 251) as u8).collect(),
+            read_only,
+            zeroed: Vec::new(),
+            in_place: None,
+            full_once: false,
+        }
     }
 
     impl BlockBackend for MemDisk {
@@ -573,6 +620,24 @@ mod tests {
             let at = offset as usize;
             self.bytes[at..at + data.len()].copy_from_slice(data);
             Ok(())
+        }
+        fn write_from_guest(
+            &mut self,
+            offset: u64,
+            data: &[VolatileSlice<'_>],
+        ) -> Result<bool, BlockError> {
+            let Some(count) = &self.in_place else {
+                return Ok(false);
+            };
+            if std::mem::take(&mut self.full_once) {
+                return Err(BlockError::NoSpace("no space left on the test disk".into()));
+            }
+            let mut at = offset as usize;
+            for piece in data {
+                at += piece.copy_to(&mut self.bytes[at..at + piece.len()]);
+            }
+            count.fetch_add(1, Ordering::Relaxed);
+            Ok(true)
         }
         fn flush(&mut self) -> Result<(), BlockError> {
             Ok(())
@@ -602,14 +667,16 @@ mod tests {
     }
 
     fn rig(disk_bytes: usize, read_only: bool) -> Rig {
+        rig_over(mem_disk(disk_bytes, read_only), None)
+    }
+
+    fn rig_over(disk: MemDisk, gate: Option<Arc<PauseGate>>) -> Rig {
         let mem = GuestMemoryMmap::from_ranges(&[(GuestAddress(0), 1 << 20)]).unwrap();
         let counters = Arc::new(Mutex::new(BlockCounters::default()));
-        let disk = MemDisk {
-            bytes: (0..disk_bytes).map(|i| (i % 251) as u8).collect(),
-            read_only,
-            zeroed: Vec::new(),
-        };
-        let device = VirtioBlock::new(Arc::new(Mutex::new(Box::new(disk))), counters.clone());
+        let mut device = VirtioBlock::new(Arc::new(Mutex::new(Box::new(disk))), counters.clone());
+        if let Some(gate) = gate {
+            device = device.pausing_at(gate);
+        }
         let mut transport = MmioTransport::new(Some(Box::new(device)), mem.clone()).unwrap();
         let mut w = |offset: u64, value: u32| transport.write(offset, &value.to_le_bytes());
         w(reg::STATUS, 3);
@@ -700,6 +767,90 @@ mod tests {
         );
     }
 
+    /// One OUT request in three buffers, apart in guest memory, read back with one IN.
+    fn write_three_buffers_and_read_back(rig: &mut Rig) -> Vec<u8> {
+        rig.mem
+            .write_slice(&[0x11; 512], GuestAddress(0xa000))
+            .unwrap();
+        rig.mem
+            .write_slice(&[0x22; 1024], GuestAddress(0xd000))
+            .unwrap();
+        rig.mem
+            .write_slice(&[0x33; 512], GuestAddress(0xa400))
+            .unwrap();
+        let header = rig.header(request::OUT, 2);
+        rig.submit(&[
+            header,
+            (0xa000, 512, 0),
+            (0xd000, 1024, 0),
+            (0xa400, 512, 0),
+            STATUS,
+        ]);
+        assert_eq!(rig.status(), status::OK);
+        let header = rig.header(request::IN, 1);
+        rig.submit(&[header, (0xc000, 3072, WRITE), STATUS]);
+        assert_eq!(rig.status(), status::OK);
+        let mut back = vec![0u8; 3072];
+        rig.mem.read_slice(&mut back, GuestAddress(0xc000)).unwrap();
+        back
+    }
+
+    #[test]
+    fn a_write_in_several_buffers_goes_straight_from_guest_memory_or_through_the_copy_alike() {
+        let in_place = Arc::new(AtomicUsize::new(0));
+        let mut disk = mem_disk(64 * 1024, false);
+        disk.in_place = Some(in_place.clone());
+        let mut straight = rig_over(disk, None);
+        let back = write_three_buffers_and_read_back(&mut straight);
+        assert_eq!(in_place.load(Ordering::Relaxed), 1, "no copy was needed");
+        assert_eq!(back[0], (512 % 251) as u8, "sector 1 is untouched");
+        assert!(back[512..1024].iter().all(|&b| b == 0x11));
+        assert!(back[1024..2048].iter().all(|&b| b == 0x22));
+        assert!(back[2048..2560].iter().all(|&b| b == 0x33));
+        assert_eq!(back[2560], ((6 * 512) % 251) as u8, "sector 6 is untouched");
+        let c = *straight.counters.lock().unwrap();
+        assert_eq!((c.writes, c.bytes_written, c.errors), (1, 2048, 0));
+
+        let mut copied = rig(64 * 1024, false);
+        assert_eq!(write_three_buffers_and_read_back(&mut copied), back);
+    }
+
+    #[test]
+    fn a_write_from_guest_memory_that_finds_the_host_full_pauses_and_then_completes() {
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let seen = events.clone();
+        let gate = Arc::new(PauseGate::new("disk0".into(), move |e| {
+            seen.lock().unwrap().push(e)
+        }));
+        let in_place = Arc::new(AtomicUsize::new(0));
+        let mut disk = mem_disk(64 * 1024, false);
+        disk.in_place = Some(in_place.clone());
+        disk.full_once = true;
+        let mut rig = rig_over(disk, Some(gate));
+        let back = write_three_buffers_and_read_back(&mut rig);
+        assert!(
+            back[512..1024].iter().all(|&b| b == 0x11),
+            "the write landed"
+        );
+        assert!(back[1024..2048].iter().all(|&b| b == 0x22));
+        assert!(back[2048..2560].iter().all(|&b| b == 0x33));
+        assert_eq!(in_place.load(Ordering::Relaxed), 1);
+        assert_eq!(
+            *events.lock().unwrap(),
+            [
+                SpaceEvent::Paused {
+                    disk: "disk0".into(),
+                    why: "no space left on the test disk".into()
+                },
+                SpaceEvent::Resumed {
+                    disk: "disk0".into()
+                }
+            ]
+        );
+        let c = *rig.counters.lock().unwrap();
+        assert_eq!((c.writes, c.pauses, c.errors), (1, 1, 0));
+    }
+
     #[test]
     fn requests_past_the_end_or_too_large_get_ioerr() {
         let mut rig = rig(8 * 512, false);
@@ -784,8 +935,13 @@ mod tests {
             table in proptest::collection::vec(any::<u8>(), 16 * 16),
             buffers in proptest::collection::vec(any::<u8>(), 0x1000),
             heads in proptest::collection::vec(0u16..20, 1..16),
+            in_place in any::<bool>(),
         ) {
-            let mut rig = rig(64 * 512, false);
+            let mut disk = mem_disk(64 * 512, false);
+            if in_place {
+                disk.in_place = Some(Arc::new(AtomicUsize::new(0)));
+            }
+            let mut rig = rig_over(disk, None);
             rig.mem.write_slice(&table, GuestAddress(DESC)).unwrap();
             rig.mem.write_slice(&buffers, GuestAddress(0x8000)).unwrap();
             for (i, head) in heads.iter().enumerate() {
