@@ -21,7 +21,13 @@ use labvisor_core::disk::image::{Format, Image, ImageError};
 use labvisor_core::disk::storage::{MemStorage, Storage};
 
 const BLOCK: u64 = 1 << 20;
-const MAX_WINDOWS: usize = 8;
+/// Windows of the disk the model follows, and the most bytes of each: enough to see every
+/// block boundary an operation crosses at its start and end, little enough that checking
+/// them after every step stays cheap.
+const MAX_WINDOWS: usize = 16;
+const MAX_WINDOW: u64 = 4096;
+/// Operations per input: an image's problems show within a few dozen steps.
+const MAX_OPS: usize = 64;
 
 /// Runs one input; panics when an invariant does not hold.
 pub fn check(data: &[u8]) {
@@ -59,9 +65,13 @@ pub fn check(data: &[u8]) {
     );
 
     let mut model = Model::default();
-    for op in ops.chunks_exact(8) {
+    for op in ops.chunks_exact(8).take(MAX_OPS) {
         let op = Op::decode(op, image.virtual_size());
-        model.track(&image, op.offset, op.len);
+        // The start and the end of the range the operation touches.
+        let head = op.len.min(MAX_WINDOW);
+        model.track(&image, op.offset, head);
+        let tail = op.len.saturating_sub(head).min(MAX_WINDOW);
+        model.track(&image, op.offset + op.len - tail, tail);
         let host_before = image.host_bytes().ok();
         let result = op.apply(&mut image);
         match result {
