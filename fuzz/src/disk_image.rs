@@ -183,9 +183,11 @@ impl Op {
     fn apply(&self, image: &mut Image<MemStorage>) -> Result<Effect, ImageError> {
         match self.kind {
             Kind::Write => {
-                let data: Vec<u8> = (0..self.len)
-                    .map(|i| self.fill.wrapping_add(i as u8))
-                    .collect();
+                // Each sector starts with its own number, so a misplaced sector shows.
+                let mut data = vec![self.fill; self.len as usize];
+                for (i, sector) in data.chunks_mut(512).enumerate() {
+                    sector[0] = self.fill.wrapping_add(i as u8);
+                }
                 image.write(self.offset, &data)?;
                 Ok(Effect::Wrote(data))
             }
