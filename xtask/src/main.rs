@@ -7,6 +7,7 @@ mod bench_boot;
 mod bench_disk;
 mod bench_net;
 mod bench_vm_disk;
+mod fuzz;
 mod guest;
 mod linux_guest;
 mod netns;
@@ -32,6 +33,9 @@ enum Task {
     Test(test::Args),
     /// Disk write benchmark: fixed and dynamic VDI against raw files (MB/s and ratios).
     BenchDisk(bench_disk::Args),
+    /// Run the fuzz targets in fuzz/ (cargo-fuzz on nightly, both installed if missing) and
+    /// print executions and coverage per target.
+    Fuzz(fuzz::Args),
     /// Build Labvisor's guest OS (native/guest) for x86_64-unknown-none and print its path.
     Guest(guest::Args),
     /// Fetch Debian's kernel and busybox (apt-get download) and build a busybox initramfs,
@@ -61,6 +65,7 @@ fn main() -> anyhow::Result<()> {
     match cli.task {
         Task::Test(args) => test::run(args),
         Task::BenchDisk(args) => bench_disk::run(args),
+        Task::Fuzz(args) => fuzz::run(args),
         Task::Guest(args) => guest::run(args),
         Task::LinuxGuest(args) => linux_guest::run(args).map(|_| ()),
         Task::BenchBoot(args) => bench_boot::run(args),

@@ -8,7 +8,8 @@ use crate::sh::{self, cargo};
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-/// Runs formatting and lint checks, the whole test suite, and the wasm32 build of the core.
+/// Runs formatting and lint checks, the whole test suite, every fuzz target briefly, and the
+/// wasm32 build of the core.
 pub fn run(_args: Args) -> Result<()> {
     sh::run(cargo().args(["fmt", "--all", "--check"]))?;
     crate::guest::ci_step()?;
@@ -27,6 +28,7 @@ pub fn run(_args: Args) -> Result<()> {
         eprintln!("xtask test: QEMU could not be installed ({e:#}); the QEMU checks will SKIP");
     }
     sh::run(cargo().args(["test", "--workspace"]))?;
+    crate::fuzz::ci_step()?;
     sh::ensure_rust_target("wasm32-unknown-unknown")?;
     sh::run(cargo().args([
         "build",

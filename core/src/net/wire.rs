@@ -416,9 +416,15 @@ pub fn rewrite(b: &mut [u8], p: &Parsed, to: &FlowKey) {
             put16(b, l4 + 2, to.dport);
         }
         Proto::Icmp => {
-            let c = update16(be16(b, l4 + 2), from.sport, to.sport);
-            put16(b, l4 + 2, c);
+            let mut c = update16(be16(b, l4 + 2), from.sport, to.sport);
             put16(b, l4 + 4, to.sport);
+            // Eqn. 3 cannot tell a message summing to +0 (all zeros, whose checksum must be
+            // 0xffff) from one summing to -0 (checksum 0): where it gives 0, sum the message.
+            if c == 0 {
+                put16(b, l4 + 2, 0);
+                c = !ones_sum(&b[l4..p.len.min(b.len())]);
+            }
+            put16(b, l4 + 2, c);
         }
     }
 }
@@ -870,6 +876,20 @@ mod tests {
                 7
             )
         );
+    }
+
+    #[test]
+    fn an_all_zero_echo_reply_keeps_its_checksum_of_0xffff() {
+        let mut nat = NatTable::new(NatConfig::default());
+        let mut reply = Vec::new();
+        PacketBuilder::ipv4([10, 0, 2, 15], [8, 8, 8, 8], 64)
+            .icmpv4_echo_reply(0, 0)
+            .write(&mut reply, &[0; 4])
+            .unwrap();
+        assert_eq!(be16(&reply, 22), 0xffff, "the message sums to zero");
+        translate(&mut nat, &mut reply, Direction::Outbound(EXT), Instant(0)).unwrap();
+        assert_eq!(be16(&reply, 22), 0xffff);
+        verified(&reply);
     }
 
     #[test]

@@ -1,0 +1,234 @@
+//! `cargo xtask fuzz [TARGET] [--secs N]`: runs the fuzz targets in `fuzz/` with cargo-fuzz
+//! (libFuzzer, nightly Rust), one after another, and prints for each how long it ran, how
+//! many inputs it executed and the coverage libFuzzer reached (`cov:` edges, `ft:` features).
+//!
+//! It installs what it needs idempotently: the nightly toolchain (rustup) and cargo-fuzz
+//! (`cargo install --locked`, into `target/tools/cargo-fuzz`). Each target starts from its
+//! checked-in seeds (`fuzz/corpus/<target>/*.seed`) plus whatever earlier runs added there,
+//! with its dictionary (`fuzz/dict/<target>.dict`) where the format has keywords. A crash
+//! fails the task and names the input libFuzzer saved (`fuzz/artifacts/<target>/`); once
+//! fixed, the input is kept in `fuzz/regressions/<target>/`, which the crates' stable
+//! `fuzz_regressions` tests replay.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use crate::sh;
+
+/// Every fuzz target, as `fuzz/Cargo.toml` names them.
+pub const TARGETS: [&str; 9] = [
+    "disk_image",
+    "parsers",
+    "scenario",
+    "lesson",
+    "actions",
+    "share_code",
+    "wire",
+    "gateway",
+    "virtio",
+];
+
+/// How long `cargo xtask test` runs each target: 9 targets stay under two minutes.
+const CI_SECS: u64 = 10;
+
+/// Options of `cargo xtask fuzz`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// One target (default: all of them, one after another).
+    target: Option<String>,
+    /// Seconds to run each target.
+    #[arg(long, default_value_t = 60)]
+    secs: u64,
+}
+
+/// What one run reached, from libFuzzer's final statistics.
+#[derive(Debug, Default)]
+struct Figures {
+    executions: u64,
+    coverage: u64,
+    features: u64,
+    corpus: u64,
+    seconds: f64,
+}
+
+/// Runs the chosen targets; fails on the first crash.
+pub fn run(args: Args) -> Result<()> {
+    let targets: Vec<&str> = match &args.target {
+        Some(t) if TARGETS.contains(&t.as_str()) => vec![t.as_str()],
+        Some(t) => bail!(
+            "no fuzz target `{t}`; the targets are {}",
+            TARGETS.join(", ")
+        ),
+        None => TARGETS.to_vec(),
+    };
+    let cargo_fuzz = ensure_tools()?;
+    fuzz_targets(&cargo_fuzz, &targets, args.secs)
+}
+
+/// The step of `cargo xtask test`: every target for [`CI_SECS`] seconds, or `SKIP: reason`
+/// when nightly Rust or cargo-fuzz cannot be had.
+pub fn ci_step() -> Result<()> {
+    let cargo_fuzz = match ensure_tools() {
+        Ok(path) => path,
+        Err(e) => {
+            println!("SKIP: fuzz targets not run: {e:#}");
+            return Ok(());
+        }
+    };
+    fuzz_targets(&cargo_fuzz, &TARGETS, CI_SECS)
+}
+
+fn fuzz_targets(cargo_fuzz: &Path, targets: &[&str], secs: u64) -> Result<()> {
+    let guest = crate::guest::build()?;
+    sh::run(fuzz_command(cargo_fuzz, &guest).args(["build"]))?;
+    let mut rows = Vec::new();
+    for target in targets {
+        let figures = run_target(cargo_fuzz, &guest, target, secs)?;
+        rows.push((*target, figures));
+    }
+    println!(
+        "{:<12} {:>8} {:>14} {:>10} {:>7} {:>8} {:>8}",
+        "target", "seconds", "executions", "exec/s", "cov", "ft", "corpus"
+    );
+    for (target, f) in rows {
+        println!(
+            "{:<12} {:>8.0} {:>14} {:>10.0} {:>7} {:>8} {:>8}",
+            target,
+            f.seconds,
+            f.executions,
+            f.executions as f64 / f.seconds.max(1.0),
+            f.coverage,
+            f.features,
+            f.corpus
+        );
+    }
+    Ok(())
+}
+
+/// `cargo-fuzz fuzz …` on nightly, with the guest OS the VMM embeds already built (so the
+/// fuzz build does not build it again under sanitizer flags).
+fn fuzz_command(cargo_fuzz: &Path, guest: &Path) -> Command {
+    let mut cmd = Command::new(cargo_fuzz);
+    cmd.arg("fuzz")
+        .env("RUSTUP_TOOLCHAIN", "nightly")
+        .env("LABVISOR_GUEST_ELF", guest);
+    cmd
+}
+
+fn run_target(cargo_fuzz: &Path, guest: &Path, target: &str, secs: u64) -> Result<Figures> {
+    let corpus = Path::new("fuzz/corpus").join(target);
+    std::fs::create_dir_all(&corpus)
+        .with_context(|| format!("cannot create {}", corpus.display()))?;
+    let mut cmd = fuzz_command(cargo_fuzz, guest);
+    cmd.args(["run", target])
+        .arg(&corpus)
+        .args(["--", "-print_final_stats=1", "-timeout=10"])
+        .arg(format!("-max_total_time={secs}"));
+    let dict = Path::new("fuzz/dict").join(format!("{target}.dict"));
+    if dict.exists() {
+        cmd.arg(format!("-dict={}", dict.display()));
+    }
+    eprintln!("$ {}", sh::describe(&cmd));
+    let started = Instant::now();
+    let out = cmd
+        .stdout(Stdio::inherit())
+        .stderr(Stdio::piped())
+        .output()
+        .with_context(|| format!("cannot start cargo-fuzz for {target}"))?;
+    let log = String::from_utf8_lossy(&out.stderr);
+    let keep = log.lines().filter(|l| !l.starts_with("#")).count() < 200;
+    for line in log.lines() {
+        // libFuzzer's progress lines are many; the summary below carries their figures.
+        if keep || !line.starts_with('#') {
+            eprintln!("{line}");
+        }
+    }
+    if !out.status.success() {
+        let artifact = log
+            .lines()
+            .find_map(|l| l.split("Test unit written to ").nth(1))
+            .unwrap_or("(see the log above)");
+        bail!(
+            "fuzz target {target} failed ({}); the input is {artifact}. Fix it, then keep the input in fuzz/regressions/{target}/",
+            out.status
+        );
+    }
+    let mut figures = parse_figures(&log);
+    figures.seconds = started.elapsed().as_secs_f64();
+    Ok(figures)
+}
+
+/// Reads libFuzzer's last status line (`#N DONE cov: C ft: F corp: K/…`) and its final
+/// statistics (`stat::number_of_executed_units: N`).
+fn parse_figures(log: &str) -> Figures {
+    let mut f = Figures::default();
+    let after = |line: &str, key: &str| -> Option<u64> {
+        let rest = line.split(key).nth(1)?;
+        let number: String = rest
+            .trim_start()
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
+        number.parse().ok()
+    };
+    for line in log.lines() {
+        if line.starts_with('#') {
+            f.coverage = after(line, "cov:").unwrap_or(f.coverage);
+            f.features = after(line, "ft:").unwrap_or(f.features);
+            f.corpus = after(line, "corp:").unwrap_or(f.corpus);
+        }
+        if let Some(n) = after(line, "stat::number_of_executed_units:") {
+            f.executions = n;
+        }
+    }
+    f
+}
+
+/// Nightly Rust and cargo-fuzz, installed if missing; returns cargo-fuzz's path.
+fn ensure_tools() -> Result<PathBuf> {
+    let toolchains = sh::output(Command::new("rustup").args(["toolchain", "list"]))
+        .context("rustup is needed to install nightly Rust")?;
+    if !toolchains.lines().any(|l| l.starts_with("nightly")) {
+        sh::run(Command::new("rustup").args([
+            "toolchain",
+            "install",
+            "nightly",
+            "--profile",
+            "minimal",
+        ]))
+        .context("cannot install nightly Rust")?;
+    }
+    let root = sh::workspace_root().join("target/tools/cargo-fuzz");
+    let bin = root.join("bin/cargo-fuzz");
+    if !bin.exists() {
+        sh::run(
+            sh::cargo()
+                .args(["install", "--locked", "cargo-fuzz", "--root"])
+                .arg(&root),
+        )
+        .context("cannot install cargo-fuzz")?;
+    }
+    Ok(bin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_libfuzzers_final_figures() {
+        let log = "#2\tINITED cov: 120 ft: 130 corp: 5/300b exec/s: 0 rss: 40Mb\n\
+                   #5000\tDONE   cov: 812 ft: 2301 corp: 97/7345b lim: 4096 exec/s: 2500 rss: 60Mb\n\
+                   Done 5000 runs in 2 second(s)\n\
+                   stat::number_of_executed_units: 5000\n\
+                   stat::average_exec_per_sec:     2500\n";
+        let f = parse_figures(log);
+        assert_eq!(
+            (f.executions, f.coverage, f.features, f.corpus),
+            (5000, 812, 2301, 97)
+        );
+    }
+}
