@@ -237,9 +237,9 @@ impl SshSession {
             }
             State::Listen | State::SynReceived | State::SynSent => return false,
             State::TimeWait => {
-                // Over on both sides, the server having closed first (a late login). Waiting
-                // out TIME-WAIT would keep the slot from the next client for smoltcp's 10 s;
-                // the reset this sends reaches a connection that is already gone.
+                // Over on both sides, the server having closed first (a late login, a client
+                // gone). Waiting out TIME-WAIT would keep the slot from the next client for
+                // smoltcp's 10 s; the reset this sends reaches a connection already gone.
                 socket.abort();
                 return true;
             }
