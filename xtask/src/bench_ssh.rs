@@ -83,13 +83,6 @@ pub(crate) fn run(
     fs::create_dir_all(&scratch)?;
     let key = keygen(&scratch)?;
     let ours: Vec<Vmm> = vmms.iter().copied().filter(|&v| v != Vmm::Qemu).collect();
-    let mut results = Vec::new();
-    for &vmm in &ours {
-        let figures = measure(vmm, labvisor, elf, &scratch, &key, seconds)
-            .with_context(|| format!("bench-net's SSH rows on {}", vmm.name(pvm)));
-        results.push(figures);
-    }
-    let _ = fs::remove_dir_all(&scratch);
     println!("SSH into the same guest, through forwards on 127.0.0.1 ({openssh})");
     println!(
         "{:<26} {:>24} {:>24} {:>8} {:>14} {:>14} {:>7}",
@@ -105,7 +98,9 @@ pub(crate) fn run(
         "{:<26} {:>24} {:>24} {:>8} {:>14} {:>14} {:>7}",
         "", "median (min–max)", "median (min–max)", "", "Mbit/s", "Mbit/s", ""
     );
-    for (vmm, figures) in ours.iter().zip(results) {
+    for &vmm in &ours {
+        let figures = measure(vmm, labvisor, elf, &scratch, &key, seconds)
+            .with_context(|| format!("bench-net's SSH rows on {}", vmm.name(pvm)));
         let f = match figures {
             Ok(f) => f,
             Err(e) => {
@@ -115,7 +110,7 @@ pub(crate) fn run(
         };
         let spread = |s: &Spread| format!("{:.3} ({:.3}–{:.3})", s.median, s.min, s.max);
         println!(
-            "{:<26} {:>24} {:>24} {:>7.0}× {:>14.1} {:>14.1} {:>6.2}×",
+            "{:<26} {:>24} {:>24} {:>7.0}× {:>14.3} {:>14.3} {:>6.2}×",
             vmm.name(pvm),
             spread(&f.ssh_login),
             spread(&f.shell_login),
@@ -135,6 +130,7 @@ pub(crate) fn run(
             f.ssh_login.median
         );
     }
+    let _ = fs::remove_dir_all(&scratch);
     println!(
         "ratios: SSH's login against the TCP shell's (how much the key exchange and login cost), \
          SSH's channel against plain TCP (what encryption costs)"
@@ -329,11 +325,12 @@ impl Ssh<'_> {
         Ok(took)
     }
 
-    /// Mbit/s through the channel: a probe of 1 MiB sizes a volume of about `seconds`; the
-    /// login (the same command with no input, median of 3) is taken off both.
+    /// Mbit/s through the channel: a probe of 64 KiB (a few seconds emulated) sizes a volume
+    /// of about `seconds`; the login (the same command with no input, median of 3) is taken
+    /// off both.
     fn bulk_mbit(&self, seconds: f64) -> Result<f64> {
         let login = Spread::of((0..3).map(|_| self.discard(0)).collect::<Result<_>>()?).median;
-        const PROBE: u64 = 1 << 20;
+        const PROBE: u64 = 64 << 10;
         let probe = (self.discard(PROBE)? - login).max(1e-3);
         let volume = ((PROBE as f64 / probe * seconds) as u64).clamp(PROBE, 4 << 30);
         let took = (self.discard(volume)? - login).max(1e-3);
