@@ -222,7 +222,10 @@ mod tests {
         assert_eq!(back.login_grace_s(), LOGIN_GRACE_DEFAULT_S);
         let quick = keys.with_login_grace(3).expect("in range");
         let (bytes, len) = encoded(&quick);
-        assert_eq!(SshKeys::decode(&bytes[..len]).map(|k| k.login_grace_s()), Ok(3));
+        assert_eq!(
+            SshKeys::decode(&bytes[..len]).map(|k| k.login_grace_s()),
+            Ok(3)
+        );
     }
 
     #[test]
