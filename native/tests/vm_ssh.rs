@@ -1,7 +1,8 @@
 //! `labvisor vm run --ssh` with the real OpenSSH client: key and password logins through the
-//! forward on 127.0.0.1, exit statuses, refusals, four sessions at once, an interactive shell
-//! through tmux, hostile clients, and a host key that survives a second boot (so
-//! `known_hosts` keeps working).
+//! forward on 127.0.0.1, exit statuses, refusals (a forged signature among them), four
+//! sessions at once, an interactive shell through tmux, hostile clients, silent clients closed
+//! after the login grace time, and a host key that survives a second boot (so `known_hosts`
+//! keeps working).
 //!
 //! Every socket here is on 127.0.0.1. Needs /dev/kvm, OpenSSH's client, `sshpass` and tmux,
 //! else prints `SKIP: …`.
@@ -9,6 +10,7 @@
 mod common;
 
 use std::io::Read;
+use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -140,6 +142,25 @@ fn openssh_logs_in_by_key_and_password_runs_commands_and_is_refused_when_it_shou
     assert!(stdout(&out).starts_with("up "), "{out:?}");
     let out = client.with_key(&key, "no-such-command");
     assert_eq!(out.status.code(), Some(127), "{out:?}");
+    // The gateway answers pings itself; nothing answers at 10.0.2.99 on the NAT network.
+    let out = client.with_key(&key, "ping 10.0.2.2 1");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a ping that is answered: {out:?}"
+    );
+    assert!(stdout(&out).contains("1 received"), "{out:?}");
+    let out = client.with_key(&key, "ping 10.0.2.99 1");
+    assert_eq!(out.status.code(), Some(1), "a ping without reply: {out:?}");
+    assert!(stdout(&out).contains("0 received"), "{out:?}");
+    let out = client.with_key(&key, "ping");
+    assert_eq!(out.status.code(), Some(2), "ping without a host: {out:?}");
+    let out = client.with_key(&key, "disk");
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "a disk command without a disk: {out:?}"
+    );
 
     let out = client.with_password(&password, "labvisor", "echo by password");
     assert_eq!(out.status.code(), Some(0), "password login: {out:?}");
@@ -176,6 +197,16 @@ fn openssh_logs_in_by_key_and_password_runs_commands_and_is_refused_when_it_shou
     let out = client.with_key(&stranger, "uptime");
     assert_eq!(out.status.code(), Some(255), "an unknown key: {out:?}");
     assert!(text(&out.stderr).contains("Permission denied"), "{out:?}");
+    let (out, forged) = client.with_forged_signature(dir.path(), &key_pub, "uptime");
+    assert!(
+        forged >= 1,
+        "the server accepted the offer of the authorized key, so the agent was asked to sign: {out:?}"
+    );
+    assert_eq!(out.status.code(), Some(255), "a forged signature: {out:?}");
+    assert!(
+        text(&out.stderr).contains("Permission denied"),
+        "a forged signature is answered with USERAUTH_FAILURE, not silence: {out:?}"
+    );
 
     for (what, bytes) in ssh::hostile_corpus() {
         ssh::hostile(port, &bytes);
@@ -248,4 +279,86 @@ fn a_second_boot_keeps_the_host_key_and_korean_names_the_mobaxterm_settings() {
     let stored = dir.path().join("labvisor/ssh/lab.ed25519");
     assert_eq!(std::fs::read(&stored).map(|k| k.len()).ok(), Some(32));
     assert_eq!(second.power_off(&client, &key), Some(5));
+}
+
+#[test]
+fn silent_connections_are_closed_after_the_login_grace_time_and_free_their_slots() {
+    if !available() {
+        return;
+    }
+    const GRACE: Duration = Duration::from_secs(5);
+    let dir = tempfile::tempdir().expect("a scratch directory");
+    let key = ssh::keygen(dir.path(), "learner");
+    let key_pub = format!("{}.pub", key.display());
+    let client = Client::new(free_port(), dir.path());
+    let grace = GRACE.as_secs().to_string();
+    let vm = Vm::boot(
+        dir.path(),
+        client.port,
+        &["--ssh-key", &key_pub, "--ssh-login-grace", &grace],
+    );
+
+    let connected = Instant::now();
+    let mut silent: Vec<TcpStream> = (0..6)
+        .map(|_| TcpStream::connect(("127.0.0.1", client.port)).expect("the forward accepts"))
+        .collect();
+    for stream in &mut silent {
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("a read timeout");
+        let mut banner = [0u8; 8];
+        stream
+            .read_exact(&mut banner)
+            .expect("the server greets every silent client");
+        assert_eq!(&banner, b"SSH-2.0-", "the server's identification string");
+    }
+    let out = client.with_key(&key, "uptime");
+    assert_eq!(
+        out.status.code(),
+        Some(255),
+        "six silent clients hold all six slots: {out:?}"
+    );
+
+    for (i, stream) in silent.iter_mut().enumerate() {
+        let mut rest = Vec::new();
+        let ended = stream.read_to_end(&mut rest);
+        assert!(
+            ended.is_ok(),
+            "silent client {i}: the guest closed it with a FIN, read returns EOF: {ended:?}"
+        );
+        assert!(
+            connected.elapsed() >= GRACE,
+            "silent client {i} was closed after {:?}, before its grace time",
+            connected.elapsed()
+        );
+    }
+    drop(silent);
+
+    // The slots listen again once each closed connection's last segments are exchanged.
+    let mut out = client.with_key(&key, "uptime");
+    for _ in 0..20 {
+        if out.status.code() == Some(0) {
+            break;
+        }
+        thread::sleep(Duration::from_millis(250));
+        out = client.with_key(&key, "uptime");
+    }
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a real login after the silent ones: {out:?}"
+    );
+    assert!(stdout(&out).starts_with("up "), "{out:?}");
+
+    // A logged-in session is not cut by the login grace time: 6 unanswered pings take 6 s.
+    let out = client.with_key(&key, "ping 10.0.2.99 6");
+    assert_eq!(
+        (
+            out.status.code(),
+            stdout(&out).contains("6 packets transmitted, 0 received")
+        ),
+        (Some(1), true),
+        "{out:?}"
+    );
+    assert_eq!(vm.power_off(&client, &key), Some(5));
 }

@@ -130,7 +130,7 @@ fn end_to_end(args: &Args) -> Result<()> {
             if best >= 1.0 { "met" } else { "NOT met" }
         );
     }
-    Ok(())
+    crate::bench_ssh::run(&labvisor, &elf, &vmms, pvm, args.seconds)
 }
 
 fn free_port() -> Result<u16> {

@@ -6,6 +6,7 @@
 mod bench_boot;
 mod bench_disk;
 mod bench_net;
+mod bench_ssh;
 mod bench_vm_disk;
 mod fuzz;
 mod guest;

@@ -3,24 +3,32 @@
 //!
 //! | bytes | field |
 //! | --- | --- |
-//! | 1 | version = 1 |
+//! | 1 | version = 2 |
 //! | 32 | ed25519 host key seed (the private key; the same for every boot of a named VM) |
 //! | 1 | number of authorized keys, at most [`MAX_AUTHORIZED`] |
 //! | 32 each | their raw ed25519 public keys |
 //! | 1 | password length, 1 to [`PASSWORD_MAX`] |
 //! | that many | the password, printable ASCII |
+//! | 2 | login grace time in seconds, little-endian, 1 to [`LOGIN_GRACE_MAX_S`] |
 //!
 //! Nothing follows. Encoding and decoding are one piece of code used by both sides; decoding
 //! refuses anything outside these bounds, whatever the bytes.
 
 /// The layout above.
-pub const VERSION: u8 = 1;
+pub const VERSION: u8 = 2;
 /// Authorized public keys carried at most.
 pub const MAX_AUTHORIZED: usize = 8;
 /// Longest password.
 pub const PASSWORD_MAX: usize = 64;
+/// How long a connection may take to authenticate before the server closes it, unless the
+/// VMM says otherwise: half of OpenSSH's `LoginGraceTime` (120 s), still twice what an
+/// emulated key exchange and a typed password take, so that six clients that connect and
+/// stay silent lock the server's six slots for at most a minute.
+pub const LOGIN_GRACE_DEFAULT_S: u16 = 60;
+/// Longest login grace time (an hour).
+pub const LOGIN_GRACE_MAX_S: u16 = 3600;
 /// Longest encoding.
-pub const MAX_LEN: usize = 1 + 32 + 1 + MAX_AUTHORIZED * 32 + 1 + PASSWORD_MAX;
+pub const MAX_LEN: usize = 1 + 32 + 1 + MAX_AUTHORIZED * 32 + 1 + PASSWORD_MAX + 2;
 
 /// Who may log in to the guest and the key it proves itself with.
 #[derive(Clone, PartialEq, Eq)]
@@ -30,6 +38,7 @@ pub struct SshKeys {
     authorized_len: u8,
     password: [u8; PASSWORD_MAX],
     password_len: u8,
+    login_grace_s: u16,
 }
 
 /// Why credentials cannot be encoded, or bytes are not an encoding.
@@ -43,6 +52,8 @@ pub enum SshKeysError {
     TooManyKeys(usize),
     /// Empty, longer than [`PASSWORD_MAX`], or with a byte that is not printable ASCII.
     BadPassword,
+    /// Zero, or longer than [`LOGIN_GRACE_MAX_S`].
+    BadLoginGrace(u16),
 }
 
 impl core::fmt::Display for SshKeysError {
@@ -57,6 +68,10 @@ impl core::fmt::Display for SshKeysError {
             SshKeysError::BadPassword => write!(
                 f,
                 "the console password must be 1 to {PASSWORD_MAX} printable ASCII characters"
+            ),
+            SshKeysError::BadLoginGrace(s) => write!(
+                f,
+                "a login grace time of {s} s; it must be 1 to {LOGIN_GRACE_MAX_S} s"
             ),
         }
     }
@@ -85,6 +100,7 @@ impl SshKeys {
             authorized_len: authorized.len() as u8,
             password: [0; PASSWORD_MAX],
             password_len: password.len() as u8,
+            login_grace_s: LOGIN_GRACE_DEFAULT_S,
         };
         keys.authorized[..authorized.len()].copy_from_slice(authorized);
         keys.password[..password.len()].copy_from_slice(password.as_bytes());
@@ -93,6 +109,20 @@ impl SshKeys {
 
     pub fn authorized(&self) -> &[[u8; 32]] {
         &self.authorized[..usize::from(self.authorized_len)]
+    }
+
+    /// The same credentials with another login grace time.
+    pub fn with_login_grace(mut self, seconds: u16) -> Result<SshKeys, SshKeysError> {
+        if !(1..=LOGIN_GRACE_MAX_S).contains(&seconds) {
+            return Err(SshKeysError::BadLoginGrace(seconds));
+        }
+        self.login_grace_s = seconds;
+        Ok(self)
+    }
+
+    /// Seconds a connection has to authenticate before the server closes it.
+    pub fn login_grace_s(&self) -> u16 {
+        self.login_grace_s
     }
 
     pub fn password(&self) -> &str {
@@ -115,6 +145,7 @@ impl SshKeys {
         }
         put(&[self.password_len]);
         put(self.password().as_bytes());
+        put(&self.login_grace_s.to_le_bytes());
         at
     }
 
@@ -145,11 +176,13 @@ impl SshKeys {
             return Err(SshKeysError::BadPassword);
         }
         let password = core::str::from_utf8(password).map_err(|_| SshKeysError::BadPassword)?;
+        let grace = take(2)?;
+        let login_grace_s = u16::from_le_bytes([grace[0], grace[1]]);
         let used = at;
         if used != bytes.len() {
             return Err(SshKeysError::TrailingBytes(bytes.len() - used));
         }
-        SshKeys::new(host_seed, &authorized[..count], password)
+        SshKeys::new(host_seed, &authorized[..count], password)?.with_login_grace(login_grace_s)
     }
 }
 
@@ -159,6 +192,7 @@ impl core::fmt::Debug for SshKeys {
         f.debug_struct("SshKeys")
             .field("authorized", &self.authorized_len)
             .field("password_len", &self.password_len)
+            .field("login_grace_s", &self.login_grace_s)
             .finish_non_exhaustive()
     }
 }
@@ -180,11 +214,18 @@ mod tests {
     fn what_the_vmm_encodes_the_guest_decodes() {
         let keys = SshKeys::new([7; 32], &[[1; 32], [2; 32]], "s3cret-Pass").expect("valid");
         let (bytes, len) = encoded(&keys);
-        assert_eq!(len, 1 + 32 + 1 + 64 + 1 + 11);
+        assert_eq!(len, 1 + 32 + 1 + 64 + 1 + 11 + 2);
         let back = SshKeys::decode(&bytes[..len]).expect("decodes");
         assert_eq!(back, keys);
         assert_eq!(back.authorized(), [[1; 32], [2; 32]]);
         assert_eq!(back.password(), "s3cret-Pass");
+        assert_eq!(back.login_grace_s(), LOGIN_GRACE_DEFAULT_S);
+        let quick = keys.with_login_grace(3).expect("in range");
+        let (bytes, len) = encoded(&quick);
+        assert_eq!(
+            SshKeys::decode(&bytes[..len]).map(|k| k.login_grace_s()),
+            Ok(3)
+        );
     }
 
     #[test]
@@ -197,11 +238,11 @@ mod tests {
             SshKeys::new([0; 32], &[], "with space"),
             Err(SshKeysError::BadPassword)
         );
-        let mut bytes = [0u8; 35];
+        let mut bytes = [0u8; 37];
         bytes[0] = VERSION;
         // No keys, a zero-length password.
         assert_eq!(
-            SshKeys::decode(&bytes[..35]),
+            SshKeys::decode(&bytes[..37]),
             Err(SshKeysError::BadPassword)
         );
     }
@@ -222,12 +263,24 @@ mod tests {
             SshKeys::decode(&bytes[..len + 1]),
             Err(SshKeysError::TrailingBytes(1))
         );
-        bytes[0] = 2;
+        // Version 1 had no login grace time.
+        bytes[0] = 1;
         assert_eq!(
             SshKeys::decode(&bytes[..len]),
-            Err(SshKeysError::UnknownVersion(2))
+            Err(SshKeysError::UnknownVersion(1))
         );
         bytes[0] = VERSION;
+        let grace_at = len - 2;
+        bytes[grace_at..len].copy_from_slice(&0u16.to_le_bytes());
+        assert_eq!(
+            SshKeys::decode(&bytes[..len]),
+            Err(SshKeysError::BadLoginGrace(0))
+        );
+        bytes[grace_at..len].copy_from_slice(&3601u16.to_le_bytes());
+        assert_eq!(
+            SshKeys::decode(&bytes[..len]),
+            Err(SshKeysError::BadLoginGrace(3601))
+        );
         bytes[33] = 200;
         assert_eq!(
             SshKeys::decode(&bytes[..len]),
@@ -262,8 +315,11 @@ mod tests {
             seed in any::<[u8; 32]>(),
             authorized in proptest::collection::vec(any::<[u8; 32]>(), 0..=MAX_AUTHORIZED),
             password in "[!-~]{1,64}",
+            grace in 1..=LOGIN_GRACE_MAX_S,
         ) {
-            let keys = SshKeys::new(seed, &authorized, &password).expect("valid");
+            let keys = SshKeys::new(seed, &authorized, &password)
+                .and_then(|k| k.with_login_grace(grace))
+                .expect("valid");
             let (out, len) = encoded(&keys);
             prop_assert!(len <= MAX_LEN);
             prop_assert_eq!(SshKeys::decode(&out[..len]), Ok(keys));

@@ -10,7 +10,7 @@ use alloc::vec;
 use crate::hw::blk::{Blk, MAX_CHUNK};
 use crate::hw::{blk, control, virtio};
 use crate::kprintln;
-use crate::shell::Duration;
+use crate::shell::{Duration, Status};
 
 /// The disk the commands act on, found at boot.
 pub struct Disk {
@@ -52,17 +52,17 @@ fn fnv1a(hash: u64, bytes: &[u8]) -> u64 {
 }
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
-/// Runs disk command `name` with arguments `rest`; `false` if `name` is not one.
-pub fn execute(disk: Option<&mut Disk>, name: &str, rest: &str) -> bool {
+/// Runs disk command `name` with arguments `rest`; `None` if `name` is not one.
+pub fn execute(disk: Option<&mut Disk>, name: &str, rest: &str) -> Option<Status> {
     if !matches!(
         name,
         "disk" | "write" | "read" | "fill" | "randwrite" | "zero" | "trim" | "sync" | "blk-hostile"
     ) {
-        return false;
+        return None;
     }
     let Some(disk) = disk else {
         kprintln!("{name}: this VM has no disk (start it with `labvisor vm run --disk FILE`)");
-        return true;
+        return Some(Status::Failed);
     };
     let args: alloc::vec::Vec<&str> = rest.split_whitespace().collect();
     // Offsets and sizes come first; what follows them (a pattern) is parsed where it is used.
@@ -95,7 +95,7 @@ pub fn execute(disk: Option<&mut Disk>, name: &str, rest: &str) -> bool {
                 Ok(pattern) => write(disk, offset, size, pattern, false),
                 Err(p) => {
                     kprintln!("write: PATTERN must be a byte, 0-255 or 0x00-0xff, not `{p}`");
-                    return true;
+                    return Some(Status::Usage);
                 }
             }
         }
@@ -107,7 +107,7 @@ pub fn execute(disk: Option<&mut Disk>, name: &str, rest: &str) -> bool {
                     "fill: PATTERN must be a byte, 0-255 or 0x00-0xff, not `{}`",
                     args[1]
                 );
-                return true;
+                return Some(Status::Usage);
             }
         },
         ("randwrite", _, 1) => match args[0].parse::<u32>() {
@@ -117,20 +117,20 @@ pub fn execute(disk: Option<&mut Disk>, name: &str, rest: &str) -> bool {
                     "randwrite: COUNT must be a number of 4 KiB writes, not `{}`",
                     args[0]
                 );
-                return true;
+                return Some(Status::Usage);
             }
         },
         ("read", Some(&[offset, size]), 2) => read(disk, offset, size),
         ("zero" | "trim", Some(&[offset, size]), 2) => release(disk, name == "trim", offset, size),
         _ => {
             kprintln!("{name}: {}", usage(name));
-            return true;
+            return Some(Status::Usage);
         }
     };
-    if let Err(e) = result {
+    if let Err(e) = &result {
         kprintln!("{name}: {}", e.describe());
     }
-    true
+    Some(Status::of(result.is_ok()))
 }
 
 fn usage(name: &str) -> &'static str {

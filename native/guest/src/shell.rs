@@ -41,6 +41,38 @@ impl fmt::Display for Elapsed {
     }
 }
 
+/// How a command ended, as `ssh HOST COMMAND` reports it: the exit statuses of a POSIX
+/// shell's conventions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    Success,
+    /// The command ran and did not do what it was asked (no reply, not found, an I/O error).
+    Failed,
+    /// The command was given arguments it does not take.
+    Usage,
+    UnknownCommand,
+}
+
+impl Status {
+    pub fn code(self) -> u8 {
+        match self {
+            Status::Success => 0,
+            Status::Failed => 1,
+            Status::Usage => 2,
+            Status::UnknownCommand => 127,
+        }
+    }
+
+    /// [`Status::Success`] if `done`, else [`Status::Failed`].
+    pub fn of(done: bool) -> Status {
+        if done {
+            Status::Success
+        } else {
+            Status::Failed
+        }
+    }
+}
+
 const HELP: &[(&str, &str)] = &[
     ("help", "this list"),
     (
@@ -192,7 +224,7 @@ fn serve_sessions(boot: &BootInfo, mut disk: Option<&mut disk::Disk>, stack: &mu
     while let Some((id, command)) = stack.next_command() {
         moved = true;
         let leave = matches!(command.trim(), "exit" | "quit" | "logout");
-        let mut status = 0;
+        let mut status = Status::Success;
         let output = serial::capture(|| {
             if leave {
                 kprintln!("bye");
@@ -200,7 +232,7 @@ fn serve_sessions(boot: &BootInfo, mut disk: Option<&mut disk::Disk>, stack: &mu
                 status = execute(boot, disk.as_deref_mut(), Some(&mut *stack), command.trim());
             }
         });
-        stack.answer(id, output, status, leave);
+        stack.answer(id, output, status.code(), leave);
     }
     moved
 }
@@ -231,20 +263,20 @@ fn read_line(line: &mut String, mut background: impl FnMut() -> bool) {
     }
 }
 
-/// Runs one command line; its exit status (what `ssh HOST COMMAND` returns): 0, 2 for a
-/// usage error of a built-in command, 127 for an unknown command.
+/// Runs one command line; how it ended is what `ssh HOST COMMAND` returns.
 fn execute(
     boot: &BootInfo,
     disk: Option<&mut disk::Disk>,
     net: Option<&mut Stack>,
     command: &str,
-) -> u8 {
-    const USAGE: u8 = 2;
-    const UNKNOWN: u8 = 127;
+) -> Status {
     let (name, rest) = command.split_once(' ').unwrap_or((command, ""));
     let rest = rest.trim();
-    if disk::execute(disk, name, rest) || net::commands::execute(net, name, rest) {
-        return 0;
+    if let Some(status) = disk::execute(disk, name, rest) {
+        return status;
+    }
+    if let Some(status) = net::commands::execute(net, name, rest) {
+        return status;
     }
     match name {
         "" => {}
@@ -274,7 +306,7 @@ fn execute(
             _ if rest.is_empty() => cpus(default_prime_limit()),
             _ => {
                 kprintln!("cpus: LIMIT must be a number from 1 to 10000000, not `{rest}`");
-                return USAGE;
+                return Status::Usage;
             }
         },
         "echo" => kprintln!("{rest}"),
@@ -291,7 +323,7 @@ fn execute(
                 }
                 None => {
                     kprintln!("poweroff: STATUS must be a number from 0 to 255, not `{rest}`");
-                    return USAGE;
+                    return Status::Usage;
                 }
             }
         }
@@ -318,7 +350,7 @@ fn execute(
             }
             _ => {
                 kprintln!("flood: KIB must be a number up to 1048576, not `{rest}`");
-                return USAGE;
+                return Status::Usage;
             }
         },
         // Hidden: what a login's key exchange costs on this CPU (docs/vmm.md).
@@ -329,10 +361,10 @@ fn execute(
         },
         other => {
             kprintln!("{other}: unknown command (try `help`)");
-            return UNKNOWN;
+            return Status::UnknownCommand;
         }
     }
-    0
+    Status::Success
 }
 
 fn devices(boot: &BootInfo) {

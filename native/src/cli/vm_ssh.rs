@@ -40,6 +40,10 @@ pub struct SshArgs {
     /// the password printed at boot.
     #[arg(long = "ssh-key", value_name = "FILE", requires = "ssh")]
     pub ssh_keys: Vec<PathBuf>,
+    /// Seconds a connection has to log in before the guest closes it (default 60). Hidden:
+    /// tests shorten it to see silent connections closed without waiting a minute.
+    #[arg(long, value_name = "SECONDS", hide = true, requires = "ssh")]
+    pub ssh_login_grace: Option<u16>,
     /// The VM's name: its SSH host key is stored under it.
     #[arg(long, value_name = "NAME", default_value = "default")]
     pub name: String,
@@ -92,8 +96,17 @@ pub fn prepare(args: &SshArgs, lang: Lang) -> Result<Option<Prepared>, CliError>
         authorized.push(key);
     }
     let seed = host_seed(&data_dir(lang)?, &args.name, lang)?;
-    let keys = SshKeys::new(seed, &authorized, &random_password())
+    let mut keys = SshKeys::new(seed, &authorized, &random_password())
         .map_err(|e| usage(format!("--ssh-key: {e}"), format!("--ssh-key: {e}"), lang))?;
+    if let Some(seconds) = args.ssh_login_grace {
+        keys = keys.with_login_grace(seconds).map_err(|e| {
+            usage(
+                format!("--ssh-login-grace: {e}"),
+                format!("--ssh-login-grace: {e}"),
+                lang,
+            )
+        })?;
+    }
     Ok(Some(Prepared {
         fingerprint: fingerprint(&public_key(&seed)),
         keys,

@@ -1,13 +1,18 @@
 //! The real OpenSSH client against the guest's SSH server, on 127.0.0.1 only: runs with a
-//! password (`sshpass`) or a key, an interactive session through tmux, and hostile clients
-//! that speak raw TCP.
+//! password (`sshpass`) or a key, an interactive session through tmux, a key whose agent
+//! forges its signatures, and hostile clients that speak raw TCP.
 
-use std::io::Write;
+use std::io::{Read, Write};
 use std::net::TcpStream;
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
+
+use base64::Engine;
 
 /// Whether `ssh`, `ssh-keygen`, `sshpass` and tmux are installed; says `SKIP:` when one is not.
 pub fn client_available() -> bool {
@@ -74,6 +79,30 @@ impl Client {
         run(ssh)
     }
 
+    /// `ssh -i KEY.pub` whose only identity is held by [`ForgingAgent`]: OpenSSH offers the
+    /// key, the server accepts the offer (USERAUTH_PK_OK), and the signed request that follows
+    /// carries 64 made-up bytes for a signature. Returns the client's output and how many
+    /// signatures the agent was asked for.
+    pub fn with_forged_signature(
+        &self,
+        dir: &Path,
+        key_pub: &Path,
+        command: &str,
+    ) -> (Output, usize) {
+        let agent = ForgingAgent::start(dir, key_pub);
+        let mut ssh = self.command();
+        ssh.arg("-i")
+            .arg(key_pub)
+            .arg("-o")
+            .arg(format!("IdentityAgent={}", agent.socket.display()))
+            .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes"])
+            .args(["-o", "PreferredAuthentications=publickey"])
+            .arg("labvisor@127.0.0.1")
+            .arg(command);
+        let out = run(ssh);
+        (out, agent.stop())
+    }
+
     /// An interactive session with a PTY inside tmux: waits for the prompt, runs `command`,
     /// types `exit`. Returns the screen and whether the ssh process ended after `exit`.
     pub fn interactive(&self, password: &str, command: &str) -> (String, bool) {
@@ -127,6 +156,82 @@ impl Client {
             .status();
         let ended = shown.contains("SSH-ENDED-0");
         (shown, ended)
+    }
+}
+
+/// An ssh-agent (draft-miller-ssh-agent: REQUEST_IDENTITIES 11 → IDENTITIES_ANSWER 12,
+/// SIGN_REQUEST 13 → SIGN_RESPONSE 14, anything else → FAILURE 5) that holds one public key
+/// and answers every signature request with 64 made-up bytes as an ssh-ed25519 signature.
+struct ForgingAgent {
+    socket: PathBuf,
+    stopping: Arc<AtomicBool>,
+    signed: Arc<AtomicUsize>,
+    thread: thread::JoinHandle<()>,
+}
+
+impl ForgingAgent {
+    fn start(dir: &Path, key_pub: &Path) -> ForgingAgent {
+        let text = std::fs::read_to_string(key_pub).expect("the public key reads");
+        let blob = text
+            .split_whitespace()
+            .nth(1)
+            .and_then(|b64| base64::engine::general_purpose::STANDARD.decode(b64).ok())
+            .expect("an OpenSSH public key line");
+        let socket = dir.join("forging-agent.sock");
+        let _ = std::fs::remove_file(&socket);
+        let listener = UnixListener::bind(&socket).expect("the agent's socket binds");
+        let stopping = Arc::new(AtomicBool::new(false));
+        let signed = Arc::new(AtomicUsize::new(0));
+        let (stop, count) = (Arc::clone(&stopping), Arc::clone(&signed));
+        let thread = thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    serve_agent(stream, &blob, &count);
+                }
+            }
+        });
+        ForgingAgent {
+            socket,
+            stopping,
+            signed,
+            thread,
+        }
+    }
+
+    /// Ends the agent; how many signatures it forged.
+    fn stop(self) -> usize {
+        self.stopping.store(true, Ordering::SeqCst);
+        // Wakes the accept loop, which then sees the flag.
+        let _ = UnixStream::connect(&self.socket);
+        let _ = self.thread.join();
+        self.signed.load(Ordering::SeqCst)
+    }
+}
+
+fn serve_agent(mut stream: UnixStream, blob: &[u8], signed: &AtomicUsize) {
+    let string = |bytes: &[u8]| [&(bytes.len() as u32).to_be_bytes()[..], bytes].concat();
+    let mut len = [0u8; 4];
+    while stream.read_exact(&mut len).is_ok() {
+        let mut request = vec![0u8; u32::from_be_bytes(len).min(1 << 20) as usize];
+        if stream.read_exact(&mut request).is_err() {
+            return;
+        }
+        let reply = match request.first() {
+            Some(11) => [&[12u8, 0, 0, 0, 1][..], &string(blob), &string(b"forged")].concat(),
+            Some(13) => {
+                signed.fetch_add(1, Ordering::SeqCst);
+                let forged: Vec<u8> = (0..64).map(|i| (i * 37 + 11) as u8).collect();
+                let signature = [string(b"ssh-ed25519"), string(&forged)].concat();
+                [&[14u8][..], &string(&signature)].concat()
+            }
+            _ => vec![5],
+        };
+        if stream.write_all(&string(&reply)).is_err() {
+            return;
+        }
     }
 }
 

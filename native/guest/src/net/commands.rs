@@ -14,7 +14,7 @@ use super::udp_echo::UdpEcho;
 use super::Stack;
 use crate::hw::control;
 use crate::kprintln;
-use crate::shell::Elapsed;
+use crate::shell::{Elapsed, Status};
 use labvisor_guest::http;
 
 const SECOND: u64 = 1_000_000_000;
@@ -23,40 +23,51 @@ const GET_MAX: usize = 1 << 20;
 /// Most services `serve` runs.
 const SERVICES_MAX: usize = 8;
 
-/// Runs network command `name` with arguments `rest`; `false` if `name` is not one.
-pub fn execute(stack: Option<&mut Stack>, name: &str, rest: &str) -> bool {
+/// Runs network command `name` with arguments `rest`; `None` if `name` is not one.
+pub fn execute(stack: Option<&mut Stack>, name: &str, rest: &str) -> Option<Status> {
     if !matches!(
         name,
         "ip" | "ping" | "dns" | "get" | "serve" | "net-hostile"
     ) {
-        return false;
+        return None;
     }
     let Some(stack) = stack else {
         kprintln!("{name}: this VM has no network card (start it with a NIC, e.g. `labvisor vm run --natpf ...`)");
-        return true;
+        return Some(Status::Failed);
     };
-    match name {
-        "ip" => ip(stack),
+    Some(match name {
+        "ip" => {
+            ip(stack);
+            Status::Success
+        }
         "ping" => ping(stack, rest),
         // Hidden: malformed frames and a SYN flood the VMM must survive (docs/vmm.md).
-        "net-hostile" => super::hostile::run(stack, rest),
+        "net-hostile" => {
+            super::hostile::run(stack, rest);
+            Status::Success
+        }
         "dns" => match rest.split_whitespace().collect::<Vec<_>>()[..] {
             [host] => {
-                if let Some(addresses) = resolve(stack, host) {
-                    for address in addresses {
-                        kprintln!("{host} has address {address}");
-                    }
+                let addresses = resolve(stack, host);
+                for address in addresses.iter().flatten() {
+                    kprintln!("{host} has address {address}");
                 }
+                Status::of(addresses.is_some())
             }
-            _ => kprintln!("dns: usage: dns NAME"),
+            _ => {
+                kprintln!("dns: usage: dns NAME");
+                Status::Usage
+            }
         },
         "get" => match rest.split_whitespace().collect::<Vec<_>>()[..] {
             [url] => get(stack, url),
-            _ => kprintln!("get: usage: get http://HOST[:PORT]/PATH"),
+            _ => {
+                kprintln!("get: usage: get http://HOST[:PORT]/PATH");
+                Status::Usage
+            }
         },
         _ => serve(stack, rest),
-    }
-    true
+    })
 }
 
 fn mac_text(mac: [u8; 6]) -> String {
@@ -163,7 +174,8 @@ fn resolve(stack: &mut Stack, name: &str) -> Option<Vec<Ipv4Address>> {
     }
 }
 
-pub(super) fn ping(stack: &mut Stack, rest: &str) {
+/// `Failed` unless at least one echo came back (as ping(8) returns 1 when none did).
+pub(super) fn ping(stack: &mut Stack, rest: &str) -> Status {
     let args: Vec<&str> = rest.split_whitespace().collect();
     let (host, count) = match args[..] {
         [host] => (host, 3),
@@ -171,20 +183,20 @@ pub(super) fn ping(stack: &mut Stack, rest: &str) {
             Ok(n) if (1..=1000).contains(&n) => (host, n),
             _ => {
                 kprintln!("ping: COUNT must be a number from 1 to 1000, not `{count}`");
-                return;
+                return Status::Usage;
             }
         },
         _ => {
             kprintln!("ping: usage: ping HOST [COUNT]");
-            return;
+            return Status::Usage;
         }
     };
     if stack.lease().is_none() && stack.wait_for_lease(2 * SECOND).is_none() {
         kprintln!("ping: no address yet (no DHCP lease)");
-        return;
+        return Status::Failed;
     }
     let Some(target) = address_of(stack, host) else {
-        return;
+        return Status::Failed;
     };
     let mut socket = icmp::Socket::new(
         icmp::PacketBuffer::new(vec![icmp::PacketMetadata::EMPTY; 4], vec![0; 1024]),
@@ -193,7 +205,7 @@ pub(super) fn ping(stack: &mut Stack, rest: &str) {
     let ident = control::random_u64() as u16;
     if socket.bind(icmp::Endpoint::Ident(ident)).is_err() {
         kprintln!("ping: cannot open an ICMP endpoint");
-        return;
+        return Status::Failed;
     }
     let handle = stack.sockets.add(socket);
     kprintln!("PING {host} ({target}): 56 data bytes");
@@ -246,22 +258,24 @@ pub(super) fn ping(stack: &mut Stack, rest: &str) {
         "{count} packets transmitted, {received} received, {}% packet loss",
         (u32::from(count - received) * 100) / u32::from(count)
     );
+    Status::of(received > 0)
 }
 
-fn get(stack: &mut Stack, text: &str) {
+/// `Failed` unless an HTTP response arrived (whatever its status code, as curl(1)).
+fn get(stack: &mut Stack, text: &str) -> Status {
     let url = match http::parse_url(text) {
         Ok(url) => url,
         Err(e) => {
             kprintln!("get: {}", e.describe());
-            return;
+            return Status::Usage;
         }
     };
     if stack.lease().is_none() && stack.wait_for_lease(2 * SECOND).is_none() {
         kprintln!("get: no address yet (no DHCP lease)");
-        return;
+        return Status::Failed;
     }
     let Some(address) = address_of(stack, url.host) else {
-        return;
+        return Status::Failed;
     };
     let started = control::monotonic_ns();
     let mut socket = tcp::Socket::new(
@@ -272,7 +286,7 @@ fn get(stack: &mut Stack, text: &str) {
     let local_port = 49152 + (control::random_u64() % 16384) as u16;
     if let Err(e) = socket.connect(stack.iface.context(), (address, url.port), local_port) {
         kprintln!("get: cannot connect to {address}:{}: {e}", url.port);
-        return;
+        return Status::Failed;
     }
     let handle = stack.sockets.add(socket);
     let request = alloc::format!(
@@ -339,7 +353,7 @@ fn get(stack: &mut Stack, text: &str) {
     if let Err(why) = outcome {
         if response.is_empty() {
             kprintln!("get: {address}:{}: {why}", url.port);
-            return;
+            return Status::Failed;
         }
         kprintln!("get: {why} (showing what arrived)");
     }
@@ -347,15 +361,15 @@ fn get(stack: &mut Stack, text: &str) {
         &response,
         dropped,
         control::monotonic_ns().saturating_sub(started),
-    );
+    )
 }
 
-fn print_response(bytes: &[u8], dropped: usize, nanos: u64) {
+fn print_response(bytes: &[u8], dropped: usize, nanos: u64) -> Status {
     let response = match http::parse_response(bytes) {
         Ok(response) => response,
         Err(e) => {
             kprintln!("get: {}", e.describe());
-            return;
+            return Status::Failed;
         }
     };
     kprintln!("{}", response.status_line);
@@ -383,9 +397,10 @@ fn print_response(bytes: &[u8], dropped: usize, nanos: u64) {
         },
         Elapsed(nanos)
     );
+    Status::Success
 }
 
-fn serve(stack: &mut Stack, rest: &str) {
+fn serve(stack: &mut Stack, rest: &str) -> Status {
     let args: Vec<&str> = rest.split_whitespace().collect();
     match args[..] {
         [] => {
@@ -412,6 +427,7 @@ fn serve(stack: &mut Stack, rest: &str) {
                     s.bytes
                 );
             }
+            Status::Success
         }
         ["udp-echo", port] => serve_udp_echo(stack, port),
         [kind, port] => {
@@ -419,25 +435,29 @@ fn serve(stack: &mut Stack, rest: &str) {
                 kprintln!(
                     "serve: the service must be echo, discard, chargen or udp-echo, not `{kind}`"
                 );
-                return;
+                return Status::Usage;
             };
             let Some(port) = service_port(port) else {
-                return;
+                return Status::Usage;
             };
             if port == super::SHELL_PORT || stack.services.iter().any(|s| s.port == port) {
                 kprintln!("serve: tcp port {port} is already in use");
-                return;
+                return Status::Failed;
             }
             if stack.services.len() >= SERVICES_MAX {
                 kprintln!("serve: at most {SERVICES_MAX} services run at once");
-                return;
+                return Status::Failed;
             }
             let service = Service::new(&mut stack.sockets, kind, port);
             stack.services.push(service);
             stack.poll();
             kprintln!("serving {} on tcp port {port}", kind.name());
+            Status::Success
         }
-        _ => kprintln!("serve: usage: serve [echo|discard|chargen|udp-echo PORT]"),
+        _ => {
+            kprintln!("serve: usage: serve [echo|discard|chargen|udp-echo PORT]");
+            Status::Usage
+        }
     }
 }
 
@@ -452,23 +472,24 @@ fn service_port(port: &str) -> Option<u16> {
     }
 }
 
-fn serve_udp_echo(stack: &mut Stack, port: &str) {
+fn serve_udp_echo(stack: &mut Stack, port: &str) -> Status {
     let Some(port) = service_port(port) else {
-        return;
+        return Status::Usage;
     };
     if stack.udp_services.iter().any(|s| s.port == port) {
         kprintln!("serve: udp port {port} is already in use");
-        return;
+        return Status::Failed;
     }
     if stack.udp_services.len() >= SERVICES_MAX {
         kprintln!("serve: at most {SERVICES_MAX} UDP services run at once");
-        return;
+        return Status::Failed;
     }
     let Some(service) = UdpEcho::new(&mut stack.sockets, port) else {
         kprintln!("serve: udp port {port} cannot be bound");
-        return;
+        return Status::Failed;
     };
     stack.udp_services.push(service);
     stack.poll();
     kprintln!("serving udp-echo on udp port {port}");
+    Status::Success
 }

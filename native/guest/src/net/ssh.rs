@@ -5,10 +5,15 @@
 //! serves, and the output comes back through [`SshSession::answer`].
 //!
 //! One session channel per connection: a shell (with a PTY, keystrokes go through
-//! [`LineEditor`] and are echoed) or one `exec` command, whose exit status ends the channel.
+//! [`LineEditor`] and are echoed) or one `exec` command, whose exit status ends the channel;
+//! `ssh HOST discard` is the server's own command, which reads its input to the end (bulk
+//! transfer over the channel, for `cargo xtask bench-net`).
 //! A wrong password or key holds the connection for [`FAILURE_DELAY_NS`] before the refusal
-//! is sent; [`MAX_FAILURES`] refusals end it. Any protocol error resets the connection and
-//! the slot listens again, so a hostile client costs one slot for as long as it stays.
+//! is sent; [`MAX_FAILURES`] refusals end it. A connection that has not authenticated within
+//! its login grace time (OpenSSH's `LoginGraceTime`, from the VMM or
+//! [`LOGIN_GRACE_DEFAULT_S`]) is closed, so silent clients cannot hold the slots; an
+//! authenticated session has no time limit. Any protocol error resets the connection and the
+//! slot listens again.
 
 use alloc::boxed::Box;
 use alloc::collections::VecDeque;
@@ -22,6 +27,7 @@ use smoltcp::socket::tcp::{self, State};
 use sunset::{ChanData, ChanFail, ChanHandle, Event, PubKey, Runner, ServEvent, Server, SignKey};
 
 use crate::hw::control;
+use labvisor_guest_abi::ssh::LOGIN_GRACE_DEFAULT_S;
 
 pub const SSH_PORT: u16 = 22;
 /// The only user name the server accepts.
@@ -30,6 +36,10 @@ pub const USER: &str = "labvisor";
 const FAILURE_DELAY_NS: u64 = 1_000_000_000;
 /// Refusals after which the connection is dropped (OpenSSH's MaxAuthTries).
 const MAX_FAILURES: u32 = 6;
+/// How long a connection closed for its login grace time may take to finish closing (the
+/// client's FIN) before it is reset, so that a client that never closes its side does not
+/// keep the slot either.
+const CLOSE_LINGER_NS: u64 = 5_000_000_000;
 /// Lines typed ahead of the shell.
 const QUEUE_MAX: usize = 16;
 /// Output waiting for the peer's window; past it, a command's output is cut.
@@ -47,6 +57,12 @@ pub struct Credentials {
     pub authorized: Vec<[u8; 32]>,
     /// Never empty: an empty password turns password authentication off.
     pub password: String,
+    /// How long a connection may stay unauthenticated.
+    pub login_grace_ns: u64,
+}
+
+fn seconds_to_ns(seconds: u16) -> u64 {
+    u64::from(seconds) * 1_000_000_000
 }
 
 impl Credentials {
@@ -58,6 +74,7 @@ impl Credentials {
             )),
             authorized: keys.authorized().to_vec(),
             password: String::from(keys.password()),
+            login_grace_ns: seconds_to_ns(keys.login_grace_s()),
         }
     }
 
@@ -72,6 +89,7 @@ impl Credentials {
             host_key: SignKey::Ed25519(sunset::ed25519_dalek::SigningKey::from_bytes(&seed)),
             authorized: Vec::new(),
             password: random_password(),
+            login_grace_ns: seconds_to_ns(LOGIN_GRACE_DEFAULT_S),
         }
     }
 }
@@ -93,6 +111,8 @@ enum Mode {
     Waiting,
     Shell,
     Exec,
+    /// `discard`: the input is counted and dropped until the client's EOF.
+    Discard,
 }
 
 /// The session's state apart from sunset's runner (events borrow the runner).
@@ -109,6 +129,12 @@ struct Channel {
     failures: u32,
     /// Nothing moves on this connection before this time (a refusal's delay).
     hold_until: u64,
+    /// The client logged in; from then on the login grace time no longer applies.
+    authenticated: bool,
+    /// When the login grace time ends, set once the connection is established.
+    login_deadline: Option<u64>,
+    /// Bytes `discard` has read.
+    discarded: u64,
 }
 
 impl Channel {
@@ -123,6 +149,9 @@ impl Channel {
             exit: None,
             failures: 0,
             hold_until: 0,
+            authenticated: false,
+            login_deadline: None,
+            discarded: 0,
         }
     }
 
@@ -138,9 +167,14 @@ impl Channel {
 
     /// Keystrokes of the shell: echoed, and complete lines queued for the shell.
     fn typed(&mut self, bytes: &[u8]) {
-        if self.mode == Mode::Exec {
+        match self.mode {
             // A command's standard input: nothing in the guest reads it.
-            return;
+            Mode::Exec => return,
+            Mode::Discard => {
+                self.discarded += bytes.len() as u64;
+                return;
+            }
+            Mode::Waiting | Mode::Shell => {}
         }
         let mut echo = Vec::new();
         for &byte in bytes {
@@ -202,9 +236,24 @@ impl SshSession {
                 return false;
             }
             State::Listen | State::SynReceived | State::SynSent => return false,
+            State::TimeWait => {
+                // Over on both sides, the server having closed first (a late login, a client
+                // gone). Waiting out TIME-WAIT would keep the slot from the next client for
+                // smoltcp's 10 s; the reset this sends reaches a connection already gone.
+                socket.abort();
+                return true;
+            }
             _ => {}
         }
-        if control::monotonic_ns() < self.channel.hold_until {
+        let now = control::monotonic_ns();
+        let deadline = *self
+            .channel
+            .login_deadline
+            .get_or_insert(now.saturating_add(credentials.login_grace_ns));
+        if !self.channel.authenticated && now >= deadline {
+            return close_late_login(socket, now - deadline);
+        }
+        if now < self.channel.hold_until {
             return false;
         }
         if self.channel.failures >= MAX_FAILURES {
@@ -249,6 +298,23 @@ impl SshSession {
             _ if close => channel.exit = Some(0),
             _ => channel.send(PROMPT),
         }
+    }
+}
+
+/// Ends a connection whose login grace time has passed: a FIN first, so the client reads an
+/// end of stream; a reset once [`CLOSE_LINGER_NS`] has passed without the client closing its
+/// side. `true` if the socket's state changed.
+fn close_late_login(socket: &mut tcp::Socket<'static>, overdue_ns: u64) -> bool {
+    match socket.state() {
+        State::Established | State::CloseWait => {
+            socket.close();
+            true
+        }
+        _ if overdue_ns >= CLOSE_LINGER_NS => {
+            socket.abort();
+            true
+        }
+        _ => false,
     }
 }
 
@@ -336,18 +402,21 @@ fn handle(
             }
         }
         ServEvent::PubkeyAuth(request) => {
-            let known = match request.pubkey()? {
-                PubKey::Ed25519(key) => credentials.authorized.contains(&key.key.0),
+            // A key or name the server cannot read is refused like an unknown one, with
+            // USERAUTH_FAILURE (RFC 4252 §7), not by dropping the connection. A request whose
+            // signature does not verify never gets here: sunset refuses it itself.
+            let known = match request.pubkey() {
+                Ok(PubKey::Ed25519(key)) => credentials.authorized.contains(&key.key.0),
                 _ => false,
             };
-            if known && request.username()? == USER {
+            if known && request.username().is_ok_and(|name| name == USER) {
                 request.allow()?;
             } else {
                 // A client offers its keys one by one: only a signed attempt is a failure.
                 request.reject()?;
             }
         }
-        ServEvent::Authenticated => {}
+        ServEvent::Authenticated => channel.authenticated = true,
         ServEvent::OpenSession(request) => {
             if channel.handle.is_none() {
                 channel.handle = Some(request.accept()?);
@@ -365,8 +434,12 @@ fn handle(
         ServEvent::SessionExec(request) if channel.mode == Mode::Waiting => {
             let command = String::from(request.command()?);
             request.succeed()?;
-            channel.mode = Mode::Exec;
-            channel.commands.push_back(command);
+            if command.trim() == "discard" {
+                channel.mode = Mode::Discard;
+            } else {
+                channel.mode = Mode::Exec;
+                channel.commands.push_back(command);
+            }
         }
         ServEvent::SessionShell(request) => request.fail()?,
         ServEvent::SessionExec(request) | ServEvent::SessionSubsystem(request) => request.fail()?,
@@ -400,9 +473,18 @@ fn read_channel(
         }
     }
     channel.typed(&typed);
-    // The client sent EOF: an exec command still finishes, a shell ends.
-    if ended && channel.mode == Mode::Shell && channel.exit.is_none() && !channel.busy {
-        channel.exit = Some(0);
+    // The client sent EOF: an exec command still finishes, a shell ends, `discard` says how
+    // much it read.
+    if ended && channel.exit.is_none() && !channel.busy {
+        match channel.mode {
+            Mode::Shell => channel.exit = Some(0),
+            Mode::Discard => {
+                let said = alloc::format!("discarded {} bytes\r\n", channel.discarded);
+                channel.send(said.as_bytes());
+                channel.exit = Some(0);
+            }
+            Mode::Waiting | Mode::Exec => {}
+        }
     }
     Ok(!typed.is_empty())
 }
