@@ -126,7 +126,7 @@ impl Stack {
     /// One round: frames in and out, DHCP, sessions, services. `true` when anything moved
     /// (the caller then polls again at once instead of idling).
     pub fn poll(&mut self) -> bool {
-        let before = self.device.info();
+        let before = self.device.frames_moved();
         let timestamp = now();
         let changed = self
             .iface
@@ -147,8 +147,7 @@ impl Stack {
         for service in &mut self.udp_services {
             moved |= service.step(&mut self.sockets);
         }
-        let after = self.device.info();
-        moved || after.received != before.received || after.sent != before.sent
+        moved || self.device.frames_moved() != before
     }
 
     /// Polls until `done` says so or `timeout_ns` passes; gives the CPU back between idle

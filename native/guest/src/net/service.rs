@@ -140,27 +140,36 @@ impl Service {
                     }
                     self.bytes_in += n as u64;
                 }
-                let pattern = chargen_pattern();
-                let at = &mut self.chargen_at;
-                let sent = socket
-                    .send(|room| {
-                        let mut n = 0;
-                        while n < room.len() {
-                            let take = (room.len() - n).min(CHARGEN_PERIOD - *at);
-                            room[n..n + take].copy_from_slice(&pattern[*at..*at + take]);
-                            n += take;
-                            *at = (*at + take) % CHARGEN_PERIOD;
-                        }
-                        (n, n)
-                    })
-                    .unwrap_or(0);
-                self.bytes_out += sent as u64;
+                // RFC 864: the data flows until the client closes; none is made after that
+                // for a reader who has gone.
+                if socket.state() != State::CloseWait {
+                    self.bytes_out += send_chargen(socket, &mut self.chargen_at) as u64;
+                }
             }
         }
-        // The peer has sent everything: close once the data is read (and echoed back).
-        if socket.state() == State::CloseWait && !socket.can_recv() && socket.send_queue() == 0 {
+        // The peer has sent everything: close once the data is read (and echoed back);
+        // chargen's data was for a reader who has gone.
+        let answered = self.kind == Kind::Chargen || socket.send_queue() == 0;
+        if socket.state() == State::CloseWait && !socket.can_recv() && answered {
             socket.close();
         }
         self.bytes_in + self.bytes_out != before
     }
+}
+
+/// Fills `socket`'s send buffer with chargen's pattern from `at` on; the bytes queued.
+fn send_chargen(socket: &mut tcp::Socket, at: &mut usize) -> usize {
+    let pattern = chargen_pattern();
+    socket
+        .send(|room| {
+            let mut n = 0;
+            while n < room.len() {
+                let take = (room.len() - n).min(CHARGEN_PERIOD - *at);
+                room[n..n + take].copy_from_slice(&pattern[*at..*at + take]);
+                n += take;
+                *at = (*at + take) % CHARGEN_PERIOD;
+            }
+            (n, n)
+        })
+        .unwrap_or(0)
 }

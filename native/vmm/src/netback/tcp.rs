@@ -34,6 +34,13 @@ pub const MAX_FLOWS: usize = 4096;
 /// Full-size segments each buffer holds at least: at MTU 65520, 256 KiB would be four
 /// segments in flight, and every one a round trip through two threads.
 pub const BUFFER_SEGMENTS: usize = 32;
+/// Full-size segments of host data a connection may have on their way to the guest and not
+/// yet acknowledged; the rest waits in the host socket. The frames for the guest form one
+/// first-in first-out line, so without a bound a bulk transfer puts its whole window (the
+/// guest's 256 KiB, 180 frames) in front of every other connection's SYN and ACK: seconds,
+/// for a guest whose instructions are emulated. 32 frames is about what QEMU's slirp keeps in
+/// flight to a guest, and more than a guest polling natively takes in one round.
+pub const IN_FLIGHT_SEGMENTS: usize = 32;
 
 /// One spliced connection.
 pub(super) struct TcpFlow {
@@ -89,6 +96,11 @@ impl TcpEngine {
     /// Whether the engine holds [`MAX_FLOWS`] connections.
     pub(super) fn is_full(&self) -> bool {
         self.flows.len() >= MAX_FLOWS
+    }
+
+    /// The bytes of host data one connection may have in flight to the guest.
+    fn in_flight_bytes(&self) -> usize {
+        IN_FLIGHT_SEGMENTS * self.wire.mtu
     }
 
     fn new_socket(&self) -> tcp::Socket<'static> {
@@ -180,6 +192,7 @@ impl TcpEngine {
     /// moves; flows that ended are removed, their NAT entries' original tuples returned.
     pub(super) fn poll(&mut self, now: Instant, registry: &Registry) -> Vec<FlowKey> {
         let mut ended = Vec::new();
+        let in_flight = self.in_flight_bytes();
         for _ in 0..16 {
             self.iface.poll(now, &mut self.wire, &mut self.sockets);
             let mut moved = false;
@@ -195,7 +208,7 @@ impl TcpEngine {
                     self.remove(flow, registry, &mut ended);
                     continue;
                 }
-                moved |= splice(flow, socket);
+                moved |= splice(flow, socket, in_flight);
             }
             if !moved {
                 break;
@@ -234,9 +247,9 @@ impl TcpEngine {
     }
 }
 
-/// Moves what can move between the guest's socket and the host's; returns whether anything
-/// did.
-fn splice(flow: &mut TcpFlow, socket: &mut tcp::Socket) -> bool {
+/// Moves what can move between the guest's socket and the host's, keeping at most
+/// `in_flight` bytes of host data queued for the guest; returns whether anything did.
+fn splice(flow: &mut TcpFlow, socket: &mut tcp::Socket, in_flight: usize) -> bool {
     let mut moved = false;
     if !flow.host_connected {
         match flow.host.take_error() {
@@ -282,11 +295,17 @@ fn splice(flow: &mut TcpFlow, socket: &mut tcp::Socket) -> bool {
         flow.host_write_done = true;
         moved = true;
     }
-    // Host → guest.
-    while !flow.host_read_done && socket.can_send() {
-        let read = socket.send(|buf| match flow.host.read(buf) {
-            Ok(n) => (n, Ok(n)),
-            Err(e) => (0, Err(e)),
+    // Host → guest. The host socket is read again whenever the guest's ACKs make room: each
+    // poll tries every flow, so no readiness event is needed.
+    while !flow.host_read_done && socket.can_send() && socket.send_queue() < in_flight {
+        let room = in_flight - socket.send_queue();
+        let read = socket.send(|buf| {
+            let take = room.min(buf.len());
+            let buf = &mut buf[..take];
+            match flow.host.read(buf) {
+                Ok(n) => (n, Ok(n)),
+                Err(e) => (0, Err(e)),
+            }
         });
         match read {
             Ok(Ok(0)) => {

@@ -363,6 +363,48 @@ fn a_forward_reaches_the_guests_service_from_the_gateway() {
     assert!(text.contains("10.0.2.15:23"), "{text}");
 }
 
+/// A bulk transfer into a guest that stops acknowledging: the backend sends it at most
+/// [`tcp::IN_FLIGHT_SEGMENTS`] more data segments (the rest waits in the host socket; before, the
+/// whole 256 KiB window, 180 frames, queued in front of any other connection's SYN), and
+/// once the guest reads and acknowledges again the transfer completes.
+#[test]
+fn a_bulk_transfer_keeps_at_most_the_in_flight_bound_unacknowledged_and_then_completes() {
+    const BYTES: usize = 2 << 20;
+    let port = free_port();
+    let mut guest = boot(config(&[&format!(
+        "discard,tcp,127.0.0.1,{port},10.0.2.15,9"
+    )]));
+    let window = 256 * 1024;
+    let h = guest.stand_in.sockets.add(stcp::Socket::new(
+        stcp::SocketBuffer::new(vec![0; window]),
+        stcp::SocketBuffer::new(vec![0; 4096]),
+    ));
+    guest.tcp(h).listen(9).unwrap();
+    guest.poll();
+    let client = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.write_all(&vec![0x5a; BYTES]).unwrap();
+    });
+    guest.until("the forwarded connection", |g| g.tcp(h).may_recv());
+    // From here the guest neither reads nor acknowledges: count the frames it is sent.
+    let link = guest.handle.link.clone();
+    let sent = || link.counters().rx_frames as usize + link.pending_for_guest();
+    let before = sent();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while sent() - before < tcp::IN_FLIGHT_SEGMENTS && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    // Besides the data segments, a few frames without data (ACKs, window updates) may go.
+    let more = sent() - before;
+    assert!(
+        more <= tcp::IN_FLIGHT_SEGMENTS + 4,
+        "{more} frames sent unacknowledged to a guest whose window is {window} bytes"
+    );
+    assert_eq!(guest.read_tcp(h, BYTES).len(), BYTES);
+    client.join().unwrap();
+}
+
 #[test]
 fn a_forward_to_a_closed_guest_port_resets_the_host_client() {
     let port = free_port();
