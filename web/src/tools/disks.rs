@@ -17,6 +17,7 @@ use crate::app::{edit_lab, use_app, use_completion};
 use crate::lab::{DiskOp, HostDisksState, TimelineOp};
 
 use labvisor_core::disk::size::MIB;
+use labvisor_core::lang::particle::eul_reul;
 /// A small disk, so every 1 MiB block is a cell on the screen.
 const DISK_SIZE: u64 = 64 * MIB;
 /// Each file the guest writes.
@@ -358,8 +359,8 @@ pub(crate) fn replay_host(state: &HostDisksState) -> HostReplay {
 fn pool_error_text(e: &PoolError, lang: Lang) -> String {
     match (e, lang) {
         (PoolError::DoesNotFit { needed, free, .. }, Lang::Ko) => format!(
-            "고정 크기 이미지는 만들 때 {}를 모두 차지하지만, 남은 공간은 {}뿐입니다",
-            ByteSize(*needed),
+            "고정 크기 이미지는 만들 때 {} 모두 차지하지만, 남은 공간은 {}뿐입니다",
+            eul_reul(ByteSize(*needed)),
             ByteSize(*free)
         ),
         (PoolError::HostDiskFailed(_), Lang::Ko) => {
