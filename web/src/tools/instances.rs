@@ -154,9 +154,11 @@ fn size(bytes: u64) -> String {
 pub fn InstancesPanel() -> Html {
     let lang = crate::app::use_app().lang;
     let writes = use_state(Vec::<u8>::new);
-    let r = match replay(&writes) {
+    // Replayed when its own writes change, not on every click elsewhere on the page.
+    let replayed = use_memo((*writes).clone(), |writes| replay(writes));
+    let r = match &*replayed {
         Ok(r) => r,
-        Err(e) => return html! { <p class="lv-field-error" role="alert">{ e }</p> },
+        Err(e) => return html! { <p class="lv-field-error" role="alert">{ e.clone() }</p> },
     };
     let write = |k: u8| {
         let writes = writes.clone();
