@@ -215,3 +215,23 @@ fn the_wrong_reading_check_sees_particles_but_not_longer_words() {
     assert_eq!(wrong_reading_in("NAT이고", "NAT", &["이"]), None);
     assert_eq!(wrong_reading_in("NAT가 바꿉니다", "NAT", &["이"]), None);
 }
+
+#[test]
+fn every_example_scenario_has_a_title_in_both_languages() {
+    use labvisor_core::net::scenario::{Scenario, EXAMPLES};
+    for (name, src) in EXAMPLES {
+        let scenario = Scenario::parse(name, src).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+        let title = &scenario.title;
+        assert!(
+            title.missing().is_empty(),
+            "{name}: write title.en and title.ko (missing {:?})",
+            title.missing()
+        );
+        assert!(
+            title.ko.chars().any(is_hangul),
+            "{name}: the Korean title is Korean: {:?}",
+            title.ko
+        );
+        assert_ne!(title.en, *name, "{name}: a title, not the identifier");
+    }
+}
