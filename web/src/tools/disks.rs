@@ -449,7 +449,7 @@ fn create_error_text(
     let short = (taken + disk.at_creation).saturating_sub(exact.capacity);
     match lang {
         Lang::En => format!(
-            "a fixed-size image takes its whole size when it is created: {} of data plus {} of header and block map. The images made before it take {}, so the {} SSD is {} short.",
+            "a fixed-size image takes all of its space when it is created: {} of data plus {} of header and block map. The images made before it take {}, so the {} SSD is {} short.",
             ByteSize(disk.virtual_size),
             ByteSize(overhead),
             ByteSize(taken),
