@@ -19,6 +19,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::lang::particle::{eul_reul, eun_neun};
 use crate::lang::{Explain, Lang};
 
 /// 1 KiB.
@@ -228,11 +229,11 @@ impl Explain for SizeError {
         const FORM: &str = "128G, 10M, 4096처럼 숫자 뒤에 단위를 붙이거나 붙이지 않고 적습니다";
         match self {
             Empty => format!("크기가 비어 있습니다. {FORM}"),
-            NotANumber { text } => format!("`{text}`은(는) 크기가 아닙니다. {FORM}"),
-            Negative { text } => format!("`{text}`은(는) 음수입니다. 크기는 0보다 작을 수 없습니다"),
-            UnknownUnit { text, unit } => format!("`{text}`의 단위 `{unit}`을(를) 알 수 없습니다. K, M, G, T 또는 KiB, MiB, GiB, TiB(이진 단위: 1G = 1024 MiB, VirtualBox가 세는 방식)나 KB, MB, GB, TB(십진 단위: 1GB = 10^9 바이트, 드라이브를 파는 방식)를 씁니다"),
-            TooLarge { text } => format!("`{text}`은(는) 너무 큽니다. 가장 큰 크기는 16 EiB - 1 바이트입니다"),
-            NotWholeBytes { text } => format!("`{text}`은(는) 바이트 단위의 정수가 아닙니다"),
+            NotANumber { text } => format!("{} 크기가 아닙니다. {FORM}", eun_neun(format!("`{text}`"))),
+            Negative { text } => format!("{} 음수입니다. 크기는 0보다 작을 수 없습니다", eun_neun(format!("`{text}`"))),
+            UnknownUnit { text, unit } => format!("`{text}`의 단위 {} 알 수 없습니다. K, M, G, T 또는 KiB, MiB, GiB, TiB(이진 단위: 1G = 1024 MiB, VirtualBox가 세는 방식)나 KB, MB, GB, TB(십진 단위: 1GB = 10^9 바이트, 드라이브를 파는 방식)를 씁니다", eul_reul(format!("`{unit}`"))),
+            TooLarge { text } => format!("{} 너무 큽니다. 가장 큰 크기는 16 EiB - 1 바이트입니다", eun_neun(format!("`{text}`"))),
+            NotWholeBytes { text } => format!("{} 바이트 단위의 정수가 아닙니다", eun_neun(format!("`{text}`"))),
         }
     }
 }

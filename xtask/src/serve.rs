@@ -2,8 +2,10 @@
 //!
 //! The site is static files only, so the server is deliberately tiny: `GET`/`HEAD` of files
 //! under the site directory, with the right `Content-Type` (browsers compile `.wasm` while it
-//! downloads only when it is served as `application/wasm`). It exists for learning on one's own
-//! machine and for the browser tests, not for production hosting.
+//! downloads only when it is served as `application/wasm`), and the `.br` or `.gz` copy the
+//! build wrote beside a file when the request's `Accept-Encoding` takes it (`Content-Encoding`,
+//! `Vary: Accept-Encoding`). It exists for learning on one's own machine and for the browser
+//! tests, not for production hosting.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -13,7 +15,7 @@ use std::thread;
 
 use anyhow::{Context, Result};
 
-use crate::web;
+use crate::web::{self, Encoding};
 
 /// Options of `cargo xtask serve`.
 #[derive(Debug, clap::Args)]
@@ -77,9 +79,15 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut request_line = String::new();
     reader.read_line(&mut request_line)?;
-    // Drain the headers: the answer never depends on them.
+    // Of the headers, only Accept-Encoding changes the answer.
+    let mut accept_encoding = String::new();
     let mut header = String::new();
     while reader.read_line(&mut header)? > 2 {
+        if let Some((name, value)) = header.split_once(':') {
+            if name.trim().eq_ignore_ascii_case("accept-encoding") {
+                accept_encoding = value.trim().to_string();
+            }
+        }
         header.clear();
     }
     let mut parts = request_line.split_whitespace();
@@ -90,6 +98,7 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
             &mut out,
             "405 Method Not Allowed",
             "text/plain",
+            None,
             b"GET only\n",
             true,
         );
@@ -100,15 +109,18 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
             &mut out,
             "404 Not Found",
             "text/plain",
+            None,
             b"not found\n",
             true,
         );
     };
-    match fs::read(&file) {
+    let (served, encoding) = choose_encoding(&file, &accept_encoding);
+    match fs::read(&served) {
         Ok(body) => respond(
             &mut out,
             "200 OK",
             content_type(&file),
+            web::is_compressible(&file).then_some(encoding),
             &body,
             method == "GET",
         ),
@@ -116,10 +128,46 @@ fn handle(stream: TcpStream, root: &Path) -> std::io::Result<()> {
             &mut out,
             "404 Not Found",
             "text/plain",
+            None,
             b"not found\n",
             true,
         ),
     }
+}
+
+/// The file to send for `file` and its encoding: the first precompressed copy, in the build's
+/// order of preference, that exists and that `accept_encoding` takes; else `file` itself.
+fn choose_encoding(file: &Path, accept_encoding: &str) -> (PathBuf, Option<Encoding>) {
+    if web::is_compressible(file) {
+        for encoding in Encoding::PREFERENCE {
+            let copy = web::compressed_path(file, encoding);
+            if accepts(accept_encoding, encoding.token()) && copy.is_file() {
+                return (copy, Some(encoding));
+            }
+        }
+    }
+    (file.to_path_buf(), None)
+}
+
+/// Whether an `Accept-Encoding` value (RFC 9110 §12.5.3) takes `coding`: listed by name or as
+/// `*`, with a quality above zero (`br;q=0` refuses it).
+fn accepts(accept_encoding: &str, coding: &str) -> bool {
+    let mut wildcard = false;
+    for item in accept_encoding.split(',') {
+        let mut parts = item.split(';');
+        let name = parts.next().unwrap_or("").trim();
+        let quality = parts
+            .filter_map(|p| p.trim().strip_prefix("q=").or(p.trim().strip_prefix("Q=")))
+            .find_map(|q| q.trim().parse::<f32>().ok())
+            .unwrap_or(1.0);
+        if name.eq_ignore_ascii_case(coding) {
+            return quality > 0.0;
+        }
+        if name == "*" {
+            wildcard = quality > 0.0;
+        }
+    }
+    wildcard
 }
 
 /// Maps a URL path to a file under `root`, refusing anything that would leave it.
@@ -175,13 +223,24 @@ fn respond(
     out: &mut TcpStream,
     status: &str,
     content_type: &str,
+    negotiated: Option<Option<Encoding>>,
     body: &[u8],
     with_body: bool,
 ) -> std::io::Result<()> {
+    // `negotiated` is `Some` for a file that may come in several encodings: caches must key on
+    // Accept-Encoding, and say which one this is.
+    let encoding_headers = match negotiated {
+        Some(Some(encoding)) => format!(
+            "Content-Encoding: {}\r\nVary: Accept-Encoding\r\n",
+            encoding.token()
+        ),
+        Some(None) => "Vary: Accept-Encoding\r\n".to_string(),
+        None => String::new(),
+    };
     write!(
         out,
         "HTTP/1.1 {status}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\
-         Cache-Control: no-cache\r\nConnection: close\r\n\r\n",
+         {encoding_headers}Cache-Control: no-cache\r\nConnection: close\r\n\r\n",
         body.len()
     )?;
     if with_body {
@@ -209,6 +268,47 @@ mod tests {
         assert_eq!(resolve(&root, "/pkg/%2e%2e/%2e%2e/x"), None);
         assert_eq!(resolve(&root, "/missing"), None);
         assert_eq!(resolve(&root, "/%zz"), None);
+        fs::remove_dir_all(&root).unwrap();
+    }
+
+    #[test]
+    fn accept_encoding_is_read_with_its_qualities() {
+        assert!(accepts("gzip, deflate, br, zstd", "br"));
+        assert!(accepts("gzip, deflate, br, zstd", "gzip"));
+        assert!(!accepts("gzip, deflate", "br"));
+        assert!(!accepts("br;q=0, gzip", "br"));
+        assert!(accepts("br;q=0.5", "br"));
+        assert!(accepts("*", "br"));
+        assert!(!accepts("*;q=0", "gzip"));
+        assert!(!accepts("identity", "gzip"));
+        assert!(!accepts("", "gzip"));
+    }
+
+    #[test]
+    fn the_best_accepted_precompressed_copy_is_served() {
+        let root = std::env::temp_dir().join(format!("labvisor-encode-{}", std::process::id()));
+        fs::create_dir_all(&root).unwrap();
+        let wasm = root.join("a.wasm");
+        fs::write(&wasm, "raw").unwrap();
+        fs::write(root.join("a.wasm.gz"), "gz").unwrap();
+        fs::write(root.join("a.wasm.br"), "br").unwrap();
+        let png = root.join("a.png");
+        fs::write(&png, "png").unwrap();
+        assert_eq!(
+            choose_encoding(&wasm, "gzip, br"),
+            (root.join("a.wasm.br"), Some(Encoding::Brotli))
+        );
+        assert_eq!(
+            choose_encoding(&wasm, "gzip"),
+            (root.join("a.wasm.gz"), Some(Encoding::Gzip))
+        );
+        assert_eq!(choose_encoding(&wasm, ""), (wasm.clone(), None));
+        fs::remove_file(root.join("a.wasm.br")).unwrap();
+        assert_eq!(
+            choose_encoding(&wasm, "br, gzip"),
+            (root.join("a.wasm.gz"), Some(Encoding::Gzip))
+        );
+        assert_eq!(choose_encoding(&png, "br"), (png.clone(), None));
         fs::remove_dir_all(&root).unwrap();
     }
 

@@ -9,7 +9,10 @@
 //!    `target/tools/` when missing;
 //! 3. `wasm-opt -Oz` from the npm package `binaryen` (installed under `target/tools/npm/`),
 //!    skipped with a warning when npm is unavailable: the site still works, only larger;
-//! 4. the static files of `www/` copied beside the generated `pkg/`.
+//! 4. the static files of `www/` copied beside the generated `pkg/`, with the lesson list
+//!    written into `index.html` so the first paint shows it before the wasm arrives;
+//! 5. a `.gz` and a `.br` beside every text and wasm file, so `cargo xtask serve` and any static
+//!    host that honours precompressed files send the smaller one the browser accepts.
 //!
 //! Every step is cached under `target/`, so a second run only redoes what changed.
 
@@ -150,15 +153,21 @@ pub fn build(args: &BuildArgs) -> Result<PathBuf> {
         pkg.join(format!("{OUT_NAME}.js")),
     )?;
     copy_dir(Path::new("www"), &paths.site)?;
+    let index = paths.site.join("index.html");
+    let shell = fs::read_to_string(&index).context("www/index.html")?;
+    fs::write(&index, with_lesson_list(&shell)?)?;
+    precompress(&paths.site)?;
 
     let wasm = fs::read(&site_wasm)?;
     let gz = gzip_len(&wasm)?;
+    let br = fs::metadata(compressed_path(&site_wasm, Encoding::Brotli))?.len();
     let js = fs::read(pkg.join(format!("{OUT_NAME}.js")))?;
     println!(
-        "build-web: site in {}; wasm {:.1} KiB, {:.1} KiB gzip (budget 300 KiB); JS glue {:.1} KiB gzip{}",
+        "build-web: site in {}; wasm {:.1} KiB, {:.1} KiB gzip (budget 300 KiB), {:.1} KiB brotli; JS glue {:.1} KiB gzip{}",
         paths.site.display(),
         wasm.len() as f64 / 1024.0,
         gz as f64 / 1024.0,
+        br as f64 / 1024.0,
         gzip_len(&js)? as f64 / 1024.0,
         if optimized_marker(&pkg).exists() { "" } else { " (not optimized by wasm-opt)" },
     );
@@ -292,4 +301,213 @@ pub fn gzip_len(bytes: &[u8]) -> Result<usize> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
     enc.write_all(bytes)?;
     Ok(enc.finish()?.len())
+}
+
+/// Where `www/index.html` wants the lesson list.
+const LESSON_LIST_MARKER: &str = "<!-- lesson list -->";
+
+/// `index_html` with the curriculum's lessons in place of [`LESSON_LIST_MARKER`]: each a link to
+/// its route (`#/lesson/<id>`, as the app's router writes it) titled in both languages, marked up
+/// like the app's home page so the page does not move when the app replaces it.
+pub fn with_lesson_list(index_html: &str) -> Result<String> {
+    if !index_html.contains(LESSON_LIST_MARKER) {
+        bail!("www/index.html has no {LESSON_LIST_MARKER} for the static lesson list");
+    }
+    let curriculum = labvisor_lessons::curriculum().map_err(|problems| {
+        let listed: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        anyhow::anyhow!("the lessons do not load:\n{}", listed.join("\n"))
+    })?;
+    let mut items = String::new();
+    for lesson in &curriculum.lessons {
+        items.push_str(&format!(
+            "            <li><a class=\"lv-lesson-link\" href=\"#/lesson/{id}\"><span class=\"lv-lesson-num\" aria-hidden=\"true\">{number}</span><span class=\"lv-lesson-title\"><span>{en}</span><span class=\"lv-static-ko\" lang=\"ko\">{ko}</span></span></a></li>\n",
+            id = escape_html(&lesson.id),
+            number = lesson.number,
+            en = escape_html(&lesson.title.en),
+            ko = escape_html(&lesson.title.ko),
+        ));
+    }
+    Ok(index_html.replacen(LESSON_LIST_MARKER, items.trim_end(), 1))
+}
+
+fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// A `Content-Encoding` the build writes files in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    Gzip,
+    Brotli,
+}
+
+impl Encoding {
+    /// Best first: brotli is smaller than gzip on this site's wasm and text.
+    pub const PREFERENCE: [Encoding; 2] = [Encoding::Brotli, Encoding::Gzip];
+
+    /// The `Content-Encoding` / `Accept-Encoding` token.
+    pub fn token(self) -> &'static str {
+        match self {
+            Encoding::Gzip => "gzip",
+            Encoding::Brotli => "br",
+        }
+    }
+
+    fn extension(self) -> &'static str {
+        match self {
+            Encoding::Gzip => "gz",
+            Encoding::Brotli => "br",
+        }
+    }
+
+    fn compress(self, bytes: &[u8]) -> Result<Vec<u8>> {
+        match self {
+            Encoding::Gzip => {
+                let mut enc =
+                    flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+                enc.write_all(bytes)?;
+                Ok(enc.finish()?)
+            }
+            Encoding::Brotli => {
+                let mut out = Vec::new();
+                let params = brotli::enc::BrotliEncoderParams {
+                    quality: 11,
+                    lgwin: 22,
+                    ..Default::default()
+                };
+                brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+                Ok(out)
+            }
+        }
+    }
+}
+
+/// `file` with the encoding's extension added: `a_bg.wasm` → `a_bg.wasm.br`.
+pub fn compressed_path(file: &Path, encoding: Encoding) -> PathBuf {
+    let mut name = file.as_os_str().to_owned();
+    name.push(".");
+    name.push(encoding.extension());
+    PathBuf::from(name)
+}
+
+/// Whether a file is worth compressing: text and wasm (images such as PNG are compressed already).
+pub fn is_compressible(file: &Path) -> bool {
+    matches!(
+        file.extension().and_then(|e| e.to_str()),
+        Some("html" | "js" | "mjs" | "css" | "wasm" | "svg" | "json" | "txt")
+    )
+}
+
+/// Writes `.gz` and `.br` beside every compressible file under `dir` whose compressed copies are
+/// missing or older than it (brotli at quality 11 takes seconds on the wasm).
+fn precompress(dir: &Path) -> Result<()> {
+    for entry in fs::read_dir(dir).with_context(|| format!("cannot read {}", dir.display()))? {
+        let path = entry?.path();
+        if path.is_dir() {
+            precompress(&path)?;
+            continue;
+        }
+        if !is_compressible(&path) {
+            continue;
+        }
+        let modified = fs::metadata(&path)?.modified()?;
+        let mut bytes = None;
+        for encoding in Encoding::PREFERENCE {
+            let out = compressed_path(&path, encoding);
+            let fresh = fs::metadata(&out)
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t >= modified);
+            if fresh {
+                continue;
+            }
+            let bytes = match &bytes {
+                Some(b) => b,
+                None => bytes.insert(fs::read(&path)?),
+            };
+            fs::write(&out, encoding.compress(bytes)?)
+                .with_context(|| format!("cannot write {}", out.display()))?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    #[test]
+    fn the_shell_lists_every_lesson_with_both_titles_and_its_route() {
+        let html = with_lesson_list("<ol>\n<!-- lesson list -->\n</ol>").unwrap();
+        let curriculum = labvisor_lessons::curriculum().unwrap();
+        assert!(!curriculum.lessons.is_empty());
+        for lesson in &curriculum.lessons {
+            assert!(html.contains(&format!("href=\"#/lesson/{}\"", lesson.id)));
+            assert!(html.contains(&escape_html(&lesson.title.en)));
+            assert!(html.contains(&escape_html(&lesson.title.ko)));
+        }
+        assert!(!html.contains(LESSON_LIST_MARKER));
+        assert_eq!(
+            html.matches("<li>").count(),
+            curriculum.lessons.len(),
+            "one item per lesson"
+        );
+    }
+
+    #[test]
+    fn a_shell_without_the_marker_is_refused() {
+        let err = with_lesson_list("<ol></ol>").unwrap_err();
+        assert!(err.to_string().contains(LESSON_LIST_MARKER));
+    }
+
+    #[test]
+    fn titles_are_escaped() {
+        assert_eq!(
+            escape_html("<a & \"b\">'"),
+            "&lt;a &amp; &quot;b&quot;&gt;&#39;"
+        );
+    }
+
+    #[test]
+    fn precompressed_copies_decompress_to_the_original() {
+        let dir = std::env::temp_dir().join(format!("labvisor-precompress-{}", std::process::id()));
+        fs::create_dir_all(dir.join("pkg")).unwrap();
+        let text = "Labvisor 레슨 ".repeat(500);
+        fs::write(dir.join("pkg").join("a.js"), &text).unwrap();
+        fs::write(dir.join("image.png"), [0u8; 64]).unwrap();
+        precompress(&dir).unwrap();
+
+        let js = dir.join("pkg").join("a.js");
+        let mut gunzipped = String::new();
+        flate2::read::GzDecoder::new(&fs::read(compressed_path(&js, Encoding::Gzip)).unwrap()[..])
+            .read_to_string(&mut gunzipped)
+            .unwrap();
+        assert_eq!(gunzipped, text);
+        let mut unbrotlied = Vec::new();
+        brotli::BrotliDecompress(
+            &mut &fs::read(compressed_path(&js, Encoding::Brotli)).unwrap()[..],
+            &mut unbrotlied,
+        )
+        .unwrap();
+        assert_eq!(unbrotlied, text.as_bytes());
+        assert!(
+            fs::metadata(compressed_path(&js, Encoding::Brotli))
+                .unwrap()
+                .len()
+                < 200
+        );
+        assert!(!compressed_path(&dir.join("image.png"), Encoding::Gzip).exists());
+        fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -15,6 +15,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use super::packet::Proto;
+use crate::lang::particle::eun_neun;
 use crate::lang::{Explain, Lang};
 
 /// One forwarding rule: connections to `host_ip:host_port` go to `guest_ip:guest_port`.
@@ -117,13 +118,13 @@ impl Explain for ForwardProblem {
             (NoName, Lang::En) => "the rule needs a name (first field)".into(),
             (NoName, Lang::Ko) => "규칙에는 이름(첫 필드)이 필요합니다".into(),
             (NotForwardable(p), Lang::En) => format!("protocol {p:?} is not forwardable: expected tcp or udp"),
-            (NotForwardable(p), Lang::Ko) => format!("프로토콜 {p:?}은(는) 포워딩할 수 없습니다. tcp 또는 udp여야 합니다"),
+            (NotForwardable(p), Lang::Ko) => format!("프로토콜 {} 포워딩할 수 없습니다. tcp 또는 udp여야 합니다", eun_neun(format!("{p:?}"))),
             (PortZero(side), Lang::En) => format!("{} port 0 is not a usable port: expected 1-65535", side.name_in(lang)),
             (PortZero(side), Lang::Ko) => format!("{} 포트 0은 쓸 수 없습니다. 포트는 1–65535 범위의 숫자여야 합니다", side.name_in(lang)),
             (NotAPort(side, s), Lang::En) => format!("{} port {s:?} is not a number in 1-65535", side.name_in(lang)),
             (NotAPort(side, s), Lang::Ko) => format!("{} 포트 {s:?}: 포트는 1–65535 범위의 숫자여야 합니다", side.name_in(lang)),
             (NotAnAddress(side, s), Lang::En) => format!("{} address {s:?} is not an IPv4 address like 127.0.0.1", side.name_in(lang)),
-            (NotAnAddress(side, s), Lang::Ko) => format!("{} 주소 {s:?}은(는) 127.0.0.1 같은 IPv4 주소가 아닙니다", side.name_in(lang)),
+            (NotAnAddress(side, s), Lang::Ko) => format!("{} 주소 {} 127.0.0.1 같은 IPv4 주소가 아닙니다", side.name_in(lang), eun_neun(format!("{s:?}"))),
             (NotBracketed(side), Lang::En) => format!("the {} address must be in brackets, like [] or [10.0.2.4]", side.name_in(lang)),
             (NotBracketed(side), Lang::Ko) => format!("{} 주소는 [] 또는 [10.0.2.4]처럼 대괄호 안에 적습니다", side.name_in(lang)),
             (GuestAddressRequired, Lang::En) => "a NAT Network rule must name the guest address: the network has many guests".into(),
@@ -494,8 +495,10 @@ impl Explain for ForwardConflict {
                 with.proto, with.host_port, with.name
             ),
             (ForwardConflict::SameHostPort { with }, Lang::Ko) => format!(
-                "호스트 포트 {}/{}는 이미 다른 규칙에서 포워딩하고 있습니다: {:?} ({with})",
-                with.proto, with.host_port, with.name
+                "호스트 포트 {}/{} 이미 다른 규칙에서 포워딩하고 있습니다: {:?} ({with})",
+                with.proto,
+                eun_neun(with.host_port),
+                with.name
             ),
         }
     }

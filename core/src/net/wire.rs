@@ -23,6 +23,7 @@ use super::clock::Instant;
 use super::conntrack::FlowKey;
 use super::nat::{Decision, NatDrop, NatTable};
 use super::packet::{Proto, TcpFlags};
+use crate::lang::particle::{eul_reul, eun_neun, i_ga};
 use crate::lang::{Explain, Lang};
 
 /// Why a packet could not be translated.
@@ -105,25 +106,32 @@ impl Explain for WireError {
             WireError::NotIpv4(v) => format!("IP 버전 {v}: 4여야 합니다"),
             WireError::BadLength { what, value } => format!("있을 수 없는 {what}: {value}"),
             WireError::BadChecksum { found, expected } => format!(
-                "IPv4 헤더 체크섬 {found:#06x}이(가) 틀렸습니다(올바른 값 {expected:#06x})"
+                "IPv4 헤더 체크섬 {} 틀렸습니다(올바른 값 {expected:#06x})",
+                i_ga(format!("{found:#06x}"))
             ),
-            WireError::Fragment { offset, more } => format!(
-                "조각난 패킷(오프셋 {offset}, 추가 조각 {more}): 변환하지 않습니다"
-            ),
+            WireError::Fragment { offset, more } => {
+                format!("조각난 패킷(오프셋 {offset}, 추가 조각 {more}): 변환하지 않습니다")
+            }
             WireError::Protocol(p) => format!(
-                "IP 프로토콜 {p}은(는) 변환하지 않습니다(TCP 6, UDP 17, ICMP 에코 1만 변환)"
+                "IP 프로토콜 {} 변환하지 않습니다(TCP 6, UDP 17, ICMP 에코 1만 변환)",
+                eun_neun(p)
             ),
             WireError::IcmpType(t) => format!(
-                "ICMP 타입 {t}은(는) 변환하지 않습니다(에코 요청 8, 에코 응답 0, 오류 3·11·12만 변환)"
+                "ICMP 타입 {} 변환하지 않습니다(에코 요청 8, 에코 응답 0, 오류 3·11·12만 변환)",
+                eun_neun(t)
             ),
             WireError::BadIcmpChecksum { found, expected } => format!(
-                "ICMP 체크섬 {found:#06x}이(가) 틀렸습니다(올바른 값 {expected:#06x})"
+                "ICMP 체크섬 {} 틀렸습니다(올바른 값 {expected:#06x})",
+                i_ga(format!("{found:#06x}"))
             ),
             WireError::Quoted(e) => {
                 format!("ICMP 오류가 인용한 패킷: {}", e.explain_in(lang))
             }
             WireError::Unrelated(k) => {
-                format!("{k}을(를) 인용한 ICMP 오류는 추적 중인 어떤 연결에도 속하지 않습니다")
+                format!(
+                    "{} 인용한 ICMP 오류는 추적 중인 어떤 연결에도 속하지 않습니다",
+                    eul_reul(k)
+                )
             }
             WireError::Nat(n) => format!("NAT가 버렸습니다: {}", n.explain_in(lang)),
         }

@@ -3,6 +3,7 @@
 //! (the CLI's `--allow-ram-overcommit`) is the front end's to add.
 
 use super::{format_mib, Problem, SizingError, Warning};
+use crate::lang::particle::{eul_reul, eun_neun, i_ga};
 use crate::lang::{Explain, Lang};
 
 impl Explain for SizingError {
@@ -12,14 +13,14 @@ impl Explain for SizingError {
             return self.to_string();
         }
         match self {
-            BadSize { input } => format!("크기 {input:?}을(를) 읽을 수 없습니다. 512M, 16G처럼 숫자 뒤에 단위 M, G, T를 붙입니다(이진 단위: 1G = 1024 MiB). 단위가 없는 숫자는 MiB입니다"),
-            SizeOutOfRange { input } => format!("크기 {input:?}은(는) 1 MiB와 1 EiB 사이의 MiB 단위 정수가 아닙니다"),
-            DecimalSize { input, bytes } => format!("크기 {input:?}은(는) {bytes} 바이트로, MiB 단위 정수가 아닙니다. GB, MB, TB는 십진 단위입니다(1GB = 10^9 바이트, 드라이브를 파는 방식). VirtualBox의 \"GB\"는 GiB이므로 16G처럼 G로 적으세요"),
-            BadPercent { input } => format!("예약 비율 {input:?}은(는) 백분율이 아닙니다. 20%처럼 0–100 사이의 정수를 적습니다(%는 빼도 됩니다)"),
-            BadVmSpec { input } => format!("VM {input:?}을(를) 읽을 수 없습니다. 1:2G나 web=2:4G:20G처럼 [이름=]vCPU:RAM[:디스크] 형식으로 적습니다"),
-            EmptyVm { name, what } => format!("VM {name:?}의 {what}이(가) 0입니다. VM에는 vCPU가 1개 이상, RAM이 0보다 많이 있어야 합니다"),
-            EmptyHost { what } => format!("호스트의 {what}이(가) 0입니다. 논리 CPU가 1개 이상, RAM이 0보다 많이 있어야 합니다"),
-            BadCount { input } => format!("CPU 개수 {input:?}을(를) 읽을 수 없습니다. 1부터 65535까지의 정수를 적습니다"),
+            BadSize { input } => format!("크기 {} 읽을 수 없습니다. 512M, 16G처럼 숫자 뒤에 단위 M, G, T를 붙입니다(이진 단위: 1G = 1024 MiB). 단위가 없는 숫자는 MiB입니다", eul_reul(format!("{input:?}"))),
+            SizeOutOfRange { input } => format!("크기 {} 1 MiB와 1 EiB 사이의 MiB 단위 정수가 아닙니다", eun_neun(format!("{input:?}"))),
+            DecimalSize { input, bytes } => format!("크기 {} {bytes} 바이트로, MiB 단위 정수가 아닙니다. GB, MB, TB는 십진 단위입니다(1GB = 10^9 바이트, 드라이브를 파는 방식). VirtualBox의 \"GB\"는 GiB이므로 16G처럼 G로 적으세요", eun_neun(format!("{input:?}"))),
+            BadPercent { input } => format!("예약 비율 {} 백분율이 아닙니다. 20%처럼 0–100 사이의 정수를 적습니다(%는 빼도 됩니다)", eun_neun(format!("{input:?}"))),
+            BadVmSpec { input } => format!("VM {} 읽을 수 없습니다. 1:2G나 web=2:4G:20G처럼 [이름=]vCPU:RAM[:디스크] 형식으로 적습니다", eul_reul(format!("{input:?}"))),
+            EmptyVm { name, what } => format!("VM {name:?}의 {} 0입니다. VM에는 vCPU가 1개 이상, RAM이 0보다 많이 있어야 합니다", i_ga(what)),
+            EmptyHost { what } => format!("호스트의 {} 0입니다. 논리 CPU가 1개 이상, RAM이 0보다 많이 있어야 합니다", i_ga(what)),
+            BadCount { input } => format!("CPU 개수 {} 읽을 수 없습니다. 1부터 65535까지의 정수를 적습니다", eul_reul(format!("{input:?}"))),
         }
     }
 }
@@ -33,8 +34,8 @@ impl Explain for Problem {
                 format_mib(*available_mib)
             ),
             (Problem::RamOvercommit { requested_mib, available_mib }, Lang::Ko) => format!(
-                "VM들이 RAM {}를 요구하지만 호스트 몫을 빼면 {}만 남습니다. 게스트가 메모리를 다 쓰면 호스트가 스와핑에 빠집니다",
-                format_mib(*requested_mib),
+                "VM들이 RAM {} 요구하지만 호스트 몫을 빼면 {}만 남습니다. 게스트가 메모리를 다 쓰면 호스트가 스와핑에 빠집니다",
+                eul_reul(format_mib(*requested_mib)),
                 format_mib(*available_mib)
             ),
             (Problem::NoCpuLeft { host_cpus, reserved }, Lang::En) => {
@@ -47,7 +48,7 @@ impl Explain for Problem {
                 format!("{vm} asks for {vcpus} vCPUs but the host has only {host_cpus} logical CPUs; VirtualBox refuses such a VM")
             }
             (Problem::VmWiderThanHost { vm, vcpus, host_cpus }, Lang::Ko) => {
-                format!("{vm}은(는) vCPU {vcpus}개를 요구하지만 호스트의 논리 CPU는 {host_cpus}개뿐입니다. VirtualBox는 이런 VM을 거부합니다")
+                format!("{} vCPU {vcpus}개를 요구하지만 호스트의 논리 CPU는 {host_cpus}개뿐입니다. VirtualBox는 이런 VM을 거부합니다", eun_neun(vm))
             }
         }
     }
@@ -68,8 +69,8 @@ impl Explain for Warning {
                 format_mib(*available_mib)
             ),
             (Warning::RamOvercommitAllowed { requested_mib, available_mib }, Lang::Ko) => format!(
-                "RAM 오버커밋: {}를 약속했지만 쓸 수 있는 것은 {}입니다. 게스트가 메모리를 다 쓰지 않는 동안에만 괜찮습니다",
-                format_mib(*requested_mib),
+                "RAM 오버커밋: {} 약속했지만 쓸 수 있는 것은 {}입니다. 게스트가 메모리를 다 쓰지 않는 동안에만 괜찮습니다",
+                eul_reul(format_mib(*requested_mib)),
                 format_mib(*available_mib)
             ),
             (Warning::DiskOvercommit { requested_mib, host_mib }, Lang::En) => format!(

@@ -12,6 +12,7 @@ use serde::Serialize;
 use super::output::{out, pick, print_json, Table};
 use super::{CliError, CliResult, Global};
 use crate::hostinfo;
+use labvisor_core::lang::particle::eul_reul;
 
 /// This machine as a home for VMs.
 #[derive(Debug, clap::Subcommand)]
@@ -256,9 +257,9 @@ fn render(report: &PlanReport, lang: Lang) -> String {
                 format_mib(split.ram_mib_each)
             ),
             Lang::Ko => format!(
-                "수업 규칙: vCPU 1개짜리 VM {}대, 각각 RAM {}를 배치할 수 있습니다.\n",
+                "수업 규칙: vCPU 1개짜리 VM {}대, 각각 RAM {} 배치할 수 있습니다.\n",
                 split.vms,
-                format_mib(split.ram_mib_each)
+                eul_reul(format_mib(split.ram_mib_each))
             ),
         });
     }

@@ -21,6 +21,7 @@ use serde::Serialize;
 use super::output::{display_width, emit, print_json, Table};
 use super::{CliError, CliResult, Global};
 use crate::files;
+use labvisor_core::lang::particle::{euro_ro, i_ga};
 
 /// Read the lessons, grade your attempts, check lesson files.
 #[derive(Debug, clap::Subcommand)]
@@ -296,8 +297,8 @@ fn render_lesson(lesson: &Lesson, lang: Lang) -> String {
                     engine.module()
                 ),
                 (Lang::Ko, false) => format!(
-                    "   ({}로 채점합니다. 이 빌드에서는 아직 채점할 수 없습니다)\n",
-                    engine.module()
+                    "   ({} 채점합니다. 이 빌드에서는 아직 채점할 수 없습니다)\n",
+                    euro_ro(engine.module())
                 ),
             });
         }
@@ -431,8 +432,8 @@ fn check(
             }
             (Verdict::NeedsEngine(e), Lang::Ko) => {
                 format!(
-                    "채점 안 됨: 이 문제는 {}이(가) 필요한데 이 빌드에는 아직 없습니다",
-                    e.module()
+                    "채점 안 됨: 이 문제는 {} 필요한데 이 빌드에는 아직 없습니다",
+                    i_ga(e.module())
                 )
             }
         };

@@ -14,6 +14,7 @@ use labvisor_core::sizing::{self, Host, Policy, Problem, VmRequest, Warning};
 
 use super::{output, CliError, CliResult, Global};
 use crate::vmm::{self, boot::Kernel, host::KvmKind, pvm::PvmMode, Ending, VmConfig, VmReport};
+use labvisor_core::lang::particle::{eun_neun, i_ga};
 
 /// Run virtual machines on this host's KVM.
 #[derive(Debug, Subcommand)]
@@ -466,7 +467,7 @@ fn check_fits_host(
                     sizing::format_mib(*available_mib),
                 );
                 if ko {
-                    format!("--mem {mem}은(는) 들어가지 않습니다. 이 호스트의 RAM은 {ram}이고 {keep} %를 호스트 몫으로 남기므로 VM에는 {left}가 남습니다")
+                    format!("--mem {} 들어가지 않습니다. 이 호스트의 RAM은 {ram}이고 {keep} %를 호스트 몫으로 남기므로 VM에는 {} 남습니다", eun_neun(mem), i_ga(left))
                 } else {
                     format!("--mem {mem} does not fit: this host has {ram} of RAM and keeps {keep} % for itself, leaving {left} for VMs")
                 }
@@ -478,7 +479,8 @@ fn check_fits_host(
                 "this host has {host_cpus} logical CPU(s) and keeps {reserved} for itself, leaving none for a VM"
             ),
             Problem::VmWiderThanHost { vcpus, host_cpus, .. } if ko => format!(
-                "--cpus {vcpus}은(는) 이 호스트의 논리 CPU {host_cpus}개보다 많습니다(VM은 호스트보다 넓을 수 없습니다)"
+                "--cpus {} 이 호스트의 논리 CPU {host_cpus}개보다 많습니다(VM은 호스트보다 넓을 수 없습니다)",
+                eun_neun(vcpus)
             ),
             Problem::VmWiderThanHost { vcpus, host_cpus, .. } => format!(
                 "--cpus {vcpus} is more than this host's {host_cpus} logical CPUs (a VM cannot be wider than its host)"

@@ -17,6 +17,7 @@ use crate::app::{edit_lab, use_app, use_completion};
 use crate::lab::{DiskOp, HostDisksState, TimelineOp};
 
 use labvisor_core::disk::size::MIB;
+use labvisor_core::lang::particle::{eul_reul, i_ga};
 /// A small disk, so every 1 MiB block is a cell on the screen.
 const DISK_SIZE: u64 = 64 * MIB;
 /// Each file the guest writes.
@@ -32,60 +33,87 @@ pub(crate) struct Replay {
     error: Option<String>,
 }
 
+/// The image after `ops`, replayed from the start (the page keeps a [`ReplayCache`]).
+#[cfg(test)]
 pub(crate) fn replay(ops: &[DiskOp]) -> Replay {
-    let spec = CreateSpec {
-        format: Format::Vdi,
-        allocation: Allocation::Dynamic,
-        virtual_size: DISK_SIZE,
-        uuid: Uuid([0x4c; 16]),
-        modification_uuid: Uuid([0x56; 16]),
-    };
-    let mut r = Replay {
-        image: None,
-        deleted: Vec::new(),
-        files: 0,
-        last: None,
-        detail: String::new(),
-        error: None,
-    };
-    let mut image = match Image::create(MemStorage::new(), spec, &mut |_, _| {}) {
-        Ok(image) => image,
-        Err(e) => {
-            r.error = Some(e.to_string());
-            return r;
+    let mut r = Replay::new();
+    for &op in ops {
+        r.apply(op);
+    }
+    r
+}
+
+impl Replay {
+    /// The empty image, before any op.
+    fn new() -> Replay {
+        let spec = CreateSpec {
+            format: Format::Vdi,
+            allocation: Allocation::Dynamic,
+            virtual_size: DISK_SIZE,
+            uuid: Uuid([0x4c; 16]),
+            modification_uuid: Uuid([0x56; 16]),
+        };
+        let mut r = Replay {
+            image: None,
+            deleted: Vec::new(),
+            files: 0,
+            last: None,
+            detail: String::new(),
+            error: None,
+        };
+        match Image::create(MemStorage::new(), spec, &mut |_, _| {}) {
+            Ok(image) => r.image = Some(image),
+            Err(e) => r.error = Some(e.to_string()),
         }
-    };
-    for op in ops {
+        r
+    }
+
+    /// Applies one more op; after an error the image stays as the error left it.
+    fn apply(&mut self, op: DiskOp) {
+        if self.error.is_some() {
+            return;
+        }
+        let Replay {
+            image,
+            deleted,
+            files,
+            last,
+            detail,
+            error,
+        } = self;
+        let Some(image) = image.as_mut() else {
+            return;
+        };
         let outcome = match op {
             DiskOp::Write => {
-                let offset = r.files * FILE_SIZE;
+                let offset = *files * FILE_SIZE;
                 if offset + FILE_SIZE > DISK_SIZE {
-                    r.last = Some(FULL);
-                    continue;
+                    *last = Some(FULL);
+                    return;
                 }
-                r.files += 1;
-                let fill = 0x40u8.wrapping_add(r.files as u8);
+                *files += 1;
+                let fill = 0x40u8.wrapping_add(*files as u8);
                 image
                     .write(offset, &vec![fill; FILE_SIZE as usize])
                     .map(|w| {
-                        r.last = Some(WROTE);
-                        r.detail = format!("{} MiB, +{} blocks", w.bytes / MIB, w.new_blocks);
+                        *last = Some(WROTE);
+                        *detail = format!("{} MiB, +{} blocks", w.bytes / MIB, w.new_blocks);
                     })
             }
             DiskOp::DeleteFile => {
-                let live = (0..r.files)
+                let live = (0..*files)
                     .rev()
                     .map(|k| (k * FILE_SIZE, FILE_SIZE))
-                    .find(|range| !r.deleted.contains(range));
+                    .find(|range| !deleted.contains(range));
                 match live {
                     None => {
-                        r.last = Some(NOTHING_TO_DELETE);
-                        continue;
+                        *last = Some(NOTHING_TO_DELETE);
+                        return;
                     }
                     Some((offset, len)) => image.delete_file(offset, len).map(|d| {
-                        r.deleted.push((offset, len));
-                        r.last = Some(DELETED);
-                        r.detail = format!(
+                        deleted.push((offset, len));
+                        *last = Some(DELETED);
+                        *detail = format!(
                             "guest freed {} MiB; host still holds {} MiB of it",
                             d.guest_bytes_freed / MIB,
                             d.host_bytes_still_used / MIB
@@ -96,20 +124,20 @@ pub(crate) fn replay(ops: &[DiskOp]) -> Replay {
             DiskOp::ZeroFree => {
                 let mut total = 0;
                 let mut result = Ok(());
-                for &(offset, len) in &r.deleted {
+                for &(offset, len) in deleted.iter() {
                     match image.zero_fill(offset, len) {
                         Ok(w) => total += w.bytes,
                         Err(e) => result = Err(e),
                     }
                 }
                 result.map(|()| {
-                    r.last = Some(ZEROED);
-                    r.detail = format!("{} MiB of zeros written", total / MIB);
+                    *last = Some(ZEROED);
+                    *detail = format!("{} MiB of zeros written", total / MIB);
                 })
             }
             DiskOp::Compact => image.compact().map(|c| {
-                r.last = Some(COMPACTED);
-                r.detail = format!(
+                *last = Some(COMPACTED);
+                *detail = format!(
                     "{} zero blocks dropped; host size {} → {} MiB",
                     c.zero_blocks_dropped,
                     c.host_bytes_before / MIB,
@@ -118,12 +146,34 @@ pub(crate) fn replay(ops: &[DiskOp]) -> Replay {
             }),
         };
         if let Err(e) = outcome {
-            r.error = Some(e.to_string());
-            break;
+            *error = Some(e.to_string());
         }
     }
-    r.image = Some(image);
-    r
+}
+
+/// The replay of the ops seen last, kept between renders: a click that adds an op applies only
+/// that op (a full replay rewrites up to 64 MiB and blocked the page for a noticeable time), and
+/// a change to earlier ops (undo, reset, a share link) replays from the start.
+#[derive(Default)]
+struct ReplayCache {
+    ops: Vec<DiskOp>,
+    replay: Option<Replay>,
+}
+
+impl ReplayCache {
+    fn update(&mut self, ops: &[DiskOp]) -> &Replay {
+        let reusable = self.replay.is_some() && ops.starts_with(&self.ops);
+        if !reusable {
+            self.ops.clear();
+            self.replay = Some(Replay::new());
+        }
+        let replay = self.replay.get_or_insert_with(Replay::new);
+        for &op in &ops[self.ops.len()..] {
+            replay.apply(op);
+        }
+        self.ops = ops.to_vec();
+        replay
+    }
 }
 
 #[function_component]
@@ -131,7 +181,9 @@ pub fn DiskTool() -> Html {
     let app = use_app();
     let lang = app.lang;
     let ops = app.lab.disks.ops.clone();
-    let r = replay(&ops);
+    let cache = use_mut_ref(ReplayCache::default);
+    let mut cached = cache.borrow_mut();
+    let r = cached.update(&ops);
     let host = r
         .image
         .as_ref()
@@ -157,13 +209,17 @@ pub fn DiskTool() -> Html {
         })
     };
     let reset = edit_lab(&app, |lab, _: MouseEvent| lab.disks.ops.clear());
+    // The image's bytes are copied only when asked for, not on every render.
     let download = {
-        let bytes = r
-            .image
-            .as_ref()
-            .map(|i| i.storage().to_bytes())
-            .unwrap_or_default();
+        let cache = cache.clone();
         Callback::from(move |_: MouseEvent| {
+            let bytes = cache
+                .borrow()
+                .replay
+                .as_ref()
+                .and_then(|r| r.image.as_ref())
+                .map(|i| i.storage().to_bytes())
+                .unwrap_or_default();
             crate::browser::download_bytes("labvisor-disk.vdi", &bytes)
         })
     };
@@ -358,8 +414,8 @@ pub(crate) fn replay_host(state: &HostDisksState) -> HostReplay {
 fn pool_error_text(e: &PoolError, lang: Lang) -> String {
     match (e, lang) {
         (PoolError::DoesNotFit { needed, free, .. }, Lang::Ko) => format!(
-            "고정 크기 이미지는 만들 때 {}를 모두 차지하지만, 남은 공간은 {}뿐입니다",
-            ByteSize(*needed),
+            "고정 크기 이미지는 만들 때 {} 모두 차지하지만, 남은 공간은 {}뿐입니다",
+            eul_reul(ByteSize(*needed)),
             ByteSize(*free)
         ),
         (PoolError::HostDiskFailed(_), Lang::Ko) => {
@@ -371,6 +427,43 @@ fn pool_error_text(e: &PoolError, lang: Lang) -> String {
         (PoolError::UnknownDisk(_), Lang::Ko) => "그런 디스크가 없습니다".into(),
         (PoolError::DiskExists(_), Lang::Ko) => "같은 이름의 디스크가 이미 있습니다".into(),
         _ => e.to_string(),
+    }
+}
+
+/// Why creating disk `failed` did not work, in the lesson's sizes: the scaled pool's figures
+/// (a few MiB) would leak the scale model, so a `DoesNotFit` is told with the exact plan's.
+fn create_error_text(
+    e: &PoolError,
+    failed: usize,
+    exact: &labvisor_core::disk::pool::Plan,
+    lang: Lang,
+) -> String {
+    let PoolError::DoesNotFit { .. } = e else {
+        return pool_error_text(e, lang);
+    };
+    let Some(disk) = exact.disks.get(failed) else {
+        return pool_error_text(e, lang);
+    };
+    let overhead = disk.at_creation.saturating_sub(disk.virtual_size);
+    let taken: u64 = exact.disks[..failed].iter().map(|d| d.at_creation).sum();
+    let short = (taken + disk.at_creation).saturating_sub(exact.capacity);
+    match lang {
+        Lang::En => format!(
+            "a fixed-size image takes all of its space when it is created: {} of data plus {} of header and block map. The images made before it take {}, so the {} SSD is {} short.",
+            ByteSize(disk.virtual_size),
+            ByteSize(overhead),
+            ByteSize(taken),
+            ByteSize(exact.capacity),
+            ByteSize(short)
+        ),
+        Lang::Ko => format!(
+            "고정 크기 이미지는 만들 때 전체 크기를 차지합니다: 데이터 {}에 헤더와 블록 맵 {}. 앞서 만든 이미지가 {} 차지하므로 {} SSD에서 {} 모자랍니다.",
+            ByteSize(disk.virtual_size),
+            ByteSize(overhead),
+            eul_reul(ByteSize(taken)),
+            ByteSize(exact.capacity),
+            i_ga(ByteSize(short))
+        ),
     }
 }
 
@@ -387,14 +480,19 @@ fn HostSsd() -> Html {
     let app = use_app();
     let lang = app.lang;
     let state = app.lab.disks.pools.host.clone();
-    let exact = plan(
-        SSD,
-        &[
-            (VM_DISK, allocation(state.fixed[0])),
-            (VM_DISK, allocation(state.fixed[1])),
-        ],
-    );
-    let r = replay_host(&state);
+    // Replayed only when this panel's state changes, not on every click elsewhere on the page.
+    let r = use_memo(state.clone(), replay_host);
+    let disks = [
+        (VM_DISK, allocation(state.fixed[0])),
+        (VM_DISK, allocation(state.fixed[1])),
+    ];
+    let both = plan(SSD, &disks);
+    // After a failed creation only the disks made before it exist: the table lists those.
+    let existing = match &r.create_error {
+        Some((failed, _)) if state.created => &disks[..*failed],
+        _ => &disks[..],
+    };
+    let exact = plan(SSD, existing);
     let set_fixed = |vm: usize, fixed: bool| {
         edit_lab(&app, move |lab, _: MouseEvent| {
             let host = &mut lab.disks.pools.host;
@@ -459,7 +557,7 @@ fn HostSsd() -> Html {
                 </div>
             }
             if let Some((i, e)) = &r.create_error {
-                <p class="lv-field-error" role="alert">{ format!("{}: {}", vm_label(*i), pool_error_text(e, lang)) }</p>
+                <p class="lv-field-error lv-ssd-create-error" role="alert">{ format!("{}: {}", vm_label(*i), create_error_text(e, *i, &both, lang)) }</p>
             }
             if let Some(disk) = io_error {
                 <p class="lv-verdict lv-verdict-bad lv-ssd-io-error" role="alert">{ format!("{}: {}",
@@ -489,8 +587,10 @@ fn plan_table(lang: Lang, exact: &labvisor_core::disk::pool::Plan) -> Html {
                             <td class="lv-mono">{ ByteSize(d.when_full).to_string() }</td></tr>
                     }) }
                     <tr><th scope="row">{ TOTAL.get(lang) }</th>
-                        <td class="lv-mono">{ format!("{} {}", ByteSize(exact.at_creation), fits(lang, exact.fits_at_creation)) }</td>
-                        <td class="lv-mono">{ format!("{} {}", ByteSize(exact.when_full), fits(lang, exact.fits_when_full)) }</td></tr>
+                        <td><span class="lv-mono">{ ByteSize(exact.at_creation).to_string() }</span>
+                            <span class="lv-ssd-fit">{ fits(lang, exact.fits_at_creation) }</span></td>
+                        <td><span class="lv-mono">{ ByteSize(exact.when_full).to_string() }</span>
+                            <span class="lv-ssd-fit">{ fits(lang, exact.fits_when_full) }</span></td></tr>
                 </tbody>
             </table>
         </div>
@@ -622,11 +722,10 @@ pub(crate) fn replay_timeline(ops: &[TimelineOp], lang: Lang) -> TimelineReplay 
                 backup(&host, TL_NAME, &mut nas)
                     .map(|b| {
                         format!(
-                            "{} → {}: {} {}",
+                            "{} → {}: {}",
                             b.from_domain,
                             b.to_domain,
-                            b.images,
-                            IMAGES.get(lang)
+                            images(b.images, lang)
                         )
                     })
                     .map_err(|e| backup_error_text(&e, lang))
@@ -649,11 +748,10 @@ pub(crate) fn replay_timeline(ops: &[TimelineOp], lang: Lang) -> TimelineReplay 
                     Ok(_) => restore(&nas, TL_NAME, &mut host)
                         .map(|b| {
                             format!(
-                                "{} → {}: {} {}",
+                                "{} → {}: {}",
                                 b.from_domain,
                                 b.to_domain,
-                                b.images,
-                                IMAGES.get(lang)
+                                images(b.images, lang)
                             )
                         })
                         .map_err(|e| backup_error_text(&e, lang)),
@@ -687,7 +785,7 @@ fn Timeline() -> Html {
     let app = use_app();
     let lang = app.lang;
     let ops = app.lab.disks.pools.timeline.clone();
-    let r = replay_timeline(&ops, lang);
+    let r = use_memo((ops, lang), |(ops, lang)| replay_timeline(ops, *lang));
     let push = |op: TimelineOp| {
         edit_lab(&app, move |lab, _: MouseEvent| {
             if lab.disks.pools.timeline.len() < 64 {
@@ -708,10 +806,9 @@ fn Timeline() -> Html {
     };
     let backup_state = match r.nas.disk(TL_NAME) {
         Ok(chain) => format!(
-            "{}: {} {}",
+            "{}: {}",
             BACKUP_LABEL.get(lang),
-            chain.images().len(),
-            IMAGES.get(lang)
+            images(chain.images().len(), lang)
         ),
         Err(_) => format!("{}: {}", BACKUP_LABEL.get(lang), NONE.get(lang)),
     };
@@ -756,7 +853,14 @@ const TL_BACKUP: Text = Text::new("Back up to the NAS", "NAS에 백업");
 const TL_FAIL: Text = Text::new("Host disk fails", "호스트 디스크 고장");
 const TL_RESTORE: Text = Text::new("Restore from the backup", "백업에서 복원");
 const SNAPSHOTS: Text = Text::new("snapshots:", "스냅샷:");
-const IMAGES: Text = Text::new("images", "개 이미지");
+/// A count of images as each language says it: "1 image", "2 images"; "이미지 2개".
+fn images(count: usize, lang: Lang) -> String {
+    match (lang, count) {
+        (Lang::En, 1) => "1 image".to_string(),
+        (Lang::En, n) => format!("{n} images"),
+        (Lang::Ko, n) => format!("이미지 {n}개"),
+    }
+}
 const LOST: Text = Text::new(
     "the VM and all its snapshots are gone; images lost:",
     "VM과 모든 스냅샷이 사라졌습니다. 잃은 이미지:",
@@ -817,6 +921,63 @@ mod tests {
         );
         let text = pool_error_text(&host([true, true], &[]).create_error.unwrap().1, Lang::Ko);
         assert!(text.contains("고정 크기"), "{text}");
+    }
+
+    fn summary(r: &Replay) -> (u64, Vec<BlockState>, Option<Text>, String, Option<String>) {
+        let image = r.image.as_ref().expect("an image");
+        (
+            image.host_bytes().unwrap(),
+            image.block_states().unwrap(),
+            r.last,
+            r.detail.clone(),
+            r.error.clone(),
+        )
+    }
+
+    #[test]
+    fn the_page_cache_applies_only_new_ops_and_agrees_with_a_full_replay() {
+        use DiskOp::*;
+        let ops = [Write, Write, Write, DeleteFile, ZeroFree, Compact, Write];
+        let mut cache = ReplayCache::default();
+        for n in 0..=ops.len() {
+            let cached = summary(cache.update(&ops[..n]));
+            assert_eq!(cached, summary(&replay(&ops[..n])), "after {n} ops");
+        }
+        // Going back (undo, start over, a share link) replays from the start.
+        let shorter = [Write, DeleteFile];
+        assert_eq!(summary(cache.update(&shorter)), summary(&replay(&shorter)));
+        assert_eq!(summary(cache.update(&[])), summary(&replay(&[])));
+    }
+
+    #[test]
+    fn a_failed_fixed_disk_is_told_in_the_lessons_sizes_not_the_scale_models() {
+        let r = host([true, true], &[]);
+        let (failed, e) = r.create_error.expect("the second fixed disk does not fit");
+        let exact = plan(SSD, &[(VM_DISK, Allocation::Fixed); 2]);
+        let en = create_error_text(&e, failed, &exact, Lang::En);
+        let short = exact.at_creation - SSD;
+        assert!(
+            short > 0 && short < 2 * MIB,
+            "headers and block maps tip it over"
+        );
+        for figure in [VM_DISK, SSD, short, exact.disks[0].at_creation] {
+            let figure = ByteSize(figure).to_string();
+            assert!(en.contains(&figure), "{en} should say {figure}");
+        }
+        let scaled = ByteSize(VM_DISK / SCALE).to_string();
+        assert!(!en.contains(&scaled), "no scaled figure ({scaled}): {en}");
+        let ko = create_error_text(&e, failed, &exact, Lang::Ko);
+        assert!(
+            ko.contains(&ByteSize(VM_DISK).to_string()) && !ko.contains(&scaled),
+            "{ko}"
+        );
+    }
+
+    #[test]
+    fn image_counts_read_naturally_in_both_languages() {
+        assert_eq!(images(1, Lang::En), "1 image");
+        assert_eq!(images(3, Lang::En), "3 images");
+        assert_eq!(images(0, Lang::Ko), "이미지 0개");
     }
 
     #[test]

@@ -154,9 +154,17 @@ fn size(bytes: u64) -> String {
 pub fn InstancesPanel() -> Html {
     let lang = crate::app::use_app().lang;
     let writes = use_state(Vec::<u8>::new);
-    let r = match replay(&writes) {
-        Ok(r) => r,
-        Err(e) => return html! { <p class="lv-field-error" role="alert">{ e }</p> },
+    // Replayed, and the image checksummed (a CRC over every byte of three chains), only when
+    // its own writes change, not on every click elsewhere on the page.
+    let replayed = use_memo((*writes).clone(), |writes| {
+        replay(writes).map(|r| {
+            let unchanged = r.image_unchanged();
+            (r, unchanged)
+        })
+    });
+    let (r, unchanged) = match &*replayed {
+        Ok((r, unchanged)) => (r, *unchanged),
+        Err(e) => return html! { <p class="lv-field-error" role="alert">{ e.clone() }</p> },
     };
     let write = |k: u8| {
         let writes = writes.clone();
@@ -188,7 +196,6 @@ pub fn InstancesPanel() -> Html {
     let layers: u64 = (0..INSTANCES).map(|k| r.layer_bytes(k)).sum();
     let total = r.image_bytes() + layers;
     let copies = INSTANCES as u64 * r.image_bytes();
-    let unchanged = r.image_unchanged();
     html! {
         <section class="lv-panel lv-instances" aria-labelledby="lv-inst-title">
             <h2 id="lv-inst-title">{ TITLE.get(lang) }</h2>

@@ -12,6 +12,7 @@ use std::net::Ipv4Addr;
 use serde::{Deserialize, Serialize};
 
 use super::ethernet::Mac;
+use crate::lang::particle::{eun_neun, i_ga};
 use crate::lang::{Explain, Lang};
 use crate::net::clock::{Duration, Instant};
 use crate::net::vbox::DhcpServer;
@@ -181,14 +182,15 @@ impl Explain for DhcpError {
                 "{have}바이트 메시지는 BOOTP 고정부와 매직 쿠키를 합친 240바이트보다 짧습니다"
             ),
             DhcpError::NotRequest(op) => format!(
-                "op {op}은(는) BOOTREQUEST(1)가 아닙니다: 67번 포트로는 클라이언트만 보냅니다"
+                "op {} BOOTREQUEST(1)가 아닙니다: 67번 포트로는 클라이언트만 보냅니다",
+                eun_neun(op)
             ),
             DhcpError::Hardware { htype, hlen } => {
                 format!("하드웨어 타입 {htype}, 주소 {hlen}바이트: 이더넷(1, 6바이트)만 지원합니다")
             }
             DhcpError::BadCookie => "매직 쿠키가 99.130.83.99가 아닙니다".to_string(),
             DhcpError::OptionOverrun { code } => {
-                format!("옵션 {code}이(가) 메시지 끝을 넘어갑니다")
+                format!("옵션 {} 메시지 끝을 넘어갑니다", i_ga(code))
             }
             DhcpError::OptionLength {
                 code,
@@ -200,10 +202,13 @@ impl Explain for DhcpError {
                 "메시지 타입(옵션 53)이 없습니다: DHCP가 아닌 BOOTP 메시지입니다".to_string()
             }
             DhcpError::UnknownMessageType(t) => {
-                format!("메시지 타입 {t}은(는) RFC 2132가 정의한 값(1-8)이 아닙니다")
+                format!(
+                    "메시지 타입 {} RFC 2132가 정의한 값(1-8)이 아닙니다",
+                    eun_neun(t)
+                )
             }
             DhcpError::NotFromClient(kind) => format!(
-                "{}은(는) 서버가 보내는 메시지입니다. 클라이언트는 보내지 않습니다",
+                "{} 메시지는 서버가 보냅니다. 클라이언트는 보내지 않습니다",
                 kind.name()
             ),
             DhcpError::PoolExhausted { first, last } => {

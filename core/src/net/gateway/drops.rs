@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::dhcp::DhcpError;
 use super::ethernet::Mac;
+use crate::lang::particle::{eul_reul, eun_neun, euro_ro};
 use crate::lang::{Explain, Lang};
 use crate::net::conntrack::FlowKey;
 use crate::net::nat::NatDrop;
@@ -215,17 +216,26 @@ impl Explain for GuestDrop {
                 format!("{len}바이트 프레임은 한도 {max}바이트보다 깁니다")
             }
             GuestDrop::ForeignMac { dst } => {
-                format!("{dst}로 가는 프레임: 이 링크에 그 MAC 주소를 가진 장치가 없습니다")
+                format!(
+                    "{} 가는 프레임: 이 링크에 그 MAC 주소를 가진 장치가 없습니다",
+                    euro_ro(dst)
+                )
             }
             GuestDrop::GroupSource { src } => {
                 format!("{src}에서 온 프레임: 그룹 주소는 어떤 장치도 출발지로 쓸 수 없습니다")
             }
             GuestDrop::EtherType(t) => {
-                format!("EtherType {t:#06x}은 IPv4(0x0800)도 ARP(0x0806)도 아닙니다")
+                format!(
+                    "EtherType {} IPv4(0x0800)도 ARP(0x0806)도 아닙니다",
+                    eun_neun(format!("{t:#06x}"))
+                )
             }
             GuestDrop::BadArp(what) => format!("잘못된 ARP 패킷: {what}"),
             GuestDrop::Spoofed { ip, mac } => {
-                format!("스푸핑: 게스트가 NAT 엔진의 것인 {ip} / {mac}을(를) 출발지로 보냈습니다")
+                format!(
+                    "스푸핑: 게스트가 NAT 엔진의 것인 {ip} / {} 출발지로 보냈습니다",
+                    eul_reul(mac)
+                )
             }
             GuestDrop::ArpNotOurs(ip) => {
                 format!("{ip}에 대한 ARP 요청: 이 링크에 그 주소를 가진 장치가 없습니다")
@@ -234,16 +244,25 @@ impl Explain for GuestDrop {
             GuestDrop::BadChecksum { proto } => format!("{proto} 체크섬이 틀렸습니다"),
             GuestDrop::Dhcp(e) => format!("DHCP: {}", e.explain_in(lang)),
             GuestDrop::IcmpElsewhere(ip) => {
-                format!("{ip}로 가는 ping: NAT 엔진은 자기 주소로 오는 ping에만 응답합니다")
+                format!(
+                    "{} 가는 ping: NAT 엔진은 자기 주소로 오는 ping에만 응답합니다",
+                    euro_ro(ip)
+                )
             }
             GuestDrop::NotDns { dns, proto, port } => {
                 format!("DNS 주소 {dns}의 {proto} 포트 {port}: UDP 53번 포트의 DNS만 제공합니다")
             }
             GuestDrop::Unroutable(ip) => {
-                format!("목적지 {ip}은(는) NAT 네트워크에서 라우팅할 수 없습니다")
+                format!(
+                    "목적지 {} NAT 네트워크에서 라우팅할 수 없습니다",
+                    eun_neun(ip)
+                )
             }
             GuestDrop::HostLoopbackOff(ip) => {
-                format!("{ip}은(는) 호스트의 루프백인데, 호스트 루프백이 꺼져 있습니다")
+                format!(
+                    "{} 호스트의 루프백인데, 호스트 루프백이 꺼져 있습니다",
+                    eun_neun(ip)
+                )
             }
             GuestDrop::TcpNoConnection(k) => {
                 format!("{k}: NAT 엔진이 모르는 연결에 SYN 없이 온 TCP 세그먼트입니다")

@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::lang::particle::eul_reul;
 use crate::lang::{Explain, Lang};
 use crate::net::packet::Proto;
 
@@ -78,7 +79,7 @@ impl Explain for NatDrop {
             NatDrop::HairpinOff => "헤어피닝이 꺼져 있습니다: 내부 호스트끼리 외부 주소를 거쳐 닿을 수 없습니다"
                 .to_string(),
             NatDrop::Clash(tuple) => {
-                format!("변환된 튜플 {tuple}을(를) 이미 다른 연결이 쓰고 있습니다")
+                format!("변환된 튜플 {} 이미 다른 연결이 쓰고 있습니다", eul_reul(tuple))
             }
         }
     }

@@ -4,6 +4,7 @@
 use ipnet::Ipv4Net;
 
 use super::MAX_ADAPTERS;
+use crate::lang::particle::eun_neun;
 use crate::lang::{Explain, Lang};
 use crate::net::topology::{NameError, NodeKind, Problem};
 
@@ -52,8 +53,8 @@ impl Explain for ActionError {
             UnknownNic { node, nic } => format!("{node}에는 {nic:?}라는 NIC이 없습니다"),
             Rule(m) => format!("포워딩 규칙을 바꿀 수 없습니다({m})"),
             Name(n) => n.explain_in(lang),
-            NotAVm(n, k) => format!("{n:?}은(는) VM이 아니라 {k}입니다. 이렇게 바꿀 수 있는 것은 VM뿐입니다"),
-            TooSmall(net) => format!("NAT 네트워크에는 게이트웨이 .1, DHCP 서버 .3, 그리고 .4부터 게스트가 쓸 주소가 필요합니다. {net}은(는) /29보다 작습니다"),
+            NotAVm(n, k) => format!("{} VM이 아니라 {k}입니다. 이렇게 바꿀 수 있는 것은 VM뿐입니다", eun_neun(format!("{n:?}"))),
+            TooSmall(net) => format!("NAT 네트워크에는 게이트웨이 .1, DHCP 서버 .3, 그리고 .4부터 게스트가 쓸 주소가 필요합니다. {} /29보다 작습니다", eun_neun(net)),
             TooManyNics(vm) => format!("{vm}에는 이미 네트워크 어댑터가 {MAX_ADAPTERS}개 있습니다. VirtualBox VM이 가질 수 있는 최대 개수입니다"),
             Invalid(p) => format!(
                 "이 변경은 토폴로지를 잘못되게 만듭니다: {}",

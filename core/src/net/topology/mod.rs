@@ -18,6 +18,7 @@ use super::nat::NatConfig;
 use super::packet::Proto;
 use super::route::{Route, RoutingTable};
 use super::vbox::{DhcpServer, Mode};
+use crate::lang::particle::eun_neun;
 use crate::lang::{Explain, Lang};
 
 mod problem;
@@ -353,12 +354,18 @@ impl Explain for NameError {
         match self {
             Empty => "이름은 비워 둘 수 없습니다".into(),
             TooLong(n, len) => {
-                format!("이름 {n:?}은(는) {len}자입니다. 최대 {MAX_NAME}자까지 쓸 수 있습니다")
+                format!(
+                    "이름 {} {len}자입니다. 최대 {MAX_NAME}자까지 쓸 수 있습니다",
+                    eun_neun(format!("{n:?}"))
+                )
             }
             BadChar(n, c) => format!(
-                "이름 {n:?}에 {c:?}이(가) 있습니다. 글자, 숫자, '-', '_', '.'만 쓸 수 있습니다"
+                "이름 {n:?}에 쓸 수 없는 문자 {c:?}: 글자, 숫자, '-', '_', '.'만 쓸 수 있습니다"
             ),
-            BadStart(n) => format!("이름 {n:?}은(는) 글자나 숫자로 시작해야 합니다"),
+            BadStart(n) => format!(
+                "이름 {} 글자나 숫자로 시작해야 합니다",
+                eun_neun(format!("{n:?}"))
+            ),
             Taken(n) => format!("{n:?}라는 이름의 노드가 이미 있습니다"),
         }
     }

@@ -8,6 +8,7 @@ use ipnet::Ipv4Net;
 use serde::{Deserialize, Serialize};
 
 use super::{NameError, NodeKind};
+use crate::lang::particle::{eul_reul, eun_neun, euro_ro, i_ga};
 use crate::lang::{Explain, Lang};
 use crate::net::forward::PortForward;
 
@@ -280,23 +281,23 @@ impl Issue {
         match self {
             BadName(why) => why.explain_in(Lang::Ko),
             DuplicateNode => "같은 이름의 노드가 또 있습니다".into(),
-            DuplicateNic => "이 노드에 같은 이름의 NIC가 또 있습니다".into(),
-            VmOnSegment { segment } => format!("VM의 NIC는 세그먼트 {segment:?}가 아니라 VirtualBox 연결 모드(nat, natnetwork, bridged, hostonly, internal, none)로 연결합니다"),
-            ModeOnMachine { kind, mode } => format!("VirtualBox 연결 모드는 VM에만 있습니다. 이 {}에 모드 {mode}이(가) 있습니다. 세그먼트에 연결하세요", kind_ko(*kind)),
-            GatewayOutsideSubnet { gateway, subnet } => format!("게이트웨이 {gateway}이(가) NIC의 서브넷 {subnet} 밖에 있습니다"),
+            DuplicateNic => "이 노드에 같은 이름의 NIC이 또 있습니다".into(),
+            VmOnSegment { segment } => format!("VM의 NIC은 세그먼트 {} 아니라 VirtualBox 연결 모드(nat, natnetwork, bridged, hostonly, internal, none)로 연결합니다", i_ga(format!("{segment:?}"))),
+            ModeOnMachine { kind, mode } => format!("VirtualBox 연결 모드는 VM에만 있습니다. 이 {}에 모드 {} 있습니다. 세그먼트에 연결하세요", kind_ko(*kind), i_ga(mode)),
+            GatewayOutsideSubnet { gateway, subnet } => format!("게이트웨이 {} NIC의 서브넷 {subnet} 밖에 있습니다", i_ga(gateway)),
             DhcpWithoutAddress => "DHCP 서버는 자기 NIC에 고정 주소가 있어야 합니다".into(),
-            DhcpPoolOutside { first, last, subnet } => format!("DHCP 풀 {first}-{last}이(가) {subnet} 안의 범위가 아닙니다"),
+            DhcpPoolOutside { first, last, subnet } => format!("DHCP 풀 {first}-{} {subnet} 안의 범위가 아닙니다", i_ga(last)),
             UnknownNatNetwork { name } => format!("{name:?}라는 NAT 네트워크가 없습니다. [[natnetwork]]에 선언하세요"),
             VmWithoutHost => "VM에는 자기를 실행할 호스트가 필요합니다(host = \"...\")".into(),
             UnknownHost { name } => format!("{name:?}라는 호스트가 없습니다"),
-            NotAHost { name, kind } => format!("{name:?}은(는) 호스트가 아니라 {}입니다", kind_ko(*kind)),
+            NotAHost { name, kind } => format!("{} 호스트가 아니라 {}입니다", eun_neun(format!("{name:?}")), kind_ko(*kind)),
             HostOfNonVm { kind } => format!("호스트 위에서 실행되는 것은 VM뿐입니다. 이것은 {}입니다", kind_ko(*kind)),
             NatOnNonRouter { kind } => format!("NAT는 라우터만 합니다. 이것은 {}입니다", kind_ko(*kind)),
-            UnknownNatOutside { nic } => format!("NAT 바깥쪽 NIC {nic:?}은(는) 이 노드의 NIC가 아닙니다"),
-            RouteUnknownNic { route, nic } => format!("경로 {route}이(가) 없는 NIC {nic:?}을(를) 씁니다"),
+            UnknownNatOutside { nic } => format!("NAT 바깥쪽 NIC {} 이 노드의 NIC이 아닙니다", eun_neun(format!("{nic:?}"))),
+            RouteUnknownNic { route, nic } => format!("경로 {} 없는 NIC {} 씁니다", i_ga(route), eul_reul(format!("{nic:?}"))),
             DuplicateNatNetwork => "같은 이름의 NAT 네트워크가 또 있습니다".into(),
-            NatNetworkTooSmall { cidr } => format!("{cidr}은(는) /29보다 작습니다. 게이트웨이 .1, DHCP 서버 .3, 그리고 .4부터 게스트가 쓸 주소가 없습니다"),
-            ForwardOutside { rule, guest, cidr } => format!("규칙 {rule:?}이(가) 네트워크 {cidr} 밖의 {guest}(으)로 포워딩합니다"),
+            NatNetworkTooSmall { cidr } => format!("{} /29보다 작습니다. 게이트웨이 .1, DHCP 서버 .3, 그리고 .4부터 게스트가 쓸 주소가 없습니다", eun_neun(cidr)),
+            ForwardOutside { rule, guest, cidr } => format!("규칙 {} 네트워크 {cidr} 밖의 {} 포워딩합니다", i_ga(format!("{rule:?}")), euro_ro(guest)),
             ForwardWithoutGuest { rule } => format!("규칙 {rule:?}에는 게스트 주소가 있어야 합니다"),
             ForwardConflict { rule, with } => format!(
                 "규칙 {:?}: 충돌합니다. {}",
@@ -305,15 +306,15 @@ impl Issue {
                     .map(|c| c.explain_in(Lang::Ko))
                     .unwrap_or_default()
             ),
-            PrivilegedPort { rule, port } => format!("규칙 {rule:?}은(는) 호스트 포트 {port}(1024 미만)에서 수신합니다. Linux 호스트에서 일반 사용자로 실행한 VirtualBox는 이 포트를 열 수 없습니다(net.ipv4.ip_unprivileged_port_start = 1024)"),
+            PrivilegedPort { rule, port } => format!("규칙 {} 호스트 포트 {port}(1024 미만)에서 수신합니다. Linux 호스트에서 일반 사용자로 실행한 VirtualBox는 이 포트를 열 수 없습니다(net.ipv4.ip_unprivileged_port_start = 1024)", eun_neun(format!("{rule:?}"))),
             AdapterBeyondNat { adapter } => format!("어댑터 {adapter}번은 NAT 번호 매기기가 지원하는 범위를 넘습니다"),
-            BridgedWithoutLan { host } => format!("호스트 {host:?}에 브리지했지만 그 호스트에는 LAN에 연결된 NIC가 없습니다"),
+            BridgedWithoutLan { host } => format!("호스트 {host:?}에 브리지했지만 그 호스트에는 LAN에 연결된 NIC이 없습니다"),
             NotHostOnlyName { name } => {
                 let windows = crate::net::vbox::WINDOWS_HOST_ONLY;
-                format!("호스트 전용 네트워크 {name:?}은(는) 호스트 전용 어댑터의 이름이 아닙니다. vboxnetN(Linux, macOS) 또는 \"{windows}\" / \"{windows} #N\"(Windows)이어야 합니다")
+                format!("호스트 전용 네트워크 {} 호스트 전용 어댑터의 이름이 아닙니다. vboxnetN(Linux, macOS) 또는 \"{windows}\" / \"{windows} #N\"(Windows)이어야 합니다", eun_neun(format!("{name:?}")))
             }
             DhcpExhausted { server, first, last } => format!("DHCP 서버 {server}에 {first}-{last} 범위의 남은 주소가 없습니다"),
-            AddressInUse { addr, other, segment } => format!("주소 {addr}은(는) 세그먼트 {segment}에서 이미 {other}이(가) 쓰고 있습니다"),
+            AddressInUse { addr, other, segment } => format!("주소 {} 세그먼트 {segment}에서 이미 {} 쓰고 있습니다", eun_neun(addr), i_ga(other)),
         }
     }
 }

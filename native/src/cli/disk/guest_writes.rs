@@ -2,6 +2,7 @@
 //! host file does in return (grows, keeps its size, gives whole blocks back).
 
 use super::*;
+use labvisor_core::lang::particle::{eul_reul, i_ga};
 
 #[derive(Serialize)]
 struct WriteJson {
@@ -80,7 +81,7 @@ pub(super) fn write(a: WriteArgs, global: &Global) -> Result<(), CliError> {
         say(
             global,
             format!("The guest wrote {len} of {what} at {at}."),
-            format!("게스트가 {at} 위치에 {what_ko} {len}를 썼습니다."),
+            format!("게스트가 {at} 위치에 {what_ko} {} 썼습니다.", eul_reul(len)),
         )
     )?;
     outln!(
@@ -127,7 +128,7 @@ pub(super) fn delete(r: RangeArgs, global: &Global) -> Result<(), CliError> {
         ),
         (
             format!("The image did not change: host bytes are still {total}, and {kept} of the deleted file's data is still inside it."),
-            format!("이미지는 바뀌지 않았습니다. 호스트 사용량은 여전히 {total}이고, 삭제된 파일의 데이터 {kept}가 아직 이미지 안에 있습니다."),
+            format!("이미지는 바뀌지 않았습니다. 호스트 사용량은 여전히 {total}이고, 삭제된 파일의 데이터 {} 아직 이미지 안에 있습니다.", i_ga(kept)),
         ),
         (
             "To give the space back: zero the free space in the guest (write --pattern zero), then compact.".to_string(),
@@ -169,7 +170,7 @@ pub(super) fn trim(r: RangeArgs, global: &Global) -> Result<(), CliError> {
         say(
             global,
             format!("The guest discarded (TRIM) {len} at {at}.{blocks} Host bytes: {before} -> {after}."),
-            format!("게스트가 {at} 위치의 {len}를 discard(TRIM) 했습니다.{blocks_ko} 호스트 사용량: {before} -> {after}."),
+            format!("게스트가 {at} 위치의 {} discard(TRIM) 했습니다.{blocks_ko} 호스트 사용량: {before} -> {after}.", eul_reul(len)),
         )
     )?;
     Ok(())

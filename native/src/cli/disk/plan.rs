@@ -1,6 +1,7 @@
 //! `disk plan`: will these VM disks fit on this host disk?
 
 use super::*;
+use labvisor_core::lang::particle::i_ga;
 
 /// Prints the plan; like `host plan`, exits with status 1 when the disks cannot be created.
 pub(super) fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
@@ -61,7 +62,7 @@ pub(super) fn plan_cmd(a: PlanArgs, global: &Global) -> CliResult {
     if !p.fits_at_creation {
         lines.push((
             format!("Does not fit: creating these disks needs {now} now (fixed disks take their whole size at creation), the host has {capacity}."),
-            format!("들어가지 않습니다: 이 디스크들을 만들려면 지금 {now}가 필요하지만(고정 크기 디스크는 만들 때 전체 크기를 차지) 호스트에는 {capacity}뿐입니다."),
+            format!("들어가지 않습니다: 이 디스크들을 만들려면 지금 {} 필요하지만(고정 크기 디스크는 만들 때 전체 크기를 차지) 호스트에는 {capacity}뿐입니다.", i_ga(now)),
         ));
     } else if p.fits_when_full {
         lines.push((

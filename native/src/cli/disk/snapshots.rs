@@ -2,6 +2,7 @@
 //! elsewhere.
 
 use super::*;
+use labvisor_core::lang::particle::eul_reul;
 
 #[derive(Serialize)]
 struct SnapshotJson {
@@ -28,7 +29,7 @@ pub(super) fn snapshot(a: SnapshotArgs, global: &Global) -> Result<(), CliError>
         say(
             global,
             format!("Snapshot \"{name}\" taken of {file}: the image is frozen; from now on the guest writes to {child}."),
-            format!("{file}의 스냅샷 \"{name}\"을(를) 만들었습니다. 이미지는 고정되고, 이제부터 게스트의 쓰기는 {child}에 기록됩니다."),
+            format!("{file}의 스냅샷 {} 만들었습니다. 이미지는 고정되고, 이제부터 게스트의 쓰기는 {child}에 기록됩니다.", eul_reul(format!("\"{name}\""))),
         )
     )?;
     outln!(
@@ -58,7 +59,7 @@ pub(super) fn revert(a: FileArg, global: &Global) -> Result<(), CliError> {
         say(
             global,
             format!("Reverted {file} to its newest snapshot: {dropped} changed block(s) discarded; the snapshot is kept."),
-            format!("{file}을(를) 가장 최근 스냅샷으로 되돌렸습니다. 바뀐 블록 {dropped}개를 버렸고, 스냅샷은 남아 있습니다."),
+            format!("{} 가장 최근 스냅샷으로 되돌렸습니다. 바뀐 블록 {dropped}개를 버렸고, 스냅샷은 남아 있습니다.", eul_reul(file)),
         )
     )?;
     Ok(())
@@ -81,7 +82,7 @@ pub(super) fn merge(a: FileArg, global: &Global) -> Result<(), CliError> {
         say(
             global,
             format!("Deleted the newest snapshot of {file}: {merged} block(s) merged into its parent, {gone} removed. The current state is unchanged."),
-            format!("{file}의 가장 최근 스냅샷을 삭제했습니다. 블록 {merged}개를 부모 이미지에 병합하고 {gone}을(를) 지웠습니다. 현재 상태는 그대로입니다."),
+            format!("{file}의 가장 최근 스냅샷을 삭제했습니다. 블록 {merged}개를 부모 이미지에 병합하고 {} 지웠습니다. 현재 상태는 그대로입니다.", eul_reul(gone)),
         )
     )?;
     Ok(())
@@ -108,7 +109,7 @@ pub(super) fn backup_cmd(a: BackupArgs, global: &Global) -> Result<(), CliError>
         say(
             global,
             format!("Backed up {src} ({files} file(s), {bytes} of data; holes are not copied) and verified every byte:"),
-            format!("{src}을(를) 백업하고 모든 바이트를 검증했습니다 (파일 {files}개, 데이터 {bytes}; 빈 구멍은 복사하지 않음):"),
+            format!("{} 백업하고 모든 바이트를 검증했습니다 (파일 {files}개, 데이터 {bytes}; 빈 구멍은 복사하지 않음):", eul_reul(src)),
         )
     )?;
     for f in &outcome.files {
