@@ -7,13 +7,6 @@ const zlib = require('node:zlib');
 // checks the sources; this checks what the pages actually show, values filled in).
 const DOUBLED = /을\(를\)|를\(을\)|\(을\)를|이\(가\)|가\(이\)|\(이\)가|은\(는\)|는\(은\)|\(은\)는|과\(와\)|와\(과\)|\(과\)와|\(으\)로/g;
 
-// Sentences made in web/src/editor/, whose strings its own branch converts (as the PENDING list
-// of tests/korean.rs): reported, not failed, until that branch lands; the merge empties this.
-const PENDING = [
-  /호스트 포트 \d+을\(를\) 게스트/, // editor/mod.rs: a forwarding step
-  /\S+은\(는\) \S+에 있습니다/, // editor/forms.rs: where a VM lives
-  /\S+을\(를\) \S+에 백업/, // editor/mod.rs: a backup step
-];
 
 // GET `path` from the site with `acceptEncoding`, without decoding the body.
 function fetchRaw(base, path, acceptEncoding) {
@@ -52,9 +45,8 @@ module.exports = ({ scenario, open, shot, noErrors, assert, BASE }) => {
         }
       }
     }
-    const pending = found.filter((line) => PENDING.some((re) => re.test(line)));
-    report.push(`korean: ${routes.length} pages × 2 languages scanned for doubled particles; ${pending.length} pending in web/src/editor/`);
-    assert.deepEqual(found.filter((line) => !pending.includes(line)), [], 'pages write a particle in both forms');
+    report.push(`korean: ${routes.length} pages × 2 languages scanned for doubled particles`);
+    assert.deepEqual(found, [], 'pages write a particle in both forms');
     noErrors(page);
   });
 

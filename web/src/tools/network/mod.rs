@@ -439,8 +439,10 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
                 <div class="lv-row">
                     <label class="lv-label" for="lv-net-example">{ SCENARIO.get(lang) }</label>
                     <select id="lv-net-example" class="lv-select lv-grow" onchange={choose}>
-                        { for crate::bundle::examples().iter().map(|(name, _)| html! {
-                            <option value={name.clone()} selected={*name == state.example}>{ name.clone() }</option>
+                        { for crate::bundle::examples().iter().map(|(name, scenario)| html! {
+                            <option value={name.clone()} selected={*name == state.example}>{
+                                if scenario.title.is_empty() { name.clone() } else { scenario.title.get(lang).to_string() }
+                            }</option>
                         }) }
                     </select>
                 </div>
