@@ -210,10 +210,28 @@ scenario('network lab: step through the NAT trace, see the translation and the c
   await page.getByRole('button', { name: '한 단계 앞으로' }).waitFor();
   assert.equal(await page.locator('.lv-player-pos').textContent(), pos);
   await page.getByRole('button', { name: 'EN' }).click();
-  // The slider jumps to the end: the goal completes.
+  // A jump to the end is not a walk through: the goal waits.
   await page.locator('.lv-player-bar input[type=range]').focus();
   await page.keyboard.press('End');
+  const total = Number((await page.locator('.lv-player-pos').textContent()).split('/')[1]);
+  await page.locator('.lv-player-pos', { hasText: `${total}/${total}` }).waitFor();
+  assert.equal(await page.locator('.lv-goal-done').count(), 0, 'jumping to the last step finished the goal');
+  // Walking every step with the keyboard completes it.
+  await page.locator('.lv-net-trace').focus();
+  await page.keyboard.press('Home');
+  for (let i = 1; i < total; i++) await page.keyboard.press('ArrowRight');
   await page.locator('.lv-goal-done').waitFor();
+  noErrors(page);
+});
+
+scenario('network lab: an unrelated NIC change does not finish the lab goal', async (ctx) => {
+  const page = await open(ctx, '#/tool/network');
+  await page.locator('#lv-net-example').selectOption('host-only');
+  await page.locator('h2.lv-net-title', { hasText: 'host-only NIC for the host' }).waitFor();
+  const actions = await page.locator('.lv-trace-action').count();
+  await page.locator('#lv-net-vm0-nic0-mode').selectOption('none');
+  await page.waitForFunction((n) => document.querySelectorAll('.lv-trace-action').length > n, actions);
+  assert.equal(await page.locator('.lv-goal-done').count(), 0, 'one NIC change marked the goal done');
   noErrors(page);
 });
 

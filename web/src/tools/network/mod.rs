@@ -397,7 +397,21 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
     let send_port = use_state(|| "2222".to_string());
     let total = lab.as_ref().as_ref().map(|l| l.steps.len()).unwrap_or(0);
     let at = (state.step as usize).min(total.saturating_sub(1));
-    let finished = total > 0 && at + 1 == total;
+    // The free lab's goal is to walk a scenario to its end: stepping, playing or the arrow keys
+    // move the walk on one step at a time; an edit, which jumps to its own new steps, or a
+    // jump to the end does not (an unrelated NIC change must not finish it).
+    let walked = use_mut_ref(|| (state.example.clone(), 0usize));
+    let walked_to = {
+        let mut walked = walked.borrow_mut();
+        if walked.0 != state.example {
+            *walked = (state.example.clone(), 0);
+        }
+        if at <= walked.1 + 1 {
+            walked.1 = walked.1.max(at);
+        }
+        walked.1
+    };
+    let finished = total > 0 && walked_to + 1 >= total;
     use_completion(super::activity_id(crate::route::ToolId::Network), finished);
 
     let choose = {
