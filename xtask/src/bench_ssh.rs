@@ -338,8 +338,34 @@ impl Ssh<'_> {
     }
 }
 
-/// Seconds from connecting to the TCP shell to the answer of `uptime`.
+/// Seconds from connecting to the TCP shell to the answer of `uptime`. The shell serves one
+/// connection at a time, so a connection made while the last one still closes is reset (the
+/// backend accepted it on the host before the guest refused it): that attempt is made again.
 fn shell_login_to_output(port: u16) -> Result<f64> {
+    let mut attempts = 0;
+    loop {
+        match shell_attempt(port) {
+            Ok(took) => return Ok(took),
+            Err(e) if attempts < 50 && was_refused(&e) => {
+                attempts += 1;
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Whether the guest refused the connection (reset, or closed before its prompt).
+fn was_refused(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionReset)
+            || cause.to_string().starts_with("the TCP shell closed before")
+    })
+}
+
+fn shell_attempt(port: u16) -> Result<f64> {
     let started = Instant::now();
     let mut s = TcpStream::connect(("127.0.0.1", port))?;
     s.set_read_timeout(Some(Duration::from_secs(60)))?;
