@@ -335,39 +335,6 @@ fn an_image_in_use_by_a_vm_is_refused_by_a_second_vm_and_by_labvisor_disk() {
     );
 }
 
-/// A small tmpfs the test mounts (as root) and unmounts, so a full host disk is simulated
-/// without ever filling the real one.
-struct SmallFilesystem(PathBuf);
-
-impl SmallFilesystem {
-    fn mount(size: &str) -> Option<SmallFilesystem> {
-        // One mount point per filesystem: tests run in parallel within this process.
-        static MOUNTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-        let n = MOUNTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let dir =
-            std::env::temp_dir().join(format!("labvisor-full-disk-{}-{n}", std::process::id()));
-        std::fs::create_dir_all(&dir).ok()?;
-        let mounted = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
-            .arg(&dir)
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if !mounted {
-            println!("SKIP: cannot mount a small tmpfs here (needs root), so the full-disk pause is not tested");
-            let _ = std::fs::remove_dir(&dir);
-            return None;
-        }
-        Some(SmallFilesystem(dir))
-    }
-}
-
-impl Drop for SmallFilesystem {
-    fn drop(&mut self) {
-        let _ = Command::new("umount").arg(&self.0).status();
-        let _ = std::fs::remove_dir(&self.0);
-    }
-}
-
 /// The guest's data pattern over `0..len`, as its `read` checksums it.
 fn pattern_checksum(len: u64) -> String {
     fnv1a((0..len).map(|i| (i % 251) as u8 + 1))
@@ -391,7 +358,7 @@ fn full_host_disk_pauses_and_resumes(name: &str) {
     if !kvm_available() {
         return;
     }
-    let Some(small) = SmallFilesystem::mount("6m") else {
+    let Some(small) = common::SmallFilesystem::mount("6m", "the full-disk pause") else {
         return;
     };
     let vdi = small.0.join(name).display().to_string();
