@@ -233,7 +233,8 @@ fn connect(port: u16) -> Result<TcpStream> {
     Ok(s)
 }
 
-fn bulk_to_guest(port: u16, seconds: f64) -> Result<f64> {
+/// Gbit/s written into the guest's `serve discard` on `port` for `seconds`.
+pub(crate) fn bulk_to_guest(port: u16, seconds: f64) -> Result<f64> {
     let mut s = connect(port)?;
     let chunk = vec![0x5au8; 64 * 1024];
     let start = Instant::now();

@@ -393,17 +393,7 @@ fn read_until(s: &mut TcpStream, needle: &[u8]) -> Result<()> {
     Ok(())
 }
 
-/// Mbit/s into `serve discard` for `seconds`.
+/// Mbit/s into `serve discard` for `seconds`: the bulk row of the plain TCP bench.
 fn tcp_bulk_mbit(port: u16, seconds: f64) -> Result<f64> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_write_timeout(Some(Duration::from_secs(30)))?;
-    let chunk = vec![0x5au8; 64 * 1024];
-    let started = Instant::now();
-    let mut sent = 0u64;
-    while started.elapsed().as_secs_f64() < seconds {
-        s.write_all(&chunk)
-            .context("writing to the guest's discard service")?;
-        sent += chunk.len() as u64;
-    }
-    Ok(sent as f64 * 8.0 / started.elapsed().as_secs_f64() / 1e6)
+    Ok(crate::bench_net::bulk_to_guest(port, seconds)? * 1e3)
 }
