@@ -381,25 +381,34 @@ fn a_bulk_transfer_keeps_at_most_the_in_flight_bound_unacknowledged_and_then_com
     ));
     guest.tcp(h).listen(9).unwrap();
     guest.poll();
+    // Counted from before the connection: data segments sent before the guest's socket is
+    // seen established count too.
+    let link = guest.handle.link.clone();
+    let sent = || link.counters().rx_frames as usize + link.pending_for_guest();
+    let before = sent();
     let client = std::thread::spawn(move || {
         let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
         c.write_all(&vec![0x5a; BYTES]).unwrap();
     });
     guest.until("the forwarded connection", |g| g.tcp(h).may_recv());
-    // From here the guest neither reads nor acknowledges: count the frames it is sent.
-    let link = guest.handle.link.clone();
-    let sent = || link.counters().rx_frames as usize + link.pending_for_guest();
-    let before = sent();
+    // From here the guest neither reads nor acknowledges: count the frames it is sent. The
+    // handshake is two of them (SYN, ACK).
+    const HANDSHAKE: usize = 2;
     let deadline = Instant::now() + Duration::from_secs(2);
-    while sent() - before < tcp::IN_FLIGHT_SEGMENTS && Instant::now() < deadline {
+    while sent() - before < HANDSHAKE + tcp::IN_FLIGHT_SEGMENTS && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(1));
     }
-    std::thread::sleep(Duration::from_millis(200));
-    // Besides the data segments, a few frames without data (ACKs, window updates) may go.
+    // Unbounded, the backend would send the rest of the 180-frame window within milliseconds.
+    std::thread::sleep(Duration::from_millis(20));
+    // Besides the data segments: a few frames without data (window updates), and, since the
+    // guest never acknowledges, smoltcp's retransmission of the whole flight (go-back-N) when
+    // its timeout, a few milliseconds after a loopback handshake, fires before the count: one
+    // such burst is allowed; the window's 180 frames are still far above.
     let more = sent() - before;
+    let bound = HANDSHAKE + 2 * (tcp::IN_FLIGHT_SEGMENTS + 1) + 4;
     assert!(
-        more <= tcp::IN_FLIGHT_SEGMENTS + 4,
-        "{more} frames sent unacknowledged to a guest whose window is {window} bytes"
+        more <= bound,
+        "{more} frames sent unacknowledged to a guest whose window is {window} bytes (at most {bound})"
     );
     assert_eq!(guest.read_tcp(h, BYTES).len(), BYTES);
     client.join().unwrap();
