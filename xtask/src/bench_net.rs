@@ -184,11 +184,7 @@ fn vm_command(
             c
         }
         Vmm::LabvisorNative | Vmm::LabvisorEmulated => {
-            let mode = if vmm == Vmm::LabvisorNative {
-                "auto"
-            } else {
-                "emulated"
-            };
+            let mode = vmm.pvm_mode();
             let mut c = Command::new(labvisor);
             c.args(["vm", "run", "--pvm-mode", mode, "--kernel"])
                 .arg(elf)

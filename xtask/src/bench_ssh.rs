@@ -172,11 +172,7 @@ fn measure(
         shell: free_port()?,
         discard: free_port()?,
     };
-    let mode = if vmm == Vmm::LabvisorNative {
-        "auto"
-    } else {
-        "emulated"
-    };
+    let mode = vmm.pvm_mode();
     let mut cmd = Command::new(labvisor);
     cmd.args(["vm", "run", "--pvm-mode", mode, "--kernel"])
         .arg(elf)

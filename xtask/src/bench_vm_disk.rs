@@ -74,6 +74,14 @@ impl Vmm {
             (Vmm::Qemu, false) => "QEMU microvm",
         }
     }
+
+    /// labvisor's `--pvm-mode` for this row (QEMU has no such flag).
+    pub(crate) fn pvm_mode(self) -> &'static str {
+        match self {
+            Vmm::LabvisorNative => "auto",
+            Vmm::LabvisorEmulated | Vmm::Qemu => "emulated",
+        }
+    }
 }
 
 /// An image kind and the workload timed on it.
@@ -319,11 +327,7 @@ fn time_workload(
         }
         Vmm::LabvisorNative | Vmm::LabvisorEmulated => {
             let mut c = Command::new(labvisor);
-            let mode = if vmm == Vmm::LabvisorNative {
-                "auto"
-            } else {
-                "emulated"
-            };
+            let mode = vmm.pvm_mode();
             c.args(["vm", "run", "--pvm-mode", mode, "--kernel"])
                 .arg(elf)
                 .arg("--disk")
