@@ -295,6 +295,11 @@ impl PortForward {
         if name.is_empty() {
             return Err(err(input, ForwardProblem::NoName));
         }
+        // A comma in the name mixes the two VirtualBox syntaxes: the rule could not be printed
+        // and read back (found by fuzzing).
+        if name.contains(',') {
+            return Err(err(input, ForwardProblem::UnknownSyntax));
+        }
         let rule = PortForward {
             name: name.to_string(),
             proto: parse_proto(input, f[1])?,
