@@ -76,14 +76,11 @@ fn disk_write_killed_at_100_random_moments_keeps_the_image_valid_and_every_finis
     create(&image, "48M", "dynamic");
     let check_with_qemu = qemu_img_available();
 
-    // Kills land anywhere from before the process starts to just after a long write ends:
-    // how long that is depends on the build and the machine, so it is measured first.
-    let started = std::time::Instant::now();
-    assert!(write(&image, 0, 2 * MIB, "data").status.success());
-    let window_us = (started.elapsed().as_micros() as u64).max(1000) * 3 / 2;
-    std::fs::remove_file(&image).unwrap();
-    create(&image, "48M", "dynamic");
-
+    // Kills land anywhere from before the process starts to after its write ends. How long a
+    // write takes depends on the build, the machine and its load, so the window adapts: it
+    // shrinks after a write that finished and grows after one that was killed, which holds it
+    // where about half of the kills interrupt a write, on any machine.
+    let mut window_us: f64 = 20_000.0;
     let seed = 0x1abe_15a5_u64;
     let mut rng = Rng(seed);
     let mut finished = vec![false; SIZE as usize];
@@ -102,14 +99,16 @@ fn disk_write_killed_at_100_random_moments_keeps_the_image_valid_and_every_finis
             &len.to_string(),
         ]);
         drop(child.stdin.take());
-        std::thread::sleep(Duration::from_micros(rng.below(window_us)));
+        std::thread::sleep(Duration::from_micros(rng.below(window_us as u64 + 1)));
         let _ = child.kill();
         let out = child.wait_with_output().unwrap();
         if out.status.success() {
             completions += 1;
             finished[at as usize..(at + len) as usize].fill(true);
+            window_us = (window_us * 0.8).max(100.0);
         } else {
             kills += 1;
+            window_us = (window_us * 1.25).min(5_000_000.0);
         }
         if check_with_qemu {
             if let Err(problem) = qemu_img_check(&image) {
@@ -123,6 +122,9 @@ fn disk_write_killed_at_100_random_moments_keeps_the_image_valid_and_every_finis
             text(&info.stderr)
         );
     }
+    eprintln!(
+        "{kills} writes killed, {completions} finished (window at the end {window_us:.0} µs)"
+    );
     // Both outcomes must have happened, or the test tested nothing.
     assert!(
         kills >= 10 && completions >= 10,

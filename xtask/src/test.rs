@@ -27,7 +27,8 @@ pub fn run(_args: Args) -> Result<()> {
     if let Err(e) = crate::bench_boot::ensure_qemu() {
         eprintln!("xtask test: QEMU could not be installed ({e:#}); the QEMU checks will SKIP");
     }
-    sh::run(cargo().args(["test", "--workspace"]))?;
+    // --no-fail-fast: one run reports every failing test binary, not just the first.
+    sh::run(cargo().args(["test", "--workspace", "--no-fail-fast"]))?;
     crate::fuzz::ci_step()?;
     sh::ensure_rust_target("wasm32-unknown-unknown")?;
     sh::run(cargo().args([
