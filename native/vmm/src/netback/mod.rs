@@ -100,6 +100,29 @@ impl NetConfig {
     }
 }
 
+/// Raises the process's soft limit of open files towards `wanted`, as far as its hard limit
+/// allows: the backend holds a host socket per flow, and its bounds (4096 TCP connections,
+/// 1024 UDP flows, 256 DNS queries) are meant to be what stops a guest, not the default soft
+/// limit of 1024 descriptors. Where the hard limit is lower, sockets past it are refused and
+/// counted (`host-socket-refused`).
+fn raise_open_files_limit(wanted: usize) {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit writes one rlimit into the struct it is given, which lives here.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
+        return;
+    }
+    let target = (wanted as libc::rlim_t).min(limit.rlim_max);
+    if limit.rlim_cur < target {
+        limit.rlim_cur = target;
+        // SAFETY: setrlimit only reads the struct; raising the soft limit up to the hard
+        // limit needs no privilege, and a refusal leaves the old limit in place.
+        unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) };
+    }
+}
+
 /// Why the network could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NetError {
@@ -188,6 +211,7 @@ impl NetBackend {
     /// error now, before the VM boots; a rule without a host address listens on 127.0.0.1
     /// only, see [`NetBackend::listening`]) and opens the capture file.
     pub fn bind(config: NetConfig) -> Result<NetBackend, NetError> {
+        raise_open_files_limit(tcp::MAX_FLOWS + udp::MAX_FLOWS + udp::DNS_FLOWS + 64);
         // A seed the guest cannot know, so it cannot aim its flows at one hash bucket.
         let mut gateway = Gateway::new(config.gateway.clone())
             .with_hash_seed(crate::devices::control::random_u64());
@@ -605,6 +629,11 @@ impl Backend {
             return;
         }
         if self.udp.get(&side).is_none() {
+            if self.udp.is_full() {
+                // Dropped like a datagram the host cannot send; the guest may retry once
+                // the table expires an idle flow and its socket closes.
+                return self.host_drop(HostDrop::UdpFlowsFull);
+            }
             let mut d = bound.decision.clone();
             for _ in 0..BIND_TRIES {
                 let bind = SocketAddrV4::new(d.after.src, d.after.sport);

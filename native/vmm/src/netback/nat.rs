@@ -29,6 +29,8 @@ pub(super) enum HostDrop {
     DnsFlowsFull,
     /// Too many TCP connections open at once in the engine.
     TcpFlowsFull,
+    /// Too many UDP flows (host sockets) open at once.
+    UdpFlowsFull,
     /// A frame the engine made could not be built (cannot happen for sane lengths).
     FrameNotBuilt,
 }
@@ -40,6 +42,7 @@ impl HostDrop {
             HostDrop::UdpSendFull => "host-udp-send-full",
             HostDrop::DnsFlowsFull => "dns-flows-full",
             HostDrop::TcpFlowsFull => "tcp-flows-full",
+            HostDrop::UdpFlowsFull => "udp-flows-full",
             HostDrop::FrameNotBuilt => "frame-not-built",
         }
     }

@@ -708,3 +708,33 @@ fn dns_queries_from_more_ports_than_the_bound_are_dropped_and_counted() {
     assert_eq!(report.host_drops.get("dns-flows-full"), Some(&40));
     drop(upstream);
 }
+
+#[test]
+fn udp_flows_past_the_bound_are_dropped_and_counted() {
+    use labvisor_core::net::gateway::{ipv4, Mac};
+    let mut guest = boot(config(&[]));
+    // Destinations on the host's loopback (10.0.2.2) that nobody listens on: each datagram
+    // opens a flow whose socket stays until the table expires it.
+    let first_port = 20_000;
+    let datagrams: Vec<Vec<u8>> = (0..udp::MAX_FLOWS as u16 + 40)
+        .map(|i| {
+            ipv4::udp_frame(
+                (Mac(DEFAULT_MAC), engine_mac(GATEWAY_IP)),
+                SocketAddrV4::new(GUEST_IP, 40_000),
+                SocketAddrV4::new(GATEWAY_IP, first_port + i),
+                b"datagram",
+            )
+            .unwrap()
+        })
+        .collect();
+    let driver = &mut guest.stand_in.nic.driver;
+    driver.send_batch(datagrams.iter().map(Vec::as_slice));
+    std::thread::sleep(Duration::from_millis(500));
+    let report = guest.handle.finish(DEFAULT_MAC);
+    if let Some(refused) = report.host_drops.get("host-socket-refused") {
+        // The host's hard limit of open files is below the bound: the kernel refused first.
+        println!("SKIP: the host refused {refused} sockets before the bound was reached");
+        return;
+    }
+    assert_eq!(report.host_drops.get("udp-flows-full"), Some(&40));
+}

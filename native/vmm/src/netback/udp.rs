@@ -18,6 +18,10 @@ use super::{batch, GuestSide};
 pub(super) const DNS_IDLE: Duration = Duration::from_secs(30);
 /// DNS query flows open at once, at most (each is a host socket).
 pub(super) const DNS_FLOWS: usize = 256;
+/// Other UDP flows open at once, at most: each holds a host socket (a file descriptor), and a
+/// guest that sends from or to ever new ports would otherwise open one per datagram until the
+/// NAT table expires them. QEMU's slirp has no bound of its own.
+pub(super) const MAX_FLOWS: usize = 1024;
 
 /// The longest datagram carried (the largest IPv4 UDP payload).
 const MAX_DATAGRAM: usize = 65_507;
@@ -159,6 +163,11 @@ impl UdpFlows {
             .values()
             .filter(|f| f.side.remote == super::DNS_IP)
             .count()
+    }
+
+    /// Whether [`MAX_FLOWS`] flows other than DNS queries are open.
+    pub(super) fn is_full(&self) -> bool {
+        self.flows.len() >= MAX_FLOWS && self.flows.len() - self.dns_flows() >= MAX_FLOWS
     }
 
     /// Closes DNS flows (those without a NAT entry to expire them) idle for `idle`.
