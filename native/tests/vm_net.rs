@@ -305,6 +305,57 @@ fn forwards_reach_the_guests_shell_and_echo_and_a_closed_port_is_reset() {
 }
 
 #[test]
+fn the_echo_service_serves_three_clients_at_once_and_back_to_back_connections_are_not_refused() {
+    if !kvm_available() {
+        return;
+    }
+    let echo = free_port();
+    let (vm, _) = vm_with_forwards(&[format!("echo,tcp,127.0.0.1,{echo},,7")], "serve echo 7");
+    let connect = || {
+        let s = TcpStream::connect(("127.0.0.1", echo)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        s
+    };
+    let echo_one = |s: &mut TcpStream, byte: u8| -> std::io::Result<u8> {
+        s.write_all(&[byte])?;
+        let mut back = [0u8; 1];
+        s.read_exact(&mut back)?;
+        Ok(back[0])
+    };
+    // Three connections open together, each answered while the others stay open.
+    let mut clients: Vec<TcpStream> = (0..3).map(|_| connect()).collect();
+    for (i, client) in clients.iter_mut().enumerate() {
+        let byte = b'a' + i as u8;
+        assert_eq!(
+            echo_one(client, byte).map_err(|e| e.kind()),
+            Ok(byte),
+            "client {i} of three open at once"
+        );
+    }
+    drop(clients);
+    // Their three sockets close in a few of the guest's rounds; then all listen again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while echo_one(&mut connect(), 0).is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the service never listened again"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // A client that connects again as soon as its last connection closed finds a listener:
+    // the service's other sockets listen while the last one finishes closing.
+    for round in 0..50u8 {
+        let mut client = connect();
+        assert_eq!(
+            echo_one(&mut client, round).map_err(|e| e.kind()),
+            Ok(round),
+            "connection {round} of 50 back to back"
+        );
+    }
+    power_off(vm);
+}
+
+#[test]
 fn a_udp_datagram_through_a_forward_comes_back_from_the_guest_and_the_table_shows_the_flow() {
     if !kvm_available() {
         return;

@@ -37,9 +37,16 @@ pub struct Args {
     /// Only the backend alone, no VM.
     #[arg(long)]
     pub backend_only: bool,
+    /// Runs per VMM of the end-to-end rows, interleaved between the VMMs; each figure is the
+    /// median (an emulated guest's speed moves with the host's load from one run to the next).
+    #[arg(long, default_value_t = 3)]
+    pub runs: usize,
 }
 
 pub fn run(args: Args) -> Result<()> {
+    if args.runs == 0 {
+        bail!("--runs must be at least 1");
+    }
     sh::run(sh::cargo().args([
         "run",
         "--release",
@@ -65,24 +72,50 @@ struct Figures {
     connections_per_s: f64,
 }
 
+impl Figures {
+    /// Each row's median over `runs`.
+    fn median(runs: &[Figures]) -> Figures {
+        let row = |f: fn(&Figures) -> f64| {
+            crate::bench_vm_disk::median(&runs.iter().map(f).collect::<Vec<_>>())
+        };
+        Figures {
+            to_guest_gbit: row(|f| f.to_guest_gbit),
+            from_guest_gbit: row(|f| f.from_guest_gbit),
+            connections_per_s: row(|f| f.connections_per_s),
+        }
+    }
+}
+
 const SERVICES: &str = "serve discard 9; serve chargen 19; serve echo 7";
 
 fn end_to_end(args: &Args) -> Result<()> {
     let (labvisor, elf, hash) = crate::bench_boot::build_vmm_and_guest()?;
     let (vmms, qemu_missing) = crate::bench_vm_disk::vmms_here(args.no_qemu);
     let pvm = vmms.contains(&Vmm::LabvisorEmulated);
-    let mut results = Vec::new();
-    for &vmm in &vmms {
-        let figures = measure(vmm, &labvisor, &elf, args.seconds)
-            .with_context(|| format!("bench-net on {}", vmm.name(pvm)))?;
-        results.push(figures);
+    let mut runs: Vec<Vec<Figures>> = vec![Vec::new(); vmms.len()];
+    for run in 0..args.runs {
+        for (v, &vmm) in vmms.iter().enumerate() {
+            eprintln!(
+                "bench-net: run {} of {} on {}",
+                run + 1,
+                args.runs,
+                vmm.name(pvm)
+            );
+            let figures = measure(vmm, &labvisor, &elf, args.seconds)
+                .with_context(|| format!("bench-net on {}", vmm.name(pvm)))?;
+            runs[v].push(figures);
+        }
     }
+    let results: Vec<Figures> = runs.iter().map(|r| Figures::median(r)).collect();
     println!();
     println!(
         "A real VM end to end, through port forwards on 127.0.0.1; guest ELF {} (sha256 {hash})",
         elf.display()
     );
-    println!("{} s per measurement; Gbit/s of TCP payload", args.seconds);
+    println!(
+        "{} s per measurement, {} runs per VMM interleaved, median; Gbit/s of TCP payload the guest received or sent",
+        args.seconds, args.runs
+    );
     println!(
         "{:<26} {:>16} {:>16} {:>16}",
         "", "host → guest", "guest → host", "connections/s"
@@ -229,7 +262,9 @@ fn connect(port: u16) -> Result<TcpStream> {
     Ok(s)
 }
 
-/// Gbit/s written into the guest's `serve discard` on `port` for `seconds`.
+/// Gbit/s the guest's `serve discard` on `port` received: data is written for `seconds`, then
+/// the write side is closed and the clock stops when the guest closes its side, which it does
+/// once it has read everything (so bytes still in host buffers are not counted as received).
 pub(crate) fn bulk_to_guest(port: u16, seconds: f64) -> Result<f64> {
     let mut s = connect(port)?;
     let chunk = vec![0x5au8; 64 * 1024];
@@ -240,6 +275,13 @@ pub(crate) fn bulk_to_guest(port: u16, seconds: f64) -> Result<f64> {
             .context("writing to the guest's discard service")?;
         sent += chunk.len() as u64;
     }
+    s.shutdown(std::net::Shutdown::Write)?;
+    let mut rest = [0u8; 64];
+    while s
+        .read(&mut rest)
+        .context("waiting for the guest's discard service to read everything")?
+        > 0
+    {}
     Ok(sent as f64 * 8.0 / start.elapsed().as_secs_f64() / 1e9)
 }
 
@@ -260,9 +302,9 @@ fn bulk_from_guest(port: u16, seconds: f64) -> Result<f64> {
     Ok(got as f64 * 8.0 / start.elapsed().as_secs_f64() / 1e9)
 }
 
-/// Connections per second to the echo service, each one byte echoed. The guest serves one
-/// connection at a time and listens again only after the last one closed, so a connection
-/// that finds no listener (reset) is tried again and not counted.
+/// Connections per second to the echo service, each one byte echoed. A connection that finds
+/// no listener (reset: each service has three sockets, all may still be closing) is tried
+/// again and not counted.
 fn connection_rate(port: u16, seconds: f64) -> Result<f64> {
     let start = Instant::now();
     let (mut done, mut refused) = (0u64, 0u64);

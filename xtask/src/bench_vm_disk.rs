@@ -292,7 +292,7 @@ pub fn run(args: Args) -> Result<()> {
     Ok(())
 }
 
-fn median(values: &[f64]) -> f64 {
+pub(crate) fn median(values: &[f64]) -> f64 {
     let mut v = values.to_vec();
     v.sort_by(f64::total_cmp);
     match v.len() {

@@ -134,20 +134,28 @@ impl Stack {
             != smoltcp::iface::PollResult::None;
         self.device.flush();
         self.follow_dhcp();
-        let mut moved = changed;
+        let mut answered = false;
         for session in &mut self.sessions {
-            moved |= session.step(&mut self.sockets);
+            answered |= session.step(&mut self.sockets);
         }
         for session in &mut self.ssh {
-            moved |= session.step(&mut self.sockets, &self.credentials);
+            answered |= session.step(&mut self.sockets, &self.credentials);
         }
         for service in &mut self.services {
-            moved |= service.step(&mut self.sockets);
+            answered |= service.step(&mut self.sockets);
         }
         for service in &mut self.udp_services {
-            moved |= service.step(&mut self.sockets);
+            answered |= service.step(&mut self.sockets);
         }
-        moved || self.device.frames_moved() != before
+        if answered {
+            // What the sessions and services just wrote leaves in this round rather than the
+            // next: a round is milliseconds when the guest is emulated, and an echo or a
+            // shell's reply would otherwise wait for one.
+            self.iface
+                .poll_egress(timestamp, &mut self.device, &mut self.sockets);
+            self.device.flush();
+        }
+        changed || answered || self.device.frames_moved() != before
     }
 
     /// Polls until `done` says so or `timeout_ns` passes; gives the CPU back between idle

@@ -1,14 +1,25 @@
 //! The test services of `serve`: echo (RFC 862), discard (RFC 863) and chargen (RFC 864) on
-//! a TCP port, one connection at a time, listening again when it ends. They run in the
-//! background, stepped by every poll, so benchmarks can drive them while the shell is free.
+//! a TCP port, up to [`SOCKETS`] connections at a time, each socket listening again when its
+//! connection ends. They run in the background, stepped by every poll, so benchmarks can drive
+//! them while the shell is free.
 
 use alloc::vec;
 
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp::{self, State};
 
-/// Bytes of each direction's socket buffer: room for a window large enough for bulk runs.
-const BUFFER: usize = 256 * 1024;
+/// Bytes of a bulk direction's socket buffer (discard's receive, chargen's send): room for a
+/// window large enough for bulk runs.
+const BULK_BUFFER: usize = 256 * 1024;
+/// Bytes of the other buffers: echo's both ways, the direction that carries nothing bulk.
+/// Small, because every buffer is zeroed when the service starts, which takes long when
+/// the guest is emulated.
+const SMALL_BUFFER: usize = 16 * 1024;
+/// Sockets per service. smoltcp has no listen backlog: a SYN that finds no socket in LISTEN
+/// is answered with a RST. With one socket, a client's next connection often arrives while
+/// the last one is still closing (FIN, ACK, LAST-ACK: several poll rounds, long ones when the
+/// guest is emulated) and is refused; a second socket already listening takes it.
+const SOCKETS: usize = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -39,12 +50,17 @@ impl Kind {
 pub struct Service {
     pub kind: Kind,
     pub port: u16,
-    handle: SocketHandle,
-    /// Where in chargen's period the next byte is.
-    chargen_at: usize,
+    sockets: vec::Vec<Connection>,
     pub connections: u64,
     pub bytes_in: u64,
     pub bytes_out: u64,
+}
+
+/// One of a service's sockets and what it knows of its connection.
+struct Connection {
+    handle: SocketHandle,
+    /// Where in chargen's period the next byte is.
+    chargen_at: usize,
     connected: bool,
 }
 
@@ -73,42 +89,61 @@ fn chargen_pattern() -> &'static [u8] {
 
 impl Service {
     pub fn new(sockets: &mut SocketSet<'static>, kind: Kind, port: u16) -> Service {
-        let mut socket = tcp::Socket::new(
-            tcp::SocketBuffer::new(vec![0; BUFFER]),
-            tcp::SocketBuffer::new(vec![0; BUFFER]),
-        );
-        socket.set_ack_delay(None);
-        socket.set_nagle_enabled(false);
-        let handle = sockets.add(socket);
+        let connections = (0..SOCKETS)
+            .map(|_| {
+                let (receive, send) = match kind {
+                    Kind::Discard => (BULK_BUFFER, SMALL_BUFFER),
+                    Kind::Chargen => (SMALL_BUFFER, BULK_BUFFER),
+                    Kind::Echo => (SMALL_BUFFER, SMALL_BUFFER),
+                };
+                let mut socket = tcp::Socket::new(
+                    tcp::SocketBuffer::new(vec![0; receive]),
+                    tcp::SocketBuffer::new(vec![0; send]),
+                );
+                socket.set_ack_delay(None);
+                socket.set_nagle_enabled(false);
+                Connection {
+                    handle: sockets.add(socket),
+                    chargen_at: 0,
+                    connected: false,
+                }
+            })
+            .collect();
         Service {
             kind,
             port,
-            handle,
-            chargen_at: 0,
+            sockets: connections,
             connections: 0,
             bytes_in: 0,
             bytes_out: 0,
-            connected: false,
         }
     }
 
-    /// Serves the connection, if there is one; `true` if bytes moved.
+    /// Serves every connection there is; `true` if bytes moved.
     pub fn step(&mut self, sockets: &mut SocketSet<'static>) -> bool {
-        let socket = sockets.get_mut::<tcp::Socket>(self.handle);
+        let before = self.bytes_in + self.bytes_out;
+        for at in 0..self.sockets.len() {
+            self.step_one(at, sockets);
+        }
+        self.bytes_in + self.bytes_out != before
+    }
+
+    fn step_one(&mut self, at: usize, sockets: &mut SocketSet<'static>) {
+        let connection = &mut self.sockets[at];
+        let socket = sockets.get_mut::<tcp::Socket>(connection.handle);
         match socket.state() {
             State::Closed => {
-                self.connected = false;
+                connection.connected = false;
                 let _ = socket.listen(self.port);
-                return false;
+                return;
             }
-            State::Listen | State::SynReceived | State::SynSent => return false,
+            State::Listen | State::SynReceived | State::SynSent => return,
             _ => {}
         }
-        if !self.connected {
-            self.connected = true;
+        if !connection.connected {
+            connection.connected = true;
             self.connections += 1;
         }
-        let before = self.bytes_in + self.bytes_out;
         match self.kind {
             Kind::Discard => {
                 while let Ok(n) = socket.recv(|data| (data.len(), data.len())) {
@@ -143,7 +178,7 @@ impl Service {
                 // RFC 864: the data flows until the client closes; none is made after that
                 // for a reader who has gone.
                 if socket.state() != State::CloseWait {
-                    self.bytes_out += send_chargen(socket, &mut self.chargen_at) as u64;
+                    self.bytes_out += send_chargen(socket, &mut connection.chargen_at) as u64;
                 }
             }
         }
@@ -153,7 +188,6 @@ impl Service {
         if socket.state() == State::CloseWait && !socket.can_recv() && answered {
             socket.close();
         }
-        self.bytes_in + self.bytes_out != before
     }
 }
 
