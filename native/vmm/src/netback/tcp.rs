@@ -219,7 +219,16 @@ impl TcpEngine {
 
     fn remove(&mut self, mut flow: TcpFlow, registry: &Registry, ended: &mut Vec<FlowKey>) {
         self.by_side.remove(&flow.side);
-        self.sockets.remove(flow.handle);
+        let socket = self.sockets.remove(flow.handle);
+        if matches!(socket, smoltcp::socket::Socket::Tcp(ref s) if s.state() == State::TimeWait)
+            && !flow.host_write_done
+        {
+            // Both FINs were exchanged with the guest (TIME-WAIT is reached no other way), the
+            // guest's in the same poll that ends the flow: it is owed to the host peer as a
+            // FIN, before the socket closes.
+            let _ = flow.host.shutdown(Shutdown::Write);
+            flow.host_write_done = true;
+        }
         let _ = registry.deregister(&mut flow.host);
         if !(flow.host_read_done && flow.host_write_done) {
             // The guest reset or refused the connection: the host peer sees a RST, not an

@@ -363,6 +363,44 @@ fn a_forward_reaches_the_guests_service_from_the_gateway() {
     assert!(text.contains("10.0.2.15:23"), "{text}");
 }
 
+/// A client that sends, closes its writing side and waits for the guest to close (as a
+/// benchmark does to know the guest read everything) sees an orderly end of stream, not a
+/// reset: the guest's FIN reaches the host as a FIN even when the backend's side of the
+/// connection is already in TIME-WAIT.
+#[test]
+fn a_half_closed_forward_ends_with_the_guests_fin_not_a_reset() {
+    let port = free_port();
+    let mut guest = boot(config(&[&format!(
+        "discard,tcp,127.0.0.1,{port},10.0.2.15,9"
+    )]));
+    let h = guest.tcp_socket();
+    guest.tcp(h).listen(9).unwrap();
+    guest.poll();
+    let client = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        c.write_all(&[0x5a; 10_000]).unwrap();
+        c.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut rest = Vec::new();
+        c.read_to_end(&mut rest).map(|_| rest).map_err(|e| e.kind())
+    });
+    guest.until("the forwarded connection", |g| g.tcp(h).may_recv());
+    assert_eq!(guest.read_tcp(h, 10_000).len(), 10_000);
+    guest.until("the client's FIN", |g| !g.tcp(h).may_recv());
+    guest.tcp(h).close();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !client.is_finished() {
+        assert!(Instant::now() < deadline, "the client never saw the end");
+        guest.poll();
+        std::thread::sleep(Duration::from_micros(200));
+    }
+    assert_eq!(
+        client.join().unwrap(),
+        Ok(Vec::new()),
+        "the host client reads the end of the stream"
+    );
+}
+
 /// A bulk transfer into a guest that stops acknowledging: the backend sends it at most
 /// [`tcp::IN_FLIGHT_SEGMENTS`] more data segments (the rest waits in the host socket; before, the
 /// whole 256 KiB window, 180 frames, queued in front of any other connection's SYN), and
