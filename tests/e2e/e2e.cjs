@@ -468,7 +468,7 @@ scenario('lesson step editor: a forwarding rule and a host sizing plan, built by
   await ex.locator('.lv-step', { hasText: '규칙 “ssh”' }).waitFor();
   await shot(page, '14-editor-port-forward-ko');
   await page.getByRole('button', { name: 'EN' }).click();
-  await ex.locator('summary', { hasText: 'Edit as JSON' }).click();
+  await ex.locator('summary', { hasText: 'Advanced: edit the steps as JSON' }).click();
   assert.match(await ex.locator('textarea').inputValue(), /"add-forward":\{"name":"ssh","proto":"tcp"/);
 
   await page.goto(BASE + '#/lesson/host-sizing');
