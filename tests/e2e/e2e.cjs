@@ -253,16 +253,16 @@ scenario('network lab: a forwarding rule typed by the learner lets a packet reac
   // A bad port is refused with the parser's message, typed and submitted with Enter.
   await rule.fill('web,tcp,,80000,,22');
   await rule.press('Enter');
-  assert.match(await page.locator('#lv-net-feedback.lv-field-error').textContent(), /"80000" is not a number in 1-65535/);
+  assert.match(await page.locator('#lv-net-pf-rule-read [role=alert]').textContent(), /"80000" is not a number in 1-65535/);
   assert.equal(await rule.getAttribute('aria-invalid'), 'true');
   // A clash with the scenario's own rule is explained.
   await rule.fill('other,tcp,,2222,,22');
   await page.getByRole('button', { name: 'Add rule' }).click();
-  await page.locator('#lv-net-feedback', { hasText: 'already forwarded by rule "tcp2222"' }).waitFor();
+  await page.locator('#lv-net-pf-rule-read [role=alert]', { hasText: 'already forwarded by rule "tcp2222"' }).waitFor();
   // In Korean too.
   await page.getByRole('button', { name: '한국어' }).click();
   await page.getByRole('button', { name: '규칙 추가' }).click();
-  await page.locator('#lv-net-feedback', { hasText: '이미 다른 규칙에서 포워딩하고 있습니다: "tcp2222"' }).waitFor();
+  await page.locator('#lv-net-pf-rule-read [role=alert]', { hasText: '이미 다른 규칙에서 포워딩하고 있습니다: "tcp2222"' }).waitFor();
   await page.getByRole('button', { name: 'EN' }).click();
   // QEMU syntax, then a packet to the new host port.
   await rule.fill('tcp::8080-:22');

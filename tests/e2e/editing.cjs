@@ -1,8 +1,68 @@
-// One way to edit at a time: an exercise's JSON box is an "Advanced" disclosure that puts the
-// forms aside while it is open.
+// One way to edit at a time, and a refusal said once: a forwarding rule the lab refuses is
+// explained in one place, under the rule line, as an alert; an exercise's JSON box is an
+// "Advanced" disclosure that puts the forms aside while it is open.
 'use strict';
 
 module.exports = ({ scenario, open, shot, noErrors, assert }) => {
+  // The innermost elements of the page whose text holds `message` (an element whose child
+  // holds it too is not counted, so each place it is written counts once).
+  async function placesSaying(page, message) {
+    return page.evaluate((m) => [...document.querySelectorAll('main *')]
+      .filter((el) => el.textContent.includes(m) && ![...el.children].some((c) => c.textContent.includes(m)))
+      .map((el) => ({
+        tag: el.tagName,
+        alert: el.closest('[role=alert]') !== null,
+        besideRuleLine: el.closest('.lv-rule-field')?.querySelector('#lv-net-pf-rule') !== null
+          && el.closest('.lv-rule-field') !== null,
+        visible: el.getClientRects().length > 0,
+      })), message);
+  }
+  async function assertSaidOnceAtTheLine(page, message) {
+    await page.locator('#lv-net-pf-rule-read [role=alert]', { hasText: message }).waitFor();
+    const places = await placesSaying(page, message);
+    assert.equal(places.length, 1, `"${message}" is written once: ${JSON.stringify(places)}`);
+    assert.ok(places[0].alert && places[0].besideRuleLine && places[0].visible,
+      `under the rule line, as an alert: ${JSON.stringify(places)}`);
+    assert.equal(await page.locator('#lv-net-feedback').count(), 0, 'no second message in the panel');
+    assert.equal(await page.locator('#lv-net-pf-rule').getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.locator('#lv-net-pf-rule').getAttribute('aria-describedby'), 'lv-net-pf-rule-read');
+  }
+
+  scenario('editing: a refused forwarding rule is said once, under the line, as an alert', async (ctx) => {
+    const page = await open(ctx, '#/tool/network');
+    await page.locator('#lv-net-example').selectOption('port-forward-ssh');
+    await page.locator('h2.lv-net-title', { hasText: 'SSH into a VM' }).waitFor();
+    const rule = page.locator('#lv-net-pf-rule');
+    // A malformed rule, submitted with Enter.
+    await rule.fill('web,tcp,,80000,,22');
+    // While typing, the reading is polite, not an alert.
+    await page.locator('#lv-net-pf-rule-read[aria-live=polite]', { hasText: '"80000" is not a number in 1-65535' }).waitFor();
+    assert.equal(await page.locator('main [role=alert]').count(), 0, 'no alert before the learner submits');
+    await rule.press('Enter');
+    await assertSaidOnceAtTheLine(page, '"80000" is not a number in 1-65535');
+    // A host port already forwarded, submitted with the button.
+    await rule.fill('other,tcp,,2222,,22');
+    await page.getByRole('button', { name: 'Add rule' }).click();
+    await assertSaidOnceAtTheLine(page, 'already forwarded by rule "tcp2222"');
+    await shot(page, 'editing-refused-rule');
+    // In Korean the same place says it in Korean, once.
+    await page.getByRole('button', { name: '한국어' }).click();
+    await assertSaidOnceAtTheLine(page, '이미 다른 규칙에서 포워딩하고 있습니다: "tcp2222"');
+    await page.getByRole('button', { name: 'EN' }).click();
+    // Typing again: the alert gives way to the reading, and a good rule is added.
+    await rule.fill('tcp::8080-:22');
+    await page.locator('#lv-net-pf-rule-read .lv-rule-ok', { hasText: "Read as QEMU's hostfwd form" }).waitFor();
+    assert.equal(await page.locator('main [role=alert]').count(), 0, 'the refusal went with the text');
+    await rule.press('Enter');
+    await page.locator('#lv-net-feedback.lv-net-ok, #lv-net-feedback .lv-net-ok', { hasText: 'tcp8080' }).waitFor();
+    assert.equal(await rule.inputValue(), '', 'the line is cleared once the rule is in');
+    // Another rule on the host port just forwarded is a clash: said once again.
+    await rule.fill('web2,tcp,,8080,,80');
+    await rule.press('Enter');
+    await assertSaidOnceAtTheLine(page, 'already forwarded by rule "tcp8080"');
+    noErrors(page);
+  });
+
   // Visible, as a learner sees it (not merely in the DOM).
   const visibleCount = (scope, selector) => scope.locator(selector).filter({ visible: true }).count();
 

@@ -389,6 +389,7 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
     let confirm_remove = use_state(|| None::<String>);
     use_focus_follows_removal((*confirm_remove).clone());
     let rule_text = use_state(String::new);
+    let rule_refused = use_state(|| None::<RuleRefusal>);
     let rule_target = use_state(|| 0usize);
     let nat_choice = use_state(|| 0usize);
     let send_from = use_state(String::new);
@@ -434,6 +435,7 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
         feedback: feedback.clone(),
         confirm_remove: confirm_remove.clone(),
         rule_text: rule_text.clone(),
+        rule_refused: rule_refused.clone(),
         rule_target: rule_target.clone(),
         nat_choice: nat_choice.clone(),
         send_from: send_from.clone(),
