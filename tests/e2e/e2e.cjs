@@ -37,6 +37,18 @@ function noErrors(page) {
 async function h1(page) {
   return (await page.locator('main h1').first().textContent()).trim();
 }
+// The serious and critical axe-core violations (WCAG 2.1 A/AA and best practice) of the page
+// as it stands, one line each; null when axe-core is not installed (LABVISOR_AXE).
+async function axeViolations(page) {
+  const axe = process.env.LABVISOR_AXE;
+  if (!axe || !fs.existsSync(axe)) return null;
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: axe });
+  return page.evaluate(async () => (await window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    resultTypes: ['violations'],
+  })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes[0].target.join(' ')}`));
+}
 
 // ---------------------------------------------------------------- scenarios
 scenario('home page renders fast, in English, with every tool', async (ctx, report) => {
@@ -666,7 +678,8 @@ scenario('no serious accessibility violations (axe-core, WCAG A/AA) on any page,
   }
   const page = await open(ctx);
   const hashes = ['#/', '#/tool/ipv4', '#/tool/ports', '#/tool/sizing', '#/tool/hypervisors', '#/tool/network',
-    '#/tool/disks', '#/lesson/nat', '#/lesson/port-forwarding', '#/lesson/host-sizing', '#/lesson/snapshot-vs-backup'];
+    '#/tool/disks', '#/lesson/nat', '#/lesson/port-forwarding', '#/lesson/host-sizing', '#/lesson/snapshot-vs-backup',
+    '#/tool/network/host-only-second-nic?from=host-only-nic'];
   const found = [];
   let checked = 0;
   for (const lang of ['EN', '한국어']) {
@@ -674,13 +687,7 @@ scenario('no serious accessibility violations (axe-core, WCAG A/AA) on any page,
     for (const hash of hashes) {
       await page.goto(BASE + hash);
       await page.locator('main h1').waitFor();
-      if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: axe });
-      const violations = await page.evaluate(async () => (await window.axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-        resultTypes: ['violations'],
-      })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes[0].target.join(' ')}`));
-      for (const v of violations) found.push(`${lang} ${hash}: ${v}`);
+      for (const v of await axeViolations(page)) found.push(`${lang} ${hash}: ${v}`);
       checked += 1;
     }
   }
@@ -730,7 +737,7 @@ scenario('the embed example mounts its labs', async (ctx) => {
 // Every other `*.cjs` file here exports `function (api)` that registers its scenarios with
 // `api.scenario(name, fn)` and may use the helpers above.
 for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.cjs') && f !== 'e2e.cjs').sort()) {
-  require(path.join(__dirname, file))({ scenario, open, shot, noErrors, h1, assert, BASE, OUT });
+  require(path.join(__dirname, file))({ scenario, open, shot, noErrors, h1, axeViolations, assert, BASE, OUT });
 }
 
 // ---------------------------------------------------------------- runner

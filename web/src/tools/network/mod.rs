@@ -40,6 +40,7 @@ mod diagram;
 mod editor;
 pub mod goal;
 pub mod layout;
+mod matrix;
 mod packet_card;
 mod predict;
 mod stepper;
@@ -444,6 +445,8 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
         send_port: send_port.clone(),
     });
     let current = lab.steps.get(at);
+    // A reachability lesson's lab shows who reaches whom (lessons 4 and 10).
+    let show_matrix = props.scenario.is_some() && matrix::opened_for_matrix(props.from.as_deref());
     let lesson_goal = lab.scenario.goal.as_ref().map(|g| {
         let results = goal::evaluate(g, &lab.network);
         goal::goal_panel(lang, g, &results)
@@ -469,6 +472,9 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
                 <p class="lv-muted lv-net-desc">{ lab.scenario.description.get(lang).to_string() }</p>
             </section>
             { lesson_goal.unwrap_or_default() }
+            if show_matrix {
+                <matrix::ReachMatrix lab={LabRef(lab.clone())} />
+            }
             <Stepper lab={LabRef(lab.clone())} {at} />
             <div class="lv-net">
                 <section class="lv-panel lv-net-diagram" aria-labelledby="lv-net-diagram-title">
