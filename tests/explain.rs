@@ -14,6 +14,7 @@ use labvisor_core::net::gateway::dhcp::{DhcpError, MessageType};
 use labvisor_core::net::gateway::{GuestDrop, Mac};
 use labvisor_core::net::nat::NatDrop;
 use labvisor_core::net::packet::Proto;
+use labvisor_core::net::reach::{Blocked, Cell};
 use labvisor_core::net::sim::ActionError;
 use labvisor_core::net::topology::{
     Issue, NameError, NodeKind, Problem as TopologyProblem, Severity,
@@ -311,6 +312,66 @@ fn drop_causes() -> Table<DropCause> {
             Nat => 6,
             PortClosed => 7,
             Loop => 8,
+        },
+    }
+}
+
+fn reach_blocked() -> Table<Blocked> {
+    let addr = Ipv4Addr::new(10, 0, 2, 15);
+    Table {
+        name: "reach::Blocked",
+        variants: 6,
+        samples: vec![
+            Blocked::NoAddress,
+            Blocked::OwnAddress { addr },
+            Blocked::ArrivedAt {
+                addr,
+                node: s("pc"),
+            },
+            Blocked::Dropped {
+                addr,
+                node: s("isp"),
+                cause: DropCause::NoRoute,
+            },
+            Blocked::NoAnswer { addr },
+            Blocked::NotSent {
+                addr,
+                why: s("unknown node \"vm9\""),
+            },
+        ],
+        variant: |b| match b {
+            Blocked::NoAddress => 0,
+            Blocked::OwnAddress { .. } => 1,
+            Blocked::ArrivedAt { .. } => 2,
+            Blocked::Dropped { .. } => 3,
+            Blocked::NoAnswer { .. } => 4,
+            Blocked::NotSent { .. } => 5,
+        },
+    }
+}
+
+fn reach_cells() -> Table<Cell> {
+    Table {
+        name: "reach::Cell",
+        variants: 4,
+        samples: vec![
+            Cell::Myself,
+            Cell::Direct {
+                addr: Ipv4Addr::new(192, 168, 56, 101),
+            },
+            Cell::PortForward {
+                rule: s("ssh"),
+                via: s("127.0.0.1:2222"),
+            },
+            Cell::No {
+                why: Blocked::NoAddress,
+            },
+        ],
+        variant: |c| match c {
+            Cell::Myself => 0,
+            Cell::Direct { .. } => 1,
+            Cell::PortForward { .. } => 2,
+            Cell::No { .. } => 3,
         },
     }
 }
@@ -741,6 +802,8 @@ fn every_variant_of_every_explained_type_says_itself_in_both_languages() {
     both_languages_say_it(&port_errors());
     both_languages_say_it(&size_errors());
     both_languages_say_it(&drop_causes());
+    both_languages_say_it(&reach_blocked());
+    both_languages_say_it(&reach_cells());
     both_languages_say_it(&name_errors());
     both_languages_say_it(&action_errors());
     both_languages_say_it(&forward_problems());

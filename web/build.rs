@@ -27,7 +27,12 @@ fn main() {
             std::process::exit(1);
         }
     };
-    write(out, "curriculum.postcard", &curriculum.to_postcard());
+    // Without what only `labvisor lesson lint` and the tests use (the typical wrong attempts).
+    write(
+        out,
+        "curriculum.postcard",
+        &curriculum.for_browser().to_postcard(),
+    );
 
     let mut examples: Vec<(&str, Scenario)> = Vec::new();
     for (name, text) in scenario::EXAMPLES {

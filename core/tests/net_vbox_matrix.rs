@@ -10,9 +10,13 @@
 //! | NAT         | +       | port forward | –     | +               | port forward    |
 //! | NAT Network | +       | port forward | +     | +               | port forward    |
 
-use labvisor_core::net::reach::{self, Cell};
+use std::net::Ipv4Addr;
+
+use labvisor_core::lang::{Explain, Lang};
+use labvisor_core::net::reach::{self, Blocked, Cell};
 use labvisor_core::net::scenario::Scenario;
 use labvisor_core::net::sim::Network;
+use labvisor_core::net::trace::DropCause;
 
 const LAB: &str = r#"
 [[node]]
@@ -77,7 +81,7 @@ fn symbol(c: &Cell) -> &'static str {
     match c {
         Cell::Direct { .. } => "+",
         Cell::PortForward { .. } => "port forward",
-        Cell::No => "–",
+        Cell::No { .. } => "–",
         Cell::Myself => "self",
     }
 }
@@ -123,7 +127,14 @@ fn nat() {
     let net = lab(vm1, vm2, "");
     let m = reach::matrix(&net).unwrap();
     // VM↔VM: no direct way (both are 10.0.2.15 behind their own NAT engines).
-    assert_eq!(m.get("vm1", "vm2"), Some(&Cell::No));
+    assert_eq!(
+        m.get("vm1", "vm2"),
+        Some(&Cell::No {
+            why: Blocked::OwnAddress {
+                addr: Ipv4Addr::new(10, 0, 2, 15)
+            }
+        })
+    );
     assert!(!matches!(m.get("vm2", "vm1"), Some(Cell::Direct { .. })));
     assert_eq!(
         [
@@ -145,8 +156,8 @@ fn nat() {
     // Without a rule, nobody gets in.
     let closed = lab(vm2, vm2, "");
     let m = reach::matrix(&closed).unwrap();
-    assert_eq!(m.get("pc", "vm1"), Some(&Cell::No));
-    assert_eq!(m.get("laptop", "vm1"), Some(&Cell::No));
+    assert!(matches!(m.get("pc", "vm1"), Some(Cell::No { .. })));
+    assert!(matches!(m.get("laptop", "vm1"), Some(Cell::No { .. })));
 }
 
 #[test]
@@ -166,8 +177,8 @@ forward = ["ssh1:tcp:[]:2222:[10.0.2.4]:22", "ssh2:tcp:[]:2223:[10.0.2.5]:22"]
         "[[natnetwork]]\nname = \"NatNetwork\"\nhost = \"pc\"\n",
     );
     let m = reach::matrix(&closed).unwrap();
-    assert_eq!(m.get("pc", "vm1"), Some(&Cell::No));
-    assert_eq!(m.get("laptop", "vm1"), Some(&Cell::No));
+    assert!(matches!(m.get("pc", "vm1"), Some(Cell::No { .. })));
+    assert!(matches!(m.get("laptop", "vm1"), Some(Cell::No { .. })));
 }
 
 #[test]
@@ -176,7 +187,64 @@ fn not_attached_reaches_nobody() {
     let vm = r#"{ mode = "bridged" }"#;
     let m = reach::matrix(&lab(none, vm, "")).unwrap();
     for other in ["pc", "laptop", "server", "vm2"] {
-        assert_eq!(m.get("vm1", other), Some(&Cell::No), "vm1 -> {other}");
-        assert_eq!(m.get(other, "vm1"), Some(&Cell::No), "{other} -> vm1");
+        assert!(
+            matches!(m.get("vm1", other), Some(Cell::No { .. })),
+            "vm1 -> {other}"
+        );
+        assert!(
+            matches!(m.get(other, "vm1"), Some(Cell::No { .. })),
+            "{other} -> vm1"
+        );
     }
+}
+
+/// Every unreachable cell says why: what happened to the SYN sent to the target's first
+/// address, in both languages.
+#[test]
+fn an_unreachable_cell_says_what_happened_to_its_syn() {
+    let none = r#"{ mode = "none" }"#;
+    let internal = r#"{ mode = "internal", network = "intnet", ip = "192.168.100.11/24" }"#;
+    let nat = r#"{ mode = "nat" }"#;
+    let why = |net: &Network, from: &str, to: &str| match reach::matrix(net).unwrap().get(from, to)
+    {
+        Some(Cell::No { why }) => why.clone(),
+        other => panic!("{from} -> {to}: {other:?}"),
+    };
+    // Unplugged: nothing to connect to.
+    assert_eq!(why(&lab(none, nat, ""), "pc", "vm1"), Blocked::NoAddress);
+    // On an internal network the host has no address there: its SYN leaves by its default
+    // route and dies on the way.
+    let from_host = why(&lab(internal, nat, ""), "pc", "vm1");
+    assert!(
+        matches!(&from_host, Blocked::Dropped { addr, .. } if *addr == Ipv4Addr::new(192, 168, 100, 11)),
+        "{from_host:?}"
+    );
+    // Both VMs on NAT are 10.0.2.15: vm1 sends to itself.
+    let own = why(&lab(nat, nat, ""), "vm1", "vm2");
+    assert_eq!(
+        own,
+        Blocked::OwnAddress {
+            addr: Ipv4Addr::new(10, 0, 2, 15)
+        }
+    );
+    assert_eq!(
+        Cell::No { why: own.clone() }.explain_in(Lang::En),
+        "unreachable: its address 10.0.2.15 is the sender's own address too, so the SYN never leaves the sender"
+    );
+    assert!(Cell::No { why: own }
+        .explain_in(Lang::Ko)
+        .contains("10.0.2.15는 보내는 쪽 자신의 주소"),);
+    // A drop names the node and the engine's cause.
+    let dropped = Blocked::Dropped {
+        addr: Ipv4Addr::new(10, 0, 2, 15),
+        node: "isp".into(),
+        cause: DropCause::NoRoute,
+    };
+    assert_eq!(
+        dropped.explain_in(Lang::En),
+        "isp drops a TCP SYN to 10.0.2.15: No route in the routing table matches the destination."
+    );
+    assert!(dropped
+        .explain_in(Lang::Ko)
+        .starts_with("10.0.2.15로 보낸 TCP SYN을 isp가 버립니다"));
 }

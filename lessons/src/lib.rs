@@ -99,6 +99,16 @@ impl Curriculum {
         postcard::to_allocvec(self).unwrap_or_default()
     }
 
+    /// The lessons as the browser embeds them: without each exercise's typical wrong
+    /// attempts, which only `labvisor lesson lint` and the tests replay.
+    pub fn for_browser(&self) -> Curriculum {
+        let mut lessons = self.lessons.clone();
+        for exercise in lessons.iter_mut().flat_map(|l| &mut l.exercises) {
+            exercise.attempts.clear();
+        }
+        Curriculum { lessons }
+    }
+
     /// Reads what [`Curriculum::to_postcard`] wrote.
     pub fn from_postcard(bytes: &[u8]) -> Result<Curriculum, String> {
         postcard::from_bytes(bytes)

@@ -37,6 +37,18 @@ function noErrors(page) {
 async function h1(page) {
   return (await page.locator('main h1').first().textContent()).trim();
 }
+// The serious and critical axe-core violations (WCAG 2.1 A/AA and best practice) of the page
+// as it stands, one line each; null when axe-core is not installed (LABVISOR_AXE).
+async function axeViolations(page) {
+  const axe = process.env.LABVISOR_AXE;
+  if (!axe || !fs.existsSync(axe)) return null;
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: axe });
+  return page.evaluate(async () => (await window.axe.run(document, {
+    runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
+    resultTypes: ['violations'],
+  })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes[0].target.join(' ')}`));
+}
 
 // ---------------------------------------------------------------- scenarios
 scenario('home page renders fast, in English, with every tool', async (ctx, report) => {
@@ -253,16 +265,16 @@ scenario('network lab: a forwarding rule typed by the learner lets a packet reac
   // A bad port is refused with the parser's message, typed and submitted with Enter.
   await rule.fill('web,tcp,,80000,,22');
   await rule.press('Enter');
-  assert.match(await page.locator('#lv-net-feedback.lv-field-error').textContent(), /"80000" is not a number in 1-65535/);
+  assert.match(await page.locator('#lv-net-pf-rule-read [role=alert]').textContent(), /"80000" is not a number in 1-65535/);
   assert.equal(await rule.getAttribute('aria-invalid'), 'true');
   // A clash with the scenario's own rule is explained.
   await rule.fill('other,tcp,,2222,,22');
   await page.getByRole('button', { name: 'Add rule' }).click();
-  await page.locator('#lv-net-feedback', { hasText: 'already forwarded by rule "tcp2222"' }).waitFor();
+  await page.locator('#lv-net-pf-rule-read [role=alert]', { hasText: 'already forwarded by rule "tcp2222"' }).waitFor();
   // In Korean too.
   await page.getByRole('button', { name: '한국어' }).click();
   await page.getByRole('button', { name: '규칙 추가' }).click();
-  await page.locator('#lv-net-feedback', { hasText: '이미 다른 규칙에서 포워딩하고 있습니다: "tcp2222"' }).waitFor();
+  await page.locator('#lv-net-pf-rule-read [role=alert]', { hasText: '이미 다른 규칙에서 포워딩하고 있습니다: "tcp2222"' }).waitFor();
   await page.getByRole('button', { name: 'EN' }).click();
   // QEMU syntax, then a packet to the new host port.
   await rule.fill('tcp::8080-:22');
@@ -468,7 +480,7 @@ scenario('lesson step editor: a forwarding rule and a host sizing plan, built by
   await ex.locator('.lv-step', { hasText: '규칙 “ssh”' }).waitFor();
   await shot(page, '14-editor-port-forward-ko');
   await page.getByRole('button', { name: 'EN' }).click();
-  await ex.locator('summary', { hasText: 'Edit as JSON' }).click();
+  await ex.locator('summary', { hasText: 'Advanced: edit the steps as JSON' }).click();
   assert.match(await ex.locator('textarea').inputValue(), /"add-forward":\{"name":"ssh","proto":"tcp"/);
 
   await page.goto(BASE + '#/lesson/host-sizing');
@@ -666,7 +678,8 @@ scenario('no serious accessibility violations (axe-core, WCAG A/AA) on any page,
   }
   const page = await open(ctx);
   const hashes = ['#/', '#/tool/ipv4', '#/tool/ports', '#/tool/sizing', '#/tool/hypervisors', '#/tool/network',
-    '#/tool/disks', '#/lesson/nat', '#/lesson/port-forwarding', '#/lesson/host-sizing', '#/lesson/snapshot-vs-backup'];
+    '#/tool/disks', '#/lesson/nat', '#/lesson/port-forwarding', '#/lesson/host-sizing', '#/lesson/snapshot-vs-backup',
+    '#/tool/network/host-only-second-nic?from=host-only-nic'];
   const found = [];
   let checked = 0;
   for (const lang of ['EN', '한국어']) {
@@ -674,13 +687,7 @@ scenario('no serious accessibility violations (axe-core, WCAG A/AA) on any page,
     for (const hash of hashes) {
       await page.goto(BASE + hash);
       await page.locator('main h1').waitFor();
-      if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.addScriptTag({ path: axe });
-      const violations = await page.evaluate(async () => (await window.axe.run(document, {
-        runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] },
-        resultTypes: ['violations'],
-      })).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-        .map((v) => `${v.id} (${v.impact}) ×${v.nodes.length}: ${v.nodes[0].target.join(' ')}`));
-      for (const v of violations) found.push(`${lang} ${hash}: ${v}`);
+      for (const v of await axeViolations(page)) found.push(`${lang} ${hash}: ${v}`);
       checked += 1;
     }
   }
@@ -730,7 +737,7 @@ scenario('the embed example mounts its labs', async (ctx) => {
 // Every other `*.cjs` file here exports `function (api)` that registers its scenarios with
 // `api.scenario(name, fn)` and may use the helpers above.
 for (const file of fs.readdirSync(__dirname).filter((f) => f.endsWith('.cjs') && f !== 'e2e.cjs').sort()) {
-  require(path.join(__dirname, file))({ scenario, open, shot, noErrors, h1, assert, BASE, OUT });
+  require(path.join(__dirname, file))({ scenario, open, shot, noErrors, h1, axeViolations, assert, BASE, OUT });
 }
 
 // ---------------------------------------------------------------- runner

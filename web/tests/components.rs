@@ -532,12 +532,23 @@ async fn broken_json_is_explained_and_mended_json_shows_as_steps() {
     json("[{\"snapshot\": {\"vm\": \"web\"}}]");
     settle().await;
     assert_eq!(text(&root, ".lv-step-text"), "Take a snapshot of web");
-    assert_eq!(count(&root, ".lv-step-buttons"), 1);
     assert_eq!(
         count(&root, "details.lv-json[open]"),
         1,
         "the box stays open while mending"
     );
+    // While the JSON is open the forms stand aside: one editor at a time beside the list.
+    assert_eq!(count(&root, ".lv-step-buttons"), 0);
+    assert_eq!(count(&root, ".lv-forms-aside"), 1);
+    click(&root, "details.lv-json > summary");
+    settle().await;
+    assert_eq!(count(&root, "details.lv-json[open]"), 0);
+    assert_eq!(
+        count(&root, ".lv-step-buttons"),
+        1,
+        "closed, the forms are back"
+    );
+    assert_eq!(text(&root, ".lv-step-text"), "Take a snapshot of web");
     app.destroy();
 }
 

@@ -5,17 +5,21 @@
 //! network, and counts the pair as reachable when the target receives it and its answer comes
 //! back. Where that fails, it tries every port-forwarding rule that leads to the target,
 //! addressed to the NAT's outside (the host's addresses for a VirtualBox NAT engine, 127.0.0.1
-//! from the host itself, the router's WAN address for a router).
+//! from the host itself, the router's WAN address for a router). A pair that is not reachable
+//! keeps what happened to its direct SYN ([`Blocked`]), so every cell can say why in both
+//! languages ([`Explain`]).
 
 use std::fmt;
 use std::net::Ipv4Addr;
 
 use serde::{Deserialize, Serialize};
 
-use super::packet::{Proto, TcpFlags};
+use super::packet::{Proto, TcpFlags, Transport};
 use super::sim::{Network, SendSpec};
 use super::topology::{NodeKind, Role};
 use super::trace::{DropCause, Event};
+use crate::lang::particle::{eul_reul, eun_neun, euro_ro, i_ga};
+use crate::lang::{Explain, Lang};
 
 /// One cell of the matrix.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,8 +39,127 @@ pub enum Cell {
         /// The address:port the source connects to.
         via: String,
     },
-    /// Not reachable.
-    No,
+    /// Not reachable, and why.
+    No {
+        /// What happened to the SYN sent straight to the machine's first address.
+        why: Blocked,
+    },
+}
+
+/// Why one machine cannot open a connection to another: the fate of the TCP SYN sent to the
+/// target's first address (the address a learner would try first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Blocked {
+    /// The target has no IPv4 address at all (every NIC unplugged or without a lease).
+    NoAddress,
+    /// The address is also the sender's own, so the SYN never leaves the sender (two VMs on
+    /// VirtualBox's NAT both get 10.0.2.15).
+    OwnAddress {
+        /// The address tried.
+        addr: Ipv4Addr,
+    },
+    /// The SYN arrived at another machine, which owns that address where it ended up.
+    ArrivedAt {
+        /// The address tried.
+        addr: Ipv4Addr,
+        /// Where the SYN arrived.
+        node: String,
+    },
+    /// The SYN was dropped on the way.
+    Dropped {
+        /// The address tried.
+        addr: Ipv4Addr,
+        /// Where.
+        node: String,
+        /// Why, as the engine says.
+        cause: DropCause,
+    },
+    /// No answer got back to the sender.
+    NoAnswer {
+        /// The address tried.
+        addr: Ipv4Addr,
+    },
+    /// The engine could not send the SYN (its message).
+    NotSent {
+        /// The address tried.
+        addr: Ipv4Addr,
+        /// The engine's reason.
+        why: String,
+    },
+}
+
+impl Explain for Blocked {
+    fn explain_in(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Blocked::NoAddress, Lang::En) => "it has no IPv4 address to connect to".into(),
+            (Blocked::NoAddress, Lang::Ko) => "접속할 IPv4 주소가 없습니다".into(),
+            (Blocked::OwnAddress { addr }, Lang::En) => format!(
+                "its address {addr} is the sender's own address too, so the SYN never leaves the sender"
+            ),
+            (Blocked::OwnAddress { addr }, Lang::Ko) => format!(
+                "그 주소 {} 보내는 쪽 자신의 주소이기도 해서 SYN이 보내는 쪽 밖으로 나가지 않습니다",
+                eun_neun(addr)
+            ),
+            (Blocked::ArrivedAt { addr, node }, Lang::En) => {
+                format!("a TCP SYN to {addr} arrives at {node} instead")
+            }
+            (Blocked::ArrivedAt { addr, node }, Lang::Ko) => format!(
+                "{} 보낸 TCP SYN이 엉뚱하게 {node}에 도착합니다",
+                euro_ro(addr)
+            ),
+            (Blocked::Dropped { addr, node, cause }, Lang::En) => format!(
+                "{node} drops a TCP SYN to {addr}: {}",
+                cause.explain_in(lang)
+            ),
+            (Blocked::Dropped { addr, node, cause }, Lang::Ko) => format!(
+                "{} 보낸 TCP SYN을 {} 버립니다: {}",
+                euro_ro(addr),
+                i_ga(node),
+                cause.explain_in(lang)
+            ),
+            (Blocked::NoAnswer { addr }, Lang::En) => {
+                format!("a TCP SYN to {addr} gets no answer back")
+            }
+            (Blocked::NoAnswer { addr }, Lang::Ko) => format!(
+                "{} 보낸 TCP SYN에 돌아오는 응답이 없습니다",
+                euro_ro(addr)
+            ),
+            (Blocked::NotSent { addr, why }, Lang::En) => {
+                format!("a TCP SYN to {addr} cannot be sent: {why}")
+            }
+            (Blocked::NotSent { addr, why }, Lang::Ko) => format!(
+                "{} TCP SYN을 보낼 수 없습니다: {why}",
+                euro_ro(addr)
+            ),
+        }
+    }
+}
+
+/// A cell in words: reachable or not, and how or why.
+impl Explain for Cell {
+    fn explain_in(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (Cell::Myself, Lang::En) => "the machine itself".into(),
+            (Cell::Myself, Lang::Ko) => "자기 자신".into(),
+            (Cell::Direct { addr }, Lang::En) => {
+                format!("reachable at {addr}: a TCP SYN gets there and the answer comes back")
+            }
+            (Cell::Direct { addr }, Lang::Ko) => format!(
+                "{} 닿습니다. TCP SYN이 도착하고 응답도 돌아옵니다",
+                euro_ro(addr)
+            ),
+            (Cell::PortForward { rule, via }, Lang::En) => {
+                format!("only through the port-forwarding rule “{rule}”: connect to {via}")
+            }
+            (Cell::PortForward { rule, via }, Lang::Ko) => format!(
+                "포트 포워딩 규칙 {} 거쳐서만 닿습니다. {via}에 접속합니다",
+                eul_reul(format!("“{rule}”"))
+            ),
+            (Cell::No { why }, Lang::En) => format!("unreachable: {}", why.explain_in(lang)),
+            (Cell::No { why }, Lang::Ko) => format!("닿지 않습니다. {}", why.explain_in(lang)),
+        }
+    }
 }
 
 impl fmt::Display for Cell {
@@ -45,7 +168,7 @@ impl fmt::Display for Cell {
             Cell::Myself => f.write_str("·"),
             Cell::Direct { .. } => f.write_str("+"),
             Cell::PortForward { via, .. } => write!(f, "pf {via}"),
-            Cell::No => f.write_str("-"),
+            Cell::No { .. } => f.write_str("-"),
         }
     }
 }
@@ -68,16 +191,20 @@ impl Matrix {
     }
 }
 
-/// Whether a probe from `from` to `dst:port` reaches node `to` and gets an answer back.
-pub fn probe(net: &Network, from: &str, to: &str, dst: Ipv4Addr, port: u16) -> bool {
+/// Whether a probe from `from` to `dst:port` reaches node `to` and gets an answer back; if
+/// not, what happened to it.
+pub fn probe(net: &Network, from: &str, to: &str, dst: Ipv4Addr, port: u16) -> Result<(), Blocked> {
     let mut copy = net.clone();
     let mut spec = SendSpec::new(from, dst, Proto::Tcp, port);
     spec.sport = 49152;
     spec.flags = TcpFlags::SYN;
-    let Ok(steps) = copy.send(&spec) else {
-        return false;
-    };
+    let steps = copy.send(&spec).map_err(|e| Blocked::NotSent {
+        addr: dst,
+        why: e.to_string(),
+    })?;
     let mut arrived = false;
+    // The first thing that went wrong before the SYN arrived.
+    let mut blocked: Option<Blocked> = None;
     for s in &steps {
         match &s.event {
             Event::Deliver { node, .. } if node == to && !arrived => arrived = true,
@@ -86,11 +213,42 @@ pub fn probe(net: &Network, from: &str, to: &str, dst: Ipv4Addr, port: u16) -> b
                 cause: DropCause::PortClosed,
                 ..
             } if node == to && !arrived => arrived = true,
-            Event::Deliver { node, .. } if node == from && arrived => return true,
+            Event::Deliver { node, .. } if node == from && arrived => return Ok(()),
+            // The SYN itself delivered elsewhere (an ICMP error back to the sender is not).
+            Event::Deliver { node, packet }
+                if !arrived
+                    && blocked.is_none()
+                    && matches!(packet.transport, Transport::Tcp { .. }) =>
+            {
+                blocked = Some(if node == from {
+                    Blocked::OwnAddress { addr: dst }
+                } else {
+                    Blocked::ArrivedAt {
+                        addr: dst,
+                        node: node.clone(),
+                    }
+                });
+            }
+            Event::Drop { node, cause, .. } if !arrived && blocked.is_none() => {
+                blocked = Some(match cause {
+                    DropCause::PortClosed => Blocked::ArrivedAt {
+                        addr: dst,
+                        node: node.clone(),
+                    },
+                    cause => Blocked::Dropped {
+                        addr: dst,
+                        node: node.clone(),
+                        cause: *cause,
+                    },
+                });
+            }
             _ => {}
         }
     }
-    false
+    Err(match blocked {
+        Some(why) if !arrived => why,
+        _ => Blocked::NoAnswer { addr: dst },
+    })
 }
 
 /// The most machines [`matrix`] takes: each of its N² cells replays the network, so its cost
@@ -152,9 +310,13 @@ fn cell(net: &Network, a: usize, b: usize) -> Cell {
         .find(|(p, _)| *p == Proto::Tcp)
         .map(|&(_, p)| p)
         .unwrap_or(7);
+    let mut first_failure = None;
     for addr in f.nodes[b].addrs() {
-        if probe(net, from, to, addr, port) {
-            return Cell::Direct { addr };
+        match probe(net, from, to, addr, port) {
+            Ok(()) => return Cell::Direct { addr },
+            Err(why) => {
+                first_failure.get_or_insert(why);
+            }
         }
     }
     // Port forwarding: every rule on every NAT that leads to `to`.
@@ -191,7 +353,7 @@ fn cell(net: &Network, a: usize, b: usize) -> Cell {
                 outside.retain(|x| *x == ip);
             }
             for ip in outside {
-                if probe(net, from, to, ip, rule.host_port) {
+                if probe(net, from, to, ip, rule.host_port).is_ok() {
                     return Cell::PortForward {
                         rule: rule.name.clone(),
                         via: format!("{ip}:{}", rule.host_port),
@@ -200,5 +362,7 @@ fn cell(net: &Network, a: usize, b: usize) -> Cell {
             }
         }
     }
-    Cell::No
+    Cell::No {
+        why: first_failure.unwrap_or(Blocked::NoAddress),
+    }
 }

@@ -362,7 +362,7 @@ impl Explain for Event {
             }
             Event::Send { node, packet } => {
                 let (from, to) = ends(packet);
-                let proto = packet.proto().name().to_uppercase();
+                let proto = packet.proto().name().to_ascii_uppercase();
                 if ko {
                     format!(
                         "{} {proto} 패킷을 만들어 보냅니다. 출발지 {from}, 목적지 {to}.",

@@ -391,7 +391,7 @@ pub(super) fn port_forward(c: &Ctx, network: &NetworkSpec, steps: &[Action]) -> 
             { c.form(ADD_RULE_TITLE, ADD_RULE, html! {
                 <>
                 if rule_vm.is_some() { { c.select(Field::Vm, RULE_VM_LABEL, &nat_vms) } }
-                { rule_input::field(lang, &c.field_id(Field::RuleText), &text, &reading, on_text) }
+                { rule_input::field(lang, &c.field_id(Field::RuleText), &text, &reading, None, on_text) }
                 </>
             }, &problems, step, &[Field::RuleText]) }
             if !names.is_empty() {

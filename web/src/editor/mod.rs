@@ -9,6 +9,11 @@
 //!
 //! The editor keeps no steps of its own: it reads and writes the exercise's draft, a JSON list
 //! of actions, so share links, storage and grading see exactly what the JSON box would hold.
+//!
+//! One way to edit is primary: the step list and the forms under it (a rule is one line). The
+//! JSON box is an "Advanced" disclosure at the end, closed until opened; while it is open the
+//! forms step aside (the list stays, reading out what the JSON says), so a learner never has
+//! three editors of the same steps in front of them.
 
 use std::rc::Rc;
 
@@ -243,6 +248,8 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
     // The step being changed, by place and content: if the draft changes under it (Reset, Show
     // solution, the JSON box) so that another step stands there, nothing is being changed.
     let editing = use_state(|| None::<(usize, Action)>);
+    // The JSON box, once opened, stays open until the learner closes it.
+    let json_open = use_state(|| false);
     let id = props.id.to_string();
     let parsed = parse(&props.draft);
     let steps = parsed.clone().unwrap_or_default();
@@ -320,7 +327,9 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                 { list.view() }
             }
             <p class="lv-sr" aria-live="polite">{ (*said).clone() }</p>
-            if parsed.is_ok() {
+            if *json_open && parsed.is_ok() {
+                <p class="lv-muted lv-small-text lv-forms-aside">{ FORMS_ASIDE.get(lang) }</p>
+            } else if parsed.is_ok() {
                 <h3>{ ADD_STEP.get(lang) }</h3>
                 if !room || *overflow {
                     <p class="lv-field-error lv-steps-full" role="status">{ say!(lang,
@@ -329,7 +338,7 @@ pub fn ActionEditor(props: &ActionEditorProps) -> Html {
                 }
                 { forms(&ctx, &props.spec, &others) }
             }
-            <JsonBox id={id.clone()} draft={props.draft.clone()} broken={parsed.is_err()} on_change={props.on_change.clone()} />
+            <JsonBox id={id.clone()} draft={props.draft.clone()} broken={parsed.is_err()} open={json_open} on_change={props.on_change.clone()} />
         </div>
     }
 }
@@ -590,21 +599,23 @@ struct JsonBoxProps {
     draft: AttrValue,
     /// Whether the draft does not read (then the box stays open).
     broken: bool,
+    /// Whether the learner opened the box (the editor hides its forms meanwhile).
+    open: UseStateHandle<bool>,
     /// Receives the draft as typed.
     on_change: Callback<String>,
 }
 
-/// The draft as JSON, to read or type. Kept open once opened (or forced open by a broken
-/// draft), so that mending the JSON does not fold the box away under the cursor.
+/// The draft as JSON, to read or type: the advanced way, closed until opened. Kept open once
+/// opened (or forced open by a broken draft), so that mending the JSON does not fold the box
+/// away under the cursor.
 #[function_component]
 fn JsonBox(props: &JsonBoxProps) -> Html {
     let lang = use_app().lang;
     let json_id = format!("{}-json", props.id);
-    let json_open = use_state(|| false);
     let on_toggle = {
-        let json_open = json_open.clone();
+        let open = props.open.clone();
         Callback::from(move |e: Event| {
-            json_open.set(
+            open.set(
                 e.target_unchecked_into::<web_sys::Element>()
                     .has_attribute("open"),
             )
@@ -620,7 +631,7 @@ fn JsonBox(props: &JsonBoxProps) -> Html {
         })
     };
     html! {
-        <details class="lv-json" open={*json_open || props.broken} ontoggle={on_toggle}>
+        <details class="lv-json lv-advanced" open={*props.open || props.broken} ontoggle={on_toggle}>
             <summary>{ EDIT_JSON.get(lang) }</summary>
             <label class="lv-label" for={json_id.clone()}>{ JSON_LABEL.get(lang) }</label>
             <textarea id={json_id} class="lv-input lv-mono lv-actions" rows="6" value={props.draft.clone()} spellcheck="false"
@@ -643,14 +654,21 @@ const JSON_BROKEN: Text = Text::new(
     "The steps below, written as JSON, have an error, so they cannot be shown. Fix the JSON or press Reset.",
     "아래 JSON으로 적힌 단계에 오류가 있어 보여 줄 수 없습니다. JSON을 고치거나 초기화를 누르세요.",
 );
-const EDIT_JSON: Text = Text::new("Edit as JSON", "JSON으로 편집");
+const EDIT_JSON: Text = Text::new(
+    "Advanced: edit the steps as JSON",
+    "고급: 단계를 JSON으로 편집",
+);
+const FORMS_ASIDE: Text = Text::new(
+    "You are editing the steps as JSON below; the list above reads it back. Close the JSON to add steps with the forms again.",
+    "아래에서 단계를 JSON으로 편집하고 있습니다. 위 목록이 그 내용을 읽어 보여 줍니다. 양식으로 단계를 추가하려면 JSON을 닫으세요.",
+);
 const JSON_LABEL: Text = Text::new(
     "Your steps as a JSON list of actions",
     "동작의 JSON 목록으로 적은 내 단계",
 );
 const JSON_HELP: Text = Text::new(
-    "The same format as `labvisor lesson check`.",
-    "`labvisor lesson check`와 같은 형식입니다.",
+    "The same steps as the list above, in the format `labvisor lesson check` reads in the terminal.",
+    "위 목록과 같은 단계이며, 터미널에서 `labvisor lesson check`가 읽는 형식입니다.",
 );
 const DHCP_ADDRESS: Text = Text::new("(its DHCP address)", "(DHCP 주소)");
 const HOST_DISK_FAILS: Text = Text::new("The host disk fails", "호스트 디스크 고장");

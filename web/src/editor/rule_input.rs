@@ -87,15 +87,21 @@ impl Reading {
 
 /// The rule field: its label, the line, and under it what was read or what is wrong (then how
 /// both forms are written). `id` is the input's; the line under it is `{id}-read`.
+///
+/// `refused` is why the owner refused to add the line as it stands (its reading's problem, or
+/// the engine's when the rule read well): it takes the reading's place, as an alert, so a
+/// refusal is said once, here, and announced when it happens. While the learner types, the
+/// reading is a polite live region instead.
 pub fn field(
     lang: Lang,
     id: &str,
     text: &str,
     reading: &Reading,
+    refused: Option<&str>,
     on_text: Callback<String>,
 ) -> Html {
     let read_id = format!("{id}-read");
-    let wrong = matches!(reading, Reading::Wrong(_));
+    let wrong = refused.is_some() || matches!(reading, Reading::Wrong(_));
     let oninput =
         Callback::from(move |e: InputEvent| on_text.emit(crate::tools::common::input_value(&e)));
     html! {
@@ -104,11 +110,18 @@ pub fn field(
             <input id={id.to_string()} class="lv-input lv-mono lv-rule-input" value={text.to_string()}
                 placeholder="ssh,tcp,,2222,10.0.2.5,22  |  tcp::2222-10.0.2.5:22" autocomplete="off" spellcheck="false"
                 aria-invalid={wrong.then_some("true")} aria-describedby={read_id.clone()} {oninput} />
-            <div id={read_id} class={classes!("lv-rule-read", wrong.then_some("lv-field-error"))} aria-live="polite">
-                { match reading {
-                    Reading::Empty => html! { <p class="lv-muted lv-small-text">{ RuleSyntax::both_forms_in(lang) }</p> },
-                    Reading::Rule { .. } => html! { <p class="lv-rule-ok">{ reading.said(lang) }</p> },
-                    Reading::Wrong(_) => html! {
+            <div id={read_id} class={classes!("lv-rule-read", wrong.then_some("lv-field-error"))}
+                aria-live={refused.is_none().then_some("polite")}>
+                { match (refused, reading) {
+                    (Some(why), _) => html! {
+                        <>
+                        <p class="lv-rule-refused" role="alert">{ why.to_string() }</p>
+                        <p class="lv-small-text">{ RuleSyntax::both_forms_in(lang) }</p>
+                        </>
+                    },
+                    (None, Reading::Empty) => html! { <p class="lv-muted lv-small-text">{ RuleSyntax::both_forms_in(lang) }</p> },
+                    (None, Reading::Rule { .. }) => html! { <p class="lv-rule-ok">{ reading.said(lang) }</p> },
+                    (None, Reading::Wrong(_)) => html! {
                         <>
                         <p>{ reading.said(lang) }</p>
                         <p class="lv-small-text">{ RuleSyntax::both_forms_in(lang) }</p>

@@ -3,7 +3,7 @@
 //! running the whole lab again before it is kept, and what the last edit said.
 
 use super::*;
-use crate::editor::rule_input;
+use crate::editor::rule_input::{self, Reading};
 use labvisor_core::lang::particle::eul_reul;
 
 /// The editor's view of the app and its own fields.
@@ -15,6 +15,8 @@ pub(super) struct EditorCtx {
     /// The VM whose removal waits for the learner's confirmation.
     pub(super) confirm_remove: UseStateHandle<Option<String>>,
     pub(super) rule_text: UseStateHandle<String>,
+    /// The rule the lab last refused, said under the rule line while the line still holds it.
+    pub(super) rule_refused: UseStateHandle<Option<RuleRefusal>>,
     pub(super) rule_target: UseStateHandle<usize>,
     pub(super) nat_choice: UseStateHandle<usize>,
     pub(super) send_from: UseStateHandle<String>,
@@ -23,7 +25,22 @@ pub(super) struct EditorCtx {
     pub(super) send_port: UseStateHandle<String>,
 }
 
-pub(super) type EditFn = dyn Fn(&mut Vec<NetEdit>) -> Result<Option<Feedback>, EditError>;
+/// An edit of the edit list: what it says when kept, or why it cannot be made.
+pub(super) type EditFn<'a> = dyn Fn(&mut Vec<NetEdit>) -> Result<Option<Feedback>, EditError> + 'a;
+
+/// A forwarding rule the lab refused to add.
+#[derive(Clone, Debug, PartialEq)]
+pub(super) struct RuleRefusal {
+    /// The line as it was submitted.
+    text: String,
+    /// The rule target it was submitted for (its place in [`rule_targets`]).
+    target: usize,
+    /// The lab it was refused by (scenario and edits): another lab may take it.
+    lab: (String, Vec<NetEdit>),
+    /// The engine's reason; `None` when the line itself did not read as a rule to add (the
+    /// reading under the line says why).
+    engine: Option<EditError>,
+}
 
 /// Tries an edit of the edit list by running the whole lab again; stores it and moves the
 /// player to its first new step (`first_new`) when the engine accepts it, else says why.
@@ -31,28 +48,31 @@ pub(super) fn apply_edit(
     app: &crate::app::AppHandle,
     feedback: &UseStateHandle<Option<Feedback>>,
     first_new: u32,
-    edit: &EditFn,
+    edit: &EditFn<'_>,
 ) {
+    feedback.set(try_edit(app, first_new, edit).unwrap_or_else(|e| Some(Feedback::Error(e))));
+}
+
+/// [`apply_edit`] that hands the refusal back instead of showing it in the panel: what the
+/// kept edit says, or why the engine refused it.
+pub(super) fn try_edit(
+    app: &crate::app::AppHandle,
+    first_new: u32,
+    edit: &EditFn<'_>,
+) -> Result<Option<Feedback>, EditError> {
     let state = &app.lab.network;
     let mut edits = state.edits.clone();
-    let said = match edit(&mut edits) {
-        Ok(said) => said,
-        Err(e) => return feedback.set(Some(Feedback::Error(e))),
-    };
+    let said = edit(&mut edits)?;
     if edits.len() > crate::lab::MAX_NET_EDITS {
-        return feedback.set(Some(Feedback::Error(EditError::TooMany)));
+        return Err(EditError::TooMany);
     }
-    match load(&state.example, &edits) {
-        Err(e) => feedback.set(Some(Feedback::Error(e))),
-        Ok(new) => {
-            let step = first_new.min(new.steps.len().saturating_sub(1) as u32);
-            feedback.set(said);
-            app.dispatch(crate::app::Action::EditLab(Rc::new(move |lab| {
-                lab.network.edits = edits.clone();
-                lab.network.step = step;
-            })));
-        }
-    }
+    let new = load(&state.example, &edits)?;
+    let step = first_new.min(new.steps.len().saturating_sub(1) as u32);
+    app.dispatch(crate::app::Action::EditLab(Rc::new(move |lab| {
+        lab.network.edits = edits.clone();
+        lab.network.step = step;
+    })));
+    Ok(said)
 }
 
 pub(super) fn commit<E: 'static>(
@@ -311,36 +331,78 @@ fn forwards_part(ctx: &EditorCtx) -> Html {
         .get(target_i)
         .map(|(_, _, rules)| rules.clone())
         .unwrap_or_default();
-    // The same line as in the exercises: it says which form it read, or what is wrong.
-    let reading = rule_input::read(lang, &ctx.rule_text, &existing, false);
-    let add_rule = {
-        let text = (*ctx.rule_text).clone();
-        let target = targets.get(target_i).cloned();
-        commit(ctx, move |edits| {
-            let Some((target, _, existing)) = &target else {
-                return Ok(None);
-            };
-            let edit = forward_edit(target, &text, existing)?;
-            let NetEdit::Act(Action::AddForward { rule, .. }) = &edit else {
-                return Ok(None);
-            };
-            let said = Some(Feedback::Added(rule.clone()));
-            edits.push(edit);
-            Ok(said)
+    // The same line as in the exercises: it says which form it read, or what is wrong. A NAT
+    // Network's rules must name their guest, as the engine requires.
+    let needs_guest = matches!(
+        targets.get(target_i),
+        Some((RuleTarget::NatNetwork { .. }, _, _))
+    );
+    let reading = rule_input::read(lang, &ctx.rule_text, &existing, needs_guest);
+    // A refusal is said under the line, once, while the line still holds the refused rule.
+    let refused = ctx
+        .rule_refused
+        .as_ref()
+        .filter(|r| {
+            let now = &ctx.app.lab.network;
+            r.text == *ctx.rule_text
+                && r.target == target_i
+                && r.lab.0 == now.example
+                && r.lab.1 == now.edits
         })
-    };
+        .map(|r| match (&r.engine, &reading) {
+            (Some(e), _) => render_error(lang, e),
+            (None, Reading::Empty) => NO_RULE.get(lang).to_string(),
+            (None, _) => reading.said(lang),
+        });
     let on_rule_text = {
         let t = ctx.rule_text.clone();
         Callback::from(move |text: String| t.set(text))
     };
     let on_rule_submit = {
-        let (add, text) = (add_rule.clone(), ctx.rule_text.clone());
+        let (app, feedback) = (ctx.app.clone(), ctx.feedback.clone());
+        let (refusal, line) = (ctx.rule_refused.clone(), ctx.rule_text.clone());
+        let text = (*ctx.rule_text).clone();
+        let target = targets.get(target_i).cloned();
         let readable = reading.rule().is_some();
+        let first_new = ctx.lab.steps.len() as u32;
         Callback::from(move |e: SubmitEvent| {
             e.prevent_default();
-            add.emit(());
-            if readable {
-                text.set(String::new());
+            let Some((target, _, existing)) = &target else {
+                return;
+            };
+            let outcome = if readable {
+                try_edit(&app, first_new, &|edits| {
+                    let edit = forward_edit(target, &text, existing)?;
+                    let said = match &edit {
+                        NetEdit::Act(Action::AddForward { rule, .. }) => {
+                            Some(Feedback::Added(rule.clone()))
+                        }
+                        _ => None,
+                    };
+                    edits.push(edit);
+                    Ok(said)
+                })
+                .map_err(Some)
+            } else {
+                Err(None)
+            };
+            match outcome {
+                Ok(said) => {
+                    feedback.set(said);
+                    refusal.set(None);
+                    line.set(String::new());
+                }
+                Err(engine) => {
+                    // The panel's own line would say it a second time.
+                    feedback.set(None);
+                    let now = &app.lab.network;
+                    refusal.set(Some(RuleRefusal {
+                        text: text.clone(),
+                        target: target_i,
+                        lab: (now.example.clone(), now.edits.clone()),
+                        engine,
+                    }));
+                }
             }
         })
     };
@@ -381,7 +443,7 @@ fn forwards_part(ctx: &EditorCtx) -> Html {
                     }) }
                 </ul>
                 <form class="lv-row lv-rule-form" onsubmit={on_rule_submit} novalidate=true>
-                    { rule_input::field(lang, "lv-net-pf-rule", &ctx.rule_text, &reading, on_rule_text) }
+                    { rule_input::field(lang, "lv-net-pf-rule", &ctx.rule_text, &reading, refused.as_deref(), on_rule_text) }
                     <button class="lv-button" type="submit">{ ADD_RULE.get(lang) }</button>
                 </form>
             }
@@ -654,6 +716,7 @@ pub(super) const NO_TARGET: Text = Text::new(
 );
 pub(super) const WHERE: Text = Text::new("On", "대상");
 pub(super) const ADD_RULE: Text = Text::new("Add rule", "규칙 추가");
+pub(super) const NO_RULE: Text = Text::new("Type a rule first.", "먼저 규칙을 입력하세요.");
 pub(super) const ADDED: Text = Text::new("Added rule", "규칙을 추가했습니다:");
 pub(super) const REMOVE: Text = Text::new("Remove", "삭제");
 pub(super) const BEHAVIOUR: Text =

@@ -40,6 +40,7 @@ mod diagram;
 mod editor;
 pub mod goal;
 pub mod layout;
+mod matrix;
 mod packet_card;
 mod predict;
 mod stepper;
@@ -389,6 +390,7 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
     let confirm_remove = use_state(|| None::<String>);
     use_focus_follows_removal((*confirm_remove).clone());
     let rule_text = use_state(String::new);
+    let rule_refused = use_state(|| None::<RuleRefusal>);
     let rule_target = use_state(|| 0usize);
     let nat_choice = use_state(|| 0usize);
     let send_from = use_state(String::new);
@@ -434,6 +436,7 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
         feedback: feedback.clone(),
         confirm_remove: confirm_remove.clone(),
         rule_text: rule_text.clone(),
+        rule_refused: rule_refused.clone(),
         rule_target: rule_target.clone(),
         nat_choice: nat_choice.clone(),
         send_from: send_from.clone(),
@@ -442,6 +445,8 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
         send_port: send_port.clone(),
     });
     let current = lab.steps.get(at);
+    // A reachability lesson's lab shows who reaches whom (lessons 4 and 10).
+    let show_matrix = props.scenario.is_some() && matrix::opened_for_matrix(props.from.as_deref());
     let lesson_goal = lab.scenario.goal.as_ref().map(|g| {
         let results = goal::evaluate(g, &lab.network);
         goal::goal_panel(lang, g, &results)
@@ -467,6 +472,9 @@ pub fn NetworkTool(props: &NetworkToolProps) -> Html {
                 <p class="lv-muted lv-net-desc">{ lab.scenario.description.get(lang).to_string() }</p>
             </section>
             { lesson_goal.unwrap_or_default() }
+            if show_matrix {
+                <matrix::ReachMatrix lab={LabRef(lab.clone())} />
+            }
             <Stepper lab={LabRef(lab.clone())} {at} />
             <div class="lv-net">
                 <section class="lv-panel lv-net-diagram" aria-labelledby="lv-net-diagram-title">

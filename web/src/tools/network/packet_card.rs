@@ -128,7 +128,7 @@ pub(super) fn fields(seen: &Seen) -> Vec<Field> {
     out.push(f(
         Layer::Ipv4,
         "protocol",
-        format!("{} ({})", proto.number(), proto.name().to_uppercase()),
+        format!("{} ({})", proto.number(), proto.name().to_ascii_uppercase()),
     ));
     let t = Layer::Transport;
     match &p.transport {
@@ -205,7 +205,7 @@ fn layer_name(lang: Lang, layer: Layer, packet: &Packet) -> String {
         (Layer::Ipv4, Lang::En) => "IPv4 (network layer)".into(),
         (Layer::Ipv4, Lang::Ko) => "IPv4(네트워크 계층)".into(),
         (Layer::Transport, _) => {
-            let name = packet.proto().name().to_uppercase();
+            let name = packet.proto().name().to_ascii_uppercase();
             match lang {
                 Lang::En => format!("{name} (transport layer)"),
                 Lang::Ko => format!("{name}(전송 계층)"),
@@ -251,7 +251,7 @@ pub(super) fn packet_card(lang: Lang, lab: &Lab, at: usize) -> Html {
                 <p class="lv-muted lv-small-text">{ format!("{} \"{}\"", PAYLOAD.get(lang), now.packet.label) }</p>
             }
             { for layers.iter().filter(|l| rows.iter().any(|(f, _)| f.layer == **l)).map(|layer| html! {
-                <section class="lv-layer" data-layer={format!("{layer:?}").to_lowercase()}>
+                <section class="lv-layer" data-layer={format!("{layer:?}").to_ascii_lowercase()}>
                     <h4>{ layer_name(lang, *layer, now.packet) }</h4>
                     <dl class="lv-fields">
                         { for rows.iter().filter(|(f, _)| f.layer == *layer).map(|(f, was)| html! {
