@@ -228,6 +228,29 @@ fn reach_matrix(file: &Path, global: &Global) -> CliResult {
         )
         .get(lang)
     )?;
+    let blocked: Vec<String> = m
+        .nodes
+        .iter()
+        .enumerate()
+        .flat_map(|(i, from)| {
+            m.cells[i]
+                .iter()
+                .zip(&m.nodes)
+                .filter_map(move |(cell, to)| match cell {
+                    reach::Cell::No { why } => {
+                        Some(format!("  {from} → {to}: {}", why.explain_in(lang)))
+                    }
+                    _ => None,
+                })
+        })
+        .collect();
+    if !blocked.is_empty() {
+        outln!()?;
+        outln!("{}", Text::new("Why not:", "닿지 않는 이유:").get(lang))?;
+        for line in blocked {
+            outln!("{line}")?;
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 
