@@ -174,7 +174,8 @@ pub struct DiskLoss {
 }
 
 /// The course VM as the learner has built it: each part is set by the lesson that owns it, and
-/// a part not set yet reads as its default (see the accessors).
+/// a part not set yet reads as its default (see the accessors). It travels in the progress
+/// file's JSON only: a part not set is left out, which postcard could not read back.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct CourseVm {

@@ -284,7 +284,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
     let solving = playing.is_some();
     // An exercise that continues the course VM starts from the learner's VM.
     let vm = app.progress.course_vm.clone();
-    let started = ex.starting_from(&vm).into_owned();
+    let started = ex.starting_from(&vm);
 
     let check = {
         let (grade, saved, app, ex, draft, activity, vm) = (
