@@ -221,6 +221,63 @@ fn every_exercise_replays_as_snapshotted() {
     });
 }
 
+/// The course VM through lessons 6, 7, 9 and 12, each solved with its reference solution: what
+/// each exercise says the VM is as it starts, and what a pass saves.
+fn course_vm_chain() -> String {
+    use labvisor_lessons::course_vm::{self, CourseVm};
+    let mut vm = CourseVm::default();
+    let mut out = String::new();
+    for lesson in lessons() {
+        for exercise in &lesson.exercises {
+            let Some(step) = exercise.course_vm else {
+                continue;
+            };
+            let _ = writeln!(
+                out,
+                "{}/{} (course-vm = {:?})",
+                lesson.id,
+                exercise.id,
+                step.name()
+            );
+            let note = vm.starting_note(step, lessons());
+            let _ = writeln!(out, "  starts.en: {}", note.en);
+            let _ = writeln!(out, "  starts.ko: {}", note.ko);
+            let attempt = course_vm::grade(exercise, &vm, &exercise.solution);
+            assert!(
+                attempt.grade.passed(),
+                "{}/{}: the reference solution fails from the VM the lessons before it left: {:?}",
+                lesson.id,
+                exercise.id,
+                attempt.grade
+            );
+            vm = match attempt.vm_after {
+                Some(Ok(next)) => next,
+                other => panic!(
+                    "{}/{}: a pass saves no VM: {other:?}",
+                    lesson.id, exercise.id
+                ),
+            };
+            let summary = vm.summary();
+            let _ = writeln!(out, "  saved.en: {}", summary.en);
+            let _ = writeln!(out, "  saved.ko: {}", summary.ko);
+            let _ = writeln!(
+                out,
+                "  saved: {}\n",
+                serde_json::to_string(&vm).unwrap_or_default()
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn the_course_vm_carries_through_its_lessons_as_snapshotted() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("snapshots/curriculum");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!("course-vm", course_vm_chain()));
+}
+
 #[test]
 fn replay_is_deterministic() {
     for lesson in lessons() {

@@ -190,6 +190,7 @@ pub fn question(exercise: &Exercise, misconception: Misconception, asked: u32) -
         why: None,
         setup: Vec::new(),
         accepts: Vec::new(),
+        course_vm: None,
         location: Default::default(),
     }
 }

@@ -81,7 +81,7 @@ impl ExerciseKind {
             Choice => &["options", "correct"],
             ClassifyAddress | ClassifyPort | ClassifyHypervisor => &["subject", "ask"],
             HostReserve => &["host", "reserve-percent", "ask"],
-            HostSizing => &["host", "reserve-percent", "vm-count"],
+            HostSizing => &["host", "reserve-percent", "vm-count", "vms"],
             NatSource => &["network"],
             NetMode | PortForward => &["network", "goals"],
             DiskFit => &["host-disk", "vms"],

@@ -20,12 +20,15 @@
 //!   and the curriculum snapshot tests do.
 //! - [`followup`]: follow-up questions aimed at a named misconception, probing its boundary.
 //! - [`glossary`]: the course's terms in both languages and the Korean wordings lint refuses.
+//! - [`course_vm`]: the VM `web` that lessons 6, 7, 9 and 12 continue, and grading from it.
+//! - [`progress`]: what a learner has done, as the file both front ends read and write.
 //!
 //! `docs/authoring.md` explains the file format to instructors.
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod action;
+pub mod course_vm;
 pub mod followup;
 pub mod glossary;
 pub mod grade;
@@ -35,6 +38,7 @@ mod kind_names;
 pub mod lint;
 pub mod load;
 pub mod model;
+pub mod progress;
 pub mod size;
 mod source;
 
@@ -86,6 +90,7 @@ impl Curriculum {
                 });
             }
         }
+        problems.extend(course_vm_problems(&lessons));
         if problems.iter().any(|p| p.severity == Severity::Error) {
             return Err(problems);
         }
@@ -123,6 +128,41 @@ impl Curriculum {
             .iter()
             .find(|l| l.id == name || l.folder == name || Some(l.number) == number)
     }
+}
+
+/// The course VM's steps across lessons: each on one exercise at most, in course order (the
+/// VM is sized before it gets a disk, and so on), since each reads the parts made before it.
+fn course_vm_problems(lessons: &[Lesson]) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    let mut seen: Vec<(course_vm::CourseStep, &Lesson, &Exercise)> = Vec::new();
+    for lesson in lessons {
+        for exercise in &lesson.exercises {
+            let Some(step) = exercise.course_vm else {
+                continue;
+            };
+            // Lessons come in course order: a step seen already must come before this one.
+            let clash = seen.iter().find(|(s, _, _)| *s >= step);
+            if let Some((other, l, e)) = clash {
+                problems.push(Problem {
+                    file: exercise.location.file.clone(),
+                    line: exercise.location.line,
+                    column: exercise.location.column,
+                    severity: Severity::Error,
+                    message: format!(
+                        "exercise {:?}: `course-vm = {:?}` clashes with {}/{} (`course-vm = {:?}`): each step is on one exercise, in course order ({})",
+                        exercise.id,
+                        step.name(),
+                        l.id,
+                        e.id,
+                        other.name(),
+                        course_vm::CourseStep::ALL.map(|s| s.name()).join(" → ")
+                    ),
+                });
+            }
+            seen.push((step, lesson, exercise));
+        }
+    }
+    problems
 }
 
 /// The sources of the lessons embedded in this build.

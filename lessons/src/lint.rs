@@ -4,6 +4,7 @@
 //! hand over the answer and the hint ladder does not repeat the feedback.
 
 use crate::action::{Action, ForwardStep};
+use crate::course_vm::CourseVm;
 use crate::grade::{grade, Verdict};
 use crate::load::{Problem, Severity};
 use crate::model::{same_text, Exercise, Lesson};
@@ -49,6 +50,20 @@ pub fn replay(lesson: &Lesson) -> Vec<Problem> {
                 ),
             ),
             Verdict::Pass => {}
+        }
+        match CourseVm::default().after(exercise, &exercise.solution) {
+            None if exercise.course_vm.is_some() => report(
+                Severity::Error,
+                format!(
+                    "`course-vm`: the reference solution leaves nothing to save: no step of it is for the course VM {:?}",
+                    crate::course_vm::NAME
+                ),
+            ),
+            Some(Err(why)) => report(
+                Severity::Error,
+                format!("`course-vm`: the reference solution makes a VM the course cannot carry: {why}"),
+            ),
+            _ => {}
         }
         if !exercise.setup.is_empty() && grade(exercise, &[]).passed() {
             report(

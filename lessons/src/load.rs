@@ -9,6 +9,7 @@ use labvisor_core::lang::{Bilingual, Lang};
 use toml::Spanned;
 
 use crate::action::Action;
+use crate::course_vm::{self, CourseStep};
 use crate::kind::{self, Fields};
 use crate::model::*;
 use crate::source::{language_name, Reporter};
@@ -256,6 +257,7 @@ fn validate_exercise(
     check_attempts(&mut fields, spec.as_ref(), &hint_keys);
     check_why_and_accepts(&mut fields);
     check_setup(&mut fields, spec.as_ref());
+    let course_vm = check_course_vm(&mut fields, spec.as_ref());
 
     if report.problems.len() > errors_before {
         return None;
@@ -275,6 +277,7 @@ fn validate_exercise(
             .map(|s| s.get_ref().clone())
             .unwrap_or_default(),
         accepts: ex.accept.iter().map(|a| a.get_ref().clone()).collect(),
+        course_vm,
         location: report.location(at),
     })
 }
@@ -500,6 +503,51 @@ fn check_setup(f: &mut Fields<'_, '_>, spec: Option<&Spec>) {
     }
     let whose = f.what("the setup");
     check_actions(f, setup.get_ref(), setup.span(), spec, &whose);
+}
+
+/// `course-vm`: a step of the course VM ([`CourseStep`]), on an exercise of the kind that
+/// carries it out, naming the VM `web`, and without a `setup` (it starts from the learner's
+/// VM, not from a broken lab).
+fn check_course_vm(f: &mut Fields<'_, '_>, spec: Option<&Spec>) -> Option<CourseStep> {
+    let field = f.ex.course_vm.as_ref()?;
+    let name = field.get_ref().as_str();
+    let Some(step) = CourseStep::from_name(name) else {
+        let steps: Vec<&str> = CourseStep::ALL.iter().map(|s| s.name()).collect();
+        f.error(
+            field.span(),
+            &format!("`course-vm = {name:?}` is not one of: {}", steps.join(", ")),
+        );
+        return None;
+    };
+    if f.kind != step.kind() {
+        let thing = format!(
+            "`course-vm = {name:?}` is carried out by a {:?} exercise, not {:?}",
+            step.kind().name(),
+            f.kind.name()
+        );
+        f.error(field.span(), &thing);
+        return None;
+    }
+    if let Some(setup) = &f.ex.setup {
+        f.error(
+            setup.span(),
+            "an exercise that continues the course VM starts from the learner's VM: it has no `setup`",
+        );
+    }
+    if spec.is_some_and(|spec| !step.names_the_vm(spec)) {
+        let thing = format!(
+            "`course-vm = {name:?}`: the exercise must name the course VM {:?} ({})",
+            course_vm::NAME,
+            match step {
+                CourseStep::Size => "in `vms`, the VMs the plan must hold",
+                CourseStep::Disk => "in `vms`",
+                CourseStep::Forward => "among `network.vms`",
+                CourseStep::LoseDisk => "as `vm`",
+            }
+        );
+        f.error(field.span(), &thing);
+    }
+    Some(step)
 }
 
 /// Checks that every step is allowed in this kind and names what the exercise has.

@@ -11,6 +11,7 @@ use labvisor_core::net::packet::Proto;
 use labvisor_core::net::vbox::Mode;
 
 use crate::action::Action;
+use crate::course_vm::{CourseStep, VmDisk};
 pub use crate::kind_names::{ExerciseKind, LabKind};
 use labvisor_core::lang::Bilingual;
 
@@ -91,6 +92,10 @@ pub struct Exercise {
     pub setup: Vec<Action>,
     /// Answers other than the key's that pass too, each with a note on how it differs.
     pub accepts: Vec<Accept>,
+    /// The part of the course VM (`web`, carried from lesson 6 to 12) this exercise continues:
+    /// it starts from the learner's VM and a right answer saves its part
+    /// ([`crate::course_vm`]).
+    pub course_vm: Option<CourseStep>,
     /// Where its `[[exercises]]` table is, for messages.
     #[serde(skip)]
     pub location: crate::source::Location,
@@ -287,6 +292,8 @@ pub enum Spec {
         reserve_percent: u8,
         /// How many VMs the plan must hold.
         vm_count: u32,
+        /// VMs the plan must hold by name (`vms` in the file; may be empty).
+        named: Vec<String>,
     },
     /// Tell what a server sees of a NATed packet; graded by simulating it in `core::net`.
     NatSource {
@@ -329,6 +336,9 @@ pub enum Spec {
         lives_on: String,
         /// Every disk available.
         disks: Vec<String>,
+        /// The VM's disk as the engine creates it: the course VM's (see
+        /// [`Exercise::starting_from`]), by default 128G dynamic.
+        disk: VmDisk,
     },
 }
 
@@ -584,6 +594,8 @@ pub(crate) struct ExerciseFile {
     pub setup: Option<Spanned<Vec<Action>>>,
     #[serde(default)]
     pub accept: Vec<Spanned<Accept>>,
+    #[serde(default)]
+    pub course_vm: Option<Spanned<String>>,
     // Kind-specific fields.
     #[serde(default)]
     pub subject: Option<Spanned<String>>,

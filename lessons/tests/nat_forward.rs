@@ -44,6 +44,7 @@ fn exercise(vms: &[&str]) -> Exercise {
         why: None,
         setup: Vec::new(),
         accepts: Vec::new(),
+        course_vm: None,
         location: Default::default(),
     }
 }

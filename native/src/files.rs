@@ -21,6 +21,21 @@ pub const SCENARIO_LIMIT: u64 = 1 << 20;
 pub const ACTIONS_LIMIT: u64 = 1 << 20;
 /// The largest lesson file (`lesson.toml`, `*.md`) `lesson lint` reads.
 pub const LESSON_FILE_LIMIT: u64 = 1 << 20;
+/// The largest progress file `lesson check` reads (a whole course's is a few KiB).
+pub const PROGRESS_LIMIT: u64 = 1 << 20;
+
+/// Where Labvisor keeps what it makes for the user (SSH host keys, the progress file):
+/// `$XDG_DATA_HOME/labvisor` when that is an absolute path, else `~/.local/share/labvisor`;
+/// `None` when neither variable says.
+pub fn data_dir() -> Option<std::path::PathBuf> {
+    let xdg = std::env::var_os("XDG_DATA_HOME").filter(|d| Path::new(d).is_absolute());
+    let base = match (xdg, std::env::var_os("HOME")) {
+        (Some(xdg), _) => std::path::PathBuf::from(xdg),
+        (None, Some(home)) => Path::new(&home).join(".local/share"),
+        (None, None) => return None,
+    };
+    Some(base.join("labvisor"))
+}
 
 /// Why an input file could not be read.
 #[derive(Debug, thiserror::Error)]

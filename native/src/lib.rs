@@ -11,5 +11,6 @@ pub mod cli;
 pub mod disk;
 pub mod files;
 pub mod hostinfo;
+pub mod progress_file;
 
 pub use labvisor_vmm as vmm;

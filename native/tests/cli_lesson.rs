@@ -1,13 +1,29 @@
 //! `labvisor lesson …` as a user runs it: stdout, stderr and exit status, snapshotted.
 
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
+/// A progress file no test writes: a lesson that continues the course VM starts from the
+/// default, and no test touches the user's own progress file.
+fn untouched_progress() -> PathBuf {
+    std::env::temp_dir().join(format!(
+        "labvisor-cli-lesson-{}/never-written.json",
+        std::process::id()
+    ))
+}
+
 fn run(args: &[&str], lang: &str, stdin: Option<&str>) -> String {
+    run_with(args, lang, stdin, &untouched_progress())
+}
+
+/// Runs `labvisor` with `$LABVISOR_PROGRESS` at `progress`, written as `PROGRESS` in the output.
+fn run_with(args: &[&str], lang: &str, stdin: Option<&str>, progress: &Path) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_labvisor"))
         .args(args)
         .env("LANG", lang)
         .env_remove("LC_ALL")
+        .env("LABVISOR_PROGRESS", progress)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -28,6 +44,7 @@ fn run(args: &[&str], lang: &str, stdin: Option<&str>) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
+    .replace(&progress.display().to_string(), "PROGRESS")
 }
 
 #[test]
@@ -343,4 +360,175 @@ fn a_named_misconception_gets_follow_ups_until_two_are_right() {
         unknown.starts_with("status: 2") && unknown.contains("unknown misconception"),
         "{unknown}"
     );
+}
+
+/// The actions file `lesson solve` prints for an exercise.
+fn solution(lesson: &str, exercise: &str) -> String {
+    let out = run(&["lesson", "solve", lesson, exercise], "C", None);
+    out.split("--- stdout\n")
+        .nth(1)
+        .and_then(|s| s.split("--- stderr").next())
+        .expect("stdout section")
+        .to_string()
+}
+
+#[test]
+fn the_course_vm_carries_from_lesson_6_to_7_9_and_12_in_one_progress_file() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let progress = dir.path().join("progress.json");
+    // The learner starts from a browser export made before the course VM existed (version 1).
+    let exported = r#"{"format": "labvisor-progress", "version": 1, "completed": ["tool:ipv4"]}"#;
+    std::fs::write(&progress, exported).expect("write the export");
+    let check = |lesson: &str, exercise: &str, actions: &str, lang: &str| {
+        run_with(
+            &["lesson", "check", lesson, exercise, "--actions", "-"],
+            lang,
+            Some(actions),
+            &progress,
+        )
+    };
+    let read = || std::fs::read_to_string(&progress).expect("the progress file");
+
+    let six = check(
+        "6",
+        "size-web",
+        r#"[{"add-vm": {"name": "web", "vcpus": 3, "ram-mib": 6000}}]"#,
+        "C",
+    );
+    assert!(six.starts_with("status: 0"), "{six}");
+    assert!(
+        six.contains("Saved to PROGRESS: `web`: 3 vCPUs and 6000 MiB of RAM;"),
+        "{six}"
+    );
+    // Lesson 7 shows, then starts from, the VM lesson 6 sized.
+    let shown = run_with(&["lesson", "show", "7"], "C", None, &progress);
+    assert!(
+        shown.contains("Course VM: Your VM `web` as this exercise starts: 3 vCPUs and 6000 MiB of RAM (yours, from lesson 6)."),
+        "{shown}"
+    );
+    let seven = check(
+        "7",
+        "disk-for-web",
+        r#"[{"create-disk": {"vm": "web", "size": "64G", "alloc": "fixed"}}]"#,
+        "C",
+    );
+    assert!(seven.starts_with("status: 0"), "{seven}");
+    // A wrong attempt saves nothing.
+    let before = read();
+    let wrong = check(
+        "9",
+        "forward-to-web",
+        r#"[{"add-forward": {"name": "http", "proto": "tcp", "host-port": 8080, "guest-port": 8080, "vm": "web"}}]"#,
+        "C",
+    );
+    assert!(wrong.starts_with("status: 1"), "{wrong}");
+    assert!(!wrong.contains("Saved to"), "{wrong}");
+    assert_eq!(read(), before, "a wrong attempt changed the progress file");
+    let nine = check(
+        "9",
+        "forward-to-web",
+        &solution("9", "forward-to-web"),
+        "ko_KR.UTF-8",
+    );
+    assert!(nine.starts_with("status: 0"), "{nine}");
+    assert!(
+        nine.contains("64 GiB 고정 크기 디스크, 만들 때부터 호스트에서 64.0 GiB 전부 차지 (레슨 7에서 내가 정한 것)"),
+        "{nine}"
+    );
+    // Lesson 12 loses the very disk lesson 7 made: 64 GiB fixed, backed up whole.
+    let twelve = check(
+        "12",
+        "survive-disk-failure",
+        &solution("12", "survive-disk-failure"),
+        "C",
+    );
+    insta::assert_snapshot!("course_vm_lesson_12", twelve);
+
+    // The file is one the browser imports: version 2, the export's activity kept, the four
+    // exercises done, and the VM with every part.
+    let file: serde_json::Value = serde_json::from_str(&read()).expect("JSON");
+    assert_eq!(file["version"], 2);
+    assert_eq!(
+        file["completed"],
+        serde_json::json!([
+            "lesson:disk-allocation/5",
+            "lesson:host-sizing/4",
+            "lesson:port-forwarding/7",
+            "lesson:snapshot-vs-backup/1",
+            "tool:ipv4"
+        ])
+    );
+    let vm = &file["course-vm"];
+    assert_eq!(vm["size"], serde_json::json!({"vcpus": 3, "ram-mib": 6000}));
+    assert_eq!(
+        vm["disk"],
+        serde_json::json!({"size": 64u64 << 30, "allocation": "fixed"})
+    );
+    assert_eq!(vm["forwards"][0]["host-port"], 8080);
+    assert_eq!(vm["disk-loss"], serde_json::json!({"backup-on": "nas"}));
+
+    // --fresh starts from the default VM and leaves the file alone.
+    let before = read();
+    let fresh = run_with(
+        &[
+            "lesson",
+            "check",
+            "12",
+            "survive-disk-failure",
+            "--actions",
+            "-",
+            "--fresh",
+        ],
+        "C",
+        Some(&solution("12", "survive-disk-failure")),
+        &progress,
+    );
+    assert!(fresh.starts_with("status: 0"), "{fresh}");
+    assert!(fresh.contains("web.vdi (128 GiB dynamic)"), "{fresh}");
+    assert!(fresh.contains("Not saved: --fresh"), "{fresh}");
+    assert_eq!(read(), before, "--fresh wrote the progress file");
+}
+
+#[test]
+fn a_bad_or_foreign_progress_file_is_an_error_naming_it_and_is_left_as_it_was() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let progress = dir.path().join("progress.json");
+    let size_web = r#"[{"add-vm": {"name": "web", "vcpus": 2, "ram-mib": 4096}}]"#;
+    let args = ["lesson", "check", "6", "size-web", "--actions", "-"];
+    let files = [
+        ("not JSON", "{\"format\": \"labvisor-progress\", "),
+        (
+            "another program's",
+            r#"{"format": "other-app", "version": 1, "completed": []}"#,
+        ),
+        (
+            "a newer version",
+            r#"{"format": "labvisor-progress", "version": 3, "completed": []}"#,
+        ),
+        (
+            "an impossible VM",
+            r#"{"format": "labvisor-progress", "version": 2, "completed": [], "course-vm": {"size": {"vcpus": 100000, "ram-mib": 4096}}}"#,
+        ),
+    ];
+    for (what, text) in files {
+        std::fs::write(&progress, text).expect("write");
+        let out = run_with(&args, "C", Some(size_web), &progress);
+        assert!(out.starts_with("status: 2"), "{what}: {out}");
+        assert!(
+            out.contains("--- stderr\nlabvisor: error: PROGRESS: "),
+            "{what}: the error names the file: {out}"
+        );
+        assert!(out.contains("left as it is"), "{what}: {out}");
+        assert_eq!(
+            std::fs::read_to_string(&progress).expect("read"),
+            text,
+            "{what}: the file was changed"
+        );
+        if what == "a newer version" {
+            insta::assert_snapshot!("progress_newer_version", out);
+        }
+    }
+    // A lesson without a course VM exercise never reads the file.
+    let other = run_with(&["lesson", "show", "ports"], "C", None, &progress);
+    assert!(other.starts_with("status: 0"), "{other}");
 }

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use labvisor_core::lang::{Lang, Text};
+use labvisor_lessons::course_vm::{self, CourseAttempt, CourseVm};
 use labvisor_lessons::followup::{self, Misconception};
 use labvisor_lessons::model::{LabKind, Spec};
 use labvisor_lessons::{Action as Step, Exercise, Lesson};
@@ -13,9 +14,9 @@ use crate::app::{edit_lab, use_app, Action};
 use crate::route::{Route, ToolId};
 use crate::tools::common::input_value;
 
-/// The progress id of an exercise.
+/// The progress id of an exercise (the command line records the same one).
 pub fn activity_id(lesson: &str, exercise: usize) -> String {
-    format!("lesson:{lesson}/{}", exercise + 1)
+    crate::progress::exercise_activity(lesson, exercise)
 }
 
 /// The lessons of this build (prepared at build time, see [`crate::bundle`]).
@@ -236,6 +237,8 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
     let grade = use_state(|| None::<labvisor_lessons::Grade>);
     let hints_shown = use_state(|| 0usize);
     let playing = use_state(|| None::<Playback>);
+    // What the last Check did to the course VM: saved it, or why it could not be kept.
+    let saved = use_state(|| None::<Result<CourseVm, String>>);
     let exercise = lessons()
         .iter()
         .find(|l| l.id == props.lesson)
@@ -279,31 +282,50 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
     let activity = activity_id(&props.lesson, props.index);
     let done = app.progress.is_done(&activity);
     let solving = playing.is_some();
+    // An exercise that continues the course VM starts from the learner's VM.
+    let vm = app.progress.course_vm.clone();
+    let started = ex.starting_from(&vm);
 
     let check = {
-        let (grade, app, ex, draft, activity) = (
+        let (grade, saved, app, ex, draft, activity, vm) = (
             grade.clone(),
+            saved.clone(),
             app.clone(),
             ex.clone(),
             draft.clone(),
             activity.clone(),
+            vm.clone(),
         );
         Callback::from(move |()| {
-            let g = match actions_of(&ex, &draft) {
-                Ok(actions) => labvisor_lessons::grade(&ex, &actions),
-                Err(e) => labvisor_lessons::Grade {
-                    verdict: labvisor_lessons::Verdict::Fail,
-                    mistake: Some(e),
-                    hint: None,
-                    why: None,
-                    note: None,
-                    trace: Vec::new(),
+            let attempt = match actions_of(&ex, &draft) {
+                Ok(actions) => course_vm::grade(&ex, &vm, &actions),
+                Err(e) => CourseAttempt {
+                    grade: labvisor_lessons::Grade {
+                        verdict: labvisor_lessons::Verdict::Fail,
+                        mistake: Some(e),
+                        hint: None,
+                        why: None,
+                        note: None,
+                        trace: Vec::new(),
+                    },
+                    vm_after: None,
                 },
             };
-            if g.passed() {
+            if attempt.grade.passed() {
                 app.dispatch(Action::Complete(activity.clone()));
             }
-            grade.set(Some(g));
+            if let Some(Ok(next)) = &attempt.vm_after {
+                app.dispatch(Action::SaveCourseVm(next.clone()));
+            }
+            saved.set(attempt.vm_after);
+            grade.set(Some(attempt.grade));
+        })
+    };
+    let forget = {
+        let (app, saved) = (app.clone(), saved.clone());
+        Callback::from(move |_: MouseEvent| {
+            saved.set(None);
+            app.dispatch(Action::ForgetCourseVm);
         })
     };
     // The hints a learner asks for, from a nudge to the answer, leaving out one that says what
@@ -348,7 +370,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
         })
     };
     let input_id = format!("lv-ex-{}-{}", props.lesson, ex.id);
-    let input = answer_input(lang, ex, &input_id, &draft, &on_input, &check);
+    let input = answer_input(lang, &started, &input_id, &draft, &on_input, &check);
     let hint_label = match ladder.len() {
         0 => HINT.get(lang).to_string(),
         n => format!("{} ({}/{n})", HINT.get(lang), (shown + 1).min(n)),
@@ -361,6 +383,7 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
                 if done { <span class="lv-badge lv-badge-done">{ "✓ " }{ crate::text::DONE.get(lang) }</span> }
             </h2>
             <p>{ inline(ex.prompt.get(lang)) }</p>
+            { course_vm_note(lang, ex, &vm, forget) }
             { setup_steps(lang, ex) }
             { input }
             <div class="lv-row lv-exercise-actions">
@@ -376,6 +399,9 @@ fn ExerciseCard(props: &ExerciseProps) -> Html {
             </p>
             if let Some(g) = &*grade {
                 { verdict(lang, g) }
+                if g.passed() {
+                    { course_vm_saved(lang, saved.as_ref()) }
+                }
                 if let Some(found) = labvisor_lessons::followup::misconception(ex, g) {
                     <FollowUpCard lesson={props.lesson.clone()} index={props.index} {found} />
                 }
@@ -445,6 +471,36 @@ fn answer_input(
         }
         _ => html! {
             <crate::editor::ActionEditor spec={ex.spec.clone()} setup={Rc::new(ex.setup.clone())} id={input_id.to_string()} draft={draft.to_string()} on_change={on_input.clone()} />
+        },
+    }
+}
+
+/// For an exercise that continues the course VM: the VM it starts from, part by part (the
+/// learner's or the default), what a right answer saves, and a way back to the default.
+fn course_vm_note(lang: Lang, ex: &Exercise, vm: &CourseVm, forget: Callback<MouseEvent>) -> Html {
+    let Some(step) = ex.course_vm else {
+        return html! {};
+    };
+    let note = vm.starting_note(step, lessons());
+    html! {
+        <div class="lv-course-vm" role="note" aria-label={COURSE_VM.get(lang)}>
+            <p>{ inline(note.get(lang)) }</p>
+            if !vm.is_default() {
+                <button class="lv-button lv-ghost" onclick={forget}>{ FORGET_VM.get(lang) }</button>
+            }
+        </div>
+    }
+}
+
+/// What a right answer did to the course VM: the VM as now saved, or why it was not kept.
+fn course_vm_saved(lang: Lang, saved: Option<&Result<CourseVm, String>>) -> Html {
+    match saved {
+        None => html! {},
+        Some(Ok(vm)) => html! {
+            <p class="lv-course-vm-saved" role="status"><strong>{ VM_SAVED.get(lang) }</strong>{ " " }{ inline(vm.summary().get(lang)) }</p>
+        },
+        Some(Err(why)) => html! {
+            <p class="lv-course-vm-saved" role="status"><strong>{ VM_NOT_SAVED.get(lang) }</strong>{ " " }<span class="lv-mono">{ why.clone() }</span></p>
         },
     }
 }
@@ -687,6 +743,16 @@ const FOLLOW_UP: Text = Text::new(
     "그 경계를 확인하는 이어지는 질문",
 );
 const RIGHT: Text = Text::new("Right.", "맞았습니다.");
+const COURSE_VM: Text = Text::new("Your course VM", "과정의 내 VM");
+const FORGET_VM: Text = Text::new(
+    "Forget my VM: start from the default",
+    "내 VM 지우기: 기본값에서 시작",
+);
+const VM_SAVED: Text = Text::new("Saved to your progress:", "진도에 저장했습니다:");
+const VM_NOT_SAVED: Text = Text::new(
+    "Passed, but the course VM was not saved:",
+    "통과했지만 과정 VM은 저장하지 않았습니다:",
+);
 const LEARNT: Text = Text::new(
     "Two right in a row: the boundary is learnt.",
     "연속 두 번 맞았습니다. 경계를 익혔습니다.",
@@ -814,6 +880,60 @@ mod tests {
         assert!(typed
             .windows(2)
             .all(|w| w[1].starts_with(&w[0]) && w[1].len() > w[0].len()));
+    }
+
+    #[test]
+    fn the_vm_planned_in_lesson_6_is_saved_and_lesson_7_starts_from_it() {
+        use crate::app::{Action as AppAction, AppState, Mode};
+        use yew::Reducible;
+        let course = |id: &str| {
+            let lesson = lessons().iter().find(|l| l.id == id).expect(id);
+            let ex = lesson
+                .exercises
+                .iter()
+                .find(|e| e.course_vm.is_some())
+                .expect("a course VM exercise");
+            (lesson, ex)
+        };
+        let mut state = std::rc::Rc::new(AppState {
+            mode: Mode::Full,
+            lang: Lang::En,
+            route: Route::Home,
+            lab: Default::default(),
+            progress: Default::default(),
+            notice: None,
+        });
+        // Lesson 6, entered as the editor writes it: web with 3 vCPUs and 6000 MiB.
+        let (_, size) = course("host-sizing");
+        let draft = crate::editor::write(&[Step::AddVm {
+            name: "web".into(),
+            vcpus: 3,
+            ram_mib: 6000,
+        }]);
+        let actions = actions_of(size, &draft).unwrap();
+        let attempt = course_vm::grade(size, &state.progress.course_vm, &actions);
+        assert!(attempt.grade.passed(), "{:?}", attempt.grade);
+        let Some(Ok(vm)) = attempt.vm_after else {
+            panic!("a pass saves the VM")
+        };
+        state = state.reduce(AppAction::SaveCourseVm(vm));
+        // Lesson 7 now says the VM is the learner's, and the file the page exports carries it.
+        let (_, disk) = course("disk-allocation");
+        let note = state
+            .progress
+            .course_vm
+            .starting_note(disk.course_vm.unwrap(), lessons());
+        assert!(
+            note.en
+                .contains("3 vCPUs and 6000 MiB of RAM (yours, from lesson 6)"),
+            "{}",
+            note.en
+        );
+        let file = crate::progress::Progress::from_file(&state.progress.to_file()).unwrap();
+        assert_eq!(file.course_vm, state.progress.course_vm);
+        // Forgetting it brings the default back.
+        state = state.reduce(AppAction::ForgetCourseVm);
+        assert!(state.progress.course_vm.is_default());
     }
 
     #[test]

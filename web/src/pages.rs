@@ -138,7 +138,7 @@ fn ProgressPanel() -> Html {
                     Err(err) => app.dispatch(Action::Notify(Some(crate::app::Notice {
                         error: true,
                         text: t::IMPORT_FAILED,
-                        detail: Some(format!("{err:?}")),
+                        detail: Some(err.to_string()),
                     }))),
                 }
             });

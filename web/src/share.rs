@@ -96,7 +96,7 @@ impl Shared {
             ));
         }
         Progress::from_ids(shared.completed.clone())
-            .map_err(|e| ShareError::Invalid(format!("{e:?}")))?;
+            .map_err(|e| ShareError::Invalid(e.to_string()))?;
         Ok(shared)
     }
 

@@ -34,15 +34,15 @@ pub const DONE: Text = Text::new("Done", "완료");
 
 pub const PROGRESS: Text = Text::new("Your progress", "내 진도");
 pub const PROGRESS_HELP: Text = Text::new(
-    "Kept in this browser. Save it to a file to move it to another computer.",
-    "이 브라우저에 저장됩니다. 다른 컴퓨터로 옮기려면 파일로 내보내세요.",
+    "Kept in this browser. Save it to a file to move it to another computer, or to the terminal: `labvisor lesson check --progress FILE` reads and updates the same file.",
+    "이 브라우저에 저장됩니다. 다른 컴퓨터나 터미널로 옮기려면 파일로 내보내세요. `labvisor lesson check --progress 파일`이 같은 파일을 읽고 고칩니다.",
 );
 pub const COMPLETED_N: Text = Text::new("completed", "완료");
 pub const EXPORT: Text = Text::new("Export progress", "진도 내보내기");
 pub const IMPORT: Text = Text::new("Import progress", "진도 가져오기");
 pub const IMPORTED: Text = Text::new(
-    "Progress imported: activities added",
-    "진도를 가져왔습니다. 새로 추가된 활동",
+    "Progress imported: activities and course VM parts added",
+    "진도를 가져왔습니다. 새로 추가된 활동과 과정 VM 항목",
 );
 pub const IMPORT_FAILED: Text = Text::new(
     "That file is not a Labvisor progress file, so nothing was changed.",

@@ -14,6 +14,7 @@ use labvisor_core::disk::vdi::Uuid;
 
 use super::common::{Fields, Judgement};
 use crate::action::Action;
+use crate::course_vm::{CourseVm, VmDisk, MAX_DISK_BYTES};
 use crate::model::{HostDiskSpec, ImageSpec, Spec};
 use crate::size::parse_size;
 
@@ -73,6 +74,7 @@ pub(super) fn build_restore(f: &mut Fields<'_, '_>) -> Option<Spec> {
         vm: vm.get_ref().clone(),
         lives_on: lives_on.get_ref().clone(),
         disks: disks.get_ref().clone(),
+        disk: CourseVm::DEFAULT_DISK,
     })
 }
 
@@ -306,14 +308,16 @@ pub(super) fn grade_compact(image: &ImageSpec, target: &str, actions: &[Action])
     Judgement::fail(mistake, trace)
 }
 
-/// Survive the host disk's failure and restore the VM.
+/// Survive the host disk's failure and restore the VM, whose image is `disk` (the course VM's
+/// own in lesson 12: a fixed one reserves its whole size, and its backup copies all of it).
 pub(super) fn grade_restore(
     vm: &str,
-    lives_on: &str,
+    (lives_on, disk): (&str, VmDisk),
     disks: &[String],
     actions: &[Action],
 ) -> Judgement {
-    const CAPACITY: u64 = 1 << 40;
+    // Room on every disk for the largest image the course carries and a backup of it.
+    const CAPACITY: u64 = 2 * MAX_DISK_BYTES;
     const DATA: &[u8] = b"the web server's files";
     let mut trace = Vec::new();
     let mut pools: BTreeMap<String, Pool> = disks
@@ -324,15 +328,20 @@ pub(super) fn grade_restore(
         .get_mut(lives_on)
         .ok_or_else(|| format!("no disk {lives_on:?}"))
         .and_then(|pool| {
-            pool.create_disk(vm, 16 << 30, Allocation::Dynamic, uuid(0))
+            pool.create_disk(vm, disk.size.bytes(), disk.allocation, uuid(0))
                 .and_then(|()| pool.guest_write(vm, 0, DATA).map(|_| ()))
                 .map_err(|e| e.to_string())
         });
     if let Err(e) = setup {
         return Judgement::fail("invalid-exercise", vec![e]);
     }
+    let kind = match disk.allocation {
+        Allocation::Dynamic => "dynamic",
+        Allocation::Fixed => "fixed",
+    };
     trace.push(format!(
-        "core disk: {vm}.vdi lives on {lives_on} and holds {:?}",
+        "core disk: {vm}.vdi ({} {kind}) lives on {lives_on} and holds {:?}",
+        disk.size,
         String::from_utf8_lossy(DATA)
     ));
     let mut failed = false;

@@ -37,15 +37,33 @@ pub(super) fn build_reserve(f: &mut Fields<'_, '_>) -> Option<Spec> {
     })
 }
 
-/// A host to fill with VMs.
+/// A host to fill with VMs, and the VMs the plan must hold by name (`vms`, optional).
 pub(super) fn build_sizing(f: &mut Fields<'_, '_>) -> Option<Spec> {
     let ex = f.ex;
     let host = f.required(&ex.host, "host")?;
     let count = f.required(&ex.vm_count, "vm-count")?;
+    let named = ex
+        .vms
+        .as_ref()
+        .map(|v| v.get_ref().clone())
+        .unwrap_or_default();
+    if let Some(vms) = &ex.vms {
+        if named.len() > *count.get_ref() as usize {
+            f.error(
+                vms.span(),
+                &format!(
+                    "`vms` names {} VMs, more than `vm-count = {}`",
+                    named.len(),
+                    count.get_ref()
+                ),
+            );
+        }
+    }
     Some(Spec::HostSizing {
         host: *host.get_ref(),
         reserve_percent: reserve_percent(f)?,
         vm_count: *count.get_ref(),
+        named,
     })
 }
 
@@ -101,7 +119,7 @@ pub(super) fn grade_reserve(
 pub(super) fn grade_sizing(
     host: &HostSpec,
     percent: u8,
-    vm_count: u32,
+    (vm_count, named): (u32, &[String]),
     setup: &[Action],
     actions: &[Action],
 ) -> Judgement {
@@ -169,6 +187,14 @@ pub(super) fn grade_sizing(
             vms.len()
         ));
         return Judgement::fail("wrong-vm-count", trace);
+    }
+    if let Some(missing) = named.iter().find(|n| !vms.iter().any(|v| &&v.name == n)) {
+        let planned: Vec<&str> = vms.iter().map(|v| v.name.as_str()).collect();
+        trace.push(format!(
+            "the task plans a VM called {missing:?}; the plan has: {}",
+            planned.join(", ")
+        ));
+        return Judgement::fail("missing-vm", trace);
     }
     if plan.ram_overcommit {
         return Judgement::fail("ram-overcommit", trace);

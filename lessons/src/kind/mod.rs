@@ -55,7 +55,8 @@ pub(crate) fn grade(spec: &Spec, setup: &[Action], actions: &[Action]) -> Judgem
             host,
             reserve_percent,
             vm_count,
-        } => host::grade_sizing(host, *reserve_percent, *vm_count, setup, actions),
+            named,
+        } => host::grade_sizing(host, *reserve_percent, (*vm_count, named), setup, actions),
         Spec::NatSource { network } => {
             let mut trace = Vec::new();
             let answer = common::final_answer(actions, &mut trace);
@@ -72,7 +73,8 @@ pub(crate) fn grade(spec: &Spec, setup: &[Action], actions: &[Action]) -> Judgem
             vm,
             lives_on,
             disks,
-        } => disk::grade_restore(vm, lives_on, disks, actions),
+            disk,
+        } => disk::grade_restore(vm, (lives_on, *disk), disks, actions),
     }
 }
 

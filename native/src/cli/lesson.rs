@@ -3,6 +3,11 @@
 //! `list` and `show` read the curriculum embedded in the binary; `check` grades an actions file
 //! against an exercise; `solve` prints the reference solution as an actions file `check`
 //! accepts; `lint` validates a lesson folder on disk and replays its exercises.
+//!
+//! The exercises of lessons 6, 7, 9 and 12 that continue the course VM (`web`) start from the
+//! VM kept in the progress file ([`crate::progress_file`], the browser's export format), and a
+//! right answer saves the VM's new state there; `--fresh` starts them from the default VM and
+//! leaves the file alone.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,8 +15,10 @@ use std::process::ExitCode;
 
 use labvisor_core::lang::Lang;
 use labvisor_lessons::action::{parse_actions_file, ActionsFile};
+use labvisor_lessons::course_vm::{self, CourseStep, CourseVm};
 use labvisor_lessons::followup;
 use labvisor_lessons::model::Spec;
+use labvisor_lessons::progress::exercise_activity;
 use labvisor_lessons::{
     curriculum, grade, lint, ActionLog, Curriculum, Exercise, Lesson, LessonSource, Severity,
     Verdict,
@@ -21,6 +28,7 @@ use serde::Serialize;
 use super::output::{display_width, emit, print_json, Table};
 use super::{CliError, CliResult, Global};
 use crate::files;
+use crate::progress_file;
 use labvisor_core::lang::particle::{euro_ro, i_ga};
 
 /// Read the lessons, grade your attempts, check lesson files.
@@ -32,6 +40,8 @@ pub enum Args {
     Show {
         /// Lesson id (`nat`), folder (`03-nat`) or number (`3`).
         id: String,
+        #[command(flatten)]
+        course: CourseVmArgs,
     },
     /// Grade an attempt. Exit status: 0 pass, 1 fail or not gradable in this build.
     ///
@@ -50,6 +60,8 @@ pub enum Args {
         /// A share link's code (what `lesson solve --share` prints).
         #[arg(long, value_name = "CODE")]
         share: Option<String>,
+        #[command(flatten)]
+        course: CourseVmArgs,
     },
     /// Answer a follow-up question aimed at a misconception `lesson check` found.
     ///
@@ -93,17 +105,71 @@ pub enum Args {
     },
 }
 
+/// Where the course VM comes from, for the exercises that continue it (lessons 6, 7, 9, 12).
+#[derive(Debug, clap::Args)]
+pub struct CourseVmArgs {
+    /// The progress file that keeps the course VM: the file the browser's "Export progress"
+    /// saves, and which it imports. Default: $XDG_DATA_HOME/labvisor/progress.json
+    /// (~/.local/share/labvisor/progress.json).
+    #[arg(long, value_name = "FILE", env = "LABVISOR_PROGRESS")]
+    pub progress: Option<PathBuf>,
+    /// Start from the course's default VM instead of the one in the progress file, which is
+    /// then neither read nor written.
+    #[arg(long)]
+    pub fresh: bool,
+}
+
+/// The course VM an exercise starts from, and where it came from.
+struct CourseStart {
+    /// The progress file, read; `None` with `--fresh`.
+    file: Option<(PathBuf, labvisor_lessons::progress::Progress)>,
+    vm: CourseVm,
+}
+
+impl CourseVmArgs {
+    /// Reads the course VM, unless `--fresh` says to start from the default.
+    fn start(&self) -> Result<CourseStart, CliError> {
+        if self.fresh {
+            return Ok(CourseStart {
+                file: None,
+                vm: CourseVm::default(),
+            });
+        }
+        if self.progress.as_deref() == Some(Path::new("-")) {
+            return Err(CliError::Usage(
+                "--progress -: the progress file is read and written, so it must be a file, not standard input".into(),
+            ));
+        }
+        let path = progress_file::locate(self.progress.as_deref()).map_err(usage)?;
+        let progress = progress_file::read(&path).map_err(usage)?;
+        Ok(CourseStart {
+            vm: progress.course_vm.clone(),
+            file: Some((path, progress)),
+        })
+    }
+}
+
+/// A progress file the user must fix or point elsewhere (exit 2, as a malformed actions file).
+fn usage(e: progress_file::ProgressFileError) -> CliError {
+    match e {
+        progress_file::ProgressFileError::Write { .. } => CliError::Runtime(e.to_string()),
+        progress_file::ProgressFileError::Read(read) => CliError::from(read),
+        _ => CliError::Usage(e.to_string()),
+    }
+}
+
 /// Runs `labvisor lesson …`.
 pub fn run(args: Args, global: &Global) -> CliResult {
     let lang = global.lang();
     match args {
         Args::List => list(global, lang),
-        Args::Show { id } => show(&id, global, lang),
+        Args::Show { id, course } => show(&id, &course, global, lang),
         Args::Check {
             id,
             exercise,
             actions,
             share,
+            course,
         } => {
             let file = match (actions, share) {
                 (_, Some(code)) => ActionLog::from_share_code(&code)
@@ -116,7 +182,7 @@ pub fn run(args: Args, global: &Global) -> CliResult {
                     ))
                 }
             };
-            check(&id, &exercise, &file, global, lang)
+            check(&id, &exercise, &file, &course, global, lang)
         }
         Args::Solve {
             id,
@@ -230,19 +296,26 @@ fn list(global: &Global, lang: Lang) -> CliResult {
     Ok(ExitCode::SUCCESS)
 }
 
-fn show(id: &str, global: &Global, lang: Lang) -> CliResult {
+fn show(id: &str, args: &CourseVmArgs, global: &Global, lang: Lang) -> CliResult {
     let course = course()?;
     let lesson = find_lesson(course, id)?;
     if global.json {
         print_json(lesson)?;
         return Ok(ExitCode::SUCCESS);
     }
-    emit(&render_lesson(lesson, lang))?;
+    // Only a lesson with an exercise that continues the course VM reads the progress file.
+    let vm = if lesson.exercises.iter().any(|e| e.course_vm.is_some()) {
+        args.start()?.vm
+    } else {
+        CourseVm::default()
+    };
+    emit(&render_lesson(lesson, &vm, &course.lessons, lang))?;
     Ok(ExitCode::SUCCESS)
 }
 
-/// The whole lesson as terminal text: prose, lab, exercises.
-fn render_lesson(lesson: &Lesson, lang: Lang) -> String {
+/// The whole lesson as terminal text: prose, lab, exercises (the one that continues the course
+/// VM with the VM it starts from, `vm`).
+fn render_lesson(lesson: &Lesson, vm: &CourseVm, lessons: &[Lesson], lang: Lang) -> String {
     let (lab_title, exercises_title, try_it, choose, answer_with) = match lang {
         Lang::En => ("Lab", "Exercises", "Try", "Options", "Answer with"),
         Lang::Ko => ("실습", "연습 문제", "해 보기", "보기", "답하는 방법"),
@@ -268,6 +341,11 @@ fn render_lesson(lesson: &Lesson, lang: Lang) -> String {
             exercise.id,
             exercise.prompt.get(lang).trim()
         ));
+        if let Some(step) = exercise.course_vm {
+            let label = course_vm_label(lang);
+            let note = vm.starting_note(step, lessons);
+            out.push_str(&format!("   {label}: {}\n", note.get(lang)));
+        }
         if let Spec::Choice { options, .. } = &exercise.spec {
             out.push_str(&format!("   {choose}:\n"));
             for option in options {
@@ -308,6 +386,13 @@ fn render_lesson(lesson: &Lesson, lang: Lang) -> String {
         ));
     }
     out
+}
+
+fn course_vm_label(lang: Lang) -> &'static str {
+    match lang {
+        Lang::En => "Course VM",
+        Lang::Ko => "과정 VM",
+    }
 }
 
 fn underline(title: &str, mark: char) -> String {
@@ -389,12 +474,64 @@ struct CheckReport<'a> {
     exercise: &'a str,
     #[serde(flatten)]
     grade: &'a labvisor_lessons::Grade,
+    /// For an exercise that continues the course VM.
+    #[serde(rename = "course-vm", skip_serializing_if = "Option::is_none")]
+    course_vm: Option<CourseVmReport<'a>>,
+}
+
+/// What `check` did with the course VM.
+#[derive(Serialize)]
+#[serde(rename_all = "kebab-case")]
+struct CourseVmReport<'a> {
+    step: CourseStep,
+    /// The progress file read (and written on a pass); `None` with `--fresh`.
+    progress_file: Option<String>,
+    /// The VM the exercise started from.
+    start: &'a CourseVm,
+    /// The VM saved after a pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    saved: Option<&'a CourseVm>,
+    /// Why a pass saved nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    not_saved: Option<&'a str>,
+}
+
+/// What a pass did to the course VM.
+enum Saved {
+    /// Written to the progress file.
+    To(PathBuf, CourseVm),
+    /// Passed with `--fresh`: nothing read, nothing written.
+    Fresh,
+    /// The VM the steps made is not one the course carries.
+    Refused(String),
+}
+
+/// On a pass of an exercise that continues the course VM: the VM saved in the progress file
+/// with the exercise marked done, unless `--fresh`.
+fn save_course_vm(
+    start: CourseStart,
+    activity: &str,
+    vm_after: Option<Result<CourseVm, String>>,
+) -> Result<Option<Saved>, CliError> {
+    let next = match vm_after {
+        None => return Ok(None),
+        Some(Err(why)) => return Ok(Some(Saved::Refused(why))),
+        Some(Ok(next)) => next,
+    };
+    let Some((path, mut progress)) = start.file else {
+        return Ok(Some(Saved::Fresh));
+    };
+    progress.course_vm = next.clone();
+    progress.complete(activity);
+    progress_file::write(&path, &progress).map_err(usage)?;
+    Ok(Some(Saved::To(path, next)))
 }
 
 fn check(
     id: &str,
     exercise_id: &str,
     file: &ActionsFile,
+    course_args: &CourseVmArgs,
     global: &Global,
     lang: Lang,
 ) -> CliResult {
@@ -411,12 +548,43 @@ fn check(
             )));
         }
     }
-    let result = grade(exercise, file.actions());
+    let start = match exercise.course_vm {
+        Some(_) => course_args.start()?,
+        None => CourseStart {
+            file: None,
+            vm: CourseVm::default(),
+        },
+    };
+    let start_vm = start.vm.clone();
+    let progress_path = start.file.as_ref().map(|(p, _)| p.display().to_string());
+    let attempt = course_vm::grade(exercise, &start_vm, file.actions());
+    let result = attempt.grade;
+    let index = lesson
+        .exercises
+        .iter()
+        .position(|e| e.id == exercise.id)
+        .unwrap_or_default();
+    let activity = exercise_activity(&lesson.id, index);
+    let saved = save_course_vm(start, &activity, attempt.vm_after)?;
     if global.json {
+        let course_vm = exercise.course_vm.map(|step| CourseVmReport {
+            step,
+            progress_file: progress_path.clone(),
+            start: &start_vm,
+            saved: match &saved {
+                Some(Saved::To(_, vm)) => Some(vm),
+                _ => None,
+            },
+            not_saved: match &saved {
+                Some(Saved::Refused(why)) => Some(why),
+                _ => None,
+            },
+        });
         print_json(&CheckReport {
             lesson: &lesson.id,
             exercise: &exercise.id,
             grade: &result,
+            course_vm,
         })?;
     } else {
         let verdict = match (result.verdict, lang) {
@@ -438,6 +606,20 @@ fn check(
             }
         };
         let mut text = format!("{}/{}: {verdict}\n", lesson.id, exercise.id);
+        if let Some(step) = exercise.course_vm {
+            let from = match (&progress_path, lang) {
+                (Some(path), Lang::En) => format!("progress file {path}"),
+                (Some(path), Lang::Ko) => format!("진도 파일 {path}"),
+                (None, Lang::En) => "--fresh: the default, no progress file".to_string(),
+                (None, Lang::Ko) => "--fresh: 기본값, 진도 파일 없이".to_string(),
+            };
+            let note = start_vm.starting_note(step, &course.lessons);
+            text.push_str(&format!(
+                "{} ({from}): {}\n",
+                course_vm_label(lang),
+                note.get(lang)
+            ));
+        }
         let labelled = [
             (&result.note, "Note", "참고"),
             (&result.why, "Why", "왜"),
@@ -452,6 +634,7 @@ fn check(
                 text.push_str(&format!("{label}: {}\n", said.get(lang)));
             }
         }
+        text.push_str(&saved_text(saved.as_ref(), lang));
         text.push_str("\ntrace:\n");
         for line in &result.trace {
             text.push_str(&format!("  {line}\n"));
@@ -467,6 +650,31 @@ fn check(
     } else {
         ExitCode::from(1)
     })
+}
+
+/// The line saying what a pass did to the course VM.
+fn saved_text(saved: Option<&Saved>, lang: Lang) -> String {
+    match (saved, lang) {
+        (None, _) => String::new(),
+        (Some(Saved::To(path, vm)), Lang::En) => {
+            format!("Saved to {}: {}\n", path.display(), vm.summary().en)
+        }
+        (Some(Saved::To(path, vm)), Lang::Ko) => {
+            format!("{}에 저장했습니다: {}\n", path.display(), vm.summary().ko)
+        }
+        (Some(Saved::Fresh), Lang::En) => {
+            "Not saved: --fresh leaves the progress file alone.\n".to_string()
+        }
+        (Some(Saved::Fresh), Lang::Ko) => {
+            "저장하지 않음: --fresh는 진도 파일을 건드리지 않습니다.\n".to_string()
+        }
+        (Some(Saved::Refused(why)), Lang::En) => {
+            format!("Passed, but the course VM was not saved: {why}\n")
+        }
+        (Some(Saved::Refused(why)), Lang::Ko) => {
+            format!("통과했지만 과정 VM은 저장하지 않았습니다: {why}\n")
+        }
+    }
 }
 
 fn solve(id: &str, exercise_id: &str, share: bool, lang: Lang) -> CliResult {

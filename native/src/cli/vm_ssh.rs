@@ -177,19 +177,13 @@ fn default_key() -> Option<PathBuf> {
 
 /// `$XDG_DATA_HOME/labvisor`, or `~/.local/share/labvisor`.
 fn data_dir(lang: Lang) -> Result<PathBuf, CliError> {
-    let xdg = std::env::var_os("XDG_DATA_HOME").filter(|d| Path::new(d).is_absolute());
-    let base = match (xdg, std::env::var_os("HOME")) {
-        (Some(xdg), _) => PathBuf::from(xdg),
-        (None, Some(home)) => Path::new(&home).join(".local/share"),
-        (None, None) => {
-            return Err(usage(
-                "--ssh keeps the host key under $XDG_DATA_HOME or $HOME, and neither is set".into(),
-                "--ssh는 호스트 키를 $XDG_DATA_HOME이나 $HOME 아래에 두는데 둘 다 없습니다".into(),
-                lang,
-            ))
-        }
-    };
-    Ok(base.join("labvisor"))
+    crate::files::data_dir().ok_or_else(|| {
+        usage(
+            "--ssh keeps the host key under $XDG_DATA_HOME or $HOME, and neither is set".into(),
+            "--ssh는 호스트 키를 $XDG_DATA_HOME이나 $HOME 아래에 두는데 둘 다 없습니다".into(),
+            lang,
+        )
+    })
 }
 
 /// The VM's host key seed: read, or made and stored (0600, atomically) on first use.

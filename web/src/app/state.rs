@@ -6,6 +6,7 @@
 use std::rc::Rc;
 
 use labvisor_core::lang::{Lang, Text};
+use labvisor_lessons::course_vm::CourseVm;
 use yew::prelude::*;
 
 use crate::lab::LabState;
@@ -56,6 +57,10 @@ pub enum Action {
     EditLab(Rc<dyn Fn(&mut LabState)>),
     /// Marks an activity completed.
     Complete(String),
+    /// Saves the course VM a right answer left (`labvisor_lessons::course_vm`).
+    SaveCourseVm(CourseVm),
+    /// Forgets the course VM: its lessons start again from the default.
+    ForgetCourseVm,
     /// Merges imported progress, reporting how much was new.
     Import(Progress),
     /// Opens a share-link payload; a bad one changes nothing but the notice.
@@ -82,6 +87,8 @@ impl Reducible for AppState {
             Action::Complete(id) => {
                 next.progress.complete(&id);
             }
+            Action::SaveCourseVm(vm) => next.progress.course_vm = vm,
+            Action::ForgetCourseVm => next.progress.course_vm = CourseVm::default(),
             Action::Import(progress) => {
                 let added = next.progress.merge(&progress);
                 next.notice = Some(Notice {

@@ -13,7 +13,8 @@ pub(super) fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
             host,
             reserve_percent,
             vm_count,
-        } => host_sizing(c, host, *reserve_percent, *vm_count, steps),
+            named,
+        } => host_sizing(c, host, *reserve_percent, (*vm_count, named), steps),
         Spec::NetMode { network, .. } => net_mode(c, network, &[c.setup, steps].concat()),
         Spec::PortForward { network, .. } => port_forward(c, network, steps),
         Spec::DiskFit { host_disk, vms } => {
@@ -79,6 +80,7 @@ pub(super) fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
             vm,
             lives_on,
             disks,
+            ..
         } => {
             let mut offered = vec![Action::Snapshot { vm: vm.clone() }];
             offered.extend(disks.iter().map(|d| Action::Backup {
@@ -107,7 +109,7 @@ pub(super) fn host_sizing(
     c: &Ctx,
     host: &HostSpec,
     percent: u8,
-    vm_count: u32,
+    (vm_count, named): (u32, &[String]),
     steps: &[Action],
 ) -> Html {
     let lang = c.lang;
@@ -128,8 +130,11 @@ pub(super) fn host_sizing(
         })
         .collect();
     let taken = |name: &str| planned.iter().any(|v| v.name == name);
-    let suggested = (1..=MAX_STEPS + 1)
-        .map(|n| format!("vm{n}"))
+    // The VMs the task names come first (the course VM `web`), then vm1, vm2, ...
+    let suggested = named
+        .iter()
+        .cloned()
+        .chain((1..=MAX_STEPS + 1).map(|n| format!("vm{n}")))
         .find(|n| !taken(n))
         .unwrap_or_default();
     let name = c.get(Field::Name, &suggested);
