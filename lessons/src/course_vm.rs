@@ -844,7 +844,7 @@ mod tests {
         );
         let first = vm.starting_note(CourseStep::Size, lessons());
         assert!(
-            first.en.contains("lessons 7, 9, 12 continue"),
+            first.en.contains("lessons 7, 9 and 12 continue"),
             "{}",
             first.en
         );
