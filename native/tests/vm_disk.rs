@@ -8,7 +8,9 @@ use std::process::{Command, Stdio};
 
 mod common;
 
-use common::{fnv1a, kvm_available, labvisor, read_until, text, vm_json};
+use common::{
+    fnv1a, kvm_available, labvisor, qemu_img_available, qemu_img_check, read_until, text, vm_json,
+};
 
 /// A directory for one test's images, removed at the end.
 struct Scratch(PathBuf);
@@ -58,29 +60,11 @@ fn file_len(path: &str) -> u64 {
     std::fs::metadata(path).unwrap().len()
 }
 
-/// `qemu-img` if it is installed (the disk tests install qemu-utils; this one does not).
-fn qemu_img() -> Option<()> {
-    let found = Command::new("qemu-img")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !found {
-        println!("SKIP (part): qemu-img is not installed, so images are not cross-checked");
-    }
-    found.then_some(())
-}
-
+/// `qemu-img check` of `path`, which must pass.
 fn qemu_img_clean(path: &str) {
-    let out = Command::new("qemu-img")
-        .args(["check", path])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "qemu-img check {path}: {}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    if let Err(problem) = qemu_img_check(path) {
+        panic!("qemu-img check {path}: {problem}");
+    }
 }
 
 fn checksums(console: &str) -> Vec<String> {
@@ -114,7 +98,7 @@ fn a_dynamic_vdi_grows_by_whole_blocks_keeps_zeroed_ones_and_gives_trimmed_ones_
         run_vm(&[&vdi], workload);
         run_vm(&[&raw], workload);
         sizes.push(file_len(&vdi));
-        if qemu_img().is_some() {
+        if qemu_img_available() {
             qemu_img_clean(&vdi);
             let out = Command::new("qemu-img")
                 .args(["compare", "-f", "vdi", "-F", "raw", &vdi, &raw])
@@ -163,7 +147,7 @@ fn fixed_vdi_and_raw_hold_the_same_data() {
     let b = checksums(&run_vm(&[&raw], workload));
     assert_eq!(a.len(), 1);
     assert_eq!(a, b, "the same bytes read back from both formats");
-    if qemu_img().is_some() {
+    if qemu_img_available() {
         qemu_img_clean(&fixed);
     }
 }
@@ -400,14 +384,14 @@ fn full_host_disk_pauses_and_resumes(name: &str) {
         report["disks"][0]["errors"], 0,
         "the guest saw no error: {report}"
     );
-    if qemu_img().is_some() && name.ends_with(".vdi") {
+    if qemu_img_available() && name.ends_with(".vdi") {
         qemu_img_clean(&vdi);
     }
 }
 
 #[test]
 fn killing_the_vm_during_writes_leaves_a_clean_image_with_every_flushed_byte() {
-    if !kvm_available() || qemu_img().is_none() {
+    if !kvm_available() || !qemu_img_available() {
         return;
     }
     let dir = Scratch::new("kill");
@@ -516,7 +500,7 @@ fn ctrl_a_s_freezes_the_image_and_later_writes_go_to_a_snapshot() {
     let now = run_vm(&[&vdi], "read 0 1M; poweroff");
     assert!(now.contains(&sum(0x22)), "{now}");
     let raw = dir.path("base.raw");
-    if qemu_img().is_some() {
+    if qemu_img_available() {
         let out = Command::new("qemu-img")
             .args(["convert", "-O", "raw", &vdi, &raw])
             .output()
@@ -614,7 +598,7 @@ fn lesson_12_the_snapshot_dies_with_the_host_disk_and_the_backup_elsewhere_resto
         checksums(&run_vm(&[&restored], "read 0 8M; poweroff")),
         day2
     );
-    if qemu_img().is_some() {
+    if qemu_img_available() {
         qemu_img_clean(&restored);
     }
 }
