@@ -27,7 +27,8 @@ pub const REG_CLOCK_NS: u64 = 0x10;
 pub const REG_MARK: u64 = 0x20;
 /// 4 bytes, write: end the VM with exit status `value & 0xff`.
 pub const REG_POWER_OFF: u64 = 0x24;
-/// 4 bytes, write: give the host CPU back for up to `value` µs (capped at [`MAX_IDLE_US`]).
+/// 4 bytes, write: give the host CPU back for up to `value` µs (capped at [`MAX_IDLE_US`]);
+/// Labvisor's VMM ends the wait early when frames or keys arrive for the guest.
 pub const REG_IDLE_US: u64 = 0x28;
 /// 8 bytes (or two 4-byte halves), read: guest RAM in bytes.
 pub const REG_MEM_BYTES: u64 = 0x30;

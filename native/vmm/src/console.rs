@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use vmm_sys_util::terminal::Terminal;
 
+use super::devices::doorbell::Doorbell;
 use super::devices::serial::InputQueue;
 use super::VmEvent;
 
@@ -63,9 +64,10 @@ impl Drop for RawTerminal {
     }
 }
 
-/// Starts the thread feeding stdin to the guest. It ends at end of input; when the VM ends
-/// first the process exits and takes it along.
-pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
+/// Starts the thread feeding stdin to the guest (ringing `doorbell` so a guest idling for a
+/// key reads it at once). It ends at end of input; when the VM ends first the process exits
+/// and takes it along.
+pub fn spawn_stdin_reader(input: InputQueue, doorbell: Arc<Doorbell>, events: Sender<VmEvent>) {
     let interactive = std::io::stdin().is_terminal();
     let _ = std::thread::Builder::new().name("stdin".into()).spawn(move || {
         crate::seccomp::confine_thread(crate::seccomp::Role::Stdin);
@@ -76,6 +78,7 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
             let n = match stdin.read(&mut buf) {
                 Ok(0) | Err(_) => {
                     input.lock().unwrap_or_else(|p| p.into_inner()).ended = true;
+                    doorbell.ring();
                     return;
                 }
                 Ok(n) => n,
@@ -121,6 +124,7 @@ pub fn spawn_stdin_reader(input: InputQueue, events: Sender<VmEvent>) {
                 .unwrap_or_else(|p| p.into_inner())
                 .bytes
                 .extend(bytes);
+            doorbell.ring();
         }
     });
 }

@@ -308,7 +308,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
 
     let _raw = config.attach_stdin.then(console::RawTerminal::enter);
     if config.attach_stdin {
-        console::spawn_stdin_reader(input, events_tx.clone());
+        console::spawn_stdin_reader(input, devices.doorbell.clone(), events_tx.clone());
     }
     for (index, vcpu) in vcpus {
         spawn_vcpu(
@@ -448,11 +448,16 @@ fn start_network(
     let transport = devices
         .virtio_slot(slot)
         .ok_or_else(|| VmmError::Config(format!("no virtio slot {slot} for the network card")))?;
+    let doorbell = devices.doorbell.clone();
     let handle = backend
         .start(link, move || {
             let mut transport = transport.lock().unwrap_or_else(|p| p.into_inner());
-            transport.poll(devices::net::RX_QUEUE);
-            transport.poll(devices::net::TX_QUEUE);
+            let received = transport.poll(devices::net::RX_QUEUE);
+            let resumed = transport.poll(devices::net::TX_QUEUE);
+            drop(transport);
+            if received || resumed {
+                doorbell.ring();
+            }
         })
         .map_err(|e| VmmError::Host(e.to_string()))?;
     Ok((handle, mac))
@@ -623,6 +628,7 @@ fn register_memory(vm: &VmFd, mem: &vm_memory::GuestMemoryMmap) -> Result<(), Vm
 
 /// Runs one vCPU until something ends the VM.
 fn run_vcpu(index: u8, mut vcpu: VcpuFd, devices: &Devices, exits: &ExitCounts) -> Ending {
+    let mut rings_seen = devices::doorbell::Seen::default();
     loop {
         let action = match vcpu.run() {
             Ok(VcpuExit::IoOut(port, data)) => {
@@ -694,7 +700,7 @@ fn run_vcpu(index: u8, mut vcpu: VcpuFd, devices: &Devices, exits: &ExitCounts) 
         };
         match action {
             Action::Continue => {}
-            Action::Idle(d) => std::thread::sleep(d),
+            Action::Idle(d) => devices.doorbell.wait(&mut rings_seen, d),
             Action::PowerOff(status) => return Ending::PowerOff { status },
             Action::Reset => return Ending::Reset,
             Action::InputEnded => return Ending::InputEnded,

@@ -12,7 +12,7 @@
 //! | 0x10 | 8 (or 4+4) | R | `CLOCK_NS`: nanoseconds since the VMM started the VM, monotonic |
 //! | 0x20 | 4 | W | `MARK`: record boot mark `value` with the current `CLOCK_NS` |
 //! | 0x24 | 4 | W | `POWER_OFF`: end the VM; the VMM exits with `value & 0xff` |
-//! | 0x28 | 4 | W | `IDLE_US`: give the host CPU back for up to `value` µs (capped at 10 ms) |
+//! | 0x28 | 4 | W | `IDLE_US`: give the host CPU back for up to `value` µs (capped at 10 ms; ended early by the [doorbell](super::doorbell)) |
 //! | 0x30 | 8 (or 4+4) | R | `MEM_BYTES`: guest RAM size |
 //! | 0x38 | 8 | W | `CONSOLE_WRITE`: print `len` bytes (bits 32–63, at most 4096) from guest-physical `addr` (bits 0–31) on the console |
 //! | 0x40 | 8 (or 4+4) | R | `RANDOM`: fresh bits from the host's `getrandom` on every read |

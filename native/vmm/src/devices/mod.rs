@@ -12,6 +12,7 @@
 
 pub mod block;
 pub mod control;
+pub mod doorbell;
 pub mod net;
 pub mod serial;
 pub mod virtio_mmio;
@@ -64,6 +65,8 @@ pub struct Devices {
     unclaimed: AtomicU64,
     /// Guest RAM, for the control device's `CONSOLE_WRITE`.
     mem: GuestMemoryMmap,
+    /// Ends an idle vCPU's wait when a backend has work for the guest.
+    pub doorbell: Arc<doorbell::Doorbell>,
 }
 
 impl Devices {
@@ -86,6 +89,7 @@ impl Devices {
                 .collect(),
             unclaimed: AtomicU64::new(0),
             mem,
+            doorbell: Arc::default(),
         }
     }
 
