@@ -50,8 +50,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use kvm_bindings::kvm_userspace_memory_region;
-use kvm_ioctls::{Kvm, VcpuExit, VcpuFd, VmFd};
+use kvm_ioctls::{IoEventAddress, Kvm, VcpuExit, VcpuFd, VmFd};
 use serde::Serialize;
+use vmm_sys_util::eventfd::EventFd;
 
 use devices::control::ControlDevice;
 use devices::serial::{InputQueue, IrqLine, SerialConsole};
@@ -303,7 +304,7 @@ pub fn run(config: VmConfig) -> Result<VmReport, VmmError> {
     let devices = Arc::new(Devices::new(console, control, slots, mem.clone()));
     let exits = Arc::new(ExitCounts::default());
     let net = nic
-        .map(|(backend, link, slot)| start_network(backend, link, &devices, slot))
+        .map(|(backend, link, slot)| start_network(&vm, backend, link, &devices, slot))
         .transpose()?;
 
     let _raw = config.attach_stdin.then(console::RawTerminal::enter);
@@ -366,7 +367,7 @@ fn wire_linux_interrupts(vm: &VmFd) -> IrqLine {
         return IrqLine::default();
     }
     let _ = vm.create_pit2(kvm_bindings::kvm_pit_config::default());
-    match vmm_sys_util::eventfd::EventFd::new(libc::EFD_NONBLOCK) {
+    match EventFd::new(libc::EFD_NONBLOCK) {
         Ok(fd) if vm.register_irqfd(&fd, SERIAL_IRQ).is_ok() => IrqLine::wired(fd),
         _ => IrqLine::default(),
     }
@@ -439,12 +440,26 @@ fn fill_slots(
 /// Starts the network backend on the NIC in `slot`: it fills the RX queue of that slot's
 /// transport, and resumes its TX queue after a full link, from a thread of its own.
 fn start_network(
+    vm: &VmFd,
     backend: netback::NetBackend,
     link: Arc<devices::net::Link>,
     devices: &Devices,
     slot: usize,
 ) -> Result<(netback::NetHandle, [u8; 6]), VmmError> {
     let mac = backend.mac();
+    // The guest's notifications (`QUEUE_NOTIFY` ← a queue's index: frames to send, or RX
+    // buffers given back) go to the backend's thread through an ioeventfd, without an exit;
+    // where KVM refuses one, the notification exits and the vCPU thread handles it as every
+    // other register write.
+    let notify = IoEventAddress::Mmio(
+        layout::VIRTIO_BASE
+            + slot as u64 * layout::VIRTIO_SLOT_SIZE
+            + labvisor_guest_abi::virtio::reg::QUEUE_NOTIFY,
+    );
+    let backend = match EventFd::new(libc::EFD_NONBLOCK) {
+        Ok(kick) if register_notifications(vm, &kick, &notify) => backend.kicked_by(kick),
+        _ => backend,
+    };
     let transport = devices
         .virtio_slot(slot)
         .ok_or_else(|| VmmError::Config(format!("no virtio slot {slot} for the network card")))?;
@@ -461,6 +476,21 @@ fn start_network(
         })
         .map_err(|e| VmmError::Host(e.to_string()))?;
     Ok((handle, mac))
+}
+
+/// Has KVM signal `kick` for a write of either network queue's index to `notify`; all or
+/// nothing, since a notification KVM took for an eventfd nobody reads would be lost.
+fn register_notifications(vm: &VmFd, kick: &EventFd, notify: &IoEventAddress) -> bool {
+    let queues = [devices::net::TX_QUEUE, devices::net::RX_QUEUE].map(u32::from);
+    for (i, &queue) in queues.iter().enumerate() {
+        if vm.register_ioevent(kick, notify, queue).is_err() {
+            for &registered in &queues[..i] {
+                let _ = vm.unregister_ioevent(kick, notify, registered);
+            }
+            return false;
+        }
+    }
+    true
 }
 
 /// `Ctrl-A n`: the NAT table, as `labvisor net run` prints it, on stderr (raw-mode line ends).

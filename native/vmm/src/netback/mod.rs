@@ -29,6 +29,7 @@ mod wire;
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,6 +44,7 @@ use labvisor_core::net::nat::Decision;
 use labvisor_core::net::packet::Proto;
 use mio::{Events, Poll, Token, Waker};
 use serde::Serialize;
+use vmm_sys_util::eventfd::EventFd;
 
 use crate::devices::net::driver::HostDriver;
 use crate::devices::net::{Link, NetCounters};
@@ -59,6 +61,9 @@ pub const GATEWAY_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 2);
 pub const DNS_IP: Ipv4Addr = Ipv4Addr::new(10, 0, 2, 3);
 
 const WAKE: Token = Token(0);
+/// The guest's queue notifications, when KVM delivers them on an eventfd (see
+/// [`NetBackend::kicked_by`]).
+const TX_KICK: Token = Token(FIRST_FLOW - 1);
 const FIRST_FLOW: usize = 1 << 16;
 const EXPIRY_EVERY: Duration = Duration::from_millis(500);
 /// How often the table may choose again when the host cannot bind its port.
@@ -204,6 +209,7 @@ pub struct NetBackend {
     listeners: Vec<Listener>,
     gateway: Gateway,
     capture: Option<Capture>,
+    tx_kick: Option<EventFd>,
 }
 
 impl NetBackend {
@@ -237,7 +243,17 @@ impl NetBackend {
             listeners,
             gateway,
             capture,
+            tx_kick: None,
         })
+    }
+
+    /// Has the backend poll the device's queues when `kick` is signalled: KVM signals it for
+    /// the guest's notifications without leaving the guest (an ioeventfd), as QEMU's virtio
+    /// devices do, so the vCPU goes on at once while this thread copies the guest's frames
+    /// out and fills the RX buffers it gave back.
+    pub fn kicked_by(mut self, kick: EventFd) -> NetBackend {
+        self.tx_kick = Some(kick);
+        self
     }
 
     /// The NIC's hardware address.
@@ -272,6 +288,15 @@ impl NetBackend {
             l.register(poll.registry(), Token(1 + i))
                 .map_err(NetError::Start)?;
         }
+        if let Some(kick) = &self.tx_kick {
+            poll.registry()
+                .register(
+                    &mut mio::unix::SourceFd(&kick.as_raw_fd()),
+                    TX_KICK,
+                    mio::Interest::READABLE,
+                )
+                .map_err(NetError::Start)?;
+        }
         let nat = Arc::new(Mutex::new(NatState::new(self.gateway)));
         let stop = Arc::new(AtomicBool::new(false));
         let gateway_mac = engine_mac(GATEWAY_IP).0;
@@ -290,6 +315,7 @@ impl NetBackend {
             capture: self.capture,
             stop: stop.clone(),
             config: self.config,
+            tx_kick: self.tx_kick,
         };
         let thread = std::thread::Builder::new()
             .name("net".into())
@@ -407,6 +433,7 @@ struct Backend {
     inbox: VecDeque<Vec<u8>>,
     capture: Option<Capture>,
     stop: Arc<AtomicBool>,
+    tx_kick: Option<EventFd>,
 }
 
 impl Backend {
@@ -423,12 +450,22 @@ impl Backend {
                 std::thread::sleep(Duration::from_millis(1));
             }
             let now = self.tick();
+            let mut kicked = false;
             for event in events.iter() {
                 match event.token() {
                     WAKE => {}
+                    TX_KICK => kicked = true,
                     Token(i) if (1..=self.listeners.len()).contains(&i) => self.accept(i - 1),
                     token => self.udp_replies(token),
                 }
+            }
+            if kicked {
+                if let Some(kick) = &self.tx_kick {
+                    // Cleared before the queue is read, so a notification after this read
+                    // signals it again and is not lost.
+                    let _ = kick.read();
+                }
+                (self.deliver)();
             }
             let took = self.guest_frames();
             self.run_tcp(now);
