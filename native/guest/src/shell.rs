@@ -238,14 +238,13 @@ fn serve_sessions(boot: &BootInfo, mut disk: Option<&mut disk::Disk>, stack: &mu
 }
 
 /// Reads a console line; `background` runs whenever no key is waiting (it returns whether
-/// it did anything, and the CPU is given back only when it did not).
+/// it did anything, and the CPU is given back only once it has not for a while).
 fn read_line(line: &mut String, mut background: impl FnMut() -> bool) {
     line.clear();
+    let mut backoff = control::Backoff::default();
     loop {
         let Some(byte) = serial::try_read() else {
-            if !background() {
-                control::idle(500);
-            }
+            backoff.after_round(background(), 500);
             continue;
         };
         match byte {

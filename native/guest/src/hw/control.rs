@@ -131,20 +131,145 @@ pub fn random_u64() -> u64 {
 /// Nanoseconds of a clock that always runs: the control device's, or without it the
 /// time-stamp counter at the frequency CPUID reports (2 GHz when it reports none), which is
 /// enough for the network stack's timers under QEMU.
+///
+/// With the control device the guest still reads its clock at most once a millisecond: in
+/// between, the time-stamp counter carries it forward at the rate measured between the
+/// device's own readings. Every reading is a VM exit, and the network stack asks for the time
+/// every polling round; emulated, a round is about a millisecond, natively microseconds.
 pub fn monotonic_ns() -> u64 {
-    if let Some(b) = base() {
-        return mmio_read64(b + REG_CLOCK_NS);
+    match base() {
+        Some(b) => DEVICE_CLOCK.now(|| mmio_read64(b + REG_CLOCK_NS)),
+        None => tsc_ns(),
     }
-    static TSC_KHZ: AtomicU64 = AtomicU64::new(0);
-    let khz = match TSC_KHZ.load(Ordering::Relaxed) {
+}
+
+fn tsc_ns() -> u64 {
+    static NS_PER_TICK: AtomicU64 = AtomicU64::new(0);
+    let rate = match NS_PER_TICK.load(Ordering::Relaxed) {
         0 => {
             let khz = super::tsc_khz().unwrap_or(2_000_000);
-            TSC_KHZ.store(khz, Ordering::Relaxed);
-            khz
+            let rate = ns_per_tick(1_000_000, khz);
+            NS_PER_TICK.store(rate, Ordering::Relaxed);
+            rate
         }
-        khz => khz,
+        rate => rate,
     };
-    (u128::from(super::rdtsc()) * 1_000_000 / u128::from(khz)) as u64
+    ticks_to_ns(super::rdtsc(), rate)
+}
+
+/// Nanoseconds per counter tick as a 32.32 fixed-point number, from `ns` nanoseconds taking
+/// `ticks` ticks: the one division, done once, so that turning ticks into time is a multiply
+/// (a 128-bit division is a library call of a hundred instructions, each one emulated when the
+/// guest is).
+fn ns_per_tick(ns: u64, ticks: u64) -> u64 {
+    u64::try_from((u128::from(ns) << 32) / u128::from(ticks.max(1))).unwrap_or(u64::MAX)
+}
+
+fn ticks_to_ns(ticks: u64, ns_per_tick: u64) -> u64 {
+    u64::try_from((u128::from(ticks) * u128::from(ns_per_tick)) >> 32).unwrap_or(u64::MAX)
+}
+
+static DEVICE_CLOCK: CarriedClock = CarriedClock::new();
+
+/// A slow clock (one exit per reading) carried forward by the time-stamp counter between
+/// readings. Only the network stack's CPU (the first) uses it; the others read the device.
+struct CarriedClock {
+    /// The first reading, and the counter then: the span to the latest reading gives the
+    /// counter's rate, more precisely the longer the VM runs.
+    first_ns: AtomicU64,
+    first_tsc: AtomicU64,
+    /// The latest reading and the counter then.
+    read_ns: AtomicU64,
+    read_tsc: AtomicU64,
+    /// Nanoseconds per tick (32.32 fixed point), once measured over [`Self::MEASURE_NS`].
+    ns_per_tick: AtomicU64,
+    /// The largest time returned, so that a rate slightly too high never turns time back.
+    returned: AtomicU64,
+}
+
+impl CarriedClock {
+    /// How long the counter carries the clock before the next reading. The rate is measured
+    /// over the whole run, so its error over this span is microseconds at most.
+    const CARRY_NS: u64 = 50_000_000;
+    /// The shortest span over which the counter's rate is measured; until then every call
+    /// reads the clock.
+    const MEASURE_NS: u64 = 20_000_000;
+
+    const fn new() -> CarriedClock {
+        CarriedClock {
+            first_ns: AtomicU64::new(0),
+            first_tsc: AtomicU64::new(0),
+            read_ns: AtomicU64::new(0),
+            read_tsc: AtomicU64::new(0),
+            ns_per_tick: AtomicU64::new(0),
+            returned: AtomicU64::new(0),
+        }
+    }
+
+    fn now(&self, read: impl FnOnce() -> u64) -> u64 {
+        let tsc = super::rdtsc();
+        let rate = self.ns_per_tick.load(Ordering::Relaxed);
+        let carried = ticks_to_ns(
+            tsc.wrapping_sub(self.read_tsc.load(Ordering::Relaxed)),
+            rate,
+        );
+        let ns = if rate != 0 && carried < Self::CARRY_NS {
+            self.read_ns.load(Ordering::Relaxed) + carried
+        } else {
+            self.read(tsc, read())
+        };
+        // A load and a store, not `fetch_max`: a locked compare-and-exchange is among the
+        // dearest instructions to emulate, and only one CPU reads this clock.
+        let ns = ns.max(self.returned.load(Ordering::Relaxed));
+        self.returned.store(ns, Ordering::Relaxed);
+        ns
+    }
+
+    /// Records a reading of the clock taken at counter value `tsc`; returns it.
+    fn read(&self, tsc: u64, ns: u64) -> u64 {
+        if self.first_tsc.load(Ordering::Relaxed) == 0 {
+            self.first_ns.store(ns, Ordering::Relaxed);
+            self.first_tsc.store(tsc, Ordering::Relaxed);
+        }
+        let span_ns = ns.saturating_sub(self.first_ns.load(Ordering::Relaxed));
+        if span_ns >= Self::MEASURE_NS {
+            let span_ticks = tsc.wrapping_sub(self.first_tsc.load(Ordering::Relaxed));
+            self.ns_per_tick
+                .store(ns_per_tick(span_ns, span_ticks), Ordering::Relaxed);
+        }
+        self.read_ns.store(ns, Ordering::Relaxed);
+        self.read_tsc.store(tsc, Ordering::Relaxed);
+        ns
+    }
+}
+
+/// Gives the CPU back only once polling has found nothing to do for a while. A round that
+/// found work is usually followed by more (the next segment of a connection, the next
+/// client), and an idle costs a VM exit and a wake-up; spinning for a short while first
+/// answers those without either.
+#[derive(Debug, Default)]
+pub struct Backoff {
+    quiet_since: Option<u64>,
+}
+
+impl Backoff {
+    /// How long nothing must have moved before the CPU is given back.
+    const SPIN_NS: u64 = 2_000_000;
+
+    /// After a polling round: `moved` says whether it did anything; when nothing has for
+    /// [`Self::SPIN_NS`], idles for up to `us` microseconds (a backend with work for the
+    /// guest ends the idle early).
+    pub fn after_round(&mut self, moved: bool, us: u32) {
+        if moved {
+            self.quiet_since = None;
+            return;
+        }
+        let now = monotonic_ns();
+        let since = *self.quiet_since.get_or_insert(now);
+        if now.saturating_sub(since) >= Self::SPIN_NS {
+            idle(us);
+        }
+    }
 }
 
 /// getrandom's custom backend (selected in .cargo/config.toml) for the SSH server's keys and

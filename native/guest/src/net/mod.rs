@@ -166,6 +166,7 @@ impl Stack {
         mut done: impl FnMut(&mut Stack) -> bool,
     ) -> bool {
         let deadline = control::monotonic_ns().saturating_add(timeout_ns);
+        let mut backoff = control::Backoff::default();
         loop {
             let moved = self.poll();
             if done(self) {
@@ -174,9 +175,7 @@ impl Stack {
             if control::monotonic_ns() >= deadline {
                 return false;
             }
-            if !moved {
-                control::idle(100);
-            }
+            backoff.after_round(moved, 100);
         }
     }
 
