@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use smoltcp::iface::SocketHandle;
 use smoltcp::socket::{tcp as stcp, udp as sudp};
-use smoltcp::wire::{EthernetAddress, IpAddress, IpEndpoint};
+use smoltcp::wire::{EthernetAddress, EthernetFrame, IpAddress, IpEndpoint, Ipv4Packet, TcpPacket};
 
 use super::*;
 use crate::devices::net::stand_in::StandIn;
@@ -361,6 +361,52 @@ fn a_forward_reaches_the_guests_service_from_the_gateway() {
     let text = guest.handle.table_text();
     assert!(text.contains(&format!("forward {rule}")), "{text}");
     assert!(text.contains("10.0.2.15:23"), "{text}");
+}
+
+/// An echo the host reads and then closes at once is answered with one FIN that carries the
+/// acknowledgement of the echoed byte, not an ACK and then a FIN ([`tcp::ACK_DELAY`]):
+/// every frame costs an emulated guest a round of work. Five connections, since the delay is a
+/// matter of timing and a loaded machine may let the host's close come late once; without
+/// the delay the pure ACK always goes first, in the same backend poll as the guest's byte.
+#[test]
+fn an_echo_the_host_closes_at_once_is_acknowledged_by_its_fin() {
+    let port = free_port();
+    let mut guest = boot(config(&[&format!("echo,tcp,127.0.0.1,{port},10.0.2.15,7")]));
+    let mut carried_by_the_fin = 0;
+    for _ in 0..5 {
+        let h = guest.tcp_socket();
+        guest.tcp(h).listen(7).unwrap();
+        guest.poll();
+        let client = std::thread::spawn(move || {
+            let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            c.write_all(b"x").unwrap();
+            let mut echo = [0u8; 1];
+            c.read_exact(&mut echo).unwrap();
+        });
+        guest.until("the forwarded connection", |g| g.tcp(h).may_recv());
+        assert_eq!(guest.read_tcp(h, 1), b"x");
+        guest.stand_in.nic.received = Some(Vec::new());
+        guest.tcp(h).send_slice(b"x").unwrap();
+        guest.until("the host's FIN", |g| !g.tcp(h).may_recv());
+        client.join().unwrap();
+        // After the echo left, the backend sent the guest either a pure ACK and then the FIN,
+        // or the FIN alone, acknowledging the echo.
+        let frames = guest.stand_in.nic.received.take().unwrap();
+        let first = frames.iter().find_map(|f| {
+            let eth = EthernetFrame::new_checked(&f[..]).ok()?;
+            let ip = Ipv4Packet::new_checked(eth.payload()).ok()?;
+            let tcp = TcpPacket::new_checked(ip.payload()).ok()?;
+            (tcp.dst_port() == 7).then_some(tcp.fin())
+        });
+        carried_by_the_fin += usize::from(first.expect("the host answered the echo"));
+        guest.tcp(h).close();
+        guest.until("the guest's side closed", |g| !g.tcp(h).is_open());
+        guest.stand_in.sockets.remove(h);
+    }
+    assert!(
+        carried_by_the_fin > 0,
+        "every echo was acknowledged by a pure ACK before the FIN"
+    );
 }
 
 /// A client that sends, closes its writing side and waits for the guest to close (as a

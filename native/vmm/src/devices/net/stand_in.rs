@@ -17,6 +17,8 @@ pub struct StandInNic {
     pub driver: HostDriver,
     pending: VecDeque<Vec<u8>>,
     mtu: usize,
+    /// Every frame received, in order, while `Some` (tests that count frames turn it on).
+    pub received: Option<Vec<Vec<u8>>>,
 }
 
 impl phy::Device for StandInNic {
@@ -29,6 +31,9 @@ impl phy::Device for StandInNic {
             self.driver.receive_with(|f| pending.push_back(f.to_vec()));
         }
         let frame = self.pending.pop_front()?;
+        if let Some(received) = &mut self.received {
+            received.push(frame.clone());
+        }
         Some((RxToken(frame), TxToken(&mut self.driver)))
     }
 
@@ -78,6 +83,7 @@ impl StandIn {
             driver,
             pending: VecDeque::new(),
             mtu,
+            received: None,
         };
         let mut iface = Interface::new(
             Config::new(EthernetAddress(mac).into()),
