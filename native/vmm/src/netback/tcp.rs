@@ -312,6 +312,16 @@ fn splice(flow: &mut TcpFlow, socket: &mut tcp::Socket, in_flight: usize) -> boo
         flow.host_write_done = true;
         moved = true;
     }
+    // A host peer that closed its socket answers the guest's data after its FIN with a reset.
+    // Relayed at once, not at the next write (the next segment from the guest, which may
+    // be a whole window it has queued, each frame checksummed instruction by instruction
+    // when the guest is emulated), so the guest stops sending into a closed connection.
+    if flow.host_read_done && !flow.host_write_done {
+        if let Ok(Some(_)) = flow.host.take_error() {
+            socket.abort();
+            return true;
+        }
+    }
     // Host → guest. The host socket is read again whenever the guest's ACKs make room: each
     // poll tries every flow, so no readiness event is needed.
     while !flow.host_read_done && socket.can_send() && socket.send_queue() < in_flight {

@@ -409,6 +409,34 @@ fn an_echo_the_host_closes_at_once_is_acknowledged_by_its_fin() {
     );
 }
 
+/// A host client that read what it wanted and closed: the guest's next data draws a reset
+/// from the host, and the backend relays it to the guest at once, without waiting for the
+/// guest to send again (an emulated guest with a window of data queued would otherwise spend
+/// a second sending it into a closed connection).
+#[test]
+fn a_host_peers_reset_after_its_close_reaches_the_guest_without_more_guest_data() {
+    let port = free_port();
+    let mut guest = boot(config(&[&format!(
+        "chargen,tcp,127.0.0.1,{port},10.0.2.15,19"
+    )]));
+    let h = guest.tcp_socket();
+    guest.tcp(h).listen(19).unwrap();
+    guest.poll();
+    let client = std::thread::spawn(move || {
+        let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        let mut first = [0u8; 1000];
+        c.read_exact(&mut first).unwrap();
+        // Closed with nothing unread: a FIN, not a reset.
+    });
+    guest.until("the forwarded connection", |g| g.tcp(h).may_send());
+    guest.tcp(h).send_slice(&[b'a'; 1000]).unwrap();
+    guest.until("the host's FIN", |g| !g.tcp(h).may_recv());
+    client.join().unwrap();
+    // One more write, as a chargen service makes before it sees the FIN; then nothing.
+    guest.tcp(h).send_slice(&[b'b'; 100]).unwrap();
+    guest.until("the reset", |g| g.tcp(h).state() == stcp::State::Closed);
+}
+
 /// A client that sends, closes its writing side and waits for the guest to close (as a
 /// benchmark does to know the guest read everything) sees an orderly end of stream, not a
 /// reset: the guest's FIN reaches the host as a FIN even when the backend's side of the
