@@ -137,21 +137,35 @@ impl ByteSize {
         }
         let mut total = whole_value.checked_mul(multiplier).ok_or_else(too_large)?;
         if !fraction.is_empty() {
-            let scale = 10u128.pow(fraction.len() as u32);
             let digits: u128 = fraction
                 .parse()
                 .map_err(|_| SizeError::NotANumber { text: owned() })?;
-            let scaled = digits * multiplier;
-            if scaled % scale != 0 {
+            // digits × multiplier / 10^len, with the common factor of the two taken out
+            // first: 30 digits times a terabyte does not fit in 128 bits, yet may be whole
+            // bytes (0.500000000931322574615478515625T is 549,755,814,912).
+            let scale = 10u128.pow(fraction.len() as u32);
+            let common = gcd(multiplier, scale);
+            let (multiplier, scale) = (multiplier / common, scale / common);
+            if digits % scale != 0 {
                 return Err(SizeError::NotWholeBytes { text: owned() });
             }
-            total += scaled / scale;
+            let part = (digits / scale)
+                .checked_mul(multiplier)
+                .ok_or_else(too_large)?;
+            total = total.checked_add(part).ok_or_else(too_large)?;
         }
         let size = u64::try_from(total)
             .map(ByteSize)
             .map_err(|_| too_large())?;
         Ok((size, unit))
     }
+}
+
+fn gcd(mut a: u128, mut b: u128) -> u128 {
+    while b != 0 {
+        (a, b) = (b, a % b);
+    }
+    a
 }
 
 /// A unit a size is written in, under the module's rule.
@@ -259,6 +273,23 @@ mod tests {
         assert_eq!(parse("64MiB"), Ok(64 * MIB));
         assert_eq!(parse(" 1.5G "), Ok(3 * GIB / 2));
         assert_eq!(parse("0.5K"), Ok(512));
+    }
+
+    /// Found by the `parsers` fuzz target: 30 fraction digits times a large unit overflowed
+    /// 128 bits (a panic with overflow checks, a wrong size without).
+    #[test]
+    fn a_long_fraction_of_a_large_unit_neither_overflows_nor_loses_whole_bytes() {
+        assert_eq!(
+            parse(".612118446744073452200905167440G"),
+            Err(SizeError::NotWholeBytes {
+                text: ".612118446744073452200905167440G".into()
+            })
+        );
+        assert_eq!(
+            parse("0.500000000931322574615478515625T"),
+            Ok(549_755_814_912)
+        );
+        assert_eq!(parse("1.000000000000000000000000000000T"), Ok(TIB));
     }
 
     #[test]
