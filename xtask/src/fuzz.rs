@@ -59,14 +59,23 @@ pub struct Args {
     /// too, whichever comes first.
     #[arg(long)]
     runs: Option<u64>,
+    /// Seconds of wall-clock time after which one input counts as hung (libFuzzer's
+    /// -timeout). Raise it for a long run on a machine doing other work, where a starved
+    /// fuzzer may spend that long on an input that takes a second alone.
+    #[arg(long, default_value_t = DEFAULT_TIMEOUT_SECS)]
+    timeout: u64,
 }
 
-/// When a target's run stops.
+/// When a target's run stops, and when one input counts as hung.
 #[derive(Debug, Clone, Copy)]
 struct Limit {
     secs: Option<u64>,
     runs: Option<u64>,
+    timeout: u64,
 }
+
+/// libFuzzer's -timeout unless `--timeout` says otherwise.
+const DEFAULT_TIMEOUT_SECS: u64 = 10;
 
 /// What one run reached, from libFuzzer's final statistics.
 #[derive(Debug, Default)]
@@ -93,8 +102,13 @@ pub fn run(args: Args) -> Result<()> {
         (None, None) => Limit {
             secs: Some(DEFAULT_SECS),
             runs: None,
+            timeout: args.timeout,
         },
-        (secs, runs) => Limit { secs, runs },
+        (secs, runs) => Limit {
+            secs,
+            runs,
+            timeout: args.timeout,
+        },
     };
     fuzz_targets(&cargo_fuzz, &targets, limit)
 }
@@ -112,6 +126,7 @@ pub fn ci_step() -> Result<()> {
     let limit = Limit {
         secs: Some(CI_SECS),
         runs: None,
+        timeout: DEFAULT_TIMEOUT_SECS,
     };
     fuzz_targets(&cargo_fuzz, &TARGETS, limit)
 }
@@ -169,7 +184,8 @@ fn run_target(cargo_fuzz: &Path, guest: &Path, target: &str, limit: Limit) -> Re
         .with_context(|| format!("cannot create {}", corpus.display()))?;
     let mut cmd = fuzz_command(cargo_fuzz, guest, "run", target);
     cmd.arg(&corpus)
-        .args(["--", "-print_final_stats=1", "-timeout=10"]);
+        .args(["--", "-print_final_stats=1"])
+        .arg(format!("-timeout={}", limit.timeout));
     if let Some(secs) = limit.secs {
         cmd.arg(format!("-max_total_time={secs}"));
     }
