@@ -116,8 +116,25 @@ pub mod net {
     /// `gso_type` of a frame without segmentation offload.
     pub const GSO_NONE: u8 = 0;
 
+    /// The header's `flags`: `csum_start` and `csum_offset` say where the device must finish
+    /// the frame's TCP or UDP checksum (with [`feature::CSUM`]).
+    pub const NEEDS_CSUM: u8 = 1;
+    /// Offsets within the header.
+    pub mod header {
+        /// 1 byte: [`super::NEEDS_CSUM`] or 0.
+        pub const FLAGS: usize = 0;
+        /// 2 bytes, little-endian: where the checksummed bytes start in the frame.
+        pub const CSUM_START: usize = 6;
+        /// 2 bytes, little-endian: where, after `CSUM_START`, the checksum goes.
+        pub const CSUM_OFFSET: usize = 8;
+    }
+
     /// Feature bits.
     pub mod feature {
+        /// The device finishes the checksum of a frame the driver sends with
+        /// [`super::NEEDS_CSUM`]: the driver leaves the pseudo-header's sum in the checksum
+        /// field, and the device sums from `csum_start` to the end (virtio 1.2 §5.1.6.2).
+        pub const CSUM: u64 = 1 << 0;
         /// The device's config holds a MAC address.
         pub const MAC: u64 = 1 << 5;
         /// The device's config holds a link status.

@@ -32,7 +32,8 @@ use vm_memory::{Address, Bytes, GuestMemoryMmap};
 use super::virtio_mmio::VirtioDevice;
 
 pub use labvisor_guest_abi::virtio::net::{
-    config, feature, DEVICE_ID, HEADER_LEN, LINK_UP, MAX_FRAME, RX_QUEUE, TX_QUEUE,
+    config, feature, header, DEVICE_ID, HEADER_LEN, LINK_UP, MAX_FRAME, NEEDS_CSUM, RX_QUEUE,
+    TX_QUEUE,
 };
 
 /// Entries in each queue.
@@ -184,7 +185,7 @@ impl VirtioNet {
             };
             let head = chain.head_index();
             let descriptors: Vec<Descriptor> = chain.take(MAX_SEGMENTS + 1).collect();
-            match copy_out(mem, &descriptors) {
+            match copy_out(mem, &descriptors).and_then(finish_checksum) {
                 Some(bytes) => {
                     bump(&c.tx_frames, 1);
                     bump(&c.tx_bytes, bytes.len() as u64);
@@ -258,7 +259,29 @@ const CONFIG_BYTES: usize = 8;
 
 /// The frame of a TX chain (its header skipped), copied out in one pass, or `None` if the
 /// chain is not a well-formed one (see the module's doc).
-fn copy_out(mem: &GuestMemoryMmap, descriptors: &[Descriptor]) -> Option<Vec<u8>> {
+/// Finishes the checksum a frame was sent with [`NEEDS_CSUM`] for: the ones' complement sum
+/// from `csum_start` to the end of the frame (the checksum field holds the pseudo-header's
+/// sum), complemented, at `csum_start + csum_offset`. A place outside the frame refuses it.
+fn finish_checksum((header, mut frame): ([u8; HEADER_LEN], Vec<u8>)) -> Option<Vec<u8>> {
+    if header[header::FLAGS] & NEEDS_CSUM == 0 {
+        return Some(frame);
+    }
+    let field = |at: usize| usize::from(u16::from_le_bytes([header[at], header[at + 1]]));
+    let start = field(header::CSUM_START);
+    let at = start.checked_add(field(header::CSUM_OFFSET))?;
+    if at.checked_add(2)? > frame.len() {
+        return None;
+    }
+    let sum = labvisor_core::net::wire::checksum(&frame[start..]);
+    frame[at..at + 2].copy_from_slice(&sum.to_be_bytes());
+    Some(frame)
+}
+
+/// The header and the frame of a TX chain, copied out of guest memory.
+fn copy_out(
+    mem: &GuestMemoryMmap,
+    descriptors: &[Descriptor],
+) -> Option<([u8; HEADER_LEN], Vec<u8>)> {
     if descriptors.len() > MAX_SEGMENTS || descriptors.iter().any(|d| d.is_write_only()) {
         return None;
     }
@@ -269,14 +292,15 @@ fn copy_out(mem: &GuestMemoryMmap, descriptors: &[Descriptor]) -> Option<Vec<u8>
         return None;
     }
     let mut frame = vec![0u8; total - HEADER_LEN];
+    let mut header = [0u8; HEADER_LEN];
     let (mut skip, mut at) = (HEADER_LEN, 0usize);
     for d in descriptors {
         let len = d.len() as usize;
-        // The header's bytes are read only to be checked for being in guest memory.
         let skipped = skip.min(len);
         if skipped > 0 {
-            let mut header = [0u8; HEADER_LEN];
-            mem.read_slice(&mut header[..skipped], d.addr()).ok()?;
+            let from = HEADER_LEN - skip;
+            mem.read_slice(&mut header[from..from + skipped], d.addr())
+                .ok()?;
             skip -= skipped;
         }
         let n = len - skipped;
@@ -286,7 +310,7 @@ fn copy_out(mem: &GuestMemoryMmap, descriptors: &[Descriptor]) -> Option<Vec<u8>
             at += n;
         }
     }
-    Some(frame)
+    Some((header, frame))
 }
 
 /// How many bytes an RX chain can take, or `None` if it is not all device-writable, has too
@@ -334,7 +358,7 @@ impl VirtioDevice for VirtioNet {
     }
 
     fn features(&self) -> u64 {
-        feature::MAC | feature::STATUS
+        feature::CSUM | feature::MAC | feature::STATUS
     }
 
     fn queue_max_sizes(&self) -> &[u16] {

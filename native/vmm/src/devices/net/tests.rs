@@ -199,6 +199,95 @@ fn malformed_tx_chains_are_completed_and_counted_never_forwarded() {
     assert_eq!(rig.link.counters().tx_malformed, 4);
 }
 
+/// An Ethernet frame with an IPv4 TCP segment carrying `payload`, its checksum field holding
+/// the pseudo-header's sum (as a driver using checksum offload leaves it), and the header that
+/// asks the device to finish it.
+fn tcp_frame_for_offload(payload: &[u8]) -> ([u8; HEADER_LEN], Vec<u8>) {
+    let (src, dst) = ([10, 0, 2, 15], [10, 0, 2, 2]);
+    let tcp_len = 20 + payload.len();
+    let mut f = vec![0u8; 14];
+    f[12..14].copy_from_slice(&0x0800u16.to_be_bytes());
+    let mut ip = [0u8; 20];
+    ip[0] = 0x45;
+    ip[2..4].copy_from_slice(&((20 + tcp_len) as u16).to_be_bytes());
+    ip[8] = 64;
+    ip[9] = 6;
+    ip[12..16].copy_from_slice(&src);
+    ip[16..20].copy_from_slice(&dst);
+    let ip_sum = labvisor_core::net::wire::checksum(&ip);
+    ip[10..12].copy_from_slice(&ip_sum.to_be_bytes());
+    f.extend(ip);
+    let mut tcp = [0u8; 20];
+    tcp[0..2].copy_from_slice(&40_000u16.to_be_bytes());
+    tcp[2..4].copy_from_slice(&7u16.to_be_bytes());
+    tcp[12] = 5 << 4;
+    tcp[13] = 0x18;
+    tcp[14..16].copy_from_slice(&1024u16.to_be_bytes());
+    let mut pseudo = Vec::from(src);
+    pseudo.extend(dst);
+    pseudo.extend([0, 6]);
+    pseudo.extend((tcp_len as u16).to_be_bytes());
+    let pseudo_sum = labvisor_core::net::wire::ones_sum(&pseudo);
+    tcp[16..18].copy_from_slice(&pseudo_sum.to_be_bytes());
+    f.extend(tcp);
+    f.extend(payload);
+    let mut header = [0u8; HEADER_LEN];
+    header[header::FLAGS] = NEEDS_CSUM;
+    header[header::CSUM_START..header::CSUM_START + 2].copy_from_slice(&34u16.to_le_bytes());
+    header[header::CSUM_OFFSET..header::CSUM_OFFSET + 2].copy_from_slice(&16u16.to_le_bytes());
+    (header, f)
+}
+
+fn submit_with_header(rig: &Rig, header: [u8; HEADER_LEN], frame: &[u8]) {
+    let mut bytes = Vec::from(header);
+    bytes.extend(frame);
+    rig.mem
+        .write_slice(&bytes, GuestAddress(0x30_0000))
+        .unwrap();
+    submit_tx_chain(rig, &[(0x30_0000, bytes.len() as u32, 0)]);
+}
+
+#[test]
+fn the_device_offers_checksum_offload_and_finishes_a_tcp_checksum() {
+    let (rig, _driver) = started(BUFFER);
+    let offered = VirtioNet::new(DEFAULT_MAC, rig.link.clone()).features();
+    assert_ne!(offered & feature::CSUM, 0, "VIRTIO_NET_F_CSUM offered");
+    let (header, frame) = tcp_frame_for_offload(b"hello, offload");
+    submit_with_header(&rig, header, &frame);
+    let sent = from_guest(&rig.link);
+    assert_eq!(sent.len(), 1);
+    let eth = smoltcp::wire::EthernetFrame::new_checked(&sent[0][..]).unwrap();
+    let ip = smoltcp::wire::Ipv4Packet::new_checked(eth.payload()).unwrap();
+    let tcp = smoltcp::wire::TcpPacket::new_checked(ip.payload()).unwrap();
+    assert!(
+        tcp.verify_checksum(&ip.src_addr().into(), &ip.dst_addr().into()),
+        "the checksum the device wrote is right"
+    );
+    assert_eq!(tcp.payload(), b"hello, offload");
+    // Only the checksum changed.
+    assert_eq!(sent[0][..50], frame[..50]);
+    assert_eq!(sent[0][52..], frame[52..]);
+}
+
+#[test]
+fn a_checksum_place_outside_the_frame_refuses_it() {
+    let (rig, _driver) = started(BUFFER);
+    let (header, frame) = tcp_frame_for_offload(b"x");
+    let cases = [
+        (frame.len() as u16 - 1, 0u16),
+        (34, frame.len() as u16),
+        (u16::MAX, u16::MAX),
+    ];
+    for (start, offset) in cases {
+        let mut h = header;
+        h[header::CSUM_START..header::CSUM_START + 2].copy_from_slice(&start.to_le_bytes());
+        h[header::CSUM_OFFSET..header::CSUM_OFFSET + 2].copy_from_slice(&offset.to_le_bytes());
+        submit_with_header(&rig, h, &frame);
+    }
+    assert!(from_guest(&rig.link).is_empty());
+    assert_eq!(rig.link.counters().tx_malformed, 3);
+}
+
 proptest! {
     /// Guest memory full of garbage under the rings, random register traffic, notifications
     /// and frames from the backend: the device never panics and never reaches outside guest
