@@ -272,7 +272,12 @@ fn finish_checksum((header, mut frame): ([u8; HEADER_LEN], Vec<u8>)) -> Option<V
     if at.checked_add(2)? > frame.len() {
         return None;
     }
-    let sum = labvisor_core::net::wire::checksum(&frame[start..]);
+    // A zero result goes out as all ones, as Linux's skb_checksum_help writes it: the same
+    // value to TCP, and to UDP the difference between a checksum and none (RFC 768).
+    let sum = match labvisor_core::net::wire::checksum(&frame[start..]) {
+        0 => 0xffff,
+        sum => sum,
+    };
     frame[at..at + 2].copy_from_slice(&sum.to_be_bytes());
     Some(frame)
 }
