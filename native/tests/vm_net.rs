@@ -42,6 +42,7 @@ fn dhcp_leases_10_0_2_15_and_the_gateway_answers_ping() {
     assert_eq!(status, Some(0), "{console}");
     assert!(console.contains("address 10.0.2.15/24"), "{console}");
     assert!(console.contains("gateway 10.0.2.2"), "{console}");
+    assert!(console.contains("offload tx-checksum"), "{console}");
     assert!(
         console.contains("3 packets transmitted, 3 received"),
         "{console}"

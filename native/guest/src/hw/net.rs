@@ -174,6 +174,8 @@ pub struct NetInfo {
     pub received: u64,
     pub sent: u64,
     pub dropped: u64,
+    /// Whether the card finishes TCP and UDP checksums (`VIRTIO_NET_F_CSUM` negotiated).
+    pub checksum_offload: bool,
 }
 
 /// A virtio-net device the driver has brought up.
@@ -189,8 +191,6 @@ pub struct Net {
     tx_offered: bool,
     /// `info.sent` at the last [`Net::flush`], the start of this round.
     sent_before_round: u64,
-    /// Whether the device finishes TCP and UDP checksums (`VIRTIO_NET_F_CSUM` negotiated).
-    checksum_offload: bool,
     info: NetInfo,
 }
 
@@ -235,7 +235,6 @@ pub fn open(base: u64, fallback_mac: [u8; 6]) -> Option<Net> {
         rx_refilled: false,
         tx_offered: false,
         sent_before_round: 0,
-        checksum_offload: wanted & feature::CSUM != 0,
         info: NetInfo {
             mac: if wanted & feature::MAC != 0 {
                 read_mac(base)
@@ -246,6 +245,7 @@ pub fn open(base: u64, fallback_mac: [u8; 6]) -> Option<Net> {
             received: 0,
             sent: 0,
             dropped: 0,
+            checksum_offload: wanted & feature::CSUM != 0,
         },
     };
     if !net.rx.attach(base) || !net.tx.attach(base) {
@@ -487,7 +487,7 @@ impl Device for Net {
                 len,
             },
             TxToken {
-                checksum_offload: self.checksum_offload,
+                checksum_offload: self.info.checksum_offload,
                 offered: &mut self.tx_offered,
                 queue: &mut self.tx,
                 free: &mut self.tx_free,
@@ -507,7 +507,7 @@ impl Device for Net {
             return None;
         }
         Some(TxToken {
-            checksum_offload: self.checksum_offload,
+            checksum_offload: self.info.checksum_offload,
             offered: &mut self.tx_offered,
             queue: &mut self.tx,
             free: &mut self.tx_free,
@@ -525,7 +525,7 @@ impl Device for Net {
         // when the device marks a frame DATA_VALID); sent ones are computed, or with checksum
         // offload left to the device ([`leave_checksum_to_the_device`]). Summing is the
         // costliest per-byte step where every instruction is emulated.
-        let transport = if self.checksum_offload {
+        let transport = if self.info.checksum_offload {
             Checksum::None
         } else {
             Checksum::Tx

@@ -106,6 +106,14 @@ fn ip(stack: &mut Stack) {
         card.sent,
         card.dropped
     );
+    kprintln!(
+        "offload {}",
+        if card.checksum_offload {
+            "tx-checksum (the card finishes TCP and UDP checksums)"
+        } else {
+            "none (the guest computes every checksum)"
+        }
+    );
 }
 
 /// `HOST` as an address: dotted quad, or a name through DNS (errors printed).
