@@ -270,6 +270,47 @@ fn the_device_offers_checksum_offload_and_finishes_a_tcp_checksum() {
 }
 
 #[test]
+fn a_finished_checksum_of_zero_goes_out_as_all_ones() {
+    let (rig, _driver) = started(BUFFER);
+    // A UDP datagram whose last two payload bytes make the whole sum 0xffff, so that the
+    // complement, the checksum, is zero: UDP reads a zero as "no checksum" (RFC 768).
+    let mut payload = [0x12, 0x34, 0, 0];
+    let frame_with = |payload: &[u8]| {
+        let (mut header, mut f) = tcp_frame_for_offload(payload);
+        f[14 + 9] = 17;
+        let udp_len = (8 + payload.len()) as u16;
+        let ip_len = 20 + udp_len;
+        f[16..18].copy_from_slice(&ip_len.to_be_bytes());
+        f[24..26].copy_from_slice(&[0, 0]);
+        let ip_sum = labvisor_core::net::wire::checksum(&f[14..34]);
+        f[24..26].copy_from_slice(&ip_sum.to_be_bytes());
+        f.truncate(34);
+        f.extend(40_000u16.to_be_bytes());
+        f.extend(53u16.to_be_bytes());
+        f.extend(udp_len.to_be_bytes());
+        let mut pseudo = Vec::from(&f[26..34]);
+        pseudo.extend([0, 17]);
+        pseudo.extend(udp_len.to_be_bytes());
+        f.extend(labvisor_core::net::wire::ones_sum(&pseudo).to_be_bytes());
+        f.extend(payload);
+        header[header::CSUM_OFFSET..header::CSUM_OFFSET + 2].copy_from_slice(&6u16.to_le_bytes());
+        (header, f)
+    };
+    let (_, probe) = frame_with(&payload);
+    let rest = labvisor_core::net::wire::ones_sum(&probe[34..]);
+    payload[2..].copy_from_slice(&(!rest).to_be_bytes());
+    let (header, frame) = frame_with(&payload);
+    assert_eq!(
+        labvisor_core::net::wire::checksum(&frame[34..]),
+        0,
+        "the sum is zero"
+    );
+    submit_with_header(&rig, header, &frame);
+    let sent = from_guest(&rig.link);
+    assert_eq!(sent[0][40..42], [0xff, 0xff], "written as all ones");
+}
+
+#[test]
 fn a_checksum_place_outside_the_frame_refuses_it() {
     let (rig, _driver) = started(BUFFER);
     let (header, frame) = tcp_frame_for_offload(b"x");
