@@ -13,6 +13,7 @@
 //!   discard, delete a file) plus compaction.
 //! - [`vdi`] and [`raw`]: the on-disk formats as pure encode/decode/check functions.
 //! - [`storage`]: the byte store below an image; files in the native crate, memory here.
+//! - [`zero`]: whether a block holds only zeros, at memory speed (compaction asks it of every block).
 //! - [`size`]: `128G`-style sizes (the crate's one size parser, [`crate::size`], re-exported).
 //!
 //! Everything is sans-IO: UUIDs and bytes come from the caller, and the same code writes the
@@ -26,6 +27,7 @@ pub use crate::size;
 pub mod snapshot;
 pub mod storage;
 pub mod vdi;
+pub mod zero;
 
 #[cfg(test)]
 mod tests;

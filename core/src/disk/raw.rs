@@ -23,7 +23,7 @@ pub fn punch_zero_ranges(storage: &mut dyn Storage, len: u64) -> Result<u64, Sto
     while let Some(at) = next_data_unit(storage, offset, len)? {
         let n = RAW_SCAN_UNIT.min(len - at);
         storage.read_at(at, &mut buf[..n as usize])?;
-        if buf[..n as usize].iter().all(|&b| b == 0) {
+        if super::zero::is_zero(&buf[..n as usize]) {
             storage.punch_hole(at, n)?;
         }
         offset = at + n;

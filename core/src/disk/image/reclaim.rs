@@ -190,7 +190,7 @@ impl<S: Storage> Image<S> {
                 for block in 0..self.blocks_total() {
                     if let BlockLookup::Data { host_offset } = self.lookup(block) {
                         self.storage.read_at(host_offset, &mut buf)?;
-                        if buf.iter().all(|&b| b == 0) {
+                        if crate::disk::zero::is_zero(&buf) {
                             zero_blocks.push(block);
                         }
                     }
