@@ -132,10 +132,11 @@ pub fn random_u64() -> u64 {
 /// time-stamp counter at the frequency CPUID reports (2 GHz when it reports none), which is
 /// enough for the network stack's timers under QEMU.
 ///
-/// With the control device the guest still reads its clock at most once a millisecond: in
-/// between, the time-stamp counter carries it forward at the rate measured between the
-/// device's own readings. Every reading is a VM exit, and the network stack asks for the time
-/// every polling round; emulated, a round is about a millisecond, natively microseconds.
+/// With the control device the guest reads its clock at most once every 50 ms
+/// ([`CarriedClock::CARRY_NS`]): in between, the time-stamp counter carries it forward at the
+/// rate measured between the device's own readings. Every reading is a VM exit, and the
+/// network stack asks for the time every polling round; emulated, a round is milliseconds,
+/// natively microseconds.
 pub fn monotonic_ns() -> u64 {
     match base() {
         Some(b) => DEVICE_CLOCK.now(|| mmio_read64(b + REG_CLOCK_NS)),
