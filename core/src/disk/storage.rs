@@ -9,6 +9,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::zero;
+
 /// What went wrong in the storage below an image.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum StorageErrorKind {
@@ -117,8 +119,8 @@ pub const MEM_CHUNK: u64 = 4096;
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemStorage {
     len: u64,
-    /// Written chunks by chunk index, each exactly [`MEM_CHUNK`] bytes.
-    chunks: BTreeMap<u64, Vec<u8>>,
+    /// Written chunks by chunk index.
+    chunks: BTreeMap<u64, Chunk>,
     /// Preallocated chunk ranges `start -> end` (chunk indices, disjoint, not adjacent).
     reserved: BTreeMap<u64, u64>,
     /// The most host bytes this store may use; a write needing more fails with `NoSpace`.
@@ -194,8 +196,18 @@ impl MemStorage {
         Ok(())
     }
 
+    /// Every allocated chunk, counted without visiting the written chunks outside the
+    /// preallocated ranges: the browser's disk views and the compaction engine ask after every
+    /// step, and an image holds thousands of chunks.
     fn host_bytes_now(&self) -> u64 {
-        self.allocated_chunks(0, u64::MAX / MEM_CHUNK + 1) * MEM_CHUNK
+        let (reserved, written_inside) =
+            self.reserved
+                .iter()
+                .fold((0, 0), |(reserved, inside), (&start, &end)| {
+                    let written = self.chunks.range(start..end).count() as u64;
+                    (reserved + (end - start), inside + written)
+                });
+        (reserved + self.chunks.len() as u64 - written_inside) * MEM_CHUNK
     }
 
     fn reserve(&mut self, first: u64, end: u64) {
@@ -240,10 +252,68 @@ impl MemStorage {
             let within = (pos % MEM_CHUNK) as usize;
             let n = ((MEM_CHUNK - pos % MEM_CHUNK).min(end - pos)) as usize;
             if let Some(data) = self.chunks.get_mut(&chunk) {
-                data[within..within + n].fill(0);
+                data.zero(within, n);
             }
             pos += n as u64;
         }
+    }
+}
+
+/// The bytes of one written chunk. A chunk of one repeated byte (what a zero-fill writes, or
+/// a lesson's pattern) keeps only that byte: a disk lesson's image of 64 MiB then takes
+/// kilobytes of the browser's memory, and copying or comparing it costs as little.
+///
+/// Invariant: a chunk is `Repeated` whenever its bytes are all one value, so that two stores
+/// holding the same bytes compare equal.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+enum Chunk {
+    Repeated(u8),
+    /// Exactly [`MEM_CHUNK`] bytes, not all the same.
+    Bytes(Box<[u8]>),
+}
+
+impl Chunk {
+    /// The chunk holding `bytes` (exactly [`MEM_CHUNK`] of them).
+    fn holding(bytes: &[u8]) -> Chunk {
+        match bytes.first() {
+            Some(&first) if zero::is_all(bytes, first) => Chunk::Repeated(first),
+            _ => Chunk::Bytes(bytes.into()),
+        }
+    }
+
+    fn read(&self, within: usize, out: &mut [u8]) {
+        match self {
+            Chunk::Repeated(value) => out.fill(*value),
+            Chunk::Bytes(bytes) => out.copy_from_slice(&bytes[within..within + out.len()]),
+        }
+    }
+
+    /// Replaces the bytes at `within` with `data`.
+    fn write(&mut self, within: usize, data: &[u8]) {
+        if data.len() == MEM_CHUNK as usize {
+            *self = Chunk::holding(data);
+            return;
+        }
+        if let Chunk::Repeated(value) = *self {
+            if zero::is_all(data, value) {
+                return;
+            }
+            *self = Chunk::Bytes(vec![value; MEM_CHUNK as usize].into());
+        }
+        if let Chunk::Bytes(bytes) = self {
+            bytes[within..within + data.len()].copy_from_slice(data);
+            if zero::is_all(bytes, bytes[0]) {
+                *self = Chunk::Repeated(bytes[0]);
+            }
+        }
+    }
+
+    /// Sets `len` bytes at `within` to zero.
+    fn zero(&mut self, within: usize, len: usize) {
+        if let Chunk::Repeated(0) = self {
+            return;
+        }
+        self.write(within, &[0u8; MEM_CHUNK as usize][..len]);
     }
 }
 
@@ -284,7 +354,7 @@ impl Storage for MemStorage {
             let within = (pos % MEM_CHUNK) as usize;
             let n = ((MEM_CHUNK - pos % MEM_CHUNK).min(end - pos)) as usize;
             match self.chunks.get(&chunk) {
-                Some(data) => buf[out..out + n].copy_from_slice(&data[within..within + n]),
+                Some(data) => data.read(within, &mut buf[out..out + n]),
                 None => buf[out..out + n].fill(0),
             }
             pos += n as u64;
@@ -306,11 +376,10 @@ impl Storage for MemStorage {
             let chunk = pos / MEM_CHUNK;
             let within = (pos % MEM_CHUNK) as usize;
             let n = ((MEM_CHUNK - pos % MEM_CHUNK).min(end - pos)) as usize;
-            let slot = self
-                .chunks
+            self.chunks
                 .entry(chunk)
-                .or_insert_with(|| vec![0u8; MEM_CHUNK as usize]);
-            slot[within..within + n].copy_from_slice(&data[consumed..consumed + n]);
+                .or_insert(Chunk::Repeated(0))
+                .write(within, &data[consumed..consumed + n]);
             pos += n as u64;
             consumed += n;
         }
@@ -474,5 +543,84 @@ mod tests {
         assert_eq!(s, before);
         let err = s.preallocate(8192, 4096, &mut |_, _| {}).unwrap_err();
         assert_eq!(err.kind, StorageErrorKind::NoSpace);
+    }
+
+    use proptest::prelude::*;
+
+    /// One change to a store: offsets and lengths in quarter chunks over 64 chunks, so that
+    /// writes, holes and preallocated ranges overlap and split one another.
+    fn change() -> impl Strategy<Value = (u8, u64, u64)> {
+        (0u8..4, 0u64..256, 0u64..64).prop_map(|(kind, at, len)| (kind, at * 1024, len * 1024))
+    }
+
+    /// Bytes to write: mostly one value repeated (the case kept small), sometimes varied.
+    fn content() -> impl Strategy<Value = Vec<u8>> {
+        (0u64..40, any::<u8>(), proptest::option::of(any::<u8>())).prop_map(
+            |(quarters, value, step)| {
+                let len = quarters * 1024 + u64::from(value % 3);
+                (0..len)
+                    .map(|i| step.map_or(value, |s| value.wrapping_add((i as u8).wrapping_mul(s))))
+                    .collect()
+            },
+        )
+    }
+
+    proptest! {
+        #[test]
+        fn reads_what_a_flat_model_holds_and_keeps_repeated_chunks_small(
+            changes in proptest::collection::vec((0u8..3, 0u64..40_000, content()), 0..24)
+        ) {
+            let mut s = MemStorage::new();
+            let mut model: Vec<u8> = Vec::new();
+            for (kind, at, data) in changes {
+                let end = at as usize + data.len();
+                match kind {
+                    0 => {
+                        s.write_at(at, &data).unwrap();
+                        if !data.is_empty() {
+                            model.resize(model.len().max(end), 0);
+                            model[at as usize..end].copy_from_slice(&data);
+                        }
+                    }
+                    1 => {
+                        s.punch_hole(at, data.len() as u64).unwrap();
+                        let end = end.min(model.len());
+                        if (at as usize) < end {
+                            model[at as usize..end].fill(0);
+                        }
+                    }
+                    _ => {
+                        s.set_len(at).unwrap();
+                        model.resize(at as usize, 0);
+                    }
+                }
+                prop_assert_eq!(s.to_bytes(), model.clone());
+                for chunk in s.chunks.values() {
+                    if let Chunk::Bytes(bytes) = chunk {
+                        prop_assert_eq!(bytes.len() as u64, MEM_CHUNK);
+                        prop_assert!(!zero::is_all(bytes, bytes[0]), "a repeated byte kept whole");
+                    }
+                }
+            }
+        }
+
+        #[test]
+        fn host_bytes_counts_every_allocated_chunk_once(changes in proptest::collection::vec(change(), 0..24)) {
+            let mut s = MemStorage::new();
+            for (kind, at, len) in changes {
+                match kind {
+                    0 => s.write_at(at, &vec![1u8; len as usize]).unwrap(),
+                    1 => s.punch_hole(at, len).unwrap(),
+                    2 => s.preallocate(at, len, &mut |_, _| {}).unwrap(),
+                    _ => s.set_len(at).unwrap(),
+                }
+                // The definition, chunk by chunk: written or inside a preallocated range.
+                let end = s.len().unwrap().div_ceil(MEM_CHUNK) + 64;
+                let counted = (0..end)
+                    .filter(|c| s.chunks.contains_key(c) || s.is_reserved(*c))
+                    .count() as u64;
+                prop_assert_eq!(s.host_bytes().unwrap(), counted * MEM_CHUNK);
+            }
+        }
     }
 }
