@@ -13,6 +13,10 @@ pub fn is_zero(bytes: &[u8]) -> bool {
 
 /// Whether every byte of `bytes` is `value`.
 pub fn is_all(bytes: &[u8], value: u8) -> bool {
+    // Data mostly differs within its first bytes: look there before scanning a whole stride.
+    if !bytes.iter().take(16).all(|&b| b == value) {
+        return false;
+    }
     let pattern = u128::from_ne_bytes([value; 16]);
     bytes.chunks(STRIDE).all(|stride| {
         let mut words = stride.chunks_exact(16);
