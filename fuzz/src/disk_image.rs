@@ -167,11 +167,14 @@ impl Op {
             _ => Kind::Read,
         };
         // Offsets in 512-byte sectors, wrapped a little past the end so that out-of-range
-        // requests are tried too; lengths up to a little over two blocks.
+        // requests are tried too; lengths up to 64 KiB, or for one operation in eight up to a
+        // little over two blocks (such an operation costs 32 times as much to run and check,
+        // and a short one crosses block boundaries too when it starts near one).
         let sectors = u64::from(u32::from_le_bytes([b[1], b[2], b[3], b[4]]));
         let span = virtual_size.saturating_add(BLOCK) / 512 + 1;
         let offset = (sectors % span) * 512 + u64::from(b[0] >> 3) * 8;
-        let len = u64::from(u16::from_le_bytes([b[5], b[6]])) * (1 + u64::from(b[7] >> 7) * 31);
+        let long = b[7] >> 5 == 0b111;
+        let len = u64::from(u16::from_le_bytes([b[5], b[6]])) * if long { 32 } else { 1 };
         Op {
             kind,
             offset,
