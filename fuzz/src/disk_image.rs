@@ -13,7 +13,8 @@
 //! Input layout: `[flags][tail blocks][head length: u16 LE][head bytes][operations…]`, where
 //! the head is the image's first bytes (VDI header and block map, or raw data) and the store
 //! is then extended with zeroed 1 MiB blocks so that data blocks exist without megabytes of
-//! input. Each operation is 8 bytes: `[kind][offset: u32 LE][length: u16 LE][fill]`.
+//! input. Each operation is 8 bytes: `[kind][offset: u32 LE][length: u16 LE][fill]`, its
+//! length in units of 32 bytes when the fill's top three bits are all set.
 //!
 //! This file is shared by `fuzz/fuzz_targets/disk_image.rs` and the core's regression test.
 
