@@ -9,12 +9,18 @@
 mod common;
 
 use std::path::Path;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use common::{labvisor, qemu_img_available, qemu_img_check, text, SmallFilesystem};
 use labvisor::disk::chain::DiskChain;
 
 const MIB: u64 = 1 << 20;
+
+/// Held by each test for its whole run. [`contents`] opens images in this process, and a
+/// `flock` belongs to the open file, which a child forked by another test meanwhile shares
+/// until its `exec`: under load, the next `labvisor disk write` found its own image "in use".
+static ONE_TEST_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// A small deterministic generator, so a failing run can be replayed from its seed.
 struct Rng(u64);
@@ -69,6 +75,7 @@ fn pattern_byte(offset: u64) -> u8 {
 
 #[test]
 fn disk_write_killed_at_100_random_moments_keeps_the_image_valid_and_every_finished_write() {
+    let _alone = ONE_TEST_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let dir = tempfile::tempdir().unwrap();
     let image = dir.path().join("vm.vdi").display().to_string();
     // 48 blocks: below the 896 whose count and map entry share one page (docs/vmm.md).
@@ -147,6 +154,7 @@ fn disk_write_killed_at_100_random_moments_keeps_the_image_valid_and_every_finis
 
 #[test]
 fn a_full_host_disk_gives_clear_errors_and_leaves_the_image_and_no_debris() {
+    let _alone = ONE_TEST_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner());
     let Some(small) = SmallFilesystem::mount("5m", "a full host disk under `labvisor disk`") else {
         return;
     };
