@@ -117,6 +117,7 @@ pub const MEM_CHUNK: u64 = 4096;
 /// A sparse store in memory: only written 4 KiB chunks take memory, preallocated ranges are
 /// recorded as ranges, and an optional limit on host bytes simulates a full disk.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "StoredMemStorage")]
 pub struct MemStorage {
     len: u64,
     /// Written chunks by chunk index.
@@ -256,6 +257,84 @@ impl MemStorage {
             }
             pos += n as u64;
         }
+    }
+}
+
+/// A [`MemStorage`] as serialized, checked against the store's invariants before it becomes
+/// one: a tampered or damaged state is refused with what is wrong, never turned into a store
+/// that panics on a read, counts its host bytes wrong or shows stale bytes when it grows.
+#[derive(Deserialize)]
+struct StoredMemStorage {
+    len: u64,
+    chunks: BTreeMap<u64, Chunk>,
+    reserved: BTreeMap<u64, u64>,
+    limit: Option<u64>,
+}
+
+impl TryFrom<StoredMemStorage> for MemStorage {
+    type Error = String;
+
+    fn try_from(stored: StoredMemStorage) -> Result<MemStorage, String> {
+        let StoredMemStorage {
+            len,
+            chunks,
+            reserved,
+            limit,
+        } = stored;
+        let chunk_count = len.div_ceil(MEM_CHUNK);
+        for (&index, chunk) in &chunks {
+            if index >= chunk_count {
+                return Err(format!(
+                    "chunk {index} lies past the store's end ({len} bytes, {chunk_count} chunks)"
+                ));
+            }
+            if let Chunk::Bytes(bytes) = chunk {
+                if bytes.len() as u64 != MEM_CHUNK {
+                    return Err(format!(
+                        "chunk {index} holds {} bytes, expected {MEM_CHUNK}",
+                        bytes.len()
+                    ));
+                }
+                if zero::is_all(bytes, bytes[0]) {
+                    return Err(format!(
+                        "chunk {index} lists {MEM_CHUNK} copies of byte {}, expected it as one repeated byte",
+                        bytes[0]
+                    ));
+                }
+            }
+        }
+        let tail_from = len % MEM_CHUNK;
+        if tail_from != 0 {
+            if let Some(last) = chunks.get(&(chunk_count - 1)) {
+                let mut tail = vec![0u8; (MEM_CHUNK - tail_from) as usize];
+                last.read(tail_from as usize, &mut tail);
+                if !zero::is_zero(&tail) {
+                    return Err(format!(
+                        "bytes past the store's end ({len} bytes) are not zero in its last chunk"
+                    ));
+                }
+            }
+        }
+        let mut previous_end = None;
+        for (&start, &end) in &reserved {
+            if start >= end || end > chunk_count {
+                return Err(format!(
+                    "preallocated range {start}..{end} is empty or ends past the store's {chunk_count} chunks"
+                ));
+            }
+            if previous_end.is_some_and(|previous| start <= previous) {
+                return Err(format!(
+                    "preallocated range {start}..{end} overlaps or touches the one before it"
+                ));
+            }
+            previous_end = Some(end);
+        }
+        Ok(MemStorage {
+            len,
+            chunks,
+            reserved,
+            limit,
+        })
     }
 }
 
@@ -545,6 +624,52 @@ mod tests {
         assert_eq!(err.kind, StorageErrorKind::NoSpace);
     }
 
+    #[test]
+    fn a_damaged_state_is_refused_with_what_is_wrong() {
+        let mut s = MemStorage::from_bytes(&[7u8; 5000]);
+        s.write_at(1, b"x").unwrap();
+        s.preallocate(0, 4096, &mut |_, _| {}).unwrap();
+        let good = serde_json::to_value(&s).unwrap();
+        assert_eq!(
+            serde_json::from_value::<MemStorage>(good.clone()).unwrap(),
+            s
+        );
+        let refused = |change: &dyn Fn(&mut serde_json::Value)| {
+            let mut state = good.clone();
+            change(&mut state);
+            serde_json::from_value::<MemStorage>(state)
+                .unwrap_err()
+                .to_string()
+        };
+        let short_chunk = refused(&|v| v["chunks"]["0"]["Bytes"] = serde_json::json!([1, 2, 3]));
+        assert!(
+            short_chunk.contains("chunk 0 holds 3 bytes, expected 4096"),
+            "{short_chunk}"
+        );
+        let uniform = refused(&|v| v["chunks"]["0"]["Bytes"] = vec![9u8; 4096].into());
+        assert!(uniform.contains("4096 copies of byte 9"), "{uniform}");
+        let past_end = refused(&|v| v["len"] = 4096.into());
+        assert!(
+            past_end.contains("chunk 1 lies past the store's end"),
+            "{past_end}"
+        );
+        let stale_tail = refused(&|v| v["len"] = 4100.into());
+        assert!(
+            stale_tail.contains("past the store's end (4100 bytes) are not zero"),
+            "{stale_tail}"
+        );
+        let overlapping = refused(&|v| v["reserved"]["1"] = 2.into());
+        assert!(
+            overlapping.contains("range 1..2 overlaps or touches"),
+            "{overlapping}"
+        );
+        let beyond = refused(&|v| v["reserved"]["0"] = 3.into());
+        assert!(
+            beyond.contains("range 0..3 is empty or ends past"),
+            "{beyond}"
+        );
+    }
+
     use proptest::prelude::*;
 
     /// One change to a store: offsets and lengths in quarter chunks over 64 chunks, so that
@@ -595,6 +720,8 @@ mod tests {
                     }
                 }
                 prop_assert_eq!(s.to_bytes(), model.clone());
+                let json = serde_json::to_string(&s).unwrap();
+                prop_assert_eq!(serde_json::from_str::<MemStorage>(&json).unwrap(), s.clone());
                 for chunk in s.chunks.values() {
                     if let Chunk::Bytes(bytes) = chunk {
                         prop_assert_eq!(bytes.len() as u64, MEM_CHUNK);
@@ -620,6 +747,8 @@ mod tests {
                     .filter(|c| s.chunks.contains_key(c) || s.is_reserved(*c))
                     .count() as u64;
                 prop_assert_eq!(s.host_bytes().unwrap(), counted * MEM_CHUNK);
+                let json = serde_json::to_string(&s).unwrap();
+                prop_assert_eq!(serde_json::from_str::<MemStorage>(&json).unwrap(), s.clone());
             }
         }
     }
