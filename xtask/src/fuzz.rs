@@ -1,6 +1,7 @@
-//! `cargo xtask fuzz [TARGET] [--secs N] [--runs N] [--no-trace-compares]`: runs the fuzz targets in `fuzz/` with cargo-fuzz
-//! (libFuzzer, nightly Rust), one after another, and prints for each how long it ran, how
-//! many inputs it executed and the coverage libFuzzer reached (`cov:` edges, `ft:` features).
+//! `cargo xtask fuzz [TARGET] [--secs N] [--runs N] [--no-trace-compares]`: runs the
+//! fuzz targets in `fuzz/` with cargo-fuzz (libFuzzer, nightly Rust), one after another,
+//! and prints for each how long it ran, how many inputs it executed and the coverage
+//! libFuzzer reached (`cov:` edges, `ft:` features).
 //!
 //! It installs what it needs idempotently: the nightly toolchain (rustup) and cargo-fuzz
 //! (`cargo install --locked`, into `target/tools/cargo-fuzz`). Each target starts from its
