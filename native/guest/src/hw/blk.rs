@@ -2,9 +2,10 @@
 //! queue of [`QUEUE_SIZE`] entries, one request in flight, each a chain of header, data and
 //! status. No interrupts: after the notify the driver watches the used ring.
 
-use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
+use core::ptr::{addr_of, addr_of_mut, read_volatile};
 use core::sync::atomic::{fence, AtomicBool, Ordering};
 
+use super::virtio::{Desc, Rings, DESC_NEXT, DESC_WRITE};
 use super::{control, mmio_read32, mmio_read64, mmio_write32};
 
 const QUEUE_SIZE: u16 = 16;
@@ -16,48 +17,18 @@ pub const MAX_CHUNK: usize = 1 << 20;
 use labvisor_guest_abi::virtio::blk::{feature, request, SECTOR as ABI_SECTOR};
 use labvisor_guest_abi::virtio::{reg, status, F_VERSION_1};
 
-const DESC_NEXT: u16 = 1;
-const DESC_WRITE: u16 = 2;
-
+/// The queue's rings and the request's header, range segment and status, in memory the
+/// device reads and writes.
 #[repr(C)]
-#[derive(Clone, Copy)]
-struct Desc {
-    addr: u64,
-    len: u32,
-    flags: u16,
-    next: u16,
-}
-
-/// The queue's memory and the request's header and status, page-aligned as the rings want.
-#[repr(C, align(4096))]
 struct QueueMemory {
-    desc: [Desc; QUEUE_SIZE as usize],
-    avail_flags: u16,
-    avail_idx: u16,
-    avail_ring: [u16; QUEUE_SIZE as usize],
-    _avail_pad: [u8; 4096 - 16 * QUEUE_SIZE as usize - 4 - 2 * QUEUE_SIZE as usize],
-    used_flags: u16,
-    used_idx: u16,
-    used_ring: [[u32; 2]; QUEUE_SIZE as usize],
+    rings: Rings<{ QUEUE_SIZE as usize }>,
     header: [u8; 16],
     range: [u8; 16],
     status: u8,
 }
 
 static mut QUEUE: QueueMemory = QueueMemory {
-    desc: [Desc {
-        addr: 0,
-        len: 0,
-        flags: 0,
-        next: 0,
-    }; QUEUE_SIZE as usize],
-    avail_flags: 0,
-    avail_idx: 0,
-    avail_ring: [0; QUEUE_SIZE as usize],
-    _avail_pad: [0; 4096 - 16 * QUEUE_SIZE as usize - 4 - 2 * QUEUE_SIZE as usize],
-    used_flags: 0,
-    used_idx: 0,
-    used_ring: [[0; 2]; QUEUE_SIZE as usize],
+    rings: Rings::new(),
     header: [0; 16],
     range: [0; 16],
     status: 0,
@@ -139,29 +110,9 @@ fn init(base: u64) -> Option<Blk> {
     if mmio_read32(base + reg::STATUS) & status::FEATURES_OK == 0 {
         return None;
     }
-    mmio_write32(base + reg::QUEUE_SEL, 0);
-    if mmio_read32(base + reg::QUEUE_NUM_MAX) < u32::from(QUEUE_SIZE) {
-        return None;
-    }
-    mmio_write32(base + reg::QUEUE_NUM, u32::from(QUEUE_SIZE));
-    // SAFETY: QUEUE is claimed by this driver alone (CLAIMED); only addresses are taken.
-    let (desc, avail, used) = unsafe {
-        (
-            addr_of!(QUEUE.desc) as u64,
-            addr_of!(QUEUE.avail_flags) as u64,
-            addr_of!(QUEUE.used_flags) as u64,
-        )
-    };
-    for (low, high, addr) in [
-        (reg::QUEUE_DESC_LOW, reg::QUEUE_DESC_HIGH, desc),
-        (reg::QUEUE_DRIVER_LOW, reg::QUEUE_DRIVER_HIGH, avail),
-        (reg::QUEUE_DEVICE_LOW, reg::QUEUE_DEVICE_HIGH, used),
-    ] {
-        mmio_write32(base + low, addr as u32);
-        mmio_write32(base + high, (addr >> 32) as u32);
-    }
-    mmio_write32(base + reg::QUEUE_READY, 1);
-    if mmio_read32(base + reg::QUEUE_READY) != 1 {
+    // SAFETY: QUEUE is claimed by this driver alone (CLAIMED); the device has not been
+    // told of it yet.
+    if !unsafe { (*addr_of!(QUEUE.rings)).attach(base, 0) } {
         return None;
     }
     mmio_write32(base + reg::STATUS, status | status::DRIVER_OK);
@@ -173,7 +124,7 @@ fn init(base: u64) -> Option<Blk> {
         write_zeroes: wanted & feature::WRITE_ZEROES != 0,
         flush: wanted & feature::FLUSH != 0,
         // SAFETY: as above; the device has not used the queue yet.
-        last_used: unsafe { read_volatile(addr_of!(QUEUE.used_idx)) },
+        last_used: unsafe { (*addr_of!(QUEUE.rings)).used_idx() },
     })
 }
 
@@ -294,17 +245,14 @@ impl Blk {
             q.status = 0xff;
             for (i, &(addr, len, flags)) in chain.iter().enumerate() {
                 let last = i + 1 == chain.len();
-                q.desc[i] = Desc {
+                q.rings.desc[i] = Desc {
                     addr,
                     len,
                     flags: if last { flags } else { flags | DESC_NEXT },
                     next: (i + 1) as u16,
                 };
             }
-            let slot = usize::from(q.avail_idx % QUEUE_SIZE);
-            write_volatile(addr_of_mut!(q.avail_ring[slot]), 0);
-            fence(Ordering::SeqCst);
-            write_volatile(addr_of_mut!(q.avail_idx), q.avail_idx.wrapping_add(1));
+            q.rings.publish(0);
             fence(Ordering::SeqCst);
             mmio_write32(self.base + reg::QUEUE_NOTIFY, 0);
             // Labvisor's VMM completes the request during the notify; another VMM may take a
@@ -316,7 +264,7 @@ impl Blk {
                 50_000_000
             };
             let mut waited = 0u64;
-            while read_volatile(addr_of!(q.used_idx)) == self.last_used {
+            while q.rings.used_idx() == self.last_used {
                 if waited > limit {
                     return Err(BlkError::NoAnswer);
                 }

@@ -10,8 +10,7 @@
 
 use alloc::boxed::Box;
 use alloc::vec::Vec;
-use core::ptr::{addr_of, addr_of_mut, read_volatile, write_volatile};
-use core::sync::atomic::{fence, Ordering};
+use core::ptr::read_volatile;
 
 use labvisor_guest_abi::virtio::net::{config, feature, DEVICE_ID, HEADER_LEN, LINK_UP};
 use labvisor_guest_abi::virtio::net::{MAX_FRAME, RX_QUEUE, TX_QUEUE};
@@ -19,6 +18,7 @@ use labvisor_guest_abi::virtio::{reg, status, F_VERSION_1, MAGIC};
 use smoltcp::phy::{self, Checksum, Device, DeviceCapabilities, Medium};
 use smoltcp::time::Instant;
 
+use super::virtio::{Rings, DESC_WRITE};
 use super::{mmio_read32, mmio_write32};
 
 /// Entries per queue.
@@ -33,36 +33,10 @@ const SENT_PER_ROUND: u64 = QUEUE_SIZE as u64 / 2;
 const BUFFER: usize = 2048;
 const _: () = assert!(HEADER_LEN + MAX_FRAME <= BUFFER);
 
-const DESC_WRITE: u16 = 2;
-const AVAIL_NO_INTERRUPT: u16 = 1;
-
-#[repr(C)]
-#[derive(Clone, Copy, Default)]
-struct Desc {
-    addr: u64,
-    len: u32,
-    flags: u16,
-    next: u16,
-}
-
-/// One split virtqueue's rings (virtio 1.2 §2.7), page-aligned, in one heap block.
-#[repr(C, align(4096))]
-struct Rings {
-    desc: [Desc; QUEUE_SIZE as usize],
-    avail_flags: u16,
-    avail_idx: u16,
-    avail_ring: [u16; QUEUE_SIZE as usize],
-    avail_used_event: u16,
-    _pad: u16,
-    used_flags: u16,
-    used_idx: u16,
-    used_ring: [[u32; 2]; QUEUE_SIZE as usize],
-}
-
 /// A queue: its rings, its buffers (descriptor `i` always points at buffer `i`) and how far
 /// the driver has read the used ring.
 struct Queue {
-    rings: Box<Rings>,
+    rings: Box<Rings<{ QUEUE_SIZE as usize }>>,
     buffers: Vec<[u8; BUFFER]>,
     last_used: u16,
     index: u16,
@@ -72,18 +46,7 @@ impl Queue {
     fn new(index: u16) -> Queue {
         let mut buffers = Vec::with_capacity(usize::from(QUEUE_SIZE));
         buffers.resize(usize::from(QUEUE_SIZE), [0u8; BUFFER]);
-        let mut rings = Box::new(Rings {
-            desc: [Desc::default(); QUEUE_SIZE as usize],
-            // The driver polls: the device need not interrupt it (virtio 1.2 §2.7.7).
-            avail_flags: AVAIL_NO_INTERRUPT,
-            avail_idx: 0,
-            avail_ring: [0; QUEUE_SIZE as usize],
-            avail_used_event: 0,
-            _pad: 0,
-            used_flags: 0,
-            used_idx: 0,
-            used_ring: [[0; 2]; QUEUE_SIZE as usize],
-        });
+        let mut rings = Box::new(Rings::new());
         for (desc, buffer) in rings.desc.iter_mut().zip(&buffers) {
             desc.addr = buffer.as_ptr() as u64;
         }
@@ -97,67 +60,25 @@ impl Queue {
 
     /// Tells the device where the rings are; `false` if it cannot take [`QUEUE_SIZE`].
     fn attach(&self, base: u64) -> bool {
-        mmio_write32(base + reg::QUEUE_SEL, u32::from(self.index));
-        if mmio_read32(base + reg::QUEUE_NUM_MAX) < u32::from(QUEUE_SIZE) {
-            return false;
-        }
-        mmio_write32(base + reg::QUEUE_NUM, u32::from(QUEUE_SIZE));
-        let rings = &*self.rings;
-        for (low, high, addr) in [
-            (
-                reg::QUEUE_DESC_LOW,
-                reg::QUEUE_DESC_HIGH,
-                addr_of!(rings.desc) as u64,
-            ),
-            (
-                reg::QUEUE_DRIVER_LOW,
-                reg::QUEUE_DRIVER_HIGH,
-                addr_of!(rings.avail_flags) as u64,
-            ),
-            (
-                reg::QUEUE_DEVICE_LOW,
-                reg::QUEUE_DEVICE_HIGH,
-                addr_of!(rings.used_flags) as u64,
-            ),
-        ] {
-            mmio_write32(base + low, addr as u32);
-            mmio_write32(base + high, (addr >> 32) as u32);
-        }
-        mmio_write32(base + reg::QUEUE_READY, 1);
-        mmio_read32(base + reg::QUEUE_READY) == 1
+        self.rings.attach(base, self.index)
     }
 
     /// Offers descriptor `id` (its buffer, `len` bytes) to the device. Returns without
     /// notifying; the caller batches notifications.
     fn offer(&mut self, id: u16, len: u32, flags: u16) {
-        let rings = &mut *self.rings;
-        rings.desc[usize::from(id)].len = len;
-        rings.desc[usize::from(id)].flags = flags;
-        let slot = usize::from(rings.avail_idx % QUEUE_SIZE);
-        rings.avail_ring[slot] = id;
-        // The device must see the descriptor and ring entry before the index that publishes
-        // them; this fence compiles to a locked instruction on this target (no SSE2 `mfence`,
-        // which KVM's instruction emulator lacks).
-        fence(Ordering::SeqCst);
-        let next = rings.avail_idx.wrapping_add(1);
-        // SAFETY: a field of a live heap block this driver owns; volatile because the device
-        // reads it concurrently.
-        unsafe { write_volatile(addr_of_mut!(rings.avail_idx), next) };
+        let desc = &mut self.rings.desc[usize::from(id)];
+        desc.len = len;
+        desc.flags = flags;
+        self.rings.publish(id);
     }
 
     /// The next `(descriptor id, bytes written)` the device has used, if any. The id and
     /// length are the device's word: both are checked before use.
     fn take_used(&mut self) -> Option<(u16, usize)> {
-        let rings = &*self.rings;
-        // SAFETY: a field of a live heap block this driver owns; the device writes it.
-        let used_idx = unsafe { read_volatile(addr_of!(rings.used_idx)) };
-        if used_idx == self.last_used {
+        if self.rings.used_idx() == self.last_used {
             return None;
         }
-        fence(Ordering::SeqCst);
-        let slot = usize::from(self.last_used % QUEUE_SIZE);
-        // SAFETY: as above; the entry is complete once used_idx covers it.
-        let [id, len] = unsafe { read_volatile(addr_of!(rings.used_ring[slot])) };
+        let [id, len] = self.rings.used(self.last_used);
         self.last_used = self.last_used.wrapping_add(1);
         let id = u16::try_from(id).ok().filter(|&id| id < QUEUE_SIZE)?;
         Some((id, (len as usize).min(BUFFER)))
