@@ -6,7 +6,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 
 use labvisor::disk::{fill_pattern, DiskChain, FileStorage};
 use labvisor_core::disk::image::{Format, Image};
@@ -59,6 +59,15 @@ macro_rules! require_qemu {
             return;
         }
     };
+}
+
+/// Held by each test for its whole run. [`qemu_made_vdi_images_read_back_through_labvisor`]
+/// opens images in this process, and a `flock` belongs to the open file, which a child forked
+/// by another test meanwhile shares until its `exec`: the next `labvisor disk write` could
+/// find its image "in use" (as `disk_durability` once did).
+fn one_test_at_a_time() -> MutexGuard<'static, ()> {
+    static LOCK: Mutex<()> = Mutex::new(());
+    LOCK.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn workdir(name: &str) -> PathBuf {
@@ -132,6 +141,7 @@ fn expected(size: u64, writes: &[(u64, u64)]) -> Vec<u8> {
 
 #[test]
 fn labvisor_images_pass_qemu_img_check_and_read_back_identical() {
+    let _alone = one_test_at_a_time();
     require_qemu!();
     let dir = workdir("labvisor_made");
     let size = 24 * MIB;
@@ -180,6 +190,7 @@ fn labvisor_images_pass_qemu_img_check_and_read_back_identical() {
 
 #[test]
 fn compacted_and_merged_images_stay_valid_for_qemu() {
+    let _alone = one_test_at_a_time();
     require_qemu!();
     let dir = workdir("compact_merge");
     labvisor(&["disk", "create", "d.vdi", "--size", "32M"], &dir);
@@ -238,6 +249,7 @@ fn read_all(path: &Path) -> Vec<u8> {
 
 #[test]
 fn qemu_made_vdi_images_read_back_through_labvisor() {
+    let _alone = one_test_at_a_time();
     require_qemu!();
     let dir = workdir("qemu_made");
     for (file, opts) in [("q-dyn.vdi", None), ("q-static.vdi", Some("static=on"))] {
