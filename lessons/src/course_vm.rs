@@ -644,7 +644,7 @@ mod tests {
         let vm = pass(
             CourseStep::Disk,
             &vm,
-            &[create_disk("100G", Allocation::Dynamic)],
+            &[create_disk("150G", Allocation::Dynamic)],
         );
         assert_eq!(
             vm.size,
@@ -657,7 +657,7 @@ mod tests {
         assert_eq!(
             vm.disk,
             Some(VmDisk {
-                size: ByteSize(100 << 30),
+                size: ByteSize(150 << 30),
                 allocation: Allocation::Dynamic
             })
         );
@@ -683,12 +683,12 @@ mod tests {
                 ram_mib: 6000
             }
         );
-        assert_eq!(vm.disk().size, ByteSize(100 << 30));
+        assert_eq!(vm.disk().size, ByteSize(150 << 30));
         assert_eq!(vm.forwards().len(), 1);
         let summary = vm.summary();
         for said in [
             "3 vCPUs and 6000 MiB",
-            "100 GiB dynamically allocated",
+            "150 GiB dynamically allocated",
             "http,tcp,,8080,,80",
             "`nas`",
         ] {
@@ -800,9 +800,9 @@ mod tests {
         let new_disk = pass(
             CourseStep::Disk,
             &done,
-            &[create_disk("32G", Allocation::Fixed)],
+            &[create_disk("200G", Allocation::Dynamic)],
         );
-        assert_eq!(new_disk.disk.map(|d| d.allocation), Some(Allocation::Fixed));
+        assert_eq!(new_disk.disk.map(|d| d.size), Some(ByteSize(200 << 30)));
         assert_eq!(new_disk.disk_loss, None, "the backup was of the old disk");
         // Lesson 9 again starts without the old rules: the last attempt's rules replace them.
         let (_, forward) = course_exercise(CourseStep::Forward);

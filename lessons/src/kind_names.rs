@@ -84,7 +84,7 @@ impl ExerciseKind {
             HostSizing => &["host", "reserve-percent", "vm-count", "vms"],
             NatSource => &["network"],
             NetMode | PortForward => &["network", "goals"],
-            DiskFit => &["host-disk", "vms"],
+            DiskFit => &["host-disk", "vms", "min-disk-size"],
             DiskCompact => &["image", "target-allocated"],
             DiskRestore => &["vm", "lives-on", "disks"],
         }

@@ -285,7 +285,7 @@ fn validate_exercise(
 /// Fields that mean nothing for this kind are most likely a mistake (a field of another kind).
 fn check_fields_of_kind(f: &mut Fields<'_, '_>) {
     let ex = f.ex;
-    let present: [(&str, Option<Range<usize>>); 16] = [
+    let present: [(&str, Option<Range<usize>>); 17] = [
         ("subject", ex.subject.as_ref().map(Spanned::span)),
         ("ask", ex.ask.as_ref().map(Spanned::span)),
         ("correct", ex.correct.as_ref().map(Spanned::span)),
@@ -300,6 +300,10 @@ fn check_fields_of_kind(f: &mut Fields<'_, '_>) {
         ("goals", ex.goals.first().map(Spanned::span)),
         ("host-disk", ex.host_disk.as_ref().map(Spanned::span)),
         ("vms", ex.vms.as_ref().map(Spanned::span)),
+        (
+            "min-disk-size",
+            ex.min_disk_size.as_ref().map(Spanned::span),
+        ),
         ("image", ex.image.as_ref().map(Spanned::span)),
         (
             "target-allocated",

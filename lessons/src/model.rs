@@ -320,6 +320,9 @@ pub enum Spec {
         host_disk: HostDiskSpec,
         /// The VMs that each need a disk.
         vms: Vec<String>,
+        /// The least virtual size each VM's disk must have, e.g. `128G`: without it, a
+        /// smaller fixed disk would pass where the point is that the asked-for one cannot fit.
+        min_disk_size: Option<String>,
     },
     /// Shrink an image on the host; graded by `core::disk`.
     DiskCompact {
@@ -619,6 +622,8 @@ pub(crate) struct ExerciseFile {
     pub host_disk: Option<Spanned<HostDiskSpec>>,
     #[serde(default)]
     pub vms: Option<Spanned<Vec<String>>>,
+    #[serde(default)]
+    pub min_disk_size: Option<Spanned<String>>,
     #[serde(default)]
     pub image: Option<Spanned<ImageSpec>>,
     #[serde(default)]

@@ -403,3 +403,38 @@ fn an_exercise_needs_its_why_and_a_ladder_in_both_languages() {
         "{all}"
     );
 }
+
+#[test]
+fn a_minimum_disk_size_that_does_not_read_is_named_at_its_line() {
+    let lesson = include_str!("../content/07-disk-allocation/lesson.toml");
+    let broken = lesson.replacen(
+        "min-disk-size = \"128G\"",
+        "min-disk-size = \"128 apples\"",
+        1,
+    );
+    let mut files = BTreeMap::new();
+    files.insert("lesson.toml".to_string(), broken.clone());
+    for prose in ["en.md", "ko.md"] {
+        files.insert(prose.to_string(), "# 7\n".to_string());
+    }
+    let source = LessonSource {
+        dir: "content/07-disk-allocation".into(),
+        folder: "07-disk-allocation".into(),
+        files,
+    };
+    let found: Vec<String> = match load_lesson(&source) {
+        Ok(_) => Vec::new(),
+        Err(found) => found.iter().map(Problem::to_string).collect(),
+    };
+    let line = broken
+        .lines()
+        .position(|l| l.contains("128 apples"))
+        .unwrap()
+        + 1;
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert!(
+        found[0].starts_with(&format!("content/07-disk-allocation/lesson.toml:{line}:"))
+            && found[0].contains("`min-disk-size`: "),
+        "{found:?}"
+    );
+}

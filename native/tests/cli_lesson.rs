@@ -406,14 +406,27 @@ fn the_course_vm_carries_from_lesson_6_to_7_9_and_12_in_one_progress_file() {
         shown.contains("Course VM: Your VM `web` as this exercise starts: 3 vCPUs and 6000 MiB of RAM (yours, from lesson 6)."),
         "{shown}"
     );
-    let seven = check(
+    // A wrong attempt saves nothing: a fixed disk shrunk until it fits is not the 128G asked.
+    let before = read();
+    let shrunk = check(
         "7",
         "disk-for-web",
         r#"[{"create-disk": {"vm": "web", "size": "64G", "alloc": "fixed"}}]"#,
         "C",
     );
+    assert!(shrunk.starts_with("status: 1"), "{shrunk}");
+    assert!(
+        shrunk.contains("the exercise asks for at least 128G"),
+        "{shrunk}"
+    );
+    assert_eq!(read(), before, "a wrong attempt changed the progress file");
+    let seven = check(
+        "7",
+        "disk-for-web",
+        r#"[{"create-disk": {"vm": "web", "size": "200G", "alloc": "dynamic"}}]"#,
+        "C",
+    );
     assert!(seven.starts_with("status: 0"), "{seven}");
-    // A wrong attempt saves nothing.
     let before = read();
     let wrong = check(
         "9",
@@ -432,10 +445,11 @@ fn the_course_vm_carries_from_lesson_6_to_7_9_and_12_in_one_progress_file() {
     );
     assert!(nine.starts_with("status: 0"), "{nine}");
     assert!(
-        nine.contains("64 GiB 고정 크기 디스크, 만들 때부터 호스트에서 64.0 GiB 전부 차지 (레슨 7에서 내가 정한 것)"),
+        nine.contains("200 GiB 동적 할당 디스크, 새로 만들었을 때 호스트에서 ")
+            && nine.contains("(레슨 7에서 내가 정한 것)"),
         "{nine}"
     );
-    // Lesson 12 loses the very disk lesson 7 made: 64 GiB fixed, backed up whole.
+    // Lesson 12 loses the very disk lesson 7 made: 200 GiB dynamic.
     let twelve = check(
         "12",
         "survive-disk-failure",
@@ -462,7 +476,7 @@ fn the_course_vm_carries_from_lesson_6_to_7_9_and_12_in_one_progress_file() {
     assert_eq!(vm["size"], serde_json::json!({"vcpus": 3, "ram-mib": 6000}));
     assert_eq!(
         vm["disk"],
-        serde_json::json!({"size": 64u64 << 30, "allocation": "fixed"})
+        serde_json::json!({"size": 200u64 << 30, "allocation": "dynamic"})
     );
     assert_eq!(vm["forwards"][0]["host-port"], 8080);
     assert_eq!(vm["disk-loss"], serde_json::json!({"backup-on": "nas"}));

@@ -32,9 +32,15 @@ pub(super) fn build_fit(f: &mut Fields<'_, '_>) -> Option<Spec> {
     if vms.get_ref().is_empty() {
         f.error(vms.span(), "`vms` lists no VM");
     }
+    if let Some(size) = &ex.min_disk_size {
+        if let Err(e) = parse_size(size.get_ref()) {
+            f.error(size.span(), &format!("`min-disk-size`: {e}"));
+        }
+    }
     Some(Spec::DiskFit {
         host_disk: d.clone(),
         vms: vms.get_ref().clone(),
+        min_disk_size: ex.min_disk_size.as_ref().map(|s| s.get_ref().clone()),
     })
 }
 
@@ -114,8 +120,14 @@ fn bytes(n: u64) -> String {
     }
 }
 
-/// Create a disk for every VM on the host disk.
-pub(super) fn grade_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action]) -> Judgement {
+/// Create a disk for every VM on the host disk, each of at least `min_disk_size` where the
+/// exercise asks for it.
+pub(super) fn grade_fit(
+    host: &HostDiskSpec,
+    vms: &[String],
+    min_disk_size: Option<&str>,
+    actions: &[Action],
+) -> Judgement {
     let mut trace = Vec::new();
     let sizes = parse_size(&host.capacity).and_then(|c| {
         let used = host
@@ -124,9 +136,10 @@ pub(super) fn grade_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action])
             .map(parse_size)
             .transpose()?
             .unwrap_or(0);
-        Ok((c, used))
+        let asked = min_disk_size.map(parse_size).transpose()?;
+        Ok((c, used, asked))
     });
-    let (capacity, used) = match sizes {
+    let (capacity, used, asked) = match sizes {
         Ok(s) => s,
         Err(e) => return Judgement::fail("invalid-exercise", vec![e]),
     };
@@ -191,6 +204,23 @@ pub(super) fn grade_fit(host: &HostDiskSpec, vms: &[String], actions: &[Action])
         let names: Vec<&str> = missing.iter().map(|s| s.as_str()).collect();
         trace.push(format!("no disk for: {}", names.join(", ")));
         return Judgement::fail("missing-disk", trace);
+    }
+    if let (Some(asked), Some(asked_text)) = (asked, min_disk_size) {
+        let small: Vec<String> = vms
+            .iter()
+            .filter_map(|vm| {
+                let size = pool.disk(vm).ok()?.virtual_size();
+                (size < asked).then(|| format!("{vm}.vdi is {}", bytes(size)))
+            })
+            .collect();
+        if !small.is_empty() {
+            trace.push(format!(
+                "{}; the exercise asks for at least {asked_text}, {}",
+                small.join(", "),
+                bytes(asked)
+            ));
+            return Judgement::fail("disk-too-small", trace);
+        }
     }
     trace.push(format!(
         "every VM has its disk: {} promised on {} ({:.2}× overcommit): correct",

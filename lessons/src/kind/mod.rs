@@ -64,7 +64,11 @@ pub(crate) fn grade(spec: &Spec, setup: &[Action], actions: &[Action]) -> Judgem
         }
         Spec::NetMode { network, goals } => net::grade_net_mode(network, goals, actions),
         Spec::PortForward { network, goals } => net::grade_port_forward(network, goals, actions),
-        Spec::DiskFit { host_disk, vms } => disk::grade_fit(host_disk, vms, actions),
+        Spec::DiskFit {
+            host_disk,
+            vms,
+            min_disk_size,
+        } => disk::grade_fit(host_disk, vms, min_disk_size.as_deref(), actions),
         Spec::DiskCompact {
             image,
             target_allocated,

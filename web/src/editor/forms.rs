@@ -17,7 +17,7 @@ pub(super) fn forms(c: &Ctx, spec: &Spec, steps: &[Action]) -> Html {
         } => host_sizing(c, host, *reserve_percent, (*vm_count, named), steps),
         Spec::NetMode { network, .. } => net_mode(c, network, &[c.setup, steps].concat()),
         Spec::PortForward { network, .. } => port_forward(c, network, steps),
-        Spec::DiskFit { host_disk, vms } => {
+        Spec::DiskFit { host_disk, vms, .. } => {
             let lang = c.lang;
             let options: Vec<(String, String)> =
                 vms.iter().map(|v| (v.clone(), v.clone())).collect();
